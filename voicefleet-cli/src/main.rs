@@ -1,0 +1,23 @@
+//! `voicefleet`: the operator's command line for voice agents run for many customers.
+//!
+//! This binary parses arguments and prints; every rule it applies lives in `voicefleet-core`.
+
+mod cli;
+mod commands;
+mod exit;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match commands::run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            exit::report(&error);
+            exit::code_for(&error)
+        }
+    }
+}

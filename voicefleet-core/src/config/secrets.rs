@@ -1,0 +1,143 @@
+//! Secret references (`secret://NAME`) and redaction.
+//!
+//! Documents never hold secret values: fields that carry credentials hold references, and the
+//! values live with the console (encrypted) and on the host (in the voice agent's environment).
+//! Redaction is the belt to that braces: anything that looks like a credential is replaced before
+//! a document is printed, diffed or logged.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+/// What replaces a secret value in anything printed.
+pub const REDACTED: &str = "<redacted>";
+
+const SCHEME: &str = "secret://";
+
+/// Field names whose values must be secret references.
+const SECRET_FIELD_NAMES: [&str; 4] = ["api_key", "auth_token", "password", "token"];
+
+/// True for the field names that must hold `secret://NAME` references.
+pub fn is_secret_field(key: &str) -> bool {
+    SECRET_FIELD_NAMES.contains(&key)
+}
+
+/// A parsed `secret://NAME` reference.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SecretReference {
+    name: String,
+}
+
+impl SecretReference {
+    /// Parses `secret://NAME` where NAME is 1 to 64 of `[a-z0-9_]`.
+    pub fn parse(text: &str) -> Option<Self> {
+        let name = text.strip_prefix(SCHEME)?;
+        is_valid_secret_name(name).then(|| Self { name: name.to_owned() })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The environment variable the host agent exports the value as: `VOICEFLEET_SECRET_<NAME>`.
+    pub fn env_name(&self) -> String {
+        format!("VOICEFLEET_SECRET_{}", self.name.to_ascii_uppercase())
+    }
+}
+
+impl fmt::Display for SecretReference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{SCHEME}{}", self.name)
+    }
+}
+
+/// True when `name` is a valid secret name: 1 to 64 of `[a-z0-9_]`.
+pub(crate) fn is_valid_secret_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// True when the string uses the reference scheme, valid or not.
+pub(crate) fn looks_like_reference(text: &str) -> bool {
+    text.starts_with(SCHEME)
+}
+
+/// Every valid reference outside `extensions`.
+pub(crate) fn references(root: &Map<String, Value>) -> BTreeSet<String> {
+    fn walk(value: &Value, names: &mut BTreeSet<String>) {
+        match value {
+            Value::String(text) => {
+                if let Some(reference) = SecretReference::parse(text) {
+                    names.insert(reference.name);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|item| walk(item, names)),
+            Value::Object(map) => map.values().for_each(|item| walk(item, names)),
+            _ => {}
+        }
+    }
+    let mut names = BTreeSet::new();
+    for (key, value) in root {
+        if key != "extensions" {
+            walk(value, &mut names);
+        }
+    }
+    names
+}
+
+/// Known credential shapes, so a key pasted into the wrong field is still hidden.
+fn looks_like_credential(text: &str) -> bool {
+    const PREFIXES: [&str; 5] = ["sk-", "gsk_", "xai-", "AIza", "Bearer "];
+    PREFIXES.iter().any(|prefix| text.starts_with(prefix) && text.len() >= prefix.len() + 16)
+}
+
+/// A copy of `value` with literal secrets replaced by [`REDACTED`].
+pub(crate) fn redact(value: &Value) -> Value {
+    fn walk(value: &Value, under_secret_field: bool) -> Value {
+        match value {
+            Value::String(text) if looks_like_reference(text) => value.clone(),
+            Value::String(text) if under_secret_field || looks_like_credential(text) => {
+                Value::String(REDACTED.to_owned())
+            }
+            Value::Array(items) => {
+                Value::Array(items.iter().map(|item| walk(item, under_secret_field)).collect())
+            }
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(key, item)| {
+                        (key.clone(), walk(item, under_secret_field || is_secret_field(key)))
+                    })
+                    .collect(),
+            ),
+            _ => value.clone(),
+        }
+    }
+    walk(value, false)
+}
+
+/// An offline sanity check of a secret value for the provider it is meant for (OpenAI keys start
+/// `sk-`, Anthropic `sk-ant-`, Groq `gsk_`, Deepgram 40 hex characters, Twilio auth tokens 32 hex
+/// characters). Returns a warning sentence, or `None` when the value fits or the provider has no
+/// known shape.
+pub fn secret_format_warning(provider: &str, value: &str) -> Option<String> {
+    let is_hex = |text: &str, len: usize| {
+        text.len() == len && text.bytes().all(|b| b.is_ascii_hexdigit())
+    };
+    let fits = match provider {
+        "openai" => value.starts_with("sk-") && !value.starts_with("sk-ant-"),
+        "anthropic" => value.starts_with("sk-ant-"),
+        "groq" => value.starts_with("gsk_"),
+        "deepgram" => is_hex(value, 40),
+        "twilio" => is_hex(value, 32),
+        _ => return None,
+    };
+    let shape = match provider {
+        "openai" => "start with `sk-`",
+        "anthropic" => "start with `sk-ant-`",
+        "groq" => "start with `gsk_`",
+        "deepgram" => "be 40 hexadecimal characters",
+        _ => "be 32 hexadecimal characters",
+    };
+    (!fits).then(|| format!("{provider} keys {shape}; this value does not"))
+}

@@ -1,0 +1,165 @@
+//! The one error type of `voicefleet-core`.
+//!
+//! Every error has a [`ErrorKind`]; each frontend maps kinds to its own vocabulary (exit code, HTTP
+//! status, Python exception) in one exhaustive table. Messages start lower case and carry no
+//! trailing period; [`Error::hint`] says what to do about it.
+
+use crate::config::Issue;
+
+/// What sort of failure an [`Error`] is, independent of any transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The caller gave something malformed or refused by a rule; retrying unchanged will fail again.
+    InvalidInput,
+    /// The thing named does not exist.
+    NotFound,
+    /// The request clashes with the current state (already running, in use).
+    Conflict,
+    /// No valid credentials.
+    Unauthorized,
+    /// Valid credentials without the needed role.
+    Forbidden,
+    /// A dependency (host, disk, process) could not be reached or used; retrying may work.
+    Unavailable,
+    /// A bug or an unexpected condition.
+    Internal,
+}
+
+impl ErrorKind {
+    /// A stable snake_case name, used in JSON error bodies.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidInput => "invalid_input",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::Unauthorized => "unauthorized",
+            ErrorKind::Forbidden => "forbidden",
+            ErrorKind::Unavailable => "unavailable",
+            ErrorKind::Internal => "internal",
+        }
+    }
+}
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in `voicefleet-core`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("document is {size} bytes, over the limit of {limit} bytes")]
+    DocumentTooLarge { size: usize, limit: usize },
+
+    #[error("document is nested deeper than {limit} levels")]
+    DocumentTooDeep { limit: usize },
+
+    #[error("malformed JSON at line {line}, column {column}: {message}")]
+    MalformedJson { line: usize, column: usize, message: String },
+
+    #[error("document root is {found}, not a JSON object")]
+    NotAnObject { found: &'static str },
+
+    #[error("configuration is invalid: {}", summarize_issues(.issues))]
+    InvalidConfig { issues: Vec<Issue> },
+
+    #[error("invalid path `{path}`: {reason}")]
+    InvalidPath { path: String, reason: String },
+
+    #[error("path `{path}` does not exist")]
+    PathNotFound { path: String, available: Vec<String> },
+
+    #[error("invalid customer id `{id}`: {reason}")]
+    InvalidCustomerId { id: String, reason: &'static str },
+
+    #[error("invalid tag `{tag}`: {reason}")]
+    InvalidTag { tag: String, reason: &'static str },
+
+    #[error("invalid endpoint `{endpoint}`: {reason}")]
+    InvalidEndpoint { endpoint: String, reason: String },
+
+    #[error("unknown template `{name}`")]
+    UnknownTemplate { name: String },
+}
+
+fn summarize_issues(issues: &[Issue]) -> String {
+    match issues {
+        [] => "no issues".to_owned(),
+        [one] => format!("{}: {}", one.path, one.message),
+        [first, rest @ ..] => format!("{}: {} (and {} more)", first.path, first.message, rest.len()),
+    }
+}
+
+impl Error {
+    /// The kind of failure, for the frontends' mapping tables.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::DocumentTooLarge { .. }
+            | Error::DocumentTooDeep { .. }
+            | Error::MalformedJson { .. }
+            | Error::NotAnObject { .. }
+            | Error::InvalidConfig { .. }
+            | Error::InvalidPath { .. }
+            | Error::InvalidCustomerId { .. }
+            | Error::InvalidTag { .. }
+            | Error::InvalidEndpoint { .. } => ErrorKind::InvalidInput,
+            Error::PathNotFound { .. } | Error::UnknownTemplate { .. } => ErrorKind::NotFound,
+        }
+    }
+
+    /// What the user can do about it, when there is something to say.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::DocumentTooLarge { .. } => Some(
+                "a configuration document is at most 1 MiB; move large data out of `extensions`"
+                    .to_owned(),
+            ),
+            Error::DocumentTooDeep { .. } => {
+                Some("flatten the nesting, most likely inside `extensions`".to_owned())
+            }
+            Error::MalformedJson { .. } => {
+                Some("fix the JSON syntax at that position and try again".to_owned())
+            }
+            Error::NotAnObject { .. } => Some(
+                "a configuration document is an object such as {\"version\": 1, ...}; \
+                 run `voicefleet config template` for a starting point"
+                    .to_owned(),
+            ),
+            Error::InvalidConfig { .. } => {
+                Some("run `voicefleet config validate` to see every issue".to_owned())
+            }
+            Error::InvalidPath { .. } => Some(
+                "paths are dot-separated keys with [i] for array items, \
+                 for example agent_settings.llm.temperature or telephony.numbers[0]"
+                    .to_owned(),
+            ),
+            Error::PathNotFound { available, .. } if !available.is_empty() => {
+                Some(format!("keys at that level: {}", available.join(", ")))
+            }
+            Error::PathNotFound { .. } => None,
+            Error::InvalidCustomerId { .. } => Some(
+                "use 1-63 lower-case letters, digits and '-', not starting or ending with '-', \
+                 for example acme-dental"
+                    .to_owned(),
+            ),
+            Error::InvalidTag { .. } => Some(
+                "tags are key=value; keys are 1-63 of [a-z0-9_.-], values at most 255 printable characters"
+                    .to_owned(),
+            ),
+            Error::InvalidEndpoint { .. } => {
+                Some("give the host agent's base URL, for example https://10.0.1.17:8000".to_owned())
+            }
+            Error::UnknownTemplate { .. } => Some(format!(
+                "available templates: {}",
+                crate::config::template_names().join(", ")
+            )),
+        }
+    }
+
+    /// The validation issues this error carries, if any.
+    pub fn issues(&self) -> &[Issue] {
+        match self {
+            Error::InvalidConfig { issues } => issues,
+            _ => &[],
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! `voicefleet-core` is the voicefleet library: everything an operator of voice agents for many
+//! customers needs that is not a transport.
+//!
+//! It owns the domain types (customers, the per-customer configuration document and its
+//! validation) and the rules over them. It knows nothing about HTTP, terminals, command lines or
+//! Python: the `voicefleet-agent`, `voicefleet-http`, `voicefleet-cli` and `voicefleet-py` crates
+//! are thin frontends over this one.
+//!
+//! ```
+//! use voicefleet_core::config::{ConfigDocument, template};
+//!
+//! let mut document = template("default").unwrap();
+//! document.set("agent_settings.llm.temperature", serde_json::json!(0.3)).unwrap();
+//! assert!(document.validate().is_valid());
+//!
+//! // A change that adds an error is refused and leaves the document as it was.
+//! let refused = document.set("agent_settings.llm.temperature", serde_json::json!(5));
+//! assert!(refused.is_err());
+//! assert_eq!(document.get("agent_settings.llm.temperature").unwrap(), 0.3);
+//! ```
+
+pub mod config;
+pub mod customer;
+mod error;
+pub mod fs;
+
+pub use error::{Error, ErrorKind, Result};
