@@ -40,10 +40,10 @@ impl DotPath {
             }
             segments.push(PathSegment::Key(key.to_owned()));
             while !rest.is_empty() {
-                let close = rest.find(']').ok_or_else(|| invalid("unclosed `[`"))?;
                 if !rest.starts_with('[') {
                     return Err(invalid("text after `]` must be `.` or another `[i]`"));
                 }
+                let close = rest.find(']').ok_or_else(|| invalid("unclosed `[`"))?;
                 let index = rest[1..close]
                     .parse::<usize>()
                     .map_err(|_| invalid("an array index must be a non-negative integer"))?;

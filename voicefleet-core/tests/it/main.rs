@@ -1,0 +1,12 @@
+//! Integration tests of `voicefleet-core`: one binary, one module per feature.
+
+mod customer;
+mod diff_and_hash;
+mod load_limits;
+mod paths;
+mod properties;
+mod rules;
+mod schema;
+mod secrets;
+mod support;
+mod templates;
