@@ -1,1 +1,61 @@
-//! placeholder
+//! Shared helpers for the voicefleet workspace's integration tests: running binaries with input,
+//! scratch directories, and waiting on conditions with a deadline (never a bare sleep).
+
+use std::io::Write as _;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub use tempfile::TempDir;
+
+/// What a finished command printed and how it exited.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(output: Output) -> Self {
+        Self {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+/// Runs `program args...` with `stdin` fed in, `NO_COLOR` set, and waits for it to finish.
+pub fn run(program: &Path, args: &[&str], stdin: &str) -> Run {
+    let mut child = Command::new(program)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|error| panic!("cannot start {}: {error}", program.display()));
+    child.stdin.take().expect("piped").write_all(stdin.as_bytes()).expect("write stdin");
+    child.wait_with_output().expect("wait for the command").into()
+}
+
+/// A fresh scratch directory, removed when dropped.
+pub fn scratch() -> TempDir {
+    tempfile::Builder::new().prefix("voicefleet-test-").tempdir().expect("create a temp dir")
+}
+
+/// Polls `condition` every few milliseconds until it holds or `deadline` passes; returns whether
+/// it held.
+pub fn wait_until(deadline: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    loop {
+        if condition() {
+            return true;
+        }
+        if start.elapsed() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}

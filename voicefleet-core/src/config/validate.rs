@@ -21,9 +21,38 @@ pub(crate) fn validate(root: &Map<String, Value>, options: &ValidateOptions) -> 
     if let Some(names) = &options.secret_names {
         missing_secrets(&root_value, names, &mut issues);
     }
-    // Stable: errors first, each group keeps document order.
-    issues.sort_by_key(|issue| issue.severity);
+    sort_in_document_order(&root_value, &mut issues);
     Validation { issues }
+}
+
+/// Errors first, then warnings; within each, in the order the paths appear in the document (a
+/// missing field sorts with its parent).
+fn sort_in_document_order(root: &Value, issues: &mut [Issue]) {
+    fn preorder(value: &Value, path: &DotPath, positions: &mut std::collections::HashMap<String, usize>) {
+        positions.insert(path.to_string(), positions.len());
+        match value {
+            Value::Object(map) => map.iter().for_each(|(key, child)| preorder(child, &path.key(key), positions)),
+            Value::Array(items) => {
+                items.iter().enumerate().for_each(|(index, child)| preorder(child, &path.index(index), positions))
+            }
+            _ => {}
+        }
+    }
+    let mut positions = std::collections::HashMap::new();
+    preorder(root, &DotPath::default(), &mut positions);
+    let position_of = |path: &str| {
+        let mut candidate = path;
+        loop {
+            if let Some(position) = positions.get(candidate) {
+                return *position;
+            }
+            match candidate.rfind(['.', '[']) {
+                Some(cut) => candidate = &candidate[..cut],
+                None => return 0,
+            }
+        }
+    };
+    issues.sort_by_key(|issue| (issue.severity, position_of(&issue.path)));
 }
 
 struct Walker<'s> {

@@ -1,0 +1,16 @@
+//! The `voicefleet` binary, run for real: exit codes, output shapes, atomic writes.
+
+mod config;
+mod general;
+
+use std::path::Path;
+
+use voicefleet_tests::Run;
+
+pub(crate) fn voicefleet(args: &[&str]) -> Run {
+    voicefleet_with_stdin(args, "")
+}
+
+pub(crate) fn voicefleet_with_stdin(args: &[&str], stdin: &str) -> Run {
+    voicefleet_tests::run(Path::new(env!("CARGO_BIN_EXE_voicefleet")), args, stdin)
+}
