@@ -93,11 +93,7 @@ Examples:
   voicefleet config set acme.json agent_settings.llm.temperature 0.3
   voicefleet config set acme.json agent_settings.llm.model gpt-4.1
   voicefleet config set acme.json telephony.numbers[1] +15557654321")]
-    Set {
-        file: PathBuf,
-        path: String,
-        value: String,
-    },
+    Set { file: PathBuf, path: String, value: String },
     /// Remove the value at a dot path, writing the file atomically
     #[command(after_long_help = "\
 A removal that adds a validation error (a required field) is refused and the file is left untouched.

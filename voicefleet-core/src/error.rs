@@ -110,8 +110,7 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         match self {
             Error::DocumentTooLarge { .. } => Some(
-                "a configuration document is at most 1 MiB; move large data out of `extensions`"
-                    .to_owned(),
+                "a configuration document is at most 1 MiB; move large data out of `extensions`".to_owned(),
             ),
             Error::DocumentTooDeep { .. } => {
                 Some("flatten the nesting, most likely inside `extensions`".to_owned())
@@ -148,10 +147,9 @@ impl Error {
             Error::InvalidEndpoint { .. } => {
                 Some("give the host agent's base URL, for example https://10.0.1.17:8000".to_owned())
             }
-            Error::UnknownTemplate { .. } => Some(format!(
-                "available templates: {}",
-                crate::config::template_names().join(", ")
-            )),
+            Error::UnknownTemplate { .. } => {
+                Some(format!("available templates: {}", crate::config::template_names().join(", ")))
+            }
         }
     }
 

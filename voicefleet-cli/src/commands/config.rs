@@ -80,7 +80,11 @@ fn validate(file: &Path, secrets: Option<Vec<String>>, output: OutputFormat) -> 
     let document = load(file)?;
     let options = ValidateOptions {
         secret_names: secrets.map(|names| {
-            names.into_iter().map(|name| name.trim().to_owned()).filter(|name| !name.is_empty()).collect::<BTreeSet<_>>()
+            names
+                .into_iter()
+                .map(|name| name.trim().to_owned())
+                .filter(|name| !name.is_empty())
+                .collect::<BTreeSet<_>>()
         }),
     };
     let validation = document.validate_with(&options);
@@ -96,7 +100,12 @@ fn validate(file: &Path, secrets: Option<Vec<String>>, output: OutputFormat) -> 
     let warnings = validation.warnings().count();
     if output == OutputFormat::Text {
         let verdict = if errors == 0 { "valid" } else { "invalid" };
-        eprintln!("{}: {verdict} ({}, {})", display_name(file), plural(errors, "error"), plural(warnings, "warning"))
+        eprintln!(
+            "{}: {verdict} ({}, {})",
+            display_name(file),
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        )
     }
     Ok(ExitCode::from(if errors == 0 { exit::OK } else { exit::INVALID_INPUT }))
 }

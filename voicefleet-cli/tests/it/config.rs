@@ -61,9 +61,16 @@ fn validate_json_output_is_an_array_of_issues() {
 #[test]
 fn validate_checks_secret_names_when_given() {
     let text = template_text("default");
-    let run = voicefleet_with_stdin(&["config", "validate", "-", "--secrets", "openai_api_key,deepgram_api_key"], &text);
+    let run = voicefleet_with_stdin(
+        &["config", "validate", "-", "--secrets", "openai_api_key,deepgram_api_key"],
+        &text,
+    );
     assert_eq!(run.code, 2);
-    assert!(run.stdout.contains("error: agent_settings.tts.api_key: secret `elevenlabs_api_key` is not set"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("error: agent_settings.tts.api_key: secret `elevenlabs_api_key` is not set"),
+        "{}",
+        run.stdout
+    );
     let run = voicefleet_with_stdin(
         &["config", "validate", "-", "--secrets", "openai_api_key,deepgram_api_key,elevenlabs_api_key"],
         &text,
@@ -80,7 +87,10 @@ fn validate_failures_other_than_the_document() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("malformed JSON at line 3, column 3"), "{}", run.stderr);
     assert!(run.stderr.contains("hint: "), "{}", run.stderr);
-    let run = voicefleet_with_stdin(&["config", "validate", "-"], &format!("{}1{}", "[".repeat(40), "]".repeat(40)));
+    let run = voicefleet_with_stdin(
+        &["config", "validate", "-"],
+        &format!("{}1{}", "[".repeat(40), "]".repeat(40)),
+    );
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("nested deeper than 32"), "{}", run.stderr);
 }

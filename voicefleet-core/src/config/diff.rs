@@ -55,20 +55,14 @@ fn walk(path: &DotPath, old: &Value, new: &Value, changes: &mut Vec<Change>) {
                 let child = path.index(index);
                 match (old_items.get(index), new_items.get(index)) {
                     (Some(o), Some(n)) => walk(&child, o, n, changes),
-                    (o, n) => changes.push(Change {
-                        path: child.to_string(),
-                        old: o.cloned(),
-                        new: n.cloned(),
-                    }),
+                    (o, n) => {
+                        changes.push(Change { path: child.to_string(), old: o.cloned(), new: n.cloned() })
+                    }
                 }
             }
         }
         _ if old == new => {}
-        _ => changes.push(Change {
-            path: path.to_string(),
-            old: Some(old.clone()),
-            new: Some(new.clone()),
-        }),
+        _ => changes.push(Change { path: path.to_string(), old: Some(old.clone()), new: Some(new.clone()) }),
     }
 }
 

@@ -177,12 +177,7 @@ impl ConfigDocument {
     }
 
     /// [`ConfigDocument::set`] with validation options (for example the customer's secret names).
-    pub fn set_with(
-        &mut self,
-        path: &str,
-        value: Value,
-        options: &ValidateOptions,
-    ) -> Result<Validation> {
+    pub fn set_with(&mut self, path: &str, value: Value, options: &ValidateOptions) -> Result<Validation> {
         let path = DotPath::parse(path)?;
         self.edit(options, |root| path::set(root, &path, value))
     }
@@ -200,11 +195,8 @@ impl ConfigDocument {
         options: &ValidateOptions,
         change: impl FnOnce(&mut serde_json::Map<String, Value>) -> Result<()>,
     ) -> Result<Validation> {
-        let before: BTreeSet<(String, &'static str)> = self
-            .validate_with(options)
-            .errors()
-            .map(|issue| (issue.path.clone(), issue.code))
-            .collect();
+        let before: BTreeSet<(String, &'static str)> =
+            self.validate_with(options).errors().map(|issue| (issue.path.clone(), issue.code)).collect();
         let mut candidate = self.root.clone();
         change(&mut candidate)?;
         load::check_value_map(&candidate)?;

@@ -108,11 +108,7 @@ fn not_found(path: &DotPath, depth: usize, parent: &Value) -> Error {
 fn not_a_container(path: &DotPath, depth: usize, found: &Value, wanted: &str) -> Error {
     Error::InvalidPath {
         path: path.to_string(),
-        reason: format!(
-            "`{}` is {}, not {wanted}",
-            path.prefix(depth),
-            super::load::json_type_name(found)
-        ),
+        reason: format!("`{}` is {}, not {wanted}", path.prefix(depth), super::load::json_type_name(found)),
     }
 }
 
@@ -178,10 +174,9 @@ impl<'a> RootOrValue<'a> {
         match (segment, self) {
             (PathSegment::Key(key), RootOrValue::Root(map)) => {
                 let available: Vec<String> = map.keys().cloned().collect();
-                map.get_mut(key).map(RootOrValue::Value).ok_or(Error::PathNotFound {
-                    path: path.prefix(depth + 1).to_string(),
-                    available,
-                })
+                map.get_mut(key)
+                    .map(RootOrValue::Value)
+                    .ok_or(Error::PathNotFound { path: path.prefix(depth + 1).to_string(), available })
             }
             (PathSegment::Index(_), RootOrValue::Root(map)) => {
                 Err(not_a_container(path, depth, &Value::Object(map.clone()), "an array"))
@@ -225,7 +220,10 @@ impl<'a> RootOrValue<'a> {
                 let len = items.len();
                 items.get_mut(*index).map(RootOrValue::Value).ok_or_else(|| Error::InvalidPath {
                     path: path.to_string(),
-                    reason: format!("index {index} is past the end of `{}` (length {len})", path.prefix(depth)),
+                    reason: format!(
+                        "index {index} is past the end of `{}` (length {len})",
+                        path.prefix(depth)
+                    ),
                 })
             }
             (PathSegment::Index(_), RootOrValue::Root(_)) => Err(Error::InvalidPath {

@@ -33,8 +33,11 @@ fn forbid_null(schema: &mut Value) {
         }
     }
     if let Some(Value::Array(choices)) = map.get("anyOf") {
-        let not_null: Vec<Value> =
-            choices.iter().filter(|choice| choice.get("type") != Some(&Value::from("null"))).cloned().collect();
+        let not_null: Vec<Value> = choices
+            .iter()
+            .filter(|choice| choice.get("type") != Some(&Value::from("null")))
+            .cloned()
+            .collect();
         if not_null.len() == 1 {
             map.remove("anyOf");
             if let Value::Object(only) = &not_null[0] {

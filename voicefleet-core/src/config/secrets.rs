@@ -105,9 +105,7 @@ pub(crate) fn redact(value: &Value) -> Value {
             }
             Value::Object(map) => Value::Object(
                 map.iter()
-                    .map(|(key, item)| {
-                        (key.clone(), walk(item, under_secret_field || is_secret_field(key)))
-                    })
+                    .map(|(key, item)| (key.clone(), walk(item, under_secret_field || is_secret_field(key))))
                     .collect(),
             ),
             _ => value.clone(),
@@ -121,9 +119,7 @@ pub(crate) fn redact(value: &Value) -> Value {
 /// characters). Returns a warning sentence, or `None` when the value fits or the provider has no
 /// known shape.
 pub fn secret_format_warning(provider: &str, value: &str) -> Option<String> {
-    let is_hex = |text: &str, len: usize| {
-        text.len() == len && text.bytes().all(|b| b.is_ascii_hexdigit())
-    };
+    let is_hex = |text: &str, len: usize| text.len() == len && text.bytes().all(|b| b.is_ascii_hexdigit());
     let fits = match provider {
         "openai" => value.starts_with("sk-") && !value.starts_with("sk-ant-"),
         "anthropic" => value.starts_with("sk-ant-"),

@@ -31,10 +31,13 @@ fn sort_in_document_order(root: &Value, issues: &mut [Issue]) {
     fn preorder(value: &Value, path: &DotPath, positions: &mut std::collections::HashMap<String, usize>) {
         positions.insert(path.to_string(), positions.len());
         match value {
-            Value::Object(map) => map.iter().for_each(|(key, child)| preorder(child, &path.key(key), positions)),
-            Value::Array(items) => {
-                items.iter().enumerate().for_each(|(index, child)| preorder(child, &path.index(index), positions))
+            Value::Object(map) => {
+                map.iter().for_each(|(key, child)| preorder(child, &path.key(key), positions))
             }
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .for_each(|(index, child)| preorder(child, &path.index(index), positions)),
             _ => {}
         }
     }
@@ -225,7 +228,11 @@ impl<'s> Walker<'s> {
         }
         if let Some(max) = schema.get("maxItems").and_then(Value::as_u64) {
             if items.len() as u64 > max {
-                self.error(path, "too_many_items", format!("must have at most {max} items, got {}", items.len()));
+                self.error(
+                    path,
+                    "too_many_items",
+                    format!("must have at most {max} items, got {}", items.len()),
+                );
             }
         }
         if schema.get("uniqueItems").and_then(Value::as_bool) == Some(true) {
@@ -280,7 +287,9 @@ impl<'s> Walker<'s> {
                     };
                     self.error(&child, "unknown_key", message);
                 }
-                (None, Some(additional @ Value::Object(_))) => self.check(additional, item, &child, Some(key)),
+                (None, Some(additional @ Value::Object(_))) => {
+                    self.check(additional, item, &child, Some(key))
+                }
                 (None, _) => {}
             }
         }
@@ -329,7 +338,11 @@ fn truncate(text: &str) -> String {
 }
 
 fn trim(number: f64) -> String {
-    if number.fract() == 0.0 && number.abs() < 1e15 { format!("{}", number as i64) } else { format!("{number}") }
+    if number.fract() == 0.0 && number.abs() < 1e15 {
+        format!("{}", number as i64)
+    } else {
+        format!("{number}")
+    }
 }
 
 fn pattern_matches(pattern: &str, text: &str) -> bool {
@@ -363,7 +376,9 @@ fn pattern_phrase(pattern: &str) -> &'static str {
 pub(crate) fn did_you_mean<'a>(input: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     let limit = (input.chars().count() / 3).max(2);
     candidates
-        .map(|candidate| (edit_distance(&input.to_ascii_lowercase(), &candidate.to_ascii_lowercase()), candidate))
+        .map(|candidate| {
+            (edit_distance(&input.to_ascii_lowercase(), &candidate.to_ascii_lowercase()), candidate)
+        })
         .filter(|(distance, _)| *distance <= limit)
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, candidate)| candidate)
@@ -422,17 +437,33 @@ fn cross_field_rules(root: &Value, issues: &mut Vec<Issue>) {
 fn known_models(provider: &str) -> Option<&'static [&'static str]> {
     Some(match provider {
         "openai" => &[
-            "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4o", "gpt-4o-mini", "gpt-5", "gpt-5-mini",
-            "gpt-5-nano", "o3", "o4-mini", "gpt-realtime",
+            "gpt-4.1",
+            "gpt-4.1-mini",
+            "gpt-4.1-nano",
+            "gpt-4o",
+            "gpt-4o-mini",
+            "gpt-5",
+            "gpt-5-mini",
+            "gpt-5-nano",
+            "o3",
+            "o4-mini",
+            "gpt-realtime",
         ],
         "anthropic" => &[
-            "claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1", "claude-sonnet-4-0",
-            "claude-3-7-sonnet-latest", "claude-3-5-haiku-latest",
+            "claude-sonnet-4-5",
+            "claude-haiku-4-5",
+            "claude-opus-4-1",
+            "claude-sonnet-4-0",
+            "claude-3-7-sonnet-latest",
+            "claude-3-5-haiku-latest",
         ],
         "google" => &["gemini-2.5-flash", "gemini-2.5-flash-lite", "gemini-2.5-pro", "gemini-2.0-flash"],
         "groq" => &[
-            "llama-3.3-70b-versatile", "llama-3.1-8b-instant", "openai/gpt-oss-120b",
-            "openai/gpt-oss-20b", "moonshotai/kimi-k2-instruct",
+            "llama-3.3-70b-versatile",
+            "llama-3.1-8b-instant",
+            "openai/gpt-oss-120b",
+            "openai/gpt-oss-20b",
+            "moonshotai/kimi-k2-instruct",
         ],
         // Azure model names are the operator's own deployment names.
         _ => return None,
@@ -442,7 +473,8 @@ fn known_models(provider: &str) -> Option<&'static [&'static str]> {
 fn llm_rules(root: &Value, issues: &mut Vec<Issue>) {
     let Some(provider) = str_at(root, &["agent_settings", "llm", "provider"]) else { return };
     if provider == "anthropic" {
-        if let Some(temperature) = at(root, &["agent_settings", "llm", "temperature"]).and_then(Value::as_f64) {
+        if let Some(temperature) = at(root, &["agent_settings", "llm", "temperature"]).and_then(Value::as_f64)
+        {
             if temperature > 1.0 && temperature <= 2.0 {
                 push(
                     issues,
@@ -454,7 +486,9 @@ fn llm_rules(root: &Value, issues: &mut Vec<Issue>) {
             }
         }
     }
-    if let (Some(model), Some(known)) = (str_at(root, &["agent_settings", "llm", "model"]), known_models(provider)) {
+    if let (Some(model), Some(known)) =
+        (str_at(root, &["agent_settings", "llm", "model"]), known_models(provider))
+    {
         if !model.is_empty() && !known.contains(&model) {
             let suggestion = did_you_mean(model, known.iter().copied())
                 .map(|best| format!(" (did you mean \"{best}\"?)"))
@@ -464,7 +498,10 @@ fn llm_rules(root: &Value, issues: &mut Vec<Issue>) {
                 &["agent_settings", "llm", "model"],
                 "unknown_model",
                 Severity::Warning,
-                format!("\"{}\" is not a known {provider} model{suggestion}; check the name", truncate(model)),
+                format!(
+                    "\"{}\" is not a known {provider} model{suggestion}; check the name",
+                    truncate(model)
+                ),
             );
         }
     }
@@ -509,11 +546,7 @@ fn turn_rules(root: &Value, issues: &mut Vec<Issue>) {
                 &["agent_settings", "turn", "min_endpointing_seconds"],
                 "min_exceeds_max",
                 Severity::Error,
-                format!(
-                    "must be at most max_endpointing_seconds ({}), got {}",
-                    trim(max),
-                    trim(min)
-                ),
+                format!("must be at most max_endpointing_seconds ({}), got {}", trim(max), trim(min)),
             );
         }
     }
@@ -633,7 +666,9 @@ fn webhook_rules(root: &Value, issues: &mut Vec<Issue>) {
     }
     let keys = ["webhooks", "url"];
     match url::Url::parse(text) {
-        Err(error) => push(issues, &keys, "invalid_format", Severity::Error, format!("is not a valid URL: {error}")),
+        Err(error) => {
+            push(issues, &keys, "invalid_format", Severity::Error, format!("is not a valid URL: {error}"))
+        }
         Ok(url) if url.scheme() == "http" && !is_loopback_host(&url) => push(
             issues,
             &keys,
@@ -656,7 +691,12 @@ fn is_loopback_host(url: &url::Url) -> bool {
 }
 
 fn missing_secrets(root: &Value, names: &std::collections::BTreeSet<String>, issues: &mut Vec<Issue>) {
-    fn walk(value: &Value, path: &DotPath, names: &std::collections::BTreeSet<String>, issues: &mut Vec<Issue>) {
+    fn walk(
+        value: &Value,
+        path: &DotPath,
+        names: &std::collections::BTreeSet<String>,
+        issues: &mut Vec<Issue>,
+    ) {
         match value {
             Value::String(text) => {
                 if let Some(reference) = SecretReference::parse(text) {

@@ -43,7 +43,8 @@ fn endpoints_and_customers() {
     for bad in ["10.0.1.17:8000", "ftp://h", "https://user:pw@h", "https://h/?q=1", "not a url"] {
         assert_eq!(parse_endpoint(bad).unwrap_err().kind(), ErrorKind::InvalidInput, "{bad}");
     }
-    let customer = Customer::new("acme", " Acme Dental ", "https://10.0.0.5:8000", &["tier=prod", "region=eu"]).unwrap();
+    let customer =
+        Customer::new("acme", " Acme Dental ", "https://10.0.0.5:8000", &["tier=prod", "region=eu"]).unwrap();
     assert_eq!(customer.name, "Acme Dental");
     assert_eq!(customer.tags.get("tier").map(String::as_str), Some("prod"));
     assert_eq!(Customer::new("acme", "", "https://h", &[]).unwrap().name, "acme");

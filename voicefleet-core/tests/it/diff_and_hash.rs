@@ -14,7 +14,11 @@ fn diff_lists_changed_paths() {
     assert_eq!(
         changes,
         vec![
-            Change { path: "agent_settings.llm.temperature".into(), old: Some(json!(0.7)), new: Some(json!(0.2)) },
+            Change {
+                path: "agent_settings.llm.temperature".into(),
+                old: Some(json!(0.7)),
+                new: Some(json!(0.2))
+            },
             Change { path: "telephony.numbers[1]".into(), old: None, new: Some(json!("+15557654321")) },
             Change { path: "webhooks".into(), old: Some(old.get("webhooks").unwrap().clone()), new: None },
         ]
@@ -39,9 +43,13 @@ fn diff_redacts_secrets() {
 
 #[test]
 fn hash_ignores_key_order_and_formatting() {
-    let a = ConfigDocument::parse(r#"{"version": 1, "runtime": {"command": ["a"], "reload": "signal"}}"#).unwrap();
-    let b = ConfigDocument::parse("{\"runtime\":{\"reload\":\"signal\",\"command\":[\"a\"]},\n \"version\":1}").unwrap();
-    let c = ConfigDocument::parse(r#"{"version": 1, "runtime": {"command": ["b"], "reload": "signal"}}"#).unwrap();
+    let a = ConfigDocument::parse(r#"{"version": 1, "runtime": {"command": ["a"], "reload": "signal"}}"#)
+        .unwrap();
+    let b =
+        ConfigDocument::parse("{\"runtime\":{\"reload\":\"signal\",\"command\":[\"a\"]},\n \"version\":1}")
+            .unwrap();
+    let c = ConfigDocument::parse(r#"{"version": 1, "runtime": {"command": ["b"], "reload": "signal"}}"#)
+        .unwrap();
     assert_eq!(a.content_hash(), b.content_hash());
     assert_ne!(a.content_hash(), c.content_hash());
     assert!(a.content_hash().starts_with("sha256:"));

@@ -28,8 +28,16 @@ fn top_level() {
     check("version missing", &[remove("/version")], Some(("version", "required", E)));
     check("version string", &[set("/version", json!("1"))], Some(("version", "invalid_type", E)));
     check("unknown top key", &[set("/runtme", json!({}))], Some(("runtme", "unknown_key", E)));
-    check("extensions free-form", &[set("/extensions", json!({"x": {"api_key": "literal", "deep": [1, {"y": null}]}}))], None);
-    check("extensions not object", &[set("/extensions", json!([1]))], Some(("extensions", "invalid_type", E)));
+    check(
+        "extensions free-form",
+        &[set("/extensions", json!({"x": {"api_key": "literal", "deep": [1, {"y": null}]}}))],
+        None,
+    );
+    check(
+        "extensions not object",
+        &[set("/extensions", json!([1]))],
+        Some(("extensions", "invalid_type", E)),
+    );
     check("runtime missing", &[remove("/runtime")], Some(("runtime", "required", E)));
     check("agent_settings missing", &[remove("/agent_settings")], Some(("agent_settings", "required", E)));
 }
@@ -37,70 +45,238 @@ fn top_level() {
 #[test]
 fn runtime() {
     check("command ok", &[set("/runtime/command", json!(["./agent", "--port", "1"]))], None);
-    check("command empty", &[set("/runtime/command", json!([]))], Some(("runtime.command", "too_few_items", E)));
-    check("command too long", &[set("/runtime/command", json!(vec!["a"; 65]))], Some(("runtime.command", "too_many_items", E)));
-    check("command empty arg", &[set("/runtime/command", json!(["a", ""]))], Some(("runtime.command[1]", "too_short", E)));
-    check("command string", &[set("/runtime/command", json!("python3 agent.py"))], Some(("runtime.command", "invalid_type", E)));
+    check(
+        "command empty",
+        &[set("/runtime/command", json!([]))],
+        Some(("runtime.command", "too_few_items", E)),
+    );
+    check(
+        "command too long",
+        &[set("/runtime/command", json!(vec!["a"; 65]))],
+        Some(("runtime.command", "too_many_items", E)),
+    );
+    check(
+        "command empty arg",
+        &[set("/runtime/command", json!(["a", ""]))],
+        Some(("runtime.command[1]", "too_short", E)),
+    );
+    check(
+        "command string",
+        &[set("/runtime/command", json!("python3 agent.py"))],
+        Some(("runtime.command", "invalid_type", E)),
+    );
     check("command missing", &[remove("/runtime/command")], Some(("runtime.command", "required", E)));
     check("working_dir absolute", &[set("/runtime/working_dir", json!("/srv/agent"))], None);
-    check("working_dir relative", &[set("/runtime/working_dir", json!("srv/agent"))], Some(("runtime.working_dir", "invalid_format", E)));
+    check(
+        "working_dir relative",
+        &[set("/runtime/working_dir", json!("srv/agent"))],
+        Some(("runtime.working_dir", "invalid_format", E)),
+    );
     check("env ok", &[set("/runtime/env", json!({"A_B1": "x", "_X": ""}))], None);
-    check("env bad name", &[set("/runtime/env", json!({"1A": "x"}))], Some(("runtime.env.1A", "invalid_key", E)));
-    check("env lower name", &[set("/runtime/env", json!({"log_level": "x"}))], Some(("runtime.env.log_level", "invalid_key", E)));
-    check("env reserved", &[set("/runtime/env", json!({"VOICEFLEET_CONFIG": "x"}))], Some(("runtime.env.VOICEFLEET_CONFIG", "reserved_env", E)));
-    check("env value number", &[set("/runtime/env", json!({"A": 1}))], Some(("runtime.env.A", "invalid_type", E)));
+    check(
+        "env bad name",
+        &[set("/runtime/env", json!({"1A": "x"}))],
+        Some(("runtime.env.1A", "invalid_key", E)),
+    );
+    check(
+        "env lower name",
+        &[set("/runtime/env", json!({"log_level": "x"}))],
+        Some(("runtime.env.log_level", "invalid_key", E)),
+    );
+    check(
+        "env reserved",
+        &[set("/runtime/env", json!({"VOICEFLEET_CONFIG": "x"}))],
+        Some(("runtime.env.VOICEFLEET_CONFIG", "reserved_env", E)),
+    );
+    check(
+        "env value number",
+        &[set("/runtime/env", json!({"A": 1}))],
+        Some(("runtime.env.A", "invalid_type", E)),
+    );
     check("secret_env ref", &[set("/runtime/secret_env", json!({"KEY": "secret://k_1"}))], None);
-    check("secret_env literal", &[set("/runtime/secret_env", json!({"KEY": "abc"}))], Some(("runtime.secret_env.KEY", "secret_literal", E)));
-    check("secret_env bad ref", &[set("/runtime/secret_env", json!({"KEY": "secret://Bad-Name"}))], Some(("runtime.secret_env.KEY", "invalid_secret_reference", E)));
-    check("secret_env reserved", &[set("/runtime/secret_env", json!({"VOICEFLEET_SECRET_X": "secret://x"}))], Some(("runtime.secret_env.VOICEFLEET_SECRET_X", "reserved_env", E)));
+    check(
+        "secret_env literal",
+        &[set("/runtime/secret_env", json!({"KEY": "abc"}))],
+        Some(("runtime.secret_env.KEY", "secret_literal", E)),
+    );
+    check(
+        "secret_env bad ref",
+        &[set("/runtime/secret_env", json!({"KEY": "secret://Bad-Name"}))],
+        Some(("runtime.secret_env.KEY", "invalid_secret_reference", E)),
+    );
+    check(
+        "secret_env reserved",
+        &[set("/runtime/secret_env", json!({"VOICEFLEET_SECRET_X": "secret://x"}))],
+        Some(("runtime.secret_env.VOICEFLEET_SECRET_X", "reserved_env", E)),
+    );
     check("policy on-failure", &[set("/runtime/restart/policy", json!("on-failure"))], None);
     check("policy never", &[set("/runtime/restart/policy", json!("never"))], None);
-    check("policy bad", &[set("/runtime/restart/policy", json!("sometimes"))], Some(("runtime.restart.policy", "invalid_value", E)));
+    check(
+        "policy bad",
+        &[set("/runtime/restart/policy", json!("sometimes"))],
+        Some(("runtime.restart.policy", "invalid_value", E)),
+    );
     check("backoff 3600", &[set("/runtime/restart/max_backoff_seconds", json!(3600))], None);
-    check("backoff 0", &[set("/runtime/restart/max_backoff_seconds", json!(0))], Some(("runtime.restart.max_backoff_seconds", "out_of_range", E)));
-    check("backoff 3601", &[set("/runtime/restart/max_backoff_seconds", json!(3601))], Some(("runtime.restart.max_backoff_seconds", "out_of_range", E)));
-    check("restart unknown", &[set("/runtime/restart/polcy", json!("always"))], Some(("runtime.restart.polcy", "unknown_key", E)));
+    check(
+        "backoff 0",
+        &[set("/runtime/restart/max_backoff_seconds", json!(0))],
+        Some(("runtime.restart.max_backoff_seconds", "out_of_range", E)),
+    );
+    check(
+        "backoff 3601",
+        &[set("/runtime/restart/max_backoff_seconds", json!(3601))],
+        Some(("runtime.restart.max_backoff_seconds", "out_of_range", E)),
+    );
+    check(
+        "restart unknown",
+        &[set("/runtime/restart/polcy", json!("always"))],
+        Some(("runtime.restart.polcy", "unknown_key", E)),
+    );
     check("start 0", &[set("/runtime/start_seconds", json!(0))], None);
     check("start 0.5", &[set("/runtime/start_seconds", json!(0.5))], None);
-    check("start 301", &[set("/runtime/start_seconds", json!(301))], Some(("runtime.start_seconds", "out_of_range", E)));
-    check("start negative", &[set("/runtime/start_seconds", json!(-1))], Some(("runtime.start_seconds", "out_of_range", E)));
+    check(
+        "start 301",
+        &[set("/runtime/start_seconds", json!(301))],
+        Some(("runtime.start_seconds", "out_of_range", E)),
+    );
+    check(
+        "start negative",
+        &[set("/runtime/start_seconds", json!(-1))],
+        Some(("runtime.start_seconds", "out_of_range", E)),
+    );
     check("drain 43200", &[set("/runtime/drain_timeout_seconds", json!(43200))], None);
-    check("drain 43201", &[set("/runtime/drain_timeout_seconds", json!(43201))], Some(("runtime.drain_timeout_seconds", "out_of_range", E)));
-    check("drain below call", &[set("/runtime/drain_timeout_seconds", json!(30))], Some(("runtime.drain_timeout_seconds", "drain_below_call_duration", W)));
+    check(
+        "drain 43201",
+        &[set("/runtime/drain_timeout_seconds", json!(43201))],
+        Some(("runtime.drain_timeout_seconds", "out_of_range", E)),
+    );
+    check(
+        "drain below call",
+        &[set("/runtime/drain_timeout_seconds", json!(30))],
+        Some(("runtime.drain_timeout_seconds", "drain_below_call_duration", W)),
+    );
     check("reload signal", &[set("/runtime/reload", json!("signal"))], None);
-    check("reload bad", &[set("/runtime/reload", json!("hup"))], Some(("runtime.reload", "invalid_value", E)));
+    check(
+        "reload bad",
+        &[set("/runtime/reload", json!("hup"))],
+        Some(("runtime.reload", "invalid_value", E)),
+    );
     check("calls 1000", &[set("/runtime/max_concurrent_calls", json!(1000))], None);
-    check("calls 0", &[set("/runtime/max_concurrent_calls", json!(0))], Some(("runtime.max_concurrent_calls", "out_of_range", E)));
-    check("calls fraction", &[set("/runtime/max_concurrent_calls", json!(2.5))], Some(("runtime.max_concurrent_calls", "invalid_type", E)));
+    check(
+        "calls 0",
+        &[set("/runtime/max_concurrent_calls", json!(0))],
+        Some(("runtime.max_concurrent_calls", "out_of_range", E)),
+    );
+    check(
+        "calls fraction",
+        &[set("/runtime/max_concurrent_calls", json!(2.5))],
+        Some(("runtime.max_concurrent_calls", "invalid_type", E)),
+    );
     check("memory 64", &[set("/runtime/memory_limit_mb", json!(64))], None);
     check("memory absent", &[remove("/runtime/memory_limit_mb")], None);
-    check("memory 63", &[set("/runtime/memory_limit_mb", json!(63))], Some(("runtime.memory_limit_mb", "out_of_range", E)));
-    check("memory 65537", &[set("/runtime/memory_limit_mb", json!(65537))], Some(("runtime.memory_limit_mb", "out_of_range", E)));
-    check("memory null", &[set("/runtime/memory_limit_mb", json!(null))], Some(("runtime.memory_limit_mb", "invalid_type", E)));
+    check(
+        "memory 63",
+        &[set("/runtime/memory_limit_mb", json!(63))],
+        Some(("runtime.memory_limit_mb", "out_of_range", E)),
+    );
+    check(
+        "memory 65537",
+        &[set("/runtime/memory_limit_mb", json!(65537))],
+        Some(("runtime.memory_limit_mb", "out_of_range", E)),
+    );
+    check(
+        "memory null",
+        &[set("/runtime/memory_limit_mb", json!(null))],
+        Some(("runtime.memory_limit_mb", "invalid_type", E)),
+    );
 }
 
 #[test]
 fn llm() {
     for provider in ["openai", "google", "groq", "azure_openai"] {
-        let expected = if matches!(provider, "openai" | "azure_openai") { None } else { Some(("agent_settings.llm.model", "unknown_model", W)) };
+        let expected = if matches!(provider, "openai" | "azure_openai") {
+            None
+        } else {
+            Some(("agent_settings.llm.model", "unknown_model", W))
+        };
         check(provider, &[set("/agent_settings/llm/provider", json!(provider))], expected);
     }
-    check("provider bad", &[set("/agent_settings/llm/provider", json!("opnai"))], Some(("agent_settings.llm.provider", "invalid_value", E)));
-    check("provider missing", &[remove("/agent_settings/llm/provider")], Some(("agent_settings.llm.provider", "required", E)));
-    check("model empty", &[set("/agent_settings/llm/model", json!(""))], Some(("agent_settings.llm.model", "too_short", E)));
-    check("model long", &[set("/agent_settings/llm/model", json!("m".repeat(129)))], Some(("agent_settings.llm.model", "too_long", E)));
-    check("model unknown", &[set("/agent_settings/llm/model", json!("gpt-9"))], Some(("agent_settings.llm.model", "unknown_model", W)));
+    check(
+        "provider bad",
+        &[set("/agent_settings/llm/provider", json!("opnai"))],
+        Some(("agent_settings.llm.provider", "invalid_value", E)),
+    );
+    check(
+        "provider missing",
+        &[remove("/agent_settings/llm/provider")],
+        Some(("agent_settings.llm.provider", "required", E)),
+    );
+    check(
+        "model empty",
+        &[set("/agent_settings/llm/model", json!(""))],
+        Some(("agent_settings.llm.model", "too_short", E)),
+    );
+    check(
+        "model long",
+        &[set("/agent_settings/llm/model", json!("m".repeat(129)))],
+        Some(("agent_settings.llm.model", "too_long", E)),
+    );
+    check(
+        "model unknown",
+        &[set("/agent_settings/llm/model", json!("gpt-9"))],
+        Some(("agent_settings.llm.model", "unknown_model", W)),
+    );
     check("temperature 2", &[set("/agent_settings/llm/temperature", json!(2))], None);
-    check("temperature 2.1", &[set("/agent_settings/llm/temperature", json!(2.1))], Some(("agent_settings.llm.temperature", "out_of_range", E)));
-    check("anthropic 1", &[set("/agent_settings/llm/provider", json!("anthropic")), set("/agent_settings/llm/model", json!("claude-haiku-4-5")), set("/agent_settings/llm/temperature", json!(1))], None);
-    check("anthropic 1.2", &[set("/agent_settings/llm/provider", json!("anthropic")), set("/agent_settings/llm/model", json!("claude-haiku-4-5")), set("/agent_settings/llm/temperature", json!(1.2))], Some(("agent_settings.llm.temperature", "out_of_range", E)));
+    check(
+        "temperature 2.1",
+        &[set("/agent_settings/llm/temperature", json!(2.1))],
+        Some(("agent_settings.llm.temperature", "out_of_range", E)),
+    );
+    check(
+        "anthropic 1",
+        &[
+            set("/agent_settings/llm/provider", json!("anthropic")),
+            set("/agent_settings/llm/model", json!("claude-haiku-4-5")),
+            set("/agent_settings/llm/temperature", json!(1)),
+        ],
+        None,
+    );
+    check(
+        "anthropic 1.2",
+        &[
+            set("/agent_settings/llm/provider", json!("anthropic")),
+            set("/agent_settings/llm/model", json!("claude-haiku-4-5")),
+            set("/agent_settings/llm/temperature", json!(1.2)),
+        ],
+        Some(("agent_settings.llm.temperature", "out_of_range", E)),
+    );
     check("max_tokens 50", &[set("/agent_settings/llm/max_tokens", json!(50))], None);
-    check("max_tokens 49", &[set("/agent_settings/llm/max_tokens", json!(49))], Some(("agent_settings.llm.max_tokens", "out_of_range", E)));
-    check("max_tokens 10001", &[set("/agent_settings/llm/max_tokens", json!(10001))], Some(("agent_settings.llm.max_tokens", "out_of_range", E)));
+    check(
+        "max_tokens 49",
+        &[set("/agent_settings/llm/max_tokens", json!(49))],
+        Some(("agent_settings.llm.max_tokens", "out_of_range", E)),
+    );
+    check(
+        "max_tokens 10001",
+        &[set("/agent_settings/llm/max_tokens", json!(10001))],
+        Some(("agent_settings.llm.max_tokens", "out_of_range", E)),
+    );
     check("prompt 32000", &[set("/agent_settings/llm/system_prompt", json!("é".repeat(32000)))], None);
-    check("prompt 32001", &[set("/agent_settings/llm/system_prompt", json!("p".repeat(32001)))], Some(("agent_settings.llm.system_prompt", "too_long", E)));
-    check("api_key literal", &[set("/agent_settings/llm/api_key", json!("sk-proj-abc"))], Some(("agent_settings.llm.api_key", "secret_literal", E)));
-    check("api_key bad ref", &[set("/agent_settings/llm/api_key", json!("secret://"))], Some(("agent_settings.llm.api_key", "invalid_secret_reference", E)));
+    check(
+        "prompt 32001",
+        &[set("/agent_settings/llm/system_prompt", json!("p".repeat(32001)))],
+        Some(("agent_settings.llm.system_prompt", "too_long", E)),
+    );
+    check(
+        "api_key literal",
+        &[set("/agent_settings/llm/api_key", json!("sk-proj-abc"))],
+        Some(("agent_settings.llm.api_key", "secret_literal", E)),
+    );
+    check(
+        "api_key bad ref",
+        &[set("/agent_settings/llm/api_key", json!("secret://"))],
+        Some(("agent_settings.llm.api_key", "invalid_secret_reference", E)),
+    );
     check("api_key absent", &[remove("/agent_settings/llm/api_key")], None);
 }
 
@@ -109,90 +285,308 @@ fn stt_and_tts() {
     for provider in ["deepgram", "assemblyai", "google", "azure", "openai"] {
         check(provider, &[set("/agent_settings/stt/provider", json!(provider))], None);
     }
-    check("stt provider bad", &[set("/agent_settings/stt/provider", json!("whisper"))], Some(("agent_settings.stt.provider", "invalid_value", E)));
+    check(
+        "stt provider bad",
+        &[set("/agent_settings/stt/provider", json!("whisper"))],
+        Some(("agent_settings.stt.provider", "invalid_value", E)),
+    );
     check("stt model absent", &[remove("/agent_settings/stt/model")], None);
     for language in ["en", "en-US", "pt-BR", "multi", "zh-Hant-TW"] {
         check(language, &[set("/agent_settings/stt/language", json!(language))], None);
     }
-    check("language bad", &[set("/agent_settings/stt/language", json!("English"))], Some(("agent_settings.stt.language", "invalid_format", E)));
+    check(
+        "language bad",
+        &[set("/agent_settings/stt/language", json!("English"))],
+        Some(("agent_settings.stt.language", "invalid_format", E)),
+    );
     check("endpointing 10", &[set("/agent_settings/stt/endpointing_ms", json!(10))], None);
-    check("endpointing 5001", &[set("/agent_settings/stt/endpointing_ms", json!(5001))], Some(("agent_settings.stt.endpointing_ms", "out_of_range", E)));
-    check("stt key literal", &[set("/agent_settings/stt/api_key", json!("0123456789abcdef0123456789abcdef01234567"))], Some(("agent_settings.stt.api_key", "secret_literal", E)));
+    check(
+        "endpointing 5001",
+        &[set("/agent_settings/stt/endpointing_ms", json!(5001))],
+        Some(("agent_settings.stt.endpointing_ms", "out_of_range", E)),
+    );
+    check(
+        "stt key literal",
+        &[set("/agent_settings/stt/api_key", json!("0123456789abcdef0123456789abcdef01234567"))],
+        Some(("agent_settings.stt.api_key", "secret_literal", E)),
+    );
 
     for provider in ["cartesia", "openai", "azure", "google", "deepgram"] {
-        check(provider, &[set("/agent_settings/tts/provider", json!(provider)), remove("/agent_settings/tts/stability"), remove("/agent_settings/tts/similarity_boost")], None);
+        check(
+            provider,
+            &[
+                set("/agent_settings/tts/provider", json!(provider)),
+                remove("/agent_settings/tts/stability"),
+                remove("/agent_settings/tts/similarity_boost"),
+            ],
+            None,
+        );
     }
-    check("tts provider bad", &[set("/agent_settings/tts/provider", json!("polly"))], Some(("agent_settings.tts.provider", "invalid_value", E)));
-    check("voice missing", &[remove("/agent_settings/tts/voice_id")], Some(("agent_settings.tts.voice_id", "required", E)));
-    check("voice long", &[set("/agent_settings/tts/voice_id", json!("v".repeat(129)))], Some(("agent_settings.tts.voice_id", "too_long", E)));
+    check(
+        "tts provider bad",
+        &[set("/agent_settings/tts/provider", json!("polly"))],
+        Some(("agent_settings.tts.provider", "invalid_value", E)),
+    );
+    check(
+        "voice missing",
+        &[remove("/agent_settings/tts/voice_id")],
+        Some(("agent_settings.tts.voice_id", "required", E)),
+    );
+    check(
+        "voice long",
+        &[set("/agent_settings/tts/voice_id", json!("v".repeat(129)))],
+        Some(("agent_settings.tts.voice_id", "too_long", E)),
+    );
     check("speed 1.2 elevenlabs", &[set("/agent_settings/tts/speed", json!(1.2))], None);
-    check("speed 1.5 elevenlabs", &[set("/agent_settings/tts/speed", json!(1.5))], Some(("agent_settings.tts.speed", "out_of_range", E)));
-    check("speed 0.6 elevenlabs", &[set("/agent_settings/tts/speed", json!(0.6))], Some(("agent_settings.tts.speed", "out_of_range", E)));
-    check("speed 2.0 cartesia", &[set("/agent_settings/tts/provider", json!("cartesia")), remove("/agent_settings/tts/stability"), remove("/agent_settings/tts/similarity_boost"), set("/agent_settings/tts/speed", json!(2.0))], None);
-    check("speed 2.1", &[set("/agent_settings/tts/speed", json!(2.1))], Some(("agent_settings.tts.speed", "out_of_range", E)));
+    check(
+        "speed 1.5 elevenlabs",
+        &[set("/agent_settings/tts/speed", json!(1.5))],
+        Some(("agent_settings.tts.speed", "out_of_range", E)),
+    );
+    check(
+        "speed 0.6 elevenlabs",
+        &[set("/agent_settings/tts/speed", json!(0.6))],
+        Some(("agent_settings.tts.speed", "out_of_range", E)),
+    );
+    check(
+        "speed 2.0 cartesia",
+        &[
+            set("/agent_settings/tts/provider", json!("cartesia")),
+            remove("/agent_settings/tts/stability"),
+            remove("/agent_settings/tts/similarity_boost"),
+            set("/agent_settings/tts/speed", json!(2.0)),
+        ],
+        None,
+    );
+    check(
+        "speed 2.1",
+        &[set("/agent_settings/tts/speed", json!(2.1))],
+        Some(("agent_settings.tts.speed", "out_of_range", E)),
+    );
     check("stability 1", &[set("/agent_settings/tts/stability", json!(1))], None);
-    check("stability 1.1", &[set("/agent_settings/tts/stability", json!(1.1))], Some(("agent_settings.tts.stability", "out_of_range", E)));
-    check("similarity -0.1", &[set("/agent_settings/tts/similarity_boost", json!(-0.1))], Some(("agent_settings.tts.similarity_boost", "out_of_range", E)));
-    check("stability cartesia", &[set("/agent_settings/tts/provider", json!("cartesia"))], Some(("agent_settings.tts.stability", "ignored_for_provider", W)));
+    check(
+        "stability 1.1",
+        &[set("/agent_settings/tts/stability", json!(1.1))],
+        Some(("agent_settings.tts.stability", "out_of_range", E)),
+    );
+    check(
+        "similarity -0.1",
+        &[set("/agent_settings/tts/similarity_boost", json!(-0.1))],
+        Some(("agent_settings.tts.similarity_boost", "out_of_range", E)),
+    );
+    check(
+        "stability cartesia",
+        &[set("/agent_settings/tts/provider", json!("cartesia"))],
+        Some(("agent_settings.tts.stability", "ignored_for_provider", W)),
+    );
 }
 
 #[test]
 fn vad_turn_interruption_call() {
     check("threshold 1", &[set("/agent_settings/vad/activation_threshold", json!(1))], None);
-    check("threshold 1.5", &[set("/agent_settings/vad/activation_threshold", json!(1.5))], Some(("agent_settings.vad.activation_threshold", "out_of_range", E)));
+    check(
+        "threshold 1.5",
+        &[set("/agent_settings/vad/activation_threshold", json!(1.5))],
+        Some(("agent_settings.vad.activation_threshold", "out_of_range", E)),
+    );
     check("speech 5", &[set("/agent_settings/vad/min_speech_seconds", json!(5))], None);
-    check("speech 6", &[set("/agent_settings/vad/min_speech_seconds", json!(6))], Some(("agent_settings.vad.min_speech_seconds", "out_of_range", E)));
-    check("silence -1", &[set("/agent_settings/vad/min_silence_seconds", json!(-1))], Some(("agent_settings.vad.min_silence_seconds", "out_of_range", E)));
+    check(
+        "speech 6",
+        &[set("/agent_settings/vad/min_speech_seconds", json!(6))],
+        Some(("agent_settings.vad.min_speech_seconds", "out_of_range", E)),
+    );
+    check(
+        "silence -1",
+        &[set("/agent_settings/vad/min_silence_seconds", json!(-1))],
+        Some(("agent_settings.vad.min_silence_seconds", "out_of_range", E)),
+    );
     check("rate 8000", &[set("/agent_settings/vad/sample_rate", json!(8000))], None);
-    check("rate 44100", &[set("/agent_settings/vad/sample_rate", json!(44100))], Some(("agent_settings.vad.sample_rate", "invalid_value", E)));
+    check(
+        "rate 44100",
+        &[set("/agent_settings/vad/sample_rate", json!(44100))],
+        Some(("agent_settings.vad.sample_rate", "invalid_value", E)),
+    );
     for detection in ["vad", "stt", "model", "manual"] {
         check(detection, &[set("/agent_settings/turn/detection", json!(detection))], None);
     }
-    check("detection bad", &[set("/agent_settings/turn/detection", json!("auto"))], Some(("agent_settings.turn.detection", "invalid_value", E)));
+    check(
+        "detection bad",
+        &[set("/agent_settings/turn/detection", json!("auto"))],
+        Some(("agent_settings.turn.detection", "invalid_value", E)),
+    );
     check("min = max", &[set("/agent_settings/turn/min_endpointing_seconds", json!(3.0))], None);
-    check("min > max", &[set("/agent_settings/turn/min_endpointing_seconds", json!(3.5))], Some(("agent_settings.turn.min_endpointing_seconds", "min_exceeds_max", E)));
-    check("min > default max", &[remove("/agent_settings/turn/max_endpointing_seconds"), set("/agent_settings/turn/min_endpointing_seconds", json!(4))], Some(("agent_settings.turn.min_endpointing_seconds", "min_exceeds_max", E)));
-    check("max 11", &[set("/agent_settings/turn/max_endpointing_seconds", json!(11))], Some(("agent_settings.turn.max_endpointing_seconds", "out_of_range", E)));
+    check(
+        "min > max",
+        &[set("/agent_settings/turn/min_endpointing_seconds", json!(3.5))],
+        Some(("agent_settings.turn.min_endpointing_seconds", "min_exceeds_max", E)),
+    );
+    check(
+        "min > default max",
+        &[
+            remove("/agent_settings/turn/max_endpointing_seconds"),
+            set("/agent_settings/turn/min_endpointing_seconds", json!(4)),
+        ],
+        Some(("agent_settings.turn.min_endpointing_seconds", "min_exceeds_max", E)),
+    );
+    check(
+        "max 11",
+        &[set("/agent_settings/turn/max_endpointing_seconds", json!(11))],
+        Some(("agent_settings.turn.max_endpointing_seconds", "out_of_range", E)),
+    );
     check("enabled false", &[set("/agent_settings/interruption/enabled", json!(false))], None);
-    check("enabled string", &[set("/agent_settings/interruption/enabled", json!("yes"))], Some(("agent_settings.interruption.enabled", "invalid_type", E)));
-    check("interrupt duration 11", &[set("/agent_settings/interruption/min_duration_seconds", json!(11))], Some(("agent_settings.interruption.min_duration_seconds", "out_of_range", E)));
+    check(
+        "enabled string",
+        &[set("/agent_settings/interruption/enabled", json!("yes"))],
+        Some(("agent_settings.interruption.enabled", "invalid_type", E)),
+    );
+    check(
+        "interrupt duration 11",
+        &[set("/agent_settings/interruption/min_duration_seconds", json!(11))],
+        Some(("agent_settings.interruption.min_duration_seconds", "out_of_range", E)),
+    );
     check("min words 10", &[set("/agent_settings/interruption/min_words", json!(10))], None);
-    check("min words 11", &[set("/agent_settings/interruption/min_words", json!(11))], Some(("agent_settings.interruption.min_words", "out_of_range", E)));
+    check(
+        "min words 11",
+        &[set("/agent_settings/interruption/min_words", json!(11))],
+        Some(("agent_settings.interruption.min_words", "out_of_range", E)),
+    );
     check("first message 1000", &[set("/agent_settings/call/first_message", json!("h".repeat(1000)))], None);
-    check("first message 1001", &[set("/agent_settings/call/first_message", json!("h".repeat(1001)))], Some(("agent_settings.call.first_message", "too_long", E)));
-    check("duration 9", &[set("/agent_settings/call/max_duration_seconds", json!(9))], Some(("agent_settings.call.max_duration_seconds", "out_of_range", E)));
-    check("duration 43201", &[set("/agent_settings/call/max_duration_seconds", json!(43201))], Some(("agent_settings.call.max_duration_seconds", "out_of_range", E)));
+    check(
+        "first message 1001",
+        &[set("/agent_settings/call/first_message", json!("h".repeat(1001)))],
+        Some(("agent_settings.call.first_message", "too_long", E)),
+    );
+    check(
+        "duration 9",
+        &[set("/agent_settings/call/max_duration_seconds", json!(9))],
+        Some(("agent_settings.call.max_duration_seconds", "out_of_range", E)),
+    );
+    check(
+        "duration 43201",
+        &[set("/agent_settings/call/max_duration_seconds", json!(43201))],
+        Some(("agent_settings.call.max_duration_seconds", "out_of_range", E)),
+    );
     check("silence 3600", &[set("/agent_settings/call/silence_timeout_seconds", json!(3600))], None);
-    check("silence 0", &[set("/agent_settings/call/silence_timeout_seconds", json!(0))], Some(("agent_settings.call.silence_timeout_seconds", "out_of_range", E)));
+    check(
+        "silence 0",
+        &[set("/agent_settings/call/silence_timeout_seconds", json!(0))],
+        Some(("agent_settings.call.silence_timeout_seconds", "out_of_range", E)),
+    );
     check("phrases 32", &[set("/agent_settings/call/end_call_phrases", json!(vec!["bye"; 32]))], None);
-    check("phrases 33", &[set("/agent_settings/call/end_call_phrases", json!(vec!["bye"; 33]))], Some(("agent_settings.call.end_call_phrases", "too_many_items", E)));
-    check("phrase 101", &[set("/agent_settings/call/end_call_phrases", json!(["x".repeat(101)]))], Some(("agent_settings.call.end_call_phrases[0]", "too_long", E)));
-    check("call unknown key", &[set("/agent_settings/call/max_duraton_seconds", json!(60))], Some(("agent_settings.call.max_duraton_seconds", "unknown_key", E)));
+    check(
+        "phrases 33",
+        &[set("/agent_settings/call/end_call_phrases", json!(vec!["bye"; 33]))],
+        Some(("agent_settings.call.end_call_phrases", "too_many_items", E)),
+    );
+    check(
+        "phrase 101",
+        &[set("/agent_settings/call/end_call_phrases", json!(["x".repeat(101)]))],
+        Some(("agent_settings.call.end_call_phrases[0]", "too_long", E)),
+    );
+    check(
+        "call unknown key",
+        &[set("/agent_settings/call/max_duraton_seconds", json!(60))],
+        Some(("agent_settings.call.max_duraton_seconds", "unknown_key", E)),
+    );
 }
 
 #[test]
 fn telephony() {
     check("none without numbers", &[set("/telephony", json!({"provider": "none"}))], None);
     check("telephony absent", &[remove("/telephony")], None);
-    check("provider bad", &[set("/telephony/provider", json!("vonage"))], Some(("telephony.provider", "invalid_value", E)));
-    check("twilio no numbers", &[set("/telephony/numbers", json!([]))], Some(("telephony.numbers", "required", E)));
-    check("number bad", &[set("/telephony/numbers", json!(["5551234567"]))], Some(("telephony.numbers[0]", "invalid_format", E)));
-    check("number short", &[set("/telephony/numbers", json!(["+1234567"]))], Some(("telephony.numbers[0]", "invalid_format", E)));
+    check(
+        "provider bad",
+        &[set("/telephony/provider", json!("vonage"))],
+        Some(("telephony.provider", "invalid_value", E)),
+    );
+    check(
+        "twilio no numbers",
+        &[set("/telephony/numbers", json!([]))],
+        Some(("telephony.numbers", "required", E)),
+    );
+    check(
+        "number bad",
+        &[set("/telephony/numbers", json!(["5551234567"]))],
+        Some(("telephony.numbers[0]", "invalid_format", E)),
+    );
+    check(
+        "number short",
+        &[set("/telephony/numbers", json!(["+1234567"]))],
+        Some(("telephony.numbers[0]", "invalid_format", E)),
+    );
     check("number 15 digits", &[set("/telephony/numbers", json!(["+123456789012345"]))], None);
-    check("number 16 digits", &[set("/telephony/numbers", json!(["+1234567890123456"]))], Some(("telephony.numbers[0]", "invalid_format", E)));
-    check("numbers duplicate", &[set("/telephony/numbers", json!(["+15551234567", "+15551234568", "+15551234567"]))], Some(("telephony.numbers[2]", "duplicate_item", E)));
+    check(
+        "number 16 digits",
+        &[set("/telephony/numbers", json!(["+1234567890123456"]))],
+        Some(("telephony.numbers[0]", "invalid_format", E)),
+    );
+    check(
+        "numbers duplicate",
+        &[set("/telephony/numbers", json!(["+15551234567", "+15551234568", "+15551234567"]))],
+        Some(("telephony.numbers[2]", "duplicate_item", E)),
+    );
     let many: Vec<String> = (0..101).map(|i| format!("+1555000{i:04}")).collect();
-    check("numbers 101", &[set("/telephony/numbers", json!(many))], Some(("telephony.numbers", "too_many_items", E)));
+    check(
+        "numbers 101",
+        &[set("/telephony/numbers", json!(many))],
+        Some(("telephony.numbers", "too_many_items", E)),
+    );
     check("sid missing", &[remove("/telephony/account_sid")], Some(("telephony.account_sid", "required", E)));
-    check("sid bad", &[set("/telephony/account_sid", json!("AC123"))], Some(("telephony.account_sid", "invalid_format", E)));
-    check("auth missing twilio", &[remove("/telephony/auth_token")], Some(("telephony.auth_token", "required", E)));
-    check("auth literal", &[set("/telephony/auth_token", json!("0123456789abcdef0123456789abcdef"))], Some(("telephony.auth_token", "secret_literal", E)));
-    check("telnyx ok", &[set("/telephony/provider", json!("telnyx")), remove("/telephony/account_sid")], None);
-    check("telnyx no auth", &[set("/telephony/provider", json!("telnyx")), remove("/telephony/account_sid"), remove("/telephony/auth_token")], Some(("telephony.auth_token", "required", E)));
-    check("sid ignored for telnyx", &[set("/telephony/provider", json!("telnyx"))], Some(("telephony.account_sid", "ignored_for_provider", W)));
-    check("sip ok", &[set("/telephony", json!({"provider": "sip", "numbers": ["+15551234567"], "sip": {"uri": "sip:a@b.example"}}))], None);
-    check("sip missing", &[set("/telephony", json!({"provider": "sip", "numbers": ["+15551234567"]}))], Some(("telephony.sip", "required", E)));
-    check("sip bad uri", &[set("/telephony", json!({"provider": "sip", "numbers": ["+15551234567"], "sip": {"uri": "http://x"}}))], Some(("telephony.sip.uri", "invalid_format", E)));
+    check(
+        "sid bad",
+        &[set("/telephony/account_sid", json!("AC123"))],
+        Some(("telephony.account_sid", "invalid_format", E)),
+    );
+    check(
+        "auth missing twilio",
+        &[remove("/telephony/auth_token")],
+        Some(("telephony.auth_token", "required", E)),
+    );
+    check(
+        "auth literal",
+        &[set("/telephony/auth_token", json!("0123456789abcdef0123456789abcdef"))],
+        Some(("telephony.auth_token", "secret_literal", E)),
+    );
+    check(
+        "telnyx ok",
+        &[set("/telephony/provider", json!("telnyx")), remove("/telephony/account_sid")],
+        None,
+    );
+    check(
+        "telnyx no auth",
+        &[
+            set("/telephony/provider", json!("telnyx")),
+            remove("/telephony/account_sid"),
+            remove("/telephony/auth_token"),
+        ],
+        Some(("telephony.auth_token", "required", E)),
+    );
+    check(
+        "sid ignored for telnyx",
+        &[set("/telephony/provider", json!("telnyx"))],
+        Some(("telephony.account_sid", "ignored_for_provider", W)),
+    );
+    check(
+        "sip ok",
+        &[set(
+            "/telephony",
+            json!({"provider": "sip", "numbers": ["+15551234567"], "sip": {"uri": "sip:a@b.example"}}),
+        )],
+        None,
+    );
+    check(
+        "sip missing",
+        &[set("/telephony", json!({"provider": "sip", "numbers": ["+15551234567"]}))],
+        Some(("telephony.sip", "required", E)),
+    );
+    check(
+        "sip bad uri",
+        &[set(
+            "/telephony",
+            json!({"provider": "sip", "numbers": ["+15551234567"], "sip": {"uri": "http://x"}}),
+        )],
+        Some(("telephony.sip.uri", "invalid_format", E)),
+    );
 }
 
 #[test]
@@ -201,14 +595,38 @@ fn webhooks() {
     check("http loopback", &[set("/webhooks/url", json!("http://127.0.0.1:9999/hook"))], None);
     check("http localhost", &[set("/webhooks/url", json!("http://localhost/hook"))], None);
     check("http ipv6 loopback", &[set("/webhooks/url", json!("http://[::1]:8080/hook"))], None);
-    check("http remote", &[set("/webhooks/url", json!("http://hooks.example.com/x"))], Some(("webhooks.url", "insecure_url", E)));
-    check("ftp", &[set("/webhooks/url", json!("ftp://hooks.example.com/x"))], Some(("webhooks.url", "invalid_format", E)));
+    check(
+        "http remote",
+        &[set("/webhooks/url", json!("http://hooks.example.com/x"))],
+        Some(("webhooks.url", "insecure_url", E)),
+    );
+    check(
+        "ftp",
+        &[set("/webhooks/url", json!("ftp://hooks.example.com/x"))],
+        Some(("webhooks.url", "invalid_format", E)),
+    );
     check("url missing", &[remove("/webhooks/url")], Some(("webhooks.url", "required", E)));
-    check("events all", &[set("/webhooks/events", json!(["call_started", "call_ended", "error", "state_changed"]))], None);
-    check("events bad", &[set("/webhooks/events", json!(["call_started", "hangup"]))], Some(("webhooks.events[1]", "invalid_value", E)));
-    check("events duplicate", &[set("/webhooks/events", json!(["error", "error"]))], Some(("webhooks.events[1]", "duplicate_item", E)));
+    check(
+        "events all",
+        &[set("/webhooks/events", json!(["call_started", "call_ended", "error", "state_changed"]))],
+        None,
+    );
+    check(
+        "events bad",
+        &[set("/webhooks/events", json!(["call_started", "hangup"]))],
+        Some(("webhooks.events[1]", "invalid_value", E)),
+    );
+    check(
+        "events duplicate",
+        &[set("/webhooks/events", json!(["error", "error"]))],
+        Some(("webhooks.events[1]", "duplicate_item", E)),
+    );
     check("timeout 300", &[set("/webhooks/timeout_seconds", json!(300))], None);
-    check("timeout 301", &[set("/webhooks/timeout_seconds", json!(301))], Some(("webhooks.timeout_seconds", "out_of_range", E)));
+    check(
+        "timeout 301",
+        &[set("/webhooks/timeout_seconds", json!(301))],
+        Some(("webhooks.timeout_seconds", "out_of_range", E)),
+    );
 }
 
 #[test]
@@ -224,7 +642,9 @@ fn every_issue_is_reported_not_just_the_first() {
     );
     let issues = issues_of(value, &ValidateOptions::default());
     let paths: Vec<&str> = issues.iter().map(|(path, _, _)| path.as_str()).collect();
-    for expected in ["version", "agent_settings.llm.temperature", "telephony.numbers[0]", "agent_settings.llm.api_key"] {
+    for expected in
+        ["version", "agent_settings.llm.temperature", "telephony.numbers[0]", "agent_settings.llm.api_key"]
+    {
         assert!(paths.contains(&expected), "{expected} missing from {paths:?}");
     }
 }
@@ -233,9 +653,14 @@ fn every_issue_is_reported_not_just_the_first() {
 fn errors_come_before_warnings() {
     let value = edited(
         base(),
-        &[set("/agent_settings/llm/model", json!("gpt-9")), set("/version", json!(3)), set("/runtime/drain_timeout_seconds", json!(1))],
+        &[
+            set("/agent_settings/llm/model", json!("gpt-9")),
+            set("/version", json!(3)),
+            set("/runtime/drain_timeout_seconds", json!(1)),
+        ],
     );
-    let severities: Vec<Severity> = issues_of(value, &ValidateOptions::default()).into_iter().map(|(_, _, s)| s).collect();
+    let severities: Vec<Severity> =
+        issues_of(value, &ValidateOptions::default()).into_iter().map(|(_, _, s)| s).collect();
     let mut sorted = severities.clone();
     sorted.sort();
     assert_eq!(severities, sorted);
@@ -246,16 +671,37 @@ fn errors_come_before_warnings() {
 #[test]
 fn did_you_mean_suggestions() {
     use voicefleet_core::config::ConfigDocument;
-    let value = edited(base(), &[set("/agent_settings/llm/temprature", json!(0.3)), set("/agent_settings/stt/provider", json!("deepgramm"))]);
+    let value = edited(
+        base(),
+        &[
+            set("/agent_settings/llm/temprature", json!(0.3)),
+            set("/agent_settings/stt/provider", json!("deepgramm")),
+        ],
+    );
     let validation = ConfigDocument::from_value(value).unwrap().validate();
-    let messages: Vec<String> = validation.issues.iter().map(|issue| format!("{}: {}", issue.path, issue.message)).collect();
-    assert!(messages.iter().any(|m| m.starts_with("agent_settings.llm.temprature") && m.contains("did you mean \"temperature\"")), "{messages:?}");
-    assert!(messages.iter().any(|m| m.starts_with("agent_settings.stt.provider") && m.contains("did you mean \"deepgram\"")), "{messages:?}");
+    let messages: Vec<String> =
+        validation.issues.iter().map(|issue| format!("{}: {}", issue.path, issue.message)).collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("agent_settings.llm.temprature")
+                && m.contains("did you mean \"temperature\"")),
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("agent_settings.stt.provider") && m.contains("did you mean \"deepgram\"")),
+        "{messages:?}"
+    );
     // Nothing close: no suggestion, the known keys instead.
     let value = edited(base(), &[set("/agent_settings/llm/zzzzzzzz", json!(1))]);
     let validation = ConfigDocument::from_value(value).unwrap().validate();
     let message = &validation.issues[0].message;
-    assert!(!message.contains("did you mean") && message.contains("known keys here: provider, model"), "{message}");
+    assert!(
+        !message.contains("did you mean") && message.contains("known keys here: provider, model"),
+        "{message}"
+    );
 }
 
 #[test]

@@ -13,7 +13,14 @@ fn references_parse() {
     assert_eq!(reference.name(), "openai_api_key");
     assert_eq!(reference.env_name(), "VOICEFLEET_SECRET_OPENAI_API_KEY");
     assert_eq!(reference.to_string(), "secret://openai_api_key");
-    for bad in ["secret://", "secret://UPPER", "secret://a-b", "sk-123", "secret:/x", &format!("secret://{}", "a".repeat(65))] {
+    for bad in [
+        "secret://",
+        "secret://UPPER",
+        "secret://a-b",
+        "sk-123",
+        "secret:/x",
+        &format!("secret://{}", "a".repeat(65)),
+    ] {
         assert!(SecretReference::parse(bad).is_none(), "{bad}");
     }
     assert!(SecretReference::parse(&format!("secret://{}", "a".repeat(64))).is_some());
@@ -71,7 +78,8 @@ fn redaction_hides_literals_and_keeps_references() {
         assert!(!text.contains(secret));
     }
     // Validation messages never echo a literal secret either.
-    let messages = document.validate().issues.iter().map(|i| i.message.clone()).collect::<Vec<_>>().join("\n");
+    let messages =
+        document.validate().issues.iter().map(|i| i.message.clone()).collect::<Vec<_>>().join("\n");
     assert!(!messages.contains("sk-proj"), "{messages}");
 }
 

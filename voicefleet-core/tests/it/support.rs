@@ -66,4 +66,3 @@ pub(crate) fn set(pointer: &'static str, value: Value) -> Edit {
 pub(crate) fn remove(pointer: &'static str) -> Edit {
     Edit::Remove(pointer)
 }
-

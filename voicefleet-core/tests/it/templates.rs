@@ -22,7 +22,11 @@ fn templates_cover_distinct_provider_combinations() {
         .into_iter()
         .map(|name| {
             let typed = template(name).unwrap().typed().unwrap();
-            (typed.agent_settings.llm.provider, typed.agent_settings.stt.provider, typed.agent_settings.tts.provider)
+            (
+                typed.agent_settings.llm.provider,
+                typed.agent_settings.stt.provider,
+                typed.agent_settings.tts.provider,
+            )
         })
         .collect();
     assert!(combos.contains(&(LlmProvider::Openai, SttProvider::Deepgram, TtsProvider::Elevenlabs)));
