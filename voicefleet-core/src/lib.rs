@@ -23,5 +23,6 @@ pub mod config;
 pub mod customer;
 mod error;
 pub mod fs;
+pub mod lifecycle;
 
 pub use error::{Error, ErrorKind, Result};

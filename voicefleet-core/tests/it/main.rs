@@ -2,6 +2,7 @@
 
 mod customer;
 mod diff_and_hash;
+mod lifecycle;
 mod load_limits;
 mod paths;
 mod properties;
