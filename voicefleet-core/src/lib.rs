@@ -24,5 +24,7 @@ pub mod customer;
 mod error;
 pub mod fs;
 pub mod lifecycle;
+pub mod logs;
+pub mod protocol;
 
 pub use error::{Error, ErrorKind, Result};

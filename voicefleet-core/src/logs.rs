@@ -1,0 +1,448 @@
+//! Voice-agent logs on disk: every line numbered and timestamped, files rotated by rename (never
+//! copy-and-truncate), and readers that tail, page from a cursor, or follow across rotations
+//! without losing or repeating a line.
+//!
+//! One line of a log file is `SEQ TS_MS STREAM TEXT\n`: the sequence number (never reused, kept
+//! across restarts of the writer), milliseconds since the Unix epoch, `o` for stdout or `e` for
+//! stderr, then the text as written (lossy UTF-8).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+/// Longest stored line; longer output is split into several lines, never dropped.
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+
+/// Which output stream a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+impl Stream {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stream::Stdout => "stdout",
+            Stream::Stderr => "stderr",
+        }
+    }
+
+    fn code(self) -> char {
+        match self {
+            Stream::Stdout => 'o',
+            Stream::Stderr => 'e',
+        }
+    }
+}
+
+/// Which streams a reader wants.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StreamFilter {
+    #[default]
+    All,
+    Only(Stream),
+}
+
+impl StreamFilter {
+    pub fn accepts(self, stream: Stream) -> bool {
+        match self {
+            StreamFilter::All => true,
+            StreamFilter::Only(wanted) => wanted == stream,
+        }
+    }
+}
+
+/// One stored line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    pub seq: u64,
+    pub ts_ms: u64,
+    pub stream: Stream,
+    pub text: String,
+}
+
+impl LogLine {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(format!("{} {} {} ", self.seq, self.ts_ms, self.stream.code()).as_bytes());
+        out.extend_from_slice(self.text.as_bytes());
+        out.push(b'\n');
+    }
+
+    fn decode(line: &[u8]) -> Option<LogLine> {
+        let text = String::from_utf8_lossy(line);
+        let mut parts = text.splitn(4, ' ');
+        let seq = parts.next()?.parse().ok()?;
+        let ts_ms = parts.next()?.parse().ok()?;
+        let stream = match parts.next()? {
+            "o" => Stream::Stdout,
+            "e" => Stream::Stderr,
+            _ => return None,
+        };
+        let text = parts.next().unwrap_or("").to_owned();
+        Some(LogLine { seq, ts_ms, stream, text })
+    }
+}
+
+/// Rotation limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogLimits {
+    /// Rotate when the current file would grow past this many bytes (default 10 MiB).
+    pub max_file_bytes: u64,
+    /// Rotated files kept besides the current one (default 5).
+    pub keep_files: u32,
+}
+
+impl Default for LogLimits {
+    fn default() -> Self {
+        Self { max_file_bytes: 10 * 1024 * 1024, keep_files: 5 }
+    }
+}
+
+/// The log files of one voice agent: `DIR/agent.log` and its rotations `agent.log.1` (newest) to
+/// `agent.log.N` (oldest).
+#[derive(Debug, Clone)]
+pub struct LogFiles {
+    dir: PathBuf,
+}
+
+impl LogFiles {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    pub fn current(&self) -> PathBuf {
+        self.dir.join("agent.log")
+    }
+
+    fn rotated(&self, index: u32) -> PathBuf {
+        self.dir.join(format!("agent.log.{index}"))
+    }
+
+    /// Existing files, oldest first, current last.
+    fn oldest_first(&self) -> Vec<PathBuf> {
+        let mut rotated: Vec<(u32, PathBuf)> = fs::read_dir(&self.dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| {
+                let name = entry.file_name().into_string().ok()?;
+                let index = name.strip_prefix("agent.log.")?.parse::<u32>().ok()?;
+                Some((index, entry.path()))
+            })
+            .collect();
+        rotated.sort_by(|a, b| b.0.cmp(&a.0));
+        let mut files: Vec<PathBuf> = rotated.into_iter().map(|(_, path)| path).collect();
+        if self.current().exists() {
+            files.push(self.current());
+        }
+        files
+    }
+
+    /// The last `n` lines (after filtering), oldest first.
+    pub fn tail(&self, n: usize, filter: StreamFilter) -> io::Result<Vec<LogLine>> {
+        let mut collected: Vec<LogLine> = Vec::new();
+        for path in self.oldest_first().into_iter().rev() {
+            let mut lines = read_lines(&path)?;
+            lines.retain(|line| filter.accepts(line.stream));
+            let wanted = n.saturating_sub(collected.len());
+            let start = lines.len().saturating_sub(wanted);
+            let mut chunk = lines.split_off(start);
+            chunk.append(&mut collected);
+            collected = chunk;
+            if collected.len() >= n {
+                break;
+            }
+        }
+        Ok(collected)
+    }
+
+    /// Up to `limit` lines with a sequence number above `cursor`, oldest first. Lines already
+    /// rotated away are gone; the first returned line then starts after a gap the caller can see.
+    pub fn read_after(&self, cursor: u64, limit: usize, filter: StreamFilter) -> io::Result<Vec<LogLine>> {
+        let files = self.oldest_first();
+        // Start in the newest file whose first line is at or before the wanted one.
+        let mut start = 0;
+        for (index, path) in files.iter().enumerate() {
+            match first_seq(path)? {
+                Some(first) if first <= cursor + 1 => start = index,
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        for path in &files[start.min(files.len())..] {
+            for line in read_lines(path)? {
+                if line.seq > cursor && filter.accepts(line.stream) {
+                    out.push(line);
+                    if out.len() >= limit {
+                        return Ok(out);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The highest sequence number stored, 0 when there is none.
+    pub fn last_seq(&self) -> io::Result<u64> {
+        for path in self.oldest_first().into_iter().rev() {
+            if let Some(seq) = last_seq_of(&path)? {
+                return Ok(seq);
+            }
+        }
+        Ok(0)
+    }
+}
+
+fn read_lines(path: &Path) -> io::Result<Vec<LogLine>> {
+    let bytes = match fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => return Err(error),
+    };
+    // A trailing piece without its newline is a line still being written: not yet a line.
+    let complete = match bytes.iter().rposition(|b| *b == b'\n') {
+        Some(last) => &bytes[..=last],
+        None => return Ok(Vec::new()),
+    };
+    Ok(complete.split(|b| *b == b'\n').filter(|line| !line.is_empty()).filter_map(LogLine::decode).collect())
+}
+
+fn first_seq(path: &Path) -> io::Result<Option<u64>> {
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(error),
+    };
+    let mut head = [0u8; 32];
+    let read = file.read(&mut head)?;
+    let head = &head[..read];
+    let end = head.iter().position(|b| *b == b' ').unwrap_or(0);
+    Ok(std::str::from_utf8(&head[..end]).ok().and_then(|text| text.parse().ok()))
+}
+
+fn last_seq_of(path: &Path) -> io::Result<Option<u64>> {
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(error),
+    };
+    let len = file.metadata()?.len();
+    let window = len.min(2 * MAX_LINE_BYTES as u64 + 64);
+    file.seek(SeekFrom::Start(len - window))?;
+    let mut tail = Vec::with_capacity(window as usize);
+    file.read_to_end(&mut tail)?;
+    Ok(tail
+        .split(|b| *b == b'\n')
+        .filter(|line| !line.is_empty())
+        .filter_map(LogLine::decode)
+        .map(|line| line.seq)
+        .next_back())
+}
+
+/// Appends lines to the current file, rotating by rename. Used by the shim, which owns the
+/// voice agent's pipes.
+#[derive(Debug)]
+pub struct LogWriter {
+    files: LogFiles,
+    limits: LogLimits,
+    out: BufWriter<File>,
+    size: u64,
+    next_seq: u64,
+    scratch: Vec<u8>,
+}
+
+impl LogWriter {
+    /// Opens (creating) the log directory and continues numbering after the last stored line.
+    pub fn open(dir: impl Into<PathBuf>, limits: LogLimits) -> io::Result<Self> {
+        let files = LogFiles::new(dir);
+        fs::create_dir_all(&files.dir)?;
+        let next_seq = files.last_seq()? + 1;
+        let (mut out, mut size) = open_append(&files.current())?;
+        if size > 0 && !ends_with_newline(&files.current())? {
+            // A writer died mid-line: end that line so the next one starts clean.
+            out.write_all(b"\n")?;
+            size += 1;
+        }
+        Ok(Self { files, limits, out, size, next_seq, scratch: Vec::with_capacity(1024) })
+    }
+
+    /// The sequence number the next line will get.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Stores `text` (without its newline), split into pieces of at most [`MAX_LINE_BYTES`].
+    /// Returns the sequence number of the last piece.
+    pub fn write(&mut self, stream: Stream, text: &[u8], ts_ms: u64) -> io::Result<u64> {
+        let mut rest = text;
+        loop {
+            let cut = split_point(rest);
+            let (piece, tail) = rest.split_at(cut);
+            let line = LogLine {
+                seq: self.next_seq,
+                ts_ms,
+                stream,
+                text: String::from_utf8_lossy(piece).replace('\n', " "),
+            };
+            self.scratch.clear();
+            line.encode(&mut self.scratch);
+            if self.size > 0 && self.size + self.scratch.len() as u64 > self.limits.max_file_bytes {
+                self.rotate()?;
+            }
+            self.out.write_all(&self.scratch)?;
+            self.size += self.scratch.len() as u64;
+            self.next_seq += 1;
+            rest = tail;
+            if rest.is_empty() {
+                return Ok(self.next_seq - 1);
+            }
+        }
+    }
+
+    /// Pushes buffered lines to the file so readers see them.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    fn rotate(&mut self) -> io::Result<()> {
+        self.out.flush()?;
+        let keep = self.limits.keep_files;
+        if keep == 0 {
+            fs::remove_file(self.files.current())?;
+        } else {
+            let _ = fs::remove_file(self.files.rotated(keep));
+            for index in (1..keep).rev() {
+                let from = self.files.rotated(index);
+                if from.exists() {
+                    fs::rename(&from, self.files.rotated(index + 1))?;
+                }
+            }
+            fs::rename(self.files.current(), self.files.rotated(1))?;
+        }
+        let (out, size) = open_append(&self.files.current())?;
+        self.out = out;
+        self.size = size;
+        Ok(())
+    }
+}
+
+/// Where to cut `text` so the piece is at most [`MAX_LINE_BYTES`] and, when possible, does not
+/// split a UTF-8 character.
+fn split_point(text: &[u8]) -> usize {
+    if text.len() <= MAX_LINE_BYTES {
+        return text.len();
+    }
+    let mut cut = MAX_LINE_BYTES;
+    while cut > MAX_LINE_BYTES - 4 && (text[cut] & 0b1100_0000) == 0b1000_0000 {
+        cut -= 1;
+    }
+    cut
+}
+
+fn ends_with_newline(path: &Path) -> io::Result<bool> {
+    let mut file = File::open(path)?;
+    file.seek(SeekFrom::End(-1))?;
+    let mut last = [0u8; 1];
+    file.read_exact(&mut last)?;
+    Ok(last[0] == b'\n')
+}
+
+fn open_append(path: &Path) -> io::Result<(BufWriter<File>, u64)> {
+    let file = OpenOptions::new().create(true).append(true).open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let _ = fs::set_permissions(path, fs::Permissions::from_mode(0o600));
+    }
+    let size = file.metadata()?.len();
+    Ok((BufWriter::with_capacity(256 * 1024, file), size))
+}
+
+/// Follows the log as it grows, across rotations: each [`LogFollower::poll`] returns the lines
+/// written since the last one, none lost, none repeated.
+#[derive(Debug)]
+pub struct LogFollower {
+    files: LogFiles,
+    file: Option<(File, u64)>,
+    pending: Vec<u8>,
+    last_seq: u64,
+}
+
+impl LogFollower {
+    /// Starts after sequence number `cursor` (0 = from the beginning of what is stored).
+    pub fn new(files: LogFiles, cursor: u64) -> Self {
+        Self { files, file: None, pending: Vec::new(), last_seq: cursor }
+    }
+
+    /// The sequence number of the last line returned.
+    pub fn cursor(&self) -> u64 {
+        self.last_seq
+    }
+
+    /// New lines since the last poll.
+    pub fn poll(&mut self) -> io::Result<Vec<LogLine>> {
+        let mut out = Vec::new();
+        if self.file.is_none() {
+            // Open the current file first, then catch up from every file: a rotation in between
+            // is seen by the inode check below, and duplicates are dropped by sequence number.
+            let opened = match File::open(self.files.current()) {
+                Ok(file) => {
+                    let inode = inode_of(&file)?;
+                    Some((file, inode))
+                }
+                Err(error) if error.kind() == io::ErrorKind::NotFound => None,
+                Err(error) => return Err(error),
+            };
+            out = self.files.read_after(self.last_seq, usize::MAX, StreamFilter::All)?;
+            if let Some(last) = out.last() {
+                self.last_seq = last.seq;
+            }
+            self.file = opened;
+        }
+        out.extend(self.read_available()?);
+        // Rotated? Finish the old file, then switch to the new current one.
+        let current_inode =
+            fs::metadata(self.files.current()).ok().map(|meta| std::os::unix::fs::MetadataExt::ino(&meta));
+        let open_inode = self.file.as_ref().map(|(_, inode)| *inode);
+        if current_inode.is_some() && current_inode != open_inode {
+            out.extend(self.read_available()?);
+            self.pending.clear();
+            if let Ok(file) = File::open(self.files.current()) {
+                let inode = inode_of(&file)?;
+                self.file = Some((file, inode));
+                out.extend(self.read_available()?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn read_available(&mut self) -> io::Result<Vec<LogLine>> {
+        let Some((file, _)) = &mut self.file else { return Ok(Vec::new()) };
+        let mut chunk = Vec::new();
+        file.read_to_end(&mut chunk)?;
+        if chunk.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.pending.extend_from_slice(&chunk);
+        let Some(last_newline) = self.pending.iter().rposition(|b| *b == b'\n') else {
+            return Ok(Vec::new());
+        };
+        let rest = self.pending.split_off(last_newline + 1);
+        let complete = std::mem::replace(&mut self.pending, rest);
+        let mut out = Vec::new();
+        for raw in complete.split(|b| *b == b'\n').filter(|line| !line.is_empty()) {
+            if let Some(line) = LogLine::decode(raw) {
+                if line.seq > self.last_seq {
+                    self.last_seq = line.seq;
+                    out.push(line);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn inode_of(file: &File) -> io::Result<u64> {
+    Ok(std::os::unix::fs::MetadataExt::ino(&file.metadata()?))
+}

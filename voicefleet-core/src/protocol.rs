@@ -1,0 +1,220 @@
+//! The voice-agent protocol: the JSON-lines events a voice agent prints on stdout, and the call
+//! metrics derived from them. Documented for agent authors in `docs/voice-agent-protocol.md`.
+//! Pure: times are given in milliseconds since the Unix epoch.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use serde::Deserialize;
+
+/// One event from a voice agent.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AgentEvent {
+    Ready,
+    CallStarted { call_id: String },
+    CallEnded { call_id: String, duration_s: Option<f64>, disconnect_reason: Option<String> },
+    Turn { call_id: Option<String>, latency: TurnLatency },
+    Error { kind: String, message: String },
+}
+
+/// Latencies of one conversational turn, in milliseconds; absent ones were not reported.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TurnLatency {
+    pub e2e_ms: Option<f64>,
+    pub llm_ttft_ms: Option<f64>,
+    pub tts_ttfb_ms: Option<f64>,
+    pub stt_ms: Option<f64>,
+}
+
+/// What a stdout line is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LineKind {
+    /// A protocol event.
+    Event(AgentEvent),
+    /// Looked like an event (a JSON object with `event`, or an object that does not parse) but is
+    /// not a valid one: kept as a log line and counted, never fatal.
+    Malformed { reason: String },
+    /// An ordinary log line.
+    Plain,
+}
+
+#[derive(Deserialize)]
+struct RawEvent {
+    event: String,
+    call_id: Option<String>,
+    duration_s: Option<f64>,
+    disconnect_reason: Option<String>,
+    e2e_ms: Option<f64>,
+    llm_ttft_ms: Option<f64>,
+    tts_ttfb_ms: Option<f64>,
+    stt_ms: Option<f64>,
+    kind: Option<String>,
+    message: Option<String>,
+}
+
+/// Classifies one stdout line.
+pub fn parse_line(line: &str) -> LineKind {
+    let trimmed = line.trim();
+    if !trimmed.starts_with('{') || !trimmed.contains("\"event\"") {
+        return LineKind::Plain;
+    }
+    let raw: RawEvent = match serde_json::from_str(trimmed) {
+        Ok(raw) => raw,
+        Err(error) => return LineKind::Malformed { reason: error.to_string() },
+    };
+    let need_call = |call_id: Option<String>| {
+        call_id.filter(|id| !id.is_empty()).ok_or_else(|| format!("`{}` needs a call_id", raw.event))
+    };
+    let event = match raw.event.as_str() {
+        "ready" => Ok(AgentEvent::Ready),
+        "call_started" => need_call(raw.call_id.clone()).map(|call_id| AgentEvent::CallStarted { call_id }),
+        "call_ended" => need_call(raw.call_id.clone()).map(|call_id| AgentEvent::CallEnded {
+            call_id,
+            duration_s: raw.duration_s,
+            disconnect_reason: raw.disconnect_reason.clone(),
+        }),
+        "turn" => Ok(AgentEvent::Turn {
+            call_id: raw.call_id.clone(),
+            latency: TurnLatency {
+                e2e_ms: raw.e2e_ms,
+                llm_ttft_ms: raw.llm_ttft_ms,
+                tts_ttfb_ms: raw.tts_ttfb_ms,
+                stt_ms: raw.stt_ms,
+            },
+        }),
+        "error" => Ok(AgentEvent::Error {
+            kind: raw.kind.clone().unwrap_or_else(|| "unknown".to_owned()),
+            message: raw.message.clone().unwrap_or_default(),
+        }),
+        other => Err(format!("unknown event `{other}`")),
+    };
+    match event {
+        Ok(event) => LineKind::Event(event),
+        Err(reason) => LineKind::Malformed { reason },
+    }
+}
+
+/// p50, p95 and p99 of one latency, in milliseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Percentiles {
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub count: usize,
+}
+
+/// Percentiles of every turn latency over one window.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct LatencySummary {
+    pub e2e_ms: Option<Percentiles>,
+    pub llm_ttft_ms: Option<Percentiles>,
+    pub tts_ttfb_ms: Option<Percentiles>,
+    pub stt_ms: Option<Percentiles>,
+}
+
+/// Call metrics of one voice-agent instance, derived from its events.
+#[derive(Debug, Clone, Default)]
+pub struct CallStats {
+    active: BTreeSet<String>,
+    pub calls_total: u64,
+    pub errors_total: u64,
+    pub malformed_events: u64,
+    pub disconnect_reasons: BTreeMap<String, u64>,
+    turns: VecDeque<(u64, TurnLatency)>,
+    errors: VecDeque<u64>,
+}
+
+/// Turn samples older than this are dropped.
+const HISTORY_MS: u64 = 60 * 60 * 1000;
+/// At most this many turn samples are kept (a bound on memory whatever the call rate).
+const MAX_SAMPLES: usize = 200_000;
+
+impl CallStats {
+    /// Calls in progress.
+    pub fn active_calls(&self) -> usize {
+        self.active.len()
+    }
+
+    /// Applies one event seen at `now_ms`.
+    pub fn record(&mut self, event: &AgentEvent, now_ms: u64) {
+        match event {
+            AgentEvent::Ready => {}
+            AgentEvent::CallStarted { call_id } => {
+                if self.active.insert(call_id.clone()) {
+                    self.calls_total += 1;
+                }
+            }
+            AgentEvent::CallEnded { call_id, disconnect_reason, .. } => {
+                self.active.remove(call_id);
+                let reason = disconnect_reason.clone().unwrap_or_else(|| "unknown".to_owned());
+                *self.disconnect_reasons.entry(reason).or_default() += 1;
+            }
+            AgentEvent::Turn { latency, .. } => {
+                self.turns.push_back((now_ms, *latency));
+                if self.turns.len() > MAX_SAMPLES {
+                    self.turns.pop_front();
+                }
+            }
+            AgentEvent::Error { .. } => {
+                self.errors_total += 1;
+                self.errors.push_back(now_ms);
+                if self.errors.len() > MAX_SAMPLES {
+                    self.errors.pop_front();
+                }
+            }
+        }
+        self.expire(now_ms);
+    }
+
+    /// Forgets calls in progress (the process they belonged to is gone).
+    pub fn clear_active(&mut self) {
+        self.active.clear();
+    }
+
+    fn expire(&mut self, now_ms: u64) {
+        let horizon = now_ms.saturating_sub(HISTORY_MS);
+        while self.turns.front().is_some_and(|(at, _)| *at < horizon) {
+            self.turns.pop_front();
+        }
+        while self.errors.front().is_some_and(|at| *at < horizon) {
+            self.errors.pop_front();
+        }
+    }
+
+    /// Errors per turn over the last `window_ms`: error events / (turns + error events).
+    pub fn error_rate(&self, now_ms: u64, window_ms: u64) -> f64 {
+        let since = now_ms.saturating_sub(window_ms);
+        let errors = self.errors.iter().filter(|at| **at >= since).count();
+        let turns = self.turns.iter().filter(|(at, _)| *at >= since).count();
+        if errors + turns == 0 { 0.0 } else { errors as f64 / (errors + turns) as f64 }
+    }
+
+    /// Latency percentiles over the last `window_ms` (5 minutes and 1 hour in the APIs).
+    pub fn latency(&self, now_ms: u64, window_ms: u64) -> LatencySummary {
+        let since = now_ms.saturating_sub(window_ms);
+        let recent: Vec<&TurnLatency> =
+            self.turns.iter().filter(|(at, _)| *at >= since).map(|(_, latency)| latency).collect();
+        let pick = |field: fn(&TurnLatency) -> Option<f64>| {
+            percentiles(recent.iter().filter_map(|latency| field(latency)).collect())
+        };
+        LatencySummary {
+            e2e_ms: pick(|l| l.e2e_ms),
+            llm_ttft_ms: pick(|l| l.llm_ttft_ms),
+            tts_ttfb_ms: pick(|l| l.tts_ttfb_ms),
+            stt_ms: pick(|l| l.stt_ms),
+        }
+    }
+}
+
+/// Nearest-rank percentiles; `None` for no samples.
+pub fn percentiles(mut samples: Vec<f64>) -> Option<Percentiles> {
+    samples.retain(|value| value.is_finite());
+    if samples.is_empty() {
+        return None;
+    }
+    samples.sort_by(f64::total_cmp);
+    let rank = |p: f64| {
+        let index = ((p / 100.0) * samples.len() as f64).ceil() as usize;
+        samples[index.clamp(1, samples.len()) - 1]
+    };
+    Some(Percentiles { p50: rank(50.0), p95: rank(95.0), p99: rank(99.0), count: samples.len() })
+}
