@@ -79,6 +79,40 @@ pub enum Error {
 
     #[error("unknown template `{name}`")]
     UnknownTemplate { name: String },
+
+    #[error("{message}")]
+    Conflict { message: String, hint: Option<String> },
+
+    #[error("invalid secret name `{name}`")]
+    InvalidSecretName { name: String },
+
+    #[error("secret `{name}` does not exist")]
+    SecretNotFound { name: String },
+
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{message}")]
+    Unavailable { message: String },
+
+    #[error("internal error: {message}")]
+    Internal { message: String },
+}
+
+impl Error {
+    /// An I/O failure with what was being done.
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io { context: context.into(), source }
+    }
+
+    /// A request that clashes with the current state.
+    pub fn conflict(message: impl Into<String>, hint: Option<&str>) -> Self {
+        Error::Conflict { message: message.into(), hint: hint.map(str::to_owned) }
+    }
 }
 
 fn summarize_issues(issues: &[Issue]) -> String {
@@ -101,8 +135,14 @@ impl Error {
             | Error::InvalidPath { .. }
             | Error::InvalidCustomerId { .. }
             | Error::InvalidTag { .. }
-            | Error::InvalidEndpoint { .. } => ErrorKind::InvalidInput,
-            Error::PathNotFound { .. } | Error::UnknownTemplate { .. } => ErrorKind::NotFound,
+            | Error::InvalidEndpoint { .. }
+            | Error::InvalidSecretName { .. } => ErrorKind::InvalidInput,
+            Error::PathNotFound { .. } | Error::UnknownTemplate { .. } | Error::SecretNotFound { .. } => {
+                ErrorKind::NotFound
+            }
+            Error::Conflict { .. } => ErrorKind::Conflict,
+            Error::Io { .. } | Error::Internal { .. } => ErrorKind::Internal,
+            Error::Unavailable { .. } => ErrorKind::Unavailable,
         }
     }
 
@@ -147,6 +187,14 @@ impl Error {
             Error::InvalidEndpoint { .. } => {
                 Some("give the host agent's base URL, for example https://10.0.1.17:8000".to_owned())
             }
+            Error::Conflict { hint, .. } => hint.clone(),
+            Error::InvalidSecretName { .. } => {
+                Some("secret names are 1-64 of a-z, 0-9 and _, for example openai_api_key".to_owned())
+            }
+            Error::SecretNotFound { .. } => {
+                Some("list the secret names that exist and check the spelling".to_owned())
+            }
+            Error::Io { .. } | Error::Internal { .. } | Error::Unavailable { .. } => None,
             Error::UnknownTemplate { .. } => {
                 Some(format!("available templates: {}", crate::config::template_names().join(", ")))
             }

@@ -23,8 +23,13 @@ pub mod config;
 pub mod customer;
 mod error;
 pub mod fs;
+pub mod host;
 pub mod lifecycle;
 pub mod logs;
 pub mod protocol;
+#[cfg(all(unix, feature = "unix-supervisor"))]
+pub mod simulator;
+#[cfg(all(unix, feature = "unix-supervisor"))]
+pub mod supervisor;
 
 pub use error::{Error, ErrorKind, Result};

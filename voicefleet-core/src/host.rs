@@ -1,0 +1,158 @@
+//! The host contract: what one customer's host can be asked, implemented in-process by the
+//! supervisor and over HTTP by the host agent's client. Plain data plus one trait.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::config::ConfigDocument;
+use crate::error::Result;
+use crate::lifecycle::ProcessState;
+use crate::logs::{LogLine, StreamFilter};
+use crate::protocol::LatencySummary;
+
+/// How a stop or drain behaves.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StopOptions {
+    /// Longest wait for calls to end before the process group is killed; the configuration's
+    /// `runtime.drain_timeout_seconds` when absent.
+    pub timeout: Option<Duration>,
+}
+
+/// How the agent last ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ExitInfo {
+    pub code: Option<i32>,
+    pub signal: Option<i32>,
+    pub at_ms: u64,
+}
+
+/// Resource use of the agent's whole process group at one instant.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct MetricsSample {
+    pub at_ms: u64,
+    pub cpu_percent: f64,
+    pub rss_bytes: u64,
+    pub threads: u64,
+    pub open_files: u64,
+    pub processes: u64,
+    pub active_calls: u64,
+}
+
+/// Call metrics derived from the agent's events.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CallSummary {
+    pub active_calls: u64,
+    pub calls_total: u64,
+    pub errors_total: u64,
+    pub malformed_events: u64,
+    /// Errors per turn over the last 5 minutes.
+    pub error_rate_5m: f64,
+    pub disconnect_reasons: BTreeMap<String, u64>,
+    #[serde(skip)]
+    pub latency_5m: LatencySummary,
+    #[serde(skip)]
+    pub latency_1h: LatencySummary,
+}
+
+/// The configuration revision a host runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfigRevision {
+    pub revision: u64,
+    pub hash: String,
+    pub applied_at_ms: u64,
+    pub author: String,
+    pub message: String,
+}
+
+/// Everything a status request answers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HostStatus {
+    pub customer_id: String,
+    pub state: &'static str,
+    #[serde(skip)]
+    pub process_state: ProcessState,
+    pub pid: Option<i32>,
+    pub uptime_seconds: Option<f64>,
+    pub restarts: u64,
+    pub consecutive_failures: u32,
+    pub next_restart_in_ms: Option<u64>,
+    pub last_exit: Option<ExitInfo>,
+    pub resources: Option<MetricsSample>,
+    pub calls: CallSummary,
+    pub config: Option<ConfigRevision>,
+}
+
+/// Revision metadata sent with a configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RevisionMeta {
+    /// The revision number; the host's current one plus one when absent.
+    pub revision: Option<u64>,
+    pub author: String,
+    pub message: String,
+}
+
+/// How an applied configuration reached the agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplyAction {
+    /// Stored; the agent is not running, or nothing changed.
+    Stored,
+    /// Sent SIGHUP (`runtime.reload = "signal"` and no `runtime` field changed).
+    Reloaded,
+    /// Drained and restarted.
+    Restarted,
+}
+
+/// The outcome of applying a configuration.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AppliedConfig {
+    pub revision: ConfigRevision,
+    pub action: ApplyAction,
+    /// Validation warnings (errors refuse the document).
+    pub warnings: Vec<crate::config::Issue>,
+}
+
+/// Which log lines to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogQuery {
+    /// The last `n` lines.
+    Tail { n: usize, stream: StreamFilter },
+    /// Up to `limit` lines after sequence number `cursor`.
+    After { cursor: u64, limit: usize, stream: StreamFilter },
+}
+
+/// Something that happened on a host.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum HostEvent {
+    StateChanged { at_ms: u64, from: &'static str, to: &'static str },
+    Exited { at_ms: u64, code: Option<i32>, signal: Option<i32> },
+    CrashLoop { at_ms: u64, consecutive_failures: u32, next_restart_in_ms: u64 },
+    ConfigApplied { at_ms: u64, revision: u64, hash: String, action: ApplyAction },
+    MemoryLimit { at_ms: u64, rss_bytes: u64, limit_bytes: u64 },
+    Log { line_seq: u64 },
+}
+
+/// One customer's host: its voice agent, configuration, secrets, logs and metrics.
+#[async_trait::async_trait]
+pub trait Host: Send + Sync {
+    async fn status(&self) -> Result<HostStatus>;
+    async fn start(&self) -> Result<HostStatus>;
+    /// Drain (SIGTERM, wait for calls to end) then kill what is left; ends `stopped`.
+    async fn stop(&self, options: StopOptions) -> Result<HostStatus>;
+    async fn restart(&self, options: StopOptions) -> Result<HostStatus>;
+    /// Like stop, but once calls end the agent may take until the timeout to exit on its own.
+    async fn drain(&self, options: StopOptions) -> Result<HostStatus>;
+    async fn config(&self) -> Result<Option<(ConfigDocument, ConfigRevision)>>;
+    /// Validate against the host's secrets, write atomically, then reload or drain-restart.
+    async fn apply_config(&self, document: ConfigDocument, meta: RevisionMeta) -> Result<AppliedConfig>;
+    async fn set_secret(&self, name: &str, value: &str) -> Result<()>;
+    async fn delete_secret(&self, name: &str) -> Result<()>;
+    async fn secret_names(&self) -> Result<Vec<String>>;
+    async fn logs(&self, query: LogQuery) -> Result<Vec<LogLine>>;
+    async fn metrics_history(&self, since_ms: u64) -> Result<Vec<MetricsSample>>;
+    /// Live events; a slow receiver misses events (it is told by a lag error), never blocks.
+    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<HostEvent>;
+}
