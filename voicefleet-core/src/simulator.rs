@@ -158,7 +158,7 @@ pub fn run() -> i32 {
     }
 
     let started = Instant::now();
-    let mut rng = u64::from(std::process::id()) * 0x9E37_79B9_7F4A_7C15 | 1;
+    let mut rng = u64::from(std::process::id()).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     let mut random = move || {
         rng ^= rng << 13;
         rng ^= rng >> 7;

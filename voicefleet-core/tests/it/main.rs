@@ -11,5 +11,6 @@ mod protocol;
 mod rules;
 mod schema;
 mod secrets;
+mod supervisor;
 mod support;
 mod templates;
