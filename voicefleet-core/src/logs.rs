@@ -131,7 +131,7 @@ impl LogFiles {
                 Some((index, entry.path()))
             })
             .collect();
-        rotated.sort_by(|a, b| b.0.cmp(&a.0));
+        rotated.sort_by_key(|entry| std::cmp::Reverse(entry.0));
         let mut files: Vec<PathBuf> = rotated.into_iter().map(|(_, path)| path).collect();
         if self.current().exists() {
             files.push(self.current());

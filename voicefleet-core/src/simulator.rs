@@ -285,9 +285,12 @@ pub fn run() -> i32 {
             leaked.push(block);
         }
         if settings.flood_lines_per_second > 0 {
-            let elapsed = now.duration_since(started);
-            if settings.flood_for.is_none_or(|limit| elapsed < limit) {
-                let due = (elapsed.as_secs_f64() * settings.flood_lines_per_second as f64) as u64;
+            // Exactly rate x duration lines in all, spread over the duration.
+            let elapsed = settings
+                .flood_for
+                .map_or(now.duration_since(started), |limit| now.duration_since(started).min(limit));
+            {
+                let due = (elapsed.as_secs_f64() * settings.flood_lines_per_second as f64).round() as u64;
                 while flooded < due {
                     flooded += 1;
                     let _ = writeln!(out, "flood {flooded}");

@@ -53,7 +53,7 @@ impl fmt::Display for SecretReference {
 }
 
 /// True when `name` is a valid secret name: 1 to 64 of `[a-z0-9_]`.
-pub(crate) fn is_valid_secret_name(name: &str) -> bool {
+pub fn is_valid_secret_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
         && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }

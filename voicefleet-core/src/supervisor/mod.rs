@@ -1086,7 +1086,7 @@ impl Actor {
     }
 
     fn set_secret(&mut self, name: String, value: String) -> Result<()> {
-        if !crate::config::SecretReference::parse(&format!("secret://{name}")).is_some() {
+        if !crate::config::is_valid_secret_name(&name) {
             return Err(Error::InvalidSecretName { name });
         }
         let mut secrets = read_secrets(&self.shared.paths.secrets);
