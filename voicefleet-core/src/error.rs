@@ -26,6 +26,21 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Parses [`ErrorKind::as_str`].
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            ErrorKind::InvalidInput,
+            ErrorKind::NotFound,
+            ErrorKind::Conflict,
+            ErrorKind::Unauthorized,
+            ErrorKind::Forbidden,
+            ErrorKind::Unavailable,
+            ErrorKind::Internal,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == text)
+    }
+
     /// A stable snake_case name, used in JSON error bodies.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -101,6 +116,10 @@ pub enum Error {
 
     #[error("internal error: {message}")]
     Internal { message: String },
+
+    /// An error reported by a remote voicefleet service (a host agent, a console), with its kind.
+    #[error("{message}")]
+    Remote { kind: ErrorKind, message: String, hint: Option<String>, issues: Vec<Issue> },
 }
 
 impl Error {
@@ -143,6 +162,7 @@ impl Error {
             Error::Conflict { .. } => ErrorKind::Conflict,
             Error::Io { .. } | Error::Internal { .. } => ErrorKind::Internal,
             Error::Unavailable { .. } => ErrorKind::Unavailable,
+            Error::Remote { kind, .. } => *kind,
         }
     }
 
@@ -195,6 +215,7 @@ impl Error {
                 Some("list the secret names that exist and check the spelling".to_owned())
             }
             Error::Io { .. } | Error::Internal { .. } | Error::Unavailable { .. } => None,
+            Error::Remote { hint, .. } => hint.clone(),
             Error::UnknownTemplate { .. } => {
                 Some(format!("available templates: {}", crate::config::template_names().join(", ")))
             }
@@ -204,7 +225,7 @@ impl Error {
     /// The validation issues this error carries, if any.
     pub fn issues(&self) -> &[Issue] {
         match self {
-            Error::InvalidConfig { issues } => issues,
+            Error::InvalidConfig { issues } | Error::Remote { issues, .. } => issues,
             _ => &[],
         }
     }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::ConfigDocument;
 use crate::error::Result;
@@ -21,7 +21,7 @@ pub struct StopOptions {
 }
 
 /// How the agent last ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExitInfo {
     pub code: Option<i32>,
     pub signal: Option<i32>,
@@ -29,7 +29,7 @@ pub struct ExitInfo {
 }
 
 /// Resource use of the agent's whole process group at one instant.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct MetricsSample {
     pub at_ms: u64,
     pub cpu_percent: f64,
@@ -41,7 +41,7 @@ pub struct MetricsSample {
 }
 
 /// Call metrics derived from the agent's events.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CallSummary {
     pub active_calls: u64,
     pub calls_total: u64,
@@ -50,14 +50,12 @@ pub struct CallSummary {
     /// Errors per turn over the last 5 minutes.
     pub error_rate_5m: f64,
     pub disconnect_reasons: BTreeMap<String, u64>,
-    #[serde(skip)]
     pub latency_5m: LatencySummary,
-    #[serde(skip)]
     pub latency_1h: LatencySummary,
 }
 
 /// The configuration revision a host runs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfigRevision {
     pub revision: u64,
     pub hash: String,
@@ -67,12 +65,10 @@ pub struct ConfigRevision {
 }
 
 /// Everything a status request answers.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HostStatus {
     pub customer_id: String,
-    pub state: &'static str,
-    #[serde(skip)]
-    pub process_state: ProcessState,
+    pub state: ProcessState,
     pub pid: Option<i32>,
     pub uptime_seconds: Option<f64>,
     pub restarts: u64,
@@ -94,7 +90,7 @@ pub struct RevisionMeta {
 }
 
 /// How an applied configuration reached the agent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ApplyAction {
     /// Stored; the agent is not running, or nothing changed.
@@ -106,7 +102,7 @@ pub enum ApplyAction {
 }
 
 /// The outcome of applying a configuration.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AppliedConfig {
     pub revision: ConfigRevision,
     pub action: ApplyAction,
@@ -124,15 +120,14 @@ pub enum LogQuery {
 }
 
 /// Something that happened on a host.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum HostEvent {
-    StateChanged { at_ms: u64, from: &'static str, to: &'static str },
+    StateChanged { at_ms: u64, from: ProcessState, to: ProcessState },
     Exited { at_ms: u64, code: Option<i32>, signal: Option<i32> },
     CrashLoop { at_ms: u64, consecutive_failures: u32, next_restart_in_ms: u64 },
     ConfigApplied { at_ms: u64, revision: u64, hash: String, action: ApplyAction },
     MemoryLimit { at_ms: u64, rss_bytes: u64, limit_bytes: u64 },
-    Log { line_seq: u64 },
 }
 
 /// One customer's host: its voice agent, configuration, secrets, logs and metrics.

@@ -19,6 +19,7 @@
 //! assert_eq!(document.get("agent_settings.llm.temperature").unwrap(), 0.3);
 //! ```
 
+pub mod auth;
 pub mod config;
 pub mod customer;
 mod error;

@@ -16,7 +16,7 @@ mod validate;
 
 use std::collections::BTreeSet;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
@@ -30,7 +30,7 @@ pub use secrets::{REDACTED, SecretReference, is_secret_field, is_valid_secret_na
 pub use templates::{template, template_names};
 
 /// How bad an [`Issue`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// The document is refused.
@@ -50,12 +50,12 @@ impl Severity {
 }
 
 /// One problem found by validation.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Issue {
     /// Dot path of the offending value (`telephony.numbers[1]`).
     pub path: String,
     /// A stable machine-readable code (`out_of_range`, `unknown_key`, `secret_literal`, ...).
-    pub code: &'static str,
+    pub code: String,
     pub severity: Severity,
     /// A sentence for people, lower case, no trailing period.
     pub message: String,
@@ -70,7 +70,7 @@ pub struct ValidateOptions {
 }
 
 /// The outcome of validation: every issue, errors first, each group in document order.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Validation {
     pub issues: Vec<Issue>,
@@ -100,6 +100,14 @@ impl Validation {
             })
         }
     }
+}
+
+/// One edit of a patch: set or remove the value at a dot path.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum PatchOperation {
+    Set { path: String, value: Value },
+    Unset { path: String },
 }
 
 /// A configuration document as written, with validation and editing on top.
@@ -158,7 +166,7 @@ impl ConfigDocument {
         serde_json::from_value(self.as_value()).map_err(|error| Error::InvalidConfig {
             issues: vec![Issue {
                 path: String::new(),
-                code: "invalid_document",
+                code: "invalid_document".to_owned(),
                 severity: Severity::Error,
                 message: error.to_string(),
             }],
@@ -189,21 +197,50 @@ impl ConfigDocument {
         self.edit(&ValidateOptions::default(), |root| path::unset(root, &path).map(drop))
     }
 
+    /// Applies several dot-path operations as one change: they are applied in order to a copy,
+    /// which is validated once at the end (intermediate states may be invalid). Refused, leaving
+    /// the document as it was, when the result adds a validation error.
+    pub fn apply_operations(
+        &mut self,
+        operations: &[PatchOperation],
+        options: &ValidateOptions,
+    ) -> Result<Validation> {
+        let parsed = operations
+            .iter()
+            .map(|operation| match operation {
+                PatchOperation::Set { path, value } => Ok((DotPath::parse(path)?, Some(value.clone()))),
+                PatchOperation::Unset { path } => Ok((DotPath::parse(path)?, None)),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.edit(options, |root| {
+            for (path, value) in parsed {
+                match value {
+                    Some(value) => path::set(root, &path, value)?,
+                    None => drop(path::unset(root, &path)?),
+                }
+            }
+            Ok(())
+        })
+    }
+
     /// Applies `change` to a copy, validates it, and keeps it only when it adds no error.
     fn edit(
         &mut self,
         options: &ValidateOptions,
         change: impl FnOnce(&mut serde_json::Map<String, Value>) -> Result<()>,
     ) -> Result<Validation> {
-        let before: BTreeSet<(String, &'static str)> =
-            self.validate_with(options).errors().map(|issue| (issue.path.clone(), issue.code)).collect();
+        let before: BTreeSet<(String, String)> = self
+            .validate_with(options)
+            .errors()
+            .map(|issue| (issue.path.clone(), issue.code.clone()))
+            .collect();
         let mut candidate = self.root.clone();
         change(&mut candidate)?;
         load::check_value_map(&candidate)?;
         let after = validate::validate(&candidate, options);
         let added: Vec<Issue> = after
             .errors()
-            .filter(|issue| !before.contains(&(issue.path.clone(), issue.code)))
+            .filter(|issue| !before.contains(&(issue.path.clone(), issue.code.clone())))
             .cloned()
             .collect();
         if !added.is_empty() {

@@ -64,7 +64,7 @@ struct Walker<'s> {
 }
 
 fn issue(path: &DotPath, code: &'static str, severity: Severity, message: String) -> Issue {
-    Issue { path: path.to_string(), code, severity, message }
+    Issue { path: path.to_string(), code: code.to_owned(), severity, message }
 }
 
 impl<'s> Walker<'s> {

@@ -5,7 +5,8 @@ use std::fmt;
 use crate::config::RestartPolicy;
 
 /// Where a supervised voice agent is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ProcessState {
     /// Not running, because nobody asked it to run or a stop finished.
     Stopped,
@@ -180,5 +181,11 @@ pub fn transition(state: ProcessState, event: Event, context: RestartContext) ->
 
         (Stopping, Event::GroupGone) => go(Stopped, None),
         (_, Event::GroupGone) => Outcome::Ignored,
+    }
+}
+
+impl PartialEq<&str> for ProcessState {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
     }
 }

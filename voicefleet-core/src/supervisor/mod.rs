@@ -603,7 +603,7 @@ impl Actor {
         if next != self.state {
             let from = self.state;
             self.state = next;
-            self.emit(HostEvent::StateChanged { at_ms: now_ms(), from: from.as_str(), to: next.as_str() });
+            self.emit(HostEvent::StateChanged { at_ms: now_ms(), from, to: next });
         }
     }
 
@@ -997,8 +997,7 @@ impl Actor {
         let instance = self.instance.as_ref();
         HostStatus {
             customer_id: self.options.customer_id.to_string(),
-            state: self.state.as_str(),
-            process_state: self.state,
+            state: self.state,
             pid: instance.map(|i| i.info.pid),
             uptime_seconds: instance.map(|i| now.saturating_sub(i.info.spawned_at_ms) as f64 / 1000.0),
             restarts: self.persisted.restarts,

@@ -195,7 +195,7 @@ async fn a_reused_pid_is_never_adopted() {
     std::fs::write(dir.path().join("state/run/child.json"), forged.to_string()).unwrap();
     let host = Supervisor::open(options(dir.path())).await.unwrap();
     let status = host.status().await.unwrap();
-    assert_eq!((status.state, status.pid), ("stopped", None));
+    assert_eq!((status.state.as_str(), status.pid), ("stopped", None));
     assert!(!dir.path().join("state/run/child.json").exists());
 }
 
@@ -350,7 +350,7 @@ async fn config_changes_reload_or_restart_and_invalid_ones_change_nothing() {
         .apply_config(ConfigDocument::from_value(invalid).unwrap(), RevisionMeta::default())
         .await
         .unwrap_err();
-    let codes: Vec<&str> = error.issues().iter().map(|i| i.code).collect();
+    let codes: Vec<&str> = error.issues().iter().map(|i| i.code.as_str()).collect();
     assert!(codes.contains(&"out_of_range") && codes.contains(&"secret_missing"), "{codes:?}");
     assert_eq!(std::fs::read(dir.path().join("state/config.json")).unwrap(), on_disk);
     assert_eq!(host.status().await.unwrap().config.unwrap().revision, 2);

@@ -49,7 +49,7 @@ pub(crate) fn edited(mut value: Value, edits: &[Edit]) -> Value {
 }
 
 /// `(path, code, severity)` of every issue.
-pub(crate) fn issues_of(value: Value, options: &ValidateOptions) -> Vec<(String, &'static str, Severity)> {
+pub(crate) fn issues_of(value: Value, options: &ValidateOptions) -> Vec<(String, String, Severity)> {
     let document = ConfigDocument::from_value(value).unwrap();
     document
         .validate_with(options)

@@ -1,0 +1,59 @@
+//! Roles and token claims: who may do what. Signing and checking tokens is the transports' job;
+//! what a token says and what each role allows is decided here.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A console user's or token's role. Ordered: `viewer < operator < admin`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Reads status, metrics, configuration (redacted) and events.
+    Viewer,
+    /// Also controls agents (start, stop, restart, drain) and reads logs.
+    Operator,
+    /// Also changes configuration, secrets, users and tokens.
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Operator => "operator",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        [Role::Viewer, Role::Operator, Role::Admin].into_iter().find(|role| role.as_str() == text)
+    }
+
+    /// True when this role may do what `required` may.
+    pub fn allows(self, required: Role) -> bool {
+        self >= required
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a token the console signs says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// Who: a user name or an API token's name.
+    pub sub: String,
+    /// For which customer (host tokens) or `voicefleet-console` (console tokens).
+    pub aud: String,
+    pub role: Role,
+    /// Expiry, seconds since the Unix epoch.
+    pub exp: u64,
+    /// Issued at, seconds since the Unix epoch.
+    pub iat: u64,
+    #[serde(default)]
+    pub iss: String,
+}
