@@ -59,3 +59,26 @@ pub fn wait_until(deadline: Duration, mut condition: impl FnMut() -> bool) -> bo
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+/// Kills whatever voice agent a supervisor state directory records as running, when dropped: a
+/// test that fails half-way leaves no process behind.
+#[derive(Debug)]
+pub struct AgentCleanup(pub std::path::PathBuf);
+
+impl Drop for AgentCleanup {
+    fn drop(&mut self) {
+        let Ok(text) = std::fs::read_to_string(self.0.join("run/child.json")) else { return };
+        for key in ["\"pgid\":", "\"shim_pid\":"] {
+            let Some(start) = text.find(key) else { continue };
+            let digits: String = text[start + key.len()..]
+                .chars()
+                .skip_while(|c| *c == ' ')
+                .take_while(char::is_ascii_digit)
+                .collect();
+            if let Ok(pid) = digits.parse::<i32>() {
+                let target = if key == "\"pgid\":" { format!("-{pid}") } else { pid.to_string() };
+                let _ = Command::new("kill").args(["-9", "--", &target]).stderr(Stdio::null()).status();
+            }
+        }
+    }
+}

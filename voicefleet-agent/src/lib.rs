@@ -1,6 +1,18 @@
-//! `voicefleet-agent`: the host daemon that runs on each customer's host, supervises the
-//! customer's voice agent and serves the host API (axum), plus `AgentClient`, the same host
-//! contract over HTTP.
+//! `voicefleet-agent`: the host daemon that runs on each customer's host. It supervises the
+//! customer's voice agent (through `voicefleet-core`'s supervisor) and serves the host API over
+//! HTTP; [`AgentClient`] is the same host contract from the other end of the wire.
 //!
-//! Not here: console logic (it lives in `voicefleet-core`). The daemon and its API arrive with
-//! the host-agent work; today this crate only fixes its place in the workspace.
+//! Not here: console logic and domain rules (they live in `voicefleet-core`). This crate is a
+//! thin HTTP layer: routing, authentication, rate limiting, SSE, and their client.
+
+mod api;
+mod auth;
+mod client;
+mod daemon;
+mod error;
+mod settings;
+mod wire;
+
+pub use client::{AgentClient, AgentClientOptions, TokenSource};
+pub use daemon::{Daemon, run};
+pub use settings::{AgentArgs, Settings};

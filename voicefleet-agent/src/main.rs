@@ -1,1 +1,84 @@
-fn main() {}
+//! `voicefleet-agent`: the host daemon binary.
+
+use std::io::IsTerminal as _;
+use std::process::ExitCode;
+
+use clap::Parser;
+use voicefleet_agent::{AgentArgs, Settings};
+
+/// The voicefleet host agent: supervises one customer's voice agent and serves the host API.
+#[derive(Debug, Parser)]
+#[command(
+    name = "voicefleet-agent",
+    version,
+    after_long_help = "\
+Examples:
+  voicefleet-agent --customer-id acme --config acme.json --secrets-file secrets.json
+  voicefleet-agent --settings /etc/voicefleet/agent.toml --listen 10.0.1.17:8000 \\
+      --console-public-key console.pub.pem --tls-cert host.crt --tls-key host.key
+
+The break-glass admin token is in STATE_DIR/admin.token (send it as `Authorization: Bearer`).
+On SIGTERM or Ctrl-C the host agent exits and leaves the voice agent running for the next one
+to adopt, unless --stop-agent-on-exit."
+)]
+struct Cli {
+    #[command(flatten)]
+    args: AgentArgs,
+}
+
+fn main() -> ExitCode {
+    let mut argv = std::env::args_os();
+    match argv.nth(1) {
+        // The per-agent shim, started by this very binary (see ARCHITECTURE.md).
+        Some(first) if first == "__shim" => {
+            return ExitCode::from(voicefleet_core::supervisor::run_shim(argv.collect()) as u8);
+        }
+        // The simulated voice agent, for trying a host without a real one.
+        Some(first) if first == "__simulate" => {
+            return ExitCode::from(voicefleet_core::simulator::run() as u8);
+        }
+        _ => {}
+    }
+    let cli = Cli::parse();
+    init_tracing();
+    let settings = match Settings::resolve(cli.args) {
+        Ok(settings) => settings,
+        Err(error) => return report(&error),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => return report(&error.into()),
+    };
+    match runtime.block_on(voicefleet_agent::run(settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => report(&error),
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VOICEFLEET_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::io::stderr().is_terminal() {
+        builder.init();
+    } else {
+        builder.json().init();
+    }
+}
+
+fn report(error: &anyhow::Error) -> ExitCode {
+    eprintln!("error: {error:#}");
+    let code = match error.downcast_ref::<voicefleet_core::Error>() {
+        Some(core) => {
+            for issue in core.issues() {
+                eprintln!("  {}: {}: {}", issue.severity.as_str(), issue.path, issue.message);
+            }
+            if let Some(hint) = core.hint() {
+                eprintln!("hint: {hint}");
+            }
+            if core.kind() == voicefleet_core::ErrorKind::InvalidInput { 2 } else { 1 }
+        }
+        None => 1,
+    };
+    ExitCode::from(code)
+}

@@ -9,7 +9,7 @@ use voicefleet_core::customer::CustomerId;
 use voicefleet_core::host::{ApplyAction, Host, LogQuery, RevisionMeta, StopOptions};
 use voicefleet_core::logs::StreamFilter;
 use voicefleet_core::supervisor::{ShimCommand, Supervisor, SupervisorOptions};
-use voicefleet_tests::TempDir;
+use voicefleet_tests::{AgentCleanup, TempDir};
 
 pub(crate) fn simulated_config(simulator: Value) -> ConfigDocument {
     let mut document = template("default").unwrap();
@@ -76,6 +76,7 @@ fn group_alive(pgid: i32) -> Vec<i32> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn start_ready_crash_restart_and_stop_without_orphans() {
     let dir = TempDir::new().unwrap();
+    let _cleanup = AgentCleanup(dir.path().join("state"));
     let host = Supervisor::open(options(dir.path())).await.unwrap();
     let refused = host.start().await.unwrap_err();
     assert!(refused.to_string().contains("no configuration"), "{refused}");
@@ -153,6 +154,7 @@ async fn started_host(dir: &Path, simulator: Value, edit: impl FnOnce(&mut Confi
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_supervisor_adopts_the_running_agent_without_losing_lines_or_calls() {
     let dir = TempDir::new().unwrap();
+    let _cleanup = AgentCleanup(dir.path().join("state"));
     let simulator = json!({"ready_delay_ms": 10, "call_interval_ms": 50, "call_duration_ms": 60000, "turn_interval_ms": 100, "max_calls": 3, "flood_lines_per_second": 500});
     let host = started_host(dir.path(), simulator, |_| {}).await;
     let before = wait_for(&host, "three calls", Duration::from_secs(10), |s| s.calls.active_calls == 3).await;
@@ -186,6 +188,7 @@ async fn a_new_supervisor_adopts_the_running_agent_without_losing_lines_or_calls
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reused_pid_is_never_adopted() {
     let dir = TempDir::new().unwrap();
+    let _cleanup = AgentCleanup(dir.path().join("state"));
     let host = started_host(dir.path(), json!({"ready_delay_ms": 10, "call_interval_ms": 0}), |_| {}).await;
     host.stop(StopOptions::default()).await.unwrap();
     host.shutdown(false).await.unwrap();
@@ -202,6 +205,7 @@ async fn a_reused_pid_is_never_adopted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stop_kills_an_agent_that_ignores_sigterm() {
     let dir = TempDir::new().unwrap();
+    let _cleanup = AgentCleanup(dir.path().join("state"));
     // Idle: killed after the grace period once calls are 0.
     let host = started_host(
         dir.path(),
@@ -236,6 +240,7 @@ async fn stop_kills_an_agent_that_ignores_sigterm() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_well_behaved_agent_finishes_its_calls_before_exiting() {
     let dir = TempDir::new().unwrap();
+    let _cleanup = AgentCleanup(dir.path().join("state"));
     let host = started_host(
         dir.path(),
         json!({"ready_delay_ms": 10, "call_interval_ms": 20, "call_duration_ms": 700, "max_calls": 2}),
@@ -258,6 +263,7 @@ async fn a_well_behaved_agent_finishes_its_calls_before_exiting() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_loop_keeps_retrying_at_the_cap_and_says_so() {
     let dir = TempDir::new().unwrap();
+    let _cleanup = AgentCleanup(dir.path().join("state"));
     let host = Supervisor::open(options(dir.path())).await.unwrap();
     with_secrets(&host).await;
     let mut events = host.subscribe();
@@ -284,6 +290,7 @@ async fn a_crash_loop_keeps_retrying_at_the_cap_and_says_so() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restart_policies_never_and_on_failure() {
     let dir = TempDir::new().unwrap();
+    let _cleanup = AgentCleanup(dir.path().join("state"));
     let host = started_host(
         dir.path(),
         json!({"crash_after_ms": 50, "crash_exit_code": 0, "ready_delay_ms": 10}),
@@ -297,6 +304,7 @@ async fn restart_policies_never_and_on_failure() {
     host.shutdown(false).await.unwrap();
 
     let dir = TempDir::new().unwrap();
+    let _cleanup = AgentCleanup(dir.path().join("state"));
     let host = started_host(
         dir.path(),
         json!({"crash_after_ms": 50, "crash_exit_code": 3, "ready_delay_ms": 10}),
@@ -315,6 +323,7 @@ async fn restart_policies_never_and_on_failure() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn config_changes_reload_or_restart_and_invalid_ones_change_nothing() {
     let dir = TempDir::new().unwrap();
+    let _cleanup = AgentCleanup(dir.path().join("state"));
     let host = started_host(dir.path(), json!({"ready_delay_ms": 10, "call_interval_ms": 0}), |d| {
         d.set("runtime.reload", json!("signal")).unwrap();
     })
@@ -389,6 +398,7 @@ async fn config_changes_reload_or_restart_and_invalid_ones_change_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_the_memory_limit_the_agent_is_restarted_when_idle() {
     let dir = TempDir::new().unwrap();
+    let _cleanup = AgentCleanup(dir.path().join("state"));
     let mut options = options(dir.path());
     options.metrics_interval = Duration::from_millis(100);
     let host = Supervisor::open(options).await.unwrap();
@@ -418,6 +428,7 @@ async fn over_the_memory_limit_the_agent_is_restarted_when_idle() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_line_is_lost_at_ten_thousand_lines_a_second_across_rotations() {
     let dir = TempDir::new().unwrap();
+    let _cleanup = AgentCleanup(dir.path().join("state"));
     let mut options = options(dir.path());
     options.log_limits = voicefleet_core::logs::LogLimits { max_file_bytes: 64 * 1024, keep_files: 50 };
     let host = Supervisor::open(options).await.unwrap();

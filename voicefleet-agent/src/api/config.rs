@@ -1,0 +1,69 @@
+//! `GET|PUT|PATCH /v1/config`, `POST /v1/config/validate`.
+
+use std::collections::BTreeSet;
+
+use axum::Json;
+use axum::extract::State;
+use serde_json::Value;
+use voicefleet_core::ErrorKind;
+use voicefleet_core::config::{ConfigDocument, ValidateOptions};
+use voicefleet_core::host::{AppliedConfig, RevisionMeta};
+
+use super::{Admin, JsonBody, Operator, SharedState, Viewer};
+use crate::error::ApiError;
+use crate::wire::{ConfigResponse, PatchConfig, PutConfig, ValidateResponse};
+
+fn no_config() -> ApiError {
+    ApiError::new(ErrorKind::NotFound, "no configuration has been applied to this host yet")
+        .with_hint("PUT /v1/config with a full document first")
+}
+
+pub(crate) async fn get_config(
+    _: Viewer,
+    State(state): State<SharedState>,
+) -> Result<Json<ConfigResponse>, ApiError> {
+    let (document, revision) = state.host.config().await?.ok_or_else(no_config)?;
+    Ok(Json(ConfigResponse { config: document.redacted(), revision }))
+}
+
+pub(crate) async fn put_config(
+    _: Admin,
+    State(state): State<SharedState>,
+    JsonBody(body): JsonBody<PutConfig>,
+) -> Result<Json<AppliedConfig>, ApiError> {
+    let document = ConfigDocument::from_value(body.config)?;
+    let meta = RevisionMeta { revision: body.revision, author: body.author, message: body.message };
+    Ok(Json(state.host.apply_config(document, meta).await?))
+}
+
+pub(crate) async fn patch_config(
+    _: Admin,
+    State(state): State<SharedState>,
+    JsonBody(body): JsonBody<PatchConfig>,
+) -> Result<Json<AppliedConfig>, ApiError> {
+    if body.operations.is_empty() {
+        return Err(ApiError::new(ErrorKind::InvalidInput, "no operations given").with_hint(
+            r#"send {"operations": [{"op": "set", "path": "agent_settings.llm.temperature", "value": 0.3}]}"#,
+        ));
+    }
+    let (mut document, _) = state.host.config().await?.ok_or_else(no_config)?;
+    let options = secret_options(&state).await?;
+    document.apply_operations(&body.operations, &options)?;
+    let meta = RevisionMeta { revision: None, author: body.author, message: body.message };
+    Ok(Json(state.host.apply_config(document, meta).await?))
+}
+
+pub(crate) async fn validate(
+    _: Operator,
+    State(state): State<SharedState>,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Json<ValidateResponse>, ApiError> {
+    let document = ConfigDocument::from_value(body)?;
+    let validation = document.validate_with(&secret_options(&state).await?);
+    Ok(Json(ValidateResponse { valid: validation.is_valid(), issues: validation.issues }))
+}
+
+async fn secret_options(state: &SharedState) -> Result<ValidateOptions, ApiError> {
+    let names: BTreeSet<String> = state.host.secret_names().await?.into_iter().collect();
+    Ok(ValidateOptions { secret_names: Some(names) })
+}

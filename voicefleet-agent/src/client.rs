@@ -1,0 +1,300 @@
+//! `AgentClient`: the host contract over HTTP, for the console and tools.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use voicefleet_core::config::ConfigDocument;
+use voicefleet_core::host::{
+    AppliedConfig, ConfigRevision, Host, HostEvent, HostStatus, LogQuery, MetricsSample, RevisionMeta,
+    StopOptions,
+};
+use voicefleet_core::logs::{LogLine, Stream, StreamFilter};
+use voicefleet_core::{Error, ErrorKind, Result};
+
+use crate::wire::{ConfigResponse, ControlBody, ErrorBody, LogsResponse, PutConfig, PutSecret, SecretNames};
+
+/// Where the bearer token for each request comes from: a fixed token, or a function that mints
+/// a short-lived one per call (the console signs one per host).
+#[derive(Clone)]
+pub enum TokenSource {
+    Static(String),
+    Mint(Arc<dyn Fn() -> String + Send + Sync>),
+}
+
+impl std::fmt::Debug for TokenSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TokenSource::Static(_) => "TokenSource::Static(..)",
+            TokenSource::Mint(_) => "TokenSource::Mint(..)",
+        })
+    }
+}
+
+impl TokenSource {
+    fn token(&self) -> String {
+        match self {
+            TokenSource::Static(token) => token.clone(),
+            TokenSource::Mint(mint) => mint(),
+        }
+    }
+}
+
+/// Client settings.
+#[derive(Debug, Clone)]
+pub struct AgentClientOptions {
+    /// Per-request timeout (control requests that drain get the drain timeout on top).
+    pub timeout: Duration,
+    /// Retries of idempotent requests after a connection error, 429 or 5xx.
+    pub retries: u32,
+    /// First retry delay; doubles each time.
+    pub retry_backoff: Duration,
+}
+
+impl Default for AgentClientOptions {
+    fn default() -> Self {
+        Self { timeout: Duration::from_secs(10), retries: 2, retry_backoff: Duration::from_millis(100) }
+    }
+}
+
+/// The host API's client; implements [`Host`].
+#[derive(Debug, Clone)]
+pub struct AgentClient {
+    base: url::Url,
+    token: TokenSource,
+    options: AgentClientOptions,
+    http: reqwest::Client,
+    events: tokio::sync::broadcast::Sender<HostEvent>,
+}
+
+impl AgentClient {
+    pub fn new(endpoint: &str, token: TokenSource, options: AgentClientOptions) -> Result<Self> {
+        let base = voicefleet_core::customer::parse_endpoint(endpoint)?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| Error::Internal { message: format!("cannot build the HTTP client: {e}") })?;
+        let (events, _) = tokio::sync::broadcast::channel(256);
+        Ok(Self { base, token, options, http, events })
+    }
+
+    fn url(&self, path: &str) -> Result<url::Url> {
+        self.base.join(path).map_err(|e| Error::Internal { message: format!("bad URL path {path}: {e}") })
+    }
+
+    async fn send<B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+        extra_timeout: Duration,
+    ) -> Result<reqwest::Response> {
+        let idempotent = matches!(method, Method::GET | Method::PUT | Method::DELETE);
+        let url = self.url(path)?;
+        let mut attempt = 0;
+        loop {
+            let mut request = self
+                .http
+                .request(method.clone(), url.clone())
+                .bearer_auth(self.token.token())
+                .timeout(self.options.timeout + extra_timeout);
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let outcome = request.send().await;
+            let retryable = match &outcome {
+                Ok(response) => {
+                    response.status() == StatusCode::TOO_MANY_REQUESTS || response.status().is_server_error()
+                }
+                Err(error) => error.is_connect() || error.is_timeout(),
+            };
+            if idempotent && retryable && attempt < self.options.retries {
+                tokio::time::sleep(self.options.retry_backoff * 2u32.pow(attempt)).await;
+                attempt += 1;
+                continue;
+            }
+            let response = outcome.map_err(|error| transport_error(&url, &error))?;
+            if response.status().is_success() {
+                return Ok(response);
+            }
+            return Err(remote_error(response).await);
+        }
+    }
+
+    async fn call<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T> {
+        self.call_with_timeout(method, path, body, Duration::ZERO).await
+    }
+
+    async fn call_with_timeout<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+        extra_timeout: Duration,
+    ) -> Result<T> {
+        let response = self.send(method, path, body, extra_timeout).await?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| Error::Unavailable { message: format!("reading the answer failed: {e}") })?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::Unavailable {
+            message: format!("the host agent answered a malformed body: {e}"),
+        })
+    }
+
+    async fn control(&self, action: &str, options: StopOptions) -> Result<HostStatus> {
+        let body = ControlBody { drain_timeout_seconds: options.timeout.map(|t| t.as_secs_f64()) };
+        // A drain may legitimately take as long as its timeout (default: the config's 30 s+).
+        let extra = options.timeout.unwrap_or(Duration::from_secs(600));
+        self.call_with_timeout(Method::POST, &format!("v1/agent/{action}"), Some(&body), extra).await
+    }
+}
+
+fn transport_error(url: &url::Url, error: &reqwest::Error) -> Error {
+    let what = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "could not connect"
+    } else {
+        "failed"
+    };
+    Error::Unavailable { message: format!("request to {url} {what}: {error}") }
+}
+
+async fn remote_error(response: reqwest::Response) -> Error {
+    let status = response.status();
+    let fallback_kind = match status {
+        StatusCode::UNAUTHORIZED => ErrorKind::Unauthorized,
+        StatusCode::FORBIDDEN => ErrorKind::Forbidden,
+        StatusCode::NOT_FOUND => ErrorKind::NotFound,
+        StatusCode::CONFLICT => ErrorKind::Conflict,
+        StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY | StatusCode::PAYLOAD_TOO_LARGE => {
+            ErrorKind::InvalidInput
+        }
+        _ => ErrorKind::Unavailable,
+    };
+    let bytes = response.bytes().await.unwrap_or_default();
+    match serde_json::from_slice::<ErrorBody>(&bytes) {
+        Ok(body) => Error::Remote {
+            kind: if status == StatusCode::TOO_MANY_REQUESTS {
+                ErrorKind::Unavailable
+            } else {
+                ErrorKind::parse(&body.error.kind).unwrap_or(fallback_kind)
+            },
+            message: body.error.message,
+            hint: body.error.hint,
+            issues: body.error.issues,
+        },
+        Err(_) => Error::Remote {
+            kind: fallback_kind,
+            message: format!("the host agent answered {status} with an unreadable body"),
+            hint: None,
+            issues: Vec::new(),
+        },
+    }
+}
+
+fn stream_param(filter: StreamFilter) -> &'static str {
+    match filter {
+        StreamFilter::All => "all",
+        StreamFilter::Only(Stream::Stdout) => "stdout",
+        StreamFilter::Only(Stream::Stderr) => "stderr",
+    }
+}
+
+const NO_BODY: Option<&()> = None;
+
+#[async_trait::async_trait]
+impl Host for AgentClient {
+    async fn status(&self) -> Result<HostStatus> {
+        self.call(Method::GET, "v1/status", NO_BODY).await
+    }
+
+    async fn start(&self) -> Result<HostStatus> {
+        self.control("start", StopOptions::default()).await
+    }
+
+    async fn stop(&self, options: StopOptions) -> Result<HostStatus> {
+        self.control("stop", options).await
+    }
+
+    async fn restart(&self, options: StopOptions) -> Result<HostStatus> {
+        self.control("restart", options).await
+    }
+
+    async fn drain(&self, options: StopOptions) -> Result<HostStatus> {
+        self.control("drain", options).await
+    }
+
+    async fn config(&self) -> Result<Option<(ConfigDocument, ConfigRevision)>> {
+        match self.call::<ConfigResponse, _>(Method::GET, "v1/config", NO_BODY).await {
+            Ok(response) => Ok(Some((ConfigDocument::from_value(response.config)?, response.revision))),
+            Err(error) if error.kind() == ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    async fn apply_config(&self, document: ConfigDocument, meta: RevisionMeta) -> Result<AppliedConfig> {
+        let body = PutConfig {
+            config: document.into_value(),
+            revision: meta.revision,
+            author: meta.author,
+            message: meta.message,
+        };
+        self.call(Method::PUT, "v1/config", Some(&body)).await
+    }
+
+    async fn set_secret(&self, name: &str, value: &str) -> Result<()> {
+        if !voicefleet_core::config::is_valid_secret_name(name) {
+            return Err(Error::InvalidSecretName { name: name.to_owned() });
+        }
+        self.send(
+            Method::PUT,
+            &format!("v1/secrets/{name}"),
+            Some(&PutSecret { value: value.to_owned() }),
+            Duration::ZERO,
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn delete_secret(&self, name: &str) -> Result<()> {
+        if !voicefleet_core::config::is_valid_secret_name(name) {
+            return Err(Error::InvalidSecretName { name: name.to_owned() });
+        }
+        self.send(Method::DELETE, &format!("v1/secrets/{name}"), NO_BODY, Duration::ZERO).await.map(drop)
+    }
+
+    async fn secret_names(&self) -> Result<Vec<String>> {
+        Ok(self.call::<SecretNames, _>(Method::GET, "v1/secrets", NO_BODY).await?.names)
+    }
+
+    async fn logs(&self, query: LogQuery) -> Result<Vec<LogLine>> {
+        let path = match query {
+            LogQuery::Tail { n, stream } => format!("v1/logs?tail={n}&stream={}", stream_param(stream)),
+            LogQuery::After { cursor, limit, stream } => {
+                format!("v1/logs?cursor={cursor}&limit={}&stream={}", limit.min(10_000), stream_param(stream))
+            }
+        };
+        let response: LogsResponse = self.call(Method::GET, &path, NO_BODY).await?;
+        Ok(response.lines.into_iter().map(|line| line.into_line()).collect())
+    }
+
+    async fn metrics_history(&self, since_ms: u64) -> Result<Vec<MetricsSample>> {
+        self.call(Method::GET, &format!("v1/metrics/history?since={since_ms}"), NO_BODY).await
+    }
+
+    /// Remote events arrive over SSE (`GET /v1/events`); this client does not subscribe to them
+    /// yet, so the receiver only closes when the client is dropped.
+    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<HostEvent> {
+        self.events.subscribe()
+    }
+}

@@ -1,0 +1,168 @@
+//! The daemon: open the supervisor, seed secrets and configuration, serve the API until told to
+//! stop, then leave the voice agent running (or stop it).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use voicefleet_core::config::ConfigDocument;
+use voicefleet_core::host::{Host, RevisionMeta};
+use voicefleet_core::supervisor::{Supervisor, SupervisorOptions};
+
+use crate::api::{AppState, RateLimiter, router};
+use crate::auth::{Authenticator, load_or_create_admin_token};
+use crate::settings::Settings;
+
+/// A running host agent.
+#[derive(Debug)]
+pub struct Daemon {
+    address: SocketAddr,
+    handle: axum_server::Handle,
+    supervisor: Supervisor,
+    stop_agent_on_exit: bool,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    admin_token: String,
+}
+
+impl Daemon {
+    /// Opens the state directory (adopting a running voice agent), applies `--config` when the
+    /// host has no configuration yet, and starts serving.
+    pub async fn start(settings: Settings) -> anyhow::Result<Daemon> {
+        std::fs::create_dir_all(&settings.state_dir)
+            .with_context(|| format!("cannot create the state directory {}", settings.state_dir.display()))?;
+        // Read and check the initial document before touching anything.
+        let initial = match &settings.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                Some(ConfigDocument::parse(&text)?)
+            }
+            None => None,
+        };
+        let public_key = match &settings.console_public_key {
+            Some(path) => {
+                Some(std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?)
+            }
+            None => None,
+        };
+        let admin_token = load_or_create_admin_token(&settings.state_dir)?;
+        let auth =
+            Authenticator::new(settings.customer_id.as_str(), admin_token.clone(), public_key.as_deref())?;
+
+        let options =
+            SupervisorOptions::new(settings.customer_id.clone(), &settings.state_dir, settings.shim.clone());
+        let supervisor = Supervisor::open(options).await?;
+        if let Some(path) = &settings.secrets_file {
+            let text =
+                std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let secrets: BTreeMap<String, String> = serde_json::from_str(&text).with_context(|| {
+                format!("{} must be a JSON object of secret name to value", path.display())
+            })?;
+            for (name, value) in secrets {
+                supervisor.set_secret(&name, &value).await?;
+            }
+        }
+        if let Some(document) = initial {
+            match supervisor.config().await? {
+                None => {
+                    let meta = RevisionMeta {
+                        revision: None,
+                        author: "voicefleet-agent --config".into(),
+                        message: String::new(),
+                    };
+                    supervisor.apply_config(document, meta).await?;
+                    supervisor.start().await?;
+                }
+                Some((current, revision)) if current.content_hash() != document.content_hash() => {
+                    tracing::warn!(
+                        revision = revision.revision,
+                        "keeping the applied configuration revision; --config only seeds a host that has none"
+                    );
+                }
+                Some(_) => {}
+            }
+        }
+
+        let listener = std::net::TcpListener::bind(settings.listen)
+            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        listener.set_nonblocking(true)?;
+        let address = listener.local_addr()?;
+        let state = Arc::new(AppState {
+            host: Arc::new(supervisor.clone()),
+            auth,
+            customer_id: settings.customer_id.to_string(),
+            limiter: RateLimiter::new(settings.rate_limit),
+            requests_total: AtomicU64::new(0),
+            started: Instant::now(),
+        });
+        let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let handle = axum_server::Handle::new();
+        let server = match &settings.tls {
+            Some((cert, key)) => {
+                let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                    .await
+                    .with_context(|| {
+                        format!(
+                            "cannot load the TLS certificate {} and key {}",
+                            cert.display(),
+                            key.display()
+                        )
+                    })?;
+                let server = axum_server::from_tcp_rustls(listener, config).handle(handle.clone());
+                tokio::spawn(async move { server.serve(app).await })
+            }
+            None => {
+                let server = axum_server::from_tcp(listener).handle(handle.clone());
+                tokio::spawn(async move { server.serve(app).await })
+            }
+        };
+        tracing::info!(%address, customer = %settings.customer_id, tls = settings.tls.is_some(), "host agent listening");
+        Ok(Daemon {
+            address,
+            handle,
+            supervisor,
+            stop_agent_on_exit: settings.stop_agent_on_exit,
+            server,
+            admin_token,
+        })
+    }
+
+    /// The address the API listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The break-glass admin token (also in `STATE/admin.token`).
+    pub fn admin_token(&self) -> &str {
+        &self.admin_token
+    }
+
+    /// The supervisor, for embedding.
+    pub fn supervisor(&self) -> &Supervisor {
+        &self.supervisor
+    }
+
+    /// Stops serving, then leaves the voice agent running for the next daemon (or stops it when
+    /// so configured).
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        self.handle.graceful_shutdown(Some(Duration::from_secs(5)));
+        let _ = self.server.await;
+        self.supervisor.shutdown(self.stop_agent_on_exit).await?;
+        Ok(())
+    }
+}
+
+/// Runs the host agent until SIGTERM or Ctrl-C.
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let daemon = Daemon::start(settings).await?;
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = terminate.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    tracing::info!("shutting down");
+    daemon.shutdown().await
+}

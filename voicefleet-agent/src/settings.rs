@@ -1,0 +1,126 @@
+//! Host agent settings: flags win over the environment (`VOICEFLEET_AGENT_*`), which wins over the
+//! settings file (TOML).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Args;
+use serde::Deserialize;
+use voicefleet_core::customer::CustomerId;
+use voicefleet_core::supervisor::ShimCommand;
+
+/// Flags of `voicefleet-agent` (and `voicefleet agent run`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct AgentArgs {
+    /// Settings file (TOML) with any of the keys below, in snake_case
+    #[arg(long, env = "VOICEFLEET_AGENT_SETTINGS", value_name = "FILE")]
+    pub settings: Option<PathBuf>,
+    /// The customer this host serves (also the audience its tokens must carry)
+    #[arg(long, env = "VOICEFLEET_AGENT_CUSTOMER_ID", value_name = "ID")]
+    pub customer_id: Option<String>,
+    /// Where the agent's configuration, secrets, logs and run files live
+    /// [default: ~/.local/state/voicefleet-agent/<customer-id>]
+    #[arg(long, env = "VOICEFLEET_AGENT_STATE_DIR", value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Address to serve the host API on; anything but loopback must be given explicitly
+    /// [default: 127.0.0.1:8000]
+    #[arg(long, env = "VOICEFLEET_AGENT_LISTEN", value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// The voice agent's configuration document to start with (applied when the host has none
+    /// yet); refused with every issue when invalid
+    #[arg(long, env = "VOICEFLEET_AGENT_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Secrets to store before applying --config: a JSON object of name to value
+    #[arg(long, env = "VOICEFLEET_AGENT_SECRETS_FILE", value_name = "FILE")]
+    pub secrets_file: Option<PathBuf>,
+    /// The console's public key (Ed25519 or RSA, PEM) that signs the tokens this host accepts
+    #[arg(long, env = "VOICEFLEET_AGENT_CONSOLE_PUBLIC_KEY", value_name = "FILE")]
+    pub console_public_key: Option<PathBuf>,
+    /// TLS certificate chain (PEM); with --tls-key, the API is served over HTTPS
+    #[arg(long, env = "VOICEFLEET_AGENT_TLS_CERT", value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM)
+    #[arg(long, env = "VOICEFLEET_AGENT_TLS_KEY", value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Stop the voice agent when the host agent exits (default: leave it running for the next
+    /// host agent to adopt)
+    #[arg(long, env = "VOICEFLEET_AGENT_STOP_AGENT_ON_EXIT")]
+    pub stop_agent_on_exit: bool,
+    /// Requests per second allowed per client address before 429 [default: 2000]
+    #[arg(long, env = "VOICEFLEET_AGENT_RATE_LIMIT", value_name = "N")]
+    pub rate_limit: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    customer_id: Option<String>,
+    state_dir: Option<PathBuf>,
+    listen: Option<SocketAddr>,
+    config: Option<PathBuf>,
+    secrets_file: Option<PathBuf>,
+    console_public_key: Option<PathBuf>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    stop_agent_on_exit: Option<bool>,
+    rate_limit: Option<u32>,
+}
+
+/// Resolved settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub customer_id: CustomerId,
+    pub state_dir: PathBuf,
+    pub listen: SocketAddr,
+    pub config: Option<PathBuf>,
+    pub secrets_file: Option<PathBuf>,
+    pub console_public_key: Option<PathBuf>,
+    pub tls: Option<(PathBuf, PathBuf)>,
+    pub stop_agent_on_exit: bool,
+    pub rate_limit: u32,
+    /// How to start the per-agent shim: by default this very binary with `__shim`.
+    pub shim: ShimCommand,
+}
+
+impl Settings {
+    pub fn resolve(args: AgentArgs) -> anyhow::Result<Settings> {
+        let file: FileSettings = match &args.settings {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                toml::from_str(&text).with_context(|| format!("invalid settings file {}", path.display()))?
+            }
+            None => FileSettings::default(),
+        };
+        let customer_id = args.customer_id.or(file.customer_id).context(
+            "no customer id: give --customer-id ID (or VOICEFLEET_AGENT_CUSTOMER_ID, or customer_id in the settings file)",
+        )?;
+        let customer_id = CustomerId::parse(&customer_id)?;
+        let state_dir = match args.state_dir.or(file.state_dir) {
+            Some(dir) => dir,
+            None => {
+                let home = std::env::var_os("HOME").context("no --state-dir and no HOME to default it")?;
+                PathBuf::from(home).join(".local/state/voicefleet-agent").join(customer_id.as_str())
+            }
+        };
+        let tls = match (args.tls_cert.or(file.tls_cert), args.tls_key.or(file.tls_key)) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            _ => anyhow::bail!("give both a TLS certificate and a TLS key, or neither"),
+        };
+        let program = std::env::current_exe().context("cannot find this program's path for the shim")?;
+        Ok(Settings {
+            customer_id,
+            state_dir,
+            listen: args.listen.or(file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8000))),
+            config: args.config.or(file.config),
+            secrets_file: args.secrets_file.or(file.secrets_file),
+            console_public_key: args.console_public_key.or(file.console_public_key),
+            tls,
+            stop_agent_on_exit: args.stop_agent_on_exit || file.stop_agent_on_exit.unwrap_or(false),
+            rate_limit: args.rate_limit.or(file.rate_limit).unwrap_or(2000).max(1),
+            shim: ShimCommand { program, args: vec!["__shim".into()] },
+        })
+    }
+}
