@@ -166,3 +166,13 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     tracing::info!("shutting down");
     daemon.shutdown().await
 }
+
+/// Structured logs on standard error: JSON when not on a terminal, filtered by `VOICEFLEET_LOG`
+/// (default `info`).
+pub fn init_logging() {
+    use std::io::IsTerminal as _;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VOICEFLEET_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if std::io::stderr().is_terminal() { builder.try_init() } else { builder.json().try_init() };
+}

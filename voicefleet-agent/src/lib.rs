@@ -14,5 +14,5 @@ mod settings;
 mod wire;
 
 pub use client::{AgentClient, AgentClientOptions, TokenSource};
-pub use daemon::{Daemon, run};
+pub use daemon::{Daemon, init_logging, run};
 pub use settings::{AgentArgs, Settings};

@@ -1,6 +1,5 @@
 //! `voicefleet-agent`: the host daemon binary.
 
-use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -40,7 +39,7 @@ fn main() -> ExitCode {
         _ => {}
     }
     let cli = Cli::parse();
-    init_tracing();
+    voicefleet_agent::init_logging();
     let settings = match Settings::resolve(cli.args) {
         Ok(settings) => settings,
         Err(error) => return report(&error),
@@ -52,17 +51,6 @@ fn main() -> ExitCode {
     match runtime.block_on(voicefleet_agent::run(settings)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => report(&error),
-    }
-}
-
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("VOICEFLEET_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    if std::io::stderr().is_terminal() {
-        builder.init();
-    } else {
-        builder.json().init();
     }
 }
 

@@ -30,6 +30,22 @@ pub(crate) enum Command {
     /// Validate, edit, diff and generate voice-agent configuration documents
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Run the host agent daemon on this host
+    #[command(subcommand)]
+    Agent(AgentCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AgentCommand {
+    /// Run the host agent (same as the `voicefleet-agent` binary)
+    #[command(after_long_help = "\
+Examples:
+  voicefleet agent run --customer-id acme --config acme.json --secrets-file secrets.json
+  voicefleet agent run --settings /etc/voicefleet/agent.toml
+
+The break-glass admin token is in STATE_DIR/admin.token. On SIGTERM or Ctrl-C the host agent
+exits and leaves the voice agent running for the next one to adopt, unless --stop-agent-on-exit.")]
+    Run(voicefleet_agent::AgentArgs),
 }
 
 #[derive(Debug, Args)]

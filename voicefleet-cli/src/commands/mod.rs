@@ -1,5 +1,6 @@
 //! One module per command group.
 
+mod agent;
 mod config;
 mod demo;
 
@@ -11,5 +12,6 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Demo(args) => demo::run(args),
         Command::Config(command) => config::run(command),
+        Command::Agent(command) => agent::run(command),
     }
 }

@@ -1,0 +1,18 @@
+//! `voicefleet agent run`: the host agent daemon from the one binary.
+
+use std::process::ExitCode;
+
+use crate::cli::AgentCommand;
+
+pub(crate) fn run(command: AgentCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        AgentCommand::Run(args) => {
+            let settings = voicefleet_agent::Settings::resolve(args)?;
+            voicefleet_agent::init_logging();
+            let runtime =
+                tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+            runtime.block_on(voicefleet_agent::run(settings))?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
