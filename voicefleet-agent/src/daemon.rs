@@ -52,8 +52,9 @@ impl Daemon {
         let auth =
             Authenticator::new(settings.customer_id.as_str(), admin_token.clone(), public_key.as_deref())?;
 
-        let options =
+        let mut options =
             SupervisorOptions::new(settings.customer_id.clone(), &settings.state_dir, settings.shim.clone());
+        options.log_limits = settings.log_limits;
         let supervisor = Supervisor::open(options).await?;
         if let Some(path) = &settings.secrets_file {
             let text =

@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use clap::Args;
 use serde::Deserialize;
 use voicefleet_core::customer::CustomerId;
+use voicefleet_core::logs::LogLimits;
 use voicefleet_core::supervisor::ShimCommand;
 
 /// Flags of `voicefleet-agent` (and `voicefleet agent run`).
@@ -50,6 +51,12 @@ pub struct AgentArgs {
     /// Requests per second allowed per client address before 429 [default: 2000]
     #[arg(long, env = "VOICEFLEET_AGENT_RATE_LIMIT", value_name = "N")]
     pub rate_limit: Option<u32>,
+    /// Rotate the voice agent's log when it reaches this many bytes [default: 10485760]
+    #[arg(long, env = "VOICEFLEET_AGENT_LOG_MAX_FILE_BYTES", value_name = "BYTES")]
+    pub log_max_file_bytes: Option<u64>,
+    /// Rotated log files to keep [default: 5]
+    #[arg(long, env = "VOICEFLEET_AGENT_LOG_KEEP_FILES", value_name = "N")]
+    pub log_keep_files: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -65,6 +72,8 @@ struct FileSettings {
     tls_key: Option<PathBuf>,
     stop_agent_on_exit: Option<bool>,
     rate_limit: Option<u32>,
+    log_max_file_bytes: Option<u64>,
+    log_keep_files: Option<u32>,
 }
 
 /// Resolved settings.
@@ -79,6 +88,7 @@ pub struct Settings {
     pub tls: Option<(PathBuf, PathBuf)>,
     pub stop_agent_on_exit: bool,
     pub rate_limit: u32,
+    pub log_limits: LogLimits,
     /// How to start the per-agent shim: by default this very binary with `__shim`.
     pub shim: ShimCommand,
 }
@@ -120,6 +130,17 @@ impl Settings {
             tls,
             stop_agent_on_exit: args.stop_agent_on_exit || file.stop_agent_on_exit.unwrap_or(false),
             rate_limit: args.rate_limit.or(file.rate_limit).unwrap_or(2000).max(1),
+            log_limits: LogLimits {
+                max_file_bytes: args
+                    .log_max_file_bytes
+                    .or(file.log_max_file_bytes)
+                    .unwrap_or(LogLimits::default().max_file_bytes)
+                    .max(4096),
+                keep_files: args
+                    .log_keep_files
+                    .or(file.log_keep_files)
+                    .unwrap_or(LogLimits::default().keep_files),
+            },
             shim: ShimCommand { program, args: vec!["__shim".into()] },
         })
     }

@@ -103,6 +103,7 @@ pub(crate) fn settings(dir: &Path, customer: &str, port: u16) -> Settings {
         tls: None,
         stop_agent_on_exit: true,
         rate_limit: 5000,
+        log_limits: Default::default(),
         shim: ShimCommand { program: AGENT.into(), args: vec!["__shim".into()] },
     }
 }
