@@ -321,7 +321,9 @@ class Pm2:
         return []
 
     def after_crash(self, index):
-        time.sleep(0.3)
+        # Past min_uptime (1 s by default): otherwise PM2 counts an unstable restart and stops
+        # the app after 15 of them.
+        time.sleep(1.2)
 
     def stop_child(self, index):
         self.pm2("stop", f"child{index}")
@@ -361,11 +363,6 @@ def measure_crash(tool, runs):
 
 
 def measure_flood(tool, rate, seconds, log_flags=()):
-    tool.start(1, "sleep")
-    tool.shutdown()
-    for name in os.listdir(tool.work):
-        if name.endswith(".starts"):
-            os.remove(os.path.join(tool.work, name))
     tool.start(1, "flood", (str(rate), str(seconds)), log_flags)
     pids = tool.daemon_pids() + tool.helper_pids()
     ticks = {pid: cpu_ticks(pid) for pid in pids}
@@ -457,15 +454,24 @@ def main():
             directory = tempfile.mkdtemp(prefix="tool-", dir=work)
             return make(directory)
         row = {}
-        row["rss1"], row["helper1"] = measure_rss(fresh(), 1)
-        row["rss10"], row["helper10"] = measure_rss(fresh(), 10)
-        latencies = measure_crash(fresh(), args.runs)
+        def run(measure, *extra):
+            tool = fresh()
+            try:
+                return measure(tool, *extra)
+            except BaseException:
+                try:
+                    tool.shutdown()
+                finally:
+                    raise
+        row["rss1"], row["helper1"] = run(measure_rss, 1)
+        row["rss10"], row["helper10"] = run(measure_rss, 10)
+        latencies = run(measure_crash, args.runs)
         row["crash"] = (statistics.median(latencies), percentile(latencies, 95), max(latencies))
-        row["lost10k"], row["cpu10k"], row["helpercpu10k"] = measure_flood(fresh(), 10_000, 5)
+        row["lost10k"], row["cpu10k"], row["helpercpu10k"] = run(measure_flood, 10_000, 5)
         if label == "voicefleet":
-            row["lost100k"], row["cpu100k"], row["helpercpu100k"] = measure_flood(
-                fresh(), 100_000, 5, ("--log-max-file-bytes", str(1024 * 1024), "--log-keep-files", "50"))
-        row["stop"] = measure_stop(fresh())
+            row["lost100k"], row["cpu100k"], row["helpercpu100k"] = run(
+                measure_flood, 100_000, 5, ("--log-max-file-bytes", str(1024 * 1024), "--log-keep-files", "50"))
+        row["stop"] = run(measure_stop)
         results[label] = row
         log(json.dumps(row))
 

@@ -21,6 +21,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod console;
 pub mod customer;
 mod error;
 pub mod fs;

@@ -1,0 +1,113 @@
+//! Secrets at rest: XChaCha20-Poly1305 under a 256-bit master key, with a fresh random nonce per
+//! value and the customer and secret name bound in as associated data (a ciphertext moved to
+//! another customer or name does not decrypt).
+
+use std::path::{Path, PathBuf};
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+
+use crate::error::{Error, Result};
+
+/// Where the master key came from, to tell the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    Environment,
+    File(PathBuf),
+    Generated(PathBuf),
+}
+
+/// Encrypts and decrypts secret values.
+pub struct SecretBox {
+    cipher: XChaCha20Poly1305,
+}
+
+impl std::fmt::Debug for SecretBox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretBox(..)")
+    }
+}
+
+fn decode_hex(text: &str) -> Option<[u8; 32]> {
+    let text = text.trim();
+    if text.len() != 64 {
+        return None;
+    }
+    let mut key = [0u8; 32];
+    for (index, chunk) in text.as_bytes().chunks(2).enumerate() {
+        key[index] = u8::from_str_radix(std::str::from_utf8(chunk).ok()?, 16).ok()?;
+    }
+    Some(key)
+}
+
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N]> {
+    use std::io::Read as _;
+    let mut bytes = [0u8; N];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut file| file.read_exact(&mut bytes))
+        .map_err(|e| Error::io("cannot read /dev/urandom", e))?;
+    Ok(bytes)
+}
+
+impl SecretBox {
+    /// The key from `VOICEFLEET_MASTER_KEY` (64 hex digits), else from `path`, else a new one
+    /// generated into `path` (mode 0600).
+    pub fn load_or_create(path: &Path) -> Result<(SecretBox, KeySource)> {
+        if let Ok(text) = std::env::var("VOICEFLEET_MASTER_KEY") {
+            let key = decode_hex(&text).ok_or_else(|| Error::Unavailable {
+                message: "VOICEFLEET_MASTER_KEY must be 64 hexadecimal digits (32 bytes)".to_owned(),
+            })?;
+            return Ok((SecretBox::new(&key), KeySource::Environment));
+        }
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                let key = decode_hex(&text).ok_or_else(|| Error::Unavailable {
+                    message: format!("{} must hold 64 hexadecimal digits (32 bytes)", path.display()),
+                })?;
+                Ok((SecretBox::new(&key), KeySource::File(path.to_path_buf())))
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                let key: [u8; 32] = random_bytes()?;
+                let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+                crate::fs::write_atomic(path, format!("{hex}\n").as_bytes(), 0o600).map_err(|e| {
+                    Error::io(format!("cannot write the master key to {}", path.display()), e)
+                })?;
+                Ok((SecretBox::new(&key), KeySource::Generated(path.to_path_buf())))
+            }
+            Err(error) => Err(Error::io(format!("cannot read {}", path.display()), error)),
+        }
+    }
+
+    pub fn new(key: &[u8; 32]) -> SecretBox {
+        SecretBox { cipher: XChaCha20Poly1305::new(key.into()) }
+    }
+
+    fn aad(customer_id: &str, name: &str) -> Vec<u8> {
+        format!("voicefleet-secret:{customer_id}:{name}").into_bytes()
+    }
+
+    /// Returns (nonce, ciphertext).
+    pub fn seal(&self, customer_id: &str, name: &str, value: &str) -> Result<(Vec<u8>, Vec<u8>)> {
+        let nonce: [u8; 24] = random_bytes()?;
+        let aad = Self::aad(customer_id, name);
+        let ciphertext = self
+            .cipher
+            .encrypt(XNonce::from_slice(&nonce), Payload { msg: value.as_bytes(), aad: &aad })
+            .map_err(|_| Error::Internal { message: "encryption failed".to_owned() })?;
+        Ok((nonce.to_vec(), ciphertext))
+    }
+
+    pub fn open(&self, customer_id: &str, name: &str, nonce: &[u8], ciphertext: &[u8]) -> Result<String> {
+        if nonce.len() != 24 {
+            return Err(Error::Internal { message: "a stored secret has a bad nonce".to_owned() });
+        }
+        let aad = Self::aad(customer_id, name);
+        let plain = self.cipher.decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: &aad }).map_err(|_| {
+            Error::Unavailable {
+                message: format!("secret `{name}` of `{customer_id}` does not decrypt: wrong master key, or the data was altered"),
+            }
+        })?;
+        String::from_utf8(plain)
+            .map_err(|_| Error::Internal { message: "a stored secret is not UTF-8".to_owned() })
+    }
+}

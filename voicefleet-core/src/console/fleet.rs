@@ -1,0 +1,201 @@
+//! The fleet contract: what the console can be asked, by anyone, through any transport. The
+//! in-process [`super::Console`] implements it over the store and the hosts; the console HTTP
+//! client implements it over the wire.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::audit::{AuditEntry, AuditVerification};
+use super::bulk::{BulkEvent, BulkRun, BulkSpec};
+use super::selector::Selector;
+use super::store::AlertRecord;
+use crate::auth::Role;
+use crate::config::{Change, PatchOperation};
+use crate::error::Result;
+use crate::host::{HostStatus, LogQuery, MetricsSample};
+use crate::logs::LogLine;
+
+/// Who is asking, for role checks and the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub name: String,
+    pub role: Role,
+    pub request_id: String,
+}
+
+impl Actor {
+    pub fn new(name: &str, role: Role) -> Actor {
+        Actor { name: name.to_owned(), role, request_id: String::new() }
+    }
+}
+
+/// A customer to add.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewCustomer {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    /// The host agent's base URL.
+    pub endpoint: String,
+    /// `key=value` tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// A customer as the console knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerView {
+    pub id: String,
+    pub name: String,
+    pub endpoint: String,
+    pub tags: BTreeMap<String, String>,
+    pub created_at_ms: u64,
+    pub deployed_revision: Option<u64>,
+}
+
+/// One customer's status as polled, with the last known one when the host does not answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerStatus {
+    pub customer_id: String,
+    pub name: String,
+    pub tags: BTreeMap<String, String>,
+    /// The agent's state, or `unreachable`.
+    pub state: String,
+    pub reachable: bool,
+    /// When the host last answered.
+    pub last_seen_ms: Option<u64>,
+    pub error: Option<String>,
+    /// The last status the host gave (current when reachable).
+    pub status: Option<HostStatus>,
+    pub deployed_revision: Option<u64>,
+    /// The revision the host says it runs.
+    pub running_revision: Option<u64>,
+    /// The host runs something other than the deployed revision.
+    pub drift: bool,
+}
+
+/// A new revision: a whole document, or operations on the latest one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RevisionInput {
+    Full { document: Value },
+    Patch { operations: Vec<PatchOperation> },
+}
+
+/// A revision's summary; `document` (secrets redacted) when one revision is shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RevisionView {
+    pub customer_id: String,
+    pub number: u64,
+    pub hash: String,
+    pub author: String,
+    pub message: String,
+    pub created_at_ms: u64,
+    pub deployed: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<Value>,
+}
+
+/// A secret's name and when it last changed; never its value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretInfo {
+    pub name: String,
+    pub updated_at_ms: u64,
+}
+
+/// A control action on one agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ControlAction {
+    Start,
+    Stop,
+    Restart,
+    Drain,
+}
+
+impl ControlAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ControlAction::Start => "start",
+            ControlAction::Stop => "stop",
+            ControlAction::Restart => "restart",
+            ControlAction::Drain => "drain",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [ControlAction::Start, ControlAction::Stop, ControlAction::Restart, ControlAction::Drain]
+            .into_iter()
+            .find(|action| action.as_str() == text)
+    }
+}
+
+/// The console's contract.
+#[async_trait::async_trait]
+pub trait Fleet: Send + Sync {
+    async fn add_customer(&self, actor: &Actor, customer: NewCustomer) -> Result<CustomerView>;
+    async fn customer(&self, actor: &Actor, id: &str) -> Result<CustomerView>;
+    async fn customers(&self, actor: &Actor, selector: &Selector) -> Result<Vec<CustomerView>>;
+    /// Adds `key=value` tags and removes the `remove` keys.
+    async fn tag_customer(
+        &self,
+        actor: &Actor,
+        id: &str,
+        add: Vec<String>,
+        remove: Vec<String>,
+    ) -> Result<CustomerView>;
+    async fn remove_customer(&self, actor: &Actor, id: &str) -> Result<()>;
+
+    /// Polls the selected hosts now (concurrently, each within the host timeout).
+    async fn status(&self, actor: &Actor, selector: &Selector) -> Result<Vec<CustomerStatus>>;
+
+    async fn create_revision(
+        &self,
+        actor: &Actor,
+        id: &str,
+        input: RevisionInput,
+        message: &str,
+    ) -> Result<RevisionView>;
+    async fn revisions(&self, actor: &Actor, id: &str) -> Result<Vec<RevisionView>>;
+    async fn revision(&self, actor: &Actor, id: &str, number: u64) -> Result<RevisionView>;
+    async fn diff(&self, actor: &Actor, id: &str, from: u64, to: u64) -> Result<Vec<Change>>;
+    /// A new revision equal to `number`.
+    async fn rollback(&self, actor: &Actor, id: &str, number: u64, message: &str) -> Result<RevisionView>;
+    /// Pushes the revision (latest when `None`) and its secrets to the host.
+    async fn deploy(&self, actor: &Actor, id: &str, number: Option<u64>) -> Result<RevisionView>;
+
+    async fn set_secret(&self, actor: &Actor, id: &str, name: &str, value: &str) -> Result<()>;
+    async fn secrets(&self, actor: &Actor, id: &str) -> Result<Vec<SecretInfo>>;
+    async fn delete_secret(&self, actor: &Actor, id: &str, name: &str) -> Result<()>;
+
+    async fn control(
+        &self,
+        actor: &Actor,
+        id: &str,
+        action: ControlAction,
+        drain_timeout: Option<Duration>,
+    ) -> Result<HostStatus>;
+    async fn logs(&self, actor: &Actor, id: &str, query: LogQuery) -> Result<Vec<LogLine>>;
+    async fn metrics(
+        &self,
+        actor: &Actor,
+        id: &str,
+        since_ms: u64,
+        until_ms: u64,
+    ) -> Result<Vec<MetricsSample>>;
+    async fn alerts(&self, actor: &Actor, include_resolved: bool) -> Result<Vec<AlertRecord>>;
+
+    /// Starts a run (or, with `dry_run`, returns its plan); follow it with [`Fleet::bulk_run`].
+    async fn start_bulk(&self, actor: &Actor, spec: BulkSpec) -> Result<BulkRun>;
+    async fn bulk_run(&self, actor: &Actor, id: &str) -> Result<BulkRun>;
+    async fn bulk_runs(&self, actor: &Actor, limit: usize) -> Result<Vec<BulkRun>>;
+    async fn cancel_bulk(&self, actor: &Actor, id: &str) -> Result<BulkRun>;
+    /// Progress events of running bulk runs.
+    fn bulk_events(&self) -> tokio::sync::broadcast::Receiver<BulkEvent>;
+
+    async fn audit(&self, actor: &Actor, after: u64, limit: usize) -> Result<Vec<AuditEntry>>;
+    async fn verify_audit(&self, actor: &Actor) -> Result<AuditVerification>;
+}

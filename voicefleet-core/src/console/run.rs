@@ -1,0 +1,320 @@
+//! Planning and executing bulk runs.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::task::JoinSet;
+
+use super::bulk::{
+    BulkAction, BulkEvent, BulkRun, BulkSpec, HealthGate, RunOutcome, TargetResult, TargetState,
+};
+use super::rate::RateControl;
+use super::store::CustomerRecord;
+use super::{Actor, Console, Fleet as _, RevisionInput, RunHandle, now_ms};
+use crate::auth::Role;
+use crate::error::{Error, Result};
+use crate::host::StopOptions;
+use crate::lifecycle::ProcessState;
+
+fn run_id() -> String {
+    let random: [u8; 6] = super::crypto::random_bytes().unwrap_or([0; 6]);
+    let suffix: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    format!("run-{}-{suffix}", now_ms())
+}
+
+impl Console {
+    /// Resolves the targets and limits; with `dry_run`, that is the whole answer. Otherwise the
+    /// run starts in the background.
+    pub(super) async fn plan(&self, actor: &Actor, spec: BulkSpec) -> Result<BulkRun> {
+        let targets: Vec<CustomerRecord> = self
+            .store
+            .customers()
+            .await?
+            .into_iter()
+            .filter(|c| spec.selector.matches(&c.id, &c.tags))
+            .collect();
+        if targets.is_empty() {
+            return Err(Error::Remote {
+                kind: crate::ErrorKind::InvalidInput,
+                message: "the selector matches no customer".to_owned(),
+                hint: Some("list customers with the same selector to check it".to_owned()),
+                issues: Vec::new(),
+            });
+        }
+        if let BulkAction::Patch { operations, .. } = &spec.action {
+            if operations.is_empty() {
+                return Err(Error::Remote {
+                    kind: crate::ErrorKind::InvalidInput,
+                    message: "a patch needs at least one operation".to_owned(),
+                    hint: None,
+                    issues: Vec::new(),
+                });
+            }
+        }
+        let total = targets.len() as u64;
+        let canary = spec.canary.min(targets.len());
+        let run = BulkRun {
+            id: run_id(),
+            actor: actor.name.clone(),
+            created_at_ms: now_ms(),
+            finished_at_ms: None,
+            outcome: if spec.dry_run { RunOutcome::DryRun } else { RunOutcome::Running },
+            max_concurrency: spec.max_concurrency.resolve(total).max(1),
+            max_errors: spec.max_errors.resolve(total),
+            targets: targets
+                .iter()
+                .enumerate()
+                .map(|(index, customer)| TargetResult {
+                    customer_id: customer.id.clone(),
+                    state: TargetState::Pending,
+                    canary: index < canary,
+                    reason: None,
+                    started_at_ms: None,
+                    finished_at_ms: None,
+                    previous_revision: customer.deployed_revision,
+                    revision: None,
+                })
+                .collect(),
+            spec,
+        };
+        Ok(run)
+    }
+
+    /// Starts executing a saved run in the background.
+    pub fn spawn_run(self: &Arc<Self>, actor: Actor, run: BulkRun) {
+        let cancel = Arc::new(AtomicBool::new(false));
+        self.runs.lock().unwrap_or_else(|p| p.into_inner()).insert(
+            run.id.clone(),
+            RunHandle {
+                cancel: cancel.clone(),
+                targets: run.targets.iter().map(|t| t.customer_id.clone()).collect(),
+            },
+        );
+        let console = self.clone();
+        tokio::spawn(async move {
+            let id = run.id.clone();
+            console.execute(actor, run, cancel).await;
+            console.runs.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+        });
+    }
+
+    async fn execute(self: &Arc<Self>, actor: Actor, mut run: BulkRun, cancel: Arc<AtomicBool>) {
+        let mut control = RateControl::new(run.max_concurrency, run.max_errors);
+        let canary_count = run.targets.iter().filter(|t| t.canary).count();
+        let index_of: HashMap<String, usize> =
+            run.targets.iter().enumerate().map(|(index, t)| (t.customer_id.clone(), index)).collect();
+        let mut next = 0;
+        let mut outcome = None;
+        let mut tasks: JoinSet<TargetResult> = JoinSet::new();
+        loop {
+            if cancel.load(Ordering::SeqCst) && !control.is_stopped() {
+                control.stop();
+                outcome.get_or_insert(RunOutcome::Cancelled);
+            }
+            // The canary phase ends when every canary has finished.
+            let phase_end =
+                if next < canary_count || run.targets[..canary_count].iter().any(|t| !finished(t.state)) {
+                    canary_count
+                } else {
+                    run.targets.len()
+                };
+            let canary_failed = run.targets[..canary_count]
+                .iter()
+                .any(|t| t.state == TargetState::Failed || t.state == TargetState::RolledBack);
+            if phase_end == run.targets.len() && canary_count > 0 && outcome.is_none() && canary_failed {
+                control.stop();
+                outcome = Some(RunOutcome::CanaryFailed);
+            }
+            while control.may_start() && next < phase_end {
+                control.started();
+                let target = &mut run.targets[next];
+                target.state = TargetState::Running;
+                target.started_at_ms = Some(now_ms());
+                self.publish(&run.id, target.clone()).await;
+                let (console, actor, spec, result) =
+                    (self.clone(), actor.clone(), run.spec.clone(), target.clone());
+                tasks.spawn(async move { console.run_target(&actor, &spec, result).await });
+                next += 1;
+            }
+            let Some(joined) = tasks.join_next().await else { break };
+            let result = match joined {
+                Ok(result) => result,
+                Err(error) => {
+                    // A panicked target task: find which by elimination is not possible, so
+                    // record it against nothing and count it as an error.
+                    tracing_free_log(&format!("bulk target task failed: {error}"));
+                    if control.finished(true) {
+                        outcome.get_or_insert(RunOutcome::StoppedOnErrors);
+                    }
+                    continue;
+                }
+            };
+            let failed = matches!(result.state, TargetState::Failed | TargetState::RolledBack);
+            if let Some(index) = index_of.get(&result.customer_id) {
+                run.targets[*index] = result.clone();
+            }
+            self.publish(&run.id, result).await;
+            if control.finished(failed) {
+                outcome.get_or_insert(RunOutcome::StoppedOnErrors);
+            }
+        }
+        for target in run.targets.iter_mut().filter(|t| t.state == TargetState::Pending) {
+            target.state = TargetState::Skipped;
+            target.reason = Some(match outcome {
+                Some(RunOutcome::CanaryFailed) => "the canary failed".to_owned(),
+                Some(RunOutcome::Cancelled) => "the run was cancelled".to_owned(),
+                _ => "the run stopped on errors".to_owned(),
+            });
+            let _ = self.store.save_target_result(&run.id, target).await;
+        }
+        run.outcome = outcome.unwrap_or(if control.errors() > 0 {
+            RunOutcome::CompletedWithErrors
+        } else {
+            RunOutcome::Succeeded
+        });
+        run.finished_at_ms = Some(now_ms());
+        let _ = self.store.save_bulk_run(&run).await;
+        let _ = self.bulk_events.send(BulkEvent::Finished { run_id: run.id.clone(), outcome: run.outcome });
+    }
+
+    async fn publish(&self, run_id: &str, result: TargetResult) {
+        let _ = self.store.save_target_result(run_id, &result).await;
+        let _ = self.bulk_events.send(BulkEvent::Target { run_id: run_id.to_owned(), result });
+    }
+
+    async fn run_target(
+        self: Arc<Self>,
+        actor: &Actor,
+        spec: &BulkSpec,
+        mut result: TargetResult,
+    ) -> TargetResult {
+        let outcome = self.apply_action(actor, spec, &mut result).await;
+        let outcome = match (outcome, spec.health_gate) {
+            (Ok(()), Some(gate)) => self.health_gate(&result.customer_id, gate).await,
+            (other, _) => other,
+        };
+        match outcome {
+            Ok(()) => result.state = TargetState::Succeeded,
+            Err(error) => {
+                result.state = TargetState::Failed;
+                result.reason = Some(error.to_string());
+                if spec.auto_rollback && spec.action.changes_config() {
+                    if let Some(previous) = result.previous_revision {
+                        match self.deploy(&system(actor), &result.customer_id, Some(previous)).await {
+                            Ok(_) => {
+                                result.state = TargetState::RolledBack;
+                                result.reason = Some(format!("{error}; rolled back to revision {previous}"));
+                            }
+                            Err(rollback) => {
+                                result.reason = Some(format!(
+                                    "{error}; rollback to revision {previous} failed too: {rollback}"
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        result.finished_at_ms = Some(now_ms());
+        result
+    }
+
+    async fn apply_action(&self, actor: &Actor, spec: &BulkSpec, result: &mut TargetResult) -> Result<()> {
+        let id = result.customer_id.clone();
+        let record = self.record(&id).await?;
+        let host = self.host(&record)?;
+        let stop = StopOptions::default();
+        match &spec.action {
+            BulkAction::Start => host.start().await.map(drop),
+            BulkAction::Stop => host.stop(stop).await.map(drop),
+            BulkAction::Restart => host.restart(stop).await.map(drop),
+            BulkAction::Drain => host.drain(stop).await.map(drop),
+            BulkAction::Deploy { revision } => {
+                let deployed = self.deploy(actor, &id, *revision).await?;
+                result.revision = Some(deployed.number);
+                Ok(())
+            }
+            BulkAction::Patch { operations, message } => {
+                let created = self
+                    .create_revision(
+                        actor,
+                        &id,
+                        RevisionInput::Patch { operations: operations.clone() },
+                        message,
+                    )
+                    .await?;
+                let deployed = self.deploy(actor, &id, Some(created.number)).await?;
+                result.revision = Some(deployed.number);
+                Ok(())
+            }
+        }
+    }
+
+    /// Healthy: running for `min_healthy_seconds` in a row with error rate and p95 within limits.
+    async fn health_gate(&self, id: &str, gate: HealthGate) -> Result<()> {
+        let record = self.record(id).await?;
+        let host = self.host(&record)?;
+        let needed = Duration::from_secs_f64(gate.min_healthy_seconds.max(0.0));
+        let deadline = Instant::now() + needed + Duration::from_secs(30);
+        let mut healthy_since: Option<Instant> = None;
+        let mut last_problem = String::from("never healthy");
+        loop {
+            let problem = match tokio::time::timeout(self.options.host_timeout, host.status()).await {
+                Ok(Ok(status)) => {
+                    let p95 = status.calls.latency_5m.e2e_ms.map(|p| p.p95);
+                    if status.state != ProcessState::Running {
+                        Some(format!("the agent is {}", status.state))
+                    } else if gate.max_error_rate.is_some_and(|max| status.calls.error_rate_5m > max) {
+                        Some(format!(
+                            "error rate {:.3} over {:.3}",
+                            status.calls.error_rate_5m,
+                            gate.max_error_rate.unwrap_or(0.0)
+                        ))
+                    } else if let (Some(max), Some(p95)) = (gate.max_p95_ms, p95) {
+                        (p95 > max).then(|| format!("p95 latency {p95:.0} ms over {max:.0} ms"))
+                    } else {
+                        None
+                    }
+                }
+                Ok(Err(error)) => Some(error.to_string()),
+                Err(_) => Some("the host did not answer".to_owned()),
+            };
+            match problem {
+                None => {
+                    let since = *healthy_since.get_or_insert_with(Instant::now);
+                    if since.elapsed() >= needed {
+                        return Ok(());
+                    }
+                }
+                Some(problem) => {
+                    healthy_since = None;
+                    last_problem = problem;
+                }
+            }
+            if Instant::now() >= deadline {
+                return Err(Error::Unavailable { message: format!("health gate failed: {last_problem}") });
+            }
+            tokio::time::sleep(self.options.health_poll).await;
+        }
+    }
+}
+
+/// Rollbacks run with the run's actor, raised to admin only for the rollback itself: the run was
+/// authorised for a config change, and returning to the previous revision is part of it.
+fn system(actor: &Actor) -> Actor {
+    Actor {
+        name: format!("{} (auto-rollback)", actor.name),
+        role: Role::Admin,
+        request_id: actor.request_id.clone(),
+    }
+}
+
+fn finished(state: TargetState) -> bool {
+    !matches!(state, TargetState::Pending | TargetState::Running)
+}
+
+fn tracing_free_log(message: &str) {
+    eprintln!("voicefleet console: {message}");
+}

@@ -1,0 +1,99 @@
+//! The store port: everything the console keeps. The embedded default is SQLite
+//! (`sqlite.rs`); a PostgreSQL implementation can follow behind the same trait without changing
+//! callers: every method is one unit of work, atomic on its own.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::audit::{AuditEntry, AuditRecord};
+use super::bulk::{BulkRun, TargetResult};
+use crate::error::Result;
+use crate::host::MetricsSample;
+
+/// A stored customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerRecord {
+    pub id: String,
+    pub name: String,
+    pub endpoint: String,
+    pub tags: BTreeMap<String, String>,
+    pub created_at_ms: u64,
+    /// The revision last deployed to the host, if any.
+    pub deployed_revision: Option<u64>,
+}
+
+/// A stored configuration revision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevisionRecord {
+    pub customer_id: String,
+    pub number: u64,
+    pub document: String,
+    pub hash: String,
+    pub author: String,
+    pub message: String,
+    pub created_at_ms: u64,
+}
+
+/// A stored secret: the value encrypted, never in clear.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretRecord {
+    pub name: String,
+    pub nonce: Vec<u8>,
+    pub ciphertext: Vec<u8>,
+    pub updated_at_ms: u64,
+}
+
+/// An alert's stored state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertRecord {
+    pub customer_id: String,
+    pub rule: String,
+    pub firing: bool,
+    pub message: String,
+    pub since_ms: u64,
+    pub resolved_at_ms: Option<u64>,
+}
+
+/// The console's persistence.
+#[async_trait::async_trait]
+pub trait Store: Send + Sync {
+    /// Conflict when the id exists.
+    async fn insert_customer(&self, customer: CustomerRecord, audit: AuditRecord) -> Result<()>;
+    async fn customer(&self, id: &str) -> Result<Option<CustomerRecord>>;
+    async fn customers(&self) -> Result<Vec<CustomerRecord>>;
+    async fn update_customer(&self, customer: CustomerRecord, audit: AuditRecord) -> Result<()>;
+    /// Removes the customer with its revisions, secrets and alerts.
+    async fn delete_customer(&self, id: &str, audit: AuditRecord) -> Result<()>;
+
+    /// Stores a revision with the next number for the customer; returns the number.
+    async fn insert_revision(&self, revision: RevisionRecord, audit: AuditRecord) -> Result<u64>;
+    async fn revision(&self, customer_id: &str, number: u64) -> Result<Option<RevisionRecord>>;
+    /// Newest first.
+    async fn revisions(&self, customer_id: &str) -> Result<Vec<RevisionRecord>>;
+
+    async fn put_secret(&self, customer_id: &str, secret: SecretRecord, audit: AuditRecord) -> Result<()>;
+    async fn secret(&self, customer_id: &str, name: &str) -> Result<Option<SecretRecord>>;
+    async fn secrets(&self, customer_id: &str) -> Result<Vec<SecretRecord>>;
+    /// Returns false when there was none.
+    async fn delete_secret(&self, customer_id: &str, name: &str, audit: AuditRecord) -> Result<bool>;
+
+    async fn save_bulk_run(&self, run: &BulkRun) -> Result<()>;
+    async fn save_target_result(&self, run_id: &str, result: &TargetResult) -> Result<()>;
+    async fn bulk_run(&self, id: &str) -> Result<Option<BulkRun>>;
+    /// Newest first.
+    async fn bulk_runs(&self, limit: usize) -> Result<Vec<BulkRun>>;
+
+    /// Appends to the hash chain in one transaction; returns the stored entry.
+    async fn append_audit(&self, record: AuditRecord) -> Result<AuditEntry>;
+    /// Entries with `seq > after`, oldest first.
+    async fn audit(&self, after: u64, limit: usize) -> Result<Vec<AuditEntry>>;
+
+    async fn insert_samples(&self, customer_id: &str, samples: &[MetricsSample]) -> Result<()>;
+    async fn samples(&self, customer_id: &str, since_ms: u64, until_ms: u64) -> Result<Vec<MetricsSample>>;
+    /// Keeps 7 days: full resolution for a day, one sample a minute after that.
+    async fn prune_samples(&self, now_ms: u64) -> Result<()>;
+
+    async fn upsert_alert(&self, alert: AlertRecord) -> Result<()>;
+    async fn alerts(&self, include_resolved: bool) -> Result<Vec<AlertRecord>>;
+}
