@@ -82,3 +82,24 @@ impl Drop for AgentCleanup {
         }
     }
 }
+
+/// The path of a binary of this workspace (built by `cargo test --workspace`); builds it when
+/// missing, so one package's tests can run another package's program.
+pub fn workspace_binary(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    // target/<profile>/deps/<test> -> target/<profile>/<name>
+    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
+    let path = profile_dir.join(name);
+    if !path.exists() {
+        let package = if name == "voicefleet" { "voicefleet-cli" } else { name };
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-q", "-p", package, "--bin", name])
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "cannot build {name}");
+    }
+    path
+}
+
+pub mod fleet_contract;
+pub mod hosts;

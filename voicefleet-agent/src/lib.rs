@@ -8,11 +8,13 @@
 mod api;
 mod auth;
 mod client;
+mod connector;
 mod daemon;
 mod error;
 mod settings;
 mod wire;
 
 pub use client::{AgentClient, AgentClientOptions, TokenSource};
+pub use connector::{AgentConnector, HOST_TOKEN_SECONDS, HostTokenSigner};
 pub use daemon::{Daemon, init_logging, run};
 pub use settings::{AgentArgs, Settings};

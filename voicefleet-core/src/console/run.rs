@@ -120,13 +120,6 @@ impl Console {
                 } else {
                     run.targets.len()
                 };
-            let canary_failed = run.targets[..canary_count]
-                .iter()
-                .any(|t| t.state == TargetState::Failed || t.state == TargetState::RolledBack);
-            if phase_end == run.targets.len() && canary_count > 0 && outcome.is_none() && canary_failed {
-                control.stop();
-                outcome = Some(RunOutcome::CanaryFailed);
-            }
             while control.may_start() && next < phase_end {
                 control.started();
                 let target = &mut run.targets[next];
@@ -155,7 +148,13 @@ impl Console {
             if let Some(index) = index_of.get(&result.customer_id) {
                 run.targets[*index] = result.clone();
             }
+            let canary = result.canary;
             self.publish(&run.id, result).await;
+            if failed && canary {
+                // A failed canary stops the run before any other target starts.
+                control.stop();
+                outcome.get_or_insert(RunOutcome::CanaryFailed);
+            }
             if control.finished(failed) {
                 outcome.get_or_insert(RunOutcome::StoppedOnErrors);
             }

@@ -533,6 +533,8 @@ impl Store for SqliteStore {
 
     async fn samples(&self, customer_id: &str, since_ms: u64, until_ms: u64) -> Result<Vec<MetricsSample>> {
         let customer_id = customer_id.to_owned();
+        // SQLite integers are signed 64-bit.
+        let (since_ms, until_ms) = (since_ms.min(i64::MAX as u64), until_ms.min(i64::MAX as u64));
         self.with(move |c| {
             let mut statement = c
                 .prepare("SELECT body FROM samples WHERE customer_id = ?1 AND at_ms >= ?2 AND at_ms <= ?3 ORDER BY at_ms")

@@ -1,0 +1,21 @@
+//! Cross-crate tests: the console service with real host agents on loopback.
+
+mod bulk;
+mod console_contract;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use voicefleet_agent::HostTokenSigner;
+use voicefleet_core::console::{Console, ConsoleOptions, SecretBox, SqliteStore};
+
+/// A console over a fresh SQLite database in `dir`, reaching hosts with `signer`'s tokens.
+pub(crate) fn console(
+    dir: &std::path::Path,
+    signer: &HostTokenSigner,
+    host_timeout: Duration,
+) -> Arc<Console> {
+    let store = Arc::new(SqliteStore::open(&dir.join("console.db")).unwrap());
+    let options = ConsoleOptions { host_timeout, ..ConsoleOptions::default() };
+    Console::new(store, voicefleet_tests::hosts::connector(signer), SecretBox::new(&[9; 32]), options)
+}
