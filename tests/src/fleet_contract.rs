@@ -49,8 +49,31 @@ async fn wait_running(fleet: &Arc<dyn Fleet>, id: &str) {
     }
 }
 
+/// The implementation under test, as seen by each role: the in-process console takes the role
+/// from the actor, so all three may be the same; an HTTP client holds one role's token each.
+#[derive(Clone)]
+pub struct RoleFleets {
+    pub admin: Arc<dyn Fleet>,
+    pub operator: Arc<dyn Fleet>,
+    pub viewer: Arc<dyn Fleet>,
+}
+
+impl std::fmt::Debug for RoleFleets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RoleFleets")
+    }
+}
+
+impl RoleFleets {
+    /// One implementation that checks the actor's role itself.
+    pub fn same(fleet: Arc<dyn Fleet>) -> Self {
+        Self { admin: fleet.clone(), operator: fleet.clone(), viewer: fleet }
+    }
+}
+
 /// Runs every check. Leaves the customers it created removed.
-pub async fn run(fleet: Arc<dyn Fleet>, hosts: ContractHosts) {
+pub async fn run(fleets: RoleFleets, hosts: ContractHosts) {
+    let (fa, fo, fv) = (fleets.admin.clone(), fleets.operator.clone(), fleets.viewer.clone());
     let admin = admin();
     let viewer = Actor::new("contract-viewer", Role::Viewer);
     let operator = Actor::new("contract-operator", Role::Operator);
@@ -59,7 +82,7 @@ pub async fn run(fleet: Arc<dyn Fleet>, hosts: ContractHosts) {
     // Customers.
     for (index, (id, endpoint)) in hosts.up.iter().enumerate() {
         let tier = if index == 0 { "prod" } else { "staging" };
-        let added = fleet
+        let added = fa
             .add_customer(
                 &admin,
                 NewCustomer {
@@ -73,73 +96,68 @@ pub async fn run(fleet: Arc<dyn Fleet>, hosts: ContractHosts) {
             .expect("add a customer");
         assert_eq!(added.tags.get("tier").map(String::as_str), Some(tier));
     }
-    fleet
-        .add_customer(
-            &admin,
-            NewCustomer {
-                id: "down-host".into(),
-                name: String::new(),
-                endpoint: hosts.down.clone(),
-                tags: vec!["tier=prod".into()],
-            },
-        )
-        .await
-        .unwrap();
-    fleet
-        .add_customer(
-            &admin,
-            NewCustomer {
-                id: "slow-host".into(),
-                name: String::new(),
-                endpoint: hosts.slow.clone(),
-                tags: vec![],
-            },
-        )
-        .await
-        .unwrap();
+    fa.add_customer(
+        &admin,
+        NewCustomer {
+            id: "down-host".into(),
+            name: String::new(),
+            endpoint: hosts.down.clone(),
+            tags: vec!["tier=prod".into()],
+        },
+    )
+    .await
+    .unwrap();
+    fa.add_customer(
+        &admin,
+        NewCustomer {
+            id: "slow-host".into(),
+            name: String::new(),
+            endpoint: hosts.slow.clone(),
+            tags: vec![],
+        },
+    )
+    .await
+    .unwrap();
     let duplicate = NewCustomer {
         id: first.clone(),
         name: String::new(),
         endpoint: first_endpoint.clone(),
         tags: vec![],
     };
-    assert_eq!(kind(fleet.add_customer(&admin, duplicate.clone()).await), ErrorKind::Conflict);
+    assert_eq!(kind(fa.add_customer(&admin, duplicate.clone()).await), ErrorKind::Conflict);
     assert_eq!(
-        kind(fleet.add_customer(&admin, NewCustomer { id: "Bad_Id".into(), ..duplicate.clone() }).await),
+        kind(fa.add_customer(&admin, NewCustomer { id: "Bad_Id".into(), ..duplicate.clone() }).await),
         ErrorKind::InvalidInput
     );
     assert_eq!(
         kind(
-            fleet
-                .add_customer(
-                    &admin,
-                    NewCustomer { id: "x1".into(), endpoint: "ftp://h".into(), ..duplicate.clone() }
-                )
-                .await
+            fa.add_customer(
+                &admin,
+                NewCustomer { id: "x1".into(), endpoint: "ftp://h".into(), ..duplicate.clone() }
+            )
+            .await
         ),
         ErrorKind::InvalidInput
     );
     assert_eq!(
-        kind(fleet.add_customer(&viewer, NewCustomer { id: "x2".into(), ..duplicate.clone() }).await),
+        kind(fv.add_customer(&viewer, NewCustomer { id: "x2".into(), ..duplicate.clone() }).await),
         ErrorKind::Forbidden
     );
-    assert_eq!(kind(fleet.customer(&viewer, "nobody").await), ErrorKind::NotFound);
-    let prod = fleet.customers(&viewer, &Selector::parse("tier=prod").unwrap()).await.unwrap();
+    assert_eq!(kind(fv.customer(&viewer, "nobody").await), ErrorKind::NotFound);
+    let prod = fv.customers(&viewer, &Selector::parse("tier=prod").unwrap()).await.unwrap();
     assert_eq!(prod.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), [first.as_str(), "down-host"]);
-    let tagged = fleet
-        .tag_customer(&admin, "down-host", vec!["tier=dead".into()], vec!["region".into()])
-        .await
-        .unwrap();
+    let tagged =
+        fa.tag_customer(&admin, "down-host", vec!["tier=dead".into()], vec!["region".into()]).await.unwrap();
     assert_eq!(tagged.tags.get("tier").map(String::as_str), Some("dead"));
 
     // Secrets: write-only.
     for name in ["openai_api_key", "deepgram_api_key", "elevenlabs_api_key"] {
-        fleet.set_secret(&admin, &first, name, &format!("value-of-{name}")).await.unwrap();
+        fa.set_secret(&admin, &first, name, &format!("value-of-{name}")).await.unwrap();
     }
-    assert_eq!(kind(fleet.set_secret(&admin, &first, "Bad Name", "x").await), ErrorKind::InvalidInput);
-    assert_eq!(kind(fleet.set_secret(&operator, &first, "other", "x").await), ErrorKind::Forbidden);
+    assert_eq!(kind(fa.set_secret(&admin, &first, "Bad Name", "x").await), ErrorKind::InvalidInput);
+    assert_eq!(kind(fo.set_secret(&operator, &first, "other", "x").await), ErrorKind::Forbidden);
     let names: Vec<String> =
-        fleet.secrets(&operator, &first).await.unwrap().into_iter().map(|s| s.name).collect();
+        fo.secrets(&operator, &first).await.unwrap().into_iter().map(|s| s.name).collect();
     assert_eq!(names, ["deepgram_api_key", "elevenlabs_api_key", "openai_api_key"]);
 
     // Revisions: invalid ones store nothing; valid, patch, diff, rollback.
@@ -149,7 +167,7 @@ pub async fn run(fleet: Arc<dyn Fleet>, hosts: ContractHosts) {
     let mut invalid = config.as_value();
     invalid["agent_settings"]["llm"]["temperature"] = json!(9);
     invalid["agent_settings"]["llm"]["api_key"] = json!("secret://not_set_here");
-    let error = fleet
+    let error = fa
         .create_revision(&admin, &first, RevisionInput::Full { document: invalid }, "bad")
         .await
         .unwrap_err();
@@ -157,45 +175,45 @@ pub async fn run(fleet: Arc<dyn Fleet>, hosts: ContractHosts) {
     let mut codes: Vec<String> = error.issues().iter().map(|i| i.code.clone()).collect();
     codes.sort();
     assert_eq!(codes, ["out_of_range", "secret_missing"]);
-    assert!(fleet.revisions(&viewer, &first).await.unwrap().is_empty());
-    let one = fleet
+    assert!(fv.revisions(&viewer, &first).await.unwrap().is_empty());
+    let one = fa
         .create_revision(&admin, &first, RevisionInput::Full { document: config.as_value() }, "first")
         .await
         .unwrap();
     assert_eq!(
-        (one.number, one.hash.as_str(), one.author.as_str()),
-        (1, config.content_hash().as_str(), "contract-admin")
+        (one.number, one.hash.as_str(), one.author.is_empty()),
+        (1, config.content_hash().as_str(), false)
     );
     let patch =
         vec![PatchOperation::Set { path: "agent_settings.llm.temperature".into(), value: json!(0.2) }];
-    let two = fleet
+    let two = fa
         .create_revision(&admin, &first, RevisionInput::Patch { operations: patch }, "cooler")
         .await
         .unwrap();
     assert_eq!(two.number, 2);
-    let diff = fleet.diff(&viewer, &first, 1, 2).await.unwrap();
+    let diff = fv.diff(&viewer, &first, 1, 2).await.unwrap();
     assert_eq!(diff.len(), 1);
     assert_eq!(diff[0].path, "agent_settings.llm.temperature");
-    let three = fleet.rollback(&admin, &first, 1, "").await.unwrap();
+    let three = fa.rollback(&admin, &first, 1, "").await.unwrap();
     assert_eq!((three.number, three.hash.as_str()), (3, one.hash.as_str()));
     assert_eq!(three.message, "rollback to revision 1");
-    let history = fleet.revisions(&viewer, &first).await.unwrap();
+    let history = fv.revisions(&viewer, &first).await.unwrap();
     assert_eq!(history.iter().map(|r| r.number).collect::<Vec<_>>(), [3, 2, 1]);
-    let shown = fleet.revision(&viewer, &first, 2).await.unwrap();
+    let shown = fv.revision(&viewer, &first, 2).await.unwrap();
     assert_eq!(shown.document.unwrap()["agent_settings"]["llm"]["temperature"], json!(0.2));
-    assert_eq!(kind(fleet.revision(&viewer, &first, 99).await), ErrorKind::NotFound);
+    assert_eq!(kind(fv.revision(&viewer, &first, 99).await), ErrorKind::NotFound);
 
     // Deploy: the host runs revision 3 with its secrets; no drift.
-    fleet.deploy(&admin, &first, Some(3)).await.unwrap();
-    let started = fleet.control(&operator, &first, ControlAction::Start, None).await.unwrap();
+    fa.deploy(&admin, &first, Some(3)).await.unwrap();
+    let started = fo.control(&operator, &first, ControlAction::Start, None).await.unwrap();
     assert_eq!(started.state, "running");
-    assert_eq!(kind(fleet.control(&viewer, &first, ControlAction::Stop, None).await), ErrorKind::Forbidden);
-    wait_running(&fleet, &first).await;
+    assert_eq!(kind(fv.control(&viewer, &first, ControlAction::Stop, None).await), ErrorKind::Forbidden);
+    wait_running(&fa, &first).await;
 
     // Fleet status: every customer listed, the down and slow ones as unreachable, and the pass is
     // not slower than the host timeout.
     let begun = Instant::now();
-    let statuses = fleet.status(&viewer, &Selector::All).await.unwrap();
+    let statuses = fv.status(&viewer, &Selector::All).await.unwrap();
     assert!(
         begun.elapsed() < hosts.host_timeout + Duration::from_secs(2),
         "status pass took {:?}",
@@ -221,18 +239,18 @@ pub async fn run(fleet: Arc<dyn Fleet>, hosts: ContractHosts) {
 
     // Logs through the console.
     let lines =
-        fleet.logs(&operator, &first, LogQuery::Tail { n: 20, stream: StreamFilter::All }).await.unwrap();
+        fo.logs(&operator, &first, LogQuery::Tail { n: 20, stream: StreamFilter::All }).await.unwrap();
     assert!(!lines.is_empty());
     assert_eq!(
-        kind(fleet.logs(&viewer, &first, LogQuery::Tail { n: 1, stream: StreamFilter::All }).await),
+        kind(fv.logs(&viewer, &first, LogQuery::Tail { n: 1, stream: StreamFilter::All }).await),
         ErrorKind::Forbidden
     );
 
     // A secret the deployed revision uses cannot go.
-    assert_eq!(kind(fleet.delete_secret(&admin, &first, "openai_api_key").await), ErrorKind::Conflict);
-    fleet.set_secret(&admin, &first, "spare", "x").await.unwrap();
-    fleet.delete_secret(&admin, &first, "spare").await.unwrap();
-    assert_eq!(kind(fleet.delete_secret(&admin, &first, "spare").await), ErrorKind::NotFound);
+    assert_eq!(kind(fa.delete_secret(&admin, &first, "openai_api_key").await), ErrorKind::Conflict);
+    fa.set_secret(&admin, &first, "spare", "x").await.unwrap();
+    fa.delete_secret(&admin, &first, "spare").await.unwrap();
+    assert_eq!(kind(fa.delete_secret(&admin, &first, "spare").await), ErrorKind::NotFound);
 
     // Bulk: a dry run is a plan; a real restart of the prod tier succeeds.
     let spec = BulkSpec {
@@ -245,15 +263,15 @@ pub async fn run(fleet: Arc<dyn Fleet>, hosts: ContractHosts) {
         auto_rollback: false,
         dry_run: true,
     };
-    let plan = fleet.start_bulk(&operator, spec.clone()).await.unwrap();
+    let plan = fo.start_bulk(&operator, spec.clone()).await.unwrap();
     assert_eq!((plan.outcome, plan.targets.len()), (RunOutcome::DryRun, 1));
-    assert_eq!(kind(fleet.start_bulk(&viewer, spec.clone()).await), ErrorKind::Forbidden);
+    assert_eq!(kind(fv.start_bulk(&viewer, spec.clone()).await), ErrorKind::Forbidden);
     let deploy_spec = BulkSpec { action: BulkAction::Deploy { revision: None }, ..spec.clone() };
-    assert_eq!(kind(fleet.start_bulk(&operator, deploy_spec).await), ErrorKind::Forbidden);
-    let run = fleet.start_bulk(&operator, BulkSpec { dry_run: false, ..spec }).await.unwrap();
+    assert_eq!(kind(fo.start_bulk(&operator, deploy_spec).await), ErrorKind::Forbidden);
+    let run = fo.start_bulk(&operator, BulkSpec { dry_run: false, ..spec }).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     let finished = loop {
-        let current = fleet.bulk_run(&viewer, &run.id).await.unwrap();
+        let current = fv.bulk_run(&viewer, &run.id).await.unwrap();
         if current.outcome != RunOutcome::Running {
             break current;
         }
@@ -262,28 +280,28 @@ pub async fn run(fleet: Arc<dyn Fleet>, hosts: ContractHosts) {
     };
     assert_eq!(finished.outcome, RunOutcome::Succeeded);
     assert_eq!(finished.targets[0].state, TargetState::Succeeded);
-    assert!(fleet.bulk_runs(&viewer, 10).await.unwrap().iter().any(|r| r.id == run.id));
+    assert!(fv.bulk_runs(&viewer, 10).await.unwrap().iter().any(|r| r.id == run.id));
 
     // Metrics history (sampled by the console's refresh) and alerts are readable.
-    fleet.metrics(&viewer, &first, 0, u64::MAX).await.unwrap();
-    fleet.alerts(&viewer, true).await.unwrap();
+    fv.metrics(&viewer, &first, 0, u64::MAX).await.unwrap();
+    fv.alerts(&viewer, true).await.unwrap();
 
     // Audit: every change is there and the chain verifies; viewers may not read it.
-    let entries = fleet.audit(&admin, 0, 1000).await.unwrap();
+    let entries = fa.audit(&admin, 0, 1000).await.unwrap();
     for action in
         ["customer.add", "secret.set", "config.revision", "config.deploy", "agent.start", "bulk.restart"]
     {
         assert!(entries.iter().any(|e| e.action == action && e.outcome == "ok"), "{action} not audited");
     }
     assert!(entries.iter().any(|e| e.outcome == "denied"), "refusals are audited too");
-    assert!(fleet.verify_audit(&admin).await.unwrap().ok);
-    assert_eq!(kind(fleet.audit(&viewer, 0, 10).await), ErrorKind::Forbidden);
+    assert!(fa.verify_audit(&admin).await.unwrap().ok);
+    assert_eq!(kind(fv.audit(&viewer, 0, 10).await), ErrorKind::Forbidden);
 
     // Removal.
-    fleet.control(&operator, &first, ControlAction::Stop, Some(Duration::from_millis(200))).await.unwrap();
+    fo.control(&operator, &first, ControlAction::Stop, Some(Duration::from_millis(200))).await.unwrap();
     for id in hosts.up.iter().map(|(id, _)| id.as_str()).chain(["down-host", "slow-host"]) {
-        fleet.remove_customer(&admin, id).await.unwrap();
+        fa.remove_customer(&admin, id).await.unwrap();
     }
-    assert!(fleet.customers(&viewer, &Selector::All).await.unwrap().is_empty());
-    assert_eq!(kind(fleet.remove_customer(&admin, &first).await), ErrorKind::NotFound);
+    assert!(fv.customers(&viewer, &Selector::All).await.unwrap().is_empty());
+    assert_eq!(kind(fa.remove_customer(&admin, &first).await), ErrorKind::NotFound);
 }

@@ -82,12 +82,18 @@ impl HostTokenSigner {
     /// A token for `audience` with `role`, living `seconds`.
     pub fn sign(&self, subject: &str, audience: &str, role: Role, seconds: u64) -> Result<String> {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        self.sign_until(subject, audience, role, now + seconds)
+    }
+
+    /// A token expiring at `exp` (seconds since the Unix epoch; in the past for tests).
+    pub fn sign_until(&self, subject: &str, audience: &str, role: Role, exp: u64) -> Result<String> {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         let claims = Claims {
             sub: subject.to_owned(),
             aud: audience.to_owned(),
             role,
-            exp: now + seconds,
-            iat: now,
+            exp,
+            iat: now.min(exp),
             iss: "voicefleet-console".to_owned(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &self.key)

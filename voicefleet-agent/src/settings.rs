@@ -89,7 +89,8 @@ pub struct Settings {
     pub stop_agent_on_exit: bool,
     pub rate_limit: u32,
     pub log_limits: LogLimits,
-    /// How to start the per-agent shim: by default this very binary with `__shim`.
+    /// How to start the per-agent shim: `voicefleet-shim` beside this binary, else this binary
+    /// with `__shim`.
     pub shim: ShimCommand,
 }
 
@@ -120,6 +121,14 @@ impl Settings {
             _ => anyhow::bail!("give both a TLS certificate and a TLS key, or neither"),
         };
         let program = std::env::current_exe().context("cannot find this program's path for the shim")?;
+        // The small dedicated shim beside this binary when installed (less memory per agent),
+        // else this binary's own `__shim` entry point.
+        let dedicated = program.with_file_name("voicefleet-shim");
+        let shim = if dedicated.is_file() {
+            ShimCommand { program: dedicated, args: Vec::new() }
+        } else {
+            ShimCommand { program, args: vec!["__shim".into()] }
+        };
         Ok(Settings {
             customer_id,
             state_dir,
@@ -141,7 +150,7 @@ impl Settings {
                     .or(file.log_keep_files)
                     .unwrap_or(LogLimits::default().keep_files),
             },
-            shim: ShimCommand { program, args: vec!["__shim".into()] },
+            shim,
         })
     }
 }

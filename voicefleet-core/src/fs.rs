@@ -8,6 +8,16 @@ use std::path::Path;
 /// either; on any failure the target is untouched. The target's permissions are kept; a new file
 /// gets `mode` (on Unix).
 pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> std::io::Result<()> {
+    write_replacing(path, contents, mode, true)
+}
+
+/// Like [`write_atomic`] without the flushes to disk: for runtime state that means nothing after
+/// a machine crash (process identities, exit records), where a restart must not wait for a disk.
+pub fn write_atomic_volatile(path: &Path, contents: &[u8], mode: u32) -> std::io::Result<()> {
+    write_replacing(path, contents, mode, false)
+}
+
+fn write_replacing(path: &Path, contents: &[u8], mode: u32, durable: bool) -> std::io::Result<()> {
     let directory = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -32,11 +42,15 @@ pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> std::io::Result<
         let _ = mode;
         let mut file = options.open(&temporary)?;
         file.write_all(contents)?;
-        file.sync_all()?;
+        if durable {
+            file.sync_all()?;
+        }
         drop(file);
         std::fs::rename(&temporary, path)?;
-        if let Ok(dir) = std::fs::File::open(directory) {
-            let _ = dir.sync_all();
+        if durable {
+            if let Ok(dir) = std::fs::File::open(directory) {
+                let _ = dir.sync_all();
+            }
         }
         Ok(())
     })();

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use voicefleet_agent::HostTokenSigner;
 use voicefleet_core::console::Fleet;
-use voicefleet_tests::fleet_contract::{ContractHosts, run};
+use voicefleet_tests::fleet_contract::{ContractHosts, RoleFleets, run};
 use voicefleet_tests::hosts::{TestHost, down_endpoint, slow_endpoint};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -18,7 +18,7 @@ async fn fleet_contract_in_process() {
     let console = crate::console(dir.path(), &signer, timeout);
     let fleet: Arc<dyn Fleet> = console.clone();
     run(
-        fleet,
+        RoleFleets::same(fleet),
         ContractHosts {
             up: hosts.iter().map(|h| (h.customer_id.clone(), h.endpoint.clone())).collect(),
             down: down_endpoint(),

@@ -2,6 +2,7 @@
 //! revisions, encrypted secrets, fleet status with drift, metrics history, alerts, bulk
 //! operations and the audit chain, over two ports: a [`Store`] and a [`HostConnector`].
 
+mod accounts;
 pub mod audit;
 pub mod bulk;
 mod crypto;
@@ -20,6 +21,9 @@ use std::time::Duration;
 use futures_util::StreamExt as _;
 use tokio::sync::broadcast;
 
+pub use accounts::{
+    Accounts, LOCKOUT_MS, MAX_FAILED_LOGINS, TOKEN_PREFIX, TokenRecord, TokenView, UserRecord, UserView,
+};
 pub use audit::{AuditEntry, AuditRecord, AuditVerification};
 pub use bulk::{BulkAction, BulkEvent, BulkRun, BulkSpec, HealthGate, RunOutcome, TargetResult, TargetState};
 pub use crypto::{KeySource, SecretBox};
@@ -119,7 +123,19 @@ pub struct Console {
     cache: Mutex<HashMap<String, Cached>>,
     runs: Mutex<HashMap<String, RunHandle>>,
     bulk_events: broadcast::Sender<BulkEvent>,
+    fleet_events: broadcast::Sender<FleetEvent>,
+    last_states: Mutex<HashMap<String, String>>,
     me: std::sync::Weak<Console>,
+}
+
+/// A change the console noticed while polling.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FleetEvent {
+    /// A customer's state changed between two polls (`unreachable` included).
+    StatusChanged { customer_id: String, from: String, to: String, at_ms: u64 },
+    /// An alert fired or resolved.
+    Alert { alert: AlertRecord },
 }
 
 impl std::fmt::Debug for Console {
@@ -182,6 +198,7 @@ impl Console {
         options: ConsoleOptions,
     ) -> Arc<Self> {
         let (bulk_events, _) = broadcast::channel(4096);
+        let (fleet_events, _) = broadcast::channel(4096);
         Arc::new_cyclic(|me| Self {
             store,
             hosts,
@@ -190,6 +207,8 @@ impl Console {
             cache: Mutex::new(HashMap::new()),
             runs: Mutex::new(HashMap::new()),
             bulk_events,
+            fleet_events,
+            last_states: Mutex::new(HashMap::new()),
             me: me.clone(),
         })
     }
@@ -208,9 +227,23 @@ impl Console {
         })
     }
 
-    /// Every customer's last polled status, without polling.
+    /// One customer's last polled status and when, without polling.
     pub fn cached_status(&self, id: &str) -> Option<(HostStatus, u64)> {
         self.cache.lock().unwrap_or_else(|p| p.into_inner()).get(id).map(|c| (c.status.clone(), c.at_ms))
+    }
+
+    /// Every customer's last polled status, without polling.
+    pub fn cached_statuses(&self) -> Vec<(String, HostStatus)> {
+        let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let mut statuses: Vec<(String, HostStatus)> =
+            cache.iter().map(|(id, c)| (id.clone(), c.status.clone())).collect();
+        statuses.sort_by(|a, b| a.0.cmp(&b.0));
+        statuses
+    }
+
+    /// Status changes and alerts noticed by [`Console::refresh`].
+    pub fn fleet_events(&self) -> broadcast::Receiver<FleetEvent> {
+        self.fleet_events.subscribe()
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -337,6 +370,20 @@ impl Console {
     /// One background pass: poll all, store samples, update alerts. Call it periodically.
     pub async fn refresh(&self) -> Result<Vec<CustomerStatus>> {
         let statuses = self.poll_fleet(&Selector::All).await?;
+        {
+            let mut last = self.last_states.lock().unwrap_or_else(|p| p.into_inner());
+            for status in &statuses {
+                let previous = last.insert(status.customer_id.clone(), status.state.clone());
+                if previous.as_ref().is_some_and(|p| *p != status.state) || previous.is_none() {
+                    let _ = self.fleet_events.send(FleetEvent::StatusChanged {
+                        customer_id: status.customer_id.clone(),
+                        from: previous.unwrap_or_default(),
+                        to: status.state.clone(),
+                        at_ms: now_ms(),
+                    });
+                }
+            }
+        }
         for status in &statuses {
             if let (true, Some(host)) = (status.reachable, &status.status) {
                 if let Some(mut sample) = host.resources {
@@ -429,6 +476,7 @@ impl Console {
                 resolved
             };
             self.store.upsert_alert(alert.clone()).await?;
+            let _ = self.fleet_events.send(FleetEvent::Alert { alert: alert.clone() });
             if let Some(notifier) = &self.options.notifier {
                 notifier.notify(&alert).await;
             }

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OptionalExtension as _, Transaction, params};
 
+use super::accounts::{TokenRecord, UserRecord};
 use super::audit::{AuditEntry, AuditRecord, GENESIS, entry_hash};
 use super::bulk::{BulkRun, TargetResult};
 use super::store::{AlertRecord, CustomerRecord, RevisionRecord, SecretRecord, Store};
@@ -563,6 +564,117 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn insert_user(&self, user: UserRecord, audit: AuditRecord) -> Result<()> {
+        self.audited(audit, move |tx| {
+            let inserted = tx
+                .execute(
+                    &format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (name) DO NOTHING"),
+                    params![user.name, user.role.as_str(), user.password_hash, user.created_at_ms, user.failed_logins, user.locked_until_ms],
+                )
+                .map_err(db_error)?;
+            if inserted == 0 {
+                return Err(Error::conflict(format!("user `{}` already exists", user.name), None));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn user(&self, name: &str) -> Result<Option<UserRecord>> {
+        let name = name.to_owned();
+        self.with(move |c| {
+            c.query_row(&format!("SELECT {USER_COLUMNS} FROM users WHERE name = ?1"), [name], user_from_row)
+                .optional()
+                .map_err(db_error)
+        })
+        .await
+    }
+
+    async fn users(&self) -> Result<Vec<UserRecord>> {
+        self.with(|c| Self::users_impl(c)).await
+    }
+
+    async fn update_user(&self, user: UserRecord, audit: Option<AuditRecord>) -> Result<()> {
+        self.with(move |c| {
+            let tx = c.transaction().map_err(db_error)?;
+            tx.execute(
+                "UPDATE users SET role = ?2, password_hash = ?3, failed_logins = ?4, locked_until_ms = ?5 WHERE name = ?1",
+                params![user.name, user.role.as_str(), user.password_hash, user.failed_logins, user.locked_until_ms],
+            )
+            .map_err(db_error)?;
+            if let Some(audit) = audit {
+                append_audit(&tx, &audit)?;
+            }
+            tx.commit().map_err(db_error)
+        })
+        .await
+    }
+
+    async fn delete_user(&self, name: &str, audit: AuditRecord) -> Result<()> {
+        let name = name.to_owned();
+        self.audited(audit, move |tx| {
+            tx.execute("DELETE FROM users WHERE name = ?1", [name]).map_err(db_error)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn insert_token(&self, token: TokenRecord, audit: AuditRecord) -> Result<()> {
+        self.audited(audit, move |tx| {
+            tx.execute(
+                &format!("INSERT INTO api_tokens ({TOKEN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+                params![
+                    token.id,
+                    token.name,
+                    token.role.as_str(),
+                    token.token_hash,
+                    token.created_by,
+                    token.created_at_ms,
+                    token.expires_at_ms,
+                    i64::from(token.revoked)
+                ],
+            )
+            .map_err(db_error)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>> {
+        let hash = hash.to_owned();
+        self.with(move |c| {
+            c.query_row(
+                &format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?1"),
+                [hash],
+                token_from_row,
+            )
+            .optional()
+            .map_err(db_error)
+        })
+        .await
+    }
+
+    async fn tokens(&self) -> Result<Vec<TokenRecord>> {
+        self.with(|c| {
+            let mut statement = c
+                .prepare(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at_ms"))
+                .map_err(db_error)?;
+            let rows = statement.query_map([], token_from_row).map_err(db_error)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_error)
+        })
+        .await
+    }
+
+    async fn revoke_token(&self, id: &str, audit: AuditRecord) -> Result<bool> {
+        let id = id.to_owned();
+        self.audited(audit, move |tx| {
+            let updated =
+                tx.execute("UPDATE api_tokens SET revoked = 1 WHERE id = ?1", [id]).map_err(db_error)?;
+            Ok(updated > 0)
+        })
+        .await
+    }
+
     async fn upsert_alert(&self, alert: AlertRecord) -> Result<()> {
         let body = serde_json::to_string(&alert).map_err(json_error)?;
         self.with(move |c| {
@@ -590,6 +702,44 @@ impl Store for SqliteStore {
             Ok(alerts.into_iter().filter(|a| include_resolved || a.firing).collect())
         })
         .await
+    }
+}
+
+fn user_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
+    let role: String = row.get(1)?;
+    Ok(UserRecord {
+        name: row.get(0)?,
+        role: crate::auth::Role::parse(&role).unwrap_or(crate::auth::Role::Viewer),
+        password_hash: row.get(2)?,
+        created_at_ms: row.get(3)?,
+        failed_logins: row.get(4)?,
+        locked_until_ms: row.get(5)?,
+    })
+}
+
+fn token_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<TokenRecord> {
+    let role: String = row.get(2)?;
+    Ok(TokenRecord {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        role: crate::auth::Role::parse(&role).unwrap_or(crate::auth::Role::Viewer),
+        token_hash: row.get(3)?,
+        created_by: row.get(4)?,
+        created_at_ms: row.get(5)?,
+        expires_at_ms: row.get(6)?,
+        revoked: row.get::<_, i64>(7)? != 0,
+    })
+}
+
+const USER_COLUMNS: &str = "name, role, password_hash, created_at_ms, failed_logins, locked_until_ms";
+const TOKEN_COLUMNS: &str = "id, name, role, token_hash, created_by, created_at_ms, expires_at_ms, revoked";
+
+impl SqliteStore {
+    fn users_impl(c: &Connection) -> Result<Vec<UserRecord>> {
+        let mut statement =
+            c.prepare(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY name")).map_err(db_error)?;
+        let rows = statement.query_map([], user_from_row).map_err(db_error)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_error)
     }
 }
 

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::accounts::{TokenRecord, UserRecord};
 use super::audit::{AuditEntry, AuditRecord};
 use super::bulk::{BulkRun, TargetResult};
 use crate::error::Result;
@@ -96,4 +97,16 @@ pub trait Store: Send + Sync {
 
     async fn upsert_alert(&self, alert: AlertRecord) -> Result<()>;
     async fn alerts(&self, include_resolved: bool) -> Result<Vec<AlertRecord>>;
+
+    /// Conflict when the name exists.
+    async fn insert_user(&self, user: UserRecord, audit: AuditRecord) -> Result<()>;
+    async fn user(&self, name: &str) -> Result<Option<UserRecord>>;
+    async fn users(&self) -> Result<Vec<UserRecord>>;
+    async fn update_user(&self, user: UserRecord, audit: Option<AuditRecord>) -> Result<()>;
+    async fn delete_user(&self, name: &str, audit: AuditRecord) -> Result<()>;
+    async fn insert_token(&self, token: TokenRecord, audit: AuditRecord) -> Result<()>;
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>>;
+    async fn tokens(&self) -> Result<Vec<TokenRecord>>;
+    /// Returns false when there was none.
+    async fn revoke_token(&self, id: &str, audit: AuditRecord) -> Result<bool>;
 }

@@ -110,7 +110,7 @@ fn parse_args(args: Vec<OsString>) -> Result<ShimArgs, String> {
 
 fn write_json(path: &std::path::Path, value: &impl Serialize) {
     let text = serde_json::to_vec(value).expect("plain data serializes");
-    let _ = crate::fs::write_atomic(path, &text, 0o600);
+    let _ = crate::fs::write_atomic_volatile(path, &text, 0o600);
 }
 
 fn handshake(message: &Handshake) {
@@ -271,7 +271,15 @@ fn read_lines(stream: Stream, pipe: Box<dyn Read + Send>, sender: &mpsc::SyncSen
 fn reap_until_done(pid: i32) -> ExitRecord {
     let mut exit: Option<ExitRecord> = None;
     loop {
-        match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::__WALL)) {
+        // Once the agent is gone, only leftovers remain: reap what is already dead without
+        // blocking, and look for survivors only when something is still alive.
+        let flags =
+            if exit.is_some() { WaitPidFlag::__WALL | WaitPidFlag::WNOHANG } else { WaitPidFlag::__WALL };
+        match waitpid(Pid::from_raw(-1), Some(flags)) {
+            Ok(WaitStatus::StillAlive) => {
+                kill_orphans();
+                let _ = waitpid(Pid::from_raw(-1), Some(WaitPidFlag::__WALL));
+            }
             Ok(WaitStatus::Exited(reaped, code)) if reaped.as_raw() == pid => {
                 exit = Some(ExitRecord { pid, code: Some(code), signal: None, at_ms: now_ms() });
                 kill_leftovers(pid);
@@ -280,11 +288,7 @@ fn reap_until_done(pid: i32) -> ExitRecord {
                 exit = Some(ExitRecord { pid, code: None, signal: Some(signal as i32), at_ms: now_ms() });
                 kill_leftovers(pid);
             }
-            Ok(_) => {
-                if exit.is_some() {
-                    kill_leftovers(pid);
-                }
-            }
+            Ok(_) => {}
             Err(nix::errno::Errno::EINTR) => {}
             Err(_) => break, // ECHILD: nothing left to reap
         }
@@ -294,6 +298,10 @@ fn reap_until_done(pid: i32) -> ExitRecord {
 
 fn kill_leftovers(pgid: i32) {
     let _ = signal::killpg(Pid::from_raw(pgid), Signal::SIGKILL);
+}
+
+/// Kills descendants that left the agent's group (they were reparented to this subreaper).
+fn kill_orphans() {
     let me = std::process::id() as i32;
     for orphan in procfs::children_of(me) {
         let _ = signal::kill(Pid::from_raw(orphan), Signal::SIGKILL);

@@ -1,0 +1,389 @@
+//! Console users and API tokens: argon2 password hashes, a lockout after repeated failures,
+//! hashed long-lived tokens for automation, and the first admin of a new console.
+
+use std::sync::Arc;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+use super::audit::AuditRecord;
+use super::fleet::Actor;
+use super::store::Store;
+use crate::auth::Role;
+use crate::error::{Error, ErrorKind, Result};
+
+/// Failed logins in a row before the account locks.
+pub const MAX_FAILED_LOGINS: u32 = 5;
+/// How long a locked account stays locked.
+pub const LOCKOUT_MS: u64 = 15 * 60 * 1000;
+
+/// A stored user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRecord {
+    pub name: String,
+    pub role: Role,
+    pub password_hash: String,
+    pub created_at_ms: u64,
+    pub failed_logins: u32,
+    pub locked_until_ms: Option<u64>,
+}
+
+/// A user as shown (no hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserView {
+    pub name: String,
+    pub role: Role,
+    pub created_at_ms: u64,
+    pub locked: bool,
+}
+
+/// A stored API token: only its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRecord {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    pub token_hash: String,
+    pub created_by: String,
+    pub created_at_ms: u64,
+    pub expires_at_ms: Option<u64>,
+    pub revoked: bool,
+}
+
+/// A token as shown; `token` only once, at creation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenView {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    pub created_by: String,
+    pub created_at_ms: u64,
+    pub expires_at_ms: Option<u64>,
+    pub revoked: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+impl From<TokenRecord> for TokenView {
+    fn from(record: TokenRecord) -> Self {
+        TokenView {
+            id: record.id,
+            name: record.name,
+            role: record.role,
+            created_by: record.created_by,
+            created_at_ms: record.created_at_ms,
+            expires_at_ms: record.expires_at_ms,
+            revoked: record.revoked,
+            token: None,
+        }
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+fn remote(kind: ErrorKind, message: impl Into<String>, hint: Option<&str>) -> Error {
+    Error::Remote { kind, message: message.into(), hint: hint.map(str::to_owned), issues: Vec::new() }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The prefix of every API token, so a leaked one is recognisable.
+pub const TOKEN_PREFIX: &str = "vft_";
+
+fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+fn validate_name(name: &str) -> Result<()> {
+    let ok = (1..=64).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-@".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(remote(
+            ErrorKind::InvalidInput,
+            format!("invalid name `{name}`"),
+            Some("use 1-64 of a-z, 0-9, '_', '.', '-', '@'"),
+        ))
+    }
+}
+
+fn validate_password(password: &str) -> Result<()> {
+    if password.chars().count() < 10 || password.len() > 1024 {
+        return Err(remote(
+            ErrorKind::InvalidInput,
+            "a password is 10 to 1024 characters",
+            Some("use a passphrase of several words"),
+        ));
+    }
+    Ok(())
+}
+
+fn hash_password(password: &str) -> Result<String> {
+    let salt_bytes: [u8; 16] = super::crypto::random_bytes()?;
+    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| Error::Internal { message: e.to_string() })?;
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| Error::Internal { message: format!("hashing a password: {e}") })
+}
+
+fn password_matches(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .is_ok_and(|parsed| argon2::Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+/// Users and tokens over the store.
+#[derive(Clone)]
+pub struct Accounts {
+    store: Arc<dyn Store>,
+}
+
+impl std::fmt::Debug for Accounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Accounts")
+    }
+}
+
+fn audit(actor: &str, action: &str, target: &str, request_id: &str, outcome: &str) -> AuditRecord {
+    AuditRecord {
+        actor: actor.to_owned(),
+        action: action.to_owned(),
+        target: target.to_owned(),
+        request_id: request_id.to_owned(),
+        outcome: outcome.to_owned(),
+    }
+}
+
+impl Accounts {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
+    }
+
+    fn require_admin(actor: &Actor) -> Result<()> {
+        if actor.role.allows(Role::Admin) {
+            Ok(())
+        } else {
+            Err(remote(
+                ErrorKind::Forbidden,
+                format!("managing users and tokens needs the admin role; {} has {}", actor.name, actor.role),
+                None,
+            ))
+        }
+    }
+
+    /// Creates `admin` when there is no user yet; returns its password when one was generated.
+    pub async fn ensure_first_admin(&self, password: Option<String>) -> Result<Option<(String, String)>> {
+        if !self.store.users().await?.is_empty() {
+            return Ok(None);
+        }
+        let generated = password.is_none();
+        let password = match password {
+            Some(password) => password,
+            None => {
+                let bytes: [u8; 18] = super::crypto::random_bytes()?;
+                hex(&bytes)
+            }
+        };
+        validate_password(&password)?;
+        let user = UserRecord {
+            name: "admin".to_owned(),
+            role: Role::Admin,
+            password_hash: hash_password(&password)?,
+            created_at_ms: now_ms(),
+            failed_logins: 0,
+            locked_until_ms: None,
+        };
+        self.store.insert_user(user, audit("voicefleet", "user.add", "admin", "", "ok")).await?;
+        Ok(Some(("admin".to_owned(), if generated { password } else { String::new() })))
+    }
+
+    pub async fn add_user(&self, actor: &Actor, name: &str, role: Role, password: &str) -> Result<UserView> {
+        Self::require_admin(actor)?;
+        validate_name(name)?;
+        validate_password(password)?;
+        let user = UserRecord {
+            name: name.to_owned(),
+            role,
+            password_hash: hash_password(password)?,
+            created_at_ms: now_ms(),
+            failed_logins: 0,
+            locked_until_ms: None,
+        };
+        let view =
+            UserView { name: user.name.clone(), role, created_at_ms: user.created_at_ms, locked: false };
+        self.store.insert_user(user, audit(&actor.name, "user.add", name, &actor.request_id, "ok")).await?;
+        Ok(view)
+    }
+
+    pub async fn users(&self, actor: &Actor) -> Result<Vec<UserView>> {
+        Self::require_admin(actor)?;
+        let now = now_ms();
+        Ok(self
+            .store
+            .users()
+            .await?
+            .into_iter()
+            .map(|u| UserView {
+                name: u.name,
+                role: u.role,
+                created_at_ms: u.created_at_ms,
+                locked: u.locked_until_ms.is_some_and(|t| t > now),
+            })
+            .collect())
+    }
+
+    pub async fn remove_user(&self, actor: &Actor, name: &str) -> Result<()> {
+        Self::require_admin(actor)?;
+        if actor.name == name {
+            return Err(remote(ErrorKind::Conflict, "you cannot remove yourself", Some("ask another admin")));
+        }
+        let admins =
+            self.store.users().await?.into_iter().filter(|u| u.role == Role::Admin && u.name != name).count();
+        let target = self
+            .store
+            .user(name)
+            .await?
+            .ok_or_else(|| remote(ErrorKind::NotFound, format!("user `{name}` does not exist"), None))?;
+        if target.role == Role::Admin && admins == 0 {
+            return Err(remote(
+                ErrorKind::Conflict,
+                "this is the last admin",
+                Some("add another admin first"),
+            ));
+        }
+        self.store.delete_user(name, audit(&actor.name, "user.remove", name, &actor.request_id, "ok")).await
+    }
+
+    /// Admins set anyone's password; others only their own.
+    pub async fn set_password(&self, actor: &Actor, name: &str, password: &str) -> Result<()> {
+        if actor.name != name {
+            Self::require_admin(actor)?;
+        }
+        validate_password(password)?;
+        let mut user = self
+            .store
+            .user(name)
+            .await?
+            .ok_or_else(|| remote(ErrorKind::NotFound, format!("user `{name}` does not exist"), None))?;
+        user.password_hash = hash_password(password)?;
+        user.failed_logins = 0;
+        user.locked_until_ms = None;
+        self.store
+            .update_user(user, Some(audit(&actor.name, "user.password", name, &actor.request_id, "ok")))
+            .await
+    }
+
+    /// Checks a password. Five failures in a row lock the account for 15 minutes; every failure
+    /// is audited. The same error answers an unknown user and a wrong password.
+    pub async fn login(&self, name: &str, password: &str, request_id: &str) -> Result<UserView> {
+        let refused = || remote(ErrorKind::Unauthorized, "wrong user name or password", None);
+        let now = now_ms();
+        let Some(mut user) = self.store.user(name).await? else {
+            let _ =
+                self.store.append_audit(audit(name, "login", name, request_id, "failed: unknown user")).await;
+            return Err(refused());
+        };
+        if user.locked_until_ms.is_some_and(|until| until > now) {
+            let _ = self.store.append_audit(audit(name, "login", name, request_id, "failed: locked")).await;
+            return Err(remote(
+                ErrorKind::Unauthorized,
+                "this account is locked after repeated failed logins",
+                Some("wait 15 minutes, or ask an admin to set a new password"),
+            ));
+        }
+        if !password_matches(password, &user.password_hash) {
+            user.failed_logins += 1;
+            let outcome = if user.failed_logins >= MAX_FAILED_LOGINS {
+                user.locked_until_ms = Some(now + LOCKOUT_MS);
+                "failed: wrong password; account locked"
+            } else {
+                "failed: wrong password"
+            };
+            self.store.update_user(user, Some(audit(name, "login", name, request_id, outcome))).await?;
+            return Err(refused());
+        }
+        if user.failed_logins > 0 || user.locked_until_ms.is_some() {
+            user.failed_logins = 0;
+            user.locked_until_ms = None;
+            self.store.update_user(user.clone(), None).await?;
+        }
+        Ok(UserView { name: user.name, role: user.role, created_at_ms: user.created_at_ms, locked: false })
+    }
+
+    /// A role a user has now (a token signed earlier may outlive a demotion: re-checked here).
+    pub async fn user_role(&self, name: &str) -> Result<Option<Role>> {
+        Ok(self.store.user(name).await?.map(|u| u.role))
+    }
+
+    pub async fn create_token(
+        &self,
+        actor: &Actor,
+        name: &str,
+        role: Role,
+        expires_at_ms: Option<u64>,
+    ) -> Result<TokenView> {
+        Self::require_admin(actor)?;
+        validate_name(name)?;
+        let id_bytes: [u8; 8] = super::crypto::random_bytes()?;
+        let secret_bytes: [u8; 24] = super::crypto::random_bytes()?;
+        let token = format!("{TOKEN_PREFIX}{}", hex(&secret_bytes));
+        let record = TokenRecord {
+            id: hex(&id_bytes),
+            name: name.to_owned(),
+            role,
+            token_hash: token_hash(&token),
+            created_by: actor.name.clone(),
+            created_at_ms: now_ms(),
+            expires_at_ms,
+            revoked: false,
+        };
+        self.store
+            .insert_token(record.clone(), audit(&actor.name, "token.create", name, &actor.request_id, "ok"))
+            .await?;
+        let mut view = TokenView::from(record);
+        view.token = Some(token);
+        Ok(view)
+    }
+
+    pub async fn tokens(&self, actor: &Actor) -> Result<Vec<TokenView>> {
+        Self::require_admin(actor)?;
+        Ok(self.store.tokens().await?.into_iter().map(TokenView::from).collect())
+    }
+
+    pub async fn revoke_token(&self, actor: &Actor, id: &str) -> Result<()> {
+        Self::require_admin(actor)?;
+        if !self
+            .store
+            .revoke_token(id, audit(&actor.name, "token.revoke", id, &actor.request_id, "ok"))
+            .await?
+        {
+            return Err(remote(ErrorKind::NotFound, format!("token `{id}` does not exist"), None));
+        }
+        Ok(())
+    }
+
+    /// The actor behind an API token, if it is valid, unrevoked and unexpired.
+    pub async fn authenticate_token(&self, token: &str) -> Result<Option<Actor>> {
+        if !token.starts_with(TOKEN_PREFIX) {
+            return Ok(None);
+        }
+        let Some(record) = self.store.token_by_hash(&token_hash(token)).await? else { return Ok(None) };
+        if record.revoked || record.expires_at_ms.is_some_and(|at| at <= now_ms()) {
+            return Ok(None);
+        }
+        Ok(Some(Actor {
+            name: format!("token:{}", record.name),
+            role: record.role,
+            request_id: String::new(),
+        }))
+    }
+}

@@ -1,0 +1,464 @@
+//! `ConsoleClient`: the fleet contract over HTTP. The caller's identity is the token it holds
+//! (the `Actor` arguments are for the in-process console and are not sent).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use voicefleet_core::auth::Role;
+use voicefleet_core::config::Change;
+use voicefleet_core::console::{
+    Actor, AlertRecord, AuditEntry, AuditVerification, BulkEvent, BulkRun, BulkSpec, ControlAction,
+    CustomerStatus, CustomerView, Fleet, NewCustomer, RevisionInput, RevisionView, SecretInfo, Selector,
+    TokenView, UserView,
+};
+use voicefleet_core::host::{HostStatus, LogQuery, MetricsSample};
+use voicefleet_core::logs::{LogLine, Stream, StreamFilter};
+use voicefleet_core::{Error, ErrorKind, Result};
+
+use crate::error::ErrorBody;
+
+/// What login answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginResponse {
+    pub token: String,
+    pub name: String,
+    pub role: Role,
+    pub expires_in_seconds: u64,
+}
+
+/// Who a token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WhoAmI {
+    pub name: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Deserialize)]
+struct Page<T> {
+    items: Vec<T>,
+    next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct LogsBody {
+    lines: Vec<LineBody>,
+}
+
+#[derive(Debug, Deserialize)]
+struct LineBody {
+    seq: u64,
+    ts_ms: u64,
+    stream: String,
+    text: String,
+}
+
+/// The console API's client; implements [`Fleet`].
+#[derive(Clone)]
+pub struct ConsoleClient {
+    base: url::Url,
+    token: Option<String>,
+    http: reqwest::Client,
+    bulk_events: tokio::sync::broadcast::Sender<BulkEvent>,
+    listening: Arc<Mutex<bool>>,
+}
+
+impl std::fmt::Debug for ConsoleClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsoleClient").field("base", &self.base.as_str()).finish_non_exhaustive()
+    }
+}
+
+fn transport(error: reqwest::Error) -> Error {
+    let what = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "could not connect"
+    } else {
+        "failed"
+    };
+    Error::Unavailable { message: format!("the request to the console {what}: {error}") }
+}
+
+impl ConsoleClient {
+    /// `url` is the console's base URL (`http://127.0.0.1:9000`); `token` a login token or an
+    /// API token.
+    pub fn new(url: &str, token: Option<String>) -> Result<Self> {
+        let base = voicefleet_core::customer::parse_endpoint(url)?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .timeout(Duration::from_secs(660))
+            .build()
+            .map_err(|e| Error::Internal { message: e.to_string() })?;
+        let (bulk_events, _) = tokio::sync::broadcast::channel(1024);
+        Ok(Self { base, token, http, bulk_events, listening: Arc::new(Mutex::new(false)) })
+    }
+
+    fn url(&self, path: &str) -> Result<url::Url> {
+        self.base.join(path.trim_start_matches('/')).map_err(|e| Error::Internal { message: e.to_string() })
+    }
+
+    async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Result<reqwest::Response> {
+        let mut request = self.http.request(method, self.url(path)?);
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.map_err(transport)?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        Err(remote_error(response).await)
+    }
+
+    async fn call<T: DeserializeOwned>(&self, method: Method, path: &str, body: Option<Value>) -> Result<T> {
+        let response = self.send(method, path, body).await?;
+        let bytes = response.bytes().await.map_err(transport)?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::Unavailable {
+            message: format!("the console answered a malformed body: {e}"),
+        })
+    }
+
+    async fn call_empty(&self, method: Method, path: &str, body: Option<Value>) -> Result<()> {
+        self.send(method, path, body).await.map(drop)
+    }
+
+    /// Every page of a list.
+    async fn all<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>> {
+        let separator = if path.contains('?') { '&' } else { '?' };
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..10_000 {
+            let page_path = match &cursor {
+                Some(cursor) => format!("{path}{separator}limit=1000&cursor={cursor}"),
+                None => format!("{path}{separator}limit=1000"),
+            };
+            let page: Page<T> = self.call(Method::GET, &page_path, None).await?;
+            items.extend(page.items);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(items),
+            }
+        }
+        Ok(items)
+    }
+
+    /// The console's base URL.
+    pub fn base_url(&self) -> String {
+        self.base.as_str().trim_end_matches('/').to_owned()
+    }
+
+    /// Exchanges a user name and password for a token.
+    pub async fn login(&self, name: &str, password: &str) -> Result<LoginResponse> {
+        self.call(Method::POST, "/v1/auth/login", Some(json!({"name": name, "password": password}))).await
+    }
+
+    pub async fn whoami(&self) -> Result<WhoAmI> {
+        self.call(Method::GET, "/v1/auth/whoami", None).await
+    }
+
+    pub async fn users(&self) -> Result<Vec<UserView>> {
+        self.all("/v1/users").await
+    }
+
+    pub async fn add_user(&self, name: &str, role: Role, password: &str) -> Result<UserView> {
+        self.call(Method::POST, "/v1/users", Some(json!({"name": name, "role": role, "password": password})))
+            .await
+    }
+
+    pub async fn remove_user(&self, name: &str) -> Result<()> {
+        self.call_empty(Method::DELETE, &format!("/v1/users/{name}"), None).await
+    }
+
+    pub async fn set_password(&self, name: &str, password: &str) -> Result<()> {
+        self.call_empty(
+            Method::PUT,
+            &format!("/v1/users/{name}/password"),
+            Some(json!({"password": password})),
+        )
+        .await
+    }
+
+    pub async fn tokens(&self) -> Result<Vec<TokenView>> {
+        self.all("/v1/tokens").await
+    }
+
+    pub async fn create_token(
+        &self,
+        name: &str,
+        role: Role,
+        expires_in_seconds: Option<u64>,
+    ) -> Result<TokenView> {
+        self.call(
+            Method::POST,
+            "/v1/tokens",
+            Some(json!({"name": name, "role": role, "expires_in_seconds": expires_in_seconds})),
+        )
+        .await
+    }
+
+    pub async fn revoke_token(&self, id: &str) -> Result<()> {
+        self.call_empty(Method::DELETE, &format!("/v1/tokens/{id}"), None).await
+    }
+
+    fn listen_for_bulk_events(&self) {
+        let mut listening = self.listening.lock().unwrap_or_else(|p| p.into_inner());
+        if *listening {
+            return;
+        }
+        *listening = true;
+        let client = self.clone();
+        tokio::spawn(async move {
+            let Ok(mut response) = client.send(Method::GET, "/v1/events", None).await else { return };
+            let mut buffer = String::new();
+            while let Ok(Some(chunk)) = response.chunk().await {
+                buffer.push_str(&String::from_utf8_lossy(&chunk));
+                while let Some(end) = buffer.find("\n\n") {
+                    let event: String = buffer.drain(..end + 2).collect();
+                    let is_bulk =
+                        event.lines().any(|l| l.trim() == "event: bulk" || l.trim() == "event:bulk");
+                    let data: String =
+                        event.lines().filter_map(|l| l.strip_prefix("data:")).map(str::trim).collect();
+                    if is_bulk {
+                        if let Ok(parsed) = serde_json::from_str::<BulkEvent>(&data) {
+                            let _ = client.bulk_events.send(parsed);
+                        }
+                    }
+                }
+            }
+        });
+    }
+}
+
+async fn remote_error(response: reqwest::Response) -> Error {
+    let status = response.status();
+    let fallback = match status {
+        StatusCode::UNAUTHORIZED => ErrorKind::Unauthorized,
+        StatusCode::FORBIDDEN => ErrorKind::Forbidden,
+        StatusCode::NOT_FOUND => ErrorKind::NotFound,
+        StatusCode::CONFLICT => ErrorKind::Conflict,
+        StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY | StatusCode::PAYLOAD_TOO_LARGE => {
+            ErrorKind::InvalidInput
+        }
+        _ => ErrorKind::Unavailable,
+    };
+    let bytes = response.bytes().await.unwrap_or_default();
+    match serde_json::from_slice::<ErrorBody>(&bytes) {
+        Ok(body) => Error::Remote {
+            kind: if status == StatusCode::TOO_MANY_REQUESTS {
+                ErrorKind::Unavailable
+            } else {
+                ErrorKind::parse(&body.error.kind).unwrap_or(fallback)
+            },
+            message: body.error.message,
+            hint: body.error.hint,
+            issues: body.error.issues,
+        },
+        Err(_) => Error::Remote {
+            kind: fallback,
+            message: format!("the console answered {status}"),
+            hint: None,
+            issues: Vec::new(),
+        },
+    }
+}
+
+fn selector_param(selector: &Selector) -> String {
+    let text = match selector {
+        Selector::All => "all".to_owned(),
+        Selector::Ids { ids } => ids.join(","),
+        Selector::Tags { tags } => tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
+    };
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+fn to_value<T: Serialize>(value: &T) -> Result<Value> {
+    serde_json::to_value(value).map_err(|e| Error::Internal { message: e.to_string() })
+}
+
+#[async_trait::async_trait]
+impl Fleet for ConsoleClient {
+    async fn add_customer(&self, _: &Actor, customer: NewCustomer) -> Result<CustomerView> {
+        self.call(Method::POST, "/v1/customers", Some(to_value(&customer)?)).await
+    }
+
+    async fn customer(&self, _: &Actor, id: &str) -> Result<CustomerView> {
+        self.call(Method::GET, &format!("/v1/customers/{id}"), None).await
+    }
+
+    async fn customers(&self, _: &Actor, selector: &Selector) -> Result<Vec<CustomerView>> {
+        self.all(&format!("/v1/customers?selector={}", selector_param(selector))).await
+    }
+
+    async fn tag_customer(
+        &self,
+        _: &Actor,
+        id: &str,
+        add: Vec<String>,
+        remove: Vec<String>,
+    ) -> Result<CustomerView> {
+        self.call(Method::PATCH, &format!("/v1/customers/{id}"), Some(json!({"add": add, "remove": remove})))
+            .await
+    }
+
+    async fn remove_customer(&self, _: &Actor, id: &str) -> Result<()> {
+        self.call_empty(Method::DELETE, &format!("/v1/customers/{id}"), None).await
+    }
+
+    async fn status(&self, _: &Actor, selector: &Selector) -> Result<Vec<CustomerStatus>> {
+        self.all(&format!("/v1/status?selector={}", selector_param(selector))).await
+    }
+
+    async fn create_revision(
+        &self,
+        _: &Actor,
+        id: &str,
+        input: RevisionInput,
+        message: &str,
+    ) -> Result<RevisionView> {
+        let mut body = to_value(&input)?;
+        body["message"] = json!(message);
+        self.call(Method::POST, &format!("/v1/customers/{id}/revisions"), Some(body)).await
+    }
+
+    async fn revisions(&self, _: &Actor, id: &str) -> Result<Vec<RevisionView>> {
+        self.all(&format!("/v1/customers/{id}/revisions")).await
+    }
+
+    async fn revision(&self, _: &Actor, id: &str, number: u64) -> Result<RevisionView> {
+        self.call(Method::GET, &format!("/v1/customers/{id}/revisions/{number}"), None).await
+    }
+
+    async fn diff(&self, _: &Actor, id: &str, from: u64, to: u64) -> Result<Vec<Change>> {
+        self.call(Method::GET, &format!("/v1/customers/{id}/diff?from={from}&to={to}"), None).await
+    }
+
+    async fn rollback(&self, _: &Actor, id: &str, number: u64, message: &str) -> Result<RevisionView> {
+        self.call(
+            Method::POST,
+            &format!("/v1/customers/{id}/rollback"),
+            Some(json!({"revision": number, "message": message})),
+        )
+        .await
+    }
+
+    async fn deploy(&self, _: &Actor, id: &str, number: Option<u64>) -> Result<RevisionView> {
+        self.call(Method::POST, &format!("/v1/customers/{id}/deploy"), Some(json!({"revision": number})))
+            .await
+    }
+
+    async fn set_secret(&self, _: &Actor, id: &str, name: &str, value: &str) -> Result<()> {
+        if !voicefleet_core::config::is_valid_secret_name(name) {
+            return Err(Error::InvalidSecretName { name: name.to_owned() });
+        }
+        self.call_empty(
+            Method::PUT,
+            &format!("/v1/customers/{id}/secrets/{name}"),
+            Some(json!({"value": value})),
+        )
+        .await
+    }
+
+    async fn secrets(&self, _: &Actor, id: &str) -> Result<Vec<SecretInfo>> {
+        self.call(Method::GET, &format!("/v1/customers/{id}/secrets"), None).await
+    }
+
+    async fn delete_secret(&self, _: &Actor, id: &str, name: &str) -> Result<()> {
+        if !voicefleet_core::config::is_valid_secret_name(name) {
+            return Err(Error::InvalidSecretName { name: name.to_owned() });
+        }
+        self.call_empty(Method::DELETE, &format!("/v1/customers/{id}/secrets/{name}"), None).await
+    }
+
+    async fn control(
+        &self,
+        _: &Actor,
+        id: &str,
+        action: ControlAction,
+        drain_timeout: Option<Duration>,
+    ) -> Result<HostStatus> {
+        let body = json!({"drain_timeout_seconds": drain_timeout.map(|d| d.as_secs_f64())});
+        self.call(Method::POST, &format!("/v1/customers/{id}/agent/{}", action.as_str()), Some(body)).await
+    }
+
+    async fn logs(&self, _: &Actor, id: &str, query: LogQuery) -> Result<Vec<LogLine>> {
+        let stream = |filter: StreamFilter| match filter {
+            StreamFilter::All => "all",
+            StreamFilter::Only(Stream::Stdout) => "stdout",
+            StreamFilter::Only(Stream::Stderr) => "stderr",
+        };
+        let path = match query {
+            LogQuery::Tail { n, stream: s } => {
+                format!("/v1/customers/{id}/logs?tail={n}&stream={}", stream(s))
+            }
+            LogQuery::After { cursor, limit, stream: s } => {
+                format!(
+                    "/v1/customers/{id}/logs?cursor={cursor}&limit={}&stream={}",
+                    limit.min(10_000),
+                    stream(s)
+                )
+            }
+        };
+        let body: LogsBody = self.call(Method::GET, &path, None).await?;
+        Ok(body
+            .lines
+            .into_iter()
+            .map(|l| LogLine {
+                seq: l.seq,
+                ts_ms: l.ts_ms,
+                stream: if l.stream == "stderr" { Stream::Stderr } else { Stream::Stdout },
+                text: l.text,
+            })
+            .collect())
+    }
+
+    async fn metrics(&self, _: &Actor, id: &str, since_ms: u64, until_ms: u64) -> Result<Vec<MetricsSample>> {
+        let until = until_ms.min(i64::MAX as u64);
+        self.call(Method::GET, &format!("/v1/customers/{id}/metrics?since={since_ms}&until={until}"), None)
+            .await
+    }
+
+    async fn alerts(&self, _: &Actor, include_resolved: bool) -> Result<Vec<AlertRecord>> {
+        self.call(Method::GET, &format!("/v1/alerts?all={include_resolved}"), None).await
+    }
+
+    async fn start_bulk(&self, _: &Actor, spec: BulkSpec) -> Result<BulkRun> {
+        self.listen_for_bulk_events();
+        self.call(Method::POST, "/v1/bulk", Some(to_value(&spec)?)).await
+    }
+
+    async fn bulk_run(&self, _: &Actor, id: &str) -> Result<BulkRun> {
+        self.call(Method::GET, &format!("/v1/bulk/{id}"), None).await
+    }
+
+    async fn bulk_runs(&self, _: &Actor, limit: usize) -> Result<Vec<BulkRun>> {
+        let page: Page<BulkRun> =
+            self.call(Method::GET, &format!("/v1/bulk?limit={}", limit.clamp(1, 1000)), None).await?;
+        Ok(page.items)
+    }
+
+    async fn cancel_bulk(&self, _: &Actor, id: &str) -> Result<BulkRun> {
+        self.call(Method::POST, &format!("/v1/bulk/{id}/cancel"), None).await
+    }
+
+    fn bulk_events(&self) -> tokio::sync::broadcast::Receiver<BulkEvent> {
+        self.listen_for_bulk_events();
+        self.bulk_events.subscribe()
+    }
+
+    async fn audit(&self, _: &Actor, after: u64, limit: usize) -> Result<Vec<AuditEntry>> {
+        let page: Page<AuditEntry> = self
+            .call(Method::GET, &format!("/v1/audit?after={after}&limit={}", limit.clamp(1, 1000)), None)
+            .await?;
+        Ok(page.items)
+    }
+
+    async fn verify_audit(&self, _: &Actor) -> Result<AuditVerification> {
+        self.call(Method::GET, "/v1/audit/verify", None).await
+    }
+}

@@ -1,0 +1,164 @@
+//! Opening the embedded console (data directory, store, keys, first admin) and serving it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use voicefleet_agent::{AgentClientOptions, AgentConnector, HostTokenSigner};
+use voicefleet_core::auth::Role;
+use voicefleet_core::console::{Accounts, Console, ConsoleOptions, KeySource, SecretBox, SqliteStore};
+
+use crate::api::{AppState, router};
+use crate::auth::{LoginLimiter, TokenVerifier};
+
+/// Everything an embedded console is made of.
+#[derive(Debug, Clone)]
+pub struct Embedded {
+    pub console: Arc<Console>,
+    pub accounts: Accounts,
+    pub signer: HostTokenSigner,
+    pub data_dir: PathBuf,
+    pub key_source: KeySource,
+    /// The first admin's name and generated password, when this open created them.
+    pub first_admin: Option<(String, String)>,
+}
+
+impl Embedded {
+    /// A console user token (what login returns), for embedding and tools.
+    pub fn user_token(&self, name: &str, role: Role, seconds: u64) -> voicefleet_core::Result<String> {
+        self.signer.sign(name, crate::auth::CONSOLE_AUDIENCE, role, seconds)
+    }
+}
+
+/// Opens (creating) the data directory: `console.db`, `master.key`, `console.key` and
+/// `console.pub.pem` (the key hosts trust), and the first admin on first start.
+pub async fn open_embedded(
+    data_dir: PathBuf,
+    admin_password: Option<String>,
+    host_timeout: Duration,
+) -> anyhow::Result<Embedded> {
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let _ = std::fs::set_permissions(&data_dir, std::fs::Permissions::from_mode(0o700));
+    }
+    let store = Arc::new(SqliteStore::open(&data_dir.join("console.db"))?);
+    let (secrets, key_source) = SecretBox::load_or_create(&data_dir.join("master.key"))?;
+    let signer = HostTokenSigner::load_or_create(&data_dir)?;
+    let connector = Arc::new(AgentConnector::new(
+        signer.clone(),
+        AgentClientOptions { timeout: host_timeout, retries: 1, retry_backoff: Duration::from_millis(50) },
+    ));
+    let options = ConsoleOptions { host_timeout, ..ConsoleOptions::default() };
+    let console = Console::new(store.clone(), connector, secrets, options);
+    let accounts = Accounts::new(store);
+    let first_admin = accounts.ensure_first_admin(admin_password).await?;
+    Ok(Embedded { console, accounts, signer, data_dir, key_source, first_admin })
+}
+
+/// How to serve.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub data_dir: PathBuf,
+    /// Default `127.0.0.1:9000`; anything else must be given explicitly.
+    pub listen: SocketAddr,
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Origins allowed by CORS (the web team's dev server, e.g. `http://localhost:5173`).
+    pub cors_origins: Vec<String>,
+    /// The first admin's password (generated and shown once when absent).
+    pub admin_password: Option<String>,
+    /// How often hosts are polled in the background (status cache, metrics history, alerts).
+    pub refresh_interval: Duration,
+    pub host_timeout: Duration,
+}
+
+impl ServeOptions {
+    pub fn new(data_dir: PathBuf) -> Self {
+        Self {
+            data_dir,
+            listen: SocketAddr::from(([127, 0, 0, 1], 9000)),
+            tls: None,
+            cors_origins: Vec::new(),
+            admin_password: None,
+            refresh_interval: Duration::from_secs(5),
+            host_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+/// A running console server.
+#[derive(Debug)]
+pub struct ConsoleServer {
+    address: SocketAddr,
+    handle: axum_server::Handle,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    refresher: tokio::task::JoinHandle<()>,
+    embedded: Embedded,
+}
+
+impl ConsoleServer {
+    pub async fn start(options: ServeOptions) -> anyhow::Result<ConsoleServer> {
+        let embedded =
+            open_embedded(options.data_dir.clone(), options.admin_password.clone(), options.host_timeout)
+                .await?;
+        Self::serve(embedded, &options).await
+    }
+
+    /// Serves an already opened console.
+    pub async fn serve(embedded: Embedded, options: &ServeOptions) -> anyhow::Result<ConsoleServer> {
+        let listener = std::net::TcpListener::bind(options.listen)
+            .with_context(|| format!("cannot listen on {}", options.listen))?;
+        listener.set_nonblocking(true)?;
+        let address = listener.local_addr()?;
+        let state = Arc::new(AppState {
+            console: embedded.console.clone(),
+            accounts: embedded.accounts.clone(),
+            verifier: TokenVerifier::new(&embedded.signer)?,
+            signer: embedded.signer.clone(),
+            login_limiter: LoginLimiter::new(),
+            cors_origins: options.cors_origins.clone(),
+        });
+        let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let handle = axum_server::Handle::new();
+        let server = match &options.tls {
+            Some((cert, key)) => {
+                let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                    .await
+                    .with_context(|| {
+                        format!(
+                            "cannot load the TLS certificate {} and key {}",
+                            cert.display(),
+                            key.display()
+                        )
+                    })?;
+                let server = axum_server::from_tcp_rustls(listener, config).handle(handle.clone());
+                tokio::spawn(async move { server.serve(app).await })
+            }
+            None => {
+                let server = axum_server::from_tcp(listener).handle(handle.clone());
+                tokio::spawn(async move { server.serve(app).await })
+            }
+        };
+        let refresher = embedded.console.spawn_refresher(options.refresh_interval);
+        tracing::info!(%address, data = %embedded.data_dir.display(), "console listening");
+        Ok(ConsoleServer { address, handle, server, refresher, embedded })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn embedded(&self) -> &Embedded {
+        &self.embedded
+    }
+
+    pub async fn shutdown(self) {
+        self.refresher.abort();
+        self.handle.graceful_shutdown(Some(Duration::from_secs(5)));
+        let _ = self.server.await;
+    }
+}

@@ -1,0 +1,198 @@
+//! Every route × every kind of caller; login, lockout and tokens; the OpenAPI document.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use voicefleet_core::auth::Role;
+use voicefleet_http::ConsoleClient;
+
+use crate::TestConsole;
+
+async fn token_for(console: &TestConsole, admin: &ConsoleClient, name: &str, role: Role) -> String {
+    admin.add_user(name, role, "a long enough password").await.unwrap();
+    ConsoleClient::new(&console.url, None).unwrap().login(name, "a long enough password").await.unwrap().token
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_checks_its_role_and_only_health_login_and_openapi_are_open() {
+    let mut console = TestConsole::start().await;
+    let anonymous = ConsoleClient::new(&console.url, None).unwrap();
+    let admin_token = anonymous.login("admin", &console.admin_password).await.unwrap().token;
+    let admin = ConsoleClient::new(&console.url, Some(admin_token.clone())).unwrap();
+    let viewer = token_for(&console, &admin, "viewer-user", Role::Viewer).await;
+    let operator = token_for(&console, &admin, "operator-user", Role::Operator).await;
+    let api_token = admin.create_token("automation", Role::Operator, None).await.unwrap().token.unwrap();
+    // A host token (audience = a customer) is not a console token.
+    let host_token = console.server.as_ref().unwrap().embedded().signer.host_token("acme");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let expired = console
+        .server
+        .as_ref()
+        .unwrap()
+        .embedded()
+        .signer
+        .sign_until("admin", "voicefleet-console", Role::Admin, now - 120)
+        .unwrap();
+    let other_console = voicefleet_agent::HostTokenSigner::generate().unwrap();
+    let forged = other_console.sign("admin", "voicefleet-console", Role::Admin, 600).unwrap();
+
+    let document: Value =
+        reqwest::get(format!("{}/v1/openapi.json", console.url)).await.unwrap().json().await.unwrap();
+    let http = reqwest::Client::new();
+    let callers: Vec<(&str, Option<String>, Option<Role>)> = vec![
+        ("no token", None, None),
+        ("expired", Some(expired), None),
+        ("forged", Some(forged), None),
+        ("host token", Some(host_token), None),
+        ("garbage", Some("vft_not-a-token".into()), None),
+        ("viewer", Some(viewer), Some(Role::Viewer)),
+        ("operator", Some(operator), Some(Role::Operator)),
+        ("api token (operator)", Some(api_token), Some(Role::Operator)),
+        ("admin", Some(admin_token), Some(Role::Admin)),
+    ];
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for (path, operations) in document["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            let needed = operation["x-role"].as_str().map(|r| Role::parse(r).unwrap());
+            let concrete = path
+                .replace("{id}", "nosuch")
+                .replace("{number}", "1")
+                .replace("{name}", "nosuch")
+                .replace("{action}", "nope");
+            for (caller, bearer, role) in &callers {
+                let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                let mut request = http.request(method.clone(), format!("{}{concrete}", console.url));
+                if let Some(bearer) = bearer {
+                    request = request.bearer_auth(bearer);
+                }
+                if method != Method::GET && method != Method::DELETE {
+                    request = request.json(&json!({}));
+                }
+                let status = request.send().await.unwrap().status().as_u16();
+                let allowed = match (needed, role) {
+                    (None, _) => true,
+                    (Some(needed), Some(role)) => role.allows(needed),
+                    (Some(_), None) => false,
+                };
+                let ok = match (allowed, role) {
+                    (true, _) => status != 401 && status != 403 && status < 500,
+                    (false, Some(_)) => status == 403,
+                    (false, None) => status == 401,
+                };
+                checked += 1;
+                if !ok {
+                    failures.push(format!("{method} {path} as {caller}: {status}"));
+                }
+            }
+        }
+    }
+    assert!(checked > 300, "only {checked} checks");
+    assert!(failures.is_empty(), "{failures:#?}");
+    let open: Vec<String> = document["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, ops)| {
+            ops.as_object()
+                .unwrap()
+                .iter()
+                .filter(|(_, op)| op["x-role"].is_null())
+                .map(move |(m, _)| format!("{m} {path}"))
+        })
+        .collect();
+    let mut open = open;
+    open.sort();
+    assert_eq!(open, ["get /v1/health", "get /v1/openapi.json", "post /v1/auth/login"]);
+    console.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_lockout_rate_limit_and_tokens() {
+    let mut console = TestConsole::start().await;
+    let anonymous = ConsoleClient::new(&console.url, None).unwrap();
+    let admin = ConsoleClient::new(
+        &console.url,
+        Some(anonymous.login("admin", &console.admin_password).await.unwrap().token),
+    )
+    .unwrap();
+    admin.add_user("alice", Role::Operator, "alice's long password").await.unwrap();
+    for _ in 0..5 {
+        let error = anonymous.login("alice", "wrong password!!").await.unwrap_err();
+        assert_eq!(error.kind(), voicefleet_core::ErrorKind::Unauthorized);
+    }
+    let locked = anonymous.login("alice", "alice's long password").await.unwrap_err();
+    assert!(locked.to_string().contains("locked"), "{locked}");
+    // An admin resets the password, which unlocks.
+    admin.set_password("alice", "a brand new password").await.unwrap();
+    let alice = anonymous.login("alice", "a brand new password").await.unwrap();
+    assert_eq!(alice.role, Role::Operator);
+    // Failed logins are audited.
+    let audit: Value = reqwest::Client::new()
+        .get(format!("{}/v1/audit?limit=1000", console.url))
+        .bearer_auth(anonymous.login("admin", &console.admin_password).await.unwrap().token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let failed = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "login" && e["outcome"].as_str().unwrap().starts_with("failed"))
+        .count();
+    assert!(failed >= 6, "{failed} failed logins audited");
+    // API tokens: shown once, work, listed without the secret, revocable.
+    let created = admin.create_token("ci", Role::Viewer, Some(3600)).await.unwrap();
+    let secret = created.token.clone().unwrap();
+    assert!(secret.starts_with("vft_"));
+    let ci = ConsoleClient::new(&console.url, Some(secret.clone())).unwrap();
+    assert_eq!(ci.whoami().await.unwrap().role, Role::Viewer);
+    let listed = admin.tokens().await.unwrap();
+    assert!(listed.iter().all(|t| t.token.is_none()));
+    admin.revoke_token(&created.id).await.unwrap();
+    assert_eq!(ci.whoami().await.unwrap_err().kind(), voicefleet_core::ErrorKind::Unauthorized);
+    // Removing a user invalidates their login token.
+    let bob_admin = admin.clone();
+    bob_admin.add_user("bob", Role::Admin, "bob's long password").await.unwrap();
+    let bob = ConsoleClient::new(
+        &console.url,
+        Some(anonymous.login("bob", "bob's long password").await.unwrap().token),
+    )
+    .unwrap();
+    admin.remove_user("bob").await.unwrap();
+    assert_eq!(bob.whoami().await.unwrap_err().kind(), voicefleet_core::ErrorKind::Unauthorized);
+    // Per address: more than 20 attempts a minute get 429.
+    let mut limited = false;
+    for _ in 0..25 {
+        if let Err(error) = anonymous.login("nobody", "whatever password").await {
+            limited |= error.kind() == voicefleet_core::ErrorKind::Unavailable
+                && error.to_string().contains("too many");
+        }
+    }
+    assert!(limited, "login attempts are rate limited per address");
+
+    console.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_snapshot_and_error_shape() {
+    let mut console = TestConsole::start().await;
+    let document: Value =
+        reqwest::get(format!("{}/v1/openapi.json", console.url)).await.unwrap().json().await.unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+    insta::assert_json_snapshot!("console_openapi", document);
+    let response = reqwest::Client::new()
+        .get(format!("{}/v1/customers", console.url))
+        .header("x-request-id", "req-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    assert_eq!(response.headers()["x-request-id"], "req-42");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["kind"], "unauthorized");
+    assert!(body["error"]["hint"].as_str().unwrap().contains("login"));
+    console.stop().await;
+}
