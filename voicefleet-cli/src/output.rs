@@ -1,4 +1,4 @@
-//! Output formats shared by every command that prints data.
+//! Output formats shared by every command that prints data: tables for people, JSON for scripts.
 
 use clap::ValueEnum;
 
@@ -16,4 +16,62 @@ pub(crate) enum OutputFormat {
 pub(crate) fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
+}
+
+/// A table with left-aligned columns sized to their content.
+pub(crate) fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (index, cell) in row.iter().enumerate() {
+            if let Some(width) = widths.get_mut(index) {
+                *width = (*width).max(cell.chars().count());
+            }
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut out = String::new();
+        for (index, cell) in cells.iter().enumerate() {
+            if index + 1 == cells.len() {
+                out.push_str(cell);
+            } else {
+                out.push_str(&format!("{cell:<width$}  ", width = widths[index]));
+            }
+        }
+        out.trim_end().to_owned()
+    };
+    let mut out = line(headers.to_vec());
+    out.push('\n');
+    for row in rows {
+        out.push_str(&line(row.iter().map(String::as_str).collect()));
+        out.push('\n');
+    }
+    out
+}
+
+pub(crate) fn duration(seconds: f64) -> String {
+    let seconds = seconds.max(0.0) as u64;
+    match seconds {
+        0..60 => format!("{seconds}s"),
+        60..3600 => format!("{}m{:02}s", seconds / 60, seconds % 60),
+        3600..86_400 => format!("{}h{:02}m", seconds / 3600, (seconds % 3600) / 60),
+        _ => format!("{}d{:02}h", seconds / 86_400, (seconds % 86_400) / 3600),
+    }
+}
+
+pub(crate) fn bytes(value: u64) -> String {
+    if value >= 1 << 30 {
+        format!("{:.1}G", value as f64 / (1u64 << 30) as f64)
+    } else {
+        format!("{:.0}M", value as f64 / (1u64 << 20) as f64)
+    }
+}
+
+pub(crate) fn ago(at_ms: Option<u64>) -> String {
+    match at_ms {
+        None => "never".to_owned(),
+        Some(at) => {
+            let now = crate::backend::now_ms();
+            format!("{} ago", duration(now.saturating_sub(at) as f64 / 1000.0))
+        }
+    }
 }

@@ -1,0 +1,195 @@
+//! Where the fleet is: a console server (`--console`), or the embedded console in a data
+//! directory. Either way the commands see the same fleet trait.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use serde::{Deserialize, Serialize};
+use voicefleet_core::auth::Role;
+use voicefleet_core::console::{Actor, Fleet, TokenView, UserView};
+use voicefleet_http::{ConsoleClient, Embedded, WhoAmI, open_embedded};
+
+use crate::cli::Global;
+
+/// The saved login, `~/.config/voicefleet/credentials.json` (mode 0600).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Credentials {
+    pub(crate) console: String,
+    pub(crate) token: String,
+}
+
+pub(crate) fn credentials_path() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")))?;
+    Some(base.join("voicefleet").join("credentials.json"))
+}
+
+pub(crate) fn saved_credentials() -> Option<Credentials> {
+    let text = std::fs::read_to_string(credentials_path()?).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+pub(crate) fn default_data_dir() -> PathBuf {
+    std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("voicefleet")
+}
+
+pub(crate) enum Backend {
+    Remote(ConsoleClient),
+    Local(Embedded),
+}
+
+impl Backend {
+    pub(crate) async fn open(global: &Global) -> anyhow::Result<Backend> {
+        let saved = saved_credentials();
+        let console = global.console.clone().or_else(|| saved.as_ref().map(|c| c.console.clone()));
+        match console {
+            Some(url) => {
+                let token = global
+                    .token
+                    .clone()
+                    .or_else(|| saved.filter(|c| c.console.trim_end_matches('/') == url.trim_end_matches('/')).map(|c| c.token));
+                Ok(Backend::Remote(ConsoleClient::new(&url, token)?))
+            }
+            None => {
+                let dir = global.data.clone().unwrap_or_else(default_data_dir);
+                let embedded = open_embedded(dir.clone(), None, Duration::from_secs(3))
+                    .await
+                    .with_context(|| format!("cannot open the embedded console in {}", dir.display()))?;
+                if let Some((name, password)) = &embedded.first_admin {
+                    eprintln!("created the console's first admin `{name}` with password {password}");
+                    eprintln!("(shown once; the embedded console in {} needs no login)", dir.display());
+                }
+                Ok(Backend::Local(embedded))
+            }
+        }
+    }
+
+    pub(crate) fn fleet(&self) -> Arc<dyn Fleet> {
+        match self {
+            Backend::Remote(client) => Arc::new(client.clone()),
+            Backend::Local(embedded) => embedded.console.clone(),
+        }
+    }
+
+    /// Who is acting: whoever owns the data directory acts as admin on the embedded console.
+    pub(crate) fn actor(&self) -> Actor {
+        let user = std::env::var("USER").unwrap_or_else(|_| "local".to_owned());
+        Actor::new(&format!("local:{user}"), Role::Admin)
+    }
+
+    pub(crate) async fn whoami(&self) -> anyhow::Result<WhoAmI> {
+        match self {
+            Backend::Remote(client) => Ok(client.whoami().await?),
+            Backend::Local(_) => {
+                let actor = self.actor();
+                Ok(WhoAmI { name: actor.name, role: actor.role })
+            }
+        }
+    }
+
+    pub(crate) async fn users(&self) -> anyhow::Result<Vec<UserView>> {
+        match self {
+            Backend::Remote(client) => Ok(client.users().await?),
+            Backend::Local(embedded) => Ok(embedded.accounts.users(&self.actor()).await?),
+        }
+    }
+
+    pub(crate) async fn add_user(&self, name: &str, role: Role, password: &str) -> anyhow::Result<UserView> {
+        match self {
+            Backend::Remote(client) => Ok(client.add_user(name, role, password).await?),
+            Backend::Local(embedded) => Ok(embedded.accounts.add_user(&self.actor(), name, role, password).await?),
+        }
+    }
+
+    pub(crate) async fn remove_user(&self, name: &str) -> anyhow::Result<()> {
+        match self {
+            Backend::Remote(client) => Ok(client.remove_user(name).await?),
+            Backend::Local(embedded) => Ok(embedded.accounts.remove_user(&self.actor(), name).await?),
+        }
+    }
+
+    pub(crate) async fn set_password(&self, name: &str, password: &str) -> anyhow::Result<()> {
+        match self {
+            Backend::Remote(client) => Ok(client.set_password(name, password).await?),
+            Backend::Local(embedded) => Ok(embedded.accounts.set_password(&self.actor(), name, password).await?),
+        }
+    }
+
+    pub(crate) async fn tokens(&self) -> anyhow::Result<Vec<TokenView>> {
+        match self {
+            Backend::Remote(client) => Ok(client.tokens().await?),
+            Backend::Local(embedded) => Ok(embedded.accounts.tokens(&self.actor()).await?),
+        }
+    }
+
+    pub(crate) async fn create_token(&self, name: &str, role: Role, expires_in: Option<u64>) -> anyhow::Result<TokenView> {
+        match self {
+            Backend::Remote(client) => Ok(client.create_token(name, role, expires_in).await?),
+            Backend::Local(embedded) => {
+                let expires = expires_in.map(|s| now_ms() + s * 1000);
+                Ok(embedded.accounts.create_token(&self.actor(), name, role, expires).await?)
+            }
+        }
+    }
+
+    pub(crate) async fn revoke_token(&self, id: &str) -> anyhow::Result<()> {
+        match self {
+            Backend::Remote(client) => Ok(client.revoke_token(id).await?),
+            Backend::Local(embedded) => Ok(embedded.accounts.revoke_token(&self.actor(), id).await?),
+        }
+    }
+}
+
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// Parses `90s`, `5m`, `1h`, `7d` (or plain seconds) into seconds.
+pub(crate) fn parse_duration_seconds(text: &str) -> anyhow::Result<u64> {
+    let text = text.trim();
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Ok(seconds);
+    }
+    let (number, unit) = text.split_at(text.len().saturating_sub(1));
+    let number: u64 = number.parse().map_err(|_| invalid_duration(text))?;
+    Ok(match unit {
+        "s" => number,
+        "m" => number * 60,
+        "h" => number * 3600,
+        "d" => number * 86_400,
+        _ => return Err(invalid_duration(text)),
+    })
+}
+
+fn invalid_duration(text: &str) -> anyhow::Error {
+    anyhow::Error::new(voicefleet_core::Error::InvalidPath {
+        path: text.to_owned(),
+        reason: "a duration is a number with s, m, h or d, for example 90s, 5m, 1h, 7d".to_owned(),
+    })
+}
+
+/// A secret read from standard input (not a terminal) or a hidden prompt; never from argv.
+pub(crate) fn read_secret(prompt: &str, confirm: bool) -> anyhow::Result<String> {
+    use std::io::{IsTerminal as _, Read as _};
+    if !std::io::stdin().is_terminal() {
+        let mut value = String::new();
+        std::io::stdin().read_to_string(&mut value).context("cannot read standard input")?;
+        let value = value.strip_suffix('\n').unwrap_or(&value).strip_suffix('\r').unwrap_or(&value).to_owned();
+        anyhow::ensure!(!value.is_empty(), "nothing on standard input");
+        return Ok(value);
+    }
+    let first = rpassword::prompt_password(prompt).context("cannot read the terminal")?;
+    if confirm {
+        let second = rpassword::prompt_password("again: ").context("cannot read the terminal")?;
+        anyhow::ensure!(first == second, "the two entries differ");
+    }
+    anyhow::ensure!(!first.is_empty(), "empty value");
+    Ok(first)
+}

@@ -1,0 +1,130 @@
+//! `login`, `logout`, `whoami`, `users ...`, `tokens ...`.
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use voicefleet_core::auth::Role;
+use voicefleet_http::ConsoleClient;
+
+use crate::backend::{Backend, Credentials, credentials_path, parse_duration_seconds, read_secret};
+use crate::cli::{Global, LoginArgs, TokensCommand, UsersCommand};
+use crate::output::{OutputFormat, ago, print_json, table};
+
+pub(crate) async fn login(global: &Global, args: LoginArgs) -> anyhow::Result<ExitCode> {
+    let console = global.console.clone().context(
+        "no console to log in to: give --console URL (or VOICEFLEET_CONSOLE); the embedded console needs no login",
+    )?;
+    let password = read_secret(&format!("password for {} at {console}: ", args.user), false)?;
+    let client = ConsoleClient::new(&console, None)?;
+    let login = client.login(&args.user, &password).await?;
+    let path = credentials_path().context("no HOME to keep the token in")?;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    let saved = serde_json::to_vec_pretty(&Credentials { console: console.clone(), token: login.token })?;
+    voicefleet_core::fs::write_atomic(&path, &saved, 0o600).with_context(|| format!("cannot write {}", path.display()))?;
+    eprintln!("logged in to {console} as {} ({}); token saved in {}", login.name, login.role, path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn logout() -> anyhow::Result<ExitCode> {
+    match credentials_path() {
+        Some(path) if path.exists() => {
+            std::fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
+            eprintln!("logged out (removed {})", path.display());
+        }
+        _ => eprintln!("not logged in"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) async fn whoami(backend: &Backend, output: OutputFormat) -> anyhow::Result<ExitCode> {
+    let me = backend.whoami().await?;
+    if output == OutputFormat::Json {
+        print_json(&me)?;
+    } else {
+        println!("{} ({})", me.name, me.role);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn role(text: &str) -> Role {
+    Role::parse(text).unwrap_or(Role::Viewer)
+}
+
+pub(crate) async fn users(backend: &Backend, output: OutputFormat, command: UsersCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        UsersCommand::Add { name, role: role_text } => {
+            let password = read_secret(&format!("password for {name}: "), true)?;
+            let user = backend.add_user(&name, role(&role_text), &password).await?;
+            if output == OutputFormat::Json {
+                print_json(&user)?;
+            } else {
+                eprintln!("added user {} ({})", user.name, user.role);
+            }
+        }
+        UsersCommand::List => {
+            let users = backend.users().await?;
+            if output == OutputFormat::Json {
+                print_json(&users)?;
+            } else {
+                let rows: Vec<Vec<String>> = users
+                    .iter()
+                    .map(|u| vec![u.name.clone(), u.role.to_string(), ago(Some(u.created_at_ms)), if u.locked { "locked".into() } else { String::new() }])
+                    .collect();
+                print!("{}", table(&["USER", "ROLE", "CREATED", "LOCKED"], &rows));
+            }
+        }
+        UsersCommand::Rm { name } => {
+            backend.remove_user(&name).await?;
+            eprintln!("removed user {name}");
+        }
+        UsersCommand::Passwd { name } => {
+            let password = read_secret(&format!("new password for {name}: "), true)?;
+            backend.set_password(&name, &password).await?;
+            eprintln!("password changed for {name}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) async fn tokens(backend: &Backend, output: OutputFormat, command: TokensCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        TokensCommand::Create { name, role: role_text, expires } => {
+            let expires_in = expires.as_deref().map(parse_duration_seconds).transpose()?;
+            let token = backend.create_token(&name, role(&role_text), expires_in).await?;
+            if output == OutputFormat::Json {
+                print_json(&token)?;
+            } else {
+                println!("{}", token.token.clone().unwrap_or_default());
+                eprintln!("token `{}` ({}, id {}) created; it is shown only now", token.name, token.role, token.id);
+            }
+        }
+        TokensCommand::List => {
+            let tokens = backend.tokens().await?;
+            if output == OutputFormat::Json {
+                print_json(&tokens)?;
+            } else {
+                let rows: Vec<Vec<String>> = tokens
+                    .iter()
+                    .map(|t| {
+                        vec![
+                            t.id.clone(),
+                            t.name.clone(),
+                            t.role.to_string(),
+                            t.created_by.clone(),
+                            t.expires_at_ms.map(|at| crate::output::duration((at.saturating_sub(crate::backend::now_ms())) as f64 / 1000.0)).unwrap_or("never".into()),
+                            if t.revoked { "revoked".into() } else { String::new() },
+                        ]
+                    })
+                    .collect();
+                print!("{}", table(&["ID", "NAME", "ROLE", "BY", "EXPIRES IN", "REVOKED"], &rows));
+            }
+        }
+        TokensCommand::Revoke { id } => {
+            backend.revoke_token(&id).await?;
+            eprintln!("revoked token {id}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
