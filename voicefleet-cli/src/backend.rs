@@ -51,10 +51,11 @@ impl Backend {
         let console = global.console.clone().or_else(|| saved.as_ref().map(|c| c.console.clone()));
         match console {
             Some(url) => {
-                let token = global
-                    .token
-                    .clone()
-                    .or_else(|| saved.filter(|c| c.console.trim_end_matches('/') == url.trim_end_matches('/')).map(|c| c.token));
+                let token = global.token.clone().or_else(|| {
+                    saved
+                        .filter(|c| c.console.trim_end_matches('/') == url.trim_end_matches('/'))
+                        .map(|c| c.token)
+                });
                 Ok(Backend::Remote(ConsoleClient::new(&url, token)?))
             }
             None => {
@@ -104,7 +105,9 @@ impl Backend {
     pub(crate) async fn add_user(&self, name: &str, role: Role, password: &str) -> anyhow::Result<UserView> {
         match self {
             Backend::Remote(client) => Ok(client.add_user(name, role, password).await?),
-            Backend::Local(embedded) => Ok(embedded.accounts.add_user(&self.actor(), name, role, password).await?),
+            Backend::Local(embedded) => {
+                Ok(embedded.accounts.add_user(&self.actor(), name, role, password).await?)
+            }
         }
     }
 
@@ -118,7 +121,9 @@ impl Backend {
     pub(crate) async fn set_password(&self, name: &str, password: &str) -> anyhow::Result<()> {
         match self {
             Backend::Remote(client) => Ok(client.set_password(name, password).await?),
-            Backend::Local(embedded) => Ok(embedded.accounts.set_password(&self.actor(), name, password).await?),
+            Backend::Local(embedded) => {
+                Ok(embedded.accounts.set_password(&self.actor(), name, password).await?)
+            }
         }
     }
 
@@ -129,7 +134,12 @@ impl Backend {
         }
     }
 
-    pub(crate) async fn create_token(&self, name: &str, role: Role, expires_in: Option<u64>) -> anyhow::Result<TokenView> {
+    pub(crate) async fn create_token(
+        &self,
+        name: &str,
+        role: Role,
+        expires_in: Option<u64>,
+    ) -> anyhow::Result<TokenView> {
         match self {
             Backend::Remote(client) => Ok(client.create_token(name, role, expires_in).await?),
             Backend::Local(embedded) => {
@@ -148,7 +158,10 @@ impl Backend {
 }
 
 pub(crate) fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// Parses `90s`, `5m`, `1h`, `7d` (or plain seconds) into seconds.
@@ -181,7 +194,8 @@ pub(crate) fn read_secret(prompt: &str, confirm: bool) -> anyhow::Result<String>
     if !std::io::stdin().is_terminal() {
         let mut value = String::new();
         std::io::stdin().read_to_string(&mut value).context("cannot read standard input")?;
-        let value = value.strip_suffix('\n').unwrap_or(&value).strip_suffix('\r').unwrap_or(&value).to_owned();
+        let value =
+            value.strip_suffix('\n').unwrap_or(&value).strip_suffix('\r').unwrap_or(&value).to_owned();
         anyhow::ensure!(!value.is_empty(), "nothing on standard input");
         return Ok(value);
     }

@@ -159,7 +159,9 @@ pub(crate) enum CustomersCommand {
         selector: String,
     },
     /// Add a customer
-    #[command(after_long_help = "Example:\n  voicefleet customers add acme --endpoint https://10.0.1.17:8000 --name 'Acme Dental' --tag tier=prod")]
+    #[command(
+        after_long_help = "Example:\n  voicefleet customers add acme --endpoint https://10.0.1.17:8000 --name 'Acme Dental' --tag tier=prod"
+    )]
     Add {
         id: String,
         /// The host agent's base URL
@@ -176,7 +178,9 @@ pub(crate) enum CustomersCommand {
     /// Remove a customer (refused while a bulk run targets it)
     Remove { id: String },
     /// Add key=value tags and remove keys
-    #[command(after_long_help = "Example:\n  voicefleet customers tag acme tier=prod region=eu --remove canary")]
+    #[command(
+        after_long_help = "Example:\n  voicefleet customers tag acme tier=prod region=eu --remove canary"
+    )]
     Tag {
         id: String,
         tags: Vec<String>,
@@ -365,7 +369,7 @@ Examples:
 
 The break-glass admin token is in STATE_DIR/admin.token. On SIGTERM or Ctrl-C the host agent
 exits and leaves the voice agent running for the next one to adopt, unless --stop-agent-on-exit.")]
-    Run(voicefleet_agent::AgentArgs),
+    Run(Box<voicefleet_agent::AgentArgs>),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -405,7 +409,9 @@ pub(crate) struct BulkOptions {
 #[derive(Debug, Subcommand)]
 pub(crate) enum BulkCommand {
     /// Restart many agents
-    #[command(after_long_help = "Example:\n  voicefleet bulk restart --selector tier=prod --max-concurrency 10% --max-errors 1 --canary 1")]
+    #[command(
+        after_long_help = "Example:\n  voicefleet bulk restart --selector tier=prod --max-concurrency 10% --max-errors 1 --canary 1"
+    )]
     Restart(BulkOptions),
     /// Start many agents
     Start(BulkOptions),
@@ -414,7 +420,9 @@ pub(crate) enum BulkCommand {
     /// Drain many agents
     Drain(BulkOptions),
     /// Deploy each target's latest revision (or --revision N)
-    #[command(after_long_help = "Example:\n  voicefleet bulk deploy --selector tier=prod --canary 1 --healthy-for 30 --auto-rollback")]
+    #[command(
+        after_long_help = "Example:\n  voicefleet bulk deploy --selector tier=prod --canary 1 --healthy-for 30 --auto-rollback"
+    )]
     Deploy {
         #[command(flatten)]
         options: BulkOptions,
@@ -451,7 +459,9 @@ pub(crate) struct LogsArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(after_long_help = "Examples:\n  voicefleet metrics acme --since 1h\n  voicefleet metrics acme --since 7d -o json")]
+#[command(
+    after_long_help = "Examples:\n  voicefleet metrics acme --since 1h\n  voicefleet metrics acme --since 7d -o json"
+)]
 pub(crate) struct MetricsArgs {
     pub(crate) customer: String,
     /// How far back: 90s, 5m, 1h, 7d
@@ -482,7 +492,9 @@ pub(crate) enum AuditCommand {
 #[derive(Debug, Subcommand)]
 pub(crate) enum UsersCommand {
     /// Add a user; the password comes from standard input, or a hidden prompt asked twice
-    #[command(after_long_help = "Example:\n  printf '%s' \"$PASSWORD\" | voicefleet users add alice --role operator")]
+    #[command(
+        after_long_help = "Example:\n  printf '%s' \"$PASSWORD\" | voicefleet users add alice --role operator"
+    )]
     Add {
         name: String,
         #[arg(long, value_parser = ["viewer", "operator", "admin"])]
@@ -499,7 +511,9 @@ pub(crate) enum UsersCommand {
 #[derive(Debug, Subcommand)]
 pub(crate) enum TokensCommand {
     /// Create an API token; it is printed once (field `token` with --output json)
-    #[command(after_long_help = "Example:\n  voicefleet tokens create --name ci --role operator --expires 30d")]
+    #[command(
+        after_long_help = "Example:\n  voicefleet tokens create --name ci --role operator --expires 30d"
+    )]
     Create {
         #[arg(long)]
         name: String,

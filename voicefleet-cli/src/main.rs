@@ -2,6 +2,7 @@
 //!
 //! This binary parses arguments and prints; every rule it applies lives in `voicefleet-core`.
 
+mod backend;
 mod cli;
 mod commands;
 mod exit;

@@ -22,7 +22,8 @@ pub(crate) async fn login(global: &Global, args: LoginArgs) -> anyhow::Result<Ex
         std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
     }
     let saved = serde_json::to_vec_pretty(&Credentials { console: console.clone(), token: login.token })?;
-    voicefleet_core::fs::write_atomic(&path, &saved, 0o600).with_context(|| format!("cannot write {}", path.display()))?;
+    voicefleet_core::fs::write_atomic(&path, &saved, 0o600)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     eprintln!("logged in to {console} as {} ({}); token saved in {}", login.name, login.role, path.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -52,7 +53,11 @@ fn role(text: &str) -> Role {
     Role::parse(text).unwrap_or(Role::Viewer)
 }
 
-pub(crate) async fn users(backend: &Backend, output: OutputFormat, command: UsersCommand) -> anyhow::Result<ExitCode> {
+pub(crate) async fn users(
+    backend: &Backend,
+    output: OutputFormat,
+    command: UsersCommand,
+) -> anyhow::Result<ExitCode> {
     match command {
         UsersCommand::Add { name, role: role_text } => {
             let password = read_secret(&format!("password for {name}: "), true)?;
@@ -70,7 +75,14 @@ pub(crate) async fn users(backend: &Backend, output: OutputFormat, command: User
             } else {
                 let rows: Vec<Vec<String>> = users
                     .iter()
-                    .map(|u| vec![u.name.clone(), u.role.to_string(), ago(Some(u.created_at_ms)), if u.locked { "locked".into() } else { String::new() }])
+                    .map(|u| {
+                        vec![
+                            u.name.clone(),
+                            u.role.to_string(),
+                            ago(Some(u.created_at_ms)),
+                            if u.locked { "locked".into() } else { String::new() },
+                        ]
+                    })
                     .collect();
                 print!("{}", table(&["USER", "ROLE", "CREATED", "LOCKED"], &rows));
             }
@@ -88,7 +100,11 @@ pub(crate) async fn users(backend: &Backend, output: OutputFormat, command: User
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) async fn tokens(backend: &Backend, output: OutputFormat, command: TokensCommand) -> anyhow::Result<ExitCode> {
+pub(crate) async fn tokens(
+    backend: &Backend,
+    output: OutputFormat,
+    command: TokensCommand,
+) -> anyhow::Result<ExitCode> {
     match command {
         TokensCommand::Create { name, role: role_text, expires } => {
             let expires_in = expires.as_deref().map(parse_duration_seconds).transpose()?;
@@ -97,7 +113,10 @@ pub(crate) async fn tokens(backend: &Backend, output: OutputFormat, command: Tok
                 print_json(&token)?;
             } else {
                 println!("{}", token.token.clone().unwrap_or_default());
-                eprintln!("token `{}` ({}, id {}) created; it is shown only now", token.name, token.role, token.id);
+                eprintln!(
+                    "token `{}` ({}, id {}) created; it is shown only now",
+                    token.name, token.role, token.id
+                );
             }
         }
         TokensCommand::List => {
@@ -113,7 +132,13 @@ pub(crate) async fn tokens(backend: &Backend, output: OutputFormat, command: Tok
                             t.name.clone(),
                             t.role.to_string(),
                             t.created_by.clone(),
-                            t.expires_at_ms.map(|at| crate::output::duration((at.saturating_sub(crate::backend::now_ms())) as f64 / 1000.0)).unwrap_or("never".into()),
+                            t.expires_at_ms
+                                .map(|at| {
+                                    crate::output::duration(
+                                        (at.saturating_sub(crate::backend::now_ms())) as f64 / 1000.0,
+                                    )
+                                })
+                                .unwrap_or("never".into()),
                             if t.revoked { "revoked".into() } else { String::new() },
                         ]
                     })

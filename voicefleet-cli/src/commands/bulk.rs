@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use voicefleet_core::console::{BulkAction, BulkRun, BulkSpec, HealthGate, Limit, RunOutcome, Selector, TargetState};
+use voicefleet_core::console::{
+    BulkAction, BulkRun, BulkSpec, HealthGate, Limit, RunOutcome, Selector, TargetState,
+};
 
 use crate::backend::Backend;
 use crate::cli::{BulkCommand, BulkOptions};
@@ -15,7 +17,11 @@ use crate::output::{OutputFormat, print_json, table};
 fn spec(action: BulkAction, options: &BulkOptions) -> anyhow::Result<BulkSpec> {
     let health_gate = match (options.healthy_for, options.max_error_rate, options.max_p95_ms) {
         (None, None, None) => None,
-        (healthy, rate, p95) => Some(HealthGate { min_healthy_seconds: healthy.unwrap_or(0.0), max_error_rate: rate, max_p95_ms: p95 }),
+        (healthy, rate, p95) => Some(HealthGate {
+            min_healthy_seconds: healthy.unwrap_or(0.0),
+            max_error_rate: rate,
+            max_p95_ms: p95,
+        }),
     };
     Ok(BulkSpec {
         action,
@@ -46,7 +52,11 @@ fn summary(run: &BulkRun) -> String {
     table(&["CUSTOMER", "RESULT", "", "REV", "REASON"], &rows)
 }
 
-pub(crate) async fn run(backend: &Backend, output: OutputFormat, command: BulkCommand) -> anyhow::Result<ExitCode> {
+pub(crate) async fn run(
+    backend: &Backend,
+    output: OutputFormat,
+    command: BulkCommand,
+) -> anyhow::Result<ExitCode> {
     let (fleet, actor) = (backend.fleet(), backend.actor());
     let (action, options) = match command {
         BulkCommand::Restart(options) => (BulkAction::Restart, options),
@@ -105,7 +115,11 @@ pub(crate) async fn run(backend: &Backend, output: OutputFormat, command: BulkCo
                 plan.targets.len(),
                 plan.max_concurrency,
                 plan.max_errors,
-                if plan.spec.canary > 0 { format!(", {} canary first", plan.spec.canary) } else { String::new() }
+                if plan.spec.canary > 0 {
+                    format!(", {} canary first", plan.spec.canary)
+                } else {
+                    String::new()
+                }
             );
             print!("{}", summary(&plan));
         }
@@ -118,7 +132,11 @@ pub(crate) async fn run(backend: &Backend, output: OutputFormat, command: BulkCo
             plan.targets.len(),
             plan.targets.iter().map(|t| t.customer_id.as_str()).collect::<Vec<_>>().join(", ")
         );
-        anyhow::ensure!(std::io::stdin().is_terminal(), "refusing to act on {} targets without --yes (standard input is not a terminal)", plan.targets.len());
+        anyhow::ensure!(
+            std::io::stdin().is_terminal(),
+            "refusing to act on {} targets without --yes (standard input is not a terminal)",
+            plan.targets.len()
+        );
         eprint!("proceed? [y/N] ");
         let mut answer = String::new();
         std::io::stdin().read_line(&mut answer)?;
@@ -133,7 +151,11 @@ pub(crate) async fn run(backend: &Backend, output: OutputFormat, command: BulkCo
     let total = run.targets.len() as u64;
     let draw = output == OutputFormat::Text && std::io::stderr().is_terminal();
     let bar = if draw { ProgressBar::new(total) } else { ProgressBar::hidden() };
-    bar.set_style(ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()).progress_chars("=> "));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
     let mut states: BTreeMap<String, TargetState> = BTreeMap::new();
     let finished = loop {
         tokio::select! {
@@ -171,5 +193,9 @@ pub(crate) async fn run(backend: &Backend, output: OutputFormat, command: BulkCo
         );
     }
     let failed = finished.count(TargetState::Failed) + finished.count(TargetState::RolledBack);
-    Ok(if failed > 0 || finished.outcome != RunOutcome::Succeeded { ExitCode::from(crate::exit::FAILURE) } else { ExitCode::SUCCESS })
+    Ok(if failed > 0 || finished.outcome != RunOutcome::Succeeded {
+        ExitCode::from(crate::exit::FAILURE)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -1,4 +1,4 @@
-//! `voicefleet config ...`: the file-based configuration commands.
+//! `voicefleet config ...`: documents in files, and customers' revisions on the console.
 
 use std::collections::BTreeSet;
 use std::io::Read as _;
@@ -8,16 +8,25 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use serde_json::Value;
 use voicefleet_core::config::{
-    ConfigDocument, Severity, ValidateOptions, json_schema, parse_value_text, template, template_names,
+    ConfigDocument, PatchOperation, Severity, ValidateOptions, json_schema, parse_value_text, template,
+    template_names,
 };
+use voicefleet_core::console::RevisionInput;
 
-use crate::cli::ConfigCommand;
+use crate::backend::Backend;
+use crate::cli::{ConfigCommand, Global};
 use crate::exit;
-use crate::output::{OutputFormat, print_json};
+use crate::output::{OutputFormat, ago, print_json, table};
 
-pub(crate) fn run(command: ConfigCommand) -> anyhow::Result<ExitCode> {
+/// A file (an existing path, `-`, or a name ending .json), else a customer id.
+fn is_file(target: &str) -> bool {
+    target == "-" || target.ends_with(".json") || target.contains('/') || Path::new(target).exists()
+}
+
+pub(crate) async fn run(global: &Global, command: ConfigCommand) -> anyhow::Result<ExitCode> {
+    let output = global.output;
     match command {
-        ConfigCommand::Validate { file, secrets, output } => validate(&file, secrets, output),
+        ConfigCommand::Validate { file, secrets } => validate(&file, secrets, output),
         ConfigCommand::Template { name, list } => {
             if list {
                 template_names().iter().for_each(|name| println!("{name}"));
@@ -30,8 +39,9 @@ pub(crate) fn run(command: ConfigCommand) -> anyhow::Result<ExitCode> {
             print_json(json_schema())?;
             Ok(ExitCode::SUCCESS)
         }
-        ConfigCommand::Get { file, path, output } => {
-            let document = load(&file)?;
+        ConfigCommand::Get { target, path } => {
+            let document =
+                if is_file(&target) { load(Path::new(&target))? } else { latest(global, &target).await?.0 };
             let redacted = ConfigDocument::from_value(document.redacted())?;
             match (redacted.get(&path)?, output) {
                 (Value::String(text), OutputFormat::Text) => println!("{text}"),
@@ -39,24 +49,45 @@ pub(crate) fn run(command: ConfigCommand) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        ConfigCommand::Set { file, path, value } => {
-            let mut document = load(&file)?;
-            let validation = document.set(&path, parse_value_text(&value))?;
-            save(&file, &document)?;
-            eprintln!("set {path} in {}", file.display());
-            report_remaining(&validation);
-            Ok(ExitCode::SUCCESS)
+        ConfigCommand::Set { target, path, value, message } => {
+            let value = parse_value_text(&value);
+            if is_file(&target) {
+                let file = Path::new(&target);
+                let mut document = load(file)?;
+                let validation = document.set(&path, value)?;
+                save(file, &document)?;
+                eprintln!("set {path} in {}", file.display());
+                report_remaining(&validation);
+                Ok(ExitCode::SUCCESS)
+            } else {
+                patch(global, &target, vec![PatchOperation::Set { path, value }], &message).await
+            }
         }
-        ConfigCommand::Unset { file, path } => {
-            let mut document = load(&file)?;
-            let validation = document.unset(&path)?;
-            save(&file, &document)?;
-            eprintln!("removed {path} from {}", file.display());
-            report_remaining(&validation);
-            Ok(ExitCode::SUCCESS)
+        ConfigCommand::Unset { target, path, message } => {
+            if is_file(&target) {
+                let file = Path::new(&target);
+                let mut document = load(file)?;
+                let validation = document.unset(&path)?;
+                save(file, &document)?;
+                eprintln!("removed {path} from {}", file.display());
+                report_remaining(&validation);
+                Ok(ExitCode::SUCCESS)
+            } else {
+                patch(global, &target, vec![PatchOperation::Unset { path }], &message).await
+            }
         }
-        ConfigCommand::Diff { old, new, output } => {
-            let changes = load(&old)?.diff(&load(&new)?);
+        ConfigCommand::Diff { a, b, from, to } => {
+            let changes = match (b, from, to) {
+                (Some(b), None, None) => load(Path::new(&a))?.diff(&load(Path::new(&b))?),
+                (None, Some(from), Some(to)) => {
+                    let backend = Backend::open(global).await?;
+                    backend.fleet().diff(&backend.actor(), &a, from, to).await?
+                }
+                _ => anyhow::bail!(voicefleet_core::Error::InvalidPath {
+                    path: a,
+                    reason: "give two files, or a customer with --from and --to".into()
+                }),
+            };
             match output {
                 OutputFormat::Json => print_json(&changes)?,
                 OutputFormat::Text if changes.is_empty() => eprintln!("no differences"),
@@ -73,7 +104,98 @@ pub(crate) fn run(command: ConfigCommand) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        ConfigCommand::History { customer } => {
+            let backend = Backend::open(global).await?;
+            let revisions = backend.fleet().revisions(&backend.actor(), &customer).await?;
+            if output == OutputFormat::Json {
+                print_json(&revisions)?;
+            } else {
+                let rows: Vec<Vec<String>> = revisions
+                    .iter()
+                    .map(|r| {
+                        vec![
+                            r.number.to_string(),
+                            if r.deployed { "deployed".into() } else { String::new() },
+                            ago(Some(r.created_at_ms)),
+                            r.author.clone(),
+                            r.hash.chars().take(19).collect(),
+                            r.message.clone(),
+                        ]
+                    })
+                    .collect();
+                print!("{}", table(&["REV", "", "WHEN", "AUTHOR", "HASH", "MESSAGE"], &rows));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ConfigCommand::Push { customer, file, message } => {
+            let document = load(&file)?;
+            let backend = Backend::open(global).await?;
+            let revision = backend
+                .fleet()
+                .create_revision(
+                    &backend.actor(),
+                    &customer,
+                    RevisionInput::Full { document: document.into_value() },
+                    &message,
+                )
+                .await?;
+            print_revision(output, &revision, "created")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        ConfigCommand::Rollback { customer, revision, message } => {
+            let backend = Backend::open(global).await?;
+            let created = backend.fleet().rollback(&backend.actor(), &customer, revision, &message).await?;
+            print_revision(output, &created, "created")?;
+            eprintln!("deploy it with `voicefleet config deploy {customer}`");
+            Ok(ExitCode::SUCCESS)
+        }
+        ConfigCommand::Deploy { customer, revision } => {
+            let backend = Backend::open(global).await?;
+            let deployed = backend.fleet().deploy(&backend.actor(), &customer, revision).await?;
+            print_revision(output, &deployed, "deployed")?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+fn print_revision(
+    output: OutputFormat,
+    revision: &voicefleet_core::console::RevisionView,
+    verb: &str,
+) -> anyhow::Result<()> {
+    if output == OutputFormat::Json {
+        print_json(revision)
+    } else {
+        eprintln!("{verb} revision {} of {} ({})", revision.number, revision.customer_id, revision.hash);
+        Ok(())
+    }
+}
+
+async fn latest(global: &Global, customer: &str) -> anyhow::Result<(ConfigDocument, u64)> {
+    let backend = Backend::open(global).await?;
+    let fleet = backend.fleet();
+    let actor = backend.actor();
+    let newest = fleet.revisions(&actor, customer).await?.into_iter().next().with_context(|| {
+        format!("`{customer}` has no revision yet; create one with `voicefleet config push {customer} FILE`")
+    })?;
+    let shown = fleet.revision(&actor, customer, newest.number).await?;
+    Ok((ConfigDocument::from_value(shown.document.unwrap_or_default())?, newest.number))
+}
+
+async fn patch(
+    global: &Global,
+    customer: &str,
+    operations: Vec<PatchOperation>,
+    message: &str,
+) -> anyhow::Result<ExitCode> {
+    let backend = Backend::open(global).await?;
+    let revision = backend
+        .fleet()
+        .create_revision(&backend.actor(), customer, RevisionInput::Patch { operations }, message)
+        .await?;
+    print_revision(global.output, &revision, "created")?;
+    eprintln!("deploy it with `voicefleet config deploy {customer}`");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn validate(file: &Path, secrets: Option<Vec<String>>, output: OutputFormat) -> anyhow::Result<ExitCode> {

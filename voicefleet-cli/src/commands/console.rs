@@ -14,16 +14,19 @@ pub(crate) async fn run(global: &Global, command: ConsoleCommand) -> anyhow::Res
     let mut options = ServeOptions::new(data.clone());
     options.listen = listen;
     options.tls = tls_cert.zip(tls_key);
+    let options_tls = options.tls.is_some();
     options.cors_origins = cors_origins;
     options.admin_password = admin_password;
     options.refresh_interval = Duration::from_secs(5);
     let server = ConsoleServer::start(options).await?;
     let embedded = server.embedded();
-    let scheme = if server.embedded().data_dir.exists() && global.console.is_none() { "http" } else { "http" };
+    let scheme = if options_tls { "https" } else { "http" };
     eprintln!("voicefleet console on {scheme}://{} (data in {})", server.local_addr(), data.display());
     if let Some((name, password)) = &embedded.first_admin {
         if !password.is_empty() {
-            eprintln!("first admin: {name} / {password}  (shown once; change it with `voicefleet users passwd {name}`)");
+            eprintln!(
+                "first admin: {name} / {password}  (shown once; change it with `voicefleet users passwd {name}`)"
+            );
         }
     }
     eprintln!("hosts must trust {}", data.join("console.pub.pem").display());

@@ -1,23 +1,354 @@
-//! `voicefleet demo`.
+//! `voicefleet demo`: an embedded console and five host agents on loopback, each supervising the
+//! simulated voice agent for a different customer, with a live status table.
 
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use voicefleet_core::config::template;
+use anyhow::Context as _;
+use serde_json::json;
+use voicefleet_agent::{Daemon, Settings};
+use voicefleet_core::auth::Role;
+use voicefleet_core::config::{PatchOperation, template};
+use voicefleet_core::console::{
+    Actor, BulkAction, BulkSpec, ControlAction, Fleet, HealthGate, Limit, NewCustomer, RevisionInput,
+    RunOutcome, Selector,
+};
+use voicefleet_core::customer::CustomerId;
+use voicefleet_core::host::{Host as _, StopOptions};
+use voicefleet_core::supervisor::ShimCommand;
+use voicefleet_http::{ConsoleServer, ServeOptions};
 
-use crate::cli::DemoArgs;
+use crate::cli::{DemoArgs, Scenario};
+use crate::commands::fleet::status_table;
 
-/// Until the demo fleet lands, shows the embedded default configuration, validated.
-pub(crate) fn run(_args: DemoArgs) -> anyhow::Result<ExitCode> {
-    let document = template("default")?;
-    let validation = document.validate();
-    eprintln!("voicefleet demo: the embedded default voice-agent configuration");
-    eprintln!(
-        "validation: {} errors, {} warnings; content hash {}",
-        validation.errors().count(),
-        validation.warnings().count(),
-        document.content_hash()
+/// The demo customers: id, display name, template, tier, simulator tempo.
+const CUSTOMERS: [(&str, &str, &str, &str); 5] = [
+    ("acme-dental", "Acme Dental", "openai-deepgram-elevenlabs", "prod"),
+    ("globex-insurance", "Globex Insurance", "anthropic-assemblyai-cartesia", "prod"),
+    ("initech-sales", "Initech Sales", "groq-deepgram-deepgram", "prod"),
+    ("umbrella-clinic", "Umbrella Clinic", "default", "staging"),
+    ("hooli-support", "Hooli Support", "openai-deepgram-elevenlabs", "staging"),
+];
+
+fn port_or_free(wanted: u16) -> anyhow::Result<(u16, bool)> {
+    if std::net::TcpListener::bind(("127.0.0.1", wanted)).is_ok() {
+        return Ok((wanted, true));
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    Ok((port, false))
+}
+
+fn demo_config(
+    index: usize,
+    template_name: &str,
+    program: &Path,
+) -> anyhow::Result<voicefleet_core::config::ConfigDocument> {
+    let mut document = template(template_name)?;
+    document.set("runtime.command", json!([program, "__simulate"]))?;
+    document.unset("runtime.working_dir").ok();
+    document.set("runtime.start_seconds", json!(3))?;
+    // Each customer gets its own pace so the table moves differently per row.
+    let interval = 900 + 350 * index as u64;
+    document.set(
+        "extensions.simulator",
+        json!({"ready_delay_ms": 150, "call_interval_ms": interval, "call_duration_ms": 7000 + 1500 * index as u64,
+               "turn_interval_ms": 700, "error_every_turns": 40 + 10 * index as u64}),
+    )?;
+    if template_name == "default" {
+        document.set("agent_settings.llm.provider", json!("google"))?;
+        document.set("agent_settings.llm.model", json!("gemini-2.5-flash"))?;
+    }
+    Ok(document)
+}
+
+struct Demo {
+    console: Option<ConsoleServer>,
+    hosts: Vec<Daemon>,
+    _temporary: Option<voicefleet_tests_free::TempDir>,
+}
+
+/// A temporary directory without pulling test helpers into the binary.
+mod voicefleet_tests_free {
+    #[derive(Debug)]
+    pub(crate) struct TempDir(pub(crate) std::path::PathBuf);
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+impl Demo {
+    async fn stop(mut self) {
+        eprintln!("stopping the demo...");
+        let stops = self
+            .hosts
+            .iter()
+            .map(|host| host.supervisor().stop(StopOptions { timeout: Some(Duration::from_secs(2)) }));
+        // All at once: each agent gets 2 s to finish its calls.
+        let _ = futures_util::future::join_all(stops).await;
+        for host in self.hosts.drain(..) {
+            let _ = host.shutdown().await;
+        }
+        if let Some(console) = self.console.take() {
+            console.shutdown().await;
+        }
+        eprintln!("demo stopped: every agent, shim and server is gone");
+    }
+}
+
+pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    // Take over Ctrl-C and SIGTERM before anything starts, so no signal can leave processes behind.
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let program = std::env::current_exe().context("cannot find this program's path")?;
+    let (data, temporary) = match &args.data {
+        Some(dir) => (dir.clone(), None),
+        None => {
+            let dir = std::env::temp_dir().join(format!("voicefleet-demo-{}", std::process::id()));
+            (dir.clone(), Some(voicefleet_tests_free::TempDir(dir)))
+        }
+    };
+    std::fs::create_dir_all(&data).with_context(|| format!("cannot create {}", data.display()))?;
+
+    let (console_port, wanted) = port_or_free(args.port)?;
+    if !wanted {
+        eprintln!("port {} is taken; the console uses {console_port}", args.port);
+    }
+    let mut options = ServeOptions::new(data.join("console"));
+    options.listen = ([127, 0, 0, 1], console_port).into();
+    options.refresh_interval = Duration::from_secs(2);
+    options.host_timeout = Duration::from_secs(2);
+    let console = ConsoleServer::start(options).await?;
+    let url = format!("http://{}", console.local_addr());
+    let embedded = console.embedded().clone();
+    let fleet: Arc<dyn Fleet> = embedded.console.clone();
+    let admin = Actor::new("demo", Role::Admin);
+
+    let mut demo = Demo { console: Some(console), hosts: Vec::new(), _temporary: temporary };
+    let key_path = data.join("console").join("console.pub.pem");
+    for (index, (id, name, template_name, tier)) in CUSTOMERS.iter().enumerate() {
+        let wanted_port = args.port.saturating_add(1 + index as u16);
+        let (port, as_wanted) = port_or_free(wanted_port)?;
+        if !as_wanted {
+            eprintln!("port {wanted_port} is taken; {id}'s host agent uses {port}");
+        }
+        let settings = Settings {
+            customer_id: CustomerId::parse(id)?,
+            state_dir: data.join("hosts").join(id),
+            listen: ([127, 0, 0, 1], port).into(),
+            config: None,
+            secrets_file: None,
+            console_public_key: Some(key_path.clone()),
+            tls: None,
+            stop_agent_on_exit: true,
+            rate_limit: 2000,
+            log_limits: Default::default(),
+            shim: ShimCommand { program: program.clone(), args: vec!["__shim".into()] },
+        };
+        let host = match Daemon::start(settings).await {
+            Ok(host) => host,
+            Err(error) => {
+                demo.stop().await;
+                return Err(error);
+            }
+        };
+        let endpoint = format!("http://{}", host.local_addr());
+        demo.hosts.push(host);
+        let setup = async {
+            if fleet.customer(&admin, id).await.is_err() {
+                fleet
+                    .add_customer(
+                        &admin,
+                        NewCustomer {
+                            id: (*id).into(),
+                            name: (*name).into(),
+                            endpoint: endpoint.clone(),
+                            tags: vec![format!("tier={tier}"), "demo=true".into()],
+                        },
+                    )
+                    .await?;
+            } else {
+                // A kept demo directory: the host may be on another port this time.
+                let _ = fleet.remove_customer(&admin, id).await;
+                fleet
+                    .add_customer(
+                        &admin,
+                        NewCustomer {
+                            id: (*id).into(),
+                            name: (*name).into(),
+                            endpoint: endpoint.clone(),
+                            tags: vec![format!("tier={tier}"), "demo=true".into()],
+                        },
+                    )
+                    .await?;
+            }
+            let document = demo_config(index, template_name, &program)?;
+            for secret in document.secret_references() {
+                fleet.set_secret(&admin, id, &secret, &format!("demo-{secret}-not-a-real-key")).await?;
+            }
+            fleet
+                .create_revision(
+                    &admin,
+                    id,
+                    RevisionInput::Full { document: document.into_value() },
+                    "demo configuration",
+                )
+                .await?;
+            fleet.deploy(&admin, id, None).await?;
+            fleet.control(&admin, id, ControlAction::Start, None).await?;
+            anyhow::Ok(())
+        };
+        if let Err(error) = setup.await {
+            demo.stop().await;
+            return Err(error);
+        }
+    }
+
+    // A token for other shells.
+    let token = embedded
+        .accounts
+        .create_token(&admin, &format!("demo-{}", std::process::id()), Role::Admin, None)
+        .await?;
+    let env_path = data.join("demo.env");
+    let env = format!(
+        "export VOICEFLEET_CONSOLE={url}\nexport VOICEFLEET_TOKEN={}\n",
+        token.token.clone().unwrap_or_default()
     );
-    eprintln!("(the local demo fleet, a console with five host agents, is coming next)");
-    print!("{}", serde_json::to_string_pretty(&document.redacted())? + "\n");
+    voicefleet_core::fs::write_atomic(&env_path, env.as_bytes(), 0o600)?;
+
+    // Five running.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let statuses = fleet.status(&admin, &Selector::All).await?;
+        if statuses.iter().filter(|s| s.state == "running").count() == CUSTOMERS.len() {
+            break;
+        }
+        if Instant::now() > deadline {
+            eprintln!("not every customer is running yet:\n{}", status_table(&statuses));
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    eprintln!("voicefleet demo: five customers running after {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!("  console   {url}   (data in {})", data.display());
+    match &embedded.first_admin {
+        Some((name, password)) if !password.is_empty() => eprintln!("  login     {name} / {password}"),
+        _ => eprintln!("  login     admin (password set on the first run of this data directory)"),
+    }
+    eprintln!(
+        "  shell     source {}   then: voicefleet status, voicefleet logs acme-dental -f, ...",
+        env_path.display()
+    );
+    eprintln!("  Ctrl-C stops everything");
+
+    let scenario = tokio::spawn(run_scenario(args.scenario, fleet.clone(), admin.clone(), program.clone()));
+    let end = (args.duration > 0.0).then(|| Instant::now() + Duration::from_secs_f64(args.duration));
+    if args.no_watch {
+        tokio::time::sleep(Duration::from_secs_f64(args.settle.max(0.0))).await;
+        print!("{}", status_table(&fleet.status(&admin, &Selector::All).await?));
+    }
+    loop {
+        if !args.no_watch {
+            let statuses = fleet.status(&admin, &Selector::All).await?;
+            print!("\x1b[2J\x1b[H{}\n{}", status_table(&statuses), footer(&url, &env_path));
+        }
+        let sleep = tokio::time::sleep(Duration::from_secs(1));
+        tokio::select! {
+            _ = sleep => {}
+            _ = interrupt.recv() => break,
+            _ = terminate.recv() => break,
+        }
+        if end.is_some_and(|end| Instant::now() >= end) {
+            break;
+        }
+    }
+    scenario.abort();
+    demo.stop().await;
     Ok(ExitCode::SUCCESS)
+}
+
+fn footer(url: &str, env: &Path) -> String {
+    format!("console {url} · source {} in another shell · Ctrl-C stops everything\n", env.display())
+}
+
+async fn run_scenario(scenario: Scenario, fleet: Arc<dyn Fleet>, admin: Actor, _program: PathBuf) {
+    match scenario {
+        Scenario::Healthy => {}
+        Scenario::Crash => {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            let id = "hooli-support";
+            let crash = vec![PatchOperation::Set {
+                path: "extensions.simulator.crash_after_ms".into(),
+                value: json!(1200),
+            }];
+            if let Ok(revision) = fleet
+                .create_revision(
+                    &admin,
+                    id,
+                    RevisionInput::Patch { operations: crash },
+                    "a bad build that crashes",
+                )
+                .await
+            {
+                let _ = fleet.deploy(&admin, id, Some(revision.number)).await;
+                eprintln!(
+                    "scenario: {id} now crashes 1.2 s after every start; watch it back off into crash_loop"
+                );
+            }
+            tokio::time::sleep(Duration::from_secs(20)).await;
+            if let Ok(fixed) = fleet.rollback(&admin, id, 1, "roll back the crashing build").await {
+                let _ = fleet.deploy(&admin, id, Some(fixed.number)).await;
+                let _ = fleet.control(&admin, id, ControlAction::Start, None).await;
+                eprintln!("scenario: rolled {id} back to revision 1; it recovers");
+            }
+        }
+        Scenario::BadRollout => {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            let spec = BulkSpec {
+                action: BulkAction::Patch {
+                    operations: vec![PatchOperation::Set {
+                        path: "extensions.simulator.crash_after_ms".into(),
+                        value: json!(800),
+                    }],
+                    message: "a rollout that crashes the agent".into(),
+                },
+                selector: Selector::parse("tier=prod").unwrap_or(Selector::All),
+                max_concurrency: Limit::Count(1),
+                max_errors: Limit::Count(0),
+                canary: 1,
+                health_gate: Some(HealthGate {
+                    min_healthy_seconds: 3.0,
+                    max_error_rate: None,
+                    max_p95_ms: None,
+                }),
+                auto_rollback: true,
+                dry_run: false,
+            };
+            match fleet.start_bulk(&admin, spec).await {
+                Ok(run) => {
+                    eprintln!("scenario: rolling a bad config out to tier=prod with 1 canary ({})", run.id);
+                    loop {
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                        let Ok(current) = fleet.bulk_run(&admin, &run.id).await else { break };
+                        if current.outcome != RunOutcome::Running {
+                            let states: BTreeMap<String, String> = current
+                                .targets
+                                .iter()
+                                .map(|t| (t.customer_id.clone(), format!("{:?}", t.state).to_lowercase()))
+                                .collect();
+                            eprintln!("scenario: the run ended {:?}: {states:?}", current.outcome);
+                            break;
+                        }
+                    }
+                }
+                Err(error) => eprintln!("scenario: the rollout could not start: {error}"),
+            }
+        }
+    }
 }

@@ -8,10 +8,17 @@ use voicefleet_core::host::LogQuery;
 use voicefleet_core::logs::{Stream, StreamFilter};
 
 use crate::backend::{Backend, now_ms, parse_duration_seconds, read_secret};
-use crate::cli::{AgentCommand, AlertsArgs, AuditCommand, CustomersCommand, LogsArgs, MetricsArgs, SecretsCommand, StatusArgs};
+use crate::cli::{
+    AgentCommand, AlertsArgs, AuditCommand, CustomersCommand, LogsArgs, MetricsArgs, SecretsCommand,
+    StatusArgs,
+};
 use crate::output::{OutputFormat, ago, bytes, duration, print_json, table};
 
-pub(crate) async fn customers(backend: &Backend, output: OutputFormat, command: CustomersCommand) -> anyhow::Result<ExitCode> {
+pub(crate) async fn customers(
+    backend: &Backend,
+    output: OutputFormat,
+    command: CustomersCommand,
+) -> anyhow::Result<ExitCode> {
     let (fleet, actor) = (backend.fleet(), backend.actor());
     match command {
         CustomersCommand::List { selector } => {
@@ -22,8 +29,15 @@ pub(crate) async fn customers(backend: &Backend, output: OutputFormat, command: 
                 let rows: Vec<Vec<String>> = customers
                     .iter()
                     .map(|c| {
-                        let tags = c.tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
-                        vec![c.id.clone(), c.name.clone(), c.endpoint.clone(), tags, c.deployed_revision.map(|r| r.to_string()).unwrap_or("-".into())]
+                        let tags =
+                            c.tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
+                        vec![
+                            c.id.clone(),
+                            c.name.clone(),
+                            c.endpoint.clone(),
+                            tags,
+                            c.deployed_revision.map(|r| r.to_string()).unwrap_or("-".into()),
+                        ]
                     })
                     .collect();
                 print!("{}", table(&["CUSTOMER", "NAME", "ENDPOINT", "TAGS", "DEPLOYED"], &rows));
@@ -42,11 +56,20 @@ pub(crate) async fn customers(backend: &Backend, output: OutputFormat, command: 
             if output == OutputFormat::Json {
                 print_json(&customer)?;
             } else {
-                println!("id        {}\nname      {}\nendpoint  {}", customer.id, customer.name, customer.endpoint);
+                println!(
+                    "id        {}\nname      {}\nendpoint  {}",
+                    customer.id, customer.name, customer.endpoint
+                );
                 for (key, value) in &customer.tags {
                     println!("tag       {key}={value}");
                 }
-                println!("deployed  {}", customer.deployed_revision.map(|r| format!("revision {r}")).unwrap_or("nothing yet".into()));
+                println!(
+                    "deployed  {}",
+                    customer
+                        .deployed_revision
+                        .map(|r| format!("revision {r}"))
+                        .unwrap_or("nothing yet".into())
+                );
             }
         }
         CustomersCommand::Remove { id } => {
@@ -58,7 +81,8 @@ pub(crate) async fn customers(backend: &Backend, output: OutputFormat, command: 
             if output == OutputFormat::Json {
                 print_json(&customer)?;
             } else {
-                let tags = customer.tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ");
+                let tags =
+                    customer.tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ");
                 eprintln!("{id}: {tags}");
             }
         }
@@ -84,7 +108,9 @@ pub(crate) fn status_table(statuses: &[CustomerStatus]) -> String {
                 host.map(|h| h.calls.active_calls.to_string()).unwrap_or_else(dash),
                 host.map(|h| h.calls.calls_total.to_string()).unwrap_or_else(dash),
                 host.map(|h| format!("{:.1}%", h.calls.error_rate_5m * 100.0)).unwrap_or_else(dash),
-                host.and_then(|h| h.calls.latency_5m.e2e_ms).map(|p| format!("{:.0}ms", p.p95)).unwrap_or_else(dash),
+                host.and_then(|h| h.calls.latency_5m.e2e_ms)
+                    .map(|p| format!("{:.0}ms", p.p95))
+                    .unwrap_or_else(dash),
                 match (s.running_revision, s.deployed_revision) {
                     (Some(running), _) => running.to_string(),
                     (None, Some(_)) => "?".to_owned(),
@@ -95,10 +121,20 @@ pub(crate) fn status_table(statuses: &[CustomerStatus]) -> String {
             ]
         })
         .collect();
-    table(&["CUSTOMER", "STATE", "UPTIME", "RESTARTS", "CPU", "RSS", "CALLS", "TOTAL", "ERRORS", "P95", "REV", "DRIFT", "SEEN"], &rows)
+    table(
+        &[
+            "CUSTOMER", "STATE", "UPTIME", "RESTARTS", "CPU", "RSS", "CALLS", "TOTAL", "ERRORS", "P95",
+            "REV", "DRIFT", "SEEN",
+        ],
+        &rows,
+    )
 }
 
-pub(crate) async fn status(backend: &Backend, output: OutputFormat, args: StatusArgs) -> anyhow::Result<ExitCode> {
+pub(crate) async fn status(
+    backend: &Backend,
+    output: OutputFormat,
+    args: StatusArgs,
+) -> anyhow::Result<ExitCode> {
     let (fleet, actor) = (backend.fleet(), backend.actor());
     let selector = match &args.customer {
         Some(id) => Selector::Ids { ids: vec![id.clone()] },
@@ -127,7 +163,11 @@ pub(crate) async fn status(backend: &Backend, output: OutputFormat, args: Status
     }
 }
 
-pub(crate) async fn secrets(backend: &Backend, output: OutputFormat, command: SecretsCommand) -> anyhow::Result<ExitCode> {
+pub(crate) async fn secrets(
+    backend: &Backend,
+    output: OutputFormat,
+    command: SecretsCommand,
+) -> anyhow::Result<ExitCode> {
     let (fleet, actor) = (backend.fleet(), backend.actor());
     match command {
         SecretsCommand::Set { customer, name } => {
@@ -143,7 +183,8 @@ pub(crate) async fn secrets(backend: &Backend, output: OutputFormat, command: Se
             if output == OutputFormat::Json {
                 print_json(&secrets)?;
             } else {
-                let rows: Vec<Vec<String>> = secrets.iter().map(|s| vec![s.name.clone(), ago(Some(s.updated_at_ms))]).collect();
+                let rows: Vec<Vec<String>> =
+                    secrets.iter().map(|s| vec![s.name.clone(), ago(Some(s.updated_at_ms))]).collect();
                 print!("{}", table(&["NAME", "CHANGED"], &rows));
             }
         }
@@ -155,22 +196,34 @@ pub(crate) async fn secrets(backend: &Backend, output: OutputFormat, command: Se
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) async fn control(backend: &Backend, output: OutputFormat, command: AgentCommand) -> anyhow::Result<ExitCode> {
+pub(crate) async fn control(
+    backend: &Backend,
+    output: OutputFormat,
+    command: AgentCommand,
+) -> anyhow::Result<ExitCode> {
     use voicefleet_core::console::ControlAction;
     let (customer, action, timeout) = match command {
         AgentCommand::Start { customer } => (customer, ControlAction::Start, None),
         AgentCommand::Stop { customer, drain_timeout } => (customer, ControlAction::Stop, drain_timeout),
-        AgentCommand::Restart { customer, drain_timeout } => (customer, ControlAction::Restart, drain_timeout),
+        AgentCommand::Restart { customer, drain_timeout } => {
+            (customer, ControlAction::Restart, drain_timeout)
+        }
         AgentCommand::Drain { customer, drain_timeout } => (customer, ControlAction::Drain, drain_timeout),
         AgentCommand::Run(_) => unreachable!("handled before a backend is opened"),
     };
     if let Some(seconds) = timeout {
         anyhow::ensure!(
             (0.0..=43_200.0).contains(&seconds),
-            voicefleet_core::Error::InvalidPath { path: seconds.to_string(), reason: "--drain-timeout is 0 to 43200 seconds".into() }
+            voicefleet_core::Error::InvalidPath {
+                path: seconds.to_string(),
+                reason: "--drain-timeout is 0 to 43200 seconds".into()
+            }
         );
     }
-    let status = backend.fleet().control(&backend.actor(), &customer, action, timeout.map(Duration::from_secs_f64)).await?;
+    let status = backend
+        .fleet()
+        .control(&backend.actor(), &customer, action, timeout.map(Duration::from_secs_f64))
+        .await?;
     if output == OutputFormat::Json {
         print_json(&status)?;
     } else {
@@ -183,7 +236,10 @@ pub(crate) async fn control(backend: &Backend, output: OutputFormat, command: Ag
 fn print_lines(lines: &[voicefleet_core::logs::LogLine], output: OutputFormat) -> anyhow::Result<()> {
     for line in lines {
         if output == OutputFormat::Json {
-            println!("{}", serde_json::json!({"seq": line.seq, "ts_ms": line.ts_ms, "stream": line.stream.as_str(), "text": line.text}));
+            println!(
+                "{}",
+                serde_json::json!({"seq": line.seq, "ts_ms": line.ts_ms, "stream": line.stream.as_str(), "text": line.text})
+            );
         } else {
             let marker = if line.stream == Stream::Stderr { "!" } else { " " };
             println!("{:>8}{marker} {}", line.seq, line.text);
@@ -192,20 +248,32 @@ fn print_lines(lines: &[voicefleet_core::logs::LogLine], output: OutputFormat) -
     Ok(())
 }
 
-pub(crate) async fn logs(backend: &Backend, output: OutputFormat, args: LogsArgs) -> anyhow::Result<ExitCode> {
+pub(crate) async fn logs(
+    backend: &Backend,
+    output: OutputFormat,
+    args: LogsArgs,
+) -> anyhow::Result<ExitCode> {
     let (fleet, actor) = (backend.fleet(), backend.actor());
     let stream = if args.stderr { StreamFilter::Only(Stream::Stderr) } else { StreamFilter::All };
-    let lines = fleet.logs(&actor, &args.customer, LogQuery::Tail { n: args.tail.clamp(1, 10_000), stream }).await?;
+    let lines =
+        fleet.logs(&actor, &args.customer, LogQuery::Tail { n: args.tail.clamp(1, 10_000), stream }).await?;
     print_lines(&lines, output)?;
     if !args.follow {
         return Ok(ExitCode::SUCCESS);
     }
     let mut cursor = match lines.last() {
         Some(last) => last.seq,
-        None => fleet.logs(&actor, &args.customer, LogQuery::Tail { n: 1, stream: StreamFilter::All }).await?.last().map(|l| l.seq).unwrap_or(0),
+        None => fleet
+            .logs(&actor, &args.customer, LogQuery::Tail { n: 1, stream: StreamFilter::All })
+            .await?
+            .last()
+            .map(|l| l.seq)
+            .unwrap_or(0),
     };
     loop {
-        let lines = fleet.logs(&actor, &args.customer, LogQuery::After { cursor, limit: 1000, stream: StreamFilter::All }).await?;
+        let lines = fleet
+            .logs(&actor, &args.customer, LogQuery::After { cursor, limit: 1000, stream: StreamFilter::All })
+            .await?;
         if let Some(last) = lines.last() {
             cursor = last.seq;
         }
@@ -218,7 +286,11 @@ pub(crate) async fn logs(backend: &Backend, output: OutputFormat, args: LogsArgs
     }
 }
 
-pub(crate) async fn metrics(backend: &Backend, output: OutputFormat, args: MetricsArgs) -> anyhow::Result<ExitCode> {
+pub(crate) async fn metrics(
+    backend: &Backend,
+    output: OutputFormat,
+    args: MetricsArgs,
+) -> anyhow::Result<ExitCode> {
     let since = now_ms().saturating_sub(parse_duration_seconds(&args.since)? * 1000);
     let samples = backend.fleet().metrics(&backend.actor(), &args.customer, since, now_ms()).await?;
     if output == OutputFormat::Json {
@@ -226,7 +298,16 @@ pub(crate) async fn metrics(backend: &Backend, output: OutputFormat, args: Metri
     } else {
         let rows: Vec<Vec<String>> = samples
             .iter()
-            .map(|s| vec![ago(Some(s.at_ms)), format!("{:.1}%", s.cpu_percent), bytes(s.rss_bytes), s.threads.to_string(), s.open_files.to_string(), s.active_calls.to_string()])
+            .map(|s| {
+                vec![
+                    ago(Some(s.at_ms)),
+                    format!("{:.1}%", s.cpu_percent),
+                    bytes(s.rss_bytes),
+                    s.threads.to_string(),
+                    s.open_files.to_string(),
+                    s.active_calls.to_string(),
+                ]
+            })
             .collect();
         print!("{}", table(&["WHEN", "CPU", "RSS", "THREADS", "FILES", "CALLS"], &rows));
         if samples.is_empty() {
@@ -236,21 +317,37 @@ pub(crate) async fn metrics(backend: &Backend, output: OutputFormat, args: Metri
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) async fn alerts(backend: &Backend, output: OutputFormat, args: AlertsArgs) -> anyhow::Result<ExitCode> {
+pub(crate) async fn alerts(
+    backend: &Backend,
+    output: OutputFormat,
+    args: AlertsArgs,
+) -> anyhow::Result<ExitCode> {
     let alerts = backend.fleet().alerts(&backend.actor(), args.all).await?;
     if output == OutputFormat::Json {
         print_json(&alerts)?;
     } else {
         let rows: Vec<Vec<String>> = alerts
             .iter()
-            .map(|a| vec![a.customer_id.clone(), a.rule.clone(), if a.firing { "firing".into() } else { "resolved".into() }, ago(Some(a.since_ms)), a.message.clone()])
+            .map(|a| {
+                vec![
+                    a.customer_id.clone(),
+                    a.rule.clone(),
+                    if a.firing { "firing".into() } else { "resolved".into() },
+                    ago(Some(a.since_ms)),
+                    a.message.clone(),
+                ]
+            })
             .collect();
         print!("{}", table(&["CUSTOMER", "RULE", "STATE", "SINCE", "MESSAGE"], &rows));
     }
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) async fn audit(backend: &Backend, output: OutputFormat, command: AuditCommand) -> anyhow::Result<ExitCode> {
+pub(crate) async fn audit(
+    backend: &Backend,
+    output: OutputFormat,
+    command: AuditCommand,
+) -> anyhow::Result<ExitCode> {
     let (fleet, actor) = (backend.fleet(), backend.actor());
     match command {
         AuditCommand::List { after, limit } => {
@@ -260,7 +357,16 @@ pub(crate) async fn audit(backend: &Backend, output: OutputFormat, command: Audi
             } else {
                 let rows: Vec<Vec<String>> = entries
                     .iter()
-                    .map(|e| vec![e.seq.to_string(), ago(Some(e.at_ms)), e.actor.clone(), e.action.clone(), e.target.clone(), e.outcome.clone()])
+                    .map(|e| {
+                        vec![
+                            e.seq.to_string(),
+                            ago(Some(e.at_ms)),
+                            e.actor.clone(),
+                            e.action.clone(),
+                            e.target.clone(),
+                            e.outcome.clone(),
+                        ]
+                    })
                     .collect();
                 print!("{}", table(&["SEQ", "WHEN", "ACTOR", "ACTION", "TARGET", "OUTCOME"], &rows));
             }

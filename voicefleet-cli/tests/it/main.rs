@@ -1,6 +1,8 @@
 //! The `voicefleet` binary, run for real: exit codes, output shapes, atomic writes.
 
 mod config;
+mod demo;
+mod fleet;
 mod general;
 
 use std::path::Path;

@@ -1,0 +1,147 @@
+//! `voicefleet demo`: five customers running, and nothing left behind.
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn processes_mentioning(text: &str) -> Vec<String> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_str().is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit())))
+        .filter_map(|e| {
+            let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
+            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            let zombie = stat.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z'));
+            (cmdline.contains(text) && !zombie).then_some(cmdline)
+        })
+        .collect()
+}
+
+fn free_port_block() -> u16 {
+    // Six consecutive free ports are likely around a random free one; the demo replaces taken ones.
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[test]
+fn the_demo_runs_five_customers_and_cleans_up() {
+    let dir = voicefleet_tests::scratch();
+    let data = dir.path().join("demo");
+    let port = free_port_block().to_string();
+    let started = Instant::now();
+    let run = voicefleet_tests::run(
+        std::path::Path::new(env!("CARGO_BIN_EXE_voicefleet")),
+        &[
+            "demo",
+            "--data",
+            data.to_str().unwrap(),
+            "--no-watch",
+            "--settle",
+            "2",
+            "--duration",
+            "1",
+            "--port",
+            &port,
+        ],
+        "",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let running = run.stdout.lines().filter(|l| l.split_whitespace().nth(1) == Some("running")).count();
+    assert_eq!(running, 5, "{}", run.stdout);
+    assert!(run.stderr.contains("five customers running after"), "{}", run.stderr);
+    assert!(started.elapsed() < Duration::from_secs(60));
+    let env = std::fs::read_to_string(data.join("demo.env")).unwrap();
+    assert!(
+        env.contains("VOICEFLEET_CONSOLE=http://127.0.0.1:") && env.contains("VOICEFLEET_TOKEN=vft_"),
+        "{env}"
+    );
+    assert!(
+        processes_mentioning(data.to_str().unwrap()).is_empty(),
+        "left behind: {:?}",
+        processes_mentioning(data.to_str().unwrap())
+    );
+}
+
+#[test]
+fn sigint_stops_everything() {
+    let dir = voicefleet_tests::scratch();
+    let data = dir.path().join("demo");
+    let port = free_port_block().to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_voicefleet"))
+        .args(["demo", "--data", data.to_str().unwrap(), "--no-watch", "--settle", "0", "--port", &port])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = sender.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let line = receiver
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("the demo never said it was running");
+        if line.contains("five customers running after") {
+            break;
+        }
+    }
+    let shims = processes_mentioning("__shim --run-dir")
+        .into_iter()
+        .filter(|c| c.contains(data.to_str().unwrap()))
+        .count();
+    assert_eq!(shims, 5, "five shims");
+    let agents = agents_of_shims(data.to_str().unwrap());
+    assert_eq!(agents.len(), 5, "five voice agents");
+    Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the demo did not stop on SIGINT");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    assert!(
+        processes_mentioning(data.to_str().unwrap()).is_empty(),
+        "left behind: {:?}",
+        processes_mentioning(data.to_str().unwrap())
+    );
+    for pid in agents {
+        let gone = std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
+            stat.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z'))
+        });
+        assert!(gone, "voice agent {pid} survived");
+    }
+}
+
+/// PIDs of processes whose parent is a shim of this demo.
+fn agents_of_shims(data: &str) -> Vec<i32> {
+    let pids: Vec<i32> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .collect();
+    let is_shim = |pid: i32| {
+        std::fs::read(format!("/proc/{pid}/cmdline"))
+            .map(|c| {
+                String::from_utf8_lossy(&c).contains("__shim") && String::from_utf8_lossy(&c).contains(data)
+            })
+            .unwrap_or(false)
+    };
+    pids.iter()
+        .copied()
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|stat| stat.rsplit(')').next()?.split_whitespace().nth(1)?.parse::<i32>().ok())
+                .is_some_and(is_shim)
+        })
+        .collect()
+}
