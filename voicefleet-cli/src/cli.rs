@@ -116,9 +116,12 @@ pub(crate) struct DemoArgs {
     /// What to show
     #[arg(long, value_enum, default_value_t)]
     pub(crate) scenario: Scenario,
-    /// The console's port (host agents use the next five); taken ports are replaced by free ones
+    /// The console's port; taken ports are replaced by free ones (and named)
     #[arg(long, default_value_t = 9000)]
     pub(crate) port: u16,
+    /// The first host agent's port; the five use this one and the next four
+    #[arg(long, default_value_t = 8001)]
+    pub(crate) host_port: u16,
     /// With --no-watch: wait this long for calls before printing (seconds)
     #[arg(long, default_value_t = 3.0)]
     pub(crate) settle: f64,

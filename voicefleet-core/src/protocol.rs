@@ -165,6 +165,11 @@ impl CallStats {
         self.expire(now_ms);
     }
 
+    /// Forgets one call in progress without counting an end (its process is gone).
+    pub fn forget_call(&mut self, call_id: &str) {
+        self.active.remove(call_id);
+    }
+
     /// Forgets calls in progress (the process they belonged to is gone).
     pub fn clear_active(&mut self) {
         self.active.clear();

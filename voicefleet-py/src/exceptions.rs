@@ -57,7 +57,7 @@ pub(crate) fn to_py_err(error: Error) -> PyErr {
         for issue in error.issues() {
             let entry = PyDict::new(py);
             let _ = entry.set_item("path", &issue.path);
-            let _ = entry.set_item("code", issue.code);
+            let _ = entry.set_item("code", &issue.code);
             let _ = entry.set_item("severity", issue.severity.as_str());
             let _ = entry.set_item("message", &issue.message);
             let _ = issues.append(entry);

@@ -133,7 +133,7 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let mut demo = Demo { console: Some(console), hosts: Vec::new(), _temporary: temporary };
     let key_path = data.join("console").join("console.pub.pem");
     for (index, (id, name, template_name, tier)) in CUSTOMERS.iter().enumerate() {
-        let wanted_port = args.port.saturating_add(1 + index as u16);
+        let wanted_port = args.host_port.saturating_add(index as u16);
         let (port, as_wanted) = port_or_free(wanted_port)?;
         if !as_wanted {
             eprintln!("port {wanted_port} is taken; {id}'s host agent uses {port}");

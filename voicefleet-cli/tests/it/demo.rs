@@ -29,6 +29,7 @@ fn the_demo_runs_five_customers_and_cleans_up() {
     let dir = voicefleet_tests::scratch();
     let data = dir.path().join("demo");
     let port = free_port_block().to_string();
+    let host_port = free_port_block().to_string();
     let started = Instant::now();
     let run = voicefleet_tests::run(
         std::path::Path::new(env!("CARGO_BIN_EXE_voicefleet")),
@@ -68,8 +69,20 @@ fn sigint_stops_everything() {
     let dir = voicefleet_tests::scratch();
     let data = dir.path().join("demo");
     let port = free_port_block().to_string();
+    let host_port = free_port_block().to_string();
     let mut child = Command::new(env!("CARGO_BIN_EXE_voicefleet"))
-        .args(["demo", "--data", data.to_str().unwrap(), "--no-watch", "--settle", "0", "--port", &port])
+        .args([
+            "demo",
+            "--data",
+            data.to_str().unwrap(),
+            "--no-watch",
+            "--settle",
+            "0",
+            "--port",
+            &port,
+            "--host-port",
+            &host_port,
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -367,6 +367,9 @@ struct Actor {
     last_ran_for: Duration,
     jitter_state: u64,
     ticks_per_second: u64,
+    /// Latency percentiles and error rate, recomputed at most once a second: a status request
+    /// must not sort an hour of samples.
+    call_cache: Option<(Instant, crate::protocol::LatencySummary, crate::protocol::LatencySummary, f64)>,
 }
 
 impl Actor {
@@ -425,6 +428,7 @@ impl Actor {
             last_ran_for: Duration::ZERO,
             jitter_state: seed,
             ticks_per_second: procfs::clock_ticks_per_second(),
+            call_cache: None,
         })
     }
 
@@ -838,11 +842,17 @@ impl Actor {
 
     async fn on_shim_exited(&mut self, shim_pid: i32) {
         reap(shim_pid);
-        let Some(instance) = self.instance.take_if(|i| i.info.shim_pid == shim_pid) else { return };
-        // The shim flushed every line before exiting: read them before the calls are cleared.
-        self.instance = Some(instance);
-        self.poll_logs();
-        let instance = self.instance.take().expect("just put back");
+        if !self.instance.as_ref().is_some_and(|i| i.info.shim_pid == shim_pid) {
+            return;
+        }
+        // A requested stop answers with the final figures, so read the last lines first. After a
+        // crash the restart comes first; the lines are read right after it, and `poll_logs` tells
+        // them from the new instance's by sequence number.
+        let stopping = self.state == ProcessState::Stopping;
+        if stopping {
+            self.poll_logs();
+        }
+        let Some(instance) = self.instance.take() else { return };
         let record: Option<ExitRecord> = read_json(&self.shared.paths.run.join("exit.json"));
         let record = record.filter(|r| r.pid == instance.info.pid);
         let exit = ExitInfo {
@@ -859,11 +869,14 @@ impl Actor {
         let _ = std::fs::remove_file(self.shared.paths.run.join("child.json"));
         // The state machine needs the context of the instance that just ended.
         self.queue.push_back(Event::ProcessExited { success: exit.code == Some(0) });
-        if self.state == ProcessState::Stopping {
+        if stopping {
             // The shim kills the rest of the group before it exits.
             self.queue.push_back(Event::GroupGone);
         }
         self.process().await;
+        if !stopping {
+            self.poll_logs();
+        }
     }
 
     async fn on_tick(&mut self) {
@@ -878,16 +891,22 @@ impl Actor {
     fn poll_logs(&mut self) {
         let Ok(lines) = self.follower.poll() else { return };
         let now = now_ms();
+        let current_first_seq = self.instance.as_ref().map(|i| i.info.first_seq);
         for line in lines {
             if line.stream != Stream::Stdout {
                 continue;
             }
+            // A line written before the current instance started belongs to one that is gone.
+            let current = current_first_seq.is_some_and(|first| line.seq >= first);
             match parse_line(&line.text) {
                 LineKind::Event(event) => {
-                    if event == crate::protocol::AgentEvent::Ready && self.instance.is_some() {
+                    if event == crate::protocol::AgentEvent::Ready && current {
                         self.queue.push_back(Event::Ready);
                     }
                     self.stats.record(&event, now);
+                    if let (crate::protocol::AgentEvent::CallStarted { call_id }, false) = (&event, current) {
+                        self.stats.forget_call(call_id);
+                    }
                 }
                 LineKind::Malformed { .. } => self.stats.malformed_events += 1,
                 LineKind::Plain => {}
@@ -992,8 +1011,19 @@ impl Actor {
         }
     }
 
-    fn status(&self) -> HostStatus {
+    fn status(&mut self) -> HostStatus {
         let now = now_ms();
+        let fresh = self.call_cache.as_ref().is_some_and(|(at, ..)| at.elapsed() < Duration::from_secs(1));
+        if !fresh {
+            self.call_cache = Some((
+                Instant::now(),
+                self.stats.latency(now, 5 * 60 * 1000),
+                self.stats.latency(now, 60 * 60 * 1000),
+                self.stats.error_rate(now, 5 * 60 * 1000),
+            ));
+        }
+        let (latency_5m, latency_1h, error_rate_5m) =
+            self.call_cache.as_ref().map(|(_, five, hour, rate)| (*five, *hour, *rate)).unwrap_or_default();
         let instance = self.instance.as_ref();
         HostStatus {
             customer_id: self.options.customer_id.to_string(),
@@ -1012,10 +1042,10 @@ impl Actor {
                 calls_total: self.stats.calls_total,
                 errors_total: self.stats.errors_total,
                 malformed_events: self.stats.malformed_events,
-                error_rate_5m: self.stats.error_rate(now, 5 * 60 * 1000),
+                error_rate_5m,
                 disconnect_reasons: self.stats.disconnect_reasons.clone(),
-                latency_5m: self.stats.latency(now, 5 * 60 * 1000),
-                latency_1h: self.stats.latency(now, 60 * 60 * 1000),
+                latency_5m,
+                latency_1h,
             },
             config: self.config.as_ref().map(|c| c.revision.clone()),
         }

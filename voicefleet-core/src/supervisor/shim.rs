@@ -139,16 +139,6 @@ pub fn run(args: Vec<OsString>) -> i32 {
     }
     let _ = nix::sys::prctl::set_child_subreaper(true);
     let _ = std::fs::create_dir_all(&args.run_dir);
-    let mut writer = match LogWriter::open(&args.log_dir, args.limits) {
-        Ok(writer) => writer,
-        Err(error) => {
-            handshake(&Handshake::Failed {
-                error: format!("cannot open the log in {}: {error}", args.log_dir.display()),
-            });
-            return 1;
-        }
-    };
-    let first_seq = writer.next_seq();
 
     let mut command = Command::new(&args.program);
     command
@@ -173,12 +163,27 @@ pub fn run(args: Vec<OsString>) -> i32 {
         Ok(child) => child,
         Err(error) => {
             let message = format!("cannot start {}: {error}", args.program.to_string_lossy());
-            let _ = writer.write(Stream::Stderr, format!("voicefleet: {message}").as_bytes(), now_ms());
-            let _ = writer.flush();
+            if let Ok(mut writer) = LogWriter::open(&args.log_dir, args.limits) {
+                let _ = writer.write(Stream::Stderr, format!("voicefleet: {message}").as_bytes(), now_ms());
+                let _ = writer.flush();
+            }
             handshake(&Handshake::Failed { error: message });
             return 127;
         }
     };
+    // The agent starts first; its output waits in the pipe while the log is opened.
+    let mut writer = match LogWriter::open(&args.log_dir, args.limits) {
+        Ok(writer) => writer,
+        Err(error) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            handshake(&Handshake::Failed {
+                error: format!("cannot open the log in {}: {error}", args.log_dir.display()),
+            });
+            return 1;
+        }
+    };
+    let first_seq = writer.next_seq();
     let pid = child.id() as i32;
     let my_pid = std::process::id() as i32;
     let info = ChildInfo {
