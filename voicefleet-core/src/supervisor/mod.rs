@@ -842,7 +842,7 @@ impl Actor {
 
     async fn on_shim_exited(&mut self, shim_pid: i32) {
         reap(shim_pid);
-        if !self.instance.as_ref().is_some_and(|i| i.info.shim_pid == shim_pid) {
+        if self.instance.as_ref().is_none_or(|i| i.info.shim_pid != shim_pid) {
             return;
         }
         // A requested stop answers with the final figures, so read the last lines first. After a
