@@ -44,6 +44,8 @@ fn the_demo_runs_five_customers_and_cleans_up() {
             "1",
             "--port",
             &port,
+            "--host-port",
+            &host_port,
         ],
         "",
     );
