@@ -555,5 +555,8 @@ VOICEFLEET_ADMIN_PASSWORD). Hosts must trust DATA/console.pub.pem (--console-pub
         cors_origins: Vec<String>,
         #[arg(long, env = "VOICEFLEET_ADMIN_PASSWORD", hide_env_values = true)]
         admin_password: Option<String>,
+        /// Post alerts (firing and resolved) to this URL, with retries
+        #[arg(long, value_name = "URL")]
+        alert_webhook: Option<String>,
     },
 }

@@ -10,6 +10,8 @@ mod auth;
 mod client;
 mod error;
 mod server;
+mod webhook;
 
 pub use client::{ConsoleClient, LoginResponse, WhoAmI};
-pub use server::{ConsoleServer, Embedded, ServeOptions, open_embedded};
+pub use server::{ConsoleServer, Embedded, ServeOptions, open_embedded, open_embedded_with};
+pub use webhook::WebhookNotifier;

@@ -39,6 +39,16 @@ pub async fn open_embedded(
     admin_password: Option<String>,
     host_timeout: Duration,
 ) -> anyhow::Result<Embedded> {
+    open_embedded_with(data_dir, admin_password, host_timeout, None).await
+}
+
+/// [`open_embedded`] with alert notifications going to `notifier`.
+pub async fn open_embedded_with(
+    data_dir: PathBuf,
+    admin_password: Option<String>,
+    host_timeout: Duration,
+    notifier: Option<Arc<dyn voicefleet_core::console::AlertNotifier>>,
+) -> anyhow::Result<Embedded> {
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
     #[cfg(unix)]
@@ -53,7 +63,7 @@ pub async fn open_embedded(
         signer.clone(),
         AgentClientOptions { timeout: host_timeout, retries: 1, retry_backoff: Duration::from_millis(50) },
     ));
-    let options = ConsoleOptions { host_timeout, ..ConsoleOptions::default() };
+    let options = ConsoleOptions { host_timeout, notifier, ..ConsoleOptions::default() };
     let console = Console::new(store.clone(), connector, secrets, options);
     let accounts = Accounts::new(store);
     let first_admin = accounts.ensure_first_admin(admin_password).await?;
@@ -74,6 +84,8 @@ pub struct ServeOptions {
     /// How often hosts are polled in the background (status cache, metrics history, alerts).
     pub refresh_interval: Duration,
     pub host_timeout: Duration,
+    /// Where alerts are posted (https, or http to loopback), with retries.
+    pub alert_webhook: Option<String>,
 }
 
 impl ServeOptions {
@@ -86,6 +98,7 @@ impl ServeOptions {
             admin_password: None,
             refresh_interval: Duration::from_secs(5),
             host_timeout: Duration::from_secs(3),
+            alert_webhook: None,
         }
     }
 }
@@ -102,9 +115,20 @@ pub struct ConsoleServer {
 
 impl ConsoleServer {
     pub async fn start(options: ServeOptions) -> anyhow::Result<ConsoleServer> {
-        let embedded =
-            open_embedded(options.data_dir.clone(), options.admin_password.clone(), options.host_timeout)
-                .await?;
+        let notifier = match &options.alert_webhook {
+            Some(url) => {
+                Some(Arc::new(crate::webhook::WebhookNotifier::new(url, 3, Duration::from_millis(500))?)
+                    as Arc<dyn voicefleet_core::console::AlertNotifier>)
+            }
+            None => None,
+        };
+        let embedded = open_embedded_with(
+            options.data_dir.clone(),
+            options.admin_password.clone(),
+            options.host_timeout,
+            notifier,
+        )
+        .await?;
         Self::serve(embedded, &options).await
     }
 

@@ -477,8 +477,10 @@ impl Console {
             };
             self.store.upsert_alert(alert.clone()).await?;
             let _ = self.fleet_events.send(FleetEvent::Alert { alert: alert.clone() });
-            if let Some(notifier) = &self.options.notifier {
-                notifier.notify(&alert).await;
+            if let Some(notifier) = self.options.notifier.clone() {
+                // Off the polling path: a slow webhook must not delay the next status pass.
+                let alert = alert.clone();
+                tokio::spawn(async move { notifier.notify(&alert).await });
             }
         }
         Ok(())

@@ -196,3 +196,79 @@ async fn openapi_snapshot_and_error_shape() {
     assert!(body["error"]["hint"].as_str().unwrap().contains("login"));
     console.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_reach_the_webhook_with_retries() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let hook = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/alerts"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .mount(&hook)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/alerts"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&hook)
+        .await;
+    let dir = voicefleet_tests::scratch();
+    let mut options = voicefleet_http::ServeOptions::new(dir.path().join("data"));
+    options.listen = ([127, 0, 0, 1], 0).into();
+    options.admin_password = Some(crate::ADMIN_PASSWORD.into());
+    options.refresh_interval = std::time::Duration::from_millis(200);
+    options.host_timeout = std::time::Duration::from_millis(300);
+    options.alert_webhook = Some(format!("{}/alerts", hook.uri()));
+    let server = voicefleet_http::ConsoleServer::start(options).await.unwrap();
+    let url = format!("http://{}", server.local_addr());
+    let client = ConsoleClient::new(
+        &url,
+        Some(
+            ConsoleClient::new(&url, None)
+                .unwrap()
+                .login("admin", crate::ADMIN_PASSWORD)
+                .await
+                .unwrap()
+                .token,
+        ),
+    )
+    .unwrap();
+    use voicefleet_core::console::Fleet as _;
+    let actor = voicefleet_core::console::Actor::new("x", Role::Admin);
+    client
+        .add_customer(
+            &actor,
+            voicefleet_core::console::NewCustomer {
+                id: "gone".into(),
+                name: String::new(),
+                endpoint: voicefleet_tests::hosts::down_endpoint(),
+                tags: vec![],
+            },
+        )
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let received = loop {
+        let requests = hook.received_requests().await.unwrap();
+        if requests.len() >= 2 {
+            break requests;
+        }
+        assert!(std::time::Instant::now() < deadline, "the webhook got {} requests", requests.len());
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let body: Value = serde_json::from_slice(&received[1].body).unwrap();
+    assert_eq!(body["type"], "alert.firing");
+    assert_eq!(
+        (body["alert"]["customer_id"].as_str(), body["alert"]["rule"].as_str()),
+        (Some("gone"), Some("unreachable"))
+    );
+    let alerts = client.alerts(&actor, false).await.unwrap();
+    assert!(alerts.iter().any(|a| a.rule == "unreachable" && a.firing));
+    server.shutdown().await;
+    assert!(
+        voicefleet_http::WebhookNotifier::new("http://hooks.example.com/x", 1, std::time::Duration::ZERO)
+            .is_err(),
+        "plain http off loopback"
+    );
+}
