@@ -38,6 +38,8 @@ pub(crate) struct AppState {
     pub(crate) signer: HostTokenSigner,
     pub(crate) login_limiter: LoginLimiter,
     pub(crate) cors_origins: Vec<String>,
+    /// How old a polled status may be before `GET /v1/status` polls again.
+    pub(crate) status_max_age: Duration,
 }
 
 type Shared = Arc<AppState>;
@@ -76,7 +78,7 @@ routes! {
     "GET" "/v1/customers/{id}" V, "show a customer";
     "PATCH" "/v1/customers/{id}" A, "add or remove tags", body: "TagPatch";
     "DELETE" "/v1/customers/{id}" A, "remove a customer";
-    "GET" "/v1/status" V, "poll the fleet (selector, cursor, limit)";
+    "GET" "/v1/status" V, "the fleet's status (selector, cursor, limit; fresh=true polls now)";
     "GET" "/v1/customers/{id}/status" V, "poll one host";
     "GET" "/v1/customers/{id}/revisions" V, "configuration history";
     "POST" "/v1/customers/{id}/revisions" A, "create a revision from a document or a patch", body: "NewRevision";
@@ -388,13 +390,29 @@ async fn remove_customer(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StatusParams {
+    cursor: Option<String>,
+    limit: Option<usize>,
+    selector: Option<String>,
+    /// Poll the hosts now instead of answering from the last background poll.
+    fresh: Option<bool>,
+}
+
 async fn fleet_status(
     Viewer(actor): Viewer,
     State(state): State<Shared>,
-    Params(params): Params<PageParams>,
+    Params(params): Params<StatusParams>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let statuses = state.console.status(&actor, &selector(&params)?).await?;
-    Ok(Json(paginate(statuses, &params)?))
+    let page = PageParams { cursor: params.cursor, limit: params.limit, selector: params.selector };
+    let selector = selector(&page)?;
+    let statuses = if params.fresh.unwrap_or(false) {
+        state.console.status(&actor, &selector).await?
+    } else {
+        state.console.status_cached(&actor, &selector, state.status_max_age).await?
+    };
+    Ok(Json(paginate(statuses, &page)?))
 }
 
 async fn customer_status(
@@ -891,6 +909,9 @@ pub(crate) fn openapi_document() -> Value {
             .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
             .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
             .collect();
+        if route.path == "/v1/status" {
+            parameters.push(json!({"name": "fresh", "in": "query", "schema": {"type": "boolean"}, "description": "poll the hosts now"}));
+        }
         if route.method == "GET" && (route.path.ends_with("/customers") || route.path == "/v1/status") {
             parameters.push(json!({"name": "selector", "in": "query", "schema": {"type": "string"}, "description": "all, k=v,k2=v2 (tags) or a,b (ids)"}));
             parameters.push(json!({"name": "cursor", "in": "query", "schema": {"type": "string"}}));

@@ -311,7 +311,8 @@ impl Fleet for ConsoleClient {
     }
 
     async fn status(&self, _: &Actor, selector: &Selector) -> Result<Vec<CustomerStatus>> {
-        self.all(&format!("/v1/status?selector={}", selector_param(selector))).await
+        // The fleet trait's status is a poll now.
+        self.all(&format!("/v1/status?fresh=true&selector={}", selector_param(selector))).await
     }
 
     async fn create_revision(

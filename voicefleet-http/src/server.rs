@@ -145,6 +145,7 @@ impl ConsoleServer {
             signer: embedded.signer.clone(),
             login_limiter: LoginLimiter::new(),
             cors_origins: options.cors_origins.clone(),
+            status_max_age: options.refresh_interval * 2,
         });
         let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
         let handle = axum_server::Handle::new();

@@ -125,6 +125,8 @@ pub struct Console {
     bulk_events: broadcast::Sender<BulkEvent>,
     fleet_events: broadcast::Sender<FleetEvent>,
     last_states: Mutex<HashMap<String, String>>,
+    /// The last polled view of each customer, reachable or not, and when.
+    last_views: Mutex<HashMap<String, (std::time::Instant, CustomerStatus)>>,
     me: std::sync::Weak<Console>,
 }
 
@@ -209,6 +211,7 @@ impl Console {
             bulk_events,
             fleet_events,
             last_states: Mutex::new(HashMap::new()),
+            last_views: Mutex::new(HashMap::new()),
             me: me.clone(),
         })
     }
@@ -364,7 +367,42 @@ impl Console {
             .collect()
             .await;
         statuses.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
+        let now = std::time::Instant::now();
+        let mut views = self.last_views.lock().unwrap_or_else(|p| p.into_inner());
+        for status in &statuses {
+            views.insert(status.customer_id.clone(), (now, status.clone()));
+        }
         Ok(statuses)
+    }
+
+    /// The fleet's status from the last poll when every selected customer was polled less than
+    /// `max_age` ago (the background refresh keeps it fresh); else a poll now. For dashboards that
+    /// ask often: many readers cost the hosts nothing more.
+    pub async fn status_cached(
+        &self,
+        actor: &Actor,
+        selector: &Selector,
+        max_age: Duration,
+    ) -> Result<Vec<CustomerStatus>> {
+        self.require(actor, Role::Viewer, "status", "").await?;
+        let records: Vec<CustomerRecord> =
+            self.store.customers().await?.into_iter().filter(|c| selector.matches(&c.id, &c.tags)).collect();
+        let cached: Option<Vec<CustomerStatus>> = {
+            let views = self.last_views.lock().unwrap_or_else(|p| p.into_inner());
+            records
+                .iter()
+                .map(|record| {
+                    let (at, view) = views.get(&record.id)?;
+                    // A deploy since the poll changes what counts as drift: poll again.
+                    (at.elapsed() < max_age && view.deployed_revision == record.deployed_revision)
+                        .then(|| view.clone())
+                })
+                .collect()
+        };
+        match cached {
+            Some(statuses) => Ok(statuses),
+            None => self.poll_fleet(selector).await,
+        }
     }
 
     /// One background pass: poll all, store samples, update alerts. Call it periodically.
