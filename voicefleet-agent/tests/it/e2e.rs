@@ -195,3 +195,49 @@ async fn bodies_are_capped_and_floods_get_429() {
     assert_eq!(body["error"]["message"], "too many requests");
     daemon.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serves_tls_when_given_a_certificate() {
+    let dir = voicefleet_tests::TempDir::new().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(made.success(), "openssl could not make a test certificate");
+    let mut settings = crate::settings(dir.path(), "acme", 0);
+    settings.tls = Some((cert.clone(), key.clone()));
+    let daemon = voicefleet_agent::Daemon::start(settings).await.unwrap();
+    // The test certificate is self-signed: trust it for this client only.
+    let https = reqwest::Client::builder().danger_accept_invalid_certs(true).build().unwrap();
+    let url = format!("https://127.0.0.1:{}/v1/health", daemon.local_addr().port());
+    let response = https.get(&url).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    // Plain HTTP to the TLS port gets no answer.
+    let plain = reqwest::get(format!("http://127.0.0.1:{}/v1/health", daemon.local_addr().port())).await;
+    assert!(plain.is_err() || !plain.unwrap().status().is_success());
+    daemon.shutdown().await.unwrap();
+
+    // A bad certificate path is refused at start, with the paths named.
+    let mut settings = crate::settings(dir.path(), "acme", 0);
+    settings.tls = Some((dir.path().join("missing.pem"), key));
+    let error = voicefleet_agent::Daemon::start(settings).await.unwrap_err();
+    assert!(format!("{error:#}").contains("missing.pem"), "{error:#}");
+}
