@@ -272,3 +272,50 @@ async fn alerts_reach_the_webhook_with_retries() {
         "plain http off loopback"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_updates_arrive_as_server_sent_events() {
+    let mut console = TestConsole::start().await;
+    let token = ConsoleClient::new(&console.url, None)
+        .unwrap()
+        .login("admin", &console.admin_password)
+        .await
+        .unwrap()
+        .token;
+    let client = ConsoleClient::new(&console.url, Some(token.clone())).unwrap();
+    let mut events = reqwest::Client::new()
+        .get(format!("{}/v1/events", console.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status(), 200);
+    assert_eq!(events.headers()["content-type"], "text/event-stream");
+    use voicefleet_core::console::Fleet as _;
+    let actor = voicefleet_core::console::Actor::new("x", Role::Admin);
+    client
+        .add_customer(
+            &actor,
+            voicefleet_core::console::NewCustomer {
+                id: "gone".into(),
+                name: String::new(),
+                endpoint: voicefleet_tests::hosts::down_endpoint(),
+                tags: vec![],
+            },
+        )
+        .await
+        .unwrap();
+    let mut text = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    while !(text.contains("\"status_changed\"") && text.contains("\"alert\"")) {
+        let chunk = tokio::time::timeout_at(deadline, events.chunk())
+            .await
+            .expect("no live update arrived")
+            .unwrap()
+            .unwrap();
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(text.contains("event: fleet") || text.contains("event:fleet"), "{text}");
+    assert!(text.contains("\"to\":\"unreachable\""), "{text}");
+    console.stop().await;
+}
