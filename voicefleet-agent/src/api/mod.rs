@@ -109,7 +109,7 @@ async fn request_id(mut request: Request, next: Next) -> Response {
             !value.is_empty() && value.len() <= 128 && value.bytes().all(|b| b.is_ascii_graphic())
         })
         .map(str::to_owned)
-        .unwrap_or_else(|| crate::auth::random_hex(8).unwrap_or_else(|_| "0".to_owned()));
+        .unwrap_or_else(next_request_id);
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     request.extensions_mut().insert(RequestId(id.clone()));
@@ -124,6 +124,16 @@ async fn request_id(mut request: Request, next: Next) -> Response {
 
 #[derive(Debug, Clone)]
 pub(crate) struct RequestId(#[allow(dead_code)] pub(crate) String);
+
+/// A process-unique request id: a random prefix chosen once, then a counter (no syscall per
+/// request).
+fn next_request_id() -> String {
+    use std::sync::OnceLock;
+    static PREFIX: OnceLock<String> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let prefix = PREFIX.get_or_init(|| crate::auth::random_hex(4).unwrap_or_else(|_| "00000000".to_owned()));
+    format!("{prefix}-{:x}", COUNTER.fetch_add(1, Ordering::Relaxed))
+}
 
 /// A token bucket per client address.
 #[derive(Debug)]

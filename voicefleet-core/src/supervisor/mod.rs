@@ -207,6 +207,9 @@ struct Loaded {
 
 struct Shared {
     customer_id: CustomerId,
+    /// The latest status, published by the actor after every change and every tick: a status
+    /// request reads it without waiting for the actor.
+    status: tokio::sync::watch::Sender<Option<HostStatus>>,
     files: LogFiles,
     paths: Paths,
     metrics: Mutex<VecDeque<MetricsSample>>,
@@ -244,6 +247,7 @@ impl Supervisor {
         let (events, _) = broadcast::channel(1024);
         let shared = Arc::new(Shared {
             customer_id: options.customer_id.clone(),
+            status: tokio::sync::watch::Sender::new(None),
             files: LogFiles::new(&paths.logs),
             paths,
             metrics: Mutex::new(VecDeque::with_capacity(METRICS_HISTORY)),
@@ -280,6 +284,9 @@ impl Supervisor {
 #[async_trait::async_trait]
 impl Host for Supervisor {
     async fn status(&self) -> Result<HostStatus> {
+        if let Some(status) = self.shared.status.borrow().clone() {
+            return Ok(status);
+        }
         self.ask(Request::Status).await
     }
 
@@ -562,6 +569,7 @@ impl Actor {
             Request::ShimExited { shim_pid } => self.on_shim_exited(shim_pid).await,
             Request::Shutdown { .. } => unreachable!("handled in run"),
         }
+        self.publish_status();
     }
 }
 
@@ -886,6 +894,12 @@ impl Actor {
         self.sample_metrics();
         self.check_memory();
         self.process().await;
+        self.publish_status();
+    }
+
+    fn publish_status(&mut self) {
+        let status = self.status();
+        self.shared.status.send_replace(Some(status));
     }
 
     fn poll_logs(&mut self) {
