@@ -91,6 +91,14 @@ fn sigint_stops_everything() {
         .spawn()
         .unwrap();
     let stderr = child.stderr.take().unwrap();
+    // If an assertion fails, stop the demo anyway (SIGINT: it then stops its agents).
+    struct Interrupt(u32);
+    impl Drop for Interrupt {
+        fn drop(&mut self) {
+            let _ = Command::new("kill").args(["-INT", &self.0.to_string()]).status();
+        }
+    }
+    let _interrupt = Interrupt(child.id());
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
