@@ -790,11 +790,9 @@ impl Actor {
             .open(paths.run.join("shim.log"))
             .map_err(|e| Error::io("cannot open the shim log", e))?;
         command.stderr(shim_log);
-        // SAFETY: setsid is async-signal-safe; the shim leaves our session so terminal signals
-        // and our own death do not reach it.
-        unsafe {
-            command.pre_exec(|| nix::unistd::setsid().map(drop).map_err(std::io::Error::from));
-        }
+        // A process group of its own: Ctrl-C on our terminal does not reach the shim (and no
+        // pre-exec hook, so the spawn can use posix_spawn rather than fork).
+        command.process_group(0);
         let handshake = tokio::task::spawn_blocking(move || -> Result<(Handshake, i32)> {
             let mut child = command
                 .spawn()

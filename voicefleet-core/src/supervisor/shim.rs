@@ -21,7 +21,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use nix::sys::signal::{self, SigHandler, Signal};
+use nix::sys::signal::{self, SaFlags, SigAction, SigHandler, SigSet, Signal};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
@@ -61,6 +61,8 @@ pub(crate) enum Handshake {
 pub(crate) fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
+
+extern "C" fn swallow(_: i32) {}
 
 struct ShimArgs {
     run_dir: PathBuf,
@@ -130,11 +132,14 @@ pub fn run(args: Vec<OsString>) -> i32 {
         }
     };
     // The supervisor signals the agent's group, never the shim: keep the shim out of reach of
-    // terminal and stray signals so it can always record the end.
-    for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP, Signal::SIGPIPE] {
-        // SAFETY: setting a signal to SIG_IGN runs no handler code.
+    // terminal and stray signals so it can always record the end. A caught signal (unlike an
+    // ignored one) reverts to its default across exec, so the agent starts with default
+    // dispositions without a pre-exec hook, and can be started with posix_spawn.
+    for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+        let action = SigAction::new(SigHandler::Handler(swallow), SaFlags::SA_RESTART, SigSet::empty());
+        // SAFETY: the handler does nothing, which is async-signal-safe.
         unsafe {
-            let _ = signal::signal(signal, SigHandler::SigIgn);
+            let _ = signal::sigaction(signal, &action);
         }
     }
     let _ = nix::sys::prctl::set_child_subreaper(true);
@@ -149,15 +154,6 @@ pub fn run(args: Vec<OsString>) -> i32 {
         .process_group(0);
     if let Some(cwd) = &args.cwd {
         command.current_dir(cwd);
-    }
-    // SAFETY: only async-signal-safe calls (sigaction) between fork and exec.
-    unsafe {
-        command.pre_exec(|| {
-            for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP, Signal::SIGPIPE] {
-                let _ = signal::signal(signal, SigHandler::SigDfl);
-            }
-            Ok(())
-        });
     }
     let mut child = match command.spawn() {
         Ok(child) => child,
