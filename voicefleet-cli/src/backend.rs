@@ -182,8 +182,8 @@ pub(crate) fn parse_duration_seconds(text: &str) -> anyhow::Result<u64> {
 }
 
 fn invalid_duration(text: &str) -> anyhow::Error {
-    anyhow::Error::new(voicefleet_core::Error::InvalidPath {
-        path: text.to_owned(),
+    anyhow::Error::new(voicefleet_core::Error::InvalidValue {
+        value: text.to_owned(),
         reason: "a duration is a number with s, m, h or d, for example 90s, 5m, 1h, 7d".to_owned(),
     })
 }

@@ -80,6 +80,10 @@ pub enum Error {
     #[error("invalid path `{path}`: {reason}")]
     InvalidPath { path: String, reason: String },
 
+    /// A value given by the user that is not in the expected form; `reason` says which form.
+    #[error("invalid value `{value}`: {reason}")]
+    InvalidValue { value: String, reason: String },
+
     #[error("path `{path}` does not exist")]
     PathNotFound { path: String, available: Vec<String> },
 
@@ -152,6 +156,7 @@ impl Error {
             | Error::NotAnObject { .. }
             | Error::InvalidConfig { .. }
             | Error::InvalidPath { .. }
+            | Error::InvalidValue { .. }
             | Error::InvalidCustomerId { .. }
             | Error::InvalidTag { .. }
             | Error::InvalidEndpoint { .. }
@@ -191,6 +196,7 @@ impl Error {
                  for example agent_settings.llm.temperature or telephony.numbers[0]"
                     .to_owned(),
             ),
+            Error::InvalidValue { .. } => None,
             Error::PathNotFound { available, .. } if !available.is_empty() => {
                 Some(format!("keys at that level: {}", available.join(", ")))
             }

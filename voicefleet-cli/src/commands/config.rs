@@ -83,8 +83,8 @@ pub(crate) async fn run(global: &Global, command: ConfigCommand) -> anyhow::Resu
                     let backend = Backend::open(global).await?;
                     backend.fleet().diff(&backend.actor(), &a, from, to).await?
                 }
-                _ => anyhow::bail!(voicefleet_core::Error::InvalidPath {
-                    path: a,
+                _ => anyhow::bail!(voicefleet_core::Error::InvalidValue {
+                    value: a,
                     reason: "give two files, or a customer with --from and --to".into()
                 }),
             };

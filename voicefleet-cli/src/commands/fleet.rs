@@ -214,8 +214,8 @@ pub(crate) async fn control(
     if let Some(seconds) = timeout {
         anyhow::ensure!(
             (0.0..=43_200.0).contains(&seconds),
-            voicefleet_core::Error::InvalidPath {
-                path: seconds.to_string(),
+            voicefleet_core::Error::InvalidValue {
+                value: seconds.to_string(),
                 reason: "--drain-timeout is 0 to 43200 seconds".into()
             }
         );

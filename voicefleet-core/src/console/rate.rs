@@ -17,8 +17,8 @@ pub enum Limit {
 impl Limit {
     /// Parses `10` or `10%`.
     pub fn parse(text: &str) -> Result<Limit> {
-        let invalid = || Error::InvalidPath {
-            path: text.to_owned(),
+        let invalid = || Error::InvalidValue {
+            value: text.to_owned(),
             reason: "a limit is a whole number (10) or a percentage (10%)".to_owned(),
         };
         match text.trim().strip_suffix('%') {
