@@ -14,7 +14,7 @@ use voicefleet_core::host::{
 use voicefleet_core::logs::{LogLine, Stream, StreamFilter};
 use voicefleet_core::{Error, ErrorKind, Result};
 
-use crate::wire::{ConfigResponse, ControlBody, ErrorBody, LogsResponse, PutConfig, PutSecret, SecretNames};
+use crate::wire::{ConfigResponse, ControlBody, LogsResponse, PutConfig, PutSecret, SecretNames};
 
 /// Where the bearer token for each request comes from: a fixed token, or a function that mints
 /// a short-lived one per call (the console signs one per host).
@@ -120,7 +120,7 @@ impl AgentClient {
             if response.status().is_success() {
                 return Ok(response);
             }
-            return Err(remote_error(response).await);
+            return Err(crate::error::remote_error(response, "the host agent").await);
         }
     }
 
@@ -167,39 +167,6 @@ fn transport_error(url: &url::Url, error: &reqwest::Error) -> Error {
         "failed"
     };
     Error::Unavailable { message: format!("request to {url} {what}: {error}") }
-}
-
-async fn remote_error(response: reqwest::Response) -> Error {
-    let status = response.status();
-    let fallback_kind = match status {
-        StatusCode::UNAUTHORIZED => ErrorKind::Unauthorized,
-        StatusCode::FORBIDDEN => ErrorKind::Forbidden,
-        StatusCode::NOT_FOUND => ErrorKind::NotFound,
-        StatusCode::CONFLICT => ErrorKind::Conflict,
-        StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY | StatusCode::PAYLOAD_TOO_LARGE => {
-            ErrorKind::InvalidInput
-        }
-        _ => ErrorKind::Unavailable,
-    };
-    let bytes = response.bytes().await.unwrap_or_default();
-    match serde_json::from_slice::<ErrorBody>(&bytes) {
-        Ok(body) => Error::Remote {
-            kind: if status == StatusCode::TOO_MANY_REQUESTS {
-                ErrorKind::Unavailable
-            } else {
-                ErrorKind::parse(&body.error.kind).unwrap_or(fallback_kind)
-            },
-            message: body.error.message,
-            hint: body.error.hint,
-            issues: body.error.issues,
-        },
-        Err(_) => Error::Remote {
-            kind: fallback_kind,
-            message: format!("the host agent answered {status} with an unreadable body"),
-            hint: None,
-            issues: Vec::new(),
-        },
-    }
 }
 
 fn stream_param(filter: StreamFilter) -> &'static str {

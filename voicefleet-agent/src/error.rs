@@ -1,14 +1,16 @@
-//! The one table from error kind to HTTP status, and the JSON error body.
+//! The HTTP side of errors, shared by the host API and the console API: the one table from error
+//! kind to HTTP status, the JSON error body `{error: {kind, message, hint?, issues?}}`, and its
+//! reading back into a core error by the clients. Internal details are logged, never sent.
 
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use voicefleet_core::config::Issue;
 use voicefleet_core::{Error, ErrorKind};
 
-use crate::wire::{ErrorBody, ErrorDetail};
-
 /// The HTTP status for each error kind.
-pub(crate) fn status_for(kind: ErrorKind) -> StatusCode {
+pub fn status_for(kind: ErrorKind) -> StatusCode {
     match kind {
         ErrorKind::InvalidInput => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorKind::NotFound => StatusCode::NOT_FOUND,
@@ -20,34 +22,51 @@ pub(crate) fn status_for(kind: ErrorKind) -> StatusCode {
     }
 }
 
-/// An error answered to an HTTP client. Internal details are logged, never sent.
+/// The error body of every voicefleet API.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    pub kind: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub issues: Vec<Issue>,
+}
+
+/// An error answered to an HTTP client.
 #[derive(Debug)]
-pub(crate) struct ApiError {
+pub struct ApiError {
     kind: ErrorKind,
     message: String,
     hint: Option<String>,
-    issues: Vec<voicefleet_core::config::Issue>,
+    issues: Vec<Issue>,
     status: Option<StatusCode>,
 }
 
 impl ApiError {
-    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Self { kind, message: message.into(), hint: None, issues: Vec::new(), status: None }
     }
 
-    pub(crate) fn with_hint(mut self, hint: impl Into<String>) -> Self {
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
     }
 
-    pub(crate) fn too_many_requests() -> Self {
+    pub fn too_many_requests() -> Self {
         let mut error =
             Self::new(ErrorKind::Unavailable, "too many requests").with_hint("slow down and retry shortly");
         error.status = Some(StatusCode::TOO_MANY_REQUESTS);
         error
     }
 
-    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
+    /// A body that is not JSON, or not the right JSON: 400.
+    pub fn bad_request(message: impl Into<String>) -> Self {
         let mut error = Self::new(ErrorKind::InvalidInput, message);
         error.status = Some(StatusCode::BAD_REQUEST);
         error
@@ -59,7 +78,10 @@ impl From<Error> for ApiError {
         let kind = error.kind();
         if kind == ErrorKind::Internal {
             tracing::error!(error = %error, "internal error");
-            return ApiError::new(kind, "internal error; see the host agent's log");
+            return ApiError::new(
+                kind,
+                "internal error; the server's log has the details under this request's x-request-id",
+            );
         }
         ApiError {
             kind,
@@ -83,5 +105,40 @@ impl IntoResponse for ApiError {
             },
         };
         (status, Json(body)).into_response()
+    }
+}
+
+/// Reads an unsuccessful response of a voicefleet API back into a core error; `server` names it
+/// in messages ("the host agent", "the console").
+pub async fn remote_error(response: reqwest::Response, server: &str) -> Error {
+    let status = response.status();
+    let fallback = match status {
+        reqwest::StatusCode::UNAUTHORIZED => ErrorKind::Unauthorized,
+        reqwest::StatusCode::FORBIDDEN => ErrorKind::Forbidden,
+        reqwest::StatusCode::NOT_FOUND => ErrorKind::NotFound,
+        reqwest::StatusCode::CONFLICT => ErrorKind::Conflict,
+        reqwest::StatusCode::BAD_REQUEST
+        | reqwest::StatusCode::UNPROCESSABLE_ENTITY
+        | reqwest::StatusCode::PAYLOAD_TOO_LARGE => ErrorKind::InvalidInput,
+        _ => ErrorKind::Unavailable,
+    };
+    let bytes = response.bytes().await.unwrap_or_default();
+    match serde_json::from_slice::<ErrorBody>(&bytes) {
+        Ok(body) => Error::Remote {
+            kind: if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+                ErrorKind::Unavailable
+            } else {
+                ErrorKind::parse(&body.error.kind).unwrap_or(fallback)
+            },
+            message: body.error.message,
+            hint: body.error.hint,
+            issues: body.error.issues,
+        },
+        Err(_) => Error::Remote {
+            kind: fallback,
+            message: format!("{server} answered {status} with an unreadable body"),
+            hint: None,
+            issues: Vec::new(),
+        },
     }
 }

@@ -10,7 +10,7 @@ mod auth;
 mod client;
 mod connector;
 mod daemon;
-mod error;
+pub mod error;
 mod settings;
 mod wire;
 

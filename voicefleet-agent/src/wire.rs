@@ -6,21 +6,6 @@ use voicefleet_core::config::{Issue, PatchOperation};
 use voicefleet_core::host::ConfigRevision;
 use voicefleet_core::logs::{LogLine, Stream};
 
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct ErrorBody {
-    pub(crate) error: ErrorDetail,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct ErrorDetail {
-    pub(crate) kind: String,
-    pub(crate) message: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) hint: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) issues: Vec<Issue>,
-}
-
 /// `PUT /v1/config`.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

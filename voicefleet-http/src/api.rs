@@ -146,7 +146,7 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/v1/tokens/{id}", axum::routing::delete(revoke_token))
         .route("/v1/events", get(events))
         .fallback(|| async {
-            ApiError::new(ErrorKind::NotFound, "no such route").hint("see GET /v1/openapi.json")
+            ApiError::new(ErrorKind::NotFound, "no such route").with_hint("see GET /v1/openapi.json")
         })
         .layer(axum::extract::DefaultBodyLimit::max(2 * 1024 * 1024))
         .layer(middleware::from_fn_with_state(state.clone(), cors))
@@ -253,10 +253,8 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
         match Json::<T>::from_request(request, state).await {
             Ok(Json(value)) => Ok(Body(value)),
-            Err(rejection) => {
-                Err(ApiError::bad_request(rejection.body_text())
-                    .hint("see GET /v1/openapi.json for the body"))
-            }
+            Err(rejection) => Err(ApiError::bad_request(rejection.body_text())
+                .with_hint("see GET /v1/openapi.json for the body")),
         }
     }
 }
@@ -566,7 +564,7 @@ async fn control(
 ) -> Result<impl IntoResponse, ApiError> {
     let action = ControlAction::parse(&action).ok_or_else(|| {
         ApiError::new(ErrorKind::NotFound, format!("unknown action `{action}`"))
-            .hint("use start, stop, restart or drain")
+            .with_hint("use start, stop, restart or drain")
     })?;
     let body: Control = if body.iter().all(u8::is_ascii_whitespace) {
         Control::default()
@@ -614,7 +612,7 @@ async fn logs(
         "stderr" => StreamFilter::Only(LogStream::Stderr),
         other => {
             return Err(ApiError::new(ErrorKind::InvalidInput, format!("unknown stream `{other}`"))
-                .hint("use stdout, stderr or all"));
+                .with_hint("use stdout, stderr or all"));
         }
     };
     let query = match (params.cursor, params.tail) {

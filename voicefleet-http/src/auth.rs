@@ -36,7 +36,7 @@ impl TokenVerifier {
     ) -> Result<Actor, ApiError> {
         let unauthorized = |message: &str| {
             ApiError::new(ErrorKind::Unauthorized, message)
-                .hint("log in (POST /v1/auth/login, or `voicefleet login`) and send `Authorization: Bearer <token>`")
+                .with_hint("log in (POST /v1/auth/login, or `voicefleet login`) and send `Authorization: Bearer <token>`")
         };
         let token = header
             .and_then(|value| value.strip_prefix("Bearer "))

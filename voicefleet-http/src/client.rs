@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -17,9 +17,7 @@ use voicefleet_core::console::{
 };
 use voicefleet_core::host::{HostStatus, LogQuery, MetricsSample};
 use voicefleet_core::logs::{LogLine, Stream, StreamFilter};
-use voicefleet_core::{Error, ErrorKind, Result};
-
-use crate::error::ErrorBody;
+use voicefleet_core::{Error, Result};
 
 /// What login answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,7 +111,7 @@ impl ConsoleClient {
         if response.status().is_success() {
             return Ok(response);
         }
-        Err(remote_error(response).await)
+        Err(voicefleet_agent::error::remote_error(response, "the console").await)
     }
 
     async fn call<T: DeserializeOwned>(&self, method: Method, path: &str, body: Option<Value>) -> Result<T> {
@@ -232,39 +230,6 @@ impl ConsoleClient {
                 }
             }
         });
-    }
-}
-
-async fn remote_error(response: reqwest::Response) -> Error {
-    let status = response.status();
-    let fallback = match status {
-        StatusCode::UNAUTHORIZED => ErrorKind::Unauthorized,
-        StatusCode::FORBIDDEN => ErrorKind::Forbidden,
-        StatusCode::NOT_FOUND => ErrorKind::NotFound,
-        StatusCode::CONFLICT => ErrorKind::Conflict,
-        StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY | StatusCode::PAYLOAD_TOO_LARGE => {
-            ErrorKind::InvalidInput
-        }
-        _ => ErrorKind::Unavailable,
-    };
-    let bytes = response.bytes().await.unwrap_or_default();
-    match serde_json::from_slice::<ErrorBody>(&bytes) {
-        Ok(body) => Error::Remote {
-            kind: if status == StatusCode::TOO_MANY_REQUESTS {
-                ErrorKind::Unavailable
-            } else {
-                ErrorKind::parse(&body.error.kind).unwrap_or(fallback)
-            },
-            message: body.error.message,
-            hint: body.error.hint,
-            issues: body.error.issues,
-        },
-        Err(_) => Error::Remote {
-            kind: fallback,
-            message: format!("the console answered {status}"),
-            hint: None,
-            issues: Vec::new(),
-        },
     }
 }
 

@@ -161,33 +161,21 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         let endpoint = format!("http://{}", host.local_addr());
         demo.hosts.push(host);
         let setup = async {
-            if fleet.customer(&admin, id).await.is_err() {
-                fleet
-                    .add_customer(
-                        &admin,
-                        NewCustomer {
-                            id: (*id).into(),
-                            name: (*name).into(),
-                            endpoint: endpoint.clone(),
-                            tags: vec![format!("tier={tier}"), "demo=true".into()],
-                        },
-                    )
-                    .await?;
-            } else {
-                // A kept demo directory: the host may be on another port this time.
-                let _ = fleet.remove_customer(&admin, id).await;
-                fleet
-                    .add_customer(
-                        &admin,
-                        NewCustomer {
-                            id: (*id).into(),
-                            name: (*name).into(),
-                            endpoint: endpoint.clone(),
-                            tags: vec![format!("tier={tier}"), "demo=true".into()],
-                        },
-                    )
-                    .await?;
+            // A kept demo directory: the host may be on another port this time.
+            if fleet.customer(&admin, id).await.is_ok() {
+                fleet.remove_customer(&admin, id).await?;
             }
+            fleet
+                .add_customer(
+                    &admin,
+                    NewCustomer {
+                        id: (*id).into(),
+                        name: (*name).into(),
+                        endpoint: endpoint.clone(),
+                        tags: vec![format!("tier={tier}"), "demo=true".into()],
+                    },
+                )
+                .await?;
             let document = demo_config(index, template_name, &program)?;
             for secret in document.secret_references() {
                 fleet.set_secret(&admin, id, &secret, &format!("demo-{secret}-not-a-real-key")).await?;
