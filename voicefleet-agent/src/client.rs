@@ -116,7 +116,7 @@ impl AgentClient {
                 attempt += 1;
                 continue;
             }
-            let response = outcome.map_err(|error| transport_error(&url, &error))?;
+            let response = outcome.map_err(|error| crate::error::transport_error(url.as_str(), &error))?;
             if response.status().is_success() {
                 return Ok(response);
             }
@@ -156,17 +156,6 @@ impl AgentClient {
         let extra = options.timeout.unwrap_or(Duration::from_secs(600));
         self.call_with_timeout(Method::POST, &format!("v1/agent/{action}"), Some(&body), extra).await
     }
-}
-
-fn transport_error(url: &url::Url, error: &reqwest::Error) -> Error {
-    let what = if error.is_timeout() {
-        "timed out"
-    } else if error.is_connect() {
-        "could not connect"
-    } else {
-        "failed"
-    };
-    Error::Unavailable { message: format!("request to {url} {what}: {error}") }
 }
 
 fn stream_param(filter: StreamFilter) -> &'static str {

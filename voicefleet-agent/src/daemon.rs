@@ -99,27 +99,8 @@ impl Daemon {
             requests_total: AtomicU64::new(0),
             started: Instant::now(),
         });
-        let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-        let handle = axum_server::Handle::new();
-        let server = match &settings.tls {
-            Some((cert, key)) => {
-                let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
-                    .await
-                    .with_context(|| {
-                        format!(
-                            "cannot load the TLS certificate {} and key {}",
-                            cert.display(),
-                            key.display()
-                        )
-                    })?;
-                let server = axum_server::from_tcp_rustls(listener, config).handle(handle.clone());
-                tokio::spawn(async move { server.serve(app).await })
-            }
-            None => {
-                let server = axum_server::from_tcp(listener).handle(handle.clone());
-                tokio::spawn(async move { server.serve(app).await })
-            }
-        };
+        let (handle, server) =
+            crate::serve::spawn_server(listener, settings.tls.as_ref(), router(state)).await?;
         tracing::info!(%address, customer = %settings.customer_id, tls = settings.tls.is_some(), "host agent listening");
         Ok(Daemon {
             address,

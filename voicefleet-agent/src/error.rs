@@ -142,3 +142,15 @@ pub async fn remote_error(response: reqwest::Response, server: &str) -> Error {
         },
     }
 }
+
+/// A request that got no answer: `unavailable`, saying whether it timed out or could not connect.
+pub fn transport_error(target: &str, error: &reqwest::Error) -> Error {
+    let what = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "could not connect"
+    } else {
+        "failed"
+    };
+    Error::Unavailable { message: format!("the request to {target} {what}: {error}") }
+}

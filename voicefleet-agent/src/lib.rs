@@ -11,10 +11,12 @@ mod client;
 mod connector;
 mod daemon;
 pub mod error;
+mod serve;
 mod settings;
 mod wire;
 
 pub use client::{AgentClient, AgentClientOptions, TokenSource};
 pub use connector::{AgentConnector, HOST_TOKEN_SECONDS, HostTokenSigner};
 pub use daemon::{Daemon, init_logging, run};
+pub use serve::{ServerTask, spawn_server};
 pub use settings::{AgentArgs, Settings};

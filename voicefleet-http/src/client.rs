@@ -71,14 +71,7 @@ impl std::fmt::Debug for ConsoleClient {
 }
 
 fn transport(error: reqwest::Error) -> Error {
-    let what = if error.is_timeout() {
-        "timed out"
-    } else if error.is_connect() {
-        "could not connect"
-    } else {
-        "failed"
-    };
-    Error::Unavailable { message: format!("the request to the console {what}: {error}") }
+    voicefleet_agent::error::transport_error("the console", &error)
 }
 
 impl ConsoleClient {

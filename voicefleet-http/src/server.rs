@@ -147,27 +147,8 @@ impl ConsoleServer {
             cors_origins: options.cors_origins.clone(),
             status_max_age: options.refresh_interval * 2,
         });
-        let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-        let handle = axum_server::Handle::new();
-        let server = match &options.tls {
-            Some((cert, key)) => {
-                let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
-                    .await
-                    .with_context(|| {
-                        format!(
-                            "cannot load the TLS certificate {} and key {}",
-                            cert.display(),
-                            key.display()
-                        )
-                    })?;
-                let server = axum_server::from_tcp_rustls(listener, config).handle(handle.clone());
-                tokio::spawn(async move { server.serve(app).await })
-            }
-            None => {
-                let server = axum_server::from_tcp(listener).handle(handle.clone());
-                tokio::spawn(async move { server.serve(app).await })
-            }
-        };
+        let (handle, server) =
+            voicefleet_agent::spawn_server(listener, options.tls.as_ref(), router(state)).await?;
         let refresher = embedded.console.spawn_refresher(options.refresh_interval);
         tracing::info!(%address, data = %embedded.data_dir.display(), "console listening");
         Ok(ConsoleServer { address, handle, server, refresher, embedded })
