@@ -158,3 +158,16 @@ pub fn init_logging() {
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = if std::io::stderr().is_terminal() { builder.try_init() } else { builder.json().try_init() };
 }
+
+/// The hidden entry points every binary that runs host agents serves: `__shim` (the per-agent
+/// shim the supervisor starts, see ARCHITECTURE.md) and `__simulate` (the simulated voice agent).
+/// Returns the exit code when `argv[1]` names one of them.
+pub fn hidden_entry_point() -> Option<std::process::ExitCode> {
+    let mut argv = std::env::args_os();
+    let code = match argv.nth(1) {
+        Some(first) if first == "__shim" => voicefleet_core::supervisor::run_shim(argv.collect()),
+        Some(first) if first == "__simulate" => voicefleet_core::simulator::run(),
+        _ => return None,
+    };
+    Some(std::process::ExitCode::from(code as u8))
+}

@@ -17,6 +17,6 @@ mod wire;
 
 pub use client::{AgentClient, AgentClientOptions, TokenSource};
 pub use connector::{AgentConnector, HOST_TOKEN_SECONDS, HostTokenSigner};
-pub use daemon::{Daemon, init_logging, run};
+pub use daemon::{Daemon, hidden_entry_point, init_logging, run};
 pub use serve::{ServerTask, spawn_server};
 pub use settings::{AgentArgs, Settings};

@@ -26,17 +26,8 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
-    let mut argv = std::env::args_os();
-    match argv.nth(1) {
-        // The per-agent shim, started by this very binary (see ARCHITECTURE.md).
-        Some(first) if first == "__shim" => {
-            return ExitCode::from(voicefleet_core::supervisor::run_shim(argv.collect()) as u8);
-        }
-        // The simulated voice agent, for trying a host without a real one.
-        Some(first) if first == "__simulate" => {
-            return ExitCode::from(voicefleet_core::simulator::run() as u8);
-        }
-        _ => {}
+    if let Some(code) = voicefleet_agent::hidden_entry_point() {
+        return code;
     }
     let cli = Cli::parse();
     voicefleet_agent::init_logging();

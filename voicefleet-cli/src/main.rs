@@ -13,17 +13,9 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    // Hidden entry points this binary also serves: the per-agent shim the host agent starts, and
-    // the simulated voice agent.
-    let mut argv = std::env::args_os();
-    match argv.nth(1) {
-        Some(first) if first == "__shim" => {
-            return ExitCode::from(voicefleet_core::supervisor::run_shim(argv.collect()) as u8);
-        }
-        Some(first) if first == "__simulate" => {
-            return ExitCode::from(voicefleet_core::simulator::run() as u8);
-        }
-        _ => {}
+    // This binary also serves the shim and the simulated agent (the demo's host agents start it).
+    if let Some(code) = voicefleet_agent::hidden_entry_point() {
+        return code;
     }
     let cli = cli::Cli::parse();
     match commands::run(cli) {
