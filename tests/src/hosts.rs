@@ -5,10 +5,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use voicefleet_agent::{AgentClientOptions, AgentConnector, Daemon, HostTokenSigner, Settings};
+use voicefleet_agent::{Daemon, Settings};
 use voicefleet_core::config::{ConfigDocument, template};
 use voicefleet_core::customer::CustomerId;
 use voicefleet_core::supervisor::ShimCommand;
+use voicefleet_http::{AgentClientOptions, AgentConnector, HostTokenSigner};
 
 use crate::{AgentCleanup, TempDir, workspace_binary};
 

@@ -3,18 +3,21 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::Context as _;
 use voicefleet_core::config::ConfigDocument;
 use voicefleet_core::host::{Host, RevisionMeta};
 use voicefleet_core::supervisor::{Supervisor, SupervisorOptions};
+use voicefleet_http::host::{HostApiOptions, load_or_create_admin_token, router};
 
-use crate::api::{AppState, RateLimiter, router};
-use crate::auth::{Authenticator, load_or_create_admin_token};
+use crate::error::{Error, Result};
 use crate::settings::Settings;
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|source| Error::Read { path: path.to_owned(), source })
+}
 
 /// A running host agent.
 #[derive(Debug)]
@@ -30,38 +33,43 @@ pub struct Daemon {
 impl Daemon {
     /// Opens the state directory (adopting a running voice agent), applies `--config` when the
     /// host has no configuration yet, and starts serving.
-    pub async fn start(settings: Settings) -> anyhow::Result<Daemon> {
-        std::fs::create_dir_all(&settings.state_dir)
-            .with_context(|| format!("cannot create the state directory {}", settings.state_dir.display()))?;
+    pub async fn start(settings: Settings) -> Result<Daemon> {
+        std::fs::create_dir_all(&settings.state_dir).map_err(|error| {
+            voicefleet_core::Error::io(
+                format!("cannot create the state directory {}", settings.state_dir.display()),
+                error,
+            )
+        })?;
         // Read and check the initial document before touching anything.
         let initial = match &settings.config {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read {}", path.display()))?;
-                Some(ConfigDocument::parse(&text)?)
-            }
+            Some(path) => Some(ConfigDocument::parse(&String::from_utf8_lossy(&read(path)?))?),
             None => None,
         };
-        let public_key = match &settings.console_public_key {
-            Some(path) => {
-                Some(std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?)
-            }
+        let console_public_key = match &settings.console_public_key {
+            Some(path) => Some(read(path)?),
             None => None,
         };
         let admin_token = load_or_create_admin_token(&settings.state_dir)?;
-        let auth =
-            Authenticator::new(settings.customer_id.as_str(), admin_token.clone(), public_key.as_deref())?;
+        let api = HostApiOptions {
+            customer_id: settings.customer_id.to_string(),
+            admin_token: admin_token.clone(),
+            console_public_key,
+            rate_limit: settings.rate_limit,
+            clock: voicefleet_core::clock::system(),
+        };
 
         let mut options =
             SupervisorOptions::new(settings.customer_id.clone(), &settings.state_dir, settings.shim.clone());
         options.log_limits = settings.log_limits;
         let supervisor = Supervisor::open(options).await?;
         if let Some(path) = &settings.secrets_file {
-            let text =
-                std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-            let secrets: BTreeMap<String, String> = serde_json::from_str(&text).with_context(|| {
-                format!("{} must be a JSON object of secret name to value", path.display())
-            })?;
+            let secrets: BTreeMap<String, String> =
+                serde_json::from_slice(&read(path)?).map_err(|error| Error::Settings {
+                    message: format!(
+                        "{} must be a JSON object of secret name to value: {error}",
+                        path.display()
+                    ),
+                })?;
             for (name, value) in secrets {
                 supervisor.set_secret(&name, &value).await?;
             }
@@ -87,20 +95,11 @@ impl Daemon {
             }
         }
 
-        let listener = std::net::TcpListener::bind(settings.listen)
-            .with_context(|| format!("cannot listen on {}", settings.listen))?;
-        listener.set_nonblocking(true)?;
-        let address = listener.local_addr()?;
-        let state = Arc::new(AppState {
-            host: Arc::new(supervisor.clone()),
-            auth,
-            customer_id: settings.customer_id.to_string(),
-            limiter: RateLimiter::new(settings.rate_limit),
-            requests_total: AtomicU64::new(0),
-            started: Instant::now(),
-        });
-        let (handle, server) =
-            crate::serve::spawn_server(listener, settings.tls.as_ref(), router(state)).await?;
+        let listener = voicefleet_http::bind(settings.listen)?;
+        let address =
+            listener.local_addr().map_err(|error| voicefleet_core::Error::io("cannot listen", error))?;
+        let app = router(Arc::new(supervisor.clone()), api)?;
+        let (handle, server) = voicefleet_http::spawn_server(listener, settings.tls.as_ref(), app).await?;
         tracing::info!(%address, customer = %settings.customer_id, tls = settings.tls.is_some(), "host agent listening");
         Ok(Daemon {
             address,
@@ -129,7 +128,7 @@ impl Daemon {
 
     /// Stops serving, then leaves the voice agent running for the next daemon (or stops it when
     /// so configured).
-    pub async fn shutdown(self) -> anyhow::Result<()> {
+    pub async fn shutdown(self) -> Result<()> {
         self.handle.graceful_shutdown(Some(Duration::from_secs(5)));
         let _ = self.server.await;
         self.supervisor.shutdown(self.stop_agent_on_exit).await?;
@@ -138,9 +137,10 @@ impl Daemon {
 }
 
 /// Runs the host agent until SIGTERM or Ctrl-C.
-pub async fn run(settings: Settings) -> anyhow::Result<()> {
+pub async fn run(settings: Settings) -> Result<()> {
     let daemon = Daemon::start(settings).await?;
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|error| voicefleet_core::Error::io("cannot catch SIGTERM", error))?;
     tokio::select! {
         _ = terminate.recv() => {}
         _ = tokio::signal::ctrl_c() => {}

@@ -1,156 +1,36 @@
-//! The HTTP side of errors, shared by the host API and the console API: the one table from error
-//! kind to HTTP status, the JSON error body `{error: {kind, message, hint?, issues?}}`, and its
-//! reading back into a core error by the clients. Internal details are logged, never sent.
+//! The host daemon's errors: its settings, or what the library below it refused.
 
-use axum::Json;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
-use voicefleet_core::config::Issue;
-use voicefleet_core::{Error, ErrorKind};
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// The HTTP status for each error kind.
-pub fn status_for(kind: ErrorKind) -> StatusCode {
-    match kind {
-        ErrorKind::InvalidInput => StatusCode::UNPROCESSABLE_ENTITY,
-        ErrorKind::NotFound => StatusCode::NOT_FOUND,
-        ErrorKind::Conflict => StatusCode::CONFLICT,
-        ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
-        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
-        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-    }
+/// Why the host daemon cannot start or stop.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A setting is missing or wrong; `hint` says how to give it.
+    #[error("{message}")]
+    Settings { message: String },
+
+    /// A file the settings name cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The supervisor, the store or the server refused.
+    #[error(transparent)]
+    Core(#[from] voicefleet_core::Error),
 }
 
-/// The error body of every voicefleet API.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct ErrorDetail {
-    pub kind: String,
-    pub message: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub issues: Vec<Issue>,
-}
-
-/// An error answered to an HTTP client.
-#[derive(Debug)]
-pub struct ApiError {
-    kind: ErrorKind,
-    message: String,
-    hint: Option<String>,
-    issues: Vec<Issue>,
-    status: Option<StatusCode>,
-}
-
-impl ApiError {
-    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into(), hint: None, issues: Vec::new(), status: None }
-    }
-
-    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
-        self
-    }
-
-    pub fn too_many_requests() -> Self {
-        let mut error =
-            Self::new(ErrorKind::Unavailable, "too many requests").with_hint("slow down and retry shortly");
-        error.status = Some(StatusCode::TOO_MANY_REQUESTS);
-        error
-    }
-
-    /// A body that is not JSON, or not the right JSON: 400.
-    pub fn bad_request(message: impl Into<String>) -> Self {
-        let mut error = Self::new(ErrorKind::InvalidInput, message);
-        error.status = Some(StatusCode::BAD_REQUEST);
-        error
-    }
-}
-
-impl From<Error> for ApiError {
-    fn from(error: Error) -> Self {
-        let kind = error.kind();
-        if kind == ErrorKind::Internal {
-            tracing::error!(error = %error, "internal error");
-            return ApiError::new(
-                kind,
-                "internal error; the server's log has the details under this request's x-request-id",
-            );
-        }
-        ApiError {
-            kind,
-            message: error.to_string(),
-            hint: error.hint(),
-            issues: error.issues().to_vec(),
-            status: None,
+impl Error {
+    /// The error kind, for exit codes: settings are invalid input.
+    pub fn kind(&self) -> voicefleet_core::ErrorKind {
+        match self {
+            Error::Settings { .. } => voicefleet_core::ErrorKind::InvalidInput,
+            Error::Read { .. } => voicefleet_core::ErrorKind::Internal,
+            Error::Core(error) => error.kind(),
         }
     }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = self.status.unwrap_or_else(|| status_for(self.kind));
-        let body = ErrorBody {
-            error: ErrorDetail {
-                kind: self.kind.as_str().to_owned(),
-                message: self.message,
-                hint: self.hint,
-                issues: self.issues,
-            },
-        };
-        (status, Json(body)).into_response()
-    }
-}
-
-/// Reads an unsuccessful response of a voicefleet API back into a core error; `server` names it
-/// in messages ("the host agent", "the console").
-pub async fn remote_error(response: reqwest::Response, server: &str) -> Error {
-    let status = response.status();
-    let fallback = match status {
-        reqwest::StatusCode::UNAUTHORIZED => ErrorKind::Unauthorized,
-        reqwest::StatusCode::FORBIDDEN => ErrorKind::Forbidden,
-        reqwest::StatusCode::NOT_FOUND => ErrorKind::NotFound,
-        reqwest::StatusCode::CONFLICT => ErrorKind::Conflict,
-        reqwest::StatusCode::BAD_REQUEST
-        | reqwest::StatusCode::UNPROCESSABLE_ENTITY
-        | reqwest::StatusCode::PAYLOAD_TOO_LARGE => ErrorKind::InvalidInput,
-        _ => ErrorKind::Unavailable,
-    };
-    let bytes = response.bytes().await.unwrap_or_default();
-    match serde_json::from_slice::<ErrorBody>(&bytes) {
-        Ok(body) => Error::Remote {
-            kind: if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-                ErrorKind::Unavailable
-            } else {
-                ErrorKind::parse(&body.error.kind).unwrap_or(fallback)
-            },
-            message: body.error.message,
-            hint: body.error.hint,
-            issues: body.error.issues,
-        },
-        Err(_) => Error::Remote {
-            kind: fallback,
-            message: format!("{server} answered {status} with an unreadable body"),
-            hint: None,
-            issues: Vec::new(),
-        },
-    }
-}
-
-/// A request that got no answer: `unavailable`, saying whether it timed out or could not connect.
-pub fn transport_error(target: &str, error: &reqwest::Error) -> Error {
-    let what = if error.is_timeout() {
-        "timed out"
-    } else if error.is_connect() {
-        "could not connect"
-    } else {
-        "failed"
-    };
-    Error::Unavailable { message: format!("the request to {target} {what}: {error}") }
 }

@@ -1,22 +1,15 @@
 //! `voicefleet-agent`: the host daemon that runs on each customer's host. It supervises the
-//! customer's voice agent (through `voicefleet-core`'s supervisor) and serves the host API over
-//! HTTP; [`AgentClient`] is the same host contract from the other end of the wire.
+//! customer's voice agent (through `voicefleet-core`'s supervisor) and serves the host API
+//! (`voicefleet-http`'s host router) over it.
 //!
-//! Not here: console logic and domain rules (they live in `voicefleet-core`). This crate is a
-//! thin HTTP layer: routing, authentication, rate limiting, SSE, and their client.
+//! Not here: HTTP plumbing (routes, auth, the client: `voicefleet-http`), console logic and domain
+//! rules (`voicefleet-core`). This crate is the wiring: settings, the supervisor, the server,
+//! signals and the binary.
 
-mod api;
-mod auth;
-mod client;
-mod connector;
 mod daemon;
-pub mod error;
-mod serve;
+mod error;
 mod settings;
-mod wire;
 
-pub use client::{AgentClient, AgentClientOptions, TokenSource};
-pub use connector::{AgentConnector, HOST_TOKEN_SECONDS, HostTokenSigner};
 pub use daemon::{Daemon, hidden_entry_point, init_logging, run};
-pub use serve::{ServerTask, spawn_server};
+pub use error::{Error, Result};
 pub use settings::{AgentArgs, Settings};

@@ -37,7 +37,7 @@ fn main() -> ExitCode {
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(runtime) => runtime,
-        Err(error) => return report(&error.into()),
+        Err(error) => return report(&voicefleet_core::Error::io("cannot start the runtime", error).into()),
     };
     match runtime.block_on(voicefleet_agent::run(settings)) {
         Ok(()) => ExitCode::SUCCESS,
@@ -45,19 +45,16 @@ fn main() -> ExitCode {
     }
 }
 
-fn report(error: &anyhow::Error) -> ExitCode {
-    eprintln!("error: {error:#}");
-    let code = match error.downcast_ref::<voicefleet_core::Error>() {
-        Some(core) => {
-            for issue in core.issues() {
-                eprintln!("  {}: {}: {}", issue.severity.as_str(), issue.path, issue.message);
-            }
-            if let Some(hint) = core.hint() {
-                eprintln!("hint: {hint}");
-            }
-            if core.kind() == voicefleet_core::ErrorKind::InvalidInput { 2 } else { 1 }
+/// Prints the error, its validation issues and its hint; exits 2 for invalid input, else 1.
+fn report(error: &voicefleet_agent::Error) -> ExitCode {
+    eprintln!("error: {error}");
+    if let voicefleet_agent::Error::Core(core) = error {
+        for issue in core.issues() {
+            eprintln!("  {}: {}: {}", issue.severity.as_str(), issue.path, issue.message);
         }
-        None => 1,
-    };
-    ExitCode::from(code)
+        if let Some(hint) = core.hint() {
+            eprintln!("hint: {hint}");
+        }
+    }
+    ExitCode::from(if error.kind() == voicefleet_core::ErrorKind::InvalidInput { 2 } else { 1 })
 }

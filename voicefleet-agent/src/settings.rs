@@ -4,12 +4,13 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use anyhow::Context as _;
 use clap::Args;
 use serde::Deserialize;
 use voicefleet_core::customer::CustomerId;
 use voicefleet_core::logs::LogLimits;
 use voicefleet_core::supervisor::ShimCommand;
+
+use crate::error::{Error, Result};
 
 /// Flags of `voicefleet-agent` (and `voicefleet agent run`).
 #[derive(Debug, Clone, Default, Args)]
@@ -21,7 +22,8 @@ pub struct AgentArgs {
     #[arg(long, env = "VOICEFLEET_AGENT_CUSTOMER_ID", value_name = "ID")]
     pub customer_id: Option<String>,
     /// Where the agent's configuration, secrets, logs and run files live
-    /// [default: ~/.local/state/voicefleet-agent/<customer-id>]
+    /// [default: $XDG_STATE_HOME/voicefleet-agent/<customer-id>, else
+    /// ~/.local/state/voicefleet-agent/<customer-id>]
     #[arg(long, env = "VOICEFLEET_AGENT_STATE_DIR", value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
     /// Address to serve the host API on; anything but loopback must be given explicitly
@@ -95,32 +97,42 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn resolve(args: AgentArgs) -> anyhow::Result<Settings> {
+    pub fn resolve(args: AgentArgs) -> Result<Settings> {
+        let settings_error = |message: String| Error::Settings { message };
         let file: FileSettings = match &args.settings {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read {}", path.display()))?;
-                toml::from_str(&text).with_context(|| format!("invalid settings file {}", path.display()))?
+                    .map_err(|source| Error::Read { path: path.clone(), source })?;
+                toml::from_str(&text).map_err(|error| {
+                    settings_error(format!("invalid settings file {}: {error}", path.display()))
+                })?
             }
             None => FileSettings::default(),
         };
-        let customer_id = args.customer_id.or(file.customer_id).context(
-            "no customer id: give --customer-id ID (or VOICEFLEET_AGENT_CUSTOMER_ID, or customer_id in the settings file)",
-        )?;
+        let customer_id = args.customer_id.or(file.customer_id).ok_or_else(|| {
+            settings_error("no customer id: give --customer-id ID (or VOICEFLEET_AGENT_CUSTOMER_ID, or customer_id in the settings file)".to_owned())
+        })?;
         let customer_id = CustomerId::parse(&customer_id)?;
         let state_dir = match args.state_dir.or(file.state_dir) {
             Some(dir) => dir,
-            None => {
-                let home = std::env::var_os("HOME").context("no --state-dir and no HOME to default it")?;
-                PathBuf::from(home).join(".local/state/voicefleet-agent").join(customer_id.as_str())
-            }
+            // XDG's state directory (`dirs` reads XDG_STATE_HOME, else ~/.local/state).
+            None => dirs::state_dir()
+                .ok_or_else(|| settings_error("no --state-dir and no HOME to default it".to_owned()))?
+                .join("voicefleet-agent")
+                .join(customer_id.as_str()),
         };
         let tls = match (args.tls_cert.or(file.tls_cert), args.tls_key.or(file.tls_key)) {
             (Some(cert), Some(key)) => Some((cert, key)),
             (None, None) => None,
-            _ => anyhow::bail!("give both a TLS certificate and a TLS key, or neither"),
+            _ => {
+                return Err(settings_error(
+                    "give both a TLS certificate and a TLS key, or neither".to_owned(),
+                ));
+            }
         };
-        let program = std::env::current_exe().context("cannot find this program's path for the shim")?;
+        let program = std::env::current_exe().map_err(|error| {
+            settings_error(format!("cannot find this program's path for the shim: {error}"))
+        })?;
         // The small dedicated shim beside this binary when installed (less memory per agent),
         // else this binary's own `__shim` entry point.
         let dedicated = program.with_file_name("voicefleet-shim");

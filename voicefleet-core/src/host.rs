@@ -20,6 +20,24 @@ pub struct StopOptions {
     pub timeout: Option<Duration>,
 }
 
+/// The longest drain a caller may ask for: 12 hours.
+pub const MAX_DRAIN_SECONDS: f64 = 43_200.0;
+
+impl StopOptions {
+    /// Options from a drain timeout in seconds, as the APIs take it: 0 to [`MAX_DRAIN_SECONDS`].
+    pub fn from_seconds(seconds: Option<f64>) -> crate::Result<StopOptions> {
+        match seconds {
+            Some(seconds) if !seconds.is_finite() || !(0.0..=MAX_DRAIN_SECONDS).contains(&seconds) => {
+                Err(crate::Error::InvalidValue {
+                    value: seconds.to_string(),
+                    reason: "drain_timeout_seconds must be between 0 and 43200".to_owned(),
+                })
+            }
+            seconds => Ok(StopOptions { timeout: seconds.map(Duration::from_secs_f64) }),
+        }
+    }
+}
+
 /// How the agent last ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExitInfo {

@@ -20,6 +20,7 @@
 //! ```
 
 pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod console;
 pub mod customer;

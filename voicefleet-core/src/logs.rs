@@ -45,6 +45,28 @@ pub enum StreamFilter {
 }
 
 impl StreamFilter {
+    /// `all`, `stdout` or `stderr`.
+    pub fn parse(text: &str) -> crate::Result<StreamFilter> {
+        match text {
+            "all" => Ok(StreamFilter::All),
+            "stdout" => Ok(StreamFilter::Only(Stream::Stdout)),
+            "stderr" => Ok(StreamFilter::Only(Stream::Stderr)),
+            other => Err(crate::Error::InvalidValue {
+                value: other.to_owned(),
+                reason: "a log stream is stdout, stderr or all".to_owned(),
+            }),
+        }
+    }
+
+    /// The name [`StreamFilter::parse`] reads.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamFilter::All => "all",
+            StreamFilter::Only(Stream::Stdout) => "stdout",
+            StreamFilter::Only(Stream::Stderr) => "stderr",
+        }
+    }
+
     pub fn accepts(self, stream: Stream) -> bool {
         match self {
             StreamFilter::All => true,

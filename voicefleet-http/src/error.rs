@@ -1,4 +1,183 @@
-//! Errors use the shared HTTP error shape of `voicefleet-agent` (one table from kind to status,
-//! one body), so the console and the hosts answer alike.
+//! The HTTP side of errors, shared by the host API and the console API: the one table from error
+//! kind to HTTP status, the JSON error body `{error: {kind, message, hint?, issues?}}`, and its
+//! reading back into a core error by the clients. Internal details are logged, never sent.
+//!
+//! The kinds' names are core's (`ErrorKind::as_str`); their statuses are [`ERROR_CODES`], one row
+//! per kind, from which the server's answers, the clients' fallbacks and the OpenAPI error enum are
+//! all derived.
 
-pub(crate) use voicefleet_agent::error::ApiError;
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use voicefleet_core::config::Issue;
+use voicefleet_core::{Error, ErrorKind};
+
+/// One row per error kind: its HTTP status. A match over every kind makes a new kind fail to
+/// compile until it has a row.
+macro_rules! error_codes {
+    ($($kind:ident => $status:ident,)*) => {
+        /// The HTTP status for each error kind.
+        pub fn status_for(kind: ErrorKind) -> StatusCode {
+            match kind {
+                $(ErrorKind::$kind => StatusCode::$status,)*
+            }
+        }
+
+        /// Every error kind with its HTTP status, in the table's order.
+        pub const ERROR_CODES: &[(ErrorKind, StatusCode)] = &[$((ErrorKind::$kind, StatusCode::$status),)*];
+    };
+}
+
+error_codes! {
+    InvalidInput => UNPROCESSABLE_ENTITY,
+    NotFound => NOT_FOUND,
+    Conflict => CONFLICT,
+    Unauthorized => UNAUTHORIZED,
+    Forbidden => FORBIDDEN,
+    Unavailable => SERVICE_UNAVAILABLE,
+    Internal => INTERNAL_SERVER_ERROR,
+}
+
+/// The kind a client assumes for an error status whose body it cannot read: the table's kind for
+/// a 4xx status it lists, invalid input for the other refusals of a body (400, 413), and
+/// unavailable for everything else (a proxy's 502, a 500 without the API's body).
+pub fn kind_for_status(status: StatusCode) -> ErrorKind {
+    if status == StatusCode::BAD_REQUEST || status == StatusCode::PAYLOAD_TOO_LARGE {
+        return ErrorKind::InvalidInput;
+    }
+    ERROR_CODES
+        .iter()
+        .find(|(_, code)| *code == status && status.is_client_error())
+        .map(|(kind, _)| *kind)
+        .unwrap_or(ErrorKind::Unavailable)
+}
+
+/// The names of every error kind, for the OpenAPI document's error enum.
+pub fn kind_names() -> Vec<&'static str> {
+    ERROR_CODES.iter().map(|(kind, _)| kind.as_str()).collect()
+}
+
+/// The error body of every voicefleet API.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    pub kind: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub issues: Vec<Issue>,
+}
+
+/// An error answered to an HTTP client.
+#[derive(Debug)]
+pub struct ApiError {
+    kind: ErrorKind,
+    message: String,
+    hint: Option<String>,
+    issues: Vec<Issue>,
+    status: Option<StatusCode>,
+}
+
+impl ApiError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into(), hint: None, issues: Vec::new(), status: None }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn too_many_requests() -> Self {
+        let mut error =
+            Self::new(ErrorKind::Unavailable, "too many requests").with_hint("slow down and retry shortly");
+        error.status = Some(StatusCode::TOO_MANY_REQUESTS);
+        error
+    }
+
+    /// A body that is not JSON, or not the right JSON: 400.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        let mut error = Self::new(ErrorKind::InvalidInput, message);
+        error.status = Some(StatusCode::BAD_REQUEST);
+        error
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(error: Error) -> Self {
+        let kind = error.kind();
+        if kind == ErrorKind::Internal {
+            tracing::error!(error = %error, "internal error");
+            return ApiError::new(
+                kind,
+                "internal error; the server's log has the details under this request's x-request-id",
+            );
+        }
+        ApiError {
+            kind,
+            message: error.to_string(),
+            hint: error.hint(),
+            issues: error.issues().to_vec(),
+            status: None,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status.unwrap_or_else(|| status_for(self.kind));
+        let body = ErrorBody {
+            error: ErrorDetail {
+                kind: self.kind.as_str().to_owned(),
+                message: self.message,
+                hint: self.hint,
+                issues: self.issues,
+            },
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+/// Reads an unsuccessful response of a voicefleet API back into a core error; `server` names it
+/// in messages ("the host agent", "the console").
+pub async fn remote_error(response: reqwest::Response, server: &str) -> Error {
+    let status = response.status();
+    let fallback = kind_for_status(status);
+    let bytes = response.bytes().await.unwrap_or_default();
+    match serde_json::from_slice::<ErrorBody>(&bytes) {
+        Ok(body) => Error::Remote {
+            kind: if status == StatusCode::TOO_MANY_REQUESTS {
+                ErrorKind::Unavailable
+            } else {
+                ErrorKind::parse(&body.error.kind).unwrap_or(fallback)
+            },
+            message: body.error.message,
+            hint: body.error.hint,
+            issues: body.error.issues,
+        },
+        Err(_) => Error::Remote {
+            kind: fallback,
+            message: format!("{server} answered {status} with an unreadable body"),
+            hint: None,
+            issues: Vec::new(),
+        },
+    }
+}
+
+/// A request that got no answer: `unavailable`, saying whether it timed out or could not connect.
+pub fn transport_error(target: &str, error: &reqwest::Error) -> Error {
+    let what = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "could not connect"
+    } else {
+        "failed"
+    };
+    Error::Unavailable { message: format!("the request to {target} {what}: {error}") }
+}

@@ -1,17 +1,33 @@
-//! `voicefleet-http`: the console HTTP server (axum) the web team builds the browser console on,
-//! and [`ConsoleClient`], the fleet contract over HTTP for the CLI and Python.
+//! `voicefleet-http`: everything HTTP in voicefleet, both ends of both APIs.
 //!
-//! Not here: domain rules. Every route is a thin call into `voicefleet-core`'s `Console` (the
-//! fleet trait) or `Accounts`; this crate owns routing, authentication (user JWTs and API
-//! tokens), the error shape, SSE, the OpenAPI document, and the client.
+//! - [`host`]: the host API a host agent serves (`host::router` over core's `Host` trait) and
+//!   [`AgentClient`], the same trait over the wire; the console's [`AgentConnector`] that hands it
+//!   one client per customer, each with its own short-lived tokens.
+//! - [`console`]: the console API (`console::router` over core's `Fleet` trait), the embedded
+//!   console server ([`ConsoleServer`]) and [`ConsoleClient`], the fleet trait over the wire.
+//! - Shared by both: the error table and body ([`error`]), token signing and verification
+//!   ([`HostTokenSigner`]), authentication and role checks from one route table per API,
+//!   extractors, middleware (request ids, CORS, rate limits), SSE and serving over TLS.
+//!
+//! Not here: domain rules (they live in `voicefleet-core`) and the host daemon's wiring (settings,
+//! signals, the supervisor: `voicefleet-agent`). This crate does not depend on the Unix supervisor:
+//! a user of [`ConsoleClient`] compiles none of it.
 
-mod api;
-mod auth;
-mod client;
-mod error;
-mod server;
-mod webhook;
+pub mod console;
+pub mod error;
+mod extract;
+pub mod host;
+mod middleware;
+pub mod routes;
+mod serve;
+mod sse;
+mod token;
 
-pub use client::{ConsoleClient, LoginResponse, WhoAmI};
-pub use server::{ConsoleServer, Embedded, ServeOptions, open_embedded, open_embedded_with};
-pub use webhook::WebhookNotifier;
+pub use console::client::ConsoleClient;
+pub use console::server::{ConsoleServer, Embedded, ServeOptions, open_embedded, open_embedded_with};
+pub use console::webhook::WebhookNotifier;
+pub use console::wire::{LoginResponse, WhoAmI};
+pub use host::client::{AgentClient, AgentClientOptions, TokenSource};
+pub use host::connector::AgentConnector;
+pub use serve::{ServerTask, bind, spawn_server};
+pub use token::{HOST_TOKEN_SECONDS, HostTokenSigner};

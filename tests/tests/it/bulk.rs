@@ -5,13 +5,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use voicefleet_agent::HostTokenSigner;
 use voicefleet_core::auth::Role;
 use voicefleet_core::config::PatchOperation;
 use voicefleet_core::console::{
     Actor, BulkAction, BulkRun, BulkSpec, Console, Fleet, HealthGate, Limit, NewCustomer, RevisionInput,
     RunOutcome, Selector, TargetState,
 };
+use voicefleet_http::HostTokenSigner;
 use voicefleet_tests::hosts::{TestHost, down_endpoint, simulated_config};
 
 fn admin() -> Actor {

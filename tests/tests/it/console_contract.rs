@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use voicefleet_agent::HostTokenSigner;
 use voicefleet_core::console::Fleet;
+use voicefleet_http::HostTokenSigner;
 use voicefleet_tests::fleet_contract::{ContractHosts, RoleFleets, run};
 use voicefleet_tests::hosts::{TestHost, down_endpoint, slow_endpoint};
 

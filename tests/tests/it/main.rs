@@ -2,12 +2,13 @@
 
 mod bulk;
 mod console_contract;
+mod console_http;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use voicefleet_agent::HostTokenSigner;
 use voicefleet_core::console::{Console, ConsoleOptions, SecretBox, SqliteStore};
+use voicefleet_http::HostTokenSigner;
 
 /// A console over a fresh SQLite database in `dir`, reaching hosts with `signer`'s tokens.
 pub(crate) fn console(

@@ -5,13 +5,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
-use voicefleet_agent::{AgentClient, AgentClientOptions, TokenSource};
 use voicefleet_core::ErrorKind;
 use voicefleet_core::auth::Role;
 use voicefleet_core::customer::CustomerId;
 use voicefleet_core::host::{ApplyAction, Host, LogQuery, RevisionMeta, StopOptions};
 use voicefleet_core::logs::StreamFilter;
 use voicefleet_core::supervisor::{ShimCommand, Supervisor, SupervisorOptions};
+use voicefleet_http::{AgentClient, AgentClientOptions, TokenSource};
 use voicefleet_tests::{AgentCleanup, TempDir};
 
 use crate::{AGENT, SECRETS, TestHost, eventually, simulated_config, token};

@@ -160,6 +160,18 @@ async fn push_configs_restart_and_follow_logs_without_a_gap() {
     assert!(metrics.contains("voicefleet_agent_up{customer=\"acme\"} 1"), "{metrics}");
     assert!(metrics.contains("voicefleet_agent_state{customer=\"acme\",state=\"running\"} 1"));
 
+    // The daemon wires its break-glass token and the console's key: both are admitted, another
+    // customer's token is not (every route and caller: voicefleet-http's role matrix).
+    for (bearer, expected) in [
+        (host.admin_token(), 200),
+        (token("acme", Role::Viewer, 60), 200),
+        (token("globex", Role::Admin, 60), 403),
+    ] {
+        let response =
+            api.http.get(format!("{}/v1/status", api.base)).bearer_auth(bearer).send().await.unwrap();
+        assert_eq!(response.status(), expected);
+    }
+
     // Request ids are echoed.
     let response = api
         .http

@@ -1,8 +1,6 @@
 //! The host agent end to end: real daemons on loopback, real voice-agent processes, real tokens.
 
 mod adoption;
-mod auth_matrix;
-mod client;
 mod contract;
 mod e2e;
 

@@ -155,7 +155,7 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             Ok(host) => host,
             Err(error) => {
                 demo.stop().await;
-                return Err(error);
+                return Err(super::agent::daemon_error(error));
             }
         };
         let endpoint = format!("http://{}", host.local_addr());

@@ -133,6 +133,16 @@ impl ControlAction {
     }
 }
 
+/// A change the console noticed while polling.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FleetEvent {
+    /// A customer's state changed between two polls (`unreachable` included).
+    StatusChanged { customer_id: String, from: String, to: String, at_ms: u64 },
+    /// An alert fired or resolved.
+    Alert { alert: AlertRecord },
+}
+
 /// The console's contract.
 #[async_trait::async_trait]
 pub trait Fleet: Send + Sync {
@@ -151,6 +161,14 @@ pub trait Fleet: Send + Sync {
 
     /// Polls the selected hosts now (concurrently, each within the host timeout).
     async fn status(&self, actor: &Actor, selector: &Selector) -> Result<Vec<CustomerStatus>>;
+    /// The status from the last poll when every selected customer was polled less than `max_age`
+    /// ago, else a poll now: for dashboards that ask often (a remote console decides the age).
+    async fn status_cached(
+        &self,
+        actor: &Actor,
+        selector: &Selector,
+        max_age: Duration,
+    ) -> Result<Vec<CustomerStatus>>;
 
     async fn create_revision(
         &self,
@@ -195,6 +213,8 @@ pub trait Fleet: Send + Sync {
     async fn cancel_bulk(&self, actor: &Actor, id: &str) -> Result<BulkRun>;
     /// Progress events of running bulk runs.
     fn bulk_events(&self) -> tokio::sync::broadcast::Receiver<BulkEvent>;
+    /// Status changes and alerts, as the console's polling notices them.
+    fn fleet_events(&self) -> tokio::sync::broadcast::Receiver<FleetEvent>;
 
     async fn audit(&self, actor: &Actor, after: u64, limit: usize) -> Result<Vec<AuditEntry>>;
     async fn verify_audit(&self, actor: &Actor) -> Result<AuditVerification>;

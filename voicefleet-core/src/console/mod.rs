@@ -28,8 +28,8 @@ pub use audit::{AuditEntry, AuditRecord, AuditVerification};
 pub use bulk::{BulkAction, BulkEvent, BulkRun, BulkSpec, HealthGate, RunOutcome, TargetResult, TargetState};
 pub use crypto::{KeySource, SecretBox};
 pub use fleet::{
-    Actor, ControlAction, CustomerStatus, CustomerView, Fleet, NewCustomer, RevisionInput, RevisionView,
-    SecretInfo,
+    Actor, ControlAction, CustomerStatus, CustomerView, Fleet, FleetEvent, NewCustomer, RevisionInput,
+    RevisionView, SecretInfo,
 };
 pub use rate::{Limit, RateControl};
 pub use selector::Selector;
@@ -128,16 +128,6 @@ pub struct Console {
     /// The last polled view of each customer, reachable or not, and when.
     last_views: Mutex<HashMap<String, (std::time::Instant, CustomerStatus)>>,
     me: std::sync::Weak<Console>,
-}
-
-/// A change the console noticed while polling.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum FleetEvent {
-    /// A customer's state changed between two polls (`unreachable` included).
-    StatusChanged { customer_id: String, from: String, to: String, at_ms: u64 },
-    /// An alert fired or resolved.
-    Alert { alert: AlertRecord },
 }
 
 impl std::fmt::Debug for Console {
@@ -242,11 +232,6 @@ impl Console {
             cache.iter().map(|(id, c)| (id.clone(), c.status.clone())).collect();
         statuses.sort_by(|a, b| a.0.cmp(&b.0));
         statuses
-    }
-
-    /// Status changes and alerts noticed by [`Console::refresh`].
-    pub fn fleet_events(&self) -> broadcast::Receiver<FleetEvent> {
-        self.fleet_events.subscribe()
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -378,7 +363,7 @@ impl Console {
     /// The fleet's status from the last poll when every selected customer was polled less than
     /// `max_age` ago (the background refresh keeps it fresh); else a poll now. For dashboards that
     /// ask often: many readers cost the hosts nothing more.
-    pub async fn status_cached(
+    async fn cached_or_polled(
         &self,
         actor: &Actor,
         selector: &Selector,
@@ -644,6 +629,15 @@ impl Fleet for Console {
     async fn status(&self, actor: &Actor, selector: &Selector) -> Result<Vec<CustomerStatus>> {
         self.require(actor, Role::Viewer, "status", "").await?;
         self.poll_fleet(selector).await
+    }
+
+    async fn status_cached(
+        &self,
+        actor: &Actor,
+        selector: &Selector,
+        max_age: Duration,
+    ) -> Result<Vec<CustomerStatus>> {
+        self.cached_or_polled(actor, selector, max_age).await
     }
 
     async fn create_revision(
@@ -914,6 +908,10 @@ impl Fleet for Console {
 
     fn bulk_events(&self) -> broadcast::Receiver<BulkEvent> {
         self.bulk_events.subscribe()
+    }
+
+    fn fleet_events(&self) -> broadcast::Receiver<FleetEvent> {
+        self.fleet_events.subscribe()
     }
 
     async fn audit(&self, actor: &Actor, after: u64, limit: usize) -> Result<Vec<AuditEntry>> {

@@ -4,18 +4,19 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::sse::{Event, Sse};
 use futures_util::Stream;
 use serde::Deserialize;
 use voicefleet_core::ErrorKind;
 use voicefleet_core::host::LogQuery;
-use voicefleet_core::logs::{Stream as LogStream, StreamFilter};
+use voicefleet_core::logs::StreamFilter;
 
-use super::{Operator, SharedState};
 use crate::error::ApiError;
-use crate::wire::{LogLineBody, LogsResponse};
+use crate::extract::Params;
+use crate::host::SharedState;
+use crate::host::wire::{LogLineBody, LogsResponse};
 
 const MAX_LINES: usize = 10_000;
 
@@ -29,19 +30,12 @@ pub(crate) struct LogsParams {
 }
 
 fn stream_filter(text: Option<&str>) -> Result<StreamFilter, ApiError> {
-    match text.unwrap_or("all") {
-        "all" => Ok(StreamFilter::All),
-        "stdout" => Ok(StreamFilter::Only(LogStream::Stdout)),
-        "stderr" => Ok(StreamFilter::Only(LogStream::Stderr)),
-        other => Err(ApiError::new(ErrorKind::InvalidInput, format!("unknown stream `{other}`"))
-            .with_hint("use stdout, stderr or all")),
-    }
+    Ok(StreamFilter::parse(text.unwrap_or("all"))?)
 }
 
 pub(crate) async fn logs(
-    _: Operator,
     State(state): State<SharedState>,
-    Query(params): Query<LogsParams>,
+    Params(params): Params<LogsParams>,
 ) -> Result<Json<LogsResponse>, ApiError> {
     let stream = stream_filter(params.stream.as_deref())?;
     let query = match (params.cursor, params.tail) {
@@ -72,10 +66,9 @@ pub(crate) struct FollowParams {
 /// Lines after the cursor, then new lines as they come; each event's id is the line's sequence
 /// number, so a reconnecting client's `Last-Event-ID` resumes exactly.
 pub(crate) async fn follow(
-    _: Operator,
     State(state): State<SharedState>,
     headers: HeaderMap,
-    Query(params): Query<FollowParams>,
+    Params(params): Params<FollowParams>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let stream = stream_filter(params.stream.as_deref())?;
     let last_event_id =
@@ -115,5 +108,5 @@ pub(crate) async fn follow(
             }
         },
     );
-    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+    Ok(crate::sse::respond(events))
 }

@@ -1,20 +1,17 @@
-//! The console's side of the host contract: short-lived tokens signed per customer, and a
-//! [`HostConnector`] that hands the console an [`AgentClient`] for each customer's host.
+//! Tokens: the console's Ed25519 key that signs them ([`HostTokenSigner`]: login tokens for
+//! users, short-lived host tokens for each customer's host) and their verification on both ends
+//! (the console checks its own, a host checks the console's), plus random tokens.
 
-use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _, EncodePublicKey as _};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::errors::ErrorKind as JwtErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand_core::RngCore as _;
 use voicefleet_core::auth::{Claims, Role};
-use voicefleet_core::console::{CustomerRecord, HostConnector};
-use voicefleet_core::host::Host;
+use voicefleet_core::clock::{Clock as _, SystemClock};
 use voicefleet_core::{Error, Result};
-
-use crate::client::{AgentClient, AgentClientOptions, TokenSource};
 
 /// How long a token the console signs for a host lives.
 pub const HOST_TOKEN_SECONDS: u64 = 60;
@@ -81,13 +78,13 @@ impl HostTokenSigner {
 
     /// A token for `audience` with `role`, living `seconds`.
     pub fn sign(&self, subject: &str, audience: &str, role: Role, seconds: u64) -> Result<String> {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let now = SystemClock.now_seconds();
         self.sign_until(subject, audience, role, now + seconds)
     }
 
     /// A token expiring at `exp` (seconds since the Unix epoch; in the past for tests).
     pub fn sign_until(&self, subject: &str, audience: &str, role: Role, exp: u64) -> Result<String> {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let now = SystemClock.now_seconds();
         let claims = Claims {
             sub: subject.to_owned(),
             aud: audience.to_owned(),
@@ -106,38 +103,48 @@ impl HostTokenSigner {
     }
 }
 
-/// Hands out one [`AgentClient`] per customer, each minting its own short-lived tokens.
-pub struct AgentConnector {
-    signer: HostTokenSigner,
-    options: AgentClientOptions,
-    clients: Mutex<HashMap<String, (String, Arc<AgentClient>)>>,
+/// Why a token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    Expired,
+    /// Signed by the right key for another audience (another customer, or the console).
+    OtherAudience,
+    Invalid,
 }
 
-impl std::fmt::Debug for AgentConnector {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AgentConnector(..)")
-    }
-}
-
-impl AgentConnector {
-    pub fn new(signer: HostTokenSigner, options: AgentClientOptions) -> Self {
-        Self { signer, options, clients: Mutex::new(HashMap::new()) }
-    }
-}
-
-impl HostConnector for AgentConnector {
-    fn connect(&self, customer: &CustomerRecord) -> Result<Arc<dyn Host>> {
-        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((endpoint, client)) = clients.get(&customer.id) {
-            if *endpoint == customer.endpoint {
-                return Ok(client.clone());
-            }
+/// Checks a token's signature (with `key`, by `algorithm` only: `none` and HS algorithms are never
+/// accepted for an asymmetric key), its expiry and its audience.
+pub(crate) fn verify(
+    token: &str,
+    key: &DecodingKey,
+    algorithm: Algorithm,
+    audience: &str,
+    required_claims: &[&str],
+    leeway_seconds: u64,
+) -> std::result::Result<Claims, Refusal> {
+    let mut validation = Validation::new(algorithm);
+    validation.set_audience(&[audience]);
+    validation.set_required_spec_claims(required_claims);
+    validation.leeway = leeway_seconds;
+    jsonwebtoken::decode::<Claims>(token, key, &validation).map(|data| data.claims).map_err(|error| {
+        match error.kind() {
+            JwtErrorKind::ExpiredSignature => Refusal::Expired,
+            JwtErrorKind::InvalidAudience => Refusal::OtherAudience,
+            _ => Refusal::Invalid,
         }
-        let signer = self.signer.clone();
-        let audience = customer.id.clone();
-        let token = TokenSource::Mint(Arc::new(move || signer.host_token(&audience)));
-        let client = Arc::new(AgentClient::new(&customer.endpoint, token, self.options.clone())?);
-        clients.insert(customer.id.clone(), (customer.endpoint.clone(), client.clone()));
-        Ok(client)
-    }
+    })
+}
+
+/// The bearer token of an `Authorization` header, when there is a non-empty one.
+pub(crate) fn bearer(header: Option<&str>) -> Option<&str> {
+    header.and_then(|value| value.strip_prefix("Bearer ")).map(str::trim).filter(|token| !token.is_empty())
+}
+
+/// `bytes` random bytes from the operating system, as lower-case hex.
+pub(crate) fn random_hex(bytes: usize) -> Result<String> {
+    let mut buffer = vec![0u8; bytes];
+    rand_core::OsRng
+        .try_fill_bytes(&mut buffer)
+        .map_err(|error| Error::Internal { message: format!("no random bytes from the system: {error}") })?;
+    Ok(buffer.iter().map(|byte| format!("{byte:02x}")).collect())
 }

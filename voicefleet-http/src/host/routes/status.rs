@@ -7,15 +7,15 @@ use axum::response::{IntoResponse, Response};
 use voicefleet_core::host::HostStatus;
 use voicefleet_core::lifecycle::ProcessState;
 
-use super::{SharedState, Viewer};
 use crate::error::ApiError;
-use crate::wire::Health;
+use crate::host::SharedState;
+use crate::host::wire::Health;
 
 pub(crate) async fn health() -> Json<Health> {
     Json(Health { status: "ok".to_owned(), version: env!("CARGO_PKG_VERSION").to_owned() })
 }
 
-pub(crate) async fn ready(_: Viewer, State(state): State<SharedState>) -> Result<Response, ApiError> {
+pub(crate) async fn ready(State(state): State<SharedState>) -> Result<Response, ApiError> {
     let status = state.host.status().await?;
     let code =
         if status.state == ProcessState::Running { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
@@ -23,9 +23,6 @@ pub(crate) async fn ready(_: Viewer, State(state): State<SharedState>) -> Result
         .into_response())
 }
 
-pub(crate) async fn status(
-    _: Viewer,
-    State(state): State<SharedState>,
-) -> Result<Json<HostStatus>, ApiError> {
+pub(crate) async fn status(State(state): State<SharedState>) -> Result<Json<HostStatus>, ApiError> {
     Ok(Json(state.host.status().await?))
 }

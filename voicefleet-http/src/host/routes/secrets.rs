@@ -5,19 +5,16 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use voicefleet_core::ErrorKind;
 
-use super::{Admin, JsonBody, Operator, SharedState};
 use crate::error::ApiError;
-use crate::wire::{PutSecret, SecretNames};
+use crate::extract::JsonBody;
+use crate::host::SharedState;
+use crate::host::wire::{PutSecret, SecretNames};
 
-pub(crate) async fn names(
-    _: Operator,
-    State(state): State<SharedState>,
-) -> Result<Json<SecretNames>, ApiError> {
+pub(crate) async fn names(State(state): State<SharedState>) -> Result<Json<SecretNames>, ApiError> {
     Ok(Json(SecretNames { names: state.host.secret_names().await? }))
 }
 
 pub(crate) async fn put_secret(
-    _: Admin,
     State(state): State<SharedState>,
     Path(name): Path<String>,
     JsonBody(body): JsonBody<PutSecret>,
@@ -31,7 +28,6 @@ pub(crate) async fn put_secret(
 }
 
 pub(crate) async fn delete_secret(
-    _: Admin,
     State(state): State<SharedState>,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {

@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use serde_json::json;
-use voicefleet_agent::{AgentClient, AgentClientOptions, TokenSource};
 use voicefleet_core::ErrorKind;
 use voicefleet_core::host::Host;
+use voicefleet_http::{AgentClient, AgentClientOptions, TokenSource};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use serde::Deserialize;
@@ -13,8 +13,9 @@ use voicefleet_core::host::MetricsSample;
 use voicefleet_core::lifecycle::ProcessState;
 use voicefleet_core::protocol::Percentiles;
 
-use super::{SharedState, Viewer};
 use crate::error::ApiError;
+use crate::extract::Params;
+use crate::host::SharedState;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -22,50 +23,32 @@ pub(crate) struct HistoryParams {
     since: Option<String>,
 }
 
-/// `since`: milliseconds since the Unix epoch, or a duration ago such as `90s`, `5m`, `1h`.
+/// `since`: milliseconds since the Unix epoch, or a duration ago such as `90s`, `5m`, `1h`,
+/// `1h30m` (`humantime`).
 pub(crate) fn parse_since(text: &str, now_ms: u64) -> Result<u64, ApiError> {
     if let Ok(ms) = text.parse::<u64>() {
         return Ok(ms);
     }
-    let invalid = || {
+    let ago = humantime::parse_duration(text.trim()).map_err(|_| {
         ApiError::new(ErrorKind::InvalidInput, format!("invalid since `{text}`"))
             .with_hint("give milliseconds since the Unix epoch, or a duration such as 90s, 5m or 1h")
-    };
-    let (number, unit) = text.split_at(text.len().saturating_sub(1));
-    let number: u64 = number.parse().map_err(|_| invalid())?;
-    let seconds = match unit {
-        "s" => number,
-        "m" => number * 60,
-        "h" => number * 3600,
-        "d" => number * 86_400,
-        _ => return Err(invalid()),
-    };
-    Ok(now_ms.saturating_sub(seconds * 1000))
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    })?;
+    Ok(now_ms.saturating_sub(u64::try_from(ago.as_millis()).unwrap_or(u64::MAX)))
 }
 
 pub(crate) async fn history(
-    _: Viewer,
     State(state): State<SharedState>,
-    Query(params): Query<HistoryParams>,
+    Params(params): Params<HistoryParams>,
 ) -> Result<Json<Vec<MetricsSample>>, ApiError> {
+    let now = state.clock.now_ms();
     let since = match params.since.as_deref() {
-        Some(text) => parse_since(text, now_ms())?,
-        None => now_ms().saturating_sub(3_600_000),
+        Some(text) => parse_since(text, now)?,
+        None => now.saturating_sub(3_600_000),
     };
     Ok(Json(state.host.metrics_history(since).await?))
 }
 
-pub(crate) async fn prometheus(
-    _: Viewer,
-    State(state): State<SharedState>,
-) -> Result<impl IntoResponse, ApiError> {
+pub(crate) async fn prometheus(State(state): State<SharedState>) -> Result<impl IntoResponse, ApiError> {
     let status = state.host.status().await?;
     let label = format!("customer=\"{}\"", state.customer_id);
     let mut out = String::new();

@@ -1,4 +1,5 @@
-//! The fleet contract suite, unchanged, through `ConsoleClient` against a real server.
+//! The fleet contract suite, unchanged, through `ConsoleClient` against a real console server
+//! with real host agents.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,21 +9,26 @@ use voicefleet_http::ConsoleClient;
 use voicefleet_tests::fleet_contract::{ContractHosts, RoleFleets, run};
 use voicefleet_tests::hosts::{TestHost, down_endpoint, slow_endpoint};
 
-use crate::TestConsole;
-
 fn anonymous_url(client: &ConsoleClient) -> String {
     client.base_url()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fleet_contract_over_http() {
-    let mut console = TestConsole::start().await;
-    let signer = console.server.as_ref().unwrap().embedded().signer.clone();
+    let dir = voicefleet_tests::scratch();
+    let mut options = voicefleet_http::ServeOptions::new(dir.path().join("data"));
+    options.listen = ([127, 0, 0, 1], 0).into();
+    options.admin_password = Some("correct horse battery staple".to_owned());
+    options.host_timeout = Duration::from_millis(800);
+    options.refresh_interval = Duration::from_millis(500);
+    let server = voicefleet_http::ConsoleServer::start(options).await.unwrap();
+    let url = format!("http://{}", server.local_addr());
+    let signer = server.embedded().signer.clone();
     let mut hosts = vec![TestHost::start("acme", &signer).await, TestHost::start("globex", &signer).await];
     let (slow, slow_task) = slow_endpoint().await;
-    let anonymous = ConsoleClient::new(&console.url, None).unwrap();
-    let login = anonymous.login("admin", &console.admin_password).await.unwrap();
-    let admin = ConsoleClient::new(&console.url, Some(login.token)).unwrap();
+    let anonymous = ConsoleClient::new(&url, None).unwrap();
+    let login = anonymous.login("admin", "correct horse battery staple").await.unwrap();
+    let admin = ConsoleClient::new(&url, Some(login.token)).unwrap();
     // One client per role, each holding that role's token: the server decides, not the caller.
     let role_client = |name: &'static str, role| {
         let admin = admin.clone();
@@ -49,5 +55,5 @@ async fn fleet_contract_over_http() {
         host.stop().await;
     }
     slow_task.abort();
-    console.stop().await;
+    server.shutdown().await;
 }

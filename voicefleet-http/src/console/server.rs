@@ -5,13 +5,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context as _;
-use voicefleet_agent::{AgentClientOptions, AgentConnector, HostTokenSigner};
 use voicefleet_core::auth::Role;
 use voicefleet_core::console::{Accounts, Console, ConsoleOptions, KeySource, SecretBox, SqliteStore};
+use voicefleet_core::{Error, Result};
 
-use crate::api::{AppState, router};
-use crate::auth::{LoginLimiter, TokenVerifier};
+use super::{ConsoleApiOptions, router};
+use crate::host::client::AgentClientOptions;
+use crate::host::connector::AgentConnector;
+use crate::token::HostTokenSigner;
 
 /// Everything an embedded console is made of.
 #[derive(Debug, Clone)]
@@ -28,7 +29,7 @@ pub struct Embedded {
 impl Embedded {
     /// A console user token (what login returns), for embedding and tools.
     pub fn user_token(&self, name: &str, role: Role, seconds: u64) -> voicefleet_core::Result<String> {
-        self.signer.sign(name, crate::auth::CONSOLE_AUDIENCE, role, seconds)
+        self.signer.sign(name, super::auth::CONSOLE_AUDIENCE, role, seconds)
     }
 }
 
@@ -38,7 +39,7 @@ pub async fn open_embedded(
     data_dir: PathBuf,
     admin_password: Option<String>,
     host_timeout: Duration,
-) -> anyhow::Result<Embedded> {
+) -> Result<Embedded> {
     open_embedded_with(data_dir, admin_password, host_timeout, None).await
 }
 
@@ -48,9 +49,10 @@ pub async fn open_embedded_with(
     admin_password: Option<String>,
     host_timeout: Duration,
     notifier: Option<Arc<dyn voicefleet_core::console::AlertNotifier>>,
-) -> anyhow::Result<Embedded> {
-    std::fs::create_dir_all(&data_dir)
-        .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+) -> Result<Embedded> {
+    std::fs::create_dir_all(&data_dir).map_err(|error| {
+        Error::io(format!("cannot create the data directory {}", data_dir.display()), error)
+    })?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
@@ -114,10 +116,10 @@ pub struct ConsoleServer {
 }
 
 impl ConsoleServer {
-    pub async fn start(options: ServeOptions) -> anyhow::Result<ConsoleServer> {
+    pub async fn start(options: ServeOptions) -> Result<ConsoleServer> {
         let notifier = match &options.alert_webhook {
             Some(url) => {
-                Some(Arc::new(crate::webhook::WebhookNotifier::new(url, 3, Duration::from_millis(500))?)
+                Some(Arc::new(super::webhook::WebhookNotifier::new(url, 3, Duration::from_millis(500))?)
                     as Arc<dyn voicefleet_core::console::AlertNotifier>)
             }
             None => None,
@@ -133,22 +135,20 @@ impl ConsoleServer {
     }
 
     /// Serves an already opened console.
-    pub async fn serve(embedded: Embedded, options: &ServeOptions) -> anyhow::Result<ConsoleServer> {
-        let listener = std::net::TcpListener::bind(options.listen)
-            .with_context(|| format!("cannot listen on {}", options.listen))?;
-        listener.set_nonblocking(true)?;
-        let address = listener.local_addr()?;
-        let state = Arc::new(AppState {
-            console: embedded.console.clone(),
-            accounts: embedded.accounts.clone(),
-            verifier: TokenVerifier::new(&embedded.signer)?,
-            signer: embedded.signer.clone(),
-            login_limiter: LoginLimiter::new(),
-            cors_origins: options.cors_origins.clone(),
-            status_max_age: options.refresh_interval * 2,
-        });
-        let (handle, server) =
-            voicefleet_agent::spawn_server(listener, options.tls.as_ref(), router(state)).await?;
+    pub async fn serve(embedded: Embedded, options: &ServeOptions) -> Result<ConsoleServer> {
+        let listener = crate::serve::bind(options.listen)?;
+        let address = listener.local_addr().map_err(|error| Error::io("cannot listen", error))?;
+        let app = router(
+            embedded.console.clone(),
+            embedded.accounts.clone(),
+            embedded.signer.clone(),
+            ConsoleApiOptions {
+                cors_origins: options.cors_origins.clone(),
+                status_max_age: options.refresh_interval * 2,
+                clock: voicefleet_core::clock::system(),
+            },
+        )?;
+        let (handle, server) = crate::serve::spawn_server(listener, options.tls.as_ref(), app).await?;
         let refresher = embedded.console.spawn_refresher(options.refresh_interval);
         tracing::info!(%address, data = %embedded.data_dir.display(), "console listening");
         Ok(ConsoleServer { address, handle, server, refresher, embedded })

@@ -11,10 +11,10 @@ use voicefleet_core::host::{
     AppliedConfig, ConfigRevision, Host, HostEvent, HostStatus, LogQuery, MetricsSample, RevisionMeta,
     StopOptions,
 };
-use voicefleet_core::logs::{LogLine, Stream, StreamFilter};
+use voicefleet_core::logs::LogLine;
 use voicefleet_core::{Error, ErrorKind, Result};
 
-use crate::wire::{ConfigResponse, ControlBody, LogsResponse, PutConfig, PutSecret, SecretNames};
+use super::wire::{ConfigResponse, ControlBody, LogsResponse, PutConfig, PutSecret, SecretNames};
 
 /// Where the bearer token for each request comes from: a fixed token, or a function that mints
 /// a short-lived one per call (the console signs one per host).
@@ -158,14 +158,6 @@ impl AgentClient {
     }
 }
 
-fn stream_param(filter: StreamFilter) -> &'static str {
-    match filter {
-        StreamFilter::All => "all",
-        StreamFilter::Only(Stream::Stdout) => "stdout",
-        StreamFilter::Only(Stream::Stderr) => "stderr",
-    }
-}
-
 const NO_BODY: Option<&()> = None;
 
 #[async_trait::async_trait]
@@ -235,9 +227,9 @@ impl Host for AgentClient {
 
     async fn logs(&self, query: LogQuery) -> Result<Vec<LogLine>> {
         let path = match query {
-            LogQuery::Tail { n, stream } => format!("v1/logs?tail={n}&stream={}", stream_param(stream)),
+            LogQuery::Tail { n, stream } => format!("v1/logs?tail={n}&stream={}", stream.as_str()),
             LogQuery::After { cursor, limit, stream } => {
-                format!("v1/logs?cursor={cursor}&limit={}&stream={}", limit.min(10_000), stream_param(stream))
+                format!("v1/logs?cursor={cursor}&limit={}&stream={}", limit.min(10_000), stream.as_str())
             }
         };
         let response: LogsResponse = self.call(Method::GET, &path, NO_BODY).await?;

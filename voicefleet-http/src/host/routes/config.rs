@@ -9,25 +9,22 @@ use voicefleet_core::ErrorKind;
 use voicefleet_core::config::{ConfigDocument, ValidateOptions};
 use voicefleet_core::host::{AppliedConfig, RevisionMeta};
 
-use super::{Admin, JsonBody, Operator, SharedState, Viewer};
 use crate::error::ApiError;
-use crate::wire::{ConfigResponse, PatchConfig, PutConfig, ValidateResponse};
+use crate::extract::JsonBody;
+use crate::host::SharedState;
+use crate::host::wire::{ConfigResponse, PatchConfig, PutConfig, ValidateResponse};
 
 fn no_config() -> ApiError {
     ApiError::new(ErrorKind::NotFound, "no configuration has been applied to this host yet")
         .with_hint("PUT /v1/config with a full document first")
 }
 
-pub(crate) async fn get_config(
-    _: Viewer,
-    State(state): State<SharedState>,
-) -> Result<Json<ConfigResponse>, ApiError> {
+pub(crate) async fn get_config(State(state): State<SharedState>) -> Result<Json<ConfigResponse>, ApiError> {
     let (document, revision) = state.host.config().await?.ok_or_else(no_config)?;
     Ok(Json(ConfigResponse { config: document.redacted(), revision }))
 }
 
 pub(crate) async fn put_config(
-    _: Admin,
     State(state): State<SharedState>,
     JsonBody(body): JsonBody<PutConfig>,
 ) -> Result<Json<AppliedConfig>, ApiError> {
@@ -37,7 +34,6 @@ pub(crate) async fn put_config(
 }
 
 pub(crate) async fn patch_config(
-    _: Admin,
     State(state): State<SharedState>,
     JsonBody(body): JsonBody<PatchConfig>,
 ) -> Result<Json<AppliedConfig>, ApiError> {
@@ -54,7 +50,6 @@ pub(crate) async fn patch_config(
 }
 
 pub(crate) async fn validate(
-    _: Operator,
     State(state): State<SharedState>,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Json<ValidateResponse>, ApiError> {

@@ -4,55 +4,27 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures_util::StreamExt as _;
 use reqwest::Method;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use voicefleet_core::auth::Role;
 use voicefleet_core::config::Change;
 use voicefleet_core::console::{
     Actor, AlertRecord, AuditEntry, AuditVerification, BulkEvent, BulkRun, BulkSpec, ControlAction,
-    CustomerStatus, CustomerView, Fleet, NewCustomer, RevisionInput, RevisionView, SecretInfo, Selector,
-    TokenView, UserView,
+    CustomerStatus, CustomerView, Fleet, FleetEvent, NewCustomer, RevisionInput, RevisionView, SecretInfo,
+    Selector, TokenView, UserView,
 };
 use voicefleet_core::host::{HostStatus, LogQuery, MetricsSample};
-use voicefleet_core::logs::{LogLine, Stream, StreamFilter};
+use voicefleet_core::logs::LogLine;
 use voicefleet_core::{Error, Result};
 
-/// What login answers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LoginResponse {
-    pub token: String,
-    pub name: String,
-    pub role: Role,
-    pub expires_in_seconds: u64,
-}
-
-/// Who a token belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WhoAmI {
-    pub name: String,
-    pub role: Role,
-}
-
-#[derive(Debug, Deserialize)]
-struct Page<T> {
-    items: Vec<T>,
-    next_cursor: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct LogsBody {
-    lines: Vec<LineBody>,
-}
-
-#[derive(Debug, Deserialize)]
-struct LineBody {
-    seq: u64,
-    ts_ms: u64,
-    stream: String,
-    text: String,
-}
+use super::wire::{
+    Control, Deploy, Login, LoginResponse, NewRevision, NewToken, NewUser, Page, Password, Rollback,
+    SecretValue, TagPatch, WhoAmI,
+};
+use crate::host::wire::{LogLineBody, LogsResponse};
 
 /// The console API's client; implements [`Fleet`].
 #[derive(Clone)]
@@ -61,6 +33,7 @@ pub struct ConsoleClient {
     token: Option<String>,
     http: reqwest::Client,
     bulk_events: tokio::sync::broadcast::Sender<BulkEvent>,
+    fleet_events: tokio::sync::broadcast::Sender<FleetEvent>,
     listening: Arc<Mutex<bool>>,
 }
 
@@ -71,7 +44,7 @@ impl std::fmt::Debug for ConsoleClient {
 }
 
 fn transport(error: reqwest::Error) -> Error {
-    voicefleet_agent::error::transport_error("the console", &error)
+    crate::error::transport_error("the console", &error)
 }
 
 impl ConsoleClient {
@@ -85,7 +58,8 @@ impl ConsoleClient {
             .build()
             .map_err(|e| Error::Internal { message: e.to_string() })?;
         let (bulk_events, _) = tokio::sync::broadcast::channel(1024);
-        Ok(Self { base, token, http, bulk_events, listening: Arc::new(Mutex::new(false)) })
+        let (fleet_events, _) = tokio::sync::broadcast::channel(1024);
+        Ok(Self { base, token, http, bulk_events, fleet_events, listening: Arc::new(Mutex::new(false)) })
     }
 
     fn url(&self, path: &str) -> Result<url::Url> {
@@ -104,7 +78,7 @@ impl ConsoleClient {
         if response.status().is_success() {
             return Ok(response);
         }
-        Err(voicefleet_agent::error::remote_error(response, "the console").await)
+        Err(crate::error::remote_error(response, "the console").await)
     }
 
     async fn call<T: DeserializeOwned>(&self, method: Method, path: &str, body: Option<Value>) -> Result<T> {
@@ -146,7 +120,12 @@ impl ConsoleClient {
 
     /// Exchanges a user name and password for a token.
     pub async fn login(&self, name: &str, password: &str) -> Result<LoginResponse> {
-        self.call(Method::POST, "/v1/auth/login", Some(json!({"name": name, "password": password}))).await
+        self.call(
+            Method::POST,
+            "/v1/auth/login",
+            Some(to_value(&Login { name: name.to_owned(), password: password.to_owned() })?),
+        )
+        .await
     }
 
     pub async fn whoami(&self) -> Result<WhoAmI> {
@@ -158,8 +137,8 @@ impl ConsoleClient {
     }
 
     pub async fn add_user(&self, name: &str, role: Role, password: &str) -> Result<UserView> {
-        self.call(Method::POST, "/v1/users", Some(json!({"name": name, "role": role, "password": password})))
-            .await
+        let body = NewUser { name: name.to_owned(), role, password: password.to_owned() };
+        self.call(Method::POST, "/v1/users", Some(to_value(&body)?)).await
     }
 
     pub async fn remove_user(&self, name: &str) -> Result<()> {
@@ -170,7 +149,7 @@ impl ConsoleClient {
         self.call_empty(
             Method::PUT,
             &format!("/v1/users/{name}/password"),
-            Some(json!({"password": password})),
+            Some(to_value(&Password { password: password.to_owned() })?),
         )
         .await
     }
@@ -188,7 +167,7 @@ impl ConsoleClient {
         self.call(
             Method::POST,
             "/v1/tokens",
-            Some(json!({"name": name, "role": role, "expires_in_seconds": expires_in_seconds})),
+            Some(to_value(&NewToken { name: name.to_owned(), role, expires_in_seconds })?),
         )
         .await
     }
@@ -197,7 +176,9 @@ impl ConsoleClient {
         self.call_empty(Method::DELETE, &format!("/v1/tokens/{id}"), None).await
     }
 
-    fn listen_for_bulk_events(&self) {
+    /// Subscribes once to `GET /v1/events` and forwards its `bulk` and `fleet` events to this
+    /// client's channels.
+    fn listen_for_events(&self) {
         let mut listening = self.listening.lock().unwrap_or_else(|p| p.into_inner());
         if *listening {
             return;
@@ -205,21 +186,21 @@ impl ConsoleClient {
         *listening = true;
         let client = self.clone();
         tokio::spawn(async move {
-            let Ok(mut response) = client.send(Method::GET, "/v1/events", None).await else { return };
-            let mut buffer = String::new();
-            while let Ok(Some(chunk)) = response.chunk().await {
-                buffer.push_str(&String::from_utf8_lossy(&chunk));
-                while let Some(end) = buffer.find("\n\n") {
-                    let event: String = buffer.drain(..end + 2).collect();
-                    let is_bulk =
-                        event.lines().any(|l| l.trim() == "event: bulk" || l.trim() == "event:bulk");
-                    let data: String =
-                        event.lines().filter_map(|l| l.strip_prefix("data:")).map(str::trim).collect();
-                    if is_bulk {
-                        if let Ok(parsed) = serde_json::from_str::<BulkEvent>(&data) {
+            let Ok(response) = client.send(Method::GET, "/v1/events", None).await else { return };
+            let mut events = crate::sse::parse_events(response);
+            while let Some(event) = events.next().await {
+                match event.event.as_str() {
+                    "bulk" => {
+                        if let Ok(parsed) = serde_json::from_str::<BulkEvent>(&event.data) {
                             let _ = client.bulk_events.send(parsed);
                         }
                     }
+                    "fleet" => {
+                        if let Ok(parsed) = serde_json::from_str::<FleetEvent>(&event.data) {
+                            let _ = client.fleet_events.send(parsed);
+                        }
+                    }
+                    _ => {}
                 }
             }
         });
@@ -260,7 +241,7 @@ impl Fleet for ConsoleClient {
         add: Vec<String>,
         remove: Vec<String>,
     ) -> Result<CustomerView> {
-        self.call(Method::PATCH, &format!("/v1/customers/{id}"), Some(json!({"add": add, "remove": remove})))
+        self.call(Method::PATCH, &format!("/v1/customers/{id}"), Some(to_value(&TagPatch { add, remove })?))
             .await
     }
 
@@ -273,6 +254,16 @@ impl Fleet for ConsoleClient {
         self.all(&format!("/v1/status?fresh=true&selector={}", selector_param(selector))).await
     }
 
+    /// The console decides how old its cached status may be (`console serve`'s refresh interval).
+    async fn status_cached(
+        &self,
+        _: &Actor,
+        selector: &Selector,
+        _: Duration,
+    ) -> Result<Vec<CustomerStatus>> {
+        self.all(&format!("/v1/status?selector={}", selector_param(selector))).await
+    }
+
     async fn create_revision(
         &self,
         _: &Actor,
@@ -280,8 +271,7 @@ impl Fleet for ConsoleClient {
         input: RevisionInput,
         message: &str,
     ) -> Result<RevisionView> {
-        let mut body = to_value(&input)?;
-        body["message"] = json!(message);
+        let body = to_value(&NewRevision { input, message: message.to_owned() })?;
         self.call(Method::POST, &format!("/v1/customers/{id}/revisions"), Some(body)).await
     }
 
@@ -301,14 +291,18 @@ impl Fleet for ConsoleClient {
         self.call(
             Method::POST,
             &format!("/v1/customers/{id}/rollback"),
-            Some(json!({"revision": number, "message": message})),
+            Some(to_value(&Rollback { revision: number, message: message.to_owned() })?),
         )
         .await
     }
 
     async fn deploy(&self, _: &Actor, id: &str, number: Option<u64>) -> Result<RevisionView> {
-        self.call(Method::POST, &format!("/v1/customers/{id}/deploy"), Some(json!({"revision": number})))
-            .await
+        self.call(
+            Method::POST,
+            &format!("/v1/customers/{id}/deploy"),
+            Some(to_value(&Deploy { revision: number })?),
+        )
+        .await
     }
 
     async fn set_secret(&self, _: &Actor, id: &str, name: &str, value: &str) -> Result<()> {
@@ -318,7 +312,7 @@ impl Fleet for ConsoleClient {
         self.call_empty(
             Method::PUT,
             &format!("/v1/customers/{id}/secrets/{name}"),
-            Some(json!({"value": value})),
+            Some(to_value(&SecretValue { value: value.to_owned() })?),
         )
         .await
     }
@@ -341,39 +335,25 @@ impl Fleet for ConsoleClient {
         action: ControlAction,
         drain_timeout: Option<Duration>,
     ) -> Result<HostStatus> {
-        let body = json!({"drain_timeout_seconds": drain_timeout.map(|d| d.as_secs_f64())});
+        let body = to_value(&Control { drain_timeout_seconds: drain_timeout.map(|d| d.as_secs_f64()) })?;
         self.call(Method::POST, &format!("/v1/customers/{id}/agent/{}", action.as_str()), Some(body)).await
     }
 
     async fn logs(&self, _: &Actor, id: &str, query: LogQuery) -> Result<Vec<LogLine>> {
-        let stream = |filter: StreamFilter| match filter {
-            StreamFilter::All => "all",
-            StreamFilter::Only(Stream::Stdout) => "stdout",
-            StreamFilter::Only(Stream::Stderr) => "stderr",
-        };
         let path = match query {
             LogQuery::Tail { n, stream: s } => {
-                format!("/v1/customers/{id}/logs?tail={n}&stream={}", stream(s))
+                format!("/v1/customers/{id}/logs?tail={n}&stream={}", s.as_str())
             }
             LogQuery::After { cursor, limit, stream: s } => {
                 format!(
                     "/v1/customers/{id}/logs?cursor={cursor}&limit={}&stream={}",
                     limit.min(10_000),
-                    stream(s)
+                    s.as_str()
                 )
             }
         };
-        let body: LogsBody = self.call(Method::GET, &path, None).await?;
-        Ok(body
-            .lines
-            .into_iter()
-            .map(|l| LogLine {
-                seq: l.seq,
-                ts_ms: l.ts_ms,
-                stream: if l.stream == "stderr" { Stream::Stderr } else { Stream::Stdout },
-                text: l.text,
-            })
-            .collect())
+        let body: LogsResponse = self.call(Method::GET, &path, None).await?;
+        Ok(body.lines.into_iter().map(LogLineBody::into_line).collect())
     }
 
     async fn metrics(&self, _: &Actor, id: &str, since_ms: u64, until_ms: u64) -> Result<Vec<MetricsSample>> {
@@ -387,7 +367,7 @@ impl Fleet for ConsoleClient {
     }
 
     async fn start_bulk(&self, _: &Actor, spec: BulkSpec) -> Result<BulkRun> {
-        self.listen_for_bulk_events();
+        self.listen_for_events();
         self.call(Method::POST, "/v1/bulk", Some(to_value(&spec)?)).await
     }
 
@@ -406,8 +386,13 @@ impl Fleet for ConsoleClient {
     }
 
     fn bulk_events(&self) -> tokio::sync::broadcast::Receiver<BulkEvent> {
-        self.listen_for_bulk_events();
+        self.listen_for_events();
         self.bulk_events.subscribe()
+    }
+
+    fn fleet_events(&self) -> tokio::sync::broadcast::Receiver<FleetEvent> {
+        self.listen_for_events();
+        self.fleet_events.subscribe()
     }
 
     async fn audit(&self, _: &Actor, after: u64, limit: usize) -> Result<Vec<AuditEntry>> {

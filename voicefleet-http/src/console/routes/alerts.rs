@@ -1,0 +1,18 @@
+//! `GET /v1/alerts`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::IntoResponse;
+
+use crate::console::Shared;
+use crate::console::wire::AlertParams;
+use crate::error::ApiError;
+use crate::extract::{Caller, Params};
+
+pub(crate) async fn list(
+    Caller(actor): Caller,
+    State(state): State<Shared>,
+    Params(params): Params<AlertParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(state.fleet.alerts(&actor, params.all.unwrap_or(false)).await?))
+}

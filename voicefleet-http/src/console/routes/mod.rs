@@ -1,0 +1,16 @@
+//! The console API's handlers, one file per resource.
+
+pub(crate) mod agent;
+pub(crate) mod alerts;
+pub(crate) mod audit;
+pub(crate) mod bulk;
+pub(crate) mod customers;
+pub(crate) mod events;
+pub(crate) mod login;
+pub(crate) mod logs;
+pub(crate) mod metrics;
+pub(crate) mod revisions;
+pub(crate) mod secrets;
+pub(crate) mod status;
+pub(crate) mod tokens;
+pub(crate) mod users;

@@ -1,0 +1,38 @@
+//! `GET /v1/customers/{id}/secrets` (names only), `PUT|DELETE /v1/customers/{id}/secrets/{name}`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+
+use crate::console::Shared;
+use crate::console::wire::SecretValue;
+use crate::error::ApiError;
+use crate::extract::{Caller, JsonBody};
+
+pub(crate) async fn list(
+    Caller(actor): Caller,
+    State(state): State<Shared>,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(state.fleet.secrets(&actor, &id).await?))
+}
+
+pub(crate) async fn set(
+    Caller(actor): Caller,
+    State(state): State<Shared>,
+    Path((id, name)): Path<(String, String)>,
+    JsonBody(body): JsonBody<SecretValue>,
+) -> Result<impl IntoResponse, ApiError> {
+    state.fleet.set_secret(&actor, &id, &name, &body.value).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub(crate) async fn delete(
+    Caller(actor): Caller,
+    State(state): State<Shared>,
+    Path((id, name)): Path<(String, String)>,
+) -> Result<impl IntoResponse, ApiError> {
+    state.fleet.delete_secret(&actor, &id, &name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,177 @@
+//! Request and response bodies of the console API that are not core's plain data. The server
+//! reads them and [`super::client::ConsoleClient`] writes them: one definition for both ends.
+
+use serde::{Deserialize, Serialize};
+use voicefleet_core::auth::Role;
+use voicefleet_core::console::RevisionInput;
+
+/// Every list answers a page: `{items, next_cursor}`; pass `cursor` back for the next one.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Page<T> {
+    pub(crate) items: Vec<T>,
+    pub(crate) next_cursor: Option<String>,
+}
+
+/// `?cursor=&limit=&selector=` of the lists.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PageParams {
+    pub(crate) cursor: Option<String>,
+    pub(crate) limit: Option<usize>,
+    pub(crate) selector: Option<String>,
+}
+
+/// `GET /v1/status`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StatusParams {
+    pub(crate) cursor: Option<String>,
+    pub(crate) limit: Option<usize>,
+    pub(crate) selector: Option<String>,
+    /// Poll the hosts now instead of answering from the last background poll.
+    pub(crate) fresh: Option<bool>,
+}
+
+/// `POST /v1/auth/login`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Login {
+    pub(crate) name: String,
+    pub(crate) password: String,
+}
+
+/// What login answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginResponse {
+    pub token: String,
+    pub name: String,
+    pub role: Role,
+    pub expires_in_seconds: u64,
+}
+
+/// Who a token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WhoAmI {
+    pub name: String,
+    pub role: Role,
+}
+
+/// `PATCH /v1/customers/{id}`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TagPatch {
+    #[serde(default)]
+    pub(crate) add: Vec<String>,
+    #[serde(default)]
+    pub(crate) remove: Vec<String>,
+}
+
+/// `POST /v1/customers/{id}/revisions`. No `deny_unknown_fields`: serde cannot combine it with
+/// `flatten`.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct NewRevision {
+    #[serde(flatten)]
+    pub(crate) input: RevisionInput,
+    #[serde(default)]
+    pub(crate) message: String,
+}
+
+/// `GET /v1/customers/{id}/diff`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DiffParams {
+    pub(crate) from: u64,
+    pub(crate) to: u64,
+}
+
+/// `POST /v1/customers/{id}/rollback`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Rollback {
+    pub(crate) revision: u64,
+    #[serde(default)]
+    pub(crate) message: String,
+}
+
+/// `POST /v1/customers/{id}/deploy`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Deploy {
+    #[serde(default)]
+    pub(crate) revision: Option<u64>,
+}
+
+/// `PUT /v1/customers/{id}/secrets/{name}`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SecretValue {
+    pub(crate) value: String,
+}
+
+/// `POST /v1/customers/{id}/agent/{action}`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Control {
+    #[serde(default)]
+    pub(crate) drain_timeout_seconds: Option<f64>,
+}
+
+/// `GET /v1/customers/{id}/logs`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LogParams {
+    pub(crate) tail: Option<usize>,
+    pub(crate) cursor: Option<u64>,
+    pub(crate) limit: Option<usize>,
+    pub(crate) stream: Option<String>,
+}
+
+/// `GET /v1/customers/{id}/metrics`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MetricsParams {
+    pub(crate) since: Option<u64>,
+    pub(crate) until: Option<u64>,
+}
+
+/// `GET /v1/alerts`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AlertParams {
+    pub(crate) all: Option<bool>,
+}
+
+/// `GET /v1/audit`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AuditParams {
+    pub(crate) after: Option<u64>,
+    pub(crate) limit: Option<usize>,
+}
+
+/// `POST /v1/users`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewUser {
+    pub(crate) name: String,
+    pub(crate) role: Role,
+    pub(crate) password: String,
+}
+
+/// `PUT /v1/users/{name}/password`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Password {
+    pub(crate) password: String,
+}
+
+/// `POST /v1/tokens`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewToken {
+    pub(crate) name: String,
+    pub(crate) role: Role,
+    /// Seconds until it expires; never when absent.
+    #[serde(default)]
+    pub(crate) expires_in_seconds: Option<u64>,
+}

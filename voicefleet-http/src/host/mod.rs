@@ -1,0 +1,122 @@
+//! The host API: what a host agent serves over its supervisor (any implementation of core's
+//! [`Host`] trait), one file per resource under `routes/`, every route with its role in
+//! [`ROUTES`]; and its other end, [`client::AgentClient`], with the console's
+//! [`connector::AgentConnector`].
+
+pub(crate) mod auth;
+pub(crate) mod client;
+pub(crate) mod connector;
+mod routes;
+pub(crate) mod wire;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::middleware::Next;
+use voicefleet_core::clock::SharedClock;
+use voicefleet_core::console::Actor;
+use voicefleet_core::host::Host;
+use voicefleet_core::{ErrorKind, Result};
+
+use self::auth::Authenticator;
+pub use self::auth::load_or_create_admin_token;
+use self::routes::{agent, config, events, logs, metrics, secrets, status};
+use crate::error::ApiError;
+use crate::middleware::AddressLimiter;
+use crate::routes::{Authenticate, route_table};
+
+/// Largest accepted request body.
+pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// How a host serves its API.
+#[derive(Debug, Clone)]
+pub struct HostApiOptions {
+    /// The customer this host serves: the audience its tokens must carry.
+    pub customer_id: String,
+    /// The break-glass admin token (see [`load_or_create_admin_token`]).
+    pub admin_token: String,
+    /// The console's public key (Ed25519 or RSA, PEM); without it only the admin token works.
+    pub console_public_key: Option<Vec<u8>>,
+    /// Requests per second allowed per client address (bursts of twice that) before 429.
+    pub rate_limit: u32,
+    pub clock: SharedClock,
+}
+
+pub(crate) struct AppState {
+    pub(crate) host: Arc<dyn Host>,
+    pub(crate) auth: Authenticator,
+    pub(crate) customer_id: String,
+    pub(crate) limiter: AddressLimiter,
+    pub(crate) requests_total: AtomicU64,
+    pub(crate) started: Instant,
+    pub(crate) clock: SharedClock,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("customer_id", &self.customer_id).finish_non_exhaustive()
+    }
+}
+
+pub(crate) type SharedState = Arc<AppState>;
+
+impl Authenticate for SharedState {
+    async fn authenticate(&self, header: Option<&str>) -> std::result::Result<Actor, ApiError> {
+        self.auth.authenticate(header)
+    }
+}
+
+route_table! { SharedState;
+    get "/v1/health" [] => status::health, "liveness and version";
+    get "/v1/ready" [Viewer] => status::ready, "200 when the agent is running, else 503";
+    get "/v1/status" [Viewer] => status::status, "the agent's state, resources and calls";
+    get "/v1/metrics/history" [Viewer] => metrics::history, "metrics samples since a time (since)";
+    get "/metrics" [Viewer] => metrics::prometheus, "Prometheus text";
+    get "/v1/config" [Viewer] => config::get_config, "the applied document (secrets redacted) and its revision";
+    put "/v1/config" [Admin] => config::put_config, "apply a whole document", body: "PutConfig";
+    patch "/v1/config" [Admin] => config::patch_config, "apply operations to the applied document", body: "PatchConfig";
+    post "/v1/config/validate" [Operator] => config::validate, "validate a document against this host's secrets", body: "ConfigDocument";
+    get "/v1/secrets" [Operator] => secrets::names, "secret names, never values";
+    put "/v1/secrets/{name}" [Admin] => secrets::put_secret, "set a secret (write-only)", body: "PutSecret";
+    delete "/v1/secrets/{name}" [Admin] => secrets::delete_secret, "delete a secret";
+    post "/v1/agent/{action}" [Operator] => agent::control, "start, stop, restart or drain the agent", body: "ControlBody";
+    get "/v1/logs" [Operator] => logs::logs, "log lines (tail or cursor)";
+    get "/v1/logs/follow" [Operator] => logs::follow, "new log lines as they come (SSE, resumable)";
+    get "/v1/events" [Viewer] => events::events, "state changes, exits, crash loops, applied configurations (SSE)";
+}
+
+/// The host API over `host`, with its middleware (request ids, the per-address limit, the body
+/// cap). Serve it with [`crate::spawn_server`] so the limit sees client addresses.
+pub fn router(host: Arc<dyn Host>, options: HostApiOptions) -> Result<Router> {
+    let auth =
+        Authenticator::new(&options.customer_id, options.admin_token, options.console_public_key.as_deref())?;
+    let state = Arc::new(AppState {
+        host,
+        auth,
+        customer_id: options.customer_id,
+        limiter: AddressLimiter::per_second(options.rate_limit),
+        requests_total: AtomicU64::new(0),
+        started: Instant::now(),
+        clock: options.clock,
+    });
+    let limited = state.clone();
+    let router = routes(&state)
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(move |request: Request, next: Next| {
+            let state = limited.clone();
+            async move {
+                state.requests_total.fetch_add(1, Ordering::Relaxed);
+                state.limiter.check(request, next).await
+            }
+        }))
+        .with_state(state);
+    Ok(crate::middleware::request_ids(router))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(ErrorKind::NotFound, "no such route").with_hint("see docs/host-api.md for the routes")
+}

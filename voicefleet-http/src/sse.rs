@@ -1,0 +1,50 @@
+//! Server-sent events, both ends: a broadcast channel served as an event stream (a slow reader is
+//! told how many events it missed, never silently skipped), and the client side's parsing of a
+//! response body into events (`eventsource-stream`).
+
+use std::convert::Infallible;
+
+use axum::response::sse::{Event, KeepAlive, KeepAliveStream, Sse};
+use futures_util::{Stream, StreamExt as _};
+use serde::Serialize;
+use tokio::sync::broadcast;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+
+/// Each message of `receiver` as an event named by `name`, with its JSON as data; `lagged` (with
+/// the number missed) when the reader fell behind.
+pub(crate) fn broadcast_events<T>(
+    receiver: broadcast::Receiver<T>,
+    name: fn(&T) -> &'static str,
+) -> impl Stream<Item = Result<Event, Infallible>> + Send + 'static
+where
+    T: Serialize + Clone + Send + 'static,
+{
+    BroadcastStream::new(receiver).map(move |item| {
+        Ok(match item {
+            Ok(message) => Event::default()
+                .event(name(&message))
+                .json_data(&message)
+                .unwrap_or_else(|_| Event::default().comment("unencodable event")),
+            Err(BroadcastStreamRecvError::Lagged(missed)) => {
+                Event::default().event("lagged").data(missed.to_string())
+            }
+        })
+    })
+}
+
+/// An event stream with the keep-alive comments every voicefleet stream sends.
+pub(crate) fn respond<S>(stream: S) -> Sse<KeepAliveStream<S>>
+where
+    S: Stream<Item = Result<Event, Infallible>> + Send + 'static,
+{
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+/// The events of a `text/event-stream` response, parsed as they arrive; ends with the body.
+pub(crate) fn parse_events(
+    response: reqwest::Response,
+) -> impl Stream<Item = eventsource_stream::Event> + Send + Unpin + 'static {
+    use eventsource_stream::Eventsource as _;
+    response.bytes_stream().eventsource().filter_map(|item| async move { item.ok() }).boxed()
+}
