@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 use voicefleet_core::auth::Role;
+use voicefleet_core::clock::Clock as _;
 use voicefleet_core::console::{Actor, Fleet, TokenView, UserView};
 use voicefleet_http::{ConsoleClient, Embedded, WhoAmI, open_embedded};
 
@@ -20,11 +21,9 @@ pub(crate) struct Credentials {
     pub(crate) token: String,
 }
 
+/// XDG's config directory (`dirs` reads XDG_CONFIG_HOME, else ~/.config).
 pub(crate) fn credentials_path() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")))?;
-    Some(base.join("voicefleet").join("credentials.json"))
+    Some(dirs::config_dir()?.join("voicefleet").join("credentials.json"))
 }
 
 pub(crate) fn saved_credentials() -> Option<Credentials> {
@@ -32,12 +31,9 @@ pub(crate) fn saved_credentials() -> Option<Credentials> {
     serde_json::from_str(&text).ok()
 }
 
+/// XDG's data directory (`dirs` reads XDG_DATA_HOME, else ~/.local/share).
 pub(crate) fn default_data_dir() -> PathBuf {
-    std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join("voicefleet")
+    dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("voicefleet")
 }
 
 pub(crate) enum Backend {
@@ -157,35 +153,14 @@ impl Backend {
     }
 }
 
+/// Now, from core's system clock (the CLI's one source of time).
 pub(crate) fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    voicefleet_core::clock::SystemClock.now_ms()
 }
 
-/// Parses `90s`, `5m`, `1h`, `7d` (or plain seconds) into seconds.
+/// Seconds in a duration such as `90s`, `5m`, `1h`, `7d` (or plain seconds): core's one parser.
 pub(crate) fn parse_duration_seconds(text: &str) -> anyhow::Result<u64> {
-    let text = text.trim();
-    if let Ok(seconds) = text.parse::<u64>() {
-        return Ok(seconds);
-    }
-    let (number, unit) = text.split_at(text.len().saturating_sub(1));
-    let number: u64 = number.parse().map_err(|_| invalid_duration(text))?;
-    Ok(match unit {
-        "s" => number,
-        "m" => number * 60,
-        "h" => number * 3600,
-        "d" => number * 86_400,
-        _ => return Err(invalid_duration(text)),
-    })
-}
-
-fn invalid_duration(text: &str) -> anyhow::Error {
-    anyhow::Error::new(voicefleet_core::Error::InvalidValue {
-        value: text.to_owned(),
-        reason: "a duration is a number with s, m, h or d, for example 90s, 5m, 1h, 7d".to_owned(),
-    })
+    Ok(voicefleet_core::clock::parse_duration(text)?.as_secs())
 }
 
 /// A secret read from standard input (not a terminal) or a hidden prompt; never from argv.

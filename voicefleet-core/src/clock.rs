@@ -35,3 +35,18 @@ pub type SharedClock = Arc<dyn Clock>;
 pub fn system() -> SharedClock {
     Arc::new(SystemClock)
 }
+
+/// A duration as people and the APIs write it: plain seconds (`90`), or a number with a unit,
+/// several of them adding up (`90s`, `5m`, `1h30m`, `7d`), read by `humantime`.
+pub fn parse_duration(text: &str) -> crate::Result<std::time::Duration> {
+    let text = text.trim();
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Ok(std::time::Duration::from_secs(seconds));
+    }
+    humantime::parse_duration(text).map_err(|_| crate::Error::InvalidValue {
+        value: text.to_owned(),
+        reason:
+            "a duration is a number of seconds, or a number with s, m, h or d, for example 90s, 5m, 1h, 7d"
+                .to_owned(),
+    })
+}

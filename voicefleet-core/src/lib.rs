@@ -30,6 +30,7 @@ pub mod host;
 pub mod lifecycle;
 pub mod logs;
 pub mod protocol;
+pub mod random;
 #[cfg(all(unix, feature = "unix-supervisor"))]
 pub mod simulator;
 #[cfg(all(unix, feature = "unix-supervisor"))]

@@ -49,8 +49,8 @@ impl MakeRequestId for Counter {
     fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
         static PREFIX: OnceLock<String> = OnceLock::new();
         static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let prefix =
-            PREFIX.get_or_init(|| crate::token::random_hex(4).unwrap_or_else(|_| "00000000".to_owned()));
+        let prefix = PREFIX
+            .get_or_init(|| voicefleet_core::random::hex::<4>().unwrap_or_else(|_| "00000000".to_owned()));
         let id = format!("{prefix}-{:x}", COUNTER.fetch_add(1, Ordering::Relaxed));
         HeaderValue::from_str(&id).ok().map(RequestId::new)
     }

@@ -8,7 +8,6 @@ use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _, EncodePublicKey as _};
 use jsonwebtoken::errors::ErrorKind as JwtErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use rand_core::RngCore as _;
 use voicefleet_core::auth::{Claims, Role};
 use voicefleet_core::clock::{Clock as _, SystemClock};
 use voicefleet_core::{Error, Result};
@@ -33,7 +32,7 @@ impl std::fmt::Debug for HostTokenSigner {
 impl HostTokenSigner {
     /// A new random key.
     pub fn generate() -> Result<Self> {
-        let signing = SigningKey::generate(&mut rand_core::OsRng);
+        let signing = SigningKey::from_bytes(&voicefleet_core::random::bytes::<32>()?);
         Self::from_signing_key(&signing)
     }
 
@@ -138,13 +137,4 @@ pub(crate) fn verify(
 /// The bearer token of an `Authorization` header, when there is a non-empty one.
 pub(crate) fn bearer(header: Option<&str>) -> Option<&str> {
     header.and_then(|value| value.strip_prefix("Bearer ")).map(str::trim).filter(|token| !token.is_empty())
-}
-
-/// `bytes` random bytes from the operating system, as lower-case hex.
-pub(crate) fn random_hex(bytes: usize) -> Result<String> {
-    let mut buffer = vec![0u8; bytes];
-    rand_core::OsRng
-        .try_fill_bytes(&mut buffer)
-        .map_err(|error| Error::Internal { message: format!("no random bytes from the system: {error}") })?;
-    Ok(buffer.iter().map(|byte| format!("{byte:02x}")).collect())
 }

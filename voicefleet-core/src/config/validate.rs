@@ -377,25 +377,11 @@ pub(crate) fn did_you_mean<'a>(input: &str, candidates: impl Iterator<Item = &'a
     let limit = (input.chars().count() / 3).max(2);
     candidates
         .map(|candidate| {
-            (edit_distance(&input.to_ascii_lowercase(), &candidate.to_ascii_lowercase()), candidate)
+            (strsim::levenshtein(&input.to_ascii_lowercase(), &candidate.to_ascii_lowercase()), candidate)
         })
         .filter(|(distance, _)| *distance <= limit)
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, candidate)| candidate)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }
 
 // ---- rules between fields -------------------------------------------------------------------

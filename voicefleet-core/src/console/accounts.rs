@@ -11,6 +11,7 @@ use super::audit::AuditRecord;
 use super::fleet::Actor;
 use super::store::Store;
 use crate::auth::Role;
+use crate::clock::SharedClock;
 use crate::error::{Error, ErrorKind, Result};
 
 /// Failed logins in a row before the account locks.
@@ -80,13 +81,6 @@ impl From<TokenRecord> for TokenView {
     }
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
 fn remote(kind: ErrorKind, message: impl Into<String>, hint: Option<&str>) -> Error {
     Error::Remote { kind, message: message.into(), hint: hint.map(str::to_owned), issues: Vec::new() }
 }
@@ -128,7 +122,7 @@ fn validate_password(password: &str) -> Result<()> {
 }
 
 fn hash_password(password: &str) -> Result<String> {
-    let salt_bytes: [u8; 16] = super::crypto::random_bytes()?;
+    let salt_bytes: [u8; 16] = crate::random::bytes()?;
     let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| Error::Internal { message: e.to_string() })?;
     argon2::Argon2::default()
         .hash_password(password.as_bytes(), &salt)
@@ -145,6 +139,7 @@ fn password_matches(password: &str, hash: &str) -> bool {
 #[derive(Clone)]
 pub struct Accounts {
     store: Arc<dyn Store>,
+    clock: SharedClock,
 }
 
 impl std::fmt::Debug for Accounts {
@@ -153,19 +148,26 @@ impl std::fmt::Debug for Accounts {
     }
 }
 
-fn audit(actor: &str, action: &str, target: &str, request_id: &str, outcome: &str) -> AuditRecord {
-    AuditRecord {
-        actor: actor.to_owned(),
-        action: action.to_owned(),
-        target: target.to_owned(),
-        request_id: request_id.to_owned(),
-        outcome: outcome.to_owned(),
-    }
-}
-
 impl Accounts {
+    /// Accounts in `store`, timed by the system clock.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+        Self::with_clock(store, crate::clock::system())
+    }
+
+    /// Accounts in `store`, timed by `clock`.
+    pub fn with_clock(store: Arc<dyn Store>, clock: SharedClock) -> Self {
+        Self { store, clock }
+    }
+
+    fn audit(&self, actor: &str, action: &str, target: &str, request_id: &str, outcome: &str) -> AuditRecord {
+        AuditRecord {
+            actor: actor.to_owned(),
+            action: action.to_owned(),
+            target: target.to_owned(),
+            request_id: request_id.to_owned(),
+            outcome: outcome.to_owned(),
+            at_ms: self.clock.now_ms(),
+        }
     }
 
     fn require_admin(actor: &Actor) -> Result<()> {
@@ -189,7 +191,7 @@ impl Accounts {
         let password = match password {
             Some(password) => password,
             None => {
-                let bytes: [u8; 18] = super::crypto::random_bytes()?;
+                let bytes: [u8; 18] = crate::random::bytes()?;
                 hex(&bytes)
             }
         };
@@ -198,11 +200,11 @@ impl Accounts {
             name: "admin".to_owned(),
             role: Role::Admin,
             password_hash: hash_password(&password)?,
-            created_at_ms: now_ms(),
+            created_at_ms: self.clock.now_ms(),
             failed_logins: 0,
             locked_until_ms: None,
         };
-        self.store.insert_user(user, audit("voicefleet", "user.add", "admin", "", "ok")).await?;
+        self.store.insert_user(user, self.audit("voicefleet", "user.add", "admin", "", "ok")).await?;
         Ok(Some(("admin".to_owned(), if generated { password } else { String::new() })))
     }
 
@@ -214,19 +216,21 @@ impl Accounts {
             name: name.to_owned(),
             role,
             password_hash: hash_password(password)?,
-            created_at_ms: now_ms(),
+            created_at_ms: self.clock.now_ms(),
             failed_logins: 0,
             locked_until_ms: None,
         };
         let view =
             UserView { name: user.name.clone(), role, created_at_ms: user.created_at_ms, locked: false };
-        self.store.insert_user(user, audit(&actor.name, "user.add", name, &actor.request_id, "ok")).await?;
+        self.store
+            .insert_user(user, self.audit(&actor.name, "user.add", name, &actor.request_id, "ok"))
+            .await?;
         Ok(view)
     }
 
     pub async fn users(&self, actor: &Actor) -> Result<Vec<UserView>> {
         Self::require_admin(actor)?;
-        let now = now_ms();
+        let now = self.clock.now_ms();
         Ok(self
             .store
             .users()
@@ -260,7 +264,9 @@ impl Accounts {
                 Some("add another admin first"),
             ));
         }
-        self.store.delete_user(name, audit(&actor.name, "user.remove", name, &actor.request_id, "ok")).await
+        self.store
+            .delete_user(name, self.audit(&actor.name, "user.remove", name, &actor.request_id, "ok"))
+            .await
     }
 
     /// Admins set anyone's password; others only their own.
@@ -278,7 +284,7 @@ impl Accounts {
         user.failed_logins = 0;
         user.locked_until_ms = None;
         self.store
-            .update_user(user, Some(audit(&actor.name, "user.password", name, &actor.request_id, "ok")))
+            .update_user(user, Some(self.audit(&actor.name, "user.password", name, &actor.request_id, "ok")))
             .await
     }
 
@@ -286,14 +292,17 @@ impl Accounts {
     /// is audited. The same error answers an unknown user and a wrong password.
     pub async fn login(&self, name: &str, password: &str, request_id: &str) -> Result<UserView> {
         let refused = || remote(ErrorKind::Unauthorized, "wrong user name or password", None);
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let Some(mut user) = self.store.user(name).await? else {
-            let _ =
-                self.store.append_audit(audit(name, "login", name, request_id, "failed: unknown user")).await;
+            let _ = self
+                .store
+                .append_audit(self.audit(name, "login", name, request_id, "failed: unknown user"))
+                .await;
             return Err(refused());
         };
         if user.locked_until_ms.is_some_and(|until| until > now) {
-            let _ = self.store.append_audit(audit(name, "login", name, request_id, "failed: locked")).await;
+            let _ =
+                self.store.append_audit(self.audit(name, "login", name, request_id, "failed: locked")).await;
             return Err(remote(
                 ErrorKind::Unauthorized,
                 "this account is locked after repeated failed logins",
@@ -308,7 +317,7 @@ impl Accounts {
             } else {
                 "failed: wrong password"
             };
-            self.store.update_user(user, Some(audit(name, "login", name, request_id, outcome))).await?;
+            self.store.update_user(user, Some(self.audit(name, "login", name, request_id, outcome))).await?;
             return Err(refused());
         }
         if user.failed_logins > 0 || user.locked_until_ms.is_some() {
@@ -333,8 +342,8 @@ impl Accounts {
     ) -> Result<TokenView> {
         Self::require_admin(actor)?;
         validate_name(name)?;
-        let id_bytes: [u8; 8] = super::crypto::random_bytes()?;
-        let secret_bytes: [u8; 24] = super::crypto::random_bytes()?;
+        let id_bytes: [u8; 8] = crate::random::bytes()?;
+        let secret_bytes: [u8; 24] = crate::random::bytes()?;
         let token = format!("{TOKEN_PREFIX}{}", hex(&secret_bytes));
         let record = TokenRecord {
             id: hex(&id_bytes),
@@ -342,12 +351,15 @@ impl Accounts {
             role,
             token_hash: token_hash(&token),
             created_by: actor.name.clone(),
-            created_at_ms: now_ms(),
+            created_at_ms: self.clock.now_ms(),
             expires_at_ms,
             revoked: false,
         };
         self.store
-            .insert_token(record.clone(), audit(&actor.name, "token.create", name, &actor.request_id, "ok"))
+            .insert_token(
+                record.clone(),
+                self.audit(&actor.name, "token.create", name, &actor.request_id, "ok"),
+            )
             .await?;
         let mut view = TokenView::from(record);
         view.token = Some(token);
@@ -363,7 +375,7 @@ impl Accounts {
         Self::require_admin(actor)?;
         if !self
             .store
-            .revoke_token(id, audit(&actor.name, "token.revoke", id, &actor.request_id, "ok"))
+            .revoke_token(id, self.audit(&actor.name, "token.revoke", id, &actor.request_id, "ok"))
             .await?
         {
             return Err(remote(ErrorKind::NotFound, format!("token `{id}` does not exist"), None));
@@ -377,7 +389,7 @@ impl Accounts {
             return Ok(None);
         }
         let Some(record) = self.store.token_by_hash(&token_hash(token)).await? else { return Ok(None) };
-        if record.revoked || record.expires_at_ms.is_some_and(|at| at <= now_ms()) {
+        if record.revoked || record.expires_at_ms.is_some_and(|at| at <= self.clock.now_ms()) {
             return Ok(None);
         }
         Ok(Some(Actor {

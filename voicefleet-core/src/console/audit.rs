@@ -27,6 +27,8 @@ pub struct AuditRecord {
     pub target: String,
     pub request_id: String,
     pub outcome: String,
+    /// When it happened, milliseconds since the Unix epoch (from the writer's clock).
+    pub at_ms: u64,
 }
 
 /// The hash of the chain's start.
@@ -77,6 +79,7 @@ pub fn verify(entries: &[AuditEntry]) -> AuditVerification {
             target: entry.target.clone(),
             request_id: entry.request_id.clone(),
             outcome: entry.outcome.clone(),
+            at_ms: entry.at_ms,
         };
         let reason = if entry.seq != expected_seq {
             Some(format!("entry {expected_seq} is missing"))

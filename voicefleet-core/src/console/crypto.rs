@@ -40,15 +40,6 @@ fn decode_hex(text: &str) -> Option<[u8; 32]> {
     Some(key)
 }
 
-pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N]> {
-    use std::io::Read as _;
-    let mut bytes = [0u8; N];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut file| file.read_exact(&mut bytes))
-        .map_err(|e| Error::io("cannot read /dev/urandom", e))?;
-    Ok(bytes)
-}
-
 impl SecretBox {
     /// The key from `VOICEFLEET_MASTER_KEY` (64 hex digits), else from `path`, else a new one
     /// generated into `path` (mode 0600).
@@ -67,7 +58,7 @@ impl SecretBox {
                 Ok((SecretBox::new(&key), KeySource::File(path.to_path_buf())))
             }
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                let key: [u8; 32] = random_bytes()?;
+                let key: [u8; 32] = crate::random::bytes()?;
                 let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
                 crate::fs::write_atomic(path, format!("{hex}\n").as_bytes(), 0o600).map_err(|e| {
                     Error::io(format!("cannot write the master key to {}", path.display()), e)
@@ -88,7 +79,7 @@ impl SecretBox {
 
     /// Returns (nonce, ciphertext).
     pub fn seal(&self, customer_id: &str, name: &str, value: &str) -> Result<(Vec<u8>, Vec<u8>)> {
-        let nonce: [u8; 24] = random_bytes()?;
+        let nonce: [u8; 24] = crate::random::bytes()?;
         let aad = Self::aad(customer_id, name);
         let ciphertext = self
             .cipher

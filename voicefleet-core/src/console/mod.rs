@@ -38,6 +38,7 @@ pub use sqlite::SqliteStore;
 pub use store::{AlertRecord, CustomerRecord, RevisionRecord, SecretRecord, Store};
 
 use crate::auth::Role;
+use crate::clock::SharedClock;
 use crate::config::{ConfigDocument, ValidateOptions};
 use crate::customer::{CustomerId, parse_endpoint, parse_tag};
 use crate::error::{Error, ErrorKind, Result};
@@ -83,6 +84,8 @@ pub struct ConsoleOptions {
     pub notifier: Option<Arc<dyn AlertNotifier>>,
     /// How often a health gate polls a target.
     pub health_poll: Duration,
+    /// Where "now" comes from.
+    pub clock: SharedClock,
 }
 
 impl std::fmt::Debug for ConsoleOptions {
@@ -99,6 +102,7 @@ impl Default for ConsoleOptions {
             thresholds: AlertThresholds::default(),
             notifier: None,
             health_poll: Duration::from_millis(250),
+            clock: crate::clock::system(),
         }
     }
 }
@@ -134,13 +138,6 @@ impl std::fmt::Debug for Console {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Console").finish_non_exhaustive()
     }
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 fn not_found(what: String) -> Error {
@@ -238,13 +235,14 @@ impl Console {
         &self.store
     }
 
-    fn audit_record(actor: &Actor, action: &str, target: &str) -> AuditRecord {
+    fn audit_record(&self, actor: &Actor, action: &str, target: &str) -> AuditRecord {
         AuditRecord {
             actor: actor.name.clone(),
             action: action.to_owned(),
             target: target.to_owned(),
             request_id: actor.request_id.clone(),
             outcome: "ok".to_owned(),
+            at_ms: self.options.clock.now_ms(),
         }
     }
 
@@ -253,14 +251,14 @@ impl Console {
         if actor.role.allows(needed) {
             return Ok(());
         }
-        let mut record = Self::audit_record(actor, action, target);
+        let mut record = self.audit_record(actor, action, target);
         record.outcome = "denied".to_owned();
         let _ = self.store.append_audit(record).await;
         Err(forbidden(actor, needed))
     }
 
     async fn audit_outcome<T>(&self, actor: &Actor, action: &str, target: &str, result: &Result<T>) {
-        let mut record = Self::audit_record(actor, action, target);
+        let mut record = self.audit_record(actor, action, target);
         if let Err(error) = result {
             record.outcome = format!("failed: {}", error.kind().as_str());
         }
@@ -300,7 +298,7 @@ impl Console {
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         let (status, reachable, error, last_seen) = match outcome {
             Ok(status) => {
-                let at = now_ms();
+                let at = self.options.clock.now_ms();
                 cache.insert(record.id.clone(), Cached { status: status.clone(), at_ms: at });
                 (Some(status), true, None, Some(at))
             }
@@ -402,7 +400,7 @@ impl Console {
                         customer_id: status.customer_id.clone(),
                         from: previous.unwrap_or_default(),
                         to: status.state.clone(),
-                        at_ms: now_ms(),
+                        at_ms: self.options.clock.now_ms(),
                     });
                 }
             }
@@ -416,7 +414,7 @@ impl Console {
             }
             self.evaluate_alerts(status).await?;
         }
-        self.store.prune_samples(now_ms()).await?;
+        self.store.prune_samples(self.options.clock.now_ms()).await?;
         Ok(statuses)
     }
 
@@ -482,7 +480,7 @@ impl Console {
             if !changed {
                 continue;
             }
-            let now = now_ms();
+            let now = self.options.clock.now_ms();
             let alert = if firing {
                 AlertRecord {
                     customer_id: status.customer_id.clone(),
@@ -541,7 +539,7 @@ impl Console {
         self.store
             .update_customer(
                 updated,
-                Self::audit_record(actor, "config.deploy", &format!("{}#{}", record.id, revision.number)),
+                self.audit_record(actor, "config.deploy", &format!("{}#{}", record.id, revision.number)),
             )
             .await
     }
@@ -566,11 +564,11 @@ impl Fleet for Console {
             name,
             endpoint: endpoint.to_string(),
             tags,
-            created_at_ms: now_ms(),
+            created_at_ms: self.options.clock.now_ms(),
             deployed_revision: None,
         };
         self.store
-            .insert_customer(record.clone(), Self::audit_record(actor, "customer.add", id.as_str()))
+            .insert_customer(record.clone(), self.audit_record(actor, "customer.add", id.as_str()))
             .await?;
         Ok(view(record))
     }
@@ -608,7 +606,7 @@ impl Fleet for Console {
             let (key, value) = parse_tag(tag)?;
             record.tags.insert(key, value);
         }
-        self.store.update_customer(record.clone(), Self::audit_record(actor, "customer.tag", id)).await?;
+        self.store.update_customer(record.clone(), self.audit_record(actor, "customer.tag", id)).await?;
         Ok(view(record))
     }
 
@@ -621,7 +619,7 @@ impl Fleet for Console {
                 Some("wait for the run to finish, or cancel it"),
             ));
         }
-        self.store.delete_customer(id, Self::audit_record(actor, "customer.remove", id)).await?;
+        self.store.delete_customer(id, self.audit_record(actor, "customer.remove", id)).await?;
         self.cache.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
         Ok(())
     }
@@ -676,11 +674,11 @@ impl Fleet for Console {
             hash: document.content_hash(),
             author: actor.name.clone(),
             message: message.to_owned(),
-            created_at_ms: now_ms(),
+            created_at_ms: self.options.clock.now_ms(),
         };
         let number = self
             .store
-            .insert_revision(revision.clone(), Self::audit_record(actor, "config.revision", id))
+            .insert_revision(revision.clone(), self.audit_record(actor, "config.revision", id))
             .await?;
         revision_view(RevisionRecord { number, ..revision }, record.deployed_revision, false)
     }
@@ -772,9 +770,14 @@ impl Fleet for Console {
         }
         self.record(id).await?;
         let (nonce, ciphertext) = self.secrets.seal(id, name, value)?;
-        let secret = SecretRecord { name: name.to_owned(), nonce, ciphertext, updated_at_ms: now_ms() };
+        let secret = SecretRecord {
+            name: name.to_owned(),
+            nonce,
+            ciphertext,
+            updated_at_ms: self.options.clock.now_ms(),
+        };
         self.store
-            .put_secret(id, secret, Self::audit_record(actor, "secret.set", &format!("{id}/{name}")))
+            .put_secret(id, secret, self.audit_record(actor, "secret.set", &format!("{id}/{name}")))
             .await
     }
 
@@ -805,7 +808,7 @@ impl Fleet for Console {
         }
         if !self
             .store
-            .delete_secret(id, name, Self::audit_record(actor, "secret.delete", &format!("{id}/{name}")))
+            .delete_secret(id, name, self.audit_record(actor, "secret.delete", &format!("{id}/{name}")))
             .await?
         {
             return Err(Error::SecretNotFound { name: name.to_owned() });
@@ -868,7 +871,7 @@ impl Fleet for Console {
         self.store.save_bulk_run(&run).await?;
         let _ = self
             .store
-            .append_audit(Self::audit_record(actor, &format!("bulk.{}", run.spec.action.name()), &run.id))
+            .append_audit(self.audit_record(actor, &format!("bulk.{}", run.spec.action.name()), &run.id))
             .await;
         let me = self
             .me
@@ -902,7 +905,7 @@ impl Fleet for Console {
         if !found && run.outcome != RunOutcome::Running {
             return Err(Error::conflict(format!("bulk run `{id}` already ended ({:?})", run.outcome), None));
         }
-        let _ = self.store.append_audit(Self::audit_record(actor, "bulk.cancel", id)).await;
+        let _ = self.store.append_audit(self.audit_record(actor, "bulk.cancel", id)).await;
         Ok(run)
     }
 

@@ -12,16 +12,16 @@ use super::bulk::{
 };
 use super::rate::RateControl;
 use super::store::CustomerRecord;
-use super::{Actor, Console, Fleet as _, RevisionInput, RunHandle, now_ms};
+use super::{Actor, Console, Fleet as _, RevisionInput, RunHandle};
 use crate::auth::Role;
 use crate::error::{Error, Result};
 use crate::host::StopOptions;
 use crate::lifecycle::ProcessState;
 
-fn run_id() -> String {
-    let random: [u8; 6] = super::crypto::random_bytes().unwrap_or([0; 6]);
+fn run_id(now_ms: u64) -> String {
+    let random: [u8; 6] = crate::random::bytes().unwrap_or([0; 6]);
     let suffix: String = random.iter().map(|b| format!("{b:02x}")).collect();
-    format!("run-{}-{suffix}", now_ms())
+    format!("run-{now_ms}-{suffix}")
 }
 
 impl Console {
@@ -56,9 +56,9 @@ impl Console {
         let total = targets.len() as u64;
         let canary = spec.canary.min(targets.len());
         let run = BulkRun {
-            id: run_id(),
+            id: run_id(self.options.clock.now_ms()),
             actor: actor.name.clone(),
-            created_at_ms: now_ms(),
+            created_at_ms: self.options.clock.now_ms(),
             finished_at_ms: None,
             outcome: if spec.dry_run { RunOutcome::DryRun } else { RunOutcome::Running },
             max_concurrency: spec.max_concurrency.resolve(total).max(1),
@@ -124,7 +124,7 @@ impl Console {
                 control.started();
                 let target = &mut run.targets[next];
                 target.state = TargetState::Running;
-                target.started_at_ms = Some(now_ms());
+                target.started_at_ms = Some(self.options.clock.now_ms());
                 self.publish(&run.id, target.clone()).await;
                 let (console, actor, spec, result) =
                     (self.clone(), actor.clone(), run.spec.clone(), target.clone());
@@ -173,7 +173,7 @@ impl Console {
         } else {
             RunOutcome::Succeeded
         });
-        run.finished_at_ms = Some(now_ms());
+        run.finished_at_ms = Some(self.options.clock.now_ms());
         let _ = self.store.save_bulk_run(&run).await;
         let _ = self.bulk_events.send(BulkEvent::Finished { run_id: run.id.clone(), outcome: run.outcome });
     }
@@ -216,7 +216,7 @@ impl Console {
                 }
             }
         }
-        result.finished_at_ms = Some(now_ms());
+        result.finished_at_ms = Some(self.options.clock.now_ms());
         result
     }
 

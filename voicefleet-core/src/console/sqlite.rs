@@ -133,13 +133,6 @@ impl SqliteStore {
     }
 }
 
-pub(crate) fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
 fn append_audit(transaction: &Transaction<'_>, record: &AuditRecord) -> Result<AuditEntry> {
     let last: Option<(u64, String)> = transaction
         .query_row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", [], |row| {
@@ -151,7 +144,7 @@ fn append_audit(transaction: &Transaction<'_>, record: &AuditRecord) -> Result<A
         Some((seq, hash)) => (seq + 1, hash),
         None => (1, GENESIS.to_owned()),
     };
-    let at_ms = now_ms();
+    let at_ms = record.at_ms;
     let hash = entry_hash(seq, at_ms, record, &prev_hash);
     transaction
         .execute(

@@ -34,8 +34,9 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 pub use shim::run as run_shim;
-use shim::{ChildInfo, ExitRecord, Handshake, now_ms};
+use shim::{ChildInfo, ExitRecord, Handshake};
 
+use crate::clock::SharedClock;
 use crate::config::{ConfigDocument, ReloadMode, SecretReference, ValidateOptions, VoiceAgentConfig};
 use crate::customer::CustomerId;
 use crate::error::{Error, Result};
@@ -74,6 +75,8 @@ pub struct SupervisorOptions {
     /// Backoff before the cap (which comes from the configuration).
     pub backoff_initial: Duration,
     pub backoff_stable_after: Duration,
+    /// Where "now" comes from (event and exit times, adoption's age of a running agent).
+    pub clock: SharedClock,
 }
 
 impl SupervisorOptions {
@@ -82,6 +85,7 @@ impl SupervisorOptions {
             customer_id,
             state_dir: state_dir.into(),
             shim,
+            clock: crate::clock::system(),
             log_limits: LogLimits::default(),
             stop_grace: Duration::from_secs(1),
             tick: Duration::from_millis(20),
@@ -391,7 +395,7 @@ impl Actor {
                         ConfigRevision {
                             revision: 1,
                             hash: document.content_hash(),
-                            applied_at_ms: now_ms(),
+                            applied_at_ms: options.clock.now_ms(),
                             author: String::new(),
                             message: String::new(),
                         }
@@ -409,7 +413,7 @@ impl Actor {
             jitter: 0.2,
         });
         let last_seq = shared.files.last_seq().unwrap_or(0);
-        let seed = now_ms() ^ (u64::from(std::process::id()) << 32) | 1;
+        let seed = options.clock.now_ms() ^ (u64::from(std::process::id()) << 32) | 1;
         Ok(Self {
             follower: LogFollower::new(shared.files.clone(), last_seq),
             persisted: read_json(&paths.supervisor).unwrap_or_default(),
@@ -446,7 +450,8 @@ impl Actor {
             let shim_alive = procfs::is_same_process(info.shim_pid, info.shim_start_time);
             let agent_alive = procfs::is_same_process(info.pid, info.start_time);
             if shim_alive && agent_alive {
-                let age = Duration::from_millis(now_ms().saturating_sub(info.spawned_at_ms));
+                let age =
+                    Duration::from_millis(self.options.clock.now_ms().saturating_sub(info.spawned_at_ms));
                 let spawned = Instant::now().checked_sub(age).unwrap_or_else(Instant::now);
                 // Replay this instance's lines: readiness and calls in progress come back.
                 self.follower = LogFollower::new(self.shared.files.clone(), info.first_seq.saturating_sub(1));
@@ -615,7 +620,7 @@ impl Actor {
         if next != self.state {
             let from = self.state;
             self.state = next;
-            self.emit(HostEvent::StateChanged { at_ms: now_ms(), from, to: next });
+            self.emit(HostEvent::StateChanged { at_ms: self.options.clock.now_ms(), from, to: next });
         }
     }
 
@@ -661,7 +666,7 @@ impl Actor {
                 self.persist();
                 if delay.at_cap {
                     self.emit(HostEvent::CrashLoop {
-                        at_ms: now_ms(),
+                        at_ms: self.options.clock.now_ms(),
                         consecutive_failures: delay.consecutive_failures,
                         next_restart_in_ms: delay.delay.as_millis() as u64,
                     });
@@ -822,7 +827,8 @@ impl Actor {
             }
             (Handshake::Failed { error }, shim_pid) => {
                 reap(shim_pid);
-                self.last_exit = Some(ExitInfo { code: Some(127), signal: None, at_ms: now_ms() });
+                self.last_exit =
+                    Some(ExitInfo { code: Some(127), signal: None, at_ms: self.options.clock.now_ms() });
                 self.last_ran_for = Duration::ZERO;
                 Err(Error::Unavailable { message: error })
             }
@@ -864,7 +870,7 @@ impl Actor {
         let exit = ExitInfo {
             code: record.and_then(|r| r.code),
             signal: record.and_then(|r| r.signal),
-            at_ms: record.map(|r| r.at_ms).unwrap_or_else(now_ms),
+            at_ms: record.map(|r| r.at_ms).unwrap_or_else(|| self.options.clock.now_ms()),
         };
         self.last_exit = Some(exit);
         self.last_ran_for = instance.spawned.elapsed();
@@ -902,7 +908,7 @@ impl Actor {
 
     fn poll_logs(&mut self) {
         let Ok(lines) = self.follower.poll() else { return };
-        let now = now_ms();
+        let now = self.options.clock.now_ms();
         let current_first_seq = self.instance.as_ref().map(|i| i.info.first_seq);
         for line in lines {
             if line.stream != Stream::Stdout {
@@ -982,7 +988,7 @@ impl Actor {
         };
         self.cpu_baseline = Some((now, usage.cpu_ticks));
         let sample = MetricsSample {
-            at_ms: now_ms(),
+            at_ms: self.options.clock.now_ms(),
             cpu_percent,
             rss_bytes: usage.rss_bytes,
             threads: usage.threads,
@@ -1011,7 +1017,7 @@ impl Actor {
         if !self.memory_pending {
             self.memory_pending = true;
             self.emit(HostEvent::MemoryLimit {
-                at_ms: now_ms(),
+                at_ms: self.options.clock.now_ms(),
                 rss_bytes: sample.rss_bytes,
                 limit_bytes: limit,
             });
@@ -1024,7 +1030,7 @@ impl Actor {
     }
 
     fn status(&mut self) -> HostStatus {
-        let now = now_ms();
+        let now = self.options.clock.now_ms();
         let fresh = self.call_cache.as_ref().is_some_and(|(at, ..)| at.elapsed() < Duration::from_secs(1));
         if !fresh {
             self.call_cache = Some((
@@ -1075,7 +1081,7 @@ impl Actor {
         let revision = ConfigRevision {
             revision: meta.revision.unwrap_or_else(|| previous.map(|p| p.revision.revision + 1).unwrap_or(1)),
             hash: hash.clone(),
-            applied_at_ms: now_ms(),
+            applied_at_ms: self.options.clock.now_ms(),
             author: meta.author,
             message: meta.message,
         };
@@ -1122,7 +1128,12 @@ impl Actor {
             }
             ApplyAction::Stored => {}
         }
-        self.emit(HostEvent::ConfigApplied { at_ms: now_ms(), revision: revision.revision, hash, action });
+        self.emit(HostEvent::ConfigApplied {
+            at_ms: self.options.clock.now_ms(),
+            revision: revision.revision,
+            hash,
+            action,
+        });
         Ok(AppliedConfig { revision, action, warnings })
     }
 

@@ -19,7 +19,6 @@ use std::os::unix::process::CommandExt as _;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use nix::sys::signal::{self, SaFlags, SigAction, SigHandler, SigSet, Signal};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
@@ -27,6 +26,7 @@ use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 
 use super::procfs;
+use crate::clock::{Clock as _, SystemClock};
 use crate::logs::{LogLimits, LogWriter, MAX_LINE_BYTES, Stream};
 
 /// The identity of a spawned voice agent, as told by its shim.
@@ -58,8 +58,10 @@ pub(crate) enum Handshake {
     Failed { error: String },
 }
 
-pub(crate) fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+/// The shim is its own process, started with no handles from the daemon: its clock is the
+/// system's.
+fn now_ms() -> u64 {
+    SystemClock.now_ms()
 }
 
 extern "C" fn swallow(_: i32) {}

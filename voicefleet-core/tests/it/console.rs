@@ -85,6 +85,7 @@ fn record(action: &str) -> AuditRecord {
         target: "acme".into(),
         request_id: "r1".into(),
         outcome: "ok".into(),
+        at_ms: 1_700_000_000_000,
     }
 }
 

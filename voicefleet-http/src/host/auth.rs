@@ -9,7 +9,7 @@ use voicefleet_core::console::Actor;
 use voicefleet_core::{Error, ErrorKind, Result};
 
 use crate::error::ApiError;
-use crate::token::{Refusal, bearer, random_hex, verify};
+use crate::token::{Refusal, bearer, verify};
 
 /// The name the break-glass admin token's caller goes by.
 const BREAK_GLASS: &str = "break-glass admin token";
@@ -36,7 +36,7 @@ pub fn load_or_create_admin_token(state_dir: &Path) -> Result<String> {
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
         Err(error) => return Err(Error::io(format!("cannot read {}", path.display()), error)),
     }
-    let token = random_hex(32)?;
+    let token = voicefleet_core::random::hex::<32>()?;
     voicefleet_core::fs::write_atomic(&path, format!("{token}\n").as_bytes(), 0o600)
         .map_err(|error| Error::io(format!("cannot write {}", path.display()), error))?;
     Ok(token)

@@ -23,13 +23,12 @@ pub(crate) struct HistoryParams {
     since: Option<String>,
 }
 
-/// `since`: milliseconds since the Unix epoch, or a duration ago such as `90s`, `5m`, `1h`,
-/// `1h30m` (`humantime`).
+/// `since`: milliseconds since the Unix epoch, or a duration ago such as `90s`, `5m`, `1h`.
 pub(crate) fn parse_since(text: &str, now_ms: u64) -> Result<u64, ApiError> {
     if let Ok(ms) = text.parse::<u64>() {
         return Ok(ms);
     }
-    let ago = humantime::parse_duration(text.trim()).map_err(|_| {
+    let ago = voicefleet_core::clock::parse_duration(text).map_err(|_| {
         ApiError::new(ErrorKind::InvalidInput, format!("invalid since `{text}`"))
             .with_hint("give milliseconds since the Unix epoch, or a duration such as 90s, 5m or 1h")
     })?;

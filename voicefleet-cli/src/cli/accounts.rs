@@ -1,0 +1,55 @@
+//! Sessions and administration: `login`, `users`, `tokens`.
+
+use clap::{Args, Subcommand};
+
+#[derive(Debug, Args)]
+#[command(after_long_help = "\
+The password is read from standard input when it is not a terminal, else asked for.
+
+Examples:
+  voicefleet login --console http://127.0.0.1:9000 --user admin
+  printf '%s' \"$PASSWORD\" | voicefleet login --console https://console.example.com --user ops")]
+pub(crate) struct LoginArgs {
+    #[arg(long, default_value = "admin")]
+    pub(crate) user: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum UsersCommand {
+    /// Add a user; the password comes from standard input, or a hidden prompt asked twice
+    #[command(
+        after_long_help = "Example:\n  printf '%s' \"$PASSWORD\" | voicefleet users add alice --role operator"
+    )]
+    Add {
+        name: String,
+        #[arg(long, value_parser = ["viewer", "operator", "admin"])]
+        role: String,
+    },
+    /// List users
+    List,
+    /// Remove a user
+    Rm { name: String },
+    /// Set a user's password (yours, or anyone's as admin)
+    Passwd { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TokensCommand {
+    /// Create an API token; it is printed once (field `token` with --output json)
+    #[command(
+        after_long_help = "Example:\n  voicefleet tokens create --name ci --role operator --expires 30d"
+    )]
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = ["viewer", "operator", "admin"])]
+        role: String,
+        /// Lifetime: 3600s, 90m, 12h, 30d (default: no expiry)
+        #[arg(long)]
+        expires: Option<String>,
+    },
+    /// List API tokens (never their values)
+    List,
+    /// Revoke an API token
+    Revoke { id: String },
+}

@@ -1,0 +1,71 @@
+//! `voicefleet bulk`: fleet-wide operations.
+
+use clap::{Args, Subcommand};
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct BulkOptions {
+    /// Which customers: all, tier=prod,region=eu, or acme,globex
+    #[arg(long, short = 's')]
+    pub(crate) selector: String,
+    /// Targets at once: a number or a percentage
+    #[arg(long, default_value = "10%")]
+    pub(crate) max_concurrency: String,
+    /// Failures tolerated before no new target starts: a number or a percentage
+    #[arg(long, default_value = "0")]
+    pub(crate) max_errors: String,
+    /// The first N targets run alone and must pass before the rest
+    #[arg(long, default_value_t = 0)]
+    pub(crate) canary: usize,
+    /// Health gate: seconds a target must stay running (and within the limits below)
+    #[arg(long)]
+    pub(crate) healthy_for: Option<f64>,
+    /// Health gate: highest error rate (errors per turn)
+    #[arg(long)]
+    pub(crate) max_error_rate: Option<f64>,
+    /// Health gate: highest p95 turn latency, ms
+    #[arg(long)]
+    pub(crate) max_p95_ms: Option<f64>,
+    /// Return failed deploy targets to their previous revision
+    #[arg(long)]
+    pub(crate) auto_rollback: bool,
+    /// Show the plan only
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Do not ask before acting on more than one target
+    #[arg(long, short = 'y')]
+    pub(crate) yes: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum BulkCommand {
+    /// Restart many agents
+    #[command(
+        after_long_help = "Example:\n  voicefleet bulk restart --selector tier=prod --max-concurrency 10% --max-errors 1 --canary 1"
+    )]
+    Restart(BulkOptions),
+    /// Start many agents
+    Start(BulkOptions),
+    /// Stop many agents
+    Stop(BulkOptions),
+    /// Drain many agents
+    Drain(BulkOptions),
+    /// Deploy each target's latest revision (or --revision N)
+    #[command(
+        after_long_help = "Example:\n  voicefleet bulk deploy --selector tier=prod --canary 1 --healthy-for 30 --auto-rollback"
+    )]
+    Deploy {
+        #[command(flatten)]
+        options: BulkOptions,
+        #[arg(long)]
+        revision: Option<u64>,
+    },
+    /// List bulk runs
+    List {
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Show one bulk run with every target's result
+    Show { id: String },
+    /// Cancel a bulk run: no new target starts, targets in flight finish
+    Cancel { id: String },
+}
