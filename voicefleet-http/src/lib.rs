@@ -22,6 +22,7 @@ pub mod routes;
 mod serve;
 mod sse;
 mod token;
+mod wire;
 
 pub use console::client::ConsoleClient;
 pub use console::server::{ConsoleServer, Embedded, ServeOptions, open_embedded, open_embedded_with};

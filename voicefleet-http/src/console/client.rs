@@ -25,6 +25,7 @@ use super::wire::{
     SecretValue, TagPatch, WhoAmI,
 };
 use crate::host::wire::{LogLineBody, LogsResponse};
+use crate::wire::{BulkSpecBody, NewCustomerBody};
 
 /// The console API's client; implements [`Fleet`].
 #[derive(Clone)]
@@ -223,7 +224,7 @@ fn to_value<T: Serialize>(value: &T) -> Result<Value> {
 #[async_trait::async_trait]
 impl Fleet for ConsoleClient {
     async fn add_customer(&self, _: &Actor, customer: NewCustomer) -> Result<CustomerView> {
-        self.call(Method::POST, "/v1/customers", Some(to_value(&customer)?)).await
+        self.call(Method::POST, "/v1/customers", Some(to_value(&NewCustomerBody::from(customer))?)).await
     }
 
     async fn customer(&self, _: &Actor, id: &str) -> Result<CustomerView> {
@@ -271,7 +272,7 @@ impl Fleet for ConsoleClient {
         input: RevisionInput,
         message: &str,
     ) -> Result<RevisionView> {
-        let body = to_value(&NewRevision { input, message: message.to_owned() })?;
+        let body = to_value(&NewRevision { input: input.into(), message: message.to_owned() })?;
         self.call(Method::POST, &format!("/v1/customers/{id}/revisions"), Some(body)).await
     }
 
@@ -368,7 +369,7 @@ impl Fleet for ConsoleClient {
 
     async fn start_bulk(&self, _: &Actor, spec: BulkSpec) -> Result<BulkRun> {
         self.listen_for_events();
-        self.call(Method::POST, "/v1/bulk", Some(to_value(&spec)?)).await
+        self.call(Method::POST, "/v1/bulk", Some(to_value(&BulkSpecBody::from(spec))?)).await
     }
 
     async fn bulk_run(&self, _: &Actor, id: &str) -> Result<BulkRun> {

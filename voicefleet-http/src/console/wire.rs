@@ -1,9 +1,9 @@
 //! Request and response bodies of the console API that are not core's plain data. The server
 //! reads them and [`super::client::ConsoleClient`] writes them: one definition for both ends.
 
+use crate::wire::RevisionContent;
 use serde::{Deserialize, Serialize};
 use voicefleet_core::auth::Role;
-use voicefleet_core::console::RevisionInput;
 
 /// Every list answers a page: `{items, next_cursor}`; pass `cursor` back for the next one.
 #[derive(Debug, Serialize, Deserialize)]
@@ -71,7 +71,7 @@ pub(crate) struct TagPatch {
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct NewRevision {
     #[serde(flatten)]
-    pub(crate) input: RevisionInput,
+    pub(crate) input: RevisionContent,
     #[serde(default)]
     pub(crate) message: String,
 }

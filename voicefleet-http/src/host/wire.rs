@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use voicefleet_core::config::{Issue, PatchOperation};
+use voicefleet_core::config::Issue;
 use voicefleet_core::host::ConfigRevision;
 use voicefleet_core::logs::{LogLine, Stream};
 
@@ -23,7 +23,7 @@ pub(crate) struct PutConfig {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PatchConfig {
-    pub(crate) operations: Vec<PatchOperation>,
+    pub(crate) operations: Vec<crate::wire::Operation>,
     #[serde(default)]
     pub(crate) author: String,
     #[serde(default)]

@@ -4,19 +4,19 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use voicefleet_core::console::BulkSpec;
 
 use crate::console::wire::PageParams;
 use crate::console::{Shared, paginate};
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody, Params};
+use crate::wire::BulkSpecBody;
 
 pub(crate) async fn start(
     Caller(actor): Caller,
     State(state): State<Shared>,
-    JsonBody(spec): JsonBody<BulkSpec>,
+    JsonBody(spec): JsonBody<BulkSpecBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let run = state.fleet.start_bulk(&actor, spec).await?;
+    let run = state.fleet.start_bulk(&actor, spec.into()).await?;
     Ok((StatusCode::CREATED, Json(run)))
 }
 

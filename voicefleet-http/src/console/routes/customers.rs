@@ -4,12 +4,12 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use voicefleet_core::console::NewCustomer;
 
 use crate::console::wire::{PageParams, TagPatch};
 use crate::console::{Shared, paginate, selector};
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody, Params};
+use crate::wire::NewCustomerBody;
 
 pub(crate) async fn list(
     Caller(actor): Caller,
@@ -23,9 +23,9 @@ pub(crate) async fn list(
 pub(crate) async fn add(
     Caller(actor): Caller,
     State(state): State<Shared>,
-    JsonBody(body): JsonBody<NewCustomer>,
+    JsonBody(body): JsonBody<NewCustomerBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok((StatusCode::CREATED, Json(state.fleet.add_customer(&actor, body).await?)))
+    Ok((StatusCode::CREATED, Json(state.fleet.add_customer(&actor, body.into()).await?)))
 }
 
 pub(crate) async fn show(

@@ -30,7 +30,7 @@ pub(crate) async fn create(
         serde_json::from_value(body).map_err(|e| ApiError::bad_request(format!("invalid body: {e}")))?;
     Ok((
         StatusCode::CREATED,
-        Json(state.fleet.create_revision(&actor, &id, body.input, &body.message).await?),
+        Json(state.fleet.create_revision(&actor, &id, body.input.into(), &body.message).await?),
     ))
 }
 

@@ -44,7 +44,7 @@ pub(crate) async fn patch_config(
     }
     let (mut document, _) = state.host.config().await?.ok_or_else(no_config)?;
     let options = secret_options(&state).await?;
-    document.apply_operations(&body.operations, &options)?;
+    document.apply_operations(&crate::wire::operations_in(body.operations), &options)?;
     let meta = RevisionMeta { revision: None, author: body.author, message: body.message };
     Ok(Json(state.host.apply_config(document, meta).await?))
 }
