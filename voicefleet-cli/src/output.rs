@@ -1,6 +1,7 @@
 //! Output formats shared by every command that prints data: tables for people, JSON for scripts.
 
 use clap::ValueEnum;
+use voicefleet_core::clock::Clock as _;
 
 /// How data is printed on standard output.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -70,7 +71,7 @@ pub(crate) fn ago(at_ms: Option<u64>) -> String {
     match at_ms {
         None => "never".to_owned(),
         Some(at) => {
-            let now = crate::backend::now_ms();
+            let now = voicefleet_core::clock::SystemClock.now_ms();
             format!("{} ago", duration(now.saturating_sub(at) as f64 / 1000.0))
         }
     }
