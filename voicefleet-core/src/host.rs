@@ -39,7 +39,7 @@ impl StopOptions {
 }
 
 /// How the agent last ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ExitInfo {
     pub code: Option<i32>,
     pub signal: Option<i32>,
@@ -47,7 +47,7 @@ pub struct ExitInfo {
 }
 
 /// Resource use of the agent's whole process group at one instant.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MetricsSample {
     pub at_ms: u64,
     pub cpu_percent: f64,
@@ -59,7 +59,7 @@ pub struct MetricsSample {
 }
 
 /// Call metrics derived from the agent's events.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CallSummary {
     pub active_calls: u64,
     pub calls_total: u64,
@@ -73,7 +73,7 @@ pub struct CallSummary {
 }
 
 /// The configuration revision a host runs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ConfigRevision {
     pub revision: u64,
     pub hash: String,
@@ -83,7 +83,7 @@ pub struct ConfigRevision {
 }
 
 /// Everything a status request answers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HostStatus {
     pub customer_id: String,
     pub state: ProcessState,
@@ -108,7 +108,7 @@ pub struct RevisionMeta {
 }
 
 /// How an applied configuration reached the agent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ApplyAction {
     /// Stored; the agent is not running, or nothing changed.
@@ -120,7 +120,7 @@ pub enum ApplyAction {
 }
 
 /// The outcome of applying a configuration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AppliedConfig {
     pub revision: ConfigRevision,
     pub action: ApplyAction,
@@ -138,7 +138,7 @@ pub enum LogQuery {
 }
 
 /// Something that happened on a host.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum HostEvent {
     StateChanged { at_ms: u64, from: ProcessState, to: ProcessState },

@@ -94,7 +94,7 @@ pub fn parse_line(line: &str) -> LineKind {
 }
 
 /// p50, p95 and p99 of one latency, in milliseconds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Percentiles {
     pub p50: f64,
     pub p95: f64,
@@ -103,7 +103,7 @@ pub struct Percentiles {
 }
 
 /// Percentiles of every turn latency over one window.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LatencySummary {
     pub e2e_ms: Option<Percentiles>,
     pub llm_ttft_ms: Option<Percentiles>,

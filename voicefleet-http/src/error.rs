@@ -53,19 +53,27 @@ pub fn kind_for_status(status: StatusCode) -> ErrorKind {
         .unwrap_or(ErrorKind::Unavailable)
 }
 
+fn kind_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({"type": "string", "enum": kind_names()})
+}
+
 /// The names of every error kind, for the OpenAPI document's error enum.
 pub fn kind_names() -> Vec<&'static str> {
     ERROR_CODES.iter().map(|(kind, _)| kind.as_str()).collect()
 }
 
 /// The error body of every voicefleet API.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "Error")]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+/// What went wrong, what to do about it, and every validation issue.
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ErrorDetail {
+    /// The error's kind; clients branch on it.
+    #[schemars(schema_with = "kind_schema")]
     pub kind: String,
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

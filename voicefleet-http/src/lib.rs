@@ -18,6 +18,7 @@ pub mod error;
 mod extract;
 pub mod host;
 mod middleware;
+mod openapi;
 pub mod routes;
 mod serve;
 mod sse;

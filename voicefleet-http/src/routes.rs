@@ -16,8 +16,33 @@ use voicefleet_core::console::Actor;
 
 use crate::error::ApiError;
 
+/// Writes a type's JSON Schema into a generator (a `$ref` for named types).
+pub type SchemaFn = fn(&mut schemars::SchemaGenerator) -> schemars::Schema;
+
+/// What a route answers when it succeeds.
+#[derive(Debug, Clone, Copy)]
+pub enum Answer {
+    /// A JSON body of this type.
+    Json(SchemaFn),
+    /// No body.
+    Empty,
+    /// Prometheus text.
+    Text,
+    /// A stream of server-sent events: each event's name and its data's type.
+    Events(&'static [(&'static str, SchemaFn)]),
+}
+
+/// A route's request body: the name of its type and its schema.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyDoc {
+    pub name: &'static str,
+    pub schema: SchemaFn,
+    /// An empty body is accepted (as the type's defaults).
+    pub optional: bool,
+}
+
 /// One route of an API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct RouteDoc {
     /// Lower case: `get`, `post`, `put`, `patch`, `delete`.
     pub method: &'static str,
@@ -26,8 +51,22 @@ pub struct RouteDoc {
     /// The least role a caller needs; `None`: no token needed.
     pub role: Option<Role>,
     pub summary: &'static str,
-    /// The name of the request body's type, when the route takes one.
-    pub body: Option<&'static str>,
+    /// The request body, when the route takes one.
+    pub body: Option<BodyDoc>,
+    /// The query string's fields, when the route reads any.
+    pub query: Option<SchemaFn>,
+    /// The success status.
+    pub status: u16,
+    /// Other statuses answered with the same body (`/v1/ready`'s 503).
+    pub also: &'static [u16],
+    pub answer: Answer,
+}
+
+impl RouteDoc {
+    /// The statuses answered with the route's success body.
+    pub fn statuses(&self) -> impl Iterator<Item = u16> + '_ {
+        std::iter::once(self.status).chain(self.also.iter().copied())
+    }
 }
 
 /// How an API's state tells who is calling from an `Authorization` header.
@@ -77,18 +116,24 @@ async fn authorize<S: Authenticate>(
     next.run(request).await
 }
 
-/// Declares an API's route table: `ROUTES` (the documentation of every route) and
-/// `fn routes(state) -> Router<S>` (every route behind its role check).
+/// Declares an API's route table: `ROUTES` (every route with its role, request and answer types)
+/// and `fn routes(state) -> Router<S>` (every route behind its role check).
 ///
 /// ```text
 /// route_table! { State;
-///     get "/v1/status" [Viewer] => status::status, "the status";
-///     put "/v1/config" [Admin] => config::put, "apply a document", body: "PutConfig";
-///     get "/v1/health" [] => status::health, "liveness";
+///     get "/v1/status" [Viewer] => status::status, "the status", ok: 200 json(HostStatus);
+///     put "/v1/config" [Admin] => config::put, "apply a document", body: PutConfig, ok: 200 json(AppliedConfig);
+///     get "/v1/logs" [Operator] => logs::logs, "log lines", query: LogsParams, ok: 200 json(LogsResponse);
+///     delete "/v1/secrets/{name}" [Admin] => secrets::delete, "delete a secret", ok: 204 empty;
+///     get "/v1/health" [] => status::health, "liveness", ok: 200 json(Health);
 /// }
 /// ```
 macro_rules! route_table {
-    ($state:ty; $( $method:ident $path:literal [$($role:ident)?] => $handler:path, $summary:literal $(, body: $body:literal)? ;)*) => {
+    ($state:ty; $(
+        $method:ident $path:literal [$($role:ident)?] => $handler:path, $summary:literal
+        $(, query: $query:ty)? $(, body: $body:ty)? $(, optional_body: $optional_body:ty)?
+        , ok: $status:literal $(| $also:literal)* $kind:ident $(($($answer:tt)*))? ;
+    )*) => {
         /// Every route of this API with the role it needs: the router, the OpenAPI document and
         /// the role test all come from this list.
         pub const ROUTES: &[$crate::routes::RouteDoc] = &[$(
@@ -97,7 +142,11 @@ macro_rules! route_table {
                 path: $path,
                 role: route_table!(@role $($role)?),
                 summary: $summary,
-                body: route_table!(@body $($body)?),
+                body: route_table!(@body $($body)? $(optional $optional_body)?),
+                query: route_table!(@query $($query)?),
+                status: $status,
+                also: &[$($also),*],
+                answer: route_table!(@answer $kind $(($($answer)*))?),
             },
         )*];
 
@@ -114,7 +163,28 @@ macro_rules! route_table {
     (@role) => { None };
     (@role $role:ident) => { Some(voicefleet_core::auth::Role::$role) };
     (@body) => { None };
-    (@body $body:literal) => { Some($body) };
+    (@body optional $body:ty) => {
+        Some($crate::routes::BodyDoc {
+            name: stringify!($body),
+            schema: |generator| generator.subschema_for::<$body>(),
+            optional: true,
+        })
+    };
+    (@body $body:ty) => {
+        Some($crate::routes::BodyDoc {
+            name: stringify!($body),
+            schema: |generator| generator.subschema_for::<$body>(),
+            optional: false,
+        })
+    };
+    (@query) => { None };
+    (@query $query:ty) => { Some(|generator| <$query as schemars::JsonSchema>::json_schema(generator)) };
+    (@answer empty) => { $crate::routes::Answer::Empty };
+    (@answer text) => { $crate::routes::Answer::Text };
+    (@answer json($answer:ty)) => { $crate::routes::Answer::Json(|generator| generator.subschema_for::<$answer>()) };
+    (@answer events($($event:ident: $payload:ty),* $(,)?)) => {
+        $crate::routes::Answer::Events(&[$((stringify!($event), |generator| generator.subschema_for::<$payload>())),*])
+    };
 }
 
 pub(crate) use route_table;

@@ -6,18 +6,25 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use voicefleet_core::config::PatchOperation;
 use voicefleet_core::console::{
     BulkAction, BulkSpec, HealthGate, Limit, NewCustomer, RevisionInput, Selector,
 };
 
 /// One edit: `{"op": "set", "path": "a.b", "value": 1}` or `{"op": "unset", "path": "a.b"}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub(crate) enum Operation {
-    Set { path: String, value: Value },
-    Unset { path: String },
+    Set {
+        /// A dot path such as `agent_settings.llm.temperature`.
+        path: String,
+        /// The new value: any JSON value the path's rules accept.
+        value: Value,
+    },
+    Unset {
+        path: String,
+    },
 }
 
 impl From<Operation> for PatchOperation {
@@ -47,7 +54,8 @@ pub(crate) fn operations_out(operations: Vec<PatchOperation>) -> Vec<Operation> 
 }
 
 /// `POST /v1/customers`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "NewCustomer")]
 pub(crate) struct NewCustomerBody {
     pub(crate) id: String,
     #[serde(default)]
@@ -77,11 +85,17 @@ impl From<NewCustomer> for NewCustomerBody {
 }
 
 /// A new revision's content: a whole document, or operations on the latest one.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub(crate) enum RevisionContent {
-    Full { document: Value },
-    Patch { operations: Vec<Operation> },
+    Full {
+        /// The whole configuration document.
+        #[schemars(with = "voicefleet_core::config::VoiceAgentConfig")]
+        document: Value,
+    },
+    Patch {
+        operations: Vec<Operation>,
+    },
 }
 
 impl From<RevisionContent> for RevisionInput {
@@ -107,8 +121,9 @@ impl From<RevisionInput> for RevisionContent {
 }
 
 /// Which customers: all, by id, or by tags (all must match).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[schemars(rename = "SelectorInput")]
 pub(crate) enum SelectorBody {
     All,
     Ids { ids: Vec<String> },
@@ -136,8 +151,9 @@ impl From<Selector> for SelectorBody {
 }
 
 /// A count (`{"count": 10}`) or a percentage (`{"percent": 10}`) of the targets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "LimitInput")]
 pub(crate) enum LimitBody {
     Count(u64),
     Percent(u8),
@@ -162,8 +178,9 @@ impl From<Limit> for LimitBody {
 }
 
 /// What a bulk run does to each target.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[schemars(rename = "BulkActionInput")]
 pub(crate) enum BulkActionBody {
     Start,
     Stop,
@@ -211,7 +228,8 @@ impl From<BulkAction> for BulkActionBody {
 }
 
 /// When a target counts as healthy after its action.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "HealthGateInput")]
 pub(crate) struct HealthGateBody {
     /// Running this long, continuously, within the limits below.
     pub(crate) min_healthy_seconds: f64,
@@ -222,7 +240,8 @@ pub(crate) struct HealthGateBody {
 }
 
 /// `POST /v1/bulk`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "BulkSpecInput")]
 pub(crate) struct BulkSpecBody {
     pub(crate) action: BulkActionBody,
     pub(crate) selector: SelectorBody,
@@ -278,3 +297,23 @@ impl From<BulkSpec> for BulkSpecBody {
         }
     }
 }
+
+/// `GET /v1/health` on both APIs: answers while the server runs, without a token.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub(crate) struct Health {
+    /// Always `ok`.
+    pub(crate) status: String,
+    /// The server's version.
+    pub(crate) version: String,
+}
+
+impl Health {
+    pub(crate) fn now() -> Health {
+        Health { status: "ok".to_owned(), version: env!("CARGO_PKG_VERSION").to_owned() }
+    }
+}
+
+/// An OpenAPI 3.1 document (`GET /v1/openapi.json`).
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(transparent)]
+pub(crate) struct OpenApiDocument(#[schemars(with = "Map<String, Value>")] pub(crate) Value);

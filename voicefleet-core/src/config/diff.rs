@@ -9,12 +9,15 @@ use sha2::{Digest, Sha256};
 use super::path::DotPath;
 
 /// One changed path: `old` is absent for an addition, `new` for a removal.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Change {
+    /// The dot path of the changed leaf.
     pub path: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The value before (any JSON value; secrets redacted); absent for an addition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub old: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The value after (any JSON value; secrets redacted); absent for a removal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new: Option<Value>,
 }
 

@@ -30,7 +30,9 @@ pub use secrets::{REDACTED, SecretReference, is_secret_field, is_valid_secret_na
 pub use templates::{template, template_names};
 
 /// How bad an [`Issue`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// The document is refused.
@@ -50,7 +52,7 @@ impl Severity {
 }
 
 /// One problem found by validation.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Issue {
     /// Dot path of the offending value (`telephony.numbers[1]`).
     pub path: String,
@@ -70,7 +72,7 @@ pub struct ValidateOptions {
 }
 
 /// The outcome of validation: every issue, errors first, each group in document order.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct Validation {
     pub issues: Vec<Issue>,
@@ -103,11 +105,17 @@ impl Validation {
 }
 
 /// One edit of a patch: set or remove the value at a dot path.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum PatchOperation {
-    Set { path: String, value: Value },
-    Unset { path: String },
+    Set {
+        path: String,
+        /// The new value: any JSON value the path's rules accept.
+        value: Value,
+    },
+    Unset {
+        path: String,
+    },
 }
 
 /// A configuration document as written, with validation and editing on top.

@@ -20,7 +20,7 @@ pub const MAX_FAILED_LOGINS: u32 = 5;
 pub const LOCKOUT_MS: u64 = 15 * 60 * 1000;
 
 /// A stored user.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct UserRecord {
     pub name: String,
     pub role: Role,
@@ -31,7 +31,7 @@ pub struct UserRecord {
 }
 
 /// A user as shown (no hash).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct UserView {
     pub name: String,
     pub role: Role,
@@ -40,7 +40,7 @@ pub struct UserView {
 }
 
 /// A stored API token: only its hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TokenRecord {
     pub id: String,
     pub name: String,
@@ -53,7 +53,7 @@ pub struct TokenRecord {
 }
 
 /// A token as shown; `token` only once, at creation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TokenView {
     pub id: String,
     pub name: String,

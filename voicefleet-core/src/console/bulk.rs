@@ -8,7 +8,7 @@ use super::selector::Selector;
 use crate::config::PatchOperation;
 
 /// What to do to each target.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum BulkAction {
     Start,
@@ -44,7 +44,7 @@ impl BulkAction {
 }
 
 /// When a target counts as healthy after its action.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HealthGate {
     /// Running this long, continuously, within the limits below.
     pub min_healthy_seconds: f64,
@@ -55,7 +55,7 @@ pub struct HealthGate {
 }
 
 /// A bulk operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BulkSpec {
     pub action: BulkAction,
     pub selector: Selector,
@@ -75,7 +75,7 @@ pub struct BulkSpec {
 }
 
 /// Where one target stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TargetState {
     Pending,
@@ -87,7 +87,7 @@ pub enum TargetState {
 }
 
 /// One target's result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TargetResult {
     pub customer_id: String,
     pub state: TargetState,
@@ -101,7 +101,7 @@ pub struct TargetResult {
 }
 
 /// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RunOutcome {
     Running,
@@ -115,7 +115,7 @@ pub enum RunOutcome {
 }
 
 /// A stored run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BulkRun {
     pub id: String,
     pub spec: BulkSpec,
@@ -135,7 +135,7 @@ impl BulkRun {
 }
 
 /// Progress of a run, as a stream any frontend can follow.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum BulkEvent {
     Target { run_id: String, result: TargetResult },

@@ -19,7 +19,7 @@ use crate::host::{HostStatus, LogQuery, MetricsSample};
 use crate::logs::LogLine;
 
 /// Who is asking, for role checks and the audit log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Actor {
     pub name: String,
     pub role: Role,
@@ -33,7 +33,7 @@ impl Actor {
 }
 
 /// A customer to add.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NewCustomer {
     pub id: String,
     #[serde(default)]
@@ -46,7 +46,7 @@ pub struct NewCustomer {
 }
 
 /// A customer as the console knows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CustomerView {
     pub id: String,
     pub name: String,
@@ -57,7 +57,7 @@ pub struct CustomerView {
 }
 
 /// One customer's status as polled, with the last known one when the host does not answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CustomerStatus {
     pub customer_id: String,
     pub name: String,
@@ -78,15 +78,21 @@ pub struct CustomerStatus {
 }
 
 /// A new revision: a whole document, or operations on the latest one.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RevisionInput {
-    Full { document: Value },
-    Patch { operations: Vec<PatchOperation> },
+    Full {
+        /// The whole configuration document.
+        #[schemars(with = "crate::config::VoiceAgentConfig")]
+        document: Value,
+    },
+    Patch {
+        operations: Vec<PatchOperation>,
+    },
 }
 
 /// A revision's summary; `document` (secrets redacted) when one revision is shown.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RevisionView {
     pub customer_id: String,
     pub number: u64,
@@ -96,18 +102,20 @@ pub struct RevisionView {
     pub created_at_ms: u64,
     pub deployed: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The document (secrets redacted), when one revision is shown.
+    #[schemars(with = "Option<serde_json::Map<String, Value>>")]
     pub document: Option<Value>,
 }
 
 /// A secret's name and when it last changed; never its value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SecretInfo {
     pub name: String,
     pub updated_at_ms: u64,
 }
 
 /// A control action on one agent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ControlAction {
     Start,
@@ -134,7 +142,7 @@ impl ControlAction {
 }
 
 /// A change the console noticed while polling.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum FleetEvent {
     /// A customer's state changed between two polls (`unreachable` included).

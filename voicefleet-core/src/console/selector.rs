@@ -8,7 +8,7 @@ use crate::customer::{CustomerId, parse_tag};
 use crate::error::{Error, Result};
 
 /// A target selector.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Selector {
     /// Every customer.

@@ -13,7 +13,7 @@ use crate::error::Result;
 use crate::host::MetricsSample;
 
 /// A stored customer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CustomerRecord {
     pub id: String,
     pub name: String,
@@ -25,7 +25,7 @@ pub struct CustomerRecord {
 }
 
 /// A stored configuration revision.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RevisionRecord {
     pub customer_id: String,
     pub number: u64,
@@ -46,7 +46,7 @@ pub struct SecretRecord {
 }
 
 /// An alert's stored state.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AlertRecord {
     pub customer_id: String,
     pub rule: String,

@@ -5,7 +5,9 @@ use std::fmt;
 use crate::config::RestartPolicy;
 
 /// Where a supervised voice agent is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ProcessState {
     /// Not running, because nobody asked it to run or a stop finished.

@@ -5,13 +5,10 @@
 
 pub(crate) mod auth;
 pub(crate) mod client;
-pub(crate) mod openapi;
 mod routes;
 pub(crate) mod server;
 pub(crate) mod webhook;
 pub(crate) mod wire;
-
-pub use self::openapi::openapi_document;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,11 +24,23 @@ use self::routes::{
     agent, alerts, audit, bulk, customers, events, login, logs, metrics, revisions, secrets, status, tokens,
     users,
 };
-use self::wire::{Page, PageParams};
+use self::wire::{
+    AlertParams, AuditParams, Control, Deploy, DiffParams, LogParams, Login, LoginResponse, MetricsParams,
+    NewRevision, NewToken, NewUser, Page, PageParams, Password, Rollback, SecretValue, StatusParams,
+    TagPatch, WhoAmI,
+};
 use crate::error::ApiError;
+use crate::host::wire::LogsResponse;
 use crate::middleware::AddressLimiter;
 use crate::routes::{Authenticate, route_table};
 use crate::token::HostTokenSigner;
+use crate::wire::{BulkSpecBody, Health, NewCustomerBody, OpenApiDocument};
+use voicefleet_core::config::Change;
+use voicefleet_core::console::{
+    AlertRecord, AuditEntry, AuditVerification, BulkEvent, BulkRun, CustomerStatus, CustomerView, FleetEvent,
+    RevisionView, SecretInfo, TokenView, UserView,
+};
+use voicefleet_core::host::{HostStatus, MetricsSample};
 
 /// Largest accepted request body.
 const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -67,45 +76,81 @@ impl Authenticate for Shared {
 }
 
 route_table! { Shared;
-    get "/v1/health" [] => status::health, "liveness";
-    get "/v1/openapi.json" [] => openapi::serve, "this document";
-    post "/v1/auth/login" [] => login::login, "exchange a user name and password for a token", body: "Login";
-    get "/v1/auth/whoami" [Viewer] => login::whoami, "who the token belongs to";
-    get "/metrics" [Viewer] => metrics::prometheus, "Prometheus text";
-    get "/v1/customers" [Viewer] => customers::list, "list customers (selector, cursor, limit)";
-    post "/v1/customers" [Admin] => customers::add, "add a customer", body: "NewCustomer";
-    get "/v1/customers/{id}" [Viewer] => customers::show, "show a customer";
-    patch "/v1/customers/{id}" [Admin] => customers::tag, "add or remove tags", body: "TagPatch";
-    delete "/v1/customers/{id}" [Admin] => customers::remove, "remove a customer";
-    get "/v1/status" [Viewer] => status::fleet, "the fleet's status (selector, cursor, limit; fresh=true polls now)";
-    get "/v1/customers/{id}/status" [Viewer] => status::customer, "poll one host";
-    get "/v1/customers/{id}/revisions" [Viewer] => revisions::list, "configuration history";
-    post "/v1/customers/{id}/revisions" [Admin] => revisions::create, "create a revision from a document or a patch", body: "NewRevision";
-    get "/v1/customers/{id}/revisions/{number}" [Viewer] => revisions::show, "one revision, secrets redacted";
-    get "/v1/customers/{id}/diff" [Viewer] => revisions::diff, "diff two revisions (from, to)";
-    post "/v1/customers/{id}/rollback" [Admin] => revisions::rollback, "a new revision equal to an old one", body: "Rollback";
-    post "/v1/customers/{id}/deploy" [Admin] => revisions::deploy, "push a revision and its secrets to the host", body: "Deploy";
-    get "/v1/customers/{id}/secrets" [Operator] => secrets::list, "secret names, never values";
-    put "/v1/customers/{id}/secrets/{name}" [Admin] => secrets::set, "set a secret (write-only)", body: "SecretValue";
-    delete "/v1/customers/{id}/secrets/{name}" [Admin] => secrets::delete, "delete a secret";
-    post "/v1/customers/{id}/agent/{action}" [Operator] => agent::control, "start, stop, restart or drain the agent", body: "Control";
-    get "/v1/customers/{id}/logs" [Operator] => logs::logs, "log lines (tail or cursor), proxied from the host";
-    get "/v1/customers/{id}/metrics" [Viewer] => metrics::history, "metrics history (since, until)";
-    get "/v1/alerts" [Viewer] => alerts::list, "alerts (all=true for resolved ones too)";
-    post "/v1/bulk" [Operator] => bulk::start, "start a bulk run (deploy and patch need admin)", body: "BulkSpec";
-    get "/v1/bulk" [Viewer] => bulk::list, "bulk runs, newest first";
-    get "/v1/bulk/{id}" [Viewer] => bulk::show, "one bulk run with every target's result";
-    post "/v1/bulk/{id}/cancel" [Operator] => bulk::cancel, "cancel a bulk run";
-    get "/v1/audit" [Admin] => audit::list, "audit entries (after, limit)";
-    get "/v1/audit/verify" [Admin] => audit::verify, "check the audit hash chain";
-    get "/v1/users" [Admin] => users::list, "list users";
-    post "/v1/users" [Admin] => users::add, "add a user", body: "NewUser";
-    delete "/v1/users/{name}" [Admin] => users::remove, "remove a user";
-    put "/v1/users/{name}/password" [Viewer] => users::set_password, "set a password (admins: anyone's; others: their own)", body: "Password";
-    get "/v1/tokens" [Admin] => tokens::list, "list API tokens";
-    post "/v1/tokens" [Admin] => tokens::create, "create an API token (shown once)", body: "NewToken";
-    delete "/v1/tokens/{id}" [Admin] => tokens::revoke, "revoke an API token";
-    get "/v1/events" [Viewer] => events::events, "live updates (SSE): bulk progress, status changes, alerts";
+    get "/v1/health" [] => status::health, "liveness", ok: 200 json(Health);
+    get "/v1/openapi.json" [] => serve_openapi, "this document", ok: 200 json(OpenApiDocument);
+    post "/v1/auth/login" [] => login::login, "exchange a user name and password for a token",
+        body: Login, ok: 200 json(LoginResponse);
+    get "/v1/auth/whoami" [Viewer] => login::whoami, "who the token belongs to", ok: 200 json(WhoAmI);
+    get "/metrics" [Viewer] => metrics::prometheus, "Prometheus text", ok: 200 text;
+    get "/v1/customers" [Viewer] => customers::list, "list customers", query: PageParams,
+        ok: 200 json(Page<CustomerView>);
+    post "/v1/customers" [Admin] => customers::add, "add a customer", body: NewCustomerBody, ok: 201 json(CustomerView);
+    get "/v1/customers/{id}" [Viewer] => customers::show, "show a customer", ok: 200 json(CustomerView);
+    patch "/v1/customers/{id}" [Admin] => customers::tag, "add or remove tags", body: TagPatch, ok: 200 json(CustomerView);
+    delete "/v1/customers/{id}" [Admin] => customers::remove, "remove a customer", ok: 204 empty;
+    get "/v1/status" [Viewer] => status::fleet, "the fleet's status (fresh=true polls now)", query: StatusParams,
+        ok: 200 json(Page<CustomerStatus>);
+    get "/v1/customers/{id}/status" [Viewer] => status::customer, "poll one host", ok: 200 json(CustomerStatus);
+    get "/v1/customers/{id}/revisions" [Viewer] => revisions::list, "configuration history", query: PageParams,
+        ok: 200 json(Page<RevisionView>);
+    post "/v1/customers/{id}/revisions" [Admin] => revisions::create, "create a revision from a document or a patch",
+        body: NewRevision, ok: 201 json(RevisionView);
+    get "/v1/customers/{id}/revisions/{number}" [Viewer] => revisions::show, "one revision, secrets redacted",
+        ok: 200 json(RevisionView);
+    get "/v1/customers/{id}/diff" [Viewer] => revisions::diff, "diff two revisions", query: DiffParams,
+        ok: 200 json(Vec<Change>);
+    post "/v1/customers/{id}/rollback" [Admin] => revisions::rollback, "a new revision equal to an old one",
+        body: Rollback, ok: 201 json(RevisionView);
+    post "/v1/customers/{id}/deploy" [Admin] => revisions::deploy, "push a revision and its secrets to the host",
+        body: Deploy, ok: 200 json(RevisionView);
+    get "/v1/customers/{id}/secrets" [Operator] => secrets::list, "secret names, never values",
+        ok: 200 json(Vec<SecretInfo>);
+    put "/v1/customers/{id}/secrets/{name}" [Admin] => secrets::set, "set a secret (write-only)",
+        body: SecretValue, ok: 204 empty;
+    delete "/v1/customers/{id}/secrets/{name}" [Admin] => secrets::delete, "delete a secret", ok: 204 empty;
+    post "/v1/customers/{id}/agent/{action}" [Operator] => agent::control, "start, stop, restart or drain the agent",
+        optional_body: Control, ok: 200 json(HostStatus);
+    get "/v1/customers/{id}/logs" [Operator] => logs::logs, "log lines (tail or cursor), proxied from the host",
+        query: LogParams, ok: 200 json(LogsResponse);
+    get "/v1/customers/{id}/metrics" [Viewer] => metrics::history, "metrics history", query: MetricsParams,
+        ok: 200 json(Vec<MetricsSample>);
+    get "/v1/alerts" [Viewer] => alerts::list, "alerts", query: AlertParams, ok: 200 json(Vec<AlertRecord>);
+    post "/v1/bulk" [Operator] => bulk::start, "start a bulk run (deploy and patch need admin)",
+        body: BulkSpecBody, ok: 201 json(BulkRun);
+    get "/v1/bulk" [Viewer] => bulk::list, "bulk runs, newest first", query: PageParams, ok: 200 json(Page<BulkRun>);
+    get "/v1/bulk/{id}" [Viewer] => bulk::show, "one bulk run with every target's result", ok: 200 json(BulkRun);
+    post "/v1/bulk/{id}/cancel" [Operator] => bulk::cancel, "cancel a bulk run", ok: 200 json(BulkRun);
+    get "/v1/audit" [Admin] => audit::list, "audit entries", query: AuditParams, ok: 200 json(Page<AuditEntry>);
+    get "/v1/audit/verify" [Admin] => audit::verify, "check the audit hash chain", ok: 200 json(AuditVerification);
+    get "/v1/users" [Admin] => users::list, "list users", query: PageParams, ok: 200 json(Page<UserView>);
+    post "/v1/users" [Admin] => users::add, "add a user", body: NewUser, ok: 201 json(UserView);
+    delete "/v1/users/{name}" [Admin] => users::remove, "remove a user", ok: 204 empty;
+    put "/v1/users/{name}/password" [Viewer] => users::set_password,
+        "set a password (admins: anyone's; others: their own)", body: Password, ok: 204 empty;
+    get "/v1/tokens" [Admin] => tokens::list, "list API tokens", query: PageParams, ok: 200 json(Page<TokenView>);
+    post "/v1/tokens" [Admin] => tokens::create, "create an API token (its secret is shown once)",
+        body: NewToken, ok: 201 json(TokenView);
+    delete "/v1/tokens/{id}" [Admin] => tokens::revoke, "revoke an API token", ok: 204 empty;
+    get "/v1/events" [Viewer] => events::events, "live updates: bulk progress, status changes, alerts",
+        ok: 200 events(bulk: BulkEvent, fleet: FleetEvent, lagged: u64);
+}
+
+/// The console API's OpenAPI document.
+pub fn openapi_document() -> serde_json::Value {
+    crate::openapi::document(
+        crate::openapi::ApiInfo {
+            title: "voicefleet console API",
+            description: "Every route but health, login and this document needs `Authorization: Bearer \
+                <token>` (a login token or an API token); `x-role` is the least role it needs (viewer < \
+                operator < admin). Lists answer pages: pass `next_cursor` back as `cursor`.",
+        },
+        ROUTES,
+    )
+}
+
+async fn serve_openapi() -> axum::Json<OpenApiDocument> {
+    static DOCUMENT: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    axum::Json(OpenApiDocument(DOCUMENT.get_or_init(openapi_document).clone()))
 }
 
 /// The console API over `fleet` and `accounts`, with its middleware (request ids, CORS, the body

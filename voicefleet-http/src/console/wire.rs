@@ -6,34 +6,41 @@ use serde::{Deserialize, Serialize};
 use voicefleet_core::auth::Role;
 
 /// Every list answers a page: `{items, next_cursor}`; pass `cursor` back for the next one.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "{T}Page")]
 pub(crate) struct Page<T> {
     pub(crate) items: Vec<T>,
     pub(crate) next_cursor: Option<String>,
 }
 
 /// `?cursor=&limit=&selector=` of the lists.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PageParams {
+    /// A `next_cursor` from the page before.
     pub(crate) cursor: Option<String>,
+    /// Items per page, 1 to 1000 (default 100).
     pub(crate) limit: Option<usize>,
+    /// `all` (default), tags `tier=prod,region=eu` (all must match) or ids `acme,globex`.
     pub(crate) selector: Option<String>,
 }
 
 /// `GET /v1/status`.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct StatusParams {
+    /// A `next_cursor` from the page before.
     pub(crate) cursor: Option<String>,
+    /// Items per page, 1 to 1000 (default 100).
     pub(crate) limit: Option<usize>,
+    /// `all` (default), tags `tier=prod,region=eu` (all must match) or ids `acme,globex`.
     pub(crate) selector: Option<String>,
     /// Poll the hosts now instead of answering from the last background poll.
     pub(crate) fresh: Option<bool>,
 }
 
 /// `POST /v1/auth/login`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Login {
     pub(crate) name: String,
@@ -41,7 +48,7 @@ pub(crate) struct Login {
 }
 
 /// What login answers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LoginResponse {
     pub token: String,
     pub name: String,
@@ -50,14 +57,14 @@ pub struct LoginResponse {
 }
 
 /// Who a token belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct WhoAmI {
     pub name: String,
     pub role: Role,
 }
 
 /// `PATCH /v1/customers/{id}`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TagPatch {
     #[serde(default)]
@@ -68,7 +75,7 @@ pub(crate) struct TagPatch {
 
 /// `POST /v1/customers/{id}/revisions`. No `deny_unknown_fields`: serde cannot combine it with
 /// `flatten`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct NewRevision {
     #[serde(flatten)]
     pub(crate) input: RevisionContent,
@@ -77,15 +84,17 @@ pub(crate) struct NewRevision {
 }
 
 /// `GET /v1/customers/{id}/diff`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct DiffParams {
+    /// The revision to diff from.
     pub(crate) from: u64,
+    /// The revision to diff to.
     pub(crate) to: u64,
 }
 
 /// `POST /v1/customers/{id}/rollback`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Rollback {
     pub(crate) revision: u64,
@@ -94,7 +103,7 @@ pub(crate) struct Rollback {
 }
 
 /// `POST /v1/customers/{id}/deploy`.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Deploy {
     #[serde(default)]
@@ -102,14 +111,14 @@ pub(crate) struct Deploy {
 }
 
 /// `PUT /v1/customers/{id}/secrets/{name}`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SecretValue {
     pub(crate) value: String,
 }
 
 /// `POST /v1/customers/{id}/agent/{action}`.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Control {
     #[serde(default)]
@@ -117,40 +126,47 @@ pub(crate) struct Control {
 }
 
 /// `GET /v1/customers/{id}/logs`.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LogParams {
     pub(crate) tail: Option<usize>,
     pub(crate) cursor: Option<u64>,
     pub(crate) limit: Option<usize>,
+    /// `all` (default), `stdout` or `stderr`.
+    #[schemars(with = "Option<crate::host::wire::StreamChoice>")]
     pub(crate) stream: Option<String>,
 }
 
 /// `GET /v1/customers/{id}/metrics`.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct MetricsParams {
+    /// Milliseconds since the Unix epoch (default: an hour ago).
     pub(crate) since: Option<u64>,
+    /// Milliseconds since the Unix epoch (default: now).
     pub(crate) until: Option<u64>,
 }
 
 /// `GET /v1/alerts`.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AlertParams {
+    /// Resolved alerts too (default: firing ones only).
     pub(crate) all: Option<bool>,
 }
 
 /// `GET /v1/audit`.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AuditParams {
+    /// Entries after this sequence number (a `next_cursor`).
     pub(crate) after: Option<u64>,
+    /// Entries per page, 1 to 1000 (default 100).
     pub(crate) limit: Option<usize>,
 }
 
 /// `POST /v1/users`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewUser {
     pub(crate) name: String,
@@ -159,14 +175,14 @@ pub(crate) struct NewUser {
 }
 
 /// `PUT /v1/users/{name}/password`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Password {
     pub(crate) password: String,
 }
 
 /// `POST /v1/tokens`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewToken {
     pub(crate) name: String,

@@ -24,9 +24,16 @@ use voicefleet_core::{ErrorKind, Result};
 use self::auth::Authenticator;
 pub use self::auth::load_or_create_admin_token;
 use self::routes::{agent, config, events, logs, metrics, secrets, status};
+use self::wire::{
+    ConfigResponse, ControlBody, LogLineBody, LogsResponse, PatchConfig, PutConfig, PutSecret, Readiness,
+    SecretNames, ValidateResponse,
+};
 use crate::error::ApiError;
 use crate::middleware::AddressLimiter;
 use crate::routes::{Authenticate, route_table};
+use crate::wire::{Health, OpenApiDocument};
+use voicefleet_core::config::VoiceAgentConfig;
+use voicefleet_core::host::{AppliedConfig, HostEvent, HostStatus, MetricsSample};
 
 /// Largest accepted request body.
 pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -70,22 +77,50 @@ impl Authenticate for SharedState {
 }
 
 route_table! { SharedState;
-    get "/v1/health" [] => status::health, "liveness and version";
-    get "/v1/ready" [Viewer] => status::ready, "200 when the agent is running, else 503";
-    get "/v1/status" [Viewer] => status::status, "the agent's state, resources and calls";
-    get "/v1/metrics/history" [Viewer] => metrics::history, "metrics samples since a time (since)";
-    get "/metrics" [Viewer] => metrics::prometheus, "Prometheus text";
-    get "/v1/config" [Viewer] => config::get_config, "the applied document (secrets redacted) and its revision";
-    put "/v1/config" [Admin] => config::put_config, "apply a whole document", body: "PutConfig";
-    patch "/v1/config" [Admin] => config::patch_config, "apply operations to the applied document", body: "PatchConfig";
-    post "/v1/config/validate" [Operator] => config::validate, "validate a document against this host's secrets", body: "ConfigDocument";
-    get "/v1/secrets" [Operator] => secrets::names, "secret names, never values";
-    put "/v1/secrets/{name}" [Admin] => secrets::put_secret, "set a secret (write-only)", body: "PutSecret";
-    delete "/v1/secrets/{name}" [Admin] => secrets::delete_secret, "delete a secret";
-    post "/v1/agent/{action}" [Operator] => agent::control, "start, stop, restart or drain the agent", body: "ControlBody";
-    get "/v1/logs" [Operator] => logs::logs, "log lines (tail or cursor)";
-    get "/v1/logs/follow" [Operator] => logs::follow, "new log lines as they come (SSE, resumable)";
-    get "/v1/events" [Viewer] => events::events, "state changes, exits, crash loops, applied configurations (SSE)";
+    get "/v1/health" [] => status::health, "liveness and version", ok: 200 json(Health);
+    get "/v1/openapi.json" [] => serve_openapi, "this document", ok: 200 json(OpenApiDocument);
+    get "/v1/ready" [Viewer] => status::ready, "200 when the agent is running, else 503", ok: 200 | 503 json(Readiness);
+    get "/v1/status" [Viewer] => status::status, "the agent's state, resources and calls", ok: 200 json(HostStatus);
+    get "/v1/metrics/history" [Viewer] => metrics::history, "metrics samples since a time",
+        query: metrics::HistoryParams, ok: 200 json(Vec<MetricsSample>);
+    get "/metrics" [Viewer] => metrics::prometheus, "Prometheus text", ok: 200 text;
+    get "/v1/config" [Viewer] => config::get_config, "the applied document (secrets redacted) and its revision",
+        ok: 200 json(ConfigResponse);
+    put "/v1/config" [Admin] => config::put_config, "apply a whole document", body: PutConfig, ok: 200 json(AppliedConfig);
+    patch "/v1/config" [Admin] => config::patch_config, "apply operations to the applied document",
+        body: PatchConfig, ok: 200 json(AppliedConfig);
+    post "/v1/config/validate" [Operator] => config::validate, "validate a document against this host's secrets",
+        body: VoiceAgentConfig, ok: 200 json(ValidateResponse);
+    get "/v1/secrets" [Operator] => secrets::names, "secret names, never values", ok: 200 json(SecretNames);
+    put "/v1/secrets/{name}" [Admin] => secrets::put_secret, "set a secret (write-only)", body: PutSecret, ok: 204 empty;
+    delete "/v1/secrets/{name}" [Admin] => secrets::delete_secret, "delete a secret", ok: 204 empty;
+    post "/v1/agent/{action}" [Operator] => agent::control, "start, stop, restart or drain the agent",
+        optional_body: ControlBody, ok: 200 json(HostStatus);
+    get "/v1/logs" [Operator] => logs::logs, "log lines (tail or cursor)", query: logs::LogsParams, ok: 200 json(LogsResponse);
+    get "/v1/logs/follow" [Operator] => logs::follow, "new log lines as they come (resumable with Last-Event-ID)",
+        query: logs::FollowParams, ok: 200 events(log: LogLineBody);
+    get "/v1/events" [Viewer] => events::events, "state changes, exits, crash loops, applied configurations",
+        ok: 200 events(state_changed: HostEvent, exited: HostEvent, crash_loop: HostEvent,
+            config_applied: HostEvent, memory_limit: HostEvent, lagged: u64);
+}
+
+/// The host API's OpenAPI document.
+pub fn openapi_document() -> serde_json::Value {
+    crate::openapi::document(
+        crate::openapi::ApiInfo {
+            title: "voicefleet host API",
+            description: "What a host agent serves over its voice agent. Every route but health and this \
+                document needs `Authorization: Bearer <token>`: a console token whose audience is this \
+                host's customer, or the host's break-glass admin token; `x-role` is the least role it \
+                needs (viewer < operator < admin).",
+        },
+        ROUTES,
+    )
+}
+
+async fn serve_openapi() -> axum::Json<OpenApiDocument> {
+    static DOCUMENT: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    axum::Json(OpenApiDocument(DOCUMENT.get_or_init(openapi_document).clone()))
 }
 
 /// The host API over `host`, with its middleware (request ids, the per-address limit, the body

@@ -7,9 +7,11 @@ use voicefleet_core::host::ConfigRevision;
 use voicefleet_core::logs::{LogLine, Stream};
 
 /// `PUT /v1/config`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PutConfig {
+    /// The whole configuration document.
+    #[schemars(with = "voicefleet_core::config::VoiceAgentConfig")]
     pub(crate) config: Value,
     #[serde(default)]
     pub(crate) revision: Option<u64>,
@@ -20,7 +22,7 @@ pub(crate) struct PutConfig {
 }
 
 /// `PATCH /v1/config`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PatchConfig {
     pub(crate) operations: Vec<crate::wire::Operation>,
@@ -31,71 +33,100 @@ pub(crate) struct PatchConfig {
 }
 
 /// `GET /v1/config`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct ConfigResponse {
-    /// Redacted: literal secrets replaced.
+    /// The document as applied, redacted: literal secrets replaced.
+    #[schemars(with = "serde_json::Map<String, Value>")]
     pub(crate) config: Value,
     pub(crate) revision: ConfigRevision,
 }
 
 /// `POST /v1/config/validate`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct ValidateResponse {
     pub(crate) valid: bool,
     pub(crate) issues: Vec<Issue>,
 }
 
 /// `PUT /v1/secrets/{name}`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PutSecret {
     pub(crate) value: String,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct SecretNames {
     pub(crate) names: Vec<String>,
 }
 
 /// `POST /v1/agent/{action}`.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ControlBody {
     #[serde(default)]
     pub(crate) drain_timeout_seconds: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// Which of the agent's outputs a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum LogStream {
+    Stdout,
+    Stderr,
+}
+
+/// Which lines to read: `all` (the default), `stdout` or `stderr`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum StreamChoice {
+    All,
+    Stdout,
+    Stderr,
+}
+
+/// One line of the agent's log.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct LogLineBody {
+    /// Its sequence number: a cursor to read on from.
     pub(crate) seq: u64,
+    /// When the line was read, milliseconds since the Unix epoch.
     pub(crate) ts_ms: u64,
-    pub(crate) stream: String,
+    pub(crate) stream: LogStream,
     pub(crate) text: String,
 }
 
 impl From<LogLine> for LogLineBody {
     fn from(line: LogLine) -> Self {
-        Self { seq: line.seq, ts_ms: line.ts_ms, stream: line.stream.as_str().to_owned(), text: line.text }
+        let stream = match line.stream {
+            Stream::Stdout => LogStream::Stdout,
+            Stream::Stderr => LogStream::Stderr,
+        };
+        Self { seq: line.seq, ts_ms: line.ts_ms, stream, text: line.text }
     }
 }
 
 impl LogLineBody {
     pub(crate) fn into_line(self) -> LogLine {
-        let stream = if self.stream == "stderr" { Stream::Stderr } else { Stream::Stdout };
+        let stream = match self.stream {
+            LogStream::Stdout => Stream::Stdout,
+            LogStream::Stderr => Stream::Stderr,
+        };
         LogLine { seq: self.seq, ts_ms: self.ts_ms, stream, text: self.text }
     }
 }
 
 /// `GET /v1/logs`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct LogsResponse {
     pub(crate) lines: Vec<LogLineBody>,
     /// Pass as `cursor` to read on from here.
     pub(crate) next_cursor: u64,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct Health {
-    pub(crate) status: String,
-    pub(crate) version: String,
+/// `GET /v1/ready`: 200 when the agent is running, else 503, with this body either way.
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
+pub(crate) struct Readiness {
+    pub(crate) ready: bool,
+    pub(crate) state: voicefleet_core::lifecycle::ProcessState,
 }

@@ -284,5 +284,5 @@ async fn every_host_route_checks_its_role() {
     assert!(checked > 150, "only {checked} checks");
     assert!(failures.is_empty(), "{failures:#?}");
     let open: Vec<&str> = HOST_ROUTES.iter().filter(|r| r.role.is_none()).map(|r| r.path).collect();
-    assert_eq!(open, ["/v1/health"]);
+    assert_eq!(open, ["/v1/health", "/v1/openapi.json"]);
 }

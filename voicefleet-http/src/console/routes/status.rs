@@ -3,16 +3,16 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
-use serde_json::{Value, json};
 use voicefleet_core::console::Selector;
 
 use crate::console::wire::{PageParams, StatusParams};
 use crate::console::{Shared, paginate, selector};
 use crate::error::ApiError;
 use crate::extract::{Caller, Params};
+use crate::wire::Health;
 
-pub(crate) async fn health() -> Json<Value> {
-    Json(json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
+pub(crate) async fn health() -> Json<Health> {
+    Json(Health::now())
 }
 
 pub(crate) async fn fleet(

@@ -16,16 +16,22 @@ use voicefleet_core::logs::StreamFilter;
 use crate::error::ApiError;
 use crate::extract::Params;
 use crate::host::SharedState;
-use crate::host::wire::{LogLineBody, LogsResponse};
+use crate::host::wire::{LogLineBody, LogsResponse, StreamChoice};
 
 const MAX_LINES: usize = 10_000;
 
-#[derive(Debug, Deserialize)]
+/// `GET /v1/logs`: the last `tail` lines (default 100), or up to `limit` lines after `cursor`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LogsParams {
+    /// How many of the last lines (1 to 10000; default 100). Not with `cursor`.
     tail: Option<usize>,
+    /// `all` (default), `stdout` or `stderr`.
+    #[schemars(with = "Option<StreamChoice>")]
     stream: Option<String>,
+    /// Lines after this sequence number (a `next_cursor`). Not with `tail`.
     cursor: Option<u64>,
+    /// With `cursor`: at most this many lines (1 to 10000; default 1000).
     limit: Option<usize>,
 }
 
@@ -56,10 +62,14 @@ pub(crate) async fn logs(
     Ok(Json(LogsResponse { lines: lines.into_iter().map(LogLineBody::from).collect(), next_cursor }))
 }
 
-#[derive(Debug, Deserialize)]
+/// `GET /v1/logs/follow`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FollowParams {
+    /// `all` (default), `stdout` or `stderr`.
+    #[schemars(with = "Option<StreamChoice>")]
     stream: Option<String>,
+    /// Start after this sequence number (`Last-Event-ID` wins); default: the last 100 lines.
     cursor: Option<u64>,
 }
 

@@ -17,9 +17,12 @@ use crate::error::ApiError;
 use crate::extract::Params;
 use crate::host::SharedState;
 
-#[derive(Debug, Deserialize)]
+/// `GET /v1/metrics/history`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct HistoryParams {
+    /// Milliseconds since the Unix epoch, or a duration ago such as `90s`, `5m`, `1h`
+    /// (default: an hour ago).
     since: Option<String>,
 }
 

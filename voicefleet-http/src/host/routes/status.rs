@@ -3,24 +3,25 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use voicefleet_core::host::HostStatus;
 use voicefleet_core::lifecycle::ProcessState;
 
 use crate::error::ApiError;
 use crate::host::SharedState;
-use crate::host::wire::Health;
+use crate::host::wire::Readiness;
+use crate::wire::Health;
 
 pub(crate) async fn health() -> Json<Health> {
-    Json(Health { status: "ok".to_owned(), version: env!("CARGO_PKG_VERSION").to_owned() })
+    Json(Health::now())
 }
 
-pub(crate) async fn ready(State(state): State<SharedState>) -> Result<Response, ApiError> {
+pub(crate) async fn ready(
+    State(state): State<SharedState>,
+) -> Result<(StatusCode, Json<Readiness>), ApiError> {
     let status = state.host.status().await?;
-    let code =
-        if status.state == ProcessState::Running { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    Ok((code, Json(serde_json::json!({"ready": code == StatusCode::OK, "state": status.state})))
-        .into_response())
+    let ready = status.state == ProcessState::Running;
+    let code = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    Ok((code, Json(Readiness { ready, state: status.state })))
 }
 
 pub(crate) async fn status(State(state): State<SharedState>) -> Result<Json<HostStatus>, ApiError> {
