@@ -199,6 +199,21 @@ pub async fn run(fleets: RoleFleets, hosts: ContractHosts) {
     assert_eq!(three.message, "rollback to revision 1");
     let history = fv.revisions(&viewer, &first).await.unwrap();
     assert_eq!(history.iter().map(|r| r.number).collect::<Vec<_>>(), [3, 2, 1]);
+    // Optimistic concurrency: a change made on top of revision 2 is refused now that 3 exists,
+    // and changes nothing; on top of 3 it is revision 4, and then 3 is stale in turn.
+    let on = |parent: Option<u64>| {
+        let patch =
+            vec![PatchOperation::Set { path: "agent_settings.llm.temperature".into(), value: json!(0.4) }];
+        fa.create_revision_on(&admin, &first, parent, RevisionInput::Patch { operations: patch }, "on top")
+    };
+    let stale = on(Some(2)).await.unwrap_err();
+    assert_eq!(stale.kind(), ErrorKind::Conflict, "{stale}");
+    assert!(stale.to_string().contains("latest revision is 3"), "{stale}");
+    assert_eq!(kind(on(None).await), ErrorKind::Conflict);
+    assert_eq!(fv.revisions(&viewer, &first).await.unwrap().len(), 3);
+    let four = on(Some(3)).await.unwrap();
+    assert_eq!(four.number, 4);
+    assert_eq!(kind(on(Some(3)).await), ErrorKind::Conflict);
     let shown = fv.revision(&viewer, &first, 2).await.unwrap();
     assert_eq!(shown.document.unwrap()["agent_settings"]["llm"]["temperature"], json!(0.2));
     assert_eq!(kind(fv.revision(&viewer, &first, 99).await), ErrorKind::NotFound);

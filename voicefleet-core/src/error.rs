@@ -102,6 +102,11 @@ pub enum Error {
     #[error("{message}")]
     Conflict { message: String, hint: Option<String> },
 
+    /// The caller changed something on top of a state that is no longer the latest (optimistic
+    /// concurrency: an HTTP `If-Match` that no longer matches).
+    #[error("{message}")]
+    Stale { message: String },
+
     #[error("invalid secret name `{name}`")]
     InvalidSecretName { name: String },
 
@@ -164,7 +169,7 @@ impl Error {
             Error::PathNotFound { .. } | Error::UnknownTemplate { .. } | Error::SecretNotFound { .. } => {
                 ErrorKind::NotFound
             }
-            Error::Conflict { .. } => ErrorKind::Conflict,
+            Error::Conflict { .. } | Error::Stale { .. } => ErrorKind::Conflict,
             Error::Io { .. } | Error::Internal { .. } => ErrorKind::Internal,
             Error::Unavailable { .. } => ErrorKind::Unavailable,
             Error::Remote { kind, .. } => *kind,
@@ -214,6 +219,9 @@ impl Error {
                 Some("give the host agent's base URL, for example https://10.0.1.17:8000".to_owned())
             }
             Error::Conflict { hint, .. } => hint.clone(),
+            Error::Stale { .. } => {
+                Some("read the latest revision, make your change on top of it, and try again".to_owned())
+            }
             Error::InvalidSecretName { .. } => {
                 Some("secret names are 1-64 of a-z, 0-9 and _, for example openai_api_key".to_owned())
             }

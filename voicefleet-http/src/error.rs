@@ -127,12 +127,14 @@ impl From<Error> for ApiError {
                 "internal error; the server's log has the details under this request's x-request-id",
             );
         }
+        // A stale `If-Match` is a failed precondition; everything else follows the table.
+        let status = matches!(error, Error::Stale { .. }).then_some(StatusCode::PRECONDITION_FAILED);
         ApiError {
             kind,
             message: error.to_string(),
             hint: error.hint(),
             issues: error.issues().to_vec(),
-            status: None,
+            status,
         }
     }
 }

@@ -86,6 +86,9 @@ fn operation(generator: &mut schemars::SchemaGenerator, route: &RouteDoc) -> Val
             }
         }
     }
+    for header in route.headers {
+        parameters.push(header_parameter(header));
+    }
     let mut responses = Map::new();
     let success = match route.answer {
         Answer::Json(schema) => {
@@ -106,8 +109,19 @@ fn operation(generator: &mut schemars::SchemaGenerator, route: &RouteDoc) -> Val
             })
         }
     };
+    let mut success = success;
+    if route.etag {
+        success["headers"] = json!({"ETag": {"description": "`\"r<number>\"`: send it back as `If-Match`",
+            "schema": {"type": "string", "pattern": "^\"r[0-9]+\"$"}}});
+    }
     for status in route.statuses() {
         responses.insert(status.to_string(), success.clone());
+    }
+    if route.headers.contains(&"If-Match") {
+        responses.insert(
+            "412".into(),
+            error_response("the If-Match revision is no longer the latest: nothing changed"),
+        );
     }
     let takes_input = route.body.is_some() || route.query.is_some();
     if takes_input {
@@ -147,6 +161,21 @@ fn operation(generator: &mut schemars::SchemaGenerator, route: &RouteDoc) -> Val
         });
     }
     operation
+}
+
+fn header_parameter(name: &str) -> Value {
+    let (description, schema) = match name {
+        "If-Match" => (
+            "the ETag of the revision this change is made on top of (`\"r0\"`: the customer has none yet); refused with 412 when it is no longer the latest",
+            json!({"type": "string", "pattern": "^(\\*|\"r[0-9]+\")$"}),
+        ),
+        "Idempotency-Key" => (
+            "any unique string (a UUID): a repeated request with the same key from the same caller within 24 hours answers the first one's result instead of starting again",
+            json!({"type": "string", "minLength": 1, "maxLength": 200}),
+        ),
+        _ => ("", json!({"type": "string"})),
+    };
+    json!({"name": name, "in": "header", "required": false, "description": description, "schema": schema})
 }
 
 /// `get_v1_customers__id_` style: unique, stable, from the method and path.

@@ -55,6 +55,10 @@ pub struct RouteDoc {
     pub body: Option<BodyDoc>,
     /// The query string's fields, when the route reads any.
     pub query: Option<SchemaFn>,
+    /// Request headers the route reads (`If-Match`, `Idempotency-Key`).
+    pub headers: &'static [&'static str],
+    /// The answer carries an `ETag`.
+    pub etag: bool,
     /// The success status.
     pub status: u16,
     /// Other statuses answered with the same body (`/v1/ready`'s 503).
@@ -132,7 +136,8 @@ macro_rules! route_table {
     ($state:ty; $(
         $method:ident $path:literal [$($role:ident)?] => $handler:path, $summary:literal
         $(, query: $query:ty)? $(, body: $body:ty)? $(, optional_body: $optional_body:ty)?
-        , ok: $status:literal $(| $also:literal)* $kind:ident $(($($answer:tt)*))? ;
+        $(, headers: [$($header:literal),*])?
+        , ok: $status:literal $(| $also:literal)* $kind:ident $(($($answer:tt)*))? $($flag:ident)* ;
     )*) => {
         /// Every route of this API with the role it needs: the router, the OpenAPI document and
         /// the role test all come from this list.
@@ -144,6 +149,8 @@ macro_rules! route_table {
                 summary: $summary,
                 body: route_table!(@body $($body)? $(optional $optional_body)?),
                 query: route_table!(@query $($query)?),
+                headers: &[$($($header),*)?],
+                etag: route_table!(@etag $($flag)*),
                 status: $status,
                 also: &[$($also),*],
                 answer: route_table!(@answer $kind $(($($answer)*))?),
@@ -160,6 +167,8 @@ macro_rules! route_table {
             )*
         }
     };
+    (@etag) => { false };
+    (@etag etag $($rest:ident)*) => { true };
     (@role) => { None };
     (@role $role:ident) => { Some(voicefleet_core::auth::Role::$role) };
     (@body) => { None };

@@ -185,6 +185,16 @@ pub trait Fleet: Send + Sync {
         input: RevisionInput,
         message: &str,
     ) -> Result<RevisionView>;
+    /// [`Fleet::create_revision`] only while the customer's latest revision is still `parent`
+    /// (`None`: it has none yet); else [`crate::Error::Stale`] and nothing changes.
+    async fn create_revision_on(
+        &self,
+        actor: &Actor,
+        id: &str,
+        parent: Option<u64>,
+        input: RevisionInput,
+        message: &str,
+    ) -> Result<RevisionView>;
     async fn revisions(&self, actor: &Actor, id: &str) -> Result<Vec<RevisionView>>;
     async fn revision(&self, actor: &Actor, id: &str, number: u64) -> Result<RevisionView>;
     async fn diff(&self, actor: &Actor, id: &str, from: u64, to: u64) -> Result<Vec<Change>>;

@@ -235,6 +235,54 @@ impl Console {
         &self.store
     }
 
+    /// A new revision; with `parent`, only while the latest revision is still that one (0: none).
+    async fn new_revision(
+        &self,
+        actor: &Actor,
+        id: &str,
+        parent: Option<u64>,
+        input: RevisionInput,
+        message: &str,
+    ) -> Result<RevisionView> {
+        self.require(actor, Role::Admin, "config.revision", id).await?;
+        let record = self.record(id).await?;
+        let options = ValidateOptions { secret_names: Some(self.secret_names(id).await?) };
+        let document = match input {
+            RevisionInput::Full { document } => {
+                let document = ConfigDocument::from_value(document)?;
+                document.validate_with(&options).into_result()?;
+                document
+            }
+            RevisionInput::Patch { operations } => {
+                let latest = self.latest_revision(id).await?.ok_or_else(|| {
+                    Error::conflict(
+                        format!("`{id}` has no revision to patch"),
+                        Some("create one from a full document first"),
+                    )
+                })?;
+                let mut document = ConfigDocument::parse(&latest.document)?;
+                document.apply_operations(&operations, &options)?;
+                document.validate_with(&options).into_result()?;
+                document
+            }
+        };
+        let revision = RevisionRecord {
+            customer_id: id.to_owned(),
+            document: document.to_json_pretty(),
+            hash: document.content_hash(),
+            author: actor.name.clone(),
+            message: message.to_owned(),
+            created_at_ms: self.options.clock.now_ms(),
+            // The next number after the parent the caller saw, checked by the store; 0: the next.
+            number: parent.map_or(0, |parent| parent + 1),
+        };
+        let number = self
+            .store
+            .insert_revision(revision.clone(), self.audit_record(actor, "config.revision", id))
+            .await?;
+        revision_view(RevisionRecord { number, ..revision }, record.deployed_revision, false)
+    }
+
     fn audit_record(&self, actor: &Actor, action: &str, target: &str) -> AuditRecord {
         AuditRecord {
             actor: actor.name.clone(),
@@ -645,42 +693,18 @@ impl Fleet for Console {
         input: RevisionInput,
         message: &str,
     ) -> Result<RevisionView> {
-        self.require(actor, Role::Admin, "config.revision", id).await?;
-        let record = self.record(id).await?;
-        let options = ValidateOptions { secret_names: Some(self.secret_names(id).await?) };
-        let document = match input {
-            RevisionInput::Full { document } => {
-                let document = ConfigDocument::from_value(document)?;
-                document.validate_with(&options).into_result()?;
-                document
-            }
-            RevisionInput::Patch { operations } => {
-                let latest = self.latest_revision(id).await?.ok_or_else(|| {
-                    Error::conflict(
-                        format!("`{id}` has no revision to patch"),
-                        Some("create one from a full document first"),
-                    )
-                })?;
-                let mut document = ConfigDocument::parse(&latest.document)?;
-                document.apply_operations(&operations, &options)?;
-                document.validate_with(&options).into_result()?;
-                document
-            }
-        };
-        let revision = RevisionRecord {
-            customer_id: id.to_owned(),
-            number: 0,
-            document: document.to_json_pretty(),
-            hash: document.content_hash(),
-            author: actor.name.clone(),
-            message: message.to_owned(),
-            created_at_ms: self.options.clock.now_ms(),
-        };
-        let number = self
-            .store
-            .insert_revision(revision.clone(), self.audit_record(actor, "config.revision", id))
-            .await?;
-        revision_view(RevisionRecord { number, ..revision }, record.deployed_revision, false)
+        self.new_revision(actor, id, None, input, message).await
+    }
+
+    async fn create_revision_on(
+        &self,
+        actor: &Actor,
+        id: &str,
+        parent: Option<u64>,
+        input: RevisionInput,
+        message: &str,
+    ) -> Result<RevisionView> {
+        self.new_revision(actor, id, Some(parent.unwrap_or(0)), input, message).await
     }
 
     async fn revisions(&self, actor: &Actor, id: &str) -> Result<Vec<RevisionView>> {

@@ -295,6 +295,16 @@ impl Store for SqliteStore {
                     |row| row.get(0),
                 )
                 .map_err(db_error)?;
+            if revision.number != 0 && revision.number != number {
+                return Err(Error::Stale {
+                    message: format!(
+                        "`{}`'s latest revision is {}, not {}",
+                        revision.customer_id,
+                        number - 1,
+                        revision.number - 1
+                    ),
+                });
+            }
             tx.execute(
                 &format!("INSERT INTO revisions ({REVISION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
                 params![

@@ -67,7 +67,9 @@ pub trait Store: Send + Sync {
     /// Removes the customer with its revisions, secrets and alerts.
     async fn delete_customer(&self, id: &str, audit: AuditRecord) -> Result<()>;
 
-    /// Stores a revision with the next number for the customer; returns the number.
+    /// Stores a revision with the next number for the customer; returns the number. A revision
+    /// whose `number` is not 0 must be exactly the next one, else [`crate::Error::Stale`] (checked
+    /// in the same transaction: two writers on the same parent cannot both win).
     async fn insert_revision(&self, revision: RevisionRecord, audit: AuditRecord) -> Result<u64>;
     async fn revision(&self, customer_id: &str, number: u64) -> Result<Option<RevisionRecord>>;
     /// Newest first.

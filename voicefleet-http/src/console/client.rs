@@ -68,7 +68,20 @@ impl ConsoleClient {
     }
 
     async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Result<reqwest::Response> {
+        self.send_with(method, path, body, &[]).await
+    }
+
+    async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Result<reqwest::Response> {
         let mut request = self.http.request(method, self.url(path)?);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
         }
@@ -83,11 +96,7 @@ impl ConsoleClient {
     }
 
     async fn call<T: DeserializeOwned>(&self, method: Method, path: &str, body: Option<Value>) -> Result<T> {
-        let response = self.send(method, path, body).await?;
-        let bytes = response.bytes().await.map_err(transport)?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::Unavailable {
-            message: format!("the console answered a malformed body: {e}"),
-        })
+        read_json(self.send(method, path, body).await?).await
     }
 
     async fn call_empty(&self, method: Method, path: &str, body: Option<Value>) -> Result<()> {
@@ -208,6 +217,12 @@ impl ConsoleClient {
     }
 }
 
+async fn read_json<T: DeserializeOwned>(response: reqwest::Response) -> Result<T> {
+    let bytes = response.bytes().await.map_err(transport)?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| Error::Unavailable { message: format!("the console answered a malformed body: {e}") })
+}
+
 fn selector_param(selector: &Selector) -> String {
     let text = match selector {
         Selector::All => "all".to_owned(),
@@ -276,6 +291,27 @@ impl Fleet for ConsoleClient {
         self.call(Method::POST, &format!("/v1/customers/{id}/revisions"), Some(body)).await
     }
 
+    async fn create_revision_on(
+        &self,
+        _: &Actor,
+        id: &str,
+        parent: Option<u64>,
+        input: RevisionInput,
+        message: &str,
+    ) -> Result<RevisionView> {
+        let body = to_value(&NewRevision { input: input.into(), message: message.to_owned() })?;
+        let if_match = format!("\"r{}\"", parent.unwrap_or(0));
+        let response = self
+            .send_with(
+                Method::POST,
+                &format!("/v1/customers/{id}/revisions"),
+                Some(body),
+                &[("if-match", &if_match)],
+            )
+            .await?;
+        read_json(response).await
+    }
+
     async fn revisions(&self, _: &Actor, id: &str) -> Result<Vec<RevisionView>> {
         self.all(&format!("/v1/customers/{id}/revisions")).await
     }
@@ -319,7 +355,7 @@ impl Fleet for ConsoleClient {
     }
 
     async fn secrets(&self, _: &Actor, id: &str) -> Result<Vec<SecretInfo>> {
-        self.call(Method::GET, &format!("/v1/customers/{id}/secrets"), None).await
+        self.all(&format!("/v1/customers/{id}/secrets")).await
     }
 
     async fn delete_secret(&self, _: &Actor, id: &str, name: &str) -> Result<()> {
@@ -364,7 +400,7 @@ impl Fleet for ConsoleClient {
     }
 
     async fn alerts(&self, _: &Actor, include_resolved: bool) -> Result<Vec<AlertRecord>> {
-        self.call(Method::GET, &format!("/v1/alerts?all={include_resolved}"), None).await
+        self.all(&format!("/v1/alerts?all={include_resolved}")).await
     }
 
     async fn start_bulk(&self, _: &Actor, spec: BulkSpec) -> Result<BulkRun> {

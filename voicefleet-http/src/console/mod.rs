@@ -5,6 +5,7 @@
 
 pub(crate) mod auth;
 pub(crate) mod client;
+mod idempotency;
 mod routes;
 pub(crate) mod server;
 pub(crate) mod webhook;
@@ -25,9 +26,9 @@ use self::routes::{
     users,
 };
 use self::wire::{
-    AlertParams, AuditParams, Control, Deploy, DiffParams, LogParams, Login, LoginResponse, MetricsParams,
-    NewRevision, NewToken, NewUser, Page, PageParams, Password, Rollback, SecretValue, StatusParams,
-    TagPatch, WhoAmI,
+    AlertParams, AuditParams, Control, CursorParams, Deploy, DiffParams, LogParams, Login, LoginResponse,
+    MetricsParams, NewRevision, NewToken, NewUser, Page, PageParams, Password, Rollback, SecretValue,
+    StatusParams, TagPatch, WhoAmI,
 };
 use crate::error::ApiError;
 use crate::host::wire::LogsResponse;
@@ -65,6 +66,7 @@ pub(crate) struct AppState {
     pub(crate) login_limiter: AddressLimiter,
     pub(crate) status_max_age: Duration,
     pub(crate) clock: SharedClock,
+    pub(crate) idempotency: idempotency::IdempotencyKeys,
 }
 
 pub(crate) type Shared = Arc<AppState>;
@@ -91,12 +93,14 @@ route_table! { Shared;
     get "/v1/status" [Viewer] => status::fleet, "the fleet's status (fresh=true polls now)", query: StatusParams,
         ok: 200 json(Page<CustomerStatus>);
     get "/v1/customers/{id}/status" [Viewer] => status::customer, "poll one host", ok: 200 json(CustomerStatus);
-    get "/v1/customers/{id}/revisions" [Viewer] => revisions::list, "configuration history", query: PageParams,
-        ok: 200 json(Page<RevisionView>);
-    post "/v1/customers/{id}/revisions" [Admin] => revisions::create, "create a revision from a document or a patch",
-        body: NewRevision, ok: 201 json(RevisionView);
+    get "/v1/customers/{id}/revisions" [Viewer] => revisions::list,
+        "configuration history; the ETag is the latest revision's", query: CursorParams,
+        ok: 200 json(Page<RevisionView>) etag;
+    post "/v1/customers/{id}/revisions" [Admin] => revisions::create,
+        "create a revision from a document or a patch (If-Match: only on top of that revision)",
+        body: NewRevision, headers: ["If-Match"], ok: 201 json(RevisionView) etag;
     get "/v1/customers/{id}/revisions/{number}" [Viewer] => revisions::show, "one revision, secrets redacted",
-        ok: 200 json(RevisionView);
+        ok: 200 json(RevisionView) etag;
     get "/v1/customers/{id}/diff" [Viewer] => revisions::diff, "diff two revisions", query: DiffParams,
         ok: 200 json(Vec<Change>);
     post "/v1/customers/{id}/rollback" [Admin] => revisions::rollback, "a new revision equal to an old one",
@@ -104,7 +108,7 @@ route_table! { Shared;
     post "/v1/customers/{id}/deploy" [Admin] => revisions::deploy, "push a revision and its secrets to the host",
         body: Deploy, ok: 200 json(RevisionView);
     get "/v1/customers/{id}/secrets" [Operator] => secrets::list, "secret names, never values",
-        ok: 200 json(Vec<SecretInfo>);
+        query: CursorParams, ok: 200 json(Page<SecretInfo>);
     put "/v1/customers/{id}/secrets/{name}" [Admin] => secrets::set, "set a secret (write-only)",
         body: SecretValue, ok: 204 empty;
     delete "/v1/customers/{id}/secrets/{name}" [Admin] => secrets::delete, "delete a secret", ok: 204 empty;
@@ -114,20 +118,20 @@ route_table! { Shared;
         query: LogParams, ok: 200 json(LogsResponse);
     get "/v1/customers/{id}/metrics" [Viewer] => metrics::history, "metrics history", query: MetricsParams,
         ok: 200 json(Vec<MetricsSample>);
-    get "/v1/alerts" [Viewer] => alerts::list, "alerts", query: AlertParams, ok: 200 json(Vec<AlertRecord>);
+    get "/v1/alerts" [Viewer] => alerts::list, "alerts", query: AlertParams, ok: 200 json(Page<AlertRecord>);
     post "/v1/bulk" [Operator] => bulk::start, "start a bulk run (deploy and patch need admin)",
-        body: BulkSpecBody, ok: 201 json(BulkRun);
-    get "/v1/bulk" [Viewer] => bulk::list, "bulk runs, newest first", query: PageParams, ok: 200 json(Page<BulkRun>);
+        body: BulkSpecBody, headers: ["Idempotency-Key"], ok: 201 json(BulkRun);
+    get "/v1/bulk" [Viewer] => bulk::list, "bulk runs, newest first", query: CursorParams, ok: 200 json(Page<BulkRun>);
     get "/v1/bulk/{id}" [Viewer] => bulk::show, "one bulk run with every target's result", ok: 200 json(BulkRun);
     post "/v1/bulk/{id}/cancel" [Operator] => bulk::cancel, "cancel a bulk run", ok: 200 json(BulkRun);
     get "/v1/audit" [Admin] => audit::list, "audit entries", query: AuditParams, ok: 200 json(Page<AuditEntry>);
     get "/v1/audit/verify" [Admin] => audit::verify, "check the audit hash chain", ok: 200 json(AuditVerification);
-    get "/v1/users" [Admin] => users::list, "list users", query: PageParams, ok: 200 json(Page<UserView>);
+    get "/v1/users" [Admin] => users::list, "list users", query: CursorParams, ok: 200 json(Page<UserView>);
     post "/v1/users" [Admin] => users::add, "add a user", body: NewUser, ok: 201 json(UserView);
     delete "/v1/users/{name}" [Admin] => users::remove, "remove a user", ok: 204 empty;
     put "/v1/users/{name}/password" [Viewer] => users::set_password,
         "set a password (admins: anyone's; others: their own)", body: Password, ok: 204 empty;
-    get "/v1/tokens" [Admin] => tokens::list, "list API tokens", query: PageParams, ok: 200 json(Page<TokenView>);
+    get "/v1/tokens" [Admin] => tokens::list, "list API tokens", query: CursorParams, ok: 200 json(Page<TokenView>);
     post "/v1/tokens" [Admin] => tokens::create, "create an API token (its secret is shown once)",
         body: NewToken, ok: 201 json(TokenView);
     delete "/v1/tokens/{id}" [Admin] => tokens::revoke, "revoke an API token", ok: 204 empty;
@@ -170,6 +174,7 @@ pub fn router(
         login_limiter: AddressLimiter::per_minute(LOGINS_PER_MINUTE),
         status_max_age: options.status_max_age,
         clock: options.clock,
+        idempotency: idempotency::IdempotencyKeys::default(),
     });
     let router = routes(&state)
         .fallback(|| async {
@@ -181,13 +186,17 @@ pub fn router(
     Ok(crate::middleware::request_ids(router))
 }
 
-/// A page of `items` from `params`' cursor (an offset) and limit (1 to 1000, default 100).
-pub(crate) fn paginate<T>(items: Vec<T>, params: &PageParams) -> std::result::Result<Page<T>, ApiError> {
-    let offset = match params.cursor.as_deref() {
+/// A page of `items` from a cursor (an offset) and a limit (1 to 1000, default 100).
+pub(crate) fn paginate<T>(
+    items: Vec<T>,
+    cursor: Option<&str>,
+    limit: Option<usize>,
+) -> std::result::Result<Page<T>, ApiError> {
+    let offset = match cursor {
         None | Some("") => 0,
         Some(cursor) => cursor.parse::<usize>().map_err(|_| ApiError::bad_request("invalid cursor"))?,
     };
-    let limit = params.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = limit.unwrap_or(100).clamp(1, 1000);
     let total = items.len();
     let items: Vec<T> = items.into_iter().skip(offset).take(limit).collect();
     let next = offset + items.len();

@@ -25,6 +25,16 @@ pub(crate) struct PageParams {
     pub(crate) selector: Option<String>,
 }
 
+/// `?cursor=&limit=` of the lists without a selector.
+#[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CursorParams {
+    /// A `next_cursor` from the page before.
+    pub(crate) cursor: Option<String>,
+    /// Items per page, 1 to 1000 (default 100).
+    pub(crate) limit: Option<usize>,
+}
+
 /// `GET /v1/status`.
 #[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -153,6 +163,10 @@ pub(crate) struct MetricsParams {
 pub(crate) struct AlertParams {
     /// Resolved alerts too (default: firing ones only).
     pub(crate) all: Option<bool>,
+    /// A `next_cursor` from the page before.
+    pub(crate) cursor: Option<String>,
+    /// Items per page, 1 to 1000 (default 100).
+    pub(crate) limit: Option<usize>,
 }
 
 /// `GET /v1/audit`.

@@ -4,6 +4,7 @@
 //! workspace's `tests` crate (this crate does not depend on the host daemon).
 
 mod host_client;
+mod manners;
 mod openapi;
 mod roles;
 mod routes;

@@ -4,8 +4,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::IntoResponse;
 
-use crate::console::Shared;
 use crate::console::wire::AlertParams;
+use crate::console::{Shared, paginate};
 use crate::error::ApiError;
 use crate::extract::{Caller, Params};
 
@@ -14,5 +14,6 @@ pub(crate) async fn list(
     State(state): State<Shared>,
     Params(params): Params<AlertParams>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(state.fleet.alerts(&actor, params.all.unwrap_or(false)).await?))
+    let alerts = state.fleet.alerts(&actor, params.all.unwrap_or(false)).await?;
+    Ok(Json(paginate(alerts, params.cursor.as_deref(), params.limit)?))
 }

@@ -17,7 +17,7 @@ pub(crate) async fn list(
     Params(params): Params<PageParams>,
 ) -> Result<impl IntoResponse, ApiError> {
     let customers = state.fleet.customers(&actor, &selector(&params)?).await?;
-    Ok(Json(paginate(customers, &params)?))
+    Ok(Json(paginate(customers, params.cursor.as_deref(), params.limit)?))
 }
 
 pub(crate) async fn add(

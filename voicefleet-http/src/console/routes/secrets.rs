@@ -5,17 +5,18 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 
-use crate::console::Shared;
-use crate::console::wire::SecretValue;
+use crate::console::wire::{CursorParams, SecretValue};
+use crate::console::{Shared, paginate};
 use crate::error::ApiError;
-use crate::extract::{Caller, JsonBody};
+use crate::extract::{Caller, JsonBody, Params};
 
 pub(crate) async fn list(
     Caller(actor): Caller,
     State(state): State<Shared>,
     Path(id): Path<String>,
+    Params(params): Params<CursorParams>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(state.fleet.secrets(&actor, &id).await?))
+    Ok(Json(paginate(state.fleet.secrets(&actor, &id).await?, params.cursor.as_deref(), params.limit)?))
 }
 
 pub(crate) async fn set(

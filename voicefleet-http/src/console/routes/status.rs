@@ -27,7 +27,7 @@ pub(crate) async fn fleet(
     } else {
         state.fleet.status_cached(&actor, &selector, state.status_max_age).await?
     };
-    Ok(Json(paginate(statuses, &page)?))
+    Ok(Json(paginate(statuses, page.cursor.as_deref(), page.limit)?))
 }
 
 pub(crate) async fn customer(

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 
-use crate::console::wire::{NewToken, PageParams};
+use crate::console::wire::{CursorParams, NewToken};
 use crate::console::{Shared, paginate};
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody, Params};
@@ -13,9 +13,9 @@ use crate::extract::{Caller, JsonBody, Params};
 pub(crate) async fn list(
     Caller(actor): Caller,
     State(state): State<Shared>,
-    Params(params): Params<PageParams>,
+    Params(params): Params<CursorParams>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(paginate(state.accounts.tokens(&actor).await?, &params)?))
+    Ok(Json(paginate(state.accounts.tokens(&actor).await?, params.cursor.as_deref(), params.limit)?))
 }
 
 pub(crate) async fn create(

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 
-use crate::console::wire::{NewUser, PageParams, Password};
+use crate::console::wire::{CursorParams, NewUser, Password};
 use crate::console::{Shared, paginate};
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody, Params};
@@ -13,9 +13,9 @@ use crate::extract::{Caller, JsonBody, Params};
 pub(crate) async fn list(
     Caller(actor): Caller,
     State(state): State<Shared>,
-    Params(params): Params<PageParams>,
+    Params(params): Params<CursorParams>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(paginate(state.accounts.users(&actor).await?, &params)?))
+    Ok(Json(paginate(state.accounts.users(&actor).await?, params.cursor.as_deref(), params.limit)?))
 }
 
 pub(crate) async fn add(
