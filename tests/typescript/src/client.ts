@@ -163,9 +163,16 @@ export class ConsoleClient {
     return page.items[0];
   }
 
-  /** A new revision from a whole document or a patch; it is not deployed yet. */
-  async createRevision(id: string, revision: NewRevision): Promise<RevisionView> {
-    return ok(await this.api.POST("/v1/customers/{id}/revisions", { params: { path: { id } }, body: revision }));
+  /**
+   * A new revision from a whole document or a patch; it is not deployed yet. With `ifMatch` (the
+   * `ETag` of the revision it was edited from), a 412 `ApiError` when someone saved in between.
+   */
+  async createRevision(id: string, revision: NewRevision, ifMatch?: string): Promise<{ revision: RevisionView; etag: string | null }> {
+    const result = await this.api.POST("/v1/customers/{id}/revisions", {
+      params: { path: { id }, header: ifMatch === undefined ? {} : { "If-Match": ifMatch } },
+      body: revision,
+    });
+    return { revision: ok(result), etag: result.response.headers.get("ETag") };
   }
 
   /** Pushes a revision (the latest when absent) and its secrets to the customer's host. */
@@ -189,8 +196,9 @@ export class ConsoleClient {
 
   // --- bulk runs ------------------------------------------------------------------------------
 
-  async startBulk(spec: BulkSpecInput): Promise<BulkRun> {
-    return ok(await this.api.POST("/v1/bulk", { body: spec }));
+  /** Starts a bulk run; the same `idempotencyKey` again (a double click) answers the same run. */
+  async startBulk(spec: BulkSpecInput, idempotencyKey: string = crypto.randomUUID()): Promise<BulkRun> {
+    return ok(await this.api.POST("/v1/bulk", { params: { header: { "Idempotency-Key": idempotencyKey } }, body: spec }));
   }
 
   async bulkRun(id: string): Promise<BulkRun> {
@@ -439,7 +447,7 @@ export async function onboardAndRollOut(baseUrl: string, password: string): Prom
   await client.setSecret(customer.id, "openai_api_key", "sk-…");
   await client.setSecret(customer.id, "deepgram_api_key", "dg-…");
   await client.setSecret(customer.id, "twilio_auth_token", "tw-…");
-  const first = await client.createRevision(customer.id, {
+  const { revision: first, etag } = await client.createRevision(customer.id, {
     kind: "full",
     document: starterDocument("Initech"),
     message: "first configuration",
@@ -450,16 +458,21 @@ export async function onboardAndRollOut(baseUrl: string, password: string): Prom
   log.push(`${customer.id} is ${status.state}, running revision ${status.running_revision ?? "none"}`);
 
   // A patch on one customer's latest revision, then deployed.
+  // If-Match: refused (412) if someone saved another revision since the first.
   const latest = await client.latestRevision(customer.id);
   if (latest !== undefined) {
-    const patched = await client.createRevision(customer.id, {
-      kind: "patch",
-      operations: [
-        { op: "set", path: "agent_settings.llm.temperature", value: 0.3 },
-        { op: "unset", path: "agent_settings.call.end_call_phrases" },
-      ],
-      message: `lower temperature (was revision ${latest.number})`,
-    });
+    const { revision: patched } = await client.createRevision(
+      customer.id,
+      {
+        kind: "patch",
+        operations: [
+          { op: "set", path: "agent_settings.llm.temperature", value: 0.3 },
+          { op: "unset", path: "agent_settings.call.end_call_phrases" },
+        ],
+        message: `lower temperature (was revision ${latest.number})`,
+      },
+      etag ?? `"r${latest.number}"`,
+    );
     await client.deploy(customer.id, patched.number);
   }
 

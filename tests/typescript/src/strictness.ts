@@ -22,6 +22,12 @@ export async function mistakes(): Promise<void> {
   // @ts-expect-error `limit` is a number
   await api.GET("/v1/customers", { params: { query: { limit: "10" } } });
 
+  await api.POST("/v1/customers/{id}/revisions", {
+    // @ts-expect-error If-Match is the ETag string (`"r12"`), not a revision number
+    params: { path: { id: "acme" }, header: { "If-Match": 12 } },
+    body: { kind: "patch", operations: [] },
+  });
+
   const { data } = await api.GET("/v1/bulk/{id}", { params: { path: { id: "run-1" } } });
   // @ts-expect-error a run has an `outcome`, not a `status`
   console.log(data?.status);
