@@ -103,3 +103,30 @@ pub fn workspace_binary(name: &str) -> std::path::PathBuf {
 
 pub mod fleet_contract;
 pub mod hosts;
+
+/// Checks Prometheus exposition text with `promtool check metrics` (Debian's `prometheus`
+/// package, which the test command installs): panics with promtool's findings, or with what to
+/// install when it is missing.
+pub fn promtool_check(text: &str) {
+    let child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(error) => {
+            panic!("cannot run promtool ({error}): install Debian's `prometheus` package (scripts/test does)")
+        }
+    };
+    child.stdin.take().expect("piped").write_all(text.as_bytes()).expect("write to promtool");
+    let run: Run = child.wait_with_output().expect("wait for promtool").into();
+    assert_eq!(run.code, 0, "promtool check metrics:\n{}{}\n---\n{text}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.trim().is_empty() && run.stderr.trim().is_empty(),
+        "promtool findings:\n{}{}",
+        run.stdout,
+        run.stderr
+    );
+}

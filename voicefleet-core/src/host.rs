@@ -70,6 +70,9 @@ pub struct CallSummary {
     pub disconnect_reasons: BTreeMap<String, u64>,
     pub latency_5m: LatencySummary,
     pub latency_1h: LatencySummary,
+    /// Every turn's latencies since the agent started, bucketed (for Prometheus histograms).
+    #[serde(default)]
+    pub latency_histograms: crate::protocol::LatencyHistograms,
 }
 
 /// The configuration revision a host runs.

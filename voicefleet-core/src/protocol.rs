@@ -111,6 +111,91 @@ pub struct LatencySummary {
     pub stt_ms: Option<Percentiles>,
 }
 
+/// Upper bounds of the turn-latency histogram buckets, in seconds (a last `+Inf` bucket is
+/// implied): fine around the 0.3-1.5 s where voice turns live.
+pub const LATENCY_BUCKETS_SECONDS: [f64; 12] =
+    [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0];
+
+/// A latency histogram since the instance started, in seconds: per bucket of
+/// [`LATENCY_BUCKETS_SECONDS`] the count of observations at most its bound and above the one
+/// before (the last entry counts those over every bound), their sum and count. Unlike
+/// percentiles, histograms from many hosts add up, so a fleet-wide p95 can be computed from them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Histogram {
+    pub buckets: Vec<u64>,
+    pub sum_seconds: f64,
+    pub count: u64,
+}
+
+impl Default for Histogram {
+    fn default() -> Self {
+        Histogram { buckets: vec![0; LATENCY_BUCKETS_SECONDS.len() + 1], sum_seconds: 0.0, count: 0 }
+    }
+}
+
+impl Histogram {
+    /// Counts one observation (negative or non-finite values are ignored).
+    pub fn observe(&mut self, seconds: f64) {
+        if !seconds.is_finite() || seconds < 0.0 {
+            return;
+        }
+        let index = LATENCY_BUCKETS_SECONDS
+            .iter()
+            .position(|bound| seconds <= *bound)
+            .unwrap_or(LATENCY_BUCKETS_SECONDS.len());
+        if self.buckets.len() != LATENCY_BUCKETS_SECONDS.len() + 1 {
+            self.buckets = vec![0; LATENCY_BUCKETS_SECONDS.len() + 1];
+        }
+        self.buckets[index] += 1;
+        self.sum_seconds += seconds;
+        self.count += 1;
+    }
+
+    /// `(upper bound, observations at most that bound)` for every bound, then `+Inf`: the
+    /// Prometheus form.
+    pub fn cumulative(&self) -> Vec<(f64, u64)> {
+        let bounds = LATENCY_BUCKETS_SECONDS.iter().copied().chain(std::iter::once(f64::INFINITY));
+        let mut total = 0;
+        bounds
+            .zip(self.buckets.iter().copied().chain(std::iter::repeat(0)))
+            .map(|(bound, count)| {
+                total += count;
+                (bound, total)
+            })
+            .collect()
+    }
+}
+
+/// A histogram for each turn latency.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct LatencyHistograms {
+    pub e2e: Histogram,
+    pub llm_ttft: Histogram,
+    pub tts_ttfb: Histogram,
+    pub stt: Histogram,
+}
+
+impl LatencyHistograms {
+    fn observe(&mut self, latency: &TurnLatency) {
+        let pairs = [
+            (&mut self.e2e, latency.e2e_ms),
+            (&mut self.llm_ttft, latency.llm_ttft_ms),
+            (&mut self.tts_ttfb, latency.tts_ttfb_ms),
+            (&mut self.stt, latency.stt_ms),
+        ];
+        for (histogram, milliseconds) in pairs {
+            if let Some(milliseconds) = milliseconds {
+                histogram.observe(milliseconds / 1000.0);
+            }
+        }
+    }
+
+    /// `(stage name, histogram)` for each stage.
+    pub fn stages(&self) -> [(&'static str, &Histogram); 4] {
+        [("e2e", &self.e2e), ("llm_ttft", &self.llm_ttft), ("tts_ttfb", &self.tts_ttfb), ("stt", &self.stt)]
+    }
+}
+
 /// Call metrics of one voice-agent instance, derived from its events.
 #[derive(Debug, Clone, Default)]
 pub struct CallStats {
@@ -119,6 +204,8 @@ pub struct CallStats {
     pub errors_total: u64,
     pub malformed_events: u64,
     pub disconnect_reasons: BTreeMap<String, u64>,
+    /// Every turn's latencies, bucketed.
+    pub histograms: LatencyHistograms,
     turns: VecDeque<(u64, TurnLatency)>,
     errors: VecDeque<u64>,
 }
@@ -149,6 +236,7 @@ impl CallStats {
                 *self.disconnect_reasons.entry(reason).or_default() += 1;
             }
             AgentEvent::Turn { latency, .. } => {
+                self.histograms.observe(latency);
                 self.turns.push_back((now_ms, *latency));
                 if self.turns.len() > MAX_SAMPLES {
                     self.turns.pop_front();

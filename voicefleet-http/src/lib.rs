@@ -17,6 +17,7 @@ pub mod console;
 pub mod error;
 mod extract;
 pub mod host;
+mod metrics;
 mod middleware;
 mod openapi;
 pub mod routes;
@@ -27,6 +28,7 @@ mod wire;
 
 pub use console::client::ConsoleClient;
 pub use console::server::{ConsoleServer, Embedded, ServeOptions, open_embedded, open_embedded_with};
+pub use console::telemetry::HostRequestMetrics;
 pub use console::webhook::WebhookNotifier;
 pub use console::wire::{LoginResponse, WhoAmI};
 pub use host::client::{AgentClient, AgentClientOptions, TokenSource};

@@ -129,6 +129,8 @@ pub(crate) fn cors<S: Clone + Send + Sync + 'static>(router: Router<S>, origins:
             .allow_headers([
                 header::AUTHORIZATION,
                 header::CONTENT_TYPE,
+                header::IF_MATCH,
+                HeaderName::from_static("idempotency-key"),
                 HeaderName::from_static("last-event-id"),
                 REQUEST_ID,
             ])
@@ -140,6 +142,6 @@ pub(crate) fn cors<S: Clone + Send + Sync + 'static>(router: Router<S>, origins:
                 Method::DELETE,
                 Method::OPTIONS,
             ])
-            .expose_headers([REQUEST_ID]),
+            .expose_headers([REQUEST_ID, header::ETAG, HeaderName::from_static("idempotent-replayed")]),
     )
 }

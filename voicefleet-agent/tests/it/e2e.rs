@@ -157,8 +157,21 @@ async fn push_configs_restart_and_follow_logs_without_a_gap() {
         .text()
         .await
         .unwrap();
-    assert!(metrics.contains("voicefleet_agent_up{customer=\"acme\"} 1"), "{metrics}");
-    assert!(metrics.contains("voicefleet_agent_state{customer=\"acme\",state=\"running\"} 1"));
+    assert!(metrics.contains("voicefleet_agent_up{customer=\"acme\"} 1.0"), "{metrics}");
+    assert!(metrics.contains("voicefleet_agent_state{customer=\"acme\",state=\"running\"} 1.0"), "{metrics}");
+    assert!(metrics.contains("# TYPE voicefleet_calls_total counter"), "{metrics}");
+    assert!(metrics.contains("# TYPE voicefleet_turn_latency_seconds histogram"), "{metrics}");
+    // Turns were observed: the e2e histogram's +Inf bucket counts them.
+    let observed: u64 = metrics
+        .lines()
+        .find(|line| {
+            line.starts_with("voicefleet_turn_latency_seconds_count{") && line.contains("stage=\"e2e\"")
+        })
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|count| count.parse().ok())
+        .unwrap_or(0);
+    assert!(observed > 0, "{metrics}");
+    voicefleet_tests::promtool_check(&metrics);
 
     // The daemon wires its break-glass token and the console's key: both are admitted, another
     // customer's token is not (every route and caller: voicefleet-http's role matrix).

@@ -1064,6 +1064,7 @@ impl Actor {
                 disconnect_reasons: self.stats.disconnect_reasons.clone(),
                 latency_5m,
                 latency_1h,
+                latency_histograms: self.stats.histograms.clone(),
             },
             config: self.config.as_ref().map(|c| c.revision.clone()),
         }

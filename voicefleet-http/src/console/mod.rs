@@ -8,6 +8,7 @@ pub(crate) mod client;
 mod idempotency;
 mod routes;
 pub(crate) mod server;
+pub(crate) mod telemetry;
 pub(crate) mod webhook;
 pub(crate) mod wire;
 
@@ -56,6 +57,8 @@ pub struct ConsoleApiOptions {
     /// How old a polled status may be before `GET /v1/status` polls again.
     pub status_max_age: Duration,
     pub clock: SharedClock,
+    /// Where the console's requests to hosts are counted (give the same to its connector).
+    pub host_metrics: telemetry::HostRequestMetrics,
 }
 
 pub(crate) struct AppState {
@@ -67,6 +70,7 @@ pub(crate) struct AppState {
     pub(crate) status_max_age: Duration,
     pub(crate) clock: SharedClock,
     pub(crate) idempotency: idempotency::IdempotencyKeys,
+    pub(crate) metrics: telemetry::ConsoleMetrics,
 }
 
 pub(crate) type Shared = Arc<AppState>;
@@ -175,8 +179,12 @@ pub fn router(
         status_max_age: options.status_max_age,
         clock: options.clock,
         idempotency: idempotency::IdempotencyKeys::default(),
+        metrics: telemetry::ConsoleMetrics::new(options.host_metrics),
     });
+    state.metrics.follow_bulk_runs(&state.fleet);
+    let observed = state.metrics.clone();
     let router = routes(&state)
+        .layer(axum::middleware::from_fn_with_state(observed, telemetry::observe))
         .fallback(|| async {
             ApiError::new(ErrorKind::NotFound, "no such route").with_hint("see GET /v1/openapi.json")
         })

@@ -10,6 +10,7 @@ use voicefleet_core::console::{Accounts, Console, ConsoleOptions, KeySource, Sec
 use voicefleet_core::{Error, Result};
 
 use super::{ConsoleApiOptions, router};
+use crate::console::telemetry::HostRequestMetrics;
 use crate::host::client::AgentClientOptions;
 use crate::host::connector::AgentConnector;
 use crate::token::HostTokenSigner;
@@ -24,6 +25,8 @@ pub struct Embedded {
     pub key_source: KeySource,
     /// The first admin's name and generated password, when this open created them.
     pub first_admin: Option<(String, String)>,
+    /// The console's requests to hosts, for its `/metrics`.
+    pub host_metrics: HostRequestMetrics,
 }
 
 impl Embedded {
@@ -61,15 +64,23 @@ pub async fn open_embedded_with(
     let store = Arc::new(SqliteStore::open(&data_dir.join("console.db"))?);
     let (secrets, key_source) = SecretBox::load_or_create(&data_dir.join("master.key"))?;
     let signer = HostTokenSigner::load_or_create(&data_dir)?;
-    let connector = Arc::new(AgentConnector::new(
-        signer.clone(),
-        AgentClientOptions { timeout: host_timeout, retries: 1, retry_backoff: Duration::from_millis(50) },
-    ));
+    let host_metrics = HostRequestMetrics::default();
+    let connector = Arc::new(
+        AgentConnector::new(
+            signer.clone(),
+            AgentClientOptions {
+                timeout: host_timeout,
+                retries: 1,
+                retry_backoff: Duration::from_millis(50),
+            },
+        )
+        .with_metrics(host_metrics.clone()),
+    );
     let options = ConsoleOptions { host_timeout, notifier, ..ConsoleOptions::default() };
     let console = Console::new(store.clone(), connector, secrets, options);
     let accounts = Accounts::new(store);
     let first_admin = accounts.ensure_first_admin(admin_password).await?;
-    Ok(Embedded { console, accounts, signer, data_dir, key_source, first_admin })
+    Ok(Embedded { console, accounts, signer, data_dir, key_source, first_admin, host_metrics })
 }
 
 /// How to serve.
@@ -146,6 +157,7 @@ impl ConsoleServer {
                 cors_origins: options.cors_origins.clone(),
                 status_max_age: options.refresh_interval * 2,
                 clock: voicefleet_core::clock::system(),
+                host_metrics: embedded.host_metrics.clone(),
             },
         )?;
         let (handle, server) = crate::serve::spawn_server(listener, options.tls.as_ref(), app).await?;

@@ -15,6 +15,7 @@ use voicefleet_core::logs::LogLine;
 use voicefleet_core::{Error, ErrorKind, Result};
 
 use super::wire::{ConfigResponse, ControlBody, LogsResponse, PutConfig, PutSecret, SecretNames};
+use crate::console::telemetry::HostRequestMetrics;
 
 /// Where the bearer token for each request comes from: a fixed token, or a function that mints
 /// a short-lived one per call (the console signs one per host).
@@ -67,6 +68,7 @@ pub struct AgentClient {
     options: AgentClientOptions,
     http: reqwest::Client,
     events: tokio::sync::broadcast::Sender<HostEvent>,
+    metrics: Option<HostRequestMetrics>,
 }
 
 impl AgentClient {
@@ -78,7 +80,13 @@ impl AgentClient {
             .build()
             .map_err(|e| Error::Internal { message: format!("cannot build the HTTP client: {e}") })?;
         let (events, _) = tokio::sync::broadcast::channel(256);
-        Ok(Self { base, token, options, http, events })
+        Ok(Self { base, token, options, http, events, metrics: None })
+    }
+
+    /// Records every request's duration and outcome in `metrics` (the console's).
+    pub fn with_metrics(mut self, metrics: HostRequestMetrics) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     fn url(&self, path: &str) -> Result<url::Url> {
@@ -104,7 +112,18 @@ impl AgentClient {
             if let Some(body) = body {
                 request = request.json(body);
             }
+            let started = std::time::Instant::now();
             let outcome = request.send().await;
+            if let Some(metrics) = &self.metrics {
+                let result = match &outcome {
+                    Ok(response) if response.status().is_success() => "ok",
+                    Ok(response) if response.status().is_client_error() => "refused",
+                    Ok(_) => "failed",
+                    Err(error) if error.is_timeout() => "timeout",
+                    Err(_) => "unreachable",
+                };
+                metrics.observe(operation(path), result, started.elapsed().as_secs_f64());
+            }
             let retryable = match &outcome {
                 Ok(response) => {
                     response.status() == StatusCode::TOO_MANY_REQUESTS || response.status().is_server_error()
@@ -155,6 +174,21 @@ impl AgentClient {
         // A drain may legitimately take as long as its timeout (default: the config's 30 s+).
         let extra = options.timeout.unwrap_or(Duration::from_secs(600));
         self.call_with_timeout(Method::POST, &format!("v1/agent/{action}"), Some(&body), extra).await
+    }
+}
+
+/// The operation a host API path is, for metrics: its first segment after `v1/`.
+fn operation(path: &str) -> &'static str {
+    let first = path.trim_start_matches('/').trim_start_matches("v1/").split(['/', '?']).next().unwrap_or("");
+    match first {
+        "status" => "status",
+        "agent" => "control",
+        "config" => "config",
+        "secrets" => "secrets",
+        "logs" => "logs",
+        "metrics" => "metrics",
+        "events" => "events",
+        _ => "other",
     }
 }
 

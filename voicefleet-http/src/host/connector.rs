@@ -9,12 +9,14 @@ use voicefleet_core::console::{CustomerRecord, HostConnector};
 use voicefleet_core::host::Host;
 
 use super::client::{AgentClient, AgentClientOptions, TokenSource};
+use crate::console::telemetry::HostRequestMetrics;
 use crate::token::HostTokenSigner;
 
 /// Hands out one [`AgentClient`] per customer, each minting its own short-lived tokens.
 pub struct AgentConnector {
     signer: HostTokenSigner,
     options: AgentClientOptions,
+    metrics: Option<HostRequestMetrics>,
     clients: Mutex<HashMap<String, (String, Arc<AgentClient>)>>,
 }
 
@@ -26,7 +28,13 @@ impl std::fmt::Debug for AgentConnector {
 
 impl AgentConnector {
     pub fn new(signer: HostTokenSigner, options: AgentClientOptions) -> Self {
-        Self { signer, options, clients: Mutex::new(HashMap::new()) }
+        Self { signer, options, metrics: None, clients: Mutex::new(HashMap::new()) }
+    }
+
+    /// Every client it hands out records its requests in `metrics`.
+    pub fn with_metrics(mut self, metrics: HostRequestMetrics) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 }
 
@@ -41,7 +49,11 @@ impl HostConnector for AgentConnector {
         let signer = self.signer.clone();
         let audience = customer.id.clone();
         let token = TokenSource::Mint(Arc::new(move || signer.host_token(&audience)));
-        let client = Arc::new(AgentClient::new(&customer.endpoint, token, self.options.clone())?);
+        let mut client = AgentClient::new(&customer.endpoint, token, self.options.clone())?;
+        if let Some(metrics) = &self.metrics {
+            client = client.with_metrics(metrics.clone());
+        }
+        let client = Arc::new(client);
         clients.insert(customer.id.clone(), (customer.endpoint.clone(), client.clone()));
         Ok(client)
     }

@@ -128,6 +128,7 @@ async fn every_console_route_checks_its_role_and_only_health_login_and_openapi_a
         cors_origins: Vec::new(),
         status_max_age: Duration::from_secs(1),
         clock: voicefleet_core::clock::system(),
+        host_metrics: embedded.host_metrics.clone(),
     };
     let router = voicefleet_http::console::router(
         embedded.console.clone(),

@@ -24,13 +24,18 @@ pub(crate) async fn start(
     let key = headers.get("idempotency-key").map(|value| value.to_str().unwrap_or_default().to_owned());
     let (Some(key), false) = (key, spec.dry_run) else {
         let run = state.fleet.start_bulk(&actor, spec.into()).await?;
+        if !run.spec.dry_run {
+            state.metrics.bulk_started(run.spec.action.name());
+        }
         return Ok((StatusCode::CREATED, [(REPLAYED, "false")], Json(run)));
     };
     let fingerprint = serde_json::to_string(&spec).unwrap_or_default();
     let (id, outcome) = state
         .idempotency
         .once(&actor.name, &key, fingerprint, || async {
-            Ok(state.fleet.start_bulk(&actor, spec.into()).await?.id)
+            let run = state.fleet.start_bulk(&actor, spec.into()).await?;
+            state.metrics.bulk_started(run.spec.action.name());
+            Ok(run.id)
         })
         .await?;
     let run = state.fleet.bulk_run(&actor, &id).await?;

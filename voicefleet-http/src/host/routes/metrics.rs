@@ -1,21 +1,25 @@
 //! `GET /v1/metrics/history?since=…` and Prometheus text at `/metrics`.
 
-use std::fmt::Write as _;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::header;
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, header};
+use axum::response::Response;
 use serde::Deserialize;
 use voicefleet_core::ErrorKind;
 use voicefleet_core::host::MetricsSample;
 use voicefleet_core::lifecycle::ProcessState;
-use voicefleet_core::protocol::Percentiles;
 
 use crate::error::ApiError;
 use crate::extract::Params;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::{Registry, Unit};
+
 use crate::host::SharedState;
+use crate::metrics::{Label, TurnLatency, counter, gauge, label, register, register_with_unit, respond};
 
 /// `GET /v1/metrics/history`.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -50,82 +54,112 @@ pub(crate) async fn history(
     Ok(Json(state.host.metrics_history(since).await?))
 }
 
-pub(crate) async fn prometheus(State(state): State<SharedState>) -> Result<impl IntoResponse, ApiError> {
+pub(crate) async fn prometheus(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let status = state.host.status().await?;
-    let label = format!("customer=\"{}\"", state.customer_id);
-    let mut out = String::new();
-    let mut gauge = |name: &str, help: &str, value: f64| {
-        let _ = writeln!(
-            out,
-            "# HELP voicefleet_{name} {help}\n# TYPE voicefleet_{name} gauge\nvoicefleet_{name}{{{label}}} {value}"
-        );
-    };
-    gauge(
-        "agent_up",
-        "1 when the voice agent is running",
-        f64::from(u8::from(status.state == ProcessState::Running)),
-    );
-    gauge("agent_restarts", "restarts since the host agent first started", status.restarts as f64);
-    let resources = status.resources.unwrap_or_default();
-    gauge(
-        "agent_cpu_percent",
-        "CPU of the agent's process group, percent of one core",
-        resources.cpu_percent,
-    );
-    gauge("agent_rss_bytes", "resident memory of the agent's process group", resources.rss_bytes as f64);
-    gauge("agent_threads", "threads in the agent's process group", resources.threads as f64);
-    gauge(
-        "agent_open_files",
-        "open file descriptors in the agent's process group",
-        resources.open_files as f64,
-    );
-    gauge("agent_uptime_seconds", "seconds since the agent started", status.uptime_seconds.unwrap_or(0.0));
-    gauge("calls_active", "calls in progress", status.calls.active_calls as f64);
-    gauge("calls_total", "calls started", status.calls.calls_total as f64);
-    gauge("agent_errors_total", "error events", status.calls.errors_total as f64);
-    gauge("agent_malformed_events_total", "malformed event lines", status.calls.malformed_events as f64);
-    gauge("agent_error_rate", "error events per turn over 5 minutes", status.calls.error_rate_5m);
-    gauge(
-        "config_revision",
-        "configuration revision applied",
-        status.config.as_ref().map(|c| c.revision as f64).unwrap_or(0.0),
-    );
-    gauge(
-        "host_agent_uptime_seconds",
-        "seconds since this host agent started",
-        state.started.elapsed().as_secs_f64(),
-    );
-    gauge(
-        "host_api_requests",
-        "requests served by the host API",
-        state.requests_total.load(Ordering::Relaxed) as f64,
-    );
-    let _ = writeln!(
-        out,
-        "# HELP voicefleet_agent_state 1 for the agent's current state\n# TYPE voicefleet_agent_state gauge"
-    );
+    let customer = state.customer_id.clone();
+    let mut registry =
+        Registry::with_prefix_and_labels("voicefleet", std::iter::once(label("customer", customer)));
+    let up = f64::from(u8::from(status.state == ProcessState::Running));
+    register(&mut registry, "agent_up", "1 when the voice agent is running", gauge(up));
+    let states: Family<Vec<Label>, Gauge<f64, AtomicU64>> = Family::default();
     for candidate in ProcessState::ALL {
-        let value = u8::from(candidate == status.state);
-        let _ = writeln!(out, "voicefleet_agent_state{{{label},state=\"{candidate}\"}} {value}");
+        let value = f64::from(u8::from(candidate == status.state));
+        states.get_or_create(&vec![label("state", candidate.to_string())]).set(value);
     }
-    let latency = status.calls.latency_5m;
-    let _ = writeln!(
-        out,
-        "# HELP voicefleet_turn_latency_ms turn latency percentiles over 5 minutes\n# TYPE voicefleet_turn_latency_ms gauge"
+    register(&mut registry, "agent_state", "1 for the voice agent's current state", states);
+    register(
+        &mut registry,
+        "agent_restarts",
+        "Restarts of the voice agent since this host was set up",
+        counter(status.restarts),
     );
-    for (name, value) in [
-        ("e2e", latency.e2e_ms),
-        ("llm_ttft", latency.llm_ttft_ms),
-        ("tts_ttfb", latency.tts_ttfb_ms),
-        ("stt", latency.stt_ms),
-    ] {
-        let Some(Percentiles { p50, p95, p99, .. }) = value else { continue };
-        for (quantile, figure) in [("0.5", p50), ("0.95", p95), ("0.99", p99)] {
-            let _ = writeln!(
-                out,
-                "voicefleet_turn_latency_ms{{{label},stage=\"{name}\",quantile=\"{quantile}\"}} {figure}"
-            );
-        }
+    let resources = status.resources.unwrap_or_default();
+    register(
+        &mut registry,
+        "agent_cpu_ratio",
+        "CPU of the agent's process group, in cores (1 = one core busy)",
+        gauge(resources.cpu_percent / 100.0),
+    );
+    register_with_unit(
+        &mut registry,
+        "agent_resident_memory",
+        "Resident memory of the agent's process group",
+        Unit::Bytes,
+        gauge(resources.rss_bytes as f64),
+    );
+    register(
+        &mut registry,
+        "agent_threads",
+        "Threads in the agent's process group",
+        gauge(resources.threads as f64),
+    );
+    register(
+        &mut registry,
+        "agent_open_files",
+        "Open file descriptors in the agent's process group",
+        gauge(resources.open_files as f64),
+    );
+    register_with_unit(
+        &mut registry,
+        "agent_uptime",
+        "Time since the voice agent started",
+        Unit::Seconds,
+        gauge(status.uptime_seconds.unwrap_or(0.0)),
+    );
+    register(&mut registry, "calls_active", "Calls in progress", gauge(status.calls.active_calls as f64));
+    register(
+        &mut registry,
+        "calls",
+        "Calls started by the running voice agent",
+        counter(status.calls.calls_total),
+    );
+    let ended: Family<Vec<Label>, Counter> = Family::default();
+    for (reason, count) in &status.calls.disconnect_reasons {
+        ended.get_or_create(&vec![label("reason", reason.clone())]).inc_by(*count);
     }
-    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out))
+    register(&mut registry, "calls_ended", "Calls ended, by disconnect reason", ended);
+    register(
+        &mut registry,
+        "agent_errors",
+        "Error events of the running voice agent",
+        counter(status.calls.errors_total),
+    );
+    register(
+        &mut registry,
+        "agent_malformed_events",
+        "Event lines that were not valid protocol events",
+        counter(status.calls.malformed_events),
+    );
+    register(
+        &mut registry,
+        "agent_error_ratio",
+        "Error events per turn over 5 minutes",
+        gauge(status.calls.error_rate_5m),
+    );
+    register(
+        &mut registry,
+        "config_revision",
+        "The configuration revision applied (0: none)",
+        gauge(status.config.as_ref().map(|c| c.revision as f64).unwrap_or(0.0)),
+    );
+    register_with_unit(
+        &mut registry,
+        "host_agent_uptime",
+        "Time since this host agent started",
+        Unit::Seconds,
+        gauge(state.started.elapsed().as_secs_f64()),
+    );
+    register(
+        &mut registry,
+        "host_api_requests",
+        "Requests served by the host API",
+        counter(state.requests_total.load(Ordering::Relaxed)),
+    );
+    registry.register_collector(Box::new(TurnLatency {
+        sets: vec![(Vec::new(), status.calls.latency_histograms)],
+    }));
+    Ok(respond(&registry, headers.get(header::ACCEPT).and_then(|value| value.to_str().ok())))
 }

@@ -1,0 +1,144 @@
+//! The console's own metrics, kept between scrapes: request durations by route, requests to
+//! hosts by operation and outcome, bulk runs started and finished, login failures. `/metrics`
+//! adds the fleet's figures from the last poll (customers, up, calls, turn-latency histograms).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use futures_util::StreamExt as _;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::{Registry, Unit};
+use tokio_stream::wrappers::BroadcastStream;
+use voicefleet_core::console::{BulkEvent, Fleet};
+
+use crate::metrics::{Label, label};
+
+type Labels = Vec<Label>;
+
+fn duration_histogram() -> Histogram {
+    // 1 ms to about 16 s.
+    Histogram::new(exponential_buckets(0.001, 2.0, 15))
+}
+
+/// Durations of requests to hosts, by operation (`status`, `start`, …) and outcome.
+#[derive(Debug, Clone)]
+pub struct HostRequestMetrics {
+    durations: Family<Labels, Histogram, fn() -> Histogram>,
+}
+
+impl Default for HostRequestMetrics {
+    fn default() -> Self {
+        Self { durations: Family::new_with_constructor(duration_histogram) }
+    }
+}
+
+impl HostRequestMetrics {
+    /// Records one request to a host.
+    pub(crate) fn observe(&self, operation: &'static str, outcome: &'static str, seconds: f64) {
+        self.durations
+            .get_or_create(&vec![label("operation", operation), label("outcome", outcome)])
+            .observe(seconds);
+    }
+}
+
+/// Every metric the console keeps between scrapes.
+#[derive(Debug, Clone)]
+pub(crate) struct ConsoleMetrics {
+    requests: Family<Labels, Histogram, fn() -> Histogram>,
+    pub(crate) hosts: HostRequestMetrics,
+    bulk_started: Family<Labels, Counter>,
+    bulk_finished: Family<Labels, Counter>,
+    bulk_targets: Family<Labels, Counter>,
+    login_failures: Family<Labels, Counter>,
+}
+
+impl ConsoleMetrics {
+    pub(crate) fn new(hosts: HostRequestMetrics) -> Self {
+        Self {
+            requests: Family::new_with_constructor(duration_histogram),
+            hosts,
+            bulk_started: Family::default(),
+            bulk_finished: Family::default(),
+            bulk_targets: Family::default(),
+            login_failures: Family::default(),
+        }
+    }
+
+    /// Counts bulk runs' targets and ends from the fleet's progress events, for as long as the
+    /// fleet lives.
+    pub(crate) fn follow_bulk_runs(&self, fleet: &Arc<dyn Fleet>) -> tokio::task::JoinHandle<()> {
+        let mut events = BroadcastStream::new(fleet.bulk_events());
+        let metrics = self.clone();
+        tokio::spawn(async move {
+            while let Some(event) = events.next().await {
+                match event {
+                    Ok(BulkEvent::Target { result, .. }) => {
+                        let state = serde_json::to_value(result.state).ok();
+                        let state = state.as_ref().and_then(|v| v.as_str()).unwrap_or("unknown").to_owned();
+                        metrics.bulk_targets.get_or_create(&vec![label("state", state)]).inc();
+                    }
+                    Ok(BulkEvent::Finished { outcome, .. }) => {
+                        let outcome = serde_json::to_value(outcome).ok();
+                        let outcome =
+                            outcome.as_ref().and_then(|v| v.as_str()).unwrap_or("unknown").to_owned();
+                        metrics.bulk_finished.get_or_create(&vec![label("outcome", outcome)]).inc();
+                    }
+                    Err(_) => {}
+                }
+            }
+        })
+    }
+
+    pub(crate) fn bulk_started(&self, action: &str) {
+        self.bulk_started.get_or_create(&vec![label("action", action.to_owned())]).inc();
+    }
+
+    pub(crate) fn login_failed(&self, reason: &'static str) {
+        self.login_failures.get_or_create(&vec![label("reason", reason)]).inc();
+    }
+
+    /// Registers the kept metrics (shared, not copied) into a scrape's registry.
+    pub(crate) fn register(&self, registry: &mut Registry) {
+        let console = registry.sub_registry_with_prefix("console");
+        console.register_with_unit(
+            "http_request_duration",
+            "Console API requests by method, route and status",
+            Unit::Seconds,
+            self.requests.clone(),
+        );
+        console.register_with_unit(
+            "host_request_duration",
+            "Requests from the console to hosts by operation and outcome",
+            Unit::Seconds,
+            self.hosts.durations.clone(),
+        );
+        console.register("bulk_runs_started", "Bulk runs started, by action", self.bulk_started.clone());
+        console.register("bulk_runs_finished", "Bulk runs finished, by outcome", self.bulk_finished.clone());
+        console.register(
+            "bulk_targets",
+            "Bulk-run targets that reached a state, by state",
+            self.bulk_targets.clone(),
+        );
+        console.register("login_failures", "Refused logins, by reason", self.login_failures.clone());
+    }
+}
+
+/// Times every request by its route template (never the raw path: bounded label values).
+pub(crate) async fn observe(State(metrics): State<ConsoleMetrics>, request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>().map(|path| path.as_str().to_owned());
+    let method = request.method().as_str().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let labels = vec![
+        label("method", method),
+        label("route", route.unwrap_or_else(|| "unmatched".to_owned())),
+        label("status", response.status().as_u16().to_string()),
+    ];
+    metrics.requests.get_or_create(&labels).observe(started.elapsed().as_secs_f64());
+    response
+}
