@@ -15,5 +15,6 @@ mod rules;
 mod schema;
 mod secrets;
 mod supervisor;
+mod supervisor_restarts;
 mod support;
 mod templates;
