@@ -27,6 +27,7 @@ use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc, oneshot};
 
+pub use observe::ProcessIdentity;
 pub use shim::run as run_shim;
 
 use crate::clock::SharedClock;
@@ -161,6 +162,12 @@ impl Supervisor {
     /// unless `stop_agent`.
     pub async fn shutdown(&self, stop_agent: bool) -> Result<()> {
         self.ask(|reply| Request::Shutdown { stop_agent, reply }).await
+    }
+
+    /// The live processes of the running instance: its shim and every member of the agent's
+    /// process group. After a stop, [`ProcessIdentity::is_alive`] tells whether one survived.
+    pub fn processes(&self) -> Vec<ProcessIdentity> {
+        observe::instance_processes(state_dir::read_json(&self.shared.paths.child()))
     }
 
     /// The log files, for followers.

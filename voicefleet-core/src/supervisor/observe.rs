@@ -199,3 +199,30 @@ impl Observer {
         }
     }
 }
+
+/// A process recognised for sure: its PID and its start time (a reused PID has another).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcessIdentity {
+    pub pid: i32,
+    pub start_time: u64,
+}
+
+impl ProcessIdentity {
+    /// True while this very process is alive (not a zombie).
+    pub fn is_alive(&self) -> bool {
+        procfs::is_same_process(self.pid, self.start_time)
+    }
+}
+
+/// The shim of the instance described by `child` and every live member of its agent's group.
+pub(super) fn instance_processes(child: Option<super::shim::ChildInfo>) -> Vec<ProcessIdentity> {
+    let Some(child) = child else { return Vec::new() };
+    let mut processes = vec![ProcessIdentity { pid: child.shim_pid, start_time: child.shim_start_time }];
+    processes.extend(
+        procfs::group_members(child.pgid)
+            .into_iter()
+            .map(|(pid, stat)| ProcessIdentity { pid, start_time: stat.start_time }),
+    );
+    processes.retain(ProcessIdentity::is_alive);
+    processes
+}
