@@ -56,7 +56,7 @@ impl Actor {
         };
         match plan_request(request, facts) {
             RequestPlan::Refuse(refusal) => {
-                let _ = waiter(AnswerWhen::Started).reply(Err(refusal_error(refusal, self.state)));
+                waiter(AnswerWhen::Started).reply(Err(refusal_error(refusal, self.state)));
             }
             RequestPlan::Start { answer } => {
                 self.restarts.reset();
@@ -114,9 +114,12 @@ impl Actor {
 }
 
 impl Waiter {
-    fn reply(self, answer: Result<HostStatus>) -> std::result::Result<(), Result<HostStatus>> {
+    /// Answers now (an unheard answer is dropped: the caller gave up).
+    fn reply(self, answer: Result<HostStatus>) {
         match self {
-            Waiter::Started(reply) | Waiter::Stopped(reply) => reply.send(answer),
+            Waiter::Started(reply) | Waiter::Stopped(reply) => {
+                let _ = reply.send(answer);
+            }
         }
     }
 }
