@@ -45,6 +45,7 @@ impl FakeHost {
             consecutive_failures: 0,
             next_restart_in_ms: None,
             last_exit: None,
+            last_error: None,
             resources: Some(MetricsSample {
                 at_ms: 0,
                 cpu_percent: 3.0,

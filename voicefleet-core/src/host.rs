@@ -96,6 +96,10 @@ pub struct HostStatus {
     pub consecutive_failures: u32,
     pub next_restart_in_ms: Option<u64>,
     pub last_exit: Option<ExitInfo>,
+    /// Why the last start failed (the program or working directory is missing, no
+    /// permission…), until the next instance starts.
+    #[serde(default)]
+    pub last_error: Option<String>,
     pub resources: Option<MetricsSample>,
     pub calls: CallSummary,
     pub config: Option<ConfigRevision>,
@@ -144,11 +148,39 @@ pub enum LogQuery {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum HostEvent {
-    StateChanged { at_ms: u64, from: ProcessState, to: ProcessState },
-    Exited { at_ms: u64, code: Option<i32>, signal: Option<i32> },
-    CrashLoop { at_ms: u64, consecutive_failures: u32, next_restart_in_ms: u64 },
-    ConfigApplied { at_ms: u64, revision: u64, hash: String, action: ApplyAction },
-    MemoryLimit { at_ms: u64, rss_bytes: u64, limit_bytes: u64 },
+    StateChanged {
+        at_ms: u64,
+        from: ProcessState,
+        to: ProcessState,
+        /// Why, when it is news: a failed spawn names its cause here (`cannot start …: working
+        /// directory /opt/voice-agent does not exist`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    Exited {
+        at_ms: u64,
+        code: Option<i32>,
+        signal: Option<i32>,
+    },
+    CrashLoop {
+        at_ms: u64,
+        consecutive_failures: u32,
+        next_restart_in_ms: u64,
+        /// The last start's error, when it could not be spawned at all.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        last_error: Option<String>,
+    },
+    ConfigApplied {
+        at_ms: u64,
+        revision: u64,
+        hash: String,
+        action: ApplyAction,
+    },
+    MemoryLimit {
+        at_ms: u64,
+        rss_bytes: u64,
+        limit_bytes: u64,
+    },
 }
 
 /// One customer's host: its voice agent, configuration, secrets, logs and metrics.

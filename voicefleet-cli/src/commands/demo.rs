@@ -18,7 +18,7 @@ use voicefleet_core::console::{
 };
 use voicefleet_core::customer::CustomerId;
 use voicefleet_core::host::{Host as _, StopOptions};
-use voicefleet_core::supervisor::ShimCommand;
+use voicefleet_core::supervisor::{ProcessIdentity, ShimCommand};
 use voicefleet_http::{ConsoleServer, ServeOptions};
 
 use crate::cli::{DemoArgs, Scenario};
@@ -83,8 +83,14 @@ mod voicefleet_tests_free {
 }
 
 impl Demo {
-    async fn stop(mut self) {
+    /// Stops every agent, host agent and the console, then checks by PID (with start time) and
+    /// by address that nothing survived; says so only when it is true.
+    async fn stop(mut self) -> anyhow::Result<()> {
         eprintln!("stopping the demo...");
+        let processes: Vec<ProcessIdentity> =
+            self.hosts.iter().flat_map(|host| host.supervisor().processes()).collect();
+        let mut addresses: Vec<std::net::SocketAddr> = self.hosts.iter().map(Daemon::local_addr).collect();
+        addresses.extend(self.console.as_ref().map(ConsoleServer::local_addr));
         let stops = self
             .hosts
             .iter()
@@ -97,7 +103,36 @@ impl Demo {
         if let Some(console) = self.console.take() {
             console.shutdown().await;
         }
-        eprintln!("demo stopped: every agent, shim and server is gone");
+        let survivors = survivors(&processes, &addresses).await;
+        if !survivors.is_empty() {
+            anyhow::bail!("the demo stopped, but these survived: {}", survivors.join(", "));
+        }
+        eprintln!(
+            "demo stopped: every agent, shim and server is gone ({} processes and {} listeners checked)",
+            processes.len(),
+            addresses.len()
+        );
+        Ok(())
+    }
+}
+
+/// The processes still alive and the addresses still accepting connections, after a bounded
+/// wait (a shim reaps the rest of its group as it exits).
+async fn survivors(processes: &[ProcessIdentity], addresses: &[std::net::SocketAddr]) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        let mut left: Vec<String> =
+            processes.iter().filter(|p| p.is_alive()).map(|p| format!("process {}", p.pid)).collect();
+        for address in addresses {
+            let connect = tokio::net::TcpStream::connect(address);
+            if let Ok(Ok(_)) = tokio::time::timeout(Duration::from_millis(200), connect).await {
+                left.push(format!("a server on {address}"));
+            }
+        }
+        if left.is_empty() || Instant::now() >= deadline {
+            return left;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -154,7 +189,7 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         let host = match Daemon::start(settings).await {
             Ok(host) => host,
             Err(error) => {
-                demo.stop().await;
+                let _ = demo.stop().await;
                 return Err(super::agent::daemon_error(error));
             }
         };
@@ -193,7 +228,7 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             anyhow::Ok(())
         };
         if let Err(error) = setup.await {
-            demo.stop().await;
+            let _ = demo.stop().await;
             return Err(error);
         }
     }
@@ -257,7 +292,7 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         }
     }
     scenario.abort();
-    demo.stop().await;
+    demo.stop().await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -270,31 +305,7 @@ async fn run_scenario(scenario: Scenario, fleet: Arc<dyn Fleet>, admin: Actor, _
         Scenario::Healthy => {}
         Scenario::Crash => {
             tokio::time::sleep(Duration::from_secs(3)).await;
-            let id = "hooli-support";
-            let crash = vec![PatchOperation::Set {
-                path: "extensions.simulator.crash_after_ms".into(),
-                value: json!(1200),
-            }];
-            if let Ok(revision) = fleet
-                .create_revision(
-                    &admin,
-                    id,
-                    RevisionInput::Patch { operations: crash },
-                    "a bad build that crashes",
-                )
-                .await
-            {
-                let _ = fleet.deploy(&admin, id, Some(revision.number)).await;
-                eprintln!(
-                    "scenario: {id} now crashes 1.2 s after every start; watch it back off into crash_loop"
-                );
-            }
-            tokio::time::sleep(Duration::from_secs(20)).await;
-            if let Ok(fixed) = fleet.rollback(&admin, id, 1, "roll back the crashing build").await {
-                let _ = fleet.deploy(&admin, id, Some(fixed.number)).await;
-                let _ = fleet.control(&admin, id, ControlAction::Start, None).await;
-                eprintln!("scenario: rolled {id} back to revision 1; it recovers");
-            }
+            crash_scenario(fleet.as_ref(), &admin).await;
         }
         Scenario::BadRollout => {
             tokio::time::sleep(Duration::from_secs(3)).await;
@@ -339,4 +350,75 @@ async fn run_scenario(scenario: Scenario, fleet: Arc<dyn Fleet>, admin: Actor, _
             }
         }
     }
+}
+
+/// One customer gets a build that exits before it is ready: its failed starts back off (1 s, then
+/// 2 s at the demo's cap) into `crash_loop`; then it is rolled back and recovers.
+async fn crash_scenario(fleet: &dyn Fleet, admin: &Actor) {
+    let id = "hooli-support";
+    let set = |path: &str, value| PatchOperation::Set { path: path.into(), value };
+    let crash = vec![
+        set("extensions.simulator.emit_ready", json!(false)),
+        set("extensions.simulator.crash_after_ms", json!(300)),
+        set("runtime.restart.max_backoff_seconds", json!(2)),
+    ];
+    let deployed = async {
+        let revision = fleet
+            .create_revision(
+                admin,
+                id,
+                RevisionInput::Patch { operations: crash },
+                "a bad build that cannot start",
+            )
+            .await?;
+        fleet.deploy(admin, id, Some(revision.number)).await
+    };
+    if let Err(error) = deployed.await {
+        eprintln!("scenario: the bad build could not be deployed: {error}");
+        return;
+    }
+    eprintln!(
+        "scenario: {id} now exits 0.3 s after every start, before it is ready; watch it back off into crash_loop"
+    );
+    let Some(status) = wait_for_state(fleet, admin, id, "crash_loop", Duration::from_secs(40)).await else {
+        eprintln!("scenario: {id} did not reach crash_loop in 40 s");
+        return;
+    };
+    let failures = status.status.as_ref().map(|s| s.consecutive_failures).unwrap_or_default();
+    eprintln!("scenario: {id} is in crash_loop after {failures} failed starts in a row; it keeps retrying");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let rolled_back = async {
+        let fixed = fleet.rollback(admin, id, 1, "roll back the build that cannot start").await?;
+        fleet.deploy(admin, id, Some(fixed.number)).await?;
+        fleet.control(admin, id, ControlAction::Start, None).await
+    };
+    if let Err(error) = rolled_back.await {
+        eprintln!("scenario: the rollback failed: {error}");
+        return;
+    }
+    eprintln!("scenario: rolled {id} back to revision 1; it recovers");
+    if wait_for_state(fleet, admin, id, "running", Duration::from_secs(20)).await.is_some() {
+        eprintln!("scenario: {id} is running again");
+    }
+}
+
+/// Polls one customer's status until it is in `state`, for at most `limit`.
+async fn wait_for_state(
+    fleet: &dyn Fleet,
+    admin: &Actor,
+    id: &str,
+    state: &str,
+    limit: Duration,
+) -> Option<voicefleet_core::console::CustomerStatus> {
+    let selector = Selector::Ids { ids: vec![id.to_owned()] };
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if let Ok(statuses) = fleet.status(admin, &selector).await {
+            if let Some(status) = statuses.into_iter().find(|s| s.customer_id == id && s.state == state) {
+                return Some(status);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    None
 }

@@ -121,13 +121,20 @@ pub(crate) fn status_table(statuses: &[CustomerStatus]) -> String {
             ]
         })
         .collect();
-    table(
+    let mut text = table(
         &[
             "CUSTOMER", "STATE", "UPTIME", "RESTARTS", "CPU", "RSS", "CALLS", "TOTAL", "ERRORS", "P95",
             "REV", "DRIFT", "SEEN",
         ],
         &rows,
-    )
+    );
+    // Why an agent cannot start, under the table: the cause, not just `backoff`.
+    for status in statuses {
+        if let Some(error) = status.status.as_ref().and_then(|h| h.last_error.as_deref()) {
+            text.push_str(&format!("{}: {error}\n", status.customer_id));
+        }
+    }
+    text
 }
 
 pub(crate) async fn status(

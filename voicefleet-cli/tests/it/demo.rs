@@ -168,3 +168,93 @@ fn agents_of_shims(data: &str) -> Vec<i32> {
         })
         .collect()
 }
+
+/// Runs the demo with `scenario` until a stderr line contains each of `wanted` (in order), then
+/// stops it with SIGINT and checks that it verified and reported that nothing survived. Returns
+/// every stderr line.
+fn scenario_run(scenario: &str, wanted: &[&str]) -> Vec<String> {
+    let dir = voicefleet_tests::scratch();
+    let data = dir.path().join("demo");
+    let port = free_port_block().to_string();
+    let host_port = free_port_block().to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_voicefleet"))
+        .args(["demo", "--data", data.to_str().unwrap(), "--no-watch", "--settle", "0", "--duration", "150"])
+        .args(["--port", &port, "--host-port", &host_port, "--scenario", scenario])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    struct Interrupt(u32);
+    impl Drop for Interrupt {
+        fn drop(&mut self) {
+            let _ = Command::new("kill").args(["-INT", &self.0.to_string()]).stderr(Stdio::null()).status();
+        }
+    }
+    let _interrupt = Interrupt(child.id());
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = sender.send(line);
+        }
+    });
+    let mut lines = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for want in wanted {
+        loop {
+            let line = receiver
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .unwrap_or_else(|_| panic!("no line with {want:?}; stderr so far:\n{}", lines.join("\n")));
+            lines.push(line);
+            if lines.last().unwrap().contains(want) {
+                break;
+            }
+        }
+    }
+    Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the demo did not stop on SIGINT");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    lines.extend(receiver.try_iter());
+    assert!(status.success(), "{status:?}\n{}", lines.join("\n"));
+    assert!(
+        lines.iter().any(|l| l.starts_with("demo stopped: every agent, shim and server is gone (")
+            && !l.contains("(0 processes")),
+        "the demo checked what it stopped:\n{}",
+        lines.join("\n")
+    );
+    assert!(
+        processes_mentioning(data.to_str().unwrap()).is_empty(),
+        "left behind: {:?}",
+        processes_mentioning(data.to_str().unwrap())
+    );
+    lines
+}
+
+#[test]
+fn the_crash_scenario_reaches_crash_loop_then_recovers() {
+    let lines = scenario_run(
+        "crash",
+        &[
+            "hooli-support is in crash_loop after 5 failed starts in a row",
+            "rolled hooli-support back to revision 1",
+            "hooli-support is running again",
+        ],
+    );
+    assert!(lines.iter().any(|l| l.contains("watch it back off into crash_loop")), "{lines:?}");
+}
+
+#[test]
+fn the_bad_rollout_scenario_is_stopped_by_its_canary_and_rolled_back() {
+    let lines = scenario_run("bad-rollout", &["scenario: the run ended"]);
+    let ended = lines.iter().find(|l| l.contains("scenario: the run ended")).unwrap();
+    assert!(ended.contains("CanaryFailed"), "{ended}");
+    assert!(ended.contains(r#""acme-dental": "rolledback""#), "{ended}");
+    assert!(ended.contains(r#""globex-insurance": "skipped""#), "{ended}");
+}

@@ -185,3 +185,50 @@ async fn an_operator_session_end_to_end() {
     env.host.stop().await;
     env.console.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_names_why_an_agent_cannot_start() {
+    let env = env().await;
+    let endpoint = env.host.endpoint.clone();
+    let ok = |run: &voicefleet_tests::Run, what: &str| {
+        assert_eq!(run.code, 0, "{what}: {}{}", run.stdout, run.stderr)
+    };
+    ok(
+        &tokio::task::block_in_place(|| run(&env, &["customers", "add", "acme", "--endpoint", &endpoint])),
+        "add",
+    );
+    for name in ["openai_api_key", "deepgram_api_key", "elevenlabs_api_key"] {
+        ok(
+            &tokio::task::block_in_place(|| run_with_stdin(&env, &["secrets", "set", "acme", name], "sk\n")),
+            name,
+        );
+    }
+    let mut config = simulated_config(serde_json::json!({"ready_delay_ms": 20}));
+    config.set("runtime.working_dir", serde_json::json!("/opt/voice-agent-not-on-this-host")).unwrap();
+    let file = env.dir.path().join("acme.json");
+    std::fs::write(&file, config.to_json_pretty()).unwrap();
+    ok(
+        &tokio::task::block_in_place(|| run(&env, &["config", "push", "acme", file.to_str().unwrap()])),
+        "push",
+    );
+    ok(&tokio::task::block_in_place(|| run(&env, &["config", "deploy", "acme"])), "deploy");
+    let _ = tokio::task::block_in_place(|| run(&env, &["agent", "start", "acme"]));
+    let expected = "acme: cannot start";
+    let cause = "working directory /opt/voice-agent-not-on-this-host does not exist";
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let table = loop {
+        let r = tokio::task::block_in_place(|| run(&env, &["status"]));
+        if r.stdout.lines().any(|l| l.starts_with(expected) && l.contains(cause)) {
+            break r.stdout;
+        }
+        assert!(std::time::Instant::now() < deadline, "no cause in the status table:\n{}", r.stdout);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(
+        table.lines().nth(1).is_some_and(|l| l.contains("backoff") || l.contains("crash_loop")),
+        "{table}"
+    );
+    let r = tokio::task::block_in_place(|| run(&env, &["status", "-o", "json"]));
+    let statuses: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(statuses[0]["status"]["last_error"].as_str().is_some_and(|e| e.contains(cause)), "{}", r.stdout);
+}

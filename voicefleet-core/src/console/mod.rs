@@ -484,7 +484,10 @@ impl Console {
             (
                 "crash_loop",
                 status.reachable && state == Some(ProcessState::CrashLoop),
-                "the voice agent is crash-looping".to_owned(),
+                match host.and_then(|h| h.last_error.as_deref()) {
+                    Some(error) => format!("the voice agent is crash-looping: {error}"),
+                    None => "the voice agent is crash-looping".to_owned(),
+                },
             ),
         ];
         if let Some(host) = host.filter(|_| status.reachable) {

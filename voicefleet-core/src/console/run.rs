@@ -259,10 +259,22 @@ impl Console {
         let deadline = Instant::now() + needed + Duration::from_secs(30);
         let mut healthy_since: Option<Instant> = None;
         let mut last_problem = String::from("never healthy");
+        // A crash after a healthy run restarts at once, so `running` can hide it: a crash
+        // while the gate watches (the restart count grows) fails the gate at once.
+        let mut restarts_seen: Option<u64> = None;
         loop {
             let problem = match tokio::time::timeout(self.options.host_timeout, host.status()).await {
                 Ok(Ok(status)) => {
                     let p95 = status.calls.latency_5m.e2e_ms.map(|p| p.p95);
+                    if let Some(seen) = restarts_seen.filter(|seen| status.restarts > *seen) {
+                        return Err(Error::Unavailable {
+                            message: format!(
+                                "health gate failed: the agent crashed and was restarted ({seen} -> {} restarts)",
+                                status.restarts
+                            ),
+                        });
+                    }
+                    restarts_seen = Some(status.restarts);
                     if status.state != ProcessState::Running {
                         Some(format!("the agent is {}", status.state))
                     } else if gate.max_error_rate.is_some_and(|max| status.calls.error_rate_5m > max) {

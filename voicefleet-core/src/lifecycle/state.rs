@@ -22,7 +22,8 @@ pub enum ProcessState {
     Stopping,
     /// Exited and the restart policy says not to restart.
     Exited,
-    /// Failing repeatedly: retrying at the backoff cap, never giving up.
+    /// Failing to start over and over (5 failed starts in a row): retrying with backoff, never
+    /// giving up.
     CrashLoop,
 }
 
@@ -119,8 +120,8 @@ pub enum Action {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RestartContext {
     pub policy: RestartPolicy,
-    /// True when the next restart delay is at the backoff cap: the agent is crash-looping.
-    pub at_backoff_cap: bool,
+    /// True when the restart this exit calls for is a crash loop (5 failed starts in a row).
+    pub crash_loop: bool,
 }
 
 /// The result of one event.
@@ -145,7 +146,7 @@ pub fn transition(state: ProcessState, event: Event, context: RestartContext) ->
     let after_failure = || {
         if context.policy == RestartPolicy::Never {
             go(Exited, None)
-        } else if context.at_backoff_cap {
+        } else if context.crash_loop {
             go(CrashLoop, Some(ScheduleRetry))
         } else {
             go(Backoff, Some(ScheduleRetry))
@@ -166,8 +167,9 @@ pub fn transition(state: ProcessState, event: Event, context: RestartContext) ->
         (_, Event::Ready) => Outcome::Ignored,
 
         (Starting | Running, Event::ProcessExited { success: true }) => match context.policy {
-            // A clean exit under `always` is restarted like a failure, backoff included, so an
-            // agent that keeps exiting 0 is still seen as looping.
+            // A clean exit under `always` is restarted like a crash: at once after a healthy run,
+            // with backoff after a failed start, so an agent that keeps exiting 0 is still seen
+            // as looping.
             RestartPolicy::Always => after_failure(),
             RestartPolicy::OnFailure | RestartPolicy::Never => go(Exited, None),
         },

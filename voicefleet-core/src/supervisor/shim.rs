@@ -160,7 +160,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
     let mut child = match command.spawn() {
         Ok(child) => child,
         Err(error) => {
-            let message = format!("cannot start {}: {error}", args.program.to_string_lossy());
+            let message = super::launch::describe_spawn_error(&args.program, args.cwd.as_deref(), &error);
             if let Ok(mut writer) = LogWriter::open(&args.log_dir, args.limits) {
                 let _ = writer.write(Stream::Stderr, format!("voicefleet: {message}").as_bytes(), now_ms());
                 let _ = writer.flush();

@@ -1,17 +1,13 @@
-//! The state machine, every (state, event) pair, and the backoff with a fake clock.
-
-use std::time::Duration;
+//! The state machine, every (state, event) pair.
 
 use proptest::prelude::*;
 use voicefleet_core::config::RestartPolicy;
-use voicefleet_core::lifecycle::{
-    Action, Backoff, BackoffSettings, Event, Outcome, ProcessState, RestartContext, transition,
-};
+use voicefleet_core::lifecycle::{Action, Event, Outcome, ProcessState, RestartContext, transition};
 
 use Action::*;
 use ProcessState::*;
 
-const ALWAYS: RestartContext = RestartContext { policy: RestartPolicy::Always, at_backoff_cap: false };
+const ALWAYS: RestartContext = RestartContext { policy: RestartPolicy::Always, crash_loop: false };
 
 fn moved(next: ProcessState, action: Option<Action>) -> Outcome {
     Outcome::Move { next, action }
@@ -99,7 +95,7 @@ fn every_state_event_pair() {
 fn restart_policies_and_the_cap() {
     let ok = Event::ProcessExited { success: true };
     let failed = Event::ProcessExited { success: false };
-    let context = |policy, at_backoff_cap| RestartContext { policy, at_backoff_cap };
+    let context = |policy, crash_loop| RestartContext { policy, crash_loop };
     for (policy, cap, event, expected) in [
         (RestartPolicy::Always, true, failed, moved(CrashLoop, Some(ScheduleRetry))),
         (RestartPolicy::Always, true, ok, moved(CrashLoop, Some(ScheduleRetry))),
@@ -133,67 +129,6 @@ fn state_names_round_trip() {
     assert_eq!(ProcessState::parse("nope"), None);
 }
 
-fn settings(max_seconds: u64) -> BackoffSettings {
-    BackoffSettings { max: Duration::from_secs(max_seconds), ..BackoffSettings::default() }
-}
-
-#[test]
-fn backoff_first_immediate_then_doubling_to_the_cap() {
-    let mut backoff = Backoff::new(settings(60));
-    let short = Duration::from_millis(100);
-    let delays: Vec<(u64, bool)> = (0..10)
-        .map(|_| backoff.on_failure(short, 0.5))
-        .map(|d| (d.delay.as_millis() as u64, d.at_cap))
-        .collect();
-    assert_eq!(
-        delays,
-        [
-            (0, false),
-            (1000, false),
-            (2000, false),
-            (4000, false),
-            (8000, false),
-            (16000, false),
-            (32000, false),
-            (60000, true),
-            (60000, true),
-            (60000, true)
-        ]
-    );
-    assert_eq!(backoff.consecutive_failures(), 10);
-}
-
-#[test]
-fn backoff_jitter_stays_within_twenty_percent() {
-    for (unit, expected_ms) in [(0.0, 3200), (0.25, 3600), (0.5, 4000), (0.999_999, 4800)] {
-        let mut backoff = Backoff::new(settings(60));
-        for _ in 0..3 {
-            backoff.on_failure(Duration::ZERO, 0.5);
-        }
-        let delay = backoff.on_failure(Duration::ZERO, unit).delay.as_millis() as i64;
-        assert!((delay - expected_ms).abs() <= 1, "unit {unit}: {delay} ms");
-    }
-    // The first restart is immediate whatever the jitter.
-    assert_eq!(Backoff::new(settings(60)).on_failure(Duration::ZERO, 0.0).delay, Duration::ZERO);
-}
-
-#[test]
-fn backoff_resets_after_a_stable_run() {
-    let mut backoff = Backoff::new(settings(60));
-    for _ in 0..8 {
-        backoff.on_failure(Duration::from_secs(1), 0.5);
-    }
-    assert!(backoff.next_is_at_cap(Duration::from_secs(59)));
-    assert!(!backoff.next_is_at_cap(Duration::from_secs(60)));
-    let after_stable = backoff.on_failure(Duration::from_secs(60), 0.5);
-    assert_eq!(after_stable.delay, Duration::ZERO);
-    assert_eq!(after_stable.consecutive_failures, 1);
-    // A small cap is reached sooner.
-    let mut small = Backoff::new(settings(3));
-    let delays: Vec<u128> = (0..5).map(|_| small.on_failure(Duration::ZERO, 0.5).delay.as_millis()).collect();
-    assert_eq!(delays, [0, 1000, 2000, 3000, 3000]);
-}
-
 fn any_event() -> impl Strategy<Value = Event> {
     prop::sample::select(Event::ALL.to_vec())
 }
@@ -220,7 +155,7 @@ proptest! {
             };
             if !real { continue; }
             let before = state;
-            match transition(state, event, RestartContext { policy, at_backoff_cap: caps[index] }) {
+            match transition(state, event, RestartContext { policy, crash_loop: caps[index] }) {
                 Outcome::Move { next, action } => {
                     match action {
                         Some(Action::Spawn) => {

@@ -28,13 +28,13 @@ pub(crate) fn options(dir: &Path) -> SupervisorOptions {
     options
 }
 
-async fn with_secrets(host: &Supervisor) {
+pub(crate) async fn with_secrets(host: &Supervisor) {
     for name in ["openai_api_key", "deepgram_api_key", "elevenlabs_api_key"] {
         host.set_secret(name, &format!("value-of-{name}")).await.unwrap();
     }
 }
 
-async fn wait_for(
+pub(crate) async fn wait_for(
     host: &Supervisor,
     what: &str,
     deadline: Duration,
@@ -51,7 +51,7 @@ async fn wait_for(
     }
 }
 
-fn alive(pid: i32) -> bool {
+pub(crate) fn alive(pid: i32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
         let state = stat.rsplit(')').next().unwrap_or("").split_whitespace().next().unwrap_or("");
         state != "Z"

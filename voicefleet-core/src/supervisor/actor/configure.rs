@@ -1,0 +1,98 @@
+//! Applying a configuration and keeping secrets: validate, write atomically, then reload or
+//! drain-restart as `lifecycle::apply_action` says.
+
+use std::collections::BTreeSet;
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use super::{Actor, restart_settings};
+use crate::config::{ConfigDocument, ReloadMode, ValidateOptions};
+use crate::error::{Error, Result};
+use crate::host::{AppliedConfig, ApplyAction, ConfigRevision, HostEvent, RevisionMeta};
+use crate::lifecycle::{ConfigChange, Event, ProcessState, apply_action};
+use crate::supervisor::launch::host_warnings;
+use crate::supervisor::state_dir::Loaded;
+
+impl Actor {
+    pub(super) async fn apply(
+        &mut self,
+        document: ConfigDocument,
+        meta: RevisionMeta,
+    ) -> Result<AppliedConfig> {
+        let secret_names: BTreeSet<String> = self.shared.paths.read_secrets().into_keys().collect();
+        let validation = document.validate_with(&ValidateOptions { secret_names: Some(secret_names) });
+        let mut warnings: Vec<_> = validation.warnings().cloned().collect();
+        validation.into_result()?;
+        let typed = document.typed()?;
+        warnings.extend(host_warnings(&typed.runtime.command, typed.runtime.working_dir.as_deref()));
+        let hash = document.content_hash();
+        let previous = self.config.as_ref();
+        let revision = ConfigRevision {
+            revision: meta.revision.unwrap_or_else(|| previous.map(|p| p.revision.revision + 1).unwrap_or(1)),
+            hash: hash.clone(),
+            applied_at_ms: self.options.clock.now_ms(),
+            author: meta.author,
+            message: meta.message,
+        };
+        let action = apply_action(ConfigChange {
+            agent_running: matches!(self.state, ProcessState::Starting | ProcessState::Running),
+            unchanged: previous.is_some_and(|p| p.revision.hash == hash),
+            reload_by_signal: typed.runtime.reload == ReloadMode::Signal,
+            runtime_changed: previous
+                .is_none_or(|p| p.document.get("runtime").ok() != document.get("runtime").ok()),
+        });
+        if action == ApplyAction::Restarted {
+            self.check_can_control()?;
+        }
+        self.shared.paths.write_config(&document, &revision)?;
+        self.config = Some(Loaded { document, typed, revision: revision.clone() });
+        let settings = restart_settings(&self.options, self.config.as_ref());
+        self.restarts.set_settings(settings);
+        match action {
+            ApplyAction::Reloaded => {
+                if let Some(instance) = &self.instance {
+                    let _ = kill(Pid::from_raw(instance.info.pid), Signal::SIGHUP);
+                }
+            }
+            ApplyAction::Restarted => {
+                self.start_after_stop = true;
+                self.pending_drain = Some((self.drain_timeout(), Some(self.options.stop_grace)));
+                self.fire(Event::StopRequested).await;
+            }
+            ApplyAction::Stored => {}
+        }
+        self.emit(HostEvent::ConfigApplied {
+            at_ms: self.options.clock.now_ms(),
+            revision: revision.revision,
+            hash,
+            action,
+        });
+        Ok(AppliedConfig { revision, action, warnings })
+    }
+
+    pub(super) fn set_secret(&mut self, name: String, value: String) -> Result<()> {
+        if !crate::config::is_valid_secret_name(&name) {
+            return Err(Error::InvalidSecretName { name });
+        }
+        let mut secrets = self.shared.paths.read_secrets();
+        secrets.insert(name, value);
+        self.shared.paths.write_secrets(&secrets)
+    }
+
+    pub(super) fn delete_secret(&mut self, name: &str) -> Result<()> {
+        let mut secrets = self.shared.paths.read_secrets();
+        if secrets.remove(name).is_none() {
+            return Err(Error::SecretNotFound { name: name.to_owned() });
+        }
+        if let Some(loaded) = &self.config {
+            if loaded.document.secret_references().contains(name) {
+                return Err(Error::conflict(
+                    format!("secret `{name}` is referenced by the current configuration"),
+                    Some("apply a configuration that no longer references it first"),
+                ));
+            }
+        }
+        self.shared.paths.write_secrets(&secrets)
+    }
+}

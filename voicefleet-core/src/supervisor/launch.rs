@@ -1,0 +1,214 @@
+//! Launching an instance: the agent's environment, the shim's command line, the spawn and its
+//! handshake, the pidfd that reports the shim's end, and naming what went wrong when a spawn
+//! fails (a missing working directory is not a missing program).
+
+use std::ffi::OsStr;
+use std::io::{BufRead as _, BufReader};
+use std::os::fd::{FromRawFd as _, OwnedFd};
+use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use nix::unistd::Pid;
+use tokio::sync::mpsc;
+
+use super::shim::{ChildInfo, Handshake};
+use super::state_dir::{Loaded, Paths};
+use super::{Request, SupervisorOptions};
+use crate::config::{Issue, SecretReference, Severity};
+use crate::error::{Error, Result};
+
+/// The environment of the voice-agent protocol.
+pub(super) fn agent_environment(
+    loaded: &Loaded,
+    paths: &Paths,
+    options: &SupervisorOptions,
+) -> Vec<(String, String)> {
+    let secrets = paths.read_secrets();
+    let mut env: Vec<(String, String)> =
+        loaded.typed.runtime.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    for name in loaded.document.secret_references() {
+        if let (Some(value), Some(reference)) =
+            (secrets.get(&name), SecretReference::parse(&format!("secret://{name}")))
+        {
+            env.push((reference.env_name(), value.clone()));
+        }
+    }
+    for (alias, reference) in &loaded.typed.runtime.secret_env {
+        if let Some(value) = SecretReference::parse(reference).and_then(|r| secrets.get(r.name())) {
+            env.push((alias.clone(), value.clone()));
+        }
+    }
+    env.push(("VOICEFLEET_CONFIG".to_owned(), paths.config.to_string_lossy().into_owned()));
+    env.push(("VOICEFLEET_CUSTOMER_ID".to_owned(), options.customer_id.to_string()));
+    env
+}
+
+/// The working directory of the agent: `runtime.working_dir`, or the state directory.
+pub(super) fn working_dir(loaded: &Loaded, paths: &Paths) -> PathBuf {
+    loaded.typed.runtime.working_dir.as_deref().map(PathBuf::from).unwrap_or_else(|| paths.state.clone())
+}
+
+/// Starts the shim, which starts the agent, and reads its handshake. On failure the error names
+/// the cause (missing working directory, program not found, not executable).
+pub(super) async fn launch(loaded: &Loaded, paths: &Paths, options: &SupervisorOptions) -> Result<ChildInfo> {
+    let runtime = &loaded.typed.runtime;
+    let mut command = std::process::Command::new(&options.shim.program);
+    command
+        .args(&options.shim.args)
+        .arg("--run-dir")
+        .arg(&paths.run)
+        .arg("--log-dir")
+        .arg(&paths.logs)
+        .arg("--max-file-bytes")
+        .arg(options.log_limits.max_file_bytes.to_string())
+        .arg("--keep-files")
+        .arg(options.log_limits.keep_files.to_string())
+        .arg("--cwd")
+        .arg(working_dir(loaded, paths))
+        .arg("--")
+        .args(&runtime.command)
+        .envs(agent_environment(loaded, paths, options))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped());
+    let shim_log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(paths.shim_log())
+        .map_err(|e| Error::io("cannot open the shim log", e))?;
+    command.stderr(shim_log);
+    // A process group of its own: Ctrl-C on our terminal does not reach the shim (and no
+    // pre-exec hook, so the spawn can use posix_spawn rather than fork).
+    command.process_group(0);
+    let shim_program = options.shim.program.clone();
+    let (handshake, shim_pid) = tokio::task::spawn_blocking(move || -> Result<(Handshake, i32)> {
+        let mut child = command.spawn().map_err(|e| Error::Unavailable {
+            message: format!("cannot start the shim {}: {e}", shim_program.display()),
+        })?;
+        let shim_pid = child.id() as i32;
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("piped");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .map_err(|e| Error::io("cannot read the shim handshake", e))?;
+        // The shim is reaped when its pidfd reports the exit.
+        std::mem::forget(child);
+        let handshake = serde_json::from_str(&line).unwrap_or(Handshake::Failed {
+            error: "the shim gave no handshake (see run/shim.log)".to_owned(),
+        });
+        Ok((handshake, shim_pid))
+    })
+    .await
+    .map_err(|e| Error::Internal { message: e.to_string() })??;
+    match handshake {
+        Handshake::Started(info) => Ok(info),
+        Handshake::Failed { error } => {
+            reap(shim_pid);
+            Err(Error::Unavailable { message: error })
+        }
+    }
+}
+
+/// Reports the shim's exit through a pidfd: no polling.
+pub(super) fn watch(requests: mpsc::Sender<Request>, shim_pid: i32) {
+    tokio::spawn(async move {
+        if let Some(fd) = pidfd_open(shim_pid) {
+            // SAFETY: `fd` is an open pidfd owned by the AsyncFd for its whole life.
+            let registered = unsafe {
+                tokio::io::unix::AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE)
+            };
+            if let Ok(async_fd) = registered {
+                let _ = async_fd.readable().await;
+            }
+        }
+        let _ = requests.send(Request::ShimExited { shim_pid }).await;
+    });
+}
+
+/// Reaps `pid` if it is our child and has exited (the shim, after its pidfd fired).
+pub(super) fn reap(pid: i32) {
+    let _ = nix::sys::wait::waitpid(Pid::from_raw(pid), Some(nix::sys::wait::WaitPidFlag::WNOHANG));
+}
+
+fn pidfd_open(pid: i32) -> Option<OwnedFd> {
+    // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: the kernel just gave us this descriptor; nobody else owns it.
+    Some(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+/// What is wrong with starting `program` in `cwd`, if anything can be seen before trying:
+/// a missing or unusable working directory, a program that is not there or not executable.
+pub(crate) fn launch_problem(
+    program: &OsStr,
+    cwd: Option<&Path>,
+    search_path: Option<&OsStr>,
+) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt as _;
+    if let Some(cwd) = cwd {
+        match std::fs::metadata(cwd) {
+            Err(_) => return Some(format!("working directory {} does not exist", cwd.display())),
+            Ok(meta) if !meta.is_dir() => {
+                return Some(format!("working directory {} is not a directory", cwd.display()));
+            }
+            Ok(_) => {}
+        }
+    }
+    let shown = Path::new(program).display().to_string();
+    let candidates: Vec<PathBuf> = if Path::new(program).components().count() > 1 {
+        // A relative path with a slash is relative to the working directory.
+        vec![cwd.map(|c| c.join(program)).unwrap_or_else(|| PathBuf::from(program))]
+    } else {
+        std::env::split_paths(search_path.unwrap_or_default()).map(|dir| dir.join(program)).collect()
+    };
+    let found: Vec<_> = candidates.iter().filter_map(|c| std::fs::metadata(c).ok().map(|m| (c, m))).collect();
+    if found.is_empty() {
+        return Some(if candidates.len() == 1 {
+            format!("program {shown} does not exist")
+        } else {
+            format!("program {shown} is not in PATH")
+        });
+    }
+    let executable = found.iter().any(|(_, meta)| meta.is_file() && meta.permissions().mode() & 0o111 != 0);
+    if !executable {
+        return Some(format!("program {shown} is not an executable file (permission denied)"));
+    }
+    None
+}
+
+/// Why a spawn failed, in words: the visible problem if there is one, else the system's error.
+pub(crate) fn describe_spawn_error(program: &OsStr, cwd: Option<&Path>, error: &std::io::Error) -> String {
+    let path = std::env::var_os("PATH");
+    match launch_problem(program, cwd, path.as_deref()) {
+        Some(problem) => format!("cannot start {}: {problem}", Path::new(program).display()),
+        None => format!("cannot start {}: {error}", Path::new(program).display()),
+    }
+}
+
+/// Warnings for a configuration that cannot start on this host as it stands: its working
+/// directory or its program is missing here.
+pub(super) fn host_warnings(loaded_command: &[String], working_dir: Option<&str>) -> Vec<Issue> {
+    let Some(program) = loaded_command.first() else { return Vec::new() };
+    let path = std::env::var_os("PATH");
+    let cwd = working_dir.map(Path::new);
+    let problem = launch_problem(OsStr::new(program), cwd, path.as_deref());
+    problem
+        .map(|message| {
+            let field = if message.starts_with("working directory") {
+                "runtime.working_dir"
+            } else {
+                "runtime.command[0]"
+            };
+            Issue {
+                path: field.to_owned(),
+                code: "not_on_this_host".to_owned(),
+                severity: Severity::Warning,
+                message: format!("{message} on this host; the agent will not start until it does"),
+            }
+        })
+        .into_iter()
+        .collect()
+}

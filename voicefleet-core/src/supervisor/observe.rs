@@ -1,0 +1,229 @@
+//! Observation: reading the agent's new log lines (its events), sampling the process group's
+//! resources, and building the status snapshot. Nothing here changes the agent.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use super::procfs;
+use crate::host::{CallSummary, ConfigRevision, ExitInfo, HostStatus, MetricsSample};
+use crate::lifecycle::ProcessState;
+use crate::logs::{LogFiles, LogFollower, Stream};
+use crate::protocol::{AgentEvent, CallStats, LatencySummary, LineKind, parse_line};
+
+/// Metric samples kept in memory: one hour at one per second.
+pub(super) const METRICS_HISTORY: usize = 3600;
+
+/// Latency percentiles and error rate, recomputed at most once a second: a status request must
+/// not sort an hour of samples.
+struct CallFigures {
+    at: Instant,
+    latency_5m: LatencySummary,
+    latency_1h: LatencySummary,
+    error_rate_5m: f64,
+}
+
+/// What the actor knows that a status snapshot shows.
+pub(super) struct StatusFacts<'a> {
+    pub(super) customer_id: &'a str,
+    pub(super) state: ProcessState,
+    pub(super) pid: Option<i32>,
+    pub(super) spawned_at_ms: Option<u64>,
+    pub(super) restarts: u64,
+    pub(super) consecutive_failures: u32,
+    pub(super) retry_at: Option<Instant>,
+    pub(super) last_exit: Option<ExitInfo>,
+    pub(super) last_error: Option<String>,
+    pub(super) config: Option<ConfigRevision>,
+    pub(super) now_ms: u64,
+}
+
+/// The agent's events and resources, as read from its log and from `/proc`.
+pub(super) struct Observer {
+    follower: LogFollower,
+    stats: CallStats,
+    cpu_baseline: Option<(Instant, u64)>,
+    latest: Option<MetricsSample>,
+    next_sample: Instant,
+    ticks_per_second: u64,
+    call_figures: Option<CallFigures>,
+}
+
+impl Observer {
+    /// Follows the log from after `cursor`.
+    pub(super) fn new(files: LogFiles, cursor: u64) -> Self {
+        Self {
+            follower: LogFollower::new(files, cursor),
+            stats: CallStats::default(),
+            cpu_baseline: None,
+            latest: None,
+            next_sample: Instant::now(),
+            ticks_per_second: procfs::clock_ticks_per_second(),
+            call_figures: None,
+        }
+    }
+
+    /// Reads the log again from `first_seq` (an adopted instance's lines: readiness and calls in
+    /// progress come back).
+    pub(super) fn replay_from(&mut self, files: LogFiles, first_seq: u64) {
+        self.follower = LogFollower::new(files, first_seq.saturating_sub(1));
+    }
+
+    pub(super) fn active_calls(&self) -> usize {
+        self.stats.active_calls()
+    }
+
+    pub(super) fn latest(&self) -> Option<MetricsSample> {
+        self.latest
+    }
+
+    /// A new instance: its CPU is measured from scratch.
+    pub(super) fn instance_started(&mut self) {
+        self.cpu_baseline = None;
+    }
+
+    /// The instance ended: no call is active and no resource figure holds.
+    pub(super) fn instance_ended(&mut self) {
+        self.stats.clear_active();
+        self.latest = None;
+    }
+
+    /// Reads new log lines; returns true when the current instance (whose first line is
+    /// `current_first_seq`) said `ready` among them. A line from before the current instance
+    /// belongs to one that is gone: its `ready` and `call_started` do not count.
+    pub(super) fn poll_logs(&mut self, current_first_seq: Option<u64>, now_ms: u64) -> bool {
+        let Ok(lines) = self.follower.poll() else { return false };
+        let mut ready = false;
+        for line in lines {
+            if line.stream != Stream::Stdout {
+                continue;
+            }
+            let current = current_first_seq.is_some_and(|first| line.seq >= first);
+            match parse_line(&line.text) {
+                LineKind::Event(event) => {
+                    ready |= event == AgentEvent::Ready && current;
+                    self.stats.record(&event, now_ms);
+                    if let (AgentEvent::CallStarted { call_id }, false) = (&event, current) {
+                        self.stats.forget_call(call_id);
+                    }
+                }
+                LineKind::Malformed { .. } => self.stats.malformed_events += 1,
+                LineKind::Plain => {}
+            }
+        }
+        ready
+    }
+
+    /// Samples the group `pgid` when a sample is due, into `history`; returns the new sample.
+    pub(super) fn sample(
+        &mut self,
+        pgid: Option<i32>,
+        now_ms: u64,
+        interval: Duration,
+        history: &Mutex<VecDeque<MetricsSample>>,
+    ) -> Option<MetricsSample> {
+        let now = Instant::now();
+        if now < self.next_sample {
+            return None;
+        }
+        self.next_sample = now + interval;
+        let pgid = pgid?;
+        let usage = procfs::group_usage(pgid);
+        let cpu_percent = match self.cpu_baseline {
+            Some((at, ticks)) => {
+                let elapsed = now.duration_since(at).as_secs_f64();
+                let used = usage.cpu_ticks.saturating_sub(ticks) as f64 / self.ticks_per_second as f64;
+                if elapsed > 0.0 { used / elapsed * 100.0 } else { 0.0 }
+            }
+            None => 0.0,
+        };
+        self.cpu_baseline = Some((now, usage.cpu_ticks));
+        let sample = MetricsSample {
+            at_ms: now_ms,
+            cpu_percent,
+            rss_bytes: usage.rss_bytes,
+            threads: usage.threads,
+            open_files: usage.open_files,
+            processes: usage.processes,
+            active_calls: self.stats.active_calls() as u64,
+        };
+        self.latest = Some(sample);
+        let mut history = history.lock().unwrap_or_else(|p| p.into_inner());
+        if history.len() >= METRICS_HISTORY {
+            history.pop_front();
+        }
+        history.push_back(sample);
+        Some(sample)
+    }
+
+    /// The status snapshot.
+    pub(super) fn status(&mut self, facts: StatusFacts<'_>) -> HostStatus {
+        let now = facts.now_ms;
+        if self.call_figures.as_ref().is_none_or(|f| f.at.elapsed() >= Duration::from_secs(1)) {
+            self.call_figures = Some(CallFigures {
+                at: Instant::now(),
+                latency_5m: self.stats.latency(now, 5 * 60 * 1000),
+                latency_1h: self.stats.latency(now, 60 * 60 * 1000),
+                error_rate_5m: self.stats.error_rate(now, 5 * 60 * 1000),
+            });
+        }
+        let (latency_5m, latency_1h, error_rate_5m) = self
+            .call_figures
+            .as_ref()
+            .map(|f| (f.latency_5m, f.latency_1h, f.error_rate_5m))
+            .unwrap_or_default();
+        HostStatus {
+            customer_id: facts.customer_id.to_owned(),
+            state: facts.state,
+            pid: facts.pid,
+            uptime_seconds: facts.spawned_at_ms.map(|at| now.saturating_sub(at) as f64 / 1000.0),
+            restarts: facts.restarts,
+            consecutive_failures: facts.consecutive_failures,
+            next_restart_in_ms: facts
+                .retry_at
+                .map(|at| at.saturating_duration_since(Instant::now()).as_millis() as u64),
+            last_exit: facts.last_exit,
+            last_error: facts.last_error,
+            resources: self.latest,
+            calls: CallSummary {
+                active_calls: self.stats.active_calls() as u64,
+                calls_total: self.stats.calls_total,
+                errors_total: self.stats.errors_total,
+                malformed_events: self.stats.malformed_events,
+                error_rate_5m,
+                disconnect_reasons: self.stats.disconnect_reasons.clone(),
+                latency_5m,
+                latency_1h,
+                latency_histograms: self.stats.histograms.clone(),
+            },
+            config: facts.config,
+        }
+    }
+}
+
+/// A process recognised for sure: its PID and its start time (a reused PID has another).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcessIdentity {
+    pub pid: i32,
+    pub start_time: u64,
+}
+
+impl ProcessIdentity {
+    /// True while this very process is alive (not a zombie).
+    pub fn is_alive(&self) -> bool {
+        procfs::is_same_process(self.pid, self.start_time)
+    }
+}
+
+/// The shim of the instance described by `child` and every live member of its agent's group.
+pub(super) fn instance_processes(child: Option<super::shim::ChildInfo>) -> Vec<ProcessIdentity> {
+    let Some(child) = child else { return Vec::new() };
+    let mut processes = vec![ProcessIdentity { pid: child.shim_pid, start_time: child.shim_start_time }];
+    processes.extend(
+        procfs::group_members(child.pgid)
+            .into_iter()
+            .map(|(pid, stat)| ProcessIdentity { pid, start_time: stat.start_time }),
+    );
+    processes.retain(ProcessIdentity::is_alive);
+    processes
+}

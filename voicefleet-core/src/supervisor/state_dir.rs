@@ -1,0 +1,198 @@
+//! The state directory: where each file lives, and the one way JSON is read and written there.
+//!
+//! ```text
+//! STATE/config.json        the applied document (0600; secret references only)
+//! STATE/config.meta.json   its revision, hash, author, message
+//! STATE/secrets.json       secret values (0600), exported to the agent's environment
+//! STATE/supervisor.json    whether the agent should run, restart count
+//! STATE/logs/agent.log*    numbered lines, rotated by rename
+//! STATE/run/child.json     the running instance (written by the shim)
+//! STATE/run/exit.json      how it ended (written by the shim)
+//! STATE/run/shim.log       the shim's own messages
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{ConfigDocument, VoiceAgentConfig};
+use crate::error::{Error, Result};
+use crate::host::ConfigRevision;
+
+/// Every path of the state directory.
+#[derive(Debug)]
+pub(super) struct Paths {
+    pub(super) state: PathBuf,
+    pub(super) config: PathBuf,
+    pub(super) meta: PathBuf,
+    pub(super) secrets: PathBuf,
+    pub(super) supervisor: PathBuf,
+    pub(super) logs: PathBuf,
+    pub(super) run: PathBuf,
+}
+
+impl Paths {
+    pub(super) fn new(state: &Path) -> Self {
+        Self {
+            state: state.to_path_buf(),
+            config: state.join("config.json"),
+            meta: state.join("config.meta.json"),
+            secrets: state.join("secrets.json"),
+            supervisor: state.join("supervisor.json"),
+            logs: state.join("logs"),
+            run: state.join("run"),
+        }
+    }
+
+    pub(super) fn child(&self) -> PathBuf {
+        self.run.join("child.json")
+    }
+
+    pub(super) fn exit(&self) -> PathBuf {
+        self.run.join("exit.json")
+    }
+
+    pub(super) fn shim_log(&self) -> PathBuf {
+        self.run.join("shim.log")
+    }
+
+    /// Creates the directories (the state directory private to its owner).
+    pub(super) fn create(&self) -> Result<()> {
+        for dir in [&self.state, &self.logs, &self.run] {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+        }
+        use std::os::unix::fs::PermissionsExt as _;
+        let _ = std::fs::set_permissions(&self.state, std::fs::Permissions::from_mode(0o700));
+        Ok(())
+    }
+
+    pub(super) fn read_secrets(&self) -> BTreeMap<String, String> {
+        read_json(&self.secrets).unwrap_or_default()
+    }
+
+    pub(super) fn write_secrets(&self, secrets: &BTreeMap<String, String>) -> Result<()> {
+        write_json(&self.secrets, secrets)
+    }
+
+    pub(super) fn read_persisted(&self) -> Persisted {
+        read_json(&self.supervisor).unwrap_or_default()
+    }
+
+    pub(super) fn write_persisted(&self, persisted: &Persisted) -> Result<()> {
+        write_json(&self.supervisor, persisted)
+    }
+
+    /// Like [`Paths::write_persisted`] without the flush to disk (a restart count on the way to
+    /// a restart).
+    pub(super) fn write_persisted_volatile(&self, persisted: &Persisted) -> Result<()> {
+        let bytes =
+            serde_json::to_vec_pretty(persisted).map_err(|e| Error::Internal { message: e.to_string() })?;
+        crate::fs::write_atomic_volatile(&self.supervisor, &bytes, 0o600)
+            .map_err(|e| write_error("supervisor.json", &self.state, e))
+    }
+
+    /// The applied configuration, if any. `now_ms` dates a document that has no metadata.
+    pub(super) fn read_config(&self, now_ms: u64) -> Result<Option<Loaded>> {
+        let text = match std::fs::read_to_string(&self.config) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(Error::io(format!("cannot read {}", self.config.display()), error)),
+        };
+        let document = ConfigDocument::parse(&text)?;
+        let typed = document.typed()?;
+        let revision =
+            read_json::<StoredMeta>(&self.meta).map(ConfigRevision::from).unwrap_or_else(|| ConfigRevision {
+                revision: 1,
+                hash: document.content_hash(),
+                applied_at_ms: now_ms,
+                author: String::new(),
+                message: String::new(),
+            });
+        Ok(Some(Loaded { document, typed, revision }))
+    }
+
+    /// Writes the document first, then its metadata: a crash in between leaves the new document
+    /// with the old revision number, never a half-written file.
+    pub(super) fn write_config(&self, document: &ConfigDocument, revision: &ConfigRevision) -> Result<()> {
+        crate::fs::write_atomic(&self.config, document.to_json_pretty().as_bytes(), 0o600)
+            .map_err(|e| write_error("the configuration", &self.state, e))?;
+        write_json(&self.meta, &StoredMeta::from(revision))
+    }
+}
+
+/// An error writing into the state directory, naming a full disk for what it is.
+pub(super) fn write_error(what: &str, state: &Path, error: std::io::Error) -> Error {
+    if error.raw_os_error() == Some(libc::ENOSPC) || error.raw_os_error() == Some(libc::EDQUOT) {
+        return Error::Unavailable {
+            message: format!(
+                "cannot write {what}: the state directory's filesystem ({}) is full; \
+                 hint: free space on it, then try again (the previous configuration is intact)",
+                state.display()
+            ),
+        };
+    }
+    Error::io(format!("cannot write {what}"), error)
+}
+
+/// What the supervisor remembers across its own restarts.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(super) struct Persisted {
+    pub(super) desired_running: bool,
+    pub(super) restarts: u64,
+}
+
+/// The applied configuration, parsed.
+#[derive(Debug)]
+pub(super) struct Loaded {
+    pub(super) document: ConfigDocument,
+    pub(super) typed: VoiceAgentConfig,
+    pub(super) revision: ConfigRevision,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StoredMeta {
+    revision: u64,
+    hash: String,
+    applied_at_ms: u64,
+    author: String,
+    message: String,
+}
+
+impl From<StoredMeta> for ConfigRevision {
+    fn from(meta: StoredMeta) -> Self {
+        ConfigRevision {
+            revision: meta.revision,
+            hash: meta.hash,
+            applied_at_ms: meta.applied_at_ms,
+            author: meta.author,
+            message: meta.message,
+        }
+    }
+}
+
+impl From<&ConfigRevision> for StoredMeta {
+    fn from(revision: &ConfigRevision) -> Self {
+        StoredMeta {
+            revision: revision.revision,
+            hash: revision.hash.clone(),
+            applied_at_ms: revision.applied_at_ms,
+            author: revision.author.clone(),
+            message: revision.message.clone(),
+        }
+    }
+}
+
+/// Reads a JSON file; `None` when it is missing or unreadable.
+pub(super) fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
+    std::fs::read(path).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok())
+}
+
+/// Writes a JSON file atomically, private to its owner.
+pub(super) fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
+    let bytes = serde_json::to_vec_pretty(value).map_err(|e| Error::Internal { message: e.to_string() })?;
+    let what = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let state = path.parent().unwrap_or(path);
+    crate::fs::write_atomic(path, &bytes, 0o600).map_err(|e| write_error(&what, state, e))
+}
