@@ -101,5 +101,6 @@ pub fn workspace_binary(name: &str) -> std::path::PathBuf {
     path
 }
 
+pub mod events;
 pub mod fleet_contract;
 pub mod hosts;

@@ -141,11 +141,40 @@ pub enum LogQuery {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum HostEvent {
-    StateChanged { at_ms: u64, from: ProcessState, to: ProcessState },
-    Exited { at_ms: u64, code: Option<i32>, signal: Option<i32> },
-    CrashLoop { at_ms: u64, consecutive_failures: u32, next_restart_in_ms: u64 },
-    ConfigApplied { at_ms: u64, revision: u64, hash: String, action: ApplyAction },
-    MemoryLimit { at_ms: u64, rss_bytes: u64, limit_bytes: u64 },
+    StateChanged {
+        at_ms: u64,
+        from: ProcessState,
+        to: ProcessState,
+    },
+    Exited {
+        at_ms: u64,
+        code: Option<i32>,
+        signal: Option<i32>,
+    },
+    CrashLoop {
+        at_ms: u64,
+        consecutive_failures: u32,
+        next_restart_in_ms: u64,
+    },
+    ConfigApplied {
+        at_ms: u64,
+        revision: u64,
+        hash: String,
+        action: ApplyAction,
+    },
+    MemoryLimit {
+        at_ms: u64,
+        rss_bytes: u64,
+        limit_bytes: u64,
+    },
+    /// A gap: the subscriber lost events (it read too slowly, or a remote stream reconnected and
+    /// the host could not replay what it missed). `missed` is how many, when known. The host
+    /// never emits it itself; a subscriber that sees it re-reads the status. An in-process
+    /// receiver learns the same from `RecvError::Lagged`.
+    Lagged {
+        at_ms: u64,
+        missed: Option<u64>,
+    },
 }
 
 /// One customer's host: its voice agent, configuration, secrets, logs and metrics.

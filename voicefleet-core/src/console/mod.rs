@@ -401,6 +401,9 @@ impl Console {
                         from: previous.unwrap_or_default(),
                         to: status.state.clone(),
                         at_ms: self.options.clock.now_ms(),
+                        exit: status.status.as_ref().and_then(|s| s.last_exit),
+                        restarts: status.status.as_ref().map(|s| s.restarts),
+                        pid: status.status.as_ref().and_then(|s| s.pid),
                     });
                 }
             }

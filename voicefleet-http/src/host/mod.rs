@@ -6,7 +6,9 @@
 pub(crate) mod auth;
 pub(crate) mod client;
 pub(crate) mod connector;
+mod event_log;
 mod routes;
+mod subscription;
 pub(crate) mod wire;
 
 use std::sync::Arc;
@@ -53,6 +55,8 @@ pub(crate) struct AppState {
     pub(crate) requests_total: AtomicU64,
     pub(crate) started: Instant,
     pub(crate) clock: SharedClock,
+    /// Numbered events for `/v1/events` (ids, replay after a reconnect).
+    pub(crate) events: event_log::EventLog,
 }
 
 impl std::fmt::Debug for AppState {
@@ -100,6 +104,7 @@ pub fn router(host: Arc<dyn Host>, options: HostApiOptions) -> Result<Router> {
         limiter: AddressLimiter::per_second(options.rate_limit),
         requests_total: AtomicU64::new(0),
         started: Instant::now(),
+        events: event_log::EventLog::new(options.clock.clone()),
         clock: options.clock,
     });
     let limited = state.clone();
