@@ -104,3 +104,4 @@ pub fn workspace_binary(name: &str) -> std::path::PathBuf {
 pub mod events;
 pub mod fleet_contract;
 pub mod hosts;
+pub mod live;

@@ -3,6 +3,7 @@
 mod bulk;
 mod console_contract;
 mod console_http;
+mod live;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod bulk;
 mod crypto;
 mod fleet;
+mod live;
 mod rate;
 mod selector;
 #[cfg(feature = "sqlite")]
@@ -31,6 +32,7 @@ pub use fleet::{
     Actor, ControlAction, CustomerStatus, CustomerView, Fleet, FleetEvent, NewCustomer, RevisionInput,
     RevisionView, SecretInfo,
 };
+pub use live::LiveOptions;
 pub use rate::{Limit, RateControl};
 pub use selector::Selector;
 #[cfg(feature = "sqlite")]
