@@ -30,3 +30,15 @@ pub async fn next_event<T: Clone + std::fmt::Debug>(
     }
     panic!("no {what} in {MAX_EVENTS} events");
 }
+
+/// The events of a `text/event-stream` response as (name, id, data), as they arrive.
+pub fn sse_events(
+    response: reqwest::Response,
+) -> impl futures_util::Stream<Item = (String, String, String)> + Send + 'static {
+    use eventsource_stream::Eventsource as _;
+    use futures_util::StreamExt as _;
+    response
+        .bytes_stream()
+        .eventsource()
+        .filter_map(|event| std::future::ready(event.ok().map(|e| (e.event, e.id, e.data))))
+}

@@ -102,6 +102,8 @@ pub fn workspace_binary(name: &str) -> std::path::PathBuf {
 }
 
 pub mod events;
+pub use events::sse_events;
 pub mod fleet_contract;
 pub mod hosts;
 pub mod live;
+pub mod sim;

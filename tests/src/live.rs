@@ -5,7 +5,9 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::broadcast;
 use voicefleet_core::auth::Role;
-use voicefleet_core::console::{Actor, ControlAction, Fleet, FleetEvent, NewCustomer, RevisionInput, Selector};
+use voicefleet_core::console::{
+    Actor, ControlAction, Fleet, FleetEvent, NewCustomer, RevisionInput, Selector,
+};
 use voicefleet_http::{ConsoleClient, ConsoleServer, ServeOptions};
 
 use crate::TempDir;
@@ -33,9 +35,13 @@ impl LiveConsole {
         options.admin_password = Some("correct horse battery staple".to_owned());
         options.refresh_interval = refresh;
         options.host_timeout = Duration::from_secs(2);
-        let embedded = voicefleet_http::open_embedded(options.data_dir.clone(), options.admin_password.clone(), options.host_timeout)
-            .await
-            .expect("open the console");
+        let embedded = voicefleet_http::open_embedded(
+            options.data_dir.clone(),
+            options.admin_password.clone(),
+            options.host_timeout,
+        )
+        .await
+        .expect("open the console");
         let host = TestHost::start(customer_id, &embedded.signer).await;
         let console = embedded.console.clone();
         let admin = Actor::new("live-test", Role::Admin);
@@ -57,7 +63,8 @@ impl LiveConsole {
         assert_eq!(started.state, "running");
         let token = embedded.user_token("admin", Role::Admin, 3600).expect("a user token");
         let server = ConsoleServer::serve(embedded, &options).await.expect("serve the console");
-        let client = ConsoleClient::new(&format!("http://{}", server.local_addr()), Some(token)).expect("a client");
+        let client =
+            ConsoleClient::new(&format!("http://{}", server.local_addr()), Some(token)).expect("a client");
         LiveConsole { server, host, customer_id: customer_id.to_owned(), client, _dir: dir }
     }
 
@@ -93,14 +100,15 @@ impl LiveConsole {
     }
 
     pub async fn shutdown(mut self) {
-        self.host.stop().await;
         self.server.shutdown().await;
+        self.host.stop().await;
     }
 }
 
 /// kill -9 of `pid`.
 pub fn kill9(pid: i32) {
-    let killed = std::process::Command::new("kill").args(["-9", &pid.to_string()]).status().expect("run kill");
+    let killed =
+        std::process::Command::new("kill").args(["-9", &pid.to_string()]).status().expect("run kill");
     assert!(killed.success(), "kill -9 {pid} failed");
 }
 

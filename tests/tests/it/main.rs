@@ -4,6 +4,7 @@ mod bulk;
 mod console_contract;
 mod console_http;
 mod live;
+mod sim;
 
 use std::sync::Arc;
 use std::time::Duration;

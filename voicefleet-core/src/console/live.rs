@@ -73,7 +73,8 @@ impl Console {
                     let Ok(records) = console.store.customers().await else { continue };
                     records
                 };
-                let wanted: HashMap<&str, &CustomerRecord> = records.iter().map(|r| (r.id.as_str(), r)).collect();
+                let wanted: HashMap<&str, &CustomerRecord> =
+                    records.iter().map(|r| (r.id.as_str(), r)).collect();
                 streams.retain(|id, (endpoint, task)| {
                     let keep = !task.is_finished()
                         && wanted.get(id.as_str()).is_some_and(|r| r.endpoint == *endpoint);
@@ -83,12 +84,14 @@ impl Console {
                     keep
                 });
                 let mut opened = 0;
-                let new: Vec<&CustomerRecord> = records.iter().filter(|r| !streams.contains_key(&r.id)).collect();
+                let new: Vec<&CustomerRecord> =
+                    records.iter().filter(|r| !streams.contains_key(&r.id)).collect();
                 for record in new {
                     if opened > 0 && opened % options.open_batch.max(1) == 0 {
                         tokio::time::sleep(options.open_pause).await;
                     }
-                    let task = tasks.spawn(follow(me.clone(), record.id.clone(), permits.clone(), options.retry));
+                    let task =
+                        tasks.spawn(follow(me.clone(), record.id.clone(), permits.clone(), options.retry));
                     streams.insert(record.id.clone(), (record.endpoint.clone(), task));
                     opened += 1;
                 }
@@ -176,9 +179,11 @@ async fn follow(me: Weak<Console>, id: String, permits: Arc<Semaphore>, retry: D
                         continue;
                     }
                     Ok(HostEvent::StateChanged { to, .. }) => Update::State(to),
-                    Ok(HostEvent::CrashLoop { .. } | HostEvent::ConfigApplied { .. } | HostEvent::Lagged { .. }) => {
-                        Update::Reread
-                    }
+                    Ok(
+                        HostEvent::CrashLoop { .. }
+                        | HostEvent::ConfigApplied { .. }
+                        | HostEvent::Lagged { .. },
+                    ) => Update::Reread,
                     Ok(HostEvent::MemoryLimit { .. }) => continue,
                     Err(broadcast::error::RecvError::Lagged(_)) => Update::Reread,
                     Err(broadcast::error::RecvError::Closed) => break,

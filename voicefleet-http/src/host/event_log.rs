@@ -182,7 +182,7 @@ impl EventLog {
                 first.push(self.encode(None, &HostEvent::Lagged { at_ms: now, missed: None }));
             }
         }
-        first.insert(0, Event::default().event("open").id(format!("{}-{standing}", self.epoch)).data(""));
+        first.insert(0, Event::default().event("open").id(format!("{}-{standing}", self.epoch)).data("{}"));
         let epoch = self.epoch.clone();
         let clock = self.clock.clone();
         let live = BroadcastStream::new(receiver).filter_map(move |item| {
