@@ -29,9 +29,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let old = live.agent_status().await.pid.ok_or("no pid")?;
         let killed = Instant::now();
         kill9(old);
-        next_event(&mut events, Duration::from_secs(5), "the crash", |e| {
-            matches!(e, FleetEvent::StatusChanged { from, .. } if from == "running")
-        })
+        next_event(
+            &mut events,
+            Duration::from_secs(5),
+            "the crash",
+            |e| matches!(e, FleetEvent::StatusChanged { from, .. } if from == "running"),
+        )
         .await;
         crash.push(killed.elapsed().as_secs_f64() * 1000.0);
         back_running(&mut events, "bench", old, Duration::from_secs(5)).await;

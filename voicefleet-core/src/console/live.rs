@@ -83,17 +83,15 @@ impl Console {
                     }
                     keep
                 });
-                let mut opened = 0;
                 let new: Vec<&CustomerRecord> =
                     records.iter().filter(|r| !streams.contains_key(&r.id)).collect();
-                for record in new {
+                for (opened, record) in new.into_iter().enumerate() {
                     if opened > 0 && opened % options.open_batch.max(1) == 0 {
                         tokio::time::sleep(options.open_pause).await;
                     }
                     let task =
                         tasks.spawn(follow(me.clone(), record.id.clone(), permits.clone(), options.retry));
                     streams.insert(record.id.clone(), (record.endpoint.clone(), task));
-                    opened += 1;
                 }
             }
         })
