@@ -162,9 +162,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             {
                 Ok(Some(ms)) => this.push(ms),
                 _ => {
-                    return Err(
-                        format!("round {round}: {} of {CLIENTS} clients heard the crash", this.len()).into()
-                    );
+                    return Err(format!(
+                        "round {round}: {} of {CLIENTS} clients heard the crash",
+                        this.len()
+                    )
+                    .into());
                 }
             }
         }
