@@ -1,203 +1,211 @@
-//! Console benchmark: status aggregation and a bulk restart over 1,000 simulated hosts.
+//! One console with event streams from N simulated hosts (default 1,000).
 //!
-//! ```text
-//! cargo run --release -p voicefleet-examples --example bench_console -- [HOSTS] [LATENCY_MS]
-//! ```
-//! Hosts are lightweight fakes behind the host trait, in process: each answers a status after
-//! LATENCY_MS (default 2 ms, a loopback round trip with some work) and "restarts" in 20 ms (a
-//! process spawn, drain excluded). The console is the real one, over a real SQLite database.
-//! Prints the time for one full status pass and for a bulk restart with `max_concurrency 100`.
+//! The hosts are the host-fleet simulator (`examples/host_sim.rs`) in a process of its own: real
+//! host API, real token checks, real SSE. This process is the console alone (embedded SQLite,
+//! the server with its refresher every 5 s and one event stream per host), so its RSS and CPU
+//! are the console's. It prints: RSS and CPU while idle (10 s, every stream open), a fresh status
+//! pass (10 passes, p50/p95), and one crash event fanned out to 100 console SSE clients (10
+//! crashes; per-client latency from the crash command to the client's `status_changed`, p50/p95).
+//! Build both first: `cargo build --release -p voicefleet-examples --examples`.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use voicefleet_core::Result;
+use futures_util::StreamExt as _;
 use voicefleet_core::auth::Role;
-use voicefleet_core::config::ConfigDocument;
-use voicefleet_core::console::{
-    Actor, BulkAction, BulkSpec, Console, ConsoleOptions, CustomerRecord, Fleet, HostConnector, Limit,
-    NewCustomer, RunOutcome, SecretBox, Selector, SqliteStore,
-};
-use voicefleet_core::host::{
-    AppliedConfig, CallSummary, ConfigRevision, Host, HostEvent, HostStatus, LogQuery, MetricsSample,
-    RevisionMeta, StopOptions,
-};
-use voicefleet_core::lifecycle::ProcessState;
-use voicefleet_core::logs::LogLine;
+use voicefleet_core::console::{Actor, Fleet as _, NewCustomer, Selector};
+use voicefleet_http::{ConsoleServer, ServeOptions};
 
-struct FakeHost {
-    id: String,
-    latency: Duration,
-    restarts: AtomicU64,
-    events: tokio::sync::broadcast::Sender<HostEvent>,
+const CLIENTS: usize = 100;
+const CRASHES: usize = 10;
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil().max(1.0) as usize;
+    sorted[rank.min(sorted.len()) - 1]
 }
 
-impl FakeHost {
-    fn status_now(&self) -> HostStatus {
-        HostStatus {
-            customer_id: self.id.clone(),
-            state: ProcessState::Running,
-            pid: Some(1000),
-            uptime_seconds: Some(10.0),
-            restarts: self.restarts.load(Ordering::Relaxed),
-            consecutive_failures: 0,
-            next_restart_in_ms: None,
-            last_exit: None,
-            last_error: None,
-            resources: Some(MetricsSample {
-                at_ms: 0,
-                cpu_percent: 3.0,
-                rss_bytes: 80 << 20,
-                threads: 4,
-                open_files: 12,
-                processes: 1,
-                active_calls: 2,
-            }),
-            calls: CallSummary::default(),
-            config: None,
-        }
-    }
-}
-
-#[async_trait::async_trait]
-impl Host for FakeHost {
-    async fn status(&self) -> Result<HostStatus> {
-        tokio::time::sleep(self.latency).await;
-        Ok(self.status_now())
-    }
-    async fn start(&self) -> Result<HostStatus> {
-        Ok(self.status_now())
-    }
-    async fn stop(&self, _: StopOptions) -> Result<HostStatus> {
-        Ok(self.status_now())
-    }
-    async fn restart(&self, _: StopOptions) -> Result<HostStatus> {
-        tokio::time::sleep(self.latency + Duration::from_millis(20)).await;
-        self.restarts.fetch_add(1, Ordering::Relaxed);
-        Ok(self.status_now())
-    }
-    async fn drain(&self, options: StopOptions) -> Result<HostStatus> {
-        self.stop(options).await
-    }
-    async fn config(&self) -> Result<Option<(ConfigDocument, ConfigRevision)>> {
-        Ok(None)
-    }
-    async fn apply_config(&self, _: ConfigDocument, _: RevisionMeta) -> Result<AppliedConfig> {
-        unimplemented!("not part of this benchmark")
-    }
-    async fn set_secret(&self, _: &str, _: &str) -> Result<()> {
-        Ok(())
-    }
-    async fn delete_secret(&self, _: &str) -> Result<()> {
-        Ok(())
-    }
-    async fn secret_names(&self) -> Result<Vec<String>> {
-        Ok(Vec::new())
-    }
-    async fn logs(&self, _: LogQuery) -> Result<Vec<LogLine>> {
-        Ok(Vec::new())
-    }
-    async fn metrics_history(&self, _: u64) -> Result<Vec<MetricsSample>> {
-        Ok(Vec::new())
-    }
-    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<HostEvent> {
-        self.events.subscribe()
-    }
-}
-
-struct FakeHosts {
-    hosts: BTreeMap<String, Arc<FakeHost>>,
-}
-
-impl HostConnector for FakeHosts {
-    fn connect(&self, customer: &CustomerRecord) -> Result<Arc<dyn Host>> {
-        Ok(self.hosts[&customer.id].clone())
-    }
+/// (RSS bytes, CPU seconds) of this process.
+fn usage() -> (u64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let rss_kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0);
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+    let ticks: u64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
+        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
+    (rss_kib * 1024, ticks as f64 / 100.0)
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
-    let mut args = std::env::args().skip(1);
-    let count: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(1000);
-    let latency = Duration::from_millis(args.next().map(|a| a.parse()).transpose()?.unwrap_or(2));
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let count: usize = std::env::args().nth(1).map(|a| a.parse()).transpose()?.unwrap_or(1000);
     let dir = std::env::temp_dir().join(format!("voicefleet-bench-console-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let hosts: BTreeMap<String, Arc<FakeHost>> = (0..count)
-        .map(|index| {
-            let id = format!("customer-{index:04}");
-            let (events, _) = tokio::sync::broadcast::channel(1);
-            (id.clone(), Arc::new(FakeHost { id, latency, restarts: AtomicU64::new(0), events }))
-        })
-        .collect();
-    let store = Arc::new(SqliteStore::open(&dir.join("console.db"))?);
-    let console = Console::new(
-        store,
-        Arc::new(FakeHosts { hosts: hosts.clone() }),
-        SecretBox::new(&[1; 32]),
-        ConsoleOptions::default(),
-    );
+    let mut options = ServeOptions::new(dir.join("data"));
+    options.listen = ([127, 0, 0, 1], 0).into();
+    options.admin_password = Some("bench bench bench bench".into());
+    let embedded = voicefleet_http::open_embedded(
+        options.data_dir.clone(),
+        options.admin_password.clone(),
+        options.host_timeout,
+    )
+    .await?;
+    let simulator = std::env::current_exe()?.with_file_name("host_sim");
+    let mut sim = Command::new(&simulator)
+        .args([count.to_string(), options.data_dir.join("console.pub.pem").display().to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {} (build the examples first): {e}", simulator.display()))?;
+    let mut sim_in = sim.stdin.take().ok_or("stdin")?;
+    let mut sim_out = BufReader::new(sim.stdout.take().ok_or("stdout")?).lines();
     let admin = Actor::new("bench", Role::Admin);
-    for id in hosts.keys() {
-        console
-            .add_customer(
-                &admin,
-                NewCustomer {
-                    id: id.clone(),
-                    name: String::new(),
-                    endpoint: "http://127.0.0.1:1".into(),
-                    tags: vec!["tier=prod".into()],
-                },
-            )
-            .await?;
+    let mut ids = Vec::new();
+    for line in sim_out.by_ref().take(count + 1) {
+        let line = line?;
+        let Some((id, endpoint)) = line.split_once(' ') else { break };
+        let customer =
+            NewCustomer { id: id.into(), name: String::new(), endpoint: endpoint.into(), tags: Vec::new() };
+        embedded.console.add_customer(&admin, customer).await?;
+        ids.push(id.to_owned());
     }
+    assert_eq!(ids.len(), count, "the simulator served {} hosts", ids.len());
+    let token = embedded.user_token("admin", Role::Admin, 3600)?;
+    let console = embedded.console.clone();
+    let server = ConsoleServer::serve(embedded, &options).await?;
+    let url = format!("http://{}/v1/events", server.local_addr());
 
+    // Every host's stream open (bounded: 120 s).
+    let started = Instant::now();
+    loop {
+        writeln!(sim_in, "streamed")?;
+        let line = sim_out.next().ok_or("the simulator ended")??;
+        let streamed: usize = line.trim_start_matches("streamed ").parse()?;
+        if streamed >= count {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            return Err(format!("only {streamed} of {count} streams after 120 s").into());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let opened = started.elapsed();
+
+    // Idle: 10 s with every stream open and the refresher running.
+    let (_, cpu_before) = usage();
+    let idle_started = Instant::now();
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let (rss, cpu_after) = usage();
+    let idle_cpu = 100.0 * (cpu_after - cpu_before) / idle_started.elapsed().as_secs_f64();
+
+    // Fresh status passes.
     let mut passes = Vec::new();
-    for _ in 0..5 {
+    let mut not_running = std::collections::BTreeMap::<String, usize>::new();
+    for _ in 0..10 {
         let started = Instant::now();
         let statuses = console.status(&admin, &Selector::All).await?;
-        passes.push(started.elapsed());
-        assert_eq!(statuses.len(), count);
-        assert!(statuses.iter().all(|s| s.state == "running"));
-    }
-    passes.sort();
-
-    let spec = BulkSpec {
-        action: BulkAction::Restart,
-        selector: Selector::All,
-        max_concurrency: Limit::Count(100),
-        max_errors: Limit::Count(0),
-        canary: 0,
-        health_gate: None,
-        auto_rollback: false,
-        dry_run: false,
-    };
-    let started = Instant::now();
-    let run = console.start_bulk(&admin, spec).await?;
-    let run = loop {
-        let current = console.bulk_run(&admin, &run.id).await?;
-        if current.outcome != RunOutcome::Running {
-            break current;
+        passes.push(started.elapsed().as_secs_f64() * 1000.0);
+        for status in statuses.iter().filter(|s| s.state != "running") {
+            *not_running
+                .entry(format!("{} {}", status.state, status.error.clone().unwrap_or_default()))
+                .or_default() += 1;
         }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    };
-    let bulk = started.elapsed();
-    let restarted = hosts.values().filter(|h| h.restarts.load(Ordering::Relaxed) == 1).count();
+    }
+    passes.sort_by(f64::total_cmp);
+
+    // 100 SSE clients; each crash command is timed to each client's status_changed.
+    let crash: Arc<Mutex<Option<(String, Instant)>>> = Arc::new(Mutex::new(None));
+    let (seen_tx, mut seen) = tokio::sync::mpsc::channel::<f64>(CLIENTS * 2);
+    let http = reqwest::Client::new();
+    let mut clients = Vec::new();
+    for _ in 0..CLIENTS {
+        let response = http.get(&url).bearer_auth(&token).send().await?;
+        if !response.status().is_success() {
+            return Err(format!("console SSE client refused: {}", response.status()).into());
+        }
+        let (crash, seen_tx) = (crash.clone(), seen_tx.clone());
+        clients.push(tokio::spawn(async move {
+            use eventsource_stream::Eventsource as _;
+            let mut events = response.bytes_stream().eventsource();
+            while let Some(Ok(event)) = events.next().await {
+                let Ok(data) = serde_json::from_str::<serde_json::Value>(&event.data) else { continue };
+                let current = crash.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                if let Some((id, at)) = current {
+                    if data["type"] == "status_changed"
+                        && data["customer_id"] == id.as_str()
+                        && data["to"] == "running"
+                    {
+                        let _ = seen_tx.send(at.elapsed().as_secs_f64() * 1000.0).await;
+                    }
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut fanout = Vec::new();
+    let mut spread = Vec::new();
+    for round in 0..CRASHES {
+        let index = (round * 97) % count;
+        *crash.lock().unwrap_or_else(|p| p.into_inner()) = Some((ids[index].clone(), Instant::now()));
+        writeln!(sim_in, "crash {index}")?;
+        let _crashed = sim_out.next().ok_or("the simulator ended")??;
+        let mut this = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while this.len() < CLIENTS {
+            match tokio::time::timeout(deadline.saturating_duration_since(Instant::now()), seen.recv()).await
+            {
+                Ok(Some(ms)) => this.push(ms),
+                _ => {
+                    return Err(format!(
+                        "round {round}: {} of {CLIENTS} clients heard the crash",
+                        this.len()
+                    )
+                    .into());
+                }
+            }
+        }
+        let first = this.iter().copied().fold(f64::INFINITY, f64::min);
+        spread.extend(this.iter().map(|ms| ms - first));
+        fanout.extend(this);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    fanout.sort_by(f64::total_cmp);
+    spread.sort_by(f64::total_cmp);
+
     println!(
-        "console over {count} simulated hosts ({} ms per status, 20 ms per restart), SQLite store",
-        latency.as_millis()
+        "one console, {count} simulated hosts in another process (real HTTP, tokens, SSE), SQLite store"
+    );
+    println!("  event streams open: {count} in {:.1} s", opened.as_secs_f64());
+    println!(
+        "  console idle (10 s, refresher every 5 s): RSS {:.1} MiB, CPU {idle_cpu:.1} % of a core",
+        rss as f64 / 1048576.0
     );
     println!(
-        "status pass: median {:.1} ms, max {:.1} ms (5 passes)",
-        passes[2].as_secs_f64() * 1000.0,
-        passes[4].as_secs_f64() * 1000.0
+        "  fresh status pass (10 passes): p50 {:.1} ms, p95 {:.1} ms",
+        percentile(&passes, 50.0),
+        percentile(&passes, 95.0)
     );
+    println!("  statuses not `running` over the 10 passes: {not_running:?}");
     println!(
-        "bulk restart, max_concurrency 100: {:.2} s, outcome {:?}, {restarted} restarted",
-        bulk.as_secs_f64(),
-        run.outcome
+        "  crash → status_changed at {CLIENTS} SSE clients ({CRASHES} crashes, {} deliveries): p50 {:.1} ms, p95 {:.1} ms; after the first client: p95 {:.1} ms",
+        fanout.len(),
+        percentile(&fanout, 50.0),
+        percentile(&fanout, 95.0),
+        percentile(&spread, 95.0)
     );
+    for client in clients {
+        client.abort();
+    }
+    writeln!(sim_in, "quit")?;
+    drop(sim_in);
+    let _ = sim.wait();
+    server.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

@@ -101,6 +101,8 @@ pub fn workspace_binary(name: &str) -> std::path::PathBuf {
     path
 }
 
+pub mod events;
+pub use events::sse_events;
 pub mod fleet_contract;
 pub mod hosts;
 
@@ -130,3 +132,5 @@ pub fn promtool_check(text: &str) {
         run.stderr
     );
 }
+pub mod live;
+pub mod sim;

@@ -181,6 +181,14 @@ pub enum HostEvent {
         rss_bytes: u64,
         limit_bytes: u64,
     },
+    /// A gap: the subscriber lost events (it read too slowly, or a remote stream reconnected and
+    /// the host could not replay what it missed). `missed` is how many, when known. The host
+    /// never emits it itself; a subscriber that sees it re-reads the status. An in-process
+    /// receiver learns the same from `RecvError::Lagged`.
+    Lagged {
+        at_ms: u64,
+        missed: Option<u64>,
+    },
 }
 
 /// One customer's host: its voice agent, configuration, secrets, logs and metrics.

@@ -48,3 +48,24 @@ pub(crate) fn parse_events(
     use eventsource_stream::Eventsource as _;
     response.bytes_stream().eventsource().filter_map(|item| async move { item.ok() }).boxed()
 }
+
+/// [`parse_events`], ending the stream also when no byte (keep-alives included) came for `idle`:
+/// a host that vanished without closing the connection is noticed.
+pub(crate) fn parse_events_until_idle(
+    response: reqwest::Response,
+    idle: std::time::Duration,
+) -> impl Stream<Item = eventsource_stream::Event> + Send + Unpin + 'static {
+    use eventsource_stream::Eventsource as _;
+    let bytes = futures_util::stream::unfold(Box::pin(response.bytes_stream()), move |mut body| async move {
+        match tokio::time::timeout(idle, body.next()).await {
+            Ok(Some(Ok(chunk))) => Some((Ok::<_, String>(chunk), body)),
+            Ok(Some(Err(error))) => Some((Err(error.to_string()), body)),
+            Ok(None) | Err(_) => None,
+        }
+    });
+    bytes
+        .eventsource()
+        .take_while(|item| std::future::ready(item.is_ok()))
+        .filter_map(|item| async move { item.ok() })
+        .boxed()
+}

@@ -3,6 +3,8 @@
 mod bulk;
 mod console_contract;
 mod console_http;
+mod live;
+mod sim;
 
 use std::sync::Arc;
 use std::time::Duration;

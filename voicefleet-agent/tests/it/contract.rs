@@ -8,15 +8,19 @@ use serde_json::json;
 use voicefleet_core::ErrorKind;
 use voicefleet_core::auth::Role;
 use voicefleet_core::customer::CustomerId;
-use voicefleet_core::host::{ApplyAction, Host, LogQuery, RevisionMeta, StopOptions};
+use voicefleet_core::host::{ApplyAction, Host, HostEvent, LogQuery, RevisionMeta, StopOptions};
+use voicefleet_core::lifecycle::ProcessState;
 use voicefleet_core::logs::StreamFilter;
 use voicefleet_core::supervisor::{ShimCommand, Supervisor, SupervisorOptions};
 use voicefleet_http::{AgentClient, AgentClientOptions, TokenSource};
+use voicefleet_tests::events::next_event;
 use voicefleet_tests::{AgentCleanup, TempDir};
 
 use crate::{AGENT, SECRETS, TestHost, eventually, simulated_config, token};
 
 async fn host_contract(host: Arc<dyn Host>) {
+    // Subscribed first: the remote stream is connected long before the first start.
+    let mut events = host.subscribe();
     // Before any configuration.
     assert!(host.config().await.unwrap().is_none());
     assert_eq!(host.start().await.unwrap_err().kind(), ErrorKind::Conflict);
@@ -56,6 +60,10 @@ async fn host_contract(host: Arc<dyn Host>) {
     let status = host.start().await.unwrap();
     assert_eq!(status.state, "running");
     let first_pid = status.pid.unwrap();
+    next_event(&mut events, Duration::from_secs(5), "a state change to running", |e| {
+        matches!(e, HostEvent::StateChanged { to: ProcessState::Running, .. })
+    })
+    .await;
     assert_eq!(host.start().await.unwrap_err().kind(), ErrorKind::Conflict);
     let (stored, revision) = host.config().await.unwrap().unwrap();
     assert_eq!((revision.revision, revision.author.as_str()), (1, "contract"));
@@ -97,6 +105,34 @@ async fn host_contract(host: Arc<dyn Host>) {
     let restarted = host.restart(StopOptions { timeout: Some(Duration::from_millis(300)) }).await.unwrap();
     assert_eq!(restarted.state, "running");
     assert_ne!(restarted.pid, Some(first_pid));
+    let (_, passed) = next_event(&mut events, Duration::from_secs(5), "running after the restart", |e| {
+        matches!(e, HostEvent::StateChanged { to: ProcessState::Running, .. })
+    })
+    .await;
+    assert!(passed.iter().any(|e| matches!(e, HostEvent::Exited { .. })), "no exit in {passed:?}");
+    assert!(
+        passed.iter().any(|e| matches!(e, HostEvent::StateChanged { to: ProcessState::Stopping, .. })),
+        "no stopping in {passed:?}"
+    );
+
+    // A crash (kill -9): an exit with the signal, then running again at once with a new process.
+    let before = host.status().await.unwrap();
+    let killed =
+        std::process::Command::new("kill").args(["-9", &before.pid.unwrap().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let (exit, _) = next_event(&mut events, Duration::from_secs(5), "the exit", |e| {
+        matches!(e, HostEvent::Exited { .. })
+    })
+    .await;
+    assert!(matches!(exit, HostEvent::Exited { code: None, signal: Some(9), .. }), "{exit:?}");
+    next_event(&mut events, Duration::from_secs(5), "running after the crash", |e| {
+        matches!(e, HostEvent::StateChanged { to: ProcessState::Running, .. })
+    })
+    .await;
+    let after = host.status().await.unwrap();
+    assert_eq!(after.state, "running");
+    assert_ne!(after.pid, before.pid);
+    assert_eq!(after.restarts, before.restarts + 1);
 
     // A referenced secret cannot go; an unknown one is not found.
     assert_eq!(host.delete_secret("openai_api_key").await.unwrap_err().kind(), ErrorKind::Conflict);

@@ -145,8 +145,23 @@ impl ControlAction {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum FleetEvent {
-    /// A customer's state changed between two polls (`unreachable` included).
-    StatusChanged { customer_id: String, from: String, to: String, at_ms: u64 },
+    /// A customer's state changed (`unreachable` included): seen by a poll, or at once from the
+    /// host's event stream. The optional fields are known when the host's status was read with it.
+    StatusChanged {
+        customer_id: String,
+        from: String,
+        to: String,
+        at_ms: u64,
+        /// How the agent last ended (set when this change follows an exit).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        exit: Option<crate::host::ExitInfo>,
+        /// The host's restart count.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        restarts: Option<u64>,
+        /// The agent's process id now (a new one after a restart).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pid: Option<i32>,
+    },
     /// An alert fired or resolved.
     Alert { alert: AlertRecord },
 }

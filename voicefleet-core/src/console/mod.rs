@@ -7,6 +7,7 @@ pub mod audit;
 pub mod bulk;
 mod crypto;
 mod fleet;
+mod live;
 mod rate;
 mod selector;
 #[cfg(feature = "sqlite")]
@@ -31,6 +32,7 @@ pub use fleet::{
     Actor, ControlAction, CustomerStatus, CustomerView, Fleet, FleetEvent, NewCustomer, RevisionInput,
     RevisionView, SecretInfo,
 };
+pub use live::LiveOptions;
 pub use rate::{Limit, RateControl};
 pub use selector::Selector;
 #[cfg(feature = "sqlite")]
@@ -449,6 +451,9 @@ impl Console {
                         from: previous.unwrap_or_default(),
                         to: status.state.clone(),
                         at_ms: self.options.clock.now_ms(),
+                        exit: status.status.as_ref().and_then(|s| s.last_exit),
+                        restarts: status.status.as_ref().map(|s| s.restarts),
+                        pid: status.status.as_ref().and_then(|s| s.pid),
                     });
                 }
             }

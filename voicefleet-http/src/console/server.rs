@@ -123,6 +123,7 @@ pub struct ConsoleServer {
     handle: axum_server::Handle,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     refresher: tokio::task::JoinHandle<()>,
+    live: tokio::task::JoinHandle<()>,
     embedded: Embedded,
 }
 
@@ -162,8 +163,13 @@ impl ConsoleServer {
         )?;
         let (handle, server) = crate::serve::spawn_server(listener, options.tls.as_ref(), app).await?;
         let refresher = embedded.console.spawn_refresher(options.refresh_interval);
+        // Every host's event stream; the customer list is read again at each refresh interval.
+        let live = embedded.console.spawn_live(voicefleet_core::console::LiveOptions {
+            rescan: options.refresh_interval,
+            ..Default::default()
+        });
         tracing::info!(%address, data = %embedded.data_dir.display(), "console listening");
-        Ok(ConsoleServer { address, handle, server, refresher, embedded })
+        Ok(ConsoleServer { address, handle, server, refresher, live, embedded })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -176,6 +182,7 @@ impl ConsoleServer {
 
     pub async fn shutdown(self) {
         self.refresher.abort();
+        self.live.abort();
         self.handle.graceful_shutdown(Some(Duration::from_secs(5)));
         let _ = self.server.await;
     }

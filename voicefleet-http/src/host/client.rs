@@ -35,7 +35,7 @@ impl std::fmt::Debug for TokenSource {
 }
 
 impl TokenSource {
-    fn token(&self) -> String {
+    pub(crate) fn token(&self) -> String {
         match self {
             TokenSource::Static(token) => token.clone(),
             TokenSource::Mint(mint) => mint(),
@@ -67,7 +67,7 @@ pub struct AgentClient {
     token: TokenSource,
     options: AgentClientOptions,
     http: reqwest::Client,
-    events: tokio::sync::broadcast::Sender<HostEvent>,
+    events: super::subscription::Pump,
     metrics: Option<HostRequestMetrics>,
 }
 
@@ -79,7 +79,16 @@ impl AgentClient {
             .pool_idle_timeout(Duration::from_secs(30))
             .build()
             .map_err(|e| Error::Internal { message: format!("cannot build the HTTP client: {e}") })?;
-        let (events, _) = tokio::sync::broadcast::channel(256);
+        let (sender, _) = tokio::sync::broadcast::channel(256);
+        let events = super::subscription::Pump {
+            http: http.clone(),
+            url: base
+                .join("v1/events")
+                .map_err(|e| Error::Internal { message: format!("bad events URL: {e}") })?,
+            token: token.clone(),
+            sender,
+            running: Default::default(),
+        };
         Ok(Self { base, token, options, http, events, metrics: None })
     }
 
@@ -274,9 +283,13 @@ impl Host for AgentClient {
         self.call(Method::GET, &format!("v1/metrics/history?since={since_ms}"), NO_BODY).await
     }
 
-    /// Remote events arrive over SSE (`GET /v1/events`); this client does not subscribe to them
-    /// yet, so the receiver only closes when the client is dropped.
+    /// The host's events over SSE (`GET /v1/events`), read by one task per client while anyone
+    /// listens: from the moment that stream is connected (a round trip after the first
+    /// subscribe), through reconnects (jittered backoff, `Last-Event-ID` replay), with a
+    /// [`HostEvent::Lagged`] wherever events were lost. Outside a tokio runtime nothing is read.
     fn subscribe(&self) -> tokio::sync::broadcast::Receiver<HostEvent> {
-        self.events.subscribe()
+        let receiver = self.events.sender.subscribe();
+        self.events.ensure_running();
+        receiver
     }
 }

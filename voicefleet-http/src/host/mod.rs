@@ -6,7 +6,9 @@
 pub(crate) mod auth;
 pub(crate) mod client;
 pub(crate) mod connector;
+mod event_log;
 mod routes;
+mod subscription;
 pub(crate) mod wire;
 
 use std::sync::Arc;
@@ -26,7 +28,7 @@ pub use self::auth::load_or_create_admin_token;
 use self::routes::{agent, config, events, logs, metrics, secrets, status};
 use self::wire::{
     ConfigResponse, ControlBody, LogLineBody, LogsResponse, PatchConfig, PutConfig, PutSecret, Readiness,
-    SecretNames, ValidateResponse,
+    SecretNames, StreamOpened, ValidateResponse,
 };
 use crate::error::ApiError;
 use crate::middleware::AddressLimiter;
@@ -60,6 +62,8 @@ pub(crate) struct AppState {
     pub(crate) requests_total: AtomicU64,
     pub(crate) started: Instant,
     pub(crate) clock: SharedClock,
+    /// Numbered events for `/v1/events` (ids, replay after a reconnect).
+    pub(crate) events: event_log::EventLog,
 }
 
 impl std::fmt::Debug for AppState {
@@ -100,8 +104,8 @@ route_table! { SharedState;
     get "/v1/logs/follow" [Operator] => logs::follow, "new log lines as they come (resumable with Last-Event-ID)",
         query: logs::FollowParams, ok: 200 events(log: LogLineBody);
     get "/v1/events" [Viewer] => events::events, "state changes, exits, crash loops, applied configurations",
-        ok: 200 events(state_changed: HostEvent, exited: HostEvent, crash_loop: HostEvent,
-            config_applied: HostEvent, memory_limit: HostEvent, lagged: u64);
+        ok: 200 events(open: StreamOpened, state_changed: HostEvent, exited: HostEvent, crash_loop: HostEvent,
+            config_applied: HostEvent, memory_limit: HostEvent, lagged: HostEvent);
 }
 
 /// The host API's OpenAPI document.
@@ -135,6 +139,7 @@ pub fn router(host: Arc<dyn Host>, options: HostApiOptions) -> Result<Router> {
         limiter: AddressLimiter::per_second(options.rate_limit),
         requests_total: AtomicU64::new(0),
         started: Instant::now(),
+        events: event_log::EventLog::new(options.clock.clone()),
         clock: options.clock,
     });
     let limited = state.clone();

@@ -130,3 +130,8 @@ pub(crate) struct Readiness {
     pub(crate) ready: bool,
     pub(crate) state: voicefleet_core::lifecycle::ProcessState,
 }
+
+/// The first event of `GET /v1/events`: its id is the stream's position before any real event,
+/// to resume from with `Last-Event-ID`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
+pub(crate) struct StreamOpened {}
