@@ -4,6 +4,7 @@ mod bulk;
 mod console_contract;
 mod console_http;
 mod live;
+mod metrics;
 mod sim;
 
 use std::sync::Arc;
