@@ -156,7 +156,7 @@ impl From<Selector> for SelectorBody {
 #[schemars(rename = "LimitInput")]
 pub(crate) enum LimitBody {
     Count(u64),
-    Percent(u8),
+    Percent(#[schemars(range(max = 100))] u8),
 }
 
 impl From<LimitBody> for Limit {

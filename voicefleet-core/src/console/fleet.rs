@@ -45,6 +45,22 @@ pub struct NewCustomer {
     pub tags: Vec<String>,
 }
 
+/// What the console can say of a customer's agent: its state, or that its host did not answer.
+/// (The fields that hold it are strings; this names their values for the schema.)
+#[derive(schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum CustomerState {
+    Stopped,
+    Starting,
+    Running,
+    Backoff,
+    Stopping,
+    Exited,
+    CrashLoop,
+    Unreachable,
+}
+
 /// A customer as the console knows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CustomerView {
@@ -63,6 +79,7 @@ pub struct CustomerStatus {
     pub name: String,
     pub tags: BTreeMap<String, String>,
     /// The agent's state, or `unreachable`.
+    #[schemars(with = "CustomerState")]
     pub state: String,
     pub reachable: bool,
     /// When the host last answered.
@@ -149,7 +166,9 @@ pub enum FleetEvent {
     /// host's event stream. The optional fields are known when the host's status was read with it.
     StatusChanged {
         customer_id: String,
+        #[schemars(with = "CustomerState")]
         from: String,
+        #[schemars(with = "CustomerState")]
         to: String,
         at_ms: u64,
         /// How the agent last ended (set when this change follows an exit).

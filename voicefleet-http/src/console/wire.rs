@@ -20,6 +20,7 @@ pub(crate) struct PageParams {
     /// A `next_cursor` from the page before.
     pub(crate) cursor: Option<String>,
     /// Items per page, 1 to 1000 (default 100).
+    #[schemars(range(min = 1, max = 1000))]
     pub(crate) limit: Option<usize>,
     /// `all` (default), tags `tier=prod,region=eu` (all must match) or ids `acme,globex`.
     pub(crate) selector: Option<String>,
@@ -32,6 +33,7 @@ pub(crate) struct CursorParams {
     /// A `next_cursor` from the page before.
     pub(crate) cursor: Option<String>,
     /// Items per page, 1 to 1000 (default 100).
+    #[schemars(range(min = 1, max = 1000))]
     pub(crate) limit: Option<usize>,
 }
 
@@ -42,6 +44,7 @@ pub(crate) struct StatusParams {
     /// A `next_cursor` from the page before.
     pub(crate) cursor: Option<String>,
     /// Items per page, 1 to 1000 (default 100).
+    #[schemars(range(min = 1, max = 1000))]
     pub(crate) limit: Option<usize>,
     /// `all` (default), tags `tier=prod,region=eu` (all must match) or ids `acme,globex`.
     pub(crate) selector: Option<String>,
@@ -139,8 +142,13 @@ pub(crate) struct Control {
 #[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LogParams {
+    /// How many of the last lines (1 to 10000; default 100). Not with `cursor`.
+    #[schemars(range(min = 1, max = 10000))]
     pub(crate) tail: Option<usize>,
+    /// Lines after this sequence number (a `next_cursor`). Not with `tail`.
     pub(crate) cursor: Option<u64>,
+    /// With `cursor`: at most this many lines (1 to 10000; default 1000).
+    #[schemars(range(min = 1, max = 10000))]
     pub(crate) limit: Option<usize>,
     /// `all` (default), `stdout` or `stderr`.
     #[schemars(with = "Option<crate::host::wire::StreamChoice>")]
@@ -166,6 +174,7 @@ pub(crate) struct AlertParams {
     /// A `next_cursor` from the page before.
     pub(crate) cursor: Option<String>,
     /// Items per page, 1 to 1000 (default 100).
+    #[schemars(range(min = 1, max = 1000))]
     pub(crate) limit: Option<usize>,
 }
 
@@ -176,6 +185,7 @@ pub(crate) struct AuditParams {
     /// Entries after this sequence number (a `next_cursor`).
     pub(crate) after: Option<u64>,
     /// Entries per page, 1 to 1000 (default 100).
+    #[schemars(range(min = 1, max = 1000))]
     pub(crate) limit: Option<usize>,
 }
 
