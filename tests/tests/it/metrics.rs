@@ -30,7 +30,17 @@ async fn console_metrics_pass_promtool_and_count_what_happened() {
             reqwest::Client::new().get(format!("{url}/v1/status")).bearer_auth(&token).send().await.unwrap();
         assert_eq!(status.status(), 200);
     }
-    let (kind, text) = scrape(&url, &token, None).await;
+    // The console follows the host's event stream: the gauge says so once it is connected.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let (kind, text) = loop {
+        let (kind, text) = scrape(&url, &token, None).await;
+        if text.contains("voicefleet_console_host_event_streams 1") || std::time::Instant::now() > deadline {
+            break (kind, text);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(text.contains("voicefleet_console_host_event_streams 1"), "{text}");
+    assert!(text.contains("voicefleet_console_host_events_total{event=\"open\"}"), "{text}");
     assert!(kind.starts_with("text/plain; version=0.0.4"), "{kind}");
     voicefleet_tests::promtool_check(&text);
     for expected in [
@@ -40,6 +50,7 @@ async fn console_metrics_pass_promtool_and_count_what_happened() {
         "# TYPE voicefleet_customer_turn_latency_seconds histogram",
         "voicefleet_console_login_failures_total{reason=\"credentials\"} 1",
         "voicefleet_console_http_request_duration_seconds_count{method=\"GET\",route=\"/v1/status\",status=\"200\"} 3",
+        "# TYPE voicefleet_console_host_event_stream_failures_total counter",
         "voicefleet_console_host_request_duration_seconds_count{operation=\"status\",outcome=\"ok\"}",
     ] {
         assert!(text.contains(expected), "missing `{expected}` in:\n{text}");

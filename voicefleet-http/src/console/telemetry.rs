@@ -11,6 +11,7 @@ use axum::response::Response;
 use futures_util::StreamExt as _;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::{Registry, Unit};
 use tokio_stream::wrappers::BroadcastStream;
@@ -25,19 +26,48 @@ fn duration_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.001, 2.0, 15))
 }
 
-/// Durations of requests to hosts, by operation (`status`, `start`, …) and outcome.
+/// The console's traffic with its hosts: durations of requests by operation (`status`, `control`,
+/// …) and outcome, and the health of the hosts' event streams (connected now, events by name,
+/// failed connects).
 #[derive(Debug, Clone)]
 pub struct HostRequestMetrics {
     durations: Family<Labels, Histogram, fn() -> Histogram>,
+    streams: Gauge,
+    stream_events: Family<Labels, Counter>,
+    stream_failures: Counter,
 }
 
 impl Default for HostRequestMetrics {
     fn default() -> Self {
-        Self { durations: Family::new_with_constructor(duration_histogram) }
+        Self {
+            durations: Family::new_with_constructor(duration_histogram),
+            streams: Gauge::default(),
+            stream_events: Family::default(),
+            stream_failures: Counter::default(),
+        }
     }
 }
 
 impl HostRequestMetrics {
+    /// A host's event stream connected (`true`) or ended (`false`).
+    pub(crate) fn stream_connected(&self, connected: bool) {
+        if connected {
+            self.streams.inc();
+        } else {
+            self.streams.dec();
+        }
+    }
+
+    /// An event arrived on a host's stream (`lagged` ones are gaps).
+    pub(crate) fn stream_event(&self, name: &str) {
+        self.stream_events.get_or_create(&vec![label("event", name.to_owned())]).inc();
+    }
+
+    /// A host's event stream could not be opened.
+    pub(crate) fn stream_failed(&self) {
+        self.stream_failures.inc();
+    }
+
     /// Records one request to a host.
     pub(crate) fn observe(&self, operation: &'static str, outcome: &'static str, seconds: f64) {
         self.durations
@@ -116,6 +146,21 @@ impl ConsoleMetrics {
             "Requests from the console to hosts by operation and outcome",
             Unit::Seconds,
             self.hosts.durations.clone(),
+        );
+        console.register(
+            "host_event_streams",
+            "Host event streams connected now",
+            self.hosts.streams.clone(),
+        );
+        console.register(
+            "host_events",
+            "Events received from hosts' streams, by name (`lagged`: a gap the host could not replay)",
+            self.hosts.stream_events.clone(),
+        );
+        console.register(
+            "host_event_stream_failures",
+            "Attempts to open a host's event stream that failed",
+            self.hosts.stream_failures.clone(),
         );
         console.register("bulk_runs_started", "Bulk runs started, by action", self.bulk_started.clone());
         console.register("bulk_runs_finished", "Bulk runs finished, by outcome", self.bulk_finished.clone());

@@ -88,12 +88,14 @@ impl AgentClient {
             token: token.clone(),
             sender,
             running: Default::default(),
+            metrics: None,
         };
         Ok(Self { base, token, options, http, events, metrics: None })
     }
 
     /// Records every request's duration and outcome in `metrics` (the console's).
     pub fn with_metrics(mut self, metrics: HostRequestMetrics) -> Self {
+        self.events.metrics = Some(metrics.clone());
         self.metrics = Some(metrics);
         self
     }

@@ -12,6 +12,7 @@ use tokio::sync::broadcast;
 use voicefleet_core::host::HostEvent;
 
 use super::client::TokenSource;
+use crate::console::telemetry::HostRequestMetrics;
 
 /// A stream with no bytes for this long (the host sends a keep-alive every 15 s) is dead.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(45);
@@ -28,6 +29,8 @@ pub(crate) struct Pump {
     pub(crate) sender: broadcast::Sender<HostEvent>,
     /// True while a task reads the stream.
     pub(crate) running: Arc<AtomicBool>,
+    /// Where the stream's health is counted (the console's metrics).
+    pub(crate) metrics: Option<HostRequestMetrics>,
 }
 
 /// The delay before reconnect number `attempt` (0 = the first after a lost connection).
@@ -68,6 +71,9 @@ impl Pump {
             match connected {
                 Ok(response) => {
                     attempt = 0;
+                    if let Some(metrics) = &self.metrics {
+                        metrics.stream_connected(true);
+                    }
                     let mut events = crate::sse::parse_events_until_idle(response, IDLE_TIMEOUT);
                     loop {
                         let event = tokio::select! {
@@ -77,6 +83,9 @@ impl Pump {
                         let Some(event) = event else { break };
                         if !event.id.is_empty() {
                             last_id = Some(event.id.clone());
+                        }
+                        if let Some(metrics) = &self.metrics {
+                            metrics.stream_event(&event.event);
                         }
                         if event.event == "open" {
                             continue;
@@ -90,8 +99,14 @@ impl Pump {
                             }
                         }
                     }
+                    if let Some(metrics) = &self.metrics {
+                        metrics.stream_connected(false);
+                    }
                 }
                 Err(error) => {
+                    if let Some(metrics) = &self.metrics {
+                        metrics.stream_failed();
+                    }
                     tracing::debug!(url = %self.url, %error, "host event stream unavailable");
                 }
             }
