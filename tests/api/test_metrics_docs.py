@@ -383,10 +383,6 @@ def histogram_problems(text):
     return problems
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the turn-latency histograms (voicefleet_turn_latency_seconds, voicefleet_customer_turn_latency_seconds) "
-    "are accumulated twice (LatencyHistograms' cumulative counts handed to prometheus-client's encode_histogram, "
-    "which accumulates again) and end in le=\"inf\" (f64::INFINITY, not f64::MAX); remove this marker once fixed"))
 @pytest.mark.parametrize("service", ["console", "host"])
 def test_histograms_are_consistent(scrapes, service):
     problems = histogram_problems(scrapes[service])

@@ -150,20 +150,6 @@ impl Histogram {
         self.sum_seconds += seconds;
         self.count += 1;
     }
-
-    /// `(upper bound, observations at most that bound)` for every bound, then `+Inf`: the
-    /// Prometheus form.
-    pub fn cumulative(&self) -> Vec<(f64, u64)> {
-        let bounds = LATENCY_BUCKETS_SECONDS.iter().copied().chain(std::iter::once(f64::INFINITY));
-        let mut total = 0;
-        bounds
-            .zip(self.buckets.iter().copied().chain(std::iter::repeat(0)))
-            .map(|(bound, count)| {
-                total += count;
-                (bound, total)
-            })
-            .collect()
-    }
 }
 
 /// A histogram for each turn latency.

@@ -107,6 +107,17 @@ pub(crate) fn register_with_unit(
     registry.register_with_unit(name, help, unit, metric);
 }
 
+/// `(upper bound, observations in that bucket alone)`: the form `encode_histogram` takes (it
+/// accumulates them itself), the last bound `f64::MAX`, which it writes as `+Inf`.
+fn per_bucket(histogram: &voicefleet_core::protocol::Histogram) -> Vec<(f64, u64)> {
+    voicefleet_core::protocol::LATENCY_BUCKETS_SECONDS
+        .iter()
+        .copied()
+        .chain(std::iter::once(f64::MAX))
+        .zip(histogram.buckets.iter().copied().chain(std::iter::repeat(0)))
+        .collect()
+}
+
 /// Turn-latency histograms, one series per stage (and per customer on the console), written from
 /// snapshots at scrape time.
 #[derive(Debug, Default)]
@@ -120,7 +131,7 @@ impl Collector for TurnLatency {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let mut metric = encoder.encode_descriptor(
             "turn_latency",
-            "Latency of the voice agent's turns by stage (e2e: end of user speech to first audio)",
+            "Latency of the voice agent's turns by stage (e2e: end of user speech to first audio).",
             Some(&Unit::Seconds),
             MetricType::Histogram,
         )?;
@@ -133,7 +144,7 @@ impl Collector for TurnLatency {
                 series.encode_histogram::<NoLabelSet>(
                     histogram.sum_seconds,
                     histogram.count,
-                    &histogram.cumulative(),
+                    &per_bucket(histogram),
                     None,
                 )?;
             }

@@ -97,12 +97,13 @@ impl Demo {
             .map(|host| host.supervisor().stop(StopOptions { timeout: Some(Duration::from_secs(2)) }));
         // All at once: each agent gets 2 s to finish its calls.
         let _ = futures_util::future::join_all(stops).await;
-        for host in self.hosts.drain(..) {
-            let _ = host.shutdown().await;
-        }
+        // The console first: it holds an event stream open to every host, which a host's
+        // graceful shutdown would otherwise wait out. Then every host at once.
         if let Some(console) = self.console.take() {
             console.shutdown().await;
         }
+        let shutdowns = self.hosts.drain(..).map(Daemon::shutdown);
+        let _ = futures_util::future::join_all(shutdowns).await;
         let survivors = survivors(&processes, &addresses).await;
         if !survivors.is_empty() {
             anyhow::bail!("the demo stopped, but these survived: {}", survivors.join(", "));

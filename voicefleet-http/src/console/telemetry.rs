@@ -21,6 +21,9 @@ use crate::metrics::{Label, label};
 
 type Labels = Vec<Label>;
 
+/// The states a bulk run's target ends in.
+const FINAL_TARGET_STATES: [&str; 4] = ["succeeded", "failed", "skipped", "rolled_back"];
+
 fn duration_histogram() -> Histogram {
     // 1 ms to about 16 s.
     Histogram::new(exponential_buckets(0.001, 2.0, 15))
@@ -39,12 +42,19 @@ pub struct HostRequestMetrics {
 
 impl Default for HostRequestMetrics {
     fn default() -> Self {
-        Self {
+        let metrics = Self {
             durations: Family::new_with_constructor(duration_histogram),
             streams: Gauge::default(),
             stream_events: Family::default(),
             stream_failures: Counter::default(),
+        };
+        // Every event a host sends, at 0 from the start (see `ConsoleMetrics::new`).
+        for event in
+            ["open", "state_changed", "exited", "crash_loop", "config_applied", "memory_limit", "lagged"]
+        {
+            drop(metrics.stream_events.get_or_create(&vec![label("event", event)]));
         }
+        metrics
     }
 }
 
@@ -89,14 +99,31 @@ pub(crate) struct ConsoleMetrics {
 
 impl ConsoleMetrics {
     pub(crate) fn new(hosts: HostRequestMetrics) -> Self {
-        Self {
+        let metrics = Self {
             requests: Family::new_with_constructor(duration_histogram),
             hosts,
             bulk_started: Family::default(),
             bulk_finished: Family::default(),
             bulk_targets: Family::default(),
             login_failures: Family::default(),
+        };
+        // Every known label value from the start, at 0: a series that appears only on its first
+        // increment reads as "no data" and breaks rate() and absent() alerts.
+        for action in ["start", "stop", "restart", "drain", "deploy", "patch"] {
+            drop(metrics.bulk_started.get_or_create(&vec![label("action", action)]));
         }
+        for outcome in
+            ["succeeded", "completed_with_errors", "stopped_on_errors", "canary_failed", "cancelled"]
+        {
+            drop(metrics.bulk_finished.get_or_create(&vec![label("outcome", outcome)]));
+        }
+        for state in FINAL_TARGET_STATES {
+            drop(metrics.bulk_targets.get_or_create(&vec![label("state", state)]));
+        }
+        for reason in ["credentials", "rate_limited", "other"] {
+            drop(metrics.login_failures.get_or_create(&vec![label("reason", reason)]));
+        }
+        metrics
     }
 
     /// Counts bulk runs' targets and ends from the fleet's progress events, for as long as the
@@ -110,7 +137,10 @@ impl ConsoleMetrics {
                     Ok(BulkEvent::Target { result, .. }) => {
                         let state = serde_json::to_value(result.state).ok();
                         let state = state.as_ref().and_then(|v| v.as_str()).unwrap_or("unknown").to_owned();
-                        metrics.bulk_targets.get_or_create(&vec![label("state", state)]).inc();
+                        // Each target once, when it ends (it also reports `running` on the way).
+                        if FINAL_TARGET_STATES.contains(&state.as_str()) {
+                            metrics.bulk_targets.get_or_create(&vec![label("state", state)]).inc();
+                        }
                     }
                     Ok(BulkEvent::Finished { outcome, .. }) => {
                         let outcome = serde_json::to_value(outcome).ok();
@@ -165,8 +195,8 @@ impl ConsoleMetrics {
         console.register("bulk_runs_started", "Bulk runs started, by action", self.bulk_started.clone());
         console.register("bulk_runs_finished", "Bulk runs finished, by outcome", self.bulk_finished.clone());
         console.register(
-            "bulk_targets",
-            "Bulk-run targets that reached a state, by state",
+            "bulk_targets_finished",
+            "Bulk-run targets that ended, by how they ended",
             self.bulk_targets.clone(),
         );
         console.register("login_failures", "Refused logins, by reason", self.login_failures.clone());

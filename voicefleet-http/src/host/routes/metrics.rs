@@ -79,7 +79,7 @@ pub(crate) async fn prometheus(
     let resources = status.resources.unwrap_or_default();
     register(
         &mut registry,
-        "agent_cpu_ratio",
+        "agent_cpu_cores",
         "CPU of the agent's process group, in cores (1 = one core busy)",
         gauge(resources.cpu_percent / 100.0),
     );
