@@ -106,11 +106,11 @@ impl Console {
         // A store that cannot answer leaves drift unknown for this re-read, as before.
         let hashes = self.deployed_hashes(std::slice::from_ref(&record)).await.unwrap_or_default();
         let mut status = self.poll(&record, &hashes).await;
-        if let Update::State(to) = update {
-            if !status.reachable {
-                // The event is newer than any cached status: the cache says what it said.
-                self.patch_cached_state(&mut status, to);
-            }
+        if let Update::State(to) = update
+            && !status.reachable
+        {
+            // The event is newer than any cached status: the cache says what it said.
+            self.patch_cached_state(&mut status, to);
         }
         let to = match update {
             Update::State(to) => to.as_str().to_owned(),

@@ -43,15 +43,15 @@ impl Console {
                 issues: Vec::new(),
             });
         }
-        if let BulkAction::Patch { operations, .. } = &spec.action {
-            if operations.is_empty() {
-                return Err(Error::Remote {
-                    kind: crate::ErrorKind::InvalidInput,
-                    message: "a patch needs at least one operation".to_owned(),
-                    hint: None,
-                    issues: Vec::new(),
-                });
-            }
+        if let BulkAction::Patch { operations, .. } = &spec.action
+            && operations.is_empty()
+        {
+            return Err(Error::Remote {
+                kind: crate::ErrorKind::InvalidInput,
+                message: "a patch needs at least one operation".to_owned(),
+                hint: None,
+                issues: Vec::new(),
+            });
         }
         let total = targets.len() as u64;
         let canary = spec.canary.min(targets.len());
@@ -199,18 +199,19 @@ impl Console {
             Err(error) => {
                 result.state = TargetState::Failed;
                 result.reason = Some(error.to_string());
-                if spec.auto_rollback && spec.action.changes_config() {
-                    if let Some(previous) = result.previous_revision {
-                        match self.deploy(&system(actor), &result.customer_id, Some(previous)).await {
-                            Ok(_) => {
-                                result.state = TargetState::RolledBack;
-                                result.reason = Some(format!("{error}; rolled back to revision {previous}"));
-                            }
-                            Err(rollback) => {
-                                result.reason = Some(format!(
-                                    "{error}; rollback to revision {previous} failed too: {rollback}"
-                                ));
-                            }
+                if spec.auto_rollback
+                    && spec.action.changes_config()
+                    && let Some(previous) = result.previous_revision
+                {
+                    match self.deploy(&system(actor), &result.customer_id, Some(previous)).await {
+                        Ok(_) => {
+                            result.state = TargetState::RolledBack;
+                            result.reason = Some(format!("{error}; rolled back to revision {previous}"));
+                        }
+                        Err(rollback) => {
+                            result.reason = Some(format!(
+                                "{error}; rollback to revision {previous} failed too: {rollback}"
+                            ));
                         }
                     }
                 }

@@ -75,15 +75,14 @@ pub(super) async fn list(console: &Console, actor: &Actor, id: &str) -> Result<V
 pub(super) async fn delete(console: &Console, actor: &Actor, id: &str, name: &str) -> Result<()> {
     console.require(actor, Role::Admin, "secret.delete", &format!("{id}/{name}")).await?;
     let record = console.record(id).await?;
-    if let Some(number) = record.deployed_revision {
-        if let Some(revision) = console.store.revision(id, number).await? {
-            if ConfigDocument::parse(&revision.document)?.secret_references().contains(name) {
-                return Err(Error::conflict(
-                    format!("secret `{name}` is referenced by the deployed revision {number} of `{id}`"),
-                    Some("deploy a revision that no longer references it first"),
-                ));
-            }
-        }
+    if let Some(number) = record.deployed_revision
+        && let Some(revision) = console.store.revision(id, number).await?
+        && ConfigDocument::parse(&revision.document)?.secret_references().contains(name)
+    {
+        return Err(Error::conflict(
+            format!("secret `{name}` is referenced by the deployed revision {number} of `{id}`"),
+            Some("deploy a revision that no longer references it first"),
+        ));
     }
     let audit = console.audit_record(actor, "secret.delete", &format!("{id}/{name}"));
     if !console.store.delete_secret(id, name, audit).await? {

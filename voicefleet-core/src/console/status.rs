@@ -120,10 +120,10 @@ impl Console {
     pub(super) async fn deployed_hashes(&self, records: &[CustomerRecord]) -> Result<DeployedHashes> {
         let mut hashes = HashMap::new();
         for record in records {
-            if let Some(number) = record.deployed_revision {
-                if let Some(revision) = self.store.revision(&record.id, number).await? {
-                    hashes.insert((record.id.clone(), number), revision.hash);
-                }
+            if let Some(number) = record.deployed_revision
+                && let Some(revision) = self.store.revision(&record.id, number).await?
+            {
+                hashes.insert((record.id.clone(), number), revision.hash);
             }
         }
         Ok(hashes)

@@ -44,17 +44,17 @@ impl<'s> Walker<'s> {
         if !self.check_type(schema, value, path) {
             return;
         }
-        if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
-            if !allowed.contains(value) {
-                self.invalid_value(allowed, value, path);
-                return;
-            }
+        if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
+            && !allowed.contains(value)
+        {
+            self.invalid_value(allowed, value, path);
+            return;
         }
-        if let Some(expected) = schema.get("const") {
-            if expected != value {
-                self.error(path, "invalid_value", format!("must be {expected}, got {value}"));
-                return;
-            }
+        if let Some(expected) = schema.get("const")
+            && expected != value
+        {
+            self.error(path, "invalid_value", format!("must be {expected}, got {value}"));
+            return;
         }
         match value {
             Value::Number(number) => self.check_number(schema, number.as_f64().unwrap_or(f64::NAN), path),
@@ -146,51 +146,47 @@ impl<'s> Walker<'s> {
             }
         }
         let length = text.chars().count();
-        if let Some(min) = schema.get("minLength").and_then(Value::as_u64) {
-            if (length as u64) < min {
-                let message = if min == 1 {
-                    "must not be empty".to_owned()
-                } else {
-                    format!("must be at least {min} characters, got {length}")
-                };
-                self.error(path, "too_short", message);
-            }
+        if let Some(min) = schema.get("minLength").and_then(Value::as_u64)
+            && (length as u64) < min
+        {
+            let message = if min == 1 {
+                "must not be empty".to_owned()
+            } else {
+                format!("must be at least {min} characters, got {length}")
+            };
+            self.error(path, "too_short", message);
         }
-        if let Some(max) = schema.get("maxLength").and_then(Value::as_u64) {
-            if length as u64 > max {
-                self.error(path, "too_long", format!("must be at most {max} characters, got {length}"));
-            }
+        if let Some(max) = schema.get("maxLength").and_then(Value::as_u64)
+            && length as u64 > max
+        {
+            self.error(path, "too_long", format!("must be at most {max} characters, got {length}"));
         }
-        if let Some(pattern) = pattern {
-            if !pattern_matches(pattern, text) {
-                self.error(
-                    path,
-                    "invalid_format",
-                    format!("must be {}, got \"{}\"", pattern_phrase(pattern), truncate(text)),
-                );
-            }
+        if let Some(pattern) = pattern
+            && !pattern_matches(pattern, text)
+        {
+            self.error(
+                path,
+                "invalid_format",
+                format!("must be {}, got \"{}\"", pattern_phrase(pattern), truncate(text)),
+            );
         }
     }
 
     fn check_array(&mut self, schema: &'s Value, items: &[Value], path: &DotPath) {
-        if let Some(min) = schema.get("minItems").and_then(Value::as_u64) {
-            if (items.len() as u64) < min {
-                let message = if min == 1 {
-                    "must have at least one item".to_owned()
-                } else {
-                    format!("must have at least {min} items, got {}", items.len())
-                };
-                self.error(path, "too_few_items", message);
-            }
+        if let Some(min) = schema.get("minItems").and_then(Value::as_u64)
+            && (items.len() as u64) < min
+        {
+            let message = if min == 1 {
+                "must have at least one item".to_owned()
+            } else {
+                format!("must have at least {min} items, got {}", items.len())
+            };
+            self.error(path, "too_few_items", message);
         }
-        if let Some(max) = schema.get("maxItems").and_then(Value::as_u64) {
-            if items.len() as u64 > max {
-                self.error(
-                    path,
-                    "too_many_items",
-                    format!("must have at most {max} items, got {}", items.len()),
-                );
-            }
+        if let Some(max) = schema.get("maxItems").and_then(Value::as_u64)
+            && items.len() as u64 > max
+        {
+            self.error(path, "too_many_items", format!("must have at most {max} items, got {}", items.len()));
         }
         if schema.get("uniqueItems").and_then(Value::as_bool) == Some(true) {
             for (index, item) in items.iter().enumerate() {
@@ -217,15 +213,15 @@ impl<'s> Walker<'s> {
             schema.get("propertyNames").and_then(|names| names.get("pattern")).and_then(Value::as_str);
         for (key, item) in map {
             let child = path.key(key);
-            if let Some(pattern) = name_pattern {
-                if !pattern_matches(pattern, key) {
-                    self.error(
-                        &child,
-                        "invalid_key",
-                        format!("`{key}` is not a valid name: it must be {}", pattern_phrase(pattern)),
-                    );
-                    continue;
-                }
+            if let Some(pattern) = name_pattern
+                && !pattern_matches(pattern, key)
+            {
+                self.error(
+                    &child,
+                    "invalid_key",
+                    format!("`{key}` is not a valid name: it must be {}", pattern_phrase(pattern)),
+                );
+                continue;
             }
             match (properties.and_then(|props| props.get(key)), additional) {
                 (Some(property), _) => self.check(property, item, &child, Some(key)),

@@ -46,54 +46,51 @@ fn known_models(provider: &str) -> Option<&'static [&'static str]> {
 
 pub(super) fn llm_rules(root: &Value, issues: &mut Vec<Issue>) {
     let Some(provider) = str_at(root, &["agent_settings", "llm", "provider"]) else { return };
-    if provider == "anthropic" {
-        if let Some(temperature) = at(root, &["agent_settings", "llm", "temperature"]).and_then(Value::as_f64)
-        {
-            if temperature > 1.0 && temperature <= 2.0 {
-                push(
-                    issues,
-                    &["agent_settings", "llm", "temperature"],
-                    "out_of_range",
-                    Severity::Error,
-                    format!("must be between 0 and 1 for anthropic, got {}", trim(temperature)),
-                );
-            }
-        }
+    if provider == "anthropic"
+        && let Some(temperature) = at(root, &["agent_settings", "llm", "temperature"]).and_then(Value::as_f64)
+        && temperature > 1.0
+        && temperature <= 2.0
+    {
+        push(
+            issues,
+            &["agent_settings", "llm", "temperature"],
+            "out_of_range",
+            Severity::Error,
+            format!("must be between 0 and 1 for anthropic, got {}", trim(temperature)),
+        );
     }
     if let (Some(model), Some(known)) =
         (str_at(root, &["agent_settings", "llm", "model"]), known_models(provider))
+        && !model.is_empty()
+        && !known.contains(&model)
     {
-        if !model.is_empty() && !known.contains(&model) {
-            let suggestion = did_you_mean(model, known.iter().copied())
-                .map(|best| format!(" (did you mean \"{best}\"?)"))
-                .unwrap_or_default();
-            push(
-                issues,
-                &["agent_settings", "llm", "model"],
-                "unknown_model",
-                Severity::Warning,
-                format!(
-                    "\"{}\" is not a known {provider} model{suggestion}; check the name",
-                    truncate(model)
-                ),
-            );
-        }
+        let suggestion = did_you_mean(model, known.iter().copied())
+            .map(|best| format!(" (did you mean \"{best}\"?)"))
+            .unwrap_or_default();
+        push(
+            issues,
+            &["agent_settings", "llm", "model"],
+            "unknown_model",
+            Severity::Warning,
+            format!("\"{}\" is not a known {provider} model{suggestion}; check the name", truncate(model)),
+        );
     }
 }
 
 pub(super) fn tts_rules(root: &Value, issues: &mut Vec<Issue>) {
     let Some(provider) = str_at(root, &["agent_settings", "tts", "provider"]) else { return };
     if provider == "elevenlabs" {
-        if let Some(speed) = at(root, &["agent_settings", "tts", "speed"]).and_then(Value::as_f64) {
-            if (0.5..=2.0).contains(&speed) && !(0.7..=1.2).contains(&speed) {
-                push(
-                    issues,
-                    &["agent_settings", "tts", "speed"],
-                    "out_of_range",
-                    Severity::Error,
-                    format!("must be between 0.7 and 1.2 for elevenlabs, got {}", trim(speed)),
-                );
-            }
+        if let Some(speed) = at(root, &["agent_settings", "tts", "speed"]).and_then(Value::as_f64)
+            && (0.5..=2.0).contains(&speed)
+            && !(0.7..=1.2).contains(&speed)
+        {
+            push(
+                issues,
+                &["agent_settings", "tts", "speed"],
+                "out_of_range",
+                Severity::Error,
+                format!("must be between 0.7 and 1.2 for elevenlabs, got {}", trim(speed)),
+            );
         }
     } else {
         for field in ["stability", "similarity_boost"] {

@@ -21,9 +21,10 @@ pub(crate) fn missing_secrets(
     ) {
         match value {
             Value::String(text) => {
-                if let Some(reference) = SecretReference::parse(text) {
-                    if !names.contains(reference.name()) {
-                        issues.push(issue(
+                if let Some(reference) = SecretReference::parse(text)
+                    && !names.contains(reference.name())
+                {
+                    issues.push(issue(
                             path,
                             "secret_missing",
                             Severity::Error,
@@ -33,7 +34,6 @@ pub(crate) fn missing_secrets(
                                 reference.name()
                             ),
                         ));
-                    }
                 }
             }
             Value::Array(items) => {
