@@ -136,13 +136,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             while let Some(Ok(event)) = events.next().await {
                 let Ok(data) = serde_json::from_str::<serde_json::Value>(&event.data) else { continue };
                 let current = crash.lock().unwrap_or_else(|p| p.into_inner()).clone();
-                if let Some((id, at)) = current {
-                    if data["type"] == "status_changed"
-                        && data["customer_id"] == id.as_str()
-                        && data["to"] == "running"
-                    {
-                        let _ = seen_tx.send(at.elapsed().as_secs_f64() * 1000.0).await;
-                    }
+                if let Some((id, at)) = current
+                    && data["type"] == "status_changed"
+                    && data["customer_id"] == id.as_str()
+                    && data["to"] == "running"
+                {
+                    let _ = seen_tx.send(at.elapsed().as_secs_f64() * 1000.0).await;
                 }
             }
         }));

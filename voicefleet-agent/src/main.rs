@@ -45,7 +45,22 @@ fn main() -> ExitCode {
     }
 }
 
-/// Prints the error, its validation issues and its hint; exits 2 for invalid input, else 1.
+/// The one table from error kind to the daemon's exit code: 2 when the input (flags, settings,
+/// the seed document) was refused, 1 for everything else.
+fn exit_code(kind: voicefleet_core::ErrorKind) -> u8 {
+    use voicefleet_core::ErrorKind;
+    match kind {
+        ErrorKind::InvalidInput => 2,
+        ErrorKind::NotFound
+        | ErrorKind::Conflict
+        | ErrorKind::Unauthorized
+        | ErrorKind::Forbidden
+        | ErrorKind::Unavailable
+        | ErrorKind::Internal => 1,
+    }
+}
+
+/// Prints the error, its validation issues and its hint; exits with [`exit_code`].
 fn report(error: &voicefleet_agent::Error) -> ExitCode {
     eprintln!("error: {error}");
     if let voicefleet_agent::Error::Core(core) = error {
@@ -56,5 +71,5 @@ fn report(error: &voicefleet_agent::Error) -> ExitCode {
             eprintln!("hint: {hint}");
         }
     }
-    ExitCode::from(if error.kind() == voicefleet_core::ErrorKind::InvalidInput { 2 } else { 1 })
+    ExitCode::from(exit_code(error.kind()))
 }

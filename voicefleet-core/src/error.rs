@@ -113,6 +113,23 @@ pub enum Error {
     #[error("secret `{name}` does not exist")]
     SecretNotFound { name: String },
 
+    #[error("customer `{id}` does not exist")]
+    CustomerNotFound { id: String },
+
+    /// `number: None`: the customer has no revision at all.
+    #[error("{}", match .number {
+        Some(number) => format!("`{customer}` has no revision {number}"),
+        None => format!("`{customer}` has no revision to deploy"),
+    })]
+    RevisionNotFound { customer: String, number: Option<u64> },
+
+    #[error("bulk run `{id}` does not exist")]
+    BulkRunNotFound { id: String },
+
+    /// Valid credentials without the role the action needs.
+    #[error("this needs the {needed} role; {actor} has {role}")]
+    Forbidden { actor: String, role: crate::auth::Role, needed: crate::auth::Role },
+
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -166,9 +183,13 @@ impl Error {
             | Error::InvalidTag { .. }
             | Error::InvalidEndpoint { .. }
             | Error::InvalidSecretName { .. } => ErrorKind::InvalidInput,
-            Error::PathNotFound { .. } | Error::UnknownTemplate { .. } | Error::SecretNotFound { .. } => {
-                ErrorKind::NotFound
-            }
+            Error::PathNotFound { .. }
+            | Error::UnknownTemplate { .. }
+            | Error::SecretNotFound { .. }
+            | Error::CustomerNotFound { .. }
+            | Error::RevisionNotFound { .. }
+            | Error::BulkRunNotFound { .. } => ErrorKind::NotFound,
+            Error::Forbidden { .. } => ErrorKind::Forbidden,
             Error::Conflict { .. } | Error::Stale { .. } => ErrorKind::Conflict,
             Error::Io { .. } | Error::Internal { .. } => ErrorKind::Internal,
             Error::Unavailable { .. } => ErrorKind::Unavailable,
@@ -228,6 +249,16 @@ impl Error {
             Error::SecretNotFound { .. } => {
                 Some("list the secret names that exist and check the spelling".to_owned())
             }
+            Error::CustomerNotFound { .. } => {
+                Some("list the customers with `voicefleet customers list` and check the id".to_owned())
+            }
+            Error::RevisionNotFound { customer, .. } => {
+                Some(format!("list the revisions with `voicefleet config history {customer}`"))
+            }
+            Error::BulkRunNotFound { .. } => {
+                Some("list the bulk runs with `voicefleet bulk list` and check the id".to_owned())
+            }
+            Error::Forbidden { .. } => Some("ask an admin for a token or user with that role".to_owned()),
             Error::Io { .. } | Error::Internal { .. } | Error::Unavailable { .. } => None,
             Error::Remote { hint, .. } => hint.clone(),
             Error::UnknownTemplate { .. } => {

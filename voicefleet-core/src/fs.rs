@@ -47,10 +47,8 @@ fn write_replacing(path: &Path, contents: &[u8], mode: u32, durable: bool) -> st
         }
         drop(file);
         std::fs::rename(&temporary, path)?;
-        if durable {
-            if let Ok(dir) = std::fs::File::open(directory) {
-                let _ = dir.sync_all();
-            }
+        if durable && let Ok(dir) = std::fs::File::open(directory) {
+            let _ = dir.sync_all();
         }
         Ok(())
     })();

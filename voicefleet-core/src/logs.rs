@@ -454,11 +454,11 @@ impl LogFollower {
         let complete = std::mem::replace(&mut self.pending, rest);
         let mut out = Vec::new();
         for raw in complete.split(|b| *b == b'\n').filter(|line| !line.is_empty()) {
-            if let Some(line) = LogLine::decode(raw) {
-                if line.seq > self.last_seq {
-                    self.last_seq = line.seq;
-                    out.push(line);
-                }
+            if let Some(line) = LogLine::decode(raw)
+                && line.seq > self.last_seq
+            {
+                self.last_seq = line.seq;
+                out.push(line);
             }
         }
         Ok(out)

@@ -201,12 +201,12 @@ pub fn run() -> i32 {
                 }
             }
         }
-        if let Some(after) = settings.crash_after {
-            if now.duration_since(started) >= after {
-                let _ = writeln!(out, "simulated crash after {} ms", after.as_millis());
-                let _ = out.flush();
-                return settings.crash_exit_code;
-            }
+        if let Some(after) = settings.crash_after
+            && now.duration_since(started) >= after
+        {
+            let _ = writeln!(out, "simulated crash after {} ms", after.as_millis());
+            let _ = out.flush();
+            return settings.crash_exit_code;
         }
         if !ready && settings.emit_ready && now >= started + settings.ready_delay {
             ready = true;
@@ -256,7 +256,7 @@ pub fn run() -> i32 {
                     "{}",
                     json!({"event": "turn", "call_id": call.id, "e2e_ms": e2e, "llm_ttft_ms": llm, "tts_ttfb_ms": tts, "stt_ms": stt})
                 );
-                if settings.error_every_turns > 0 && turns % settings.error_every_turns == 0 {
+                if settings.error_every_turns > 0 && turns.is_multiple_of(settings.error_every_turns) {
                     let _ = writeln!(
                         out,
                         "{}",

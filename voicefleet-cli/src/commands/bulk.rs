@@ -160,14 +160,13 @@ pub(crate) async fn run(
     let finished = loop {
         tokio::select! {
             event = events.recv() => {
-                if let Ok(voicefleet_core::console::BulkEvent::Target { run_id, result }) = event {
-                    if run_id == run.id {
+                if let Ok(voicefleet_core::console::BulkEvent::Target { run_id, result }) = event
+                    && run_id == run.id {
                         states.insert(result.customer_id.clone(), result.state);
                         let done = states.values().filter(|s| !matches!(s, TargetState::Pending | TargetState::Running)).count();
                         bar.set_position(done as u64);
                         bar.set_message(format!("{} {:?}", result.customer_id, result.state).to_lowercase());
                     }
-                }
             }
             _ = tokio::time::sleep(Duration::from_millis(300)) => {
                 let current = fleet.bulk_run(&actor, &run.id).await?;

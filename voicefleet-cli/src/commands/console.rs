@@ -24,12 +24,12 @@ pub(crate) async fn run(global: &Global, command: ConsoleCommand) -> anyhow::Res
     let embedded = server.embedded();
     let scheme = if options_tls { "https" } else { "http" };
     eprintln!("voicefleet console on {scheme}://{} (data in {})", server.local_addr(), data.display());
-    if let Some((name, password)) = &embedded.first_admin {
-        if !password.is_empty() {
-            eprintln!(
-                "first admin: {name} / {password}  (shown once; change it with `voicefleet users passwd {name}`)"
-            );
-        }
+    if let Some((name, password)) = &embedded.first_admin
+        && !password.is_empty()
+    {
+        eprintln!(
+            "first admin: {name} / {password}  (shown once; change it with `voicefleet users passwd {name}`)"
+        );
     }
     match &embedded.key_source {
         voicefleet_core::console::KeySource::Generated(path) => {

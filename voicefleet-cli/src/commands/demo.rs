@@ -414,10 +414,10 @@ async fn wait_for_state(
     let selector = Selector::Ids { ids: vec![id.to_owned()] };
     let deadline = Instant::now() + limit;
     while Instant::now() < deadline {
-        if let Ok(statuses) = fleet.status(admin, &selector).await {
-            if let Some(status) = statuses.into_iter().find(|s| s.customer_id == id && s.state == state) {
-                return Some(status);
-            }
+        if let Ok(statuses) = fleet.status(admin, &selector).await
+            && let Some(status) = statuses.into_iter().find(|s| s.customer_id == id && s.state == state)
+        {
+            return Some(status);
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }

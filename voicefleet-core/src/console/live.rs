@@ -103,31 +103,21 @@ impl Console {
             Ok(Some(record)) => record,
             _ => return,
         };
-        let mut hashes = HashMap::new();
-        if let Some(number) = record.deployed_revision {
-            if let Ok(Some(revision)) = self.store.revision(id, number).await {
-                hashes.insert((id.to_owned(), number), revision.hash);
-            }
-        }
+        // A store that cannot answer leaves drift unknown for this re-read, as before.
+        let hashes = self.deployed_hashes(std::slice::from_ref(&record)).await.unwrap_or_default();
         let mut status = self.poll(&record, &hashes).await;
-        if let Update::State(to) = update {
-            if !status.reachable {
-                // The event is newer than any cached status: the cache says what it said.
-                self.patch_cached_state(&mut status, to);
-            }
+        if let Update::State(to) = update
+            && !status.reachable
+        {
+            // The event is newer than any cached status: the cache says what it said.
+            self.patch_cached_state(&mut status, to);
         }
         let to = match update {
             Update::State(to) => to.as_str().to_owned(),
             Update::Reread => status.state.clone(),
         };
-        let previous = {
-            let mut last = self.last_states.lock().unwrap_or_else(|p| p.into_inner());
-            last.insert(id.to_owned(), to.clone())
-        };
-        {
-            let mut views = self.last_views.lock().unwrap_or_else(|p| p.into_inner());
-            views.insert(id.to_owned(), (std::time::Instant::now(), status.clone()));
-        }
+        let previous = self.statuses.set_state(id, &to);
+        self.statuses.set_view(&status);
         let host = status.status.as_ref();
         if update == Update::Reread && previous.as_deref() == Some(to.as_str()) {
             return;
@@ -147,11 +137,8 @@ impl Console {
 
     fn patch_cached_state(&self, status: &mut CustomerStatus, to: ProcessState) {
         let now = self.options.clock.now_ms();
-        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(cached) = cache.get_mut(&status.customer_id) {
-            cached.status.state = to;
-            cached.at_ms = now;
-            status.status = Some(cached.status.clone());
+        if let Some(patched) = self.statuses.patch_state(&status.customer_id, to, now) {
+            status.status = Some(patched);
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Planning and executing bulk runs.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -43,15 +43,15 @@ impl Console {
                 issues: Vec::new(),
             });
         }
-        if let BulkAction::Patch { operations, .. } = &spec.action {
-            if operations.is_empty() {
-                return Err(Error::Remote {
-                    kind: crate::ErrorKind::InvalidInput,
-                    message: "a patch needs at least one operation".to_owned(),
-                    hint: None,
-                    issues: Vec::new(),
-                });
-            }
+        if let BulkAction::Patch { operations, .. } = &spec.action
+            && operations.is_empty()
+        {
+            return Err(Error::Remote {
+                kind: crate::ErrorKind::InvalidInput,
+                message: "a patch needs at least one operation".to_owned(),
+                hint: None,
+                issues: Vec::new(),
+            });
         }
         let total = targets.len() as u64;
         let canary = spec.canary.min(targets.len());
@@ -174,7 +174,7 @@ impl Console {
             RunOutcome::Succeeded
         });
         run.finished_at_ms = Some(self.options.clock.now_ms());
-        let _ = self.store.save_bulk_run(&run).await;
+        let _ = self.store.save_bulk_run(&run, None).await;
         let _ = self.bulk_events.send(BulkEvent::Finished { run_id: run.id.clone(), outcome: run.outcome });
     }
 
@@ -199,18 +199,19 @@ impl Console {
             Err(error) => {
                 result.state = TargetState::Failed;
                 result.reason = Some(error.to_string());
-                if spec.auto_rollback && spec.action.changes_config() {
-                    if let Some(previous) = result.previous_revision {
-                        match self.deploy(&system(actor), &result.customer_id, Some(previous)).await {
-                            Ok(_) => {
-                                result.state = TargetState::RolledBack;
-                                result.reason = Some(format!("{error}; rolled back to revision {previous}"));
-                            }
-                            Err(rollback) => {
-                                result.reason = Some(format!(
-                                    "{error}; rollback to revision {previous} failed too: {rollback}"
-                                ));
-                            }
+                if spec.auto_rollback
+                    && spec.action.changes_config()
+                    && let Some(previous) = result.previous_revision
+                {
+                    match self.deploy(&system(actor), &result.customer_id, Some(previous)).await {
+                        Ok(_) => {
+                            result.state = TargetState::RolledBack;
+                            result.reason = Some(format!("{error}; rolled back to revision {previous}"));
+                        }
+                        Err(rollback) => {
+                            result.reason = Some(format!(
+                                "{error}; rollback to revision {previous} failed too: {rollback}"
+                            ));
                         }
                     }
                 }
@@ -328,4 +329,57 @@ fn finished(state: TargetState) -> bool {
 
 fn tracing_free_log(message: &str) {
     eprintln!("voicefleet console: {message}");
+}
+
+impl Console {
+    /// Every customer a run in progress targets.
+    pub(super) fn targets_in_runs(&self) -> BTreeSet<String> {
+        let runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        runs.values().flat_map(|run| run.targets.iter().cloned()).collect()
+    }
+}
+
+pub(super) async fn start(console: &Console, actor: &Actor, spec: BulkSpec) -> Result<BulkRun> {
+    let action = format!("bulk.{}", spec.action.name());
+    let needed = if spec.action.changes_config() { Role::Admin } else { Role::Operator };
+    console.require(actor, needed, &action, "").await?;
+    let run = console.plan(actor, spec).await?;
+    if run.outcome == RunOutcome::DryRun {
+        return Ok(run);
+    }
+    console.store.save_bulk_run(&run, Some(console.audit_record(actor, &action, &run.id))).await?;
+    let me = console
+        .me
+        .upgrade()
+        .ok_or_else(|| Error::Unavailable { message: "the console is shutting down".to_owned() })?;
+    me.spawn_run(actor.clone(), run.clone());
+    Ok(run)
+}
+
+pub(super) async fn show(console: &Console, actor: &Actor, id: &str) -> Result<BulkRun> {
+    console.require(actor, Role::Viewer, "bulk.show", id).await?;
+    console.store.bulk_run(id).await?.ok_or_else(|| Error::BulkRunNotFound { id: id.to_owned() })
+}
+
+pub(super) async fn list(console: &Console, actor: &Actor, limit: usize) -> Result<Vec<BulkRun>> {
+    console.require(actor, Role::Viewer, "bulk.list", "").await?;
+    console.store.bulk_runs(limit).await
+}
+
+pub(super) async fn cancel(console: &Console, actor: &Actor, id: &str) -> Result<BulkRun> {
+    console.require(actor, Role::Operator, "bulk.cancel", id).await?;
+    let found = {
+        let runs = console.runs.lock().unwrap_or_else(|p| p.into_inner());
+        runs.get(id).map(|run| run.cancel.store(true, Ordering::SeqCst)).is_some()
+    };
+    let run =
+        console.store.bulk_run(id).await?.ok_or_else(|| Error::BulkRunNotFound { id: id.to_owned() })?;
+    if !found && run.outcome != RunOutcome::Running {
+        return Err(Error::conflict(format!("bulk run `{id}` already ended ({:?})", run.outcome), None));
+    }
+    console
+        .store
+        .audit_bulk_run(id, console.audit_record(actor, "bulk.cancel", id))
+        .await?
+        .ok_or_else(|| Error::BulkRunNotFound { id: id.to_owned() })
 }

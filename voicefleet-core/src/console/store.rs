@@ -81,7 +81,12 @@ pub trait Store: Send + Sync {
     /// Returns false when there was none.
     async fn delete_secret(&self, customer_id: &str, name: &str, audit: AuditRecord) -> Result<bool>;
 
-    async fn save_bulk_run(&self, run: &BulkRun) -> Result<()>;
+    /// Saves the run and its targets; with `audit`, its audit entry in the same transaction
+    /// (the run's start).
+    async fn save_bulk_run(&self, run: &BulkRun, audit: Option<AuditRecord>) -> Result<()>;
+    /// Appends `audit` for the stored run `id` in one transaction with reading it (a cancel);
+    /// `None`, and no entry, when there is no such run.
+    async fn audit_bulk_run(&self, id: &str, audit: AuditRecord) -> Result<Option<BulkRun>>;
     async fn save_target_result(&self, run_id: &str, result: &TargetResult) -> Result<()>;
     async fn bulk_run(&self, id: &str) -> Result<Option<BulkRun>>;
     /// Newest first.

@@ -1,5 +1,6 @@
 //! Integration tests of `voicefleet-core`: one binary, one module per feature.
 
+mod alerts;
 mod console;
 mod customer;
 mod diff_and_hash;

@@ -31,6 +31,13 @@ fn all_paths(document: &ConfigDocument) -> Vec<DotPath> {
     paths
 }
 
+/// Every path in a JSON value, as text.
+fn all_paths_of(value: &Value) -> Vec<String> {
+    let mut paths = Vec::new();
+    reachable_paths(value, &DotPath::default(), &mut paths);
+    paths.iter().map(ToString::to_string).collect()
+}
+
 fn any_json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
@@ -102,10 +109,19 @@ proptest! {
                 || parent_exists(&value, &issue.path);
             prop_assert!(ok, "issue at {} after mutating {}: {:?}", issue.path, target_text, issue);
         }
-        // The mutation result must also be safe to edit and diff.
-        let _ = mutated.diff(&document);
-        let _ = mutated.content_hash();
-        let _ = mutated.redacted();
+        // The mutation result must also be safe to diff, hash and redact, and each keeps its promise.
+        prop_assert!(mutated.diff(&mutated).is_empty(), "a document differs from itself");
+        let hash = mutated.content_hash();
+        prop_assert!(hash.starts_with("sha256:") && hash.len() == 7 + 64, "hash {hash}");
+        prop_assert_eq!(&hash, &ConfigDocument::from_value(value.clone()).unwrap().content_hash());
+        let changes = mutated.diff(&document);
+        if !changes.is_empty() {
+            prop_assert_ne!(&hash, &document.content_hash(), "changes {:?} with the same hash", changes);
+        }
+        let redacted = mutated.redacted();
+        prop_assert_eq!(all_paths_of(&redacted), all_paths_of(&value), "redaction changed the shape");
+        let again = ConfigDocument::from_value(redacted.clone()).unwrap().redacted();
+        prop_assert_eq!(again, redacted, "redaction is not idempotent");
     }
 }
 

@@ -316,7 +316,14 @@ async fn restart_policies_never_and_on_failure() {
     let status = wait_for(&host, "exited", Duration::from_secs(5), |s| s.state == "exited").await;
     assert_eq!((status.restarts, status.last_exit.unwrap().code), (0, Some(3)));
     // A start request still starts it.
-    assert!(host.start().await.unwrap().pid.is_some() || host.status().await.unwrap().restarts == 0);
+    // A start request still starts it: a new instance runs, then ends with an exit of its own.
+    let first_exit = status.last_exit.unwrap().at_ms;
+    host.start().await.unwrap();
+    let again = wait_for(&host, "a second run's exit", Duration::from_secs(5), |s| {
+        s.state == "exited" && s.last_exit.is_some_and(|exit| exit.at_ms > first_exit)
+    })
+    .await;
+    assert_eq!((again.restarts, again.last_exit.unwrap().code), (0, Some(3)));
     host.shutdown(true).await.unwrap();
 }
 

@@ -61,11 +61,10 @@ impl IdempotencyKeys {
             let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
             let now = Instant::now();
             entries.retain(|_, entry| now.duration_since(entry.at) < KEEP);
-            if entries.len() >= MOST {
-                if let Some(oldest) = entries.iter().min_by_key(|(_, entry)| entry.at).map(|(k, _)| k.clone())
-                {
-                    entries.remove(&oldest);
-                }
+            if entries.len() >= MOST
+                && let Some(oldest) = entries.iter().min_by_key(|(_, entry)| entry.at).map(|(k, _)| k.clone())
+            {
+                entries.remove(&oldest);
             }
             let entry = entries.entry((caller.to_owned(), key.to_owned())).or_insert_with(|| Entry {
                 fingerprint: fingerprint.clone(),

@@ -41,10 +41,10 @@ impl AgentConnector {
 impl HostConnector for AgentConnector {
     fn connect(&self, customer: &CustomerRecord) -> Result<Arc<dyn Host>> {
         let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((endpoint, client)) = clients.get(&customer.id) {
-            if *endpoint == customer.endpoint {
-                return Ok(client.clone());
-            }
+        if let Some((endpoint, client)) = clients.get(&customer.id)
+            && *endpoint == customer.endpoint
+        {
+            return Ok(client.clone());
         }
         let signer = self.signer.clone();
         let audience = customer.id.clone();

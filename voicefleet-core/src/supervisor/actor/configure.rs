@@ -85,13 +85,13 @@ impl Actor {
         if secrets.remove(name).is_none() {
             return Err(Error::SecretNotFound { name: name.to_owned() });
         }
-        if let Some(loaded) = &self.config {
-            if loaded.document.secret_references().contains(name) {
-                return Err(Error::conflict(
-                    format!("secret `{name}` is referenced by the current configuration"),
-                    Some("apply a configuration that no longer references it first"),
-                ));
-            }
+        if let Some(loaded) = &self.config
+            && loaded.document.secret_references().contains(name)
+        {
+            return Err(Error::conflict(
+                format!("secret `{name}` is referenced by the current configuration"),
+                Some("apply a configuration that no longer references it first"),
+            ));
         }
         self.shared.paths.write_secrets(&secrets)
     }

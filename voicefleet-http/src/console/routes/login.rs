@@ -16,11 +16,11 @@ pub(crate) async fn login(
     request_id: Option<axum::Extension<tower_http::request_id::RequestId>>,
     JsonBody(body): JsonBody<Login>,
 ) -> Result<Json<LoginResponse>, ApiError> {
-    if let Some(address) = address {
-        if !state.login_limiter.allow(address) {
-            state.metrics.login_failed("rate_limited");
-            return Err(ApiError::too_many_requests());
-        }
+    if let Some(address) = address
+        && !state.login_limiter.allow(address)
+    {
+        state.metrics.login_failed("rate_limited");
+        return Err(ApiError::too_many_requests());
     }
     let request_id =
         request_id.and_then(|id| id.0.header_value().to_str().ok().map(str::to_owned)).unwrap_or_default();

@@ -1,0 +1,160 @@
+//! Alerts: the rules ([`evaluate_rules`], a pure function of a customer's status and the
+//! thresholds), the transitions they make on the stored alerts ([`transitions`], pure too), and
+//! the console's side of it: store, publish, notify.
+
+use std::collections::HashMap;
+
+use super::{Actor, AlertRecord, Console, CustomerStatus, FleetEvent};
+use crate::auth::Role;
+use crate::error::Result;
+use crate::lifecycle::ProcessState;
+
+/// Alert thresholds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AlertThresholds {
+    pub cpu_percent: f64,
+    pub rss_bytes: u64,
+    pub error_rate: f64,
+    pub p95_ms: f64,
+}
+
+impl Default for AlertThresholds {
+    fn default() -> Self {
+        Self { cpu_percent: 90.0, rss_bytes: 2 * 1024 * 1024 * 1024, error_rate: 0.05, p95_ms: 2000.0 }
+    }
+}
+
+/// Where alerts go (a webhook with retries, in the HTTP crate).
+#[async_trait::async_trait]
+pub trait AlertNotifier: Send + Sync {
+    async fn notify(&self, alert: &AlertRecord);
+}
+
+/// One rule's verdict on one status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleOutcome {
+    /// `unreachable`, `agent_down`, `crash_loop`, `cpu`, `memory`, `error_rate` or `p95_latency`.
+    pub rule: &'static str,
+    pub firing: bool,
+    /// What the alert says when it fires.
+    pub message: String,
+}
+
+fn outcome(rule: &'static str, firing: bool, message: String) -> RuleOutcome {
+    RuleOutcome { rule, firing, message }
+}
+
+/// Every rule's verdict on `status`. The resource and call rules are judged only while the host
+/// answers (an unreachable host's cached figures say nothing new).
+pub fn evaluate_rules(status: &CustomerStatus, thresholds: &AlertThresholds) -> Vec<RuleOutcome> {
+    let host = status.status.as_ref();
+    let state = host.map(|h| h.state);
+    let mut outcomes = vec![
+        outcome(
+            "unreachable",
+            !status.reachable,
+            format!("host does not answer: {}", status.error.clone().unwrap_or_default()),
+        ),
+        outcome(
+            "agent_down",
+            status.reachable && matches!(state, Some(ProcessState::Exited | ProcessState::Backoff)),
+            format!("the voice agent is {}", state.map(|s| s.as_str()).unwrap_or("?")),
+        ),
+        outcome(
+            "crash_loop",
+            status.reachable && state == Some(ProcessState::CrashLoop),
+            match host.and_then(|h| h.last_error.as_deref()) {
+                Some(error) => format!("the voice agent is crash-looping: {error}"),
+                None => "the voice agent is crash-looping".to_owned(),
+            },
+        ),
+    ];
+    if let Some(host) = host.filter(|_| status.reachable) {
+        let resources = host.resources.unwrap_or_default();
+        outcomes.push(outcome(
+            "cpu",
+            resources.cpu_percent > thresholds.cpu_percent,
+            format!("CPU {:.0} % over {:.0} %", resources.cpu_percent, thresholds.cpu_percent),
+        ));
+        outcomes.push(outcome(
+            "memory",
+            resources.rss_bytes > thresholds.rss_bytes,
+            format!("RSS {} MiB over {} MiB", resources.rss_bytes >> 20, thresholds.rss_bytes >> 20),
+        ));
+        outcomes.push(outcome(
+            "error_rate",
+            host.calls.error_rate_5m > thresholds.error_rate,
+            format!("error rate {:.3} over {:.3}", host.calls.error_rate_5m, thresholds.error_rate),
+        ));
+        let p95 = host.calls.latency_5m.e2e_ms.map(|p| p.p95).unwrap_or(0.0);
+        outcomes.push(outcome(
+            "p95_latency",
+            p95 > thresholds.p95_ms,
+            format!("p95 turn latency {p95:.0} ms over {:.0} ms", thresholds.p95_ms),
+        ));
+    }
+    outcomes
+}
+
+/// The alerts that change when `outcomes` meet the customer's stored alerts (by rule): a rule
+/// that starts firing opens an alert at `now_ms`; one that stops resolves the open one; the rest
+/// change nothing.
+pub fn transitions(
+    customer_id: &str,
+    outcomes: Vec<RuleOutcome>,
+    existing: &HashMap<String, AlertRecord>,
+    now_ms: u64,
+) -> Vec<AlertRecord> {
+    outcomes
+        .into_iter()
+        .filter_map(|RuleOutcome { rule, firing, message }| match existing.get(rule) {
+            Some(previous) if previous.firing == firing => None,
+            Some(previous) if !firing => {
+                Some(AlertRecord { firing: false, resolved_at_ms: Some(now_ms), ..previous.clone() })
+            }
+            None if !firing => None,
+            _ => Some(AlertRecord {
+                customer_id: customer_id.to_owned(),
+                rule: rule.to_owned(),
+                firing: true,
+                message,
+                since_ms: now_ms,
+                resolved_at_ms: None,
+            }),
+        })
+        .collect()
+}
+
+impl Console {
+    /// Judges `status`, stores the alerts that change, publishes and notifies them.
+    pub(super) async fn evaluate_alerts(&self, status: &CustomerStatus) -> Result<()> {
+        let outcomes = evaluate_rules(status, &self.options.thresholds);
+        let existing: HashMap<String, AlertRecord> = self
+            .store
+            .alerts(true)
+            .await?
+            .into_iter()
+            .filter(|a| a.customer_id == status.customer_id)
+            .map(|a| (a.rule.clone(), a))
+            .collect();
+        let now = self.options.clock.now_ms();
+        for alert in transitions(&status.customer_id, outcomes, &existing, now) {
+            self.store.upsert_alert(alert.clone()).await?;
+            let _ = self.fleet_events.send(FleetEvent::Alert { alert: alert.clone() });
+            if let Some(notifier) = self.options.notifier.clone() {
+                // Off the polling path: a slow webhook must not delay the next status pass.
+                tokio::spawn(async move { notifier.notify(&alert).await });
+            }
+        }
+        Ok(())
+    }
+}
+
+pub(super) async fn list(
+    console: &Console,
+    actor: &Actor,
+    include_resolved: bool,
+) -> Result<Vec<AlertRecord>> {
+    console.require(actor, Role::Viewer, "alerts", "").await?;
+    console.store.alerts(include_resolved).await
+}

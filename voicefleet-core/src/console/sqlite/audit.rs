@@ -1,0 +1,72 @@
+//! The audit table: the hash chain's append and its pages.
+
+use rusqlite::{Connection, Transaction, params};
+
+use super::{db_error, query_all, query_one};
+use crate::console::audit::{AuditEntry, AuditRecord, GENESIS, entry_hash};
+use crate::error::Result;
+
+/// Appends `record` after the chain's last entry, inside the caller's transaction.
+pub(super) fn append(transaction: &Transaction<'_>, record: &AuditRecord) -> Result<AuditEntry> {
+    let last: Option<(u64, String)> =
+        query_one(transaction, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", [], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?;
+    let (seq, prev_hash) = match last {
+        Some((seq, hash)) => (seq + 1, hash),
+        None => (1, GENESIS.to_owned()),
+    };
+    let at_ms = record.at_ms;
+    let hash = entry_hash(seq, at_ms, record, &prev_hash);
+    transaction
+        .execute(
+            "INSERT INTO audit (seq, at_ms, actor, action, target, request_id, outcome, prev_hash, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                seq,
+                at_ms,
+                record.actor,
+                record.action,
+                record.target,
+                record.request_id,
+                record.outcome,
+                prev_hash,
+                hash
+            ],
+        )
+        .map_err(db_error)?;
+    Ok(AuditEntry {
+        seq,
+        at_ms,
+        actor: record.actor.clone(),
+        action: record.action.clone(),
+        target: record.target.clone(),
+        request_id: record.request_id.clone(),
+        outcome: record.outcome.clone(),
+        prev_hash,
+        hash,
+    })
+}
+
+/// Entries with `seq > after`, oldest first.
+pub(super) fn page(connection: &Connection, after: u64, limit: usize) -> Result<Vec<AuditEntry>> {
+    query_all(
+        connection,
+        "SELECT seq, at_ms, actor, action, target, request_id, outcome, prev_hash, hash
+         FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        params![after, limit as i64],
+        |row| {
+            Ok(AuditEntry {
+                seq: row.get(0)?,
+                at_ms: row.get(1)?,
+                actor: row.get(2)?,
+                action: row.get(3)?,
+                target: row.get(4)?,
+                request_id: row.get(5)?,
+                outcome: row.get(6)?,
+                prev_hash: row.get(7)?,
+                hash: row.get(8)?,
+            })
+        },
+    )
+}

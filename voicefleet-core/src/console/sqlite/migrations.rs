@@ -1,0 +1,61 @@
+//! The schema, versioned: `PRAGMA user_version` records how many migrations ran.
+
+use rusqlite::Connection;
+
+use super::db_error;
+use crate::error::{Error, Result};
+
+/// Schema versions, applied in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE customers (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, endpoint TEXT NOT NULL, tags TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL, deployed_revision INTEGER);
+     CREATE TABLE revisions (
+        customer_id TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE, number INTEGER NOT NULL,
+        document TEXT NOT NULL, hash TEXT NOT NULL, author TEXT NOT NULL, message TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL, PRIMARY KEY (customer_id, number));
+     CREATE TABLE secrets (
+        customer_id TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE, name TEXT NOT NULL,
+        nonce BLOB NOT NULL, ciphertext BLOB NOT NULL, updated_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (customer_id, name));
+     CREATE TABLE bulk_runs (id TEXT PRIMARY KEY, body TEXT NOT NULL, created_at_ms INTEGER NOT NULL);
+     CREATE TABLE bulk_targets (
+        run_id TEXT NOT NULL REFERENCES bulk_runs(id) ON DELETE CASCADE, customer_id TEXT NOT NULL,
+        body TEXT NOT NULL, PRIMARY KEY (run_id, customer_id));
+     CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+        target TEXT NOT NULL, request_id TEXT NOT NULL, outcome TEXT NOT NULL, prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL);
+     CREATE TABLE samples (customer_id TEXT NOT NULL, at_ms INTEGER NOT NULL, body TEXT NOT NULL);
+     CREATE INDEX samples_by_customer ON samples (customer_id, at_ms);
+     CREATE TABLE alerts (
+        customer_id TEXT NOT NULL, rule TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (customer_id, rule));",
+    "CREATE TABLE users (
+        name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL, created_at_ms INTEGER NOT NULL,
+        failed_logins INTEGER NOT NULL DEFAULT 0, locked_until_ms INTEGER);
+     CREATE TABLE api_tokens (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
+        created_by TEXT NOT NULL, created_at_ms INTEGER NOT NULL, expires_at_ms INTEGER,
+        revoked INTEGER NOT NULL DEFAULT 0);",
+];
+
+/// Brings the schema up to date, one transaction per migration; refuses a newer database.
+pub(super) fn migrate(connection: &mut Connection) -> Result<()> {
+    let version: usize =
+        connection.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(db_error)?;
+    if version > MIGRATIONS.len() {
+        return Err(Error::Unavailable {
+            message: format!(
+                "the database is schema version {version}, newer than this voicefleet ({})",
+                MIGRATIONS.len()
+            ),
+        });
+    }
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(version) {
+        let transaction = connection.transaction().map_err(db_error)?;
+        transaction.execute_batch(migration).map_err(db_error)?;
+        transaction.pragma_update(None, "user_version", index + 1).map_err(db_error)?;
+        transaction.commit().map_err(db_error)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,321 @@
+//! The embedded store: one SQLite database (WAL, foreign keys on, versioned migrations) in the
+//! data directory, so a new user installs no server.
+//!
+//! `migrations.rs` holds the schema; one module per table group holds its SQL
+//! (`customers.rs`: customers, revisions and secrets; `bulk.rs`; `audit.rs`; `samples.rs`:
+//! samples and alerts; `accounts.rs`: users and API tokens). Every change and its audit entry
+//! are written in one transaction ([`SqliteStore::audited`]).
+
+mod accounts;
+mod audit;
+mod bulk;
+mod customers;
+mod migrations;
+mod samples;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, OptionalExtension as _, Params, Row, Transaction};
+use serde::de::DeserializeOwned;
+
+use super::accounts::{TokenRecord, UserRecord};
+use super::audit::{AuditEntry, AuditRecord};
+use super::bulk::{BulkRun, TargetResult};
+use super::store::{AlertRecord, CustomerRecord, RevisionRecord, SecretRecord, Store};
+use crate::error::{Error, Result};
+use crate::host::MetricsSample;
+
+/// The SQLite store.
+#[derive(Clone)]
+pub struct SqliteStore {
+    connection: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SqliteStore")
+    }
+}
+
+fn db_error(error: rusqlite::Error) -> Error {
+    Error::Internal { message: format!("database: {error}") }
+}
+
+fn json_error(error: serde_json::Error) -> Error {
+    Error::Internal { message: format!("stored data: {error}") }
+}
+
+/// The one query-and-collect: every row of `sql`, mapped.
+fn query_all<T>(
+    connection: &Connection,
+    sql: &str,
+    params: impl Params,
+    map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>> {
+    let mut statement = connection.prepare(sql).map_err(db_error)?;
+    let rows = statement.query_map(params, map).map_err(db_error)?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_error)
+}
+
+/// The one row of `sql`, if any, mapped.
+fn query_one<T>(
+    connection: &Connection,
+    sql: &str,
+    params: impl Params,
+    map: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Option<T>> {
+    connection.query_row(sql, params, map).optional().map_err(db_error)
+}
+
+/// Every row of `sql`, whose first column is a JSON body, parsed.
+fn query_bodies<T: DeserializeOwned>(
+    connection: &Connection,
+    sql: &str,
+    params: impl Params,
+) -> Result<Vec<T>> {
+    query_all(connection, sql, params, |row| row.get::<_, String>(0))?
+        .iter()
+        .map(|body| serde_json::from_str(body).map_err(json_error))
+        .collect()
+}
+
+impl SqliteStore {
+    /// Opens (creating) `PATH` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self> {
+        let connection = Connection::open(path).map_err(db_error)?;
+        Self::setup(connection)
+    }
+
+    /// A private in-memory database, for tests.
+    pub fn in_memory() -> Result<Self> {
+        Self::setup(Connection::open_in_memory().map_err(db_error)?)
+    }
+
+    fn setup(mut connection: Connection) -> Result<Self> {
+        connection
+            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;")
+            .map_err(db_error)?;
+        migrations::migrate(&mut connection)?;
+        Ok(Self { connection: Arc::new(Mutex::new(connection)) })
+    }
+
+    /// Runs `work` on the connection off the async runtime.
+    pub(crate) async fn with<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let connection = self.connection.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = connection.lock().unwrap_or_else(|p| p.into_inner());
+            work(&mut guard)
+        })
+        .await
+        .map_err(|e| Error::Internal { message: e.to_string() })?
+    }
+
+    /// Runs `work` in one transaction.
+    async fn transaction<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        self.with(move |connection| {
+            let transaction = connection.transaction().map_err(db_error)?;
+            let value = work(&transaction)?;
+            transaction.commit().map_err(db_error)?;
+            Ok(value)
+        })
+        .await
+    }
+
+    /// Runs `work` in one transaction with an audit entry appended to the chain.
+    async fn audited<T: Send + 'static>(
+        &self,
+        audit: AuditRecord,
+        work: impl FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        self.transaction(move |tx| {
+            let value = work(tx)?;
+            audit::append(tx, &audit)?;
+            Ok(value)
+        })
+        .await
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for SqliteStore {
+    async fn insert_customer(&self, customer: CustomerRecord, audit: AuditRecord) -> Result<()> {
+        self.audited(audit, move |tx| customers::insert(tx, &customer)).await
+    }
+
+    async fn customer(&self, id: &str) -> Result<Option<CustomerRecord>> {
+        let id = id.to_owned();
+        self.with(move |c| customers::get(c, &id)).await
+    }
+
+    async fn customers(&self) -> Result<Vec<CustomerRecord>> {
+        self.with(|c| customers::all(c)).await
+    }
+
+    async fn update_customer(&self, customer: CustomerRecord, audit: AuditRecord) -> Result<()> {
+        self.audited(audit, move |tx| customers::update(tx, &customer)).await
+    }
+
+    async fn delete_customer(&self, id: &str, audit: AuditRecord) -> Result<()> {
+        let id = id.to_owned();
+        self.audited(audit, move |tx| customers::delete(tx, &id)).await
+    }
+
+    async fn insert_revision(&self, revision: RevisionRecord, audit: AuditRecord) -> Result<u64> {
+        self.audited(audit, move |tx| customers::insert_revision(tx, &revision)).await
+    }
+
+    async fn revision(&self, customer_id: &str, number: u64) -> Result<Option<RevisionRecord>> {
+        let customer_id = customer_id.to_owned();
+        self.with(move |c| customers::revision(c, &customer_id, number)).await
+    }
+
+    async fn revisions(&self, customer_id: &str) -> Result<Vec<RevisionRecord>> {
+        let customer_id = customer_id.to_owned();
+        self.with(move |c| customers::revisions(c, &customer_id)).await
+    }
+
+    async fn put_secret(&self, customer_id: &str, secret: SecretRecord, audit: AuditRecord) -> Result<()> {
+        let customer_id = customer_id.to_owned();
+        self.audited(audit, move |tx| customers::put_secret(tx, &customer_id, &secret)).await
+    }
+
+    async fn secret(&self, customer_id: &str, name: &str) -> Result<Option<SecretRecord>> {
+        let (customer_id, name) = (customer_id.to_owned(), name.to_owned());
+        self.with(move |c| customers::secret(c, &customer_id, &name)).await
+    }
+
+    async fn secrets(&self, customer_id: &str) -> Result<Vec<SecretRecord>> {
+        let customer_id = customer_id.to_owned();
+        self.with(move |c| customers::secrets(c, &customer_id)).await
+    }
+
+    async fn delete_secret(&self, customer_id: &str, name: &str, audit: AuditRecord) -> Result<bool> {
+        let (customer_id, name) = (customer_id.to_owned(), name.to_owned());
+        self.audited(audit, move |tx| customers::delete_secret(tx, &customer_id, &name)).await
+    }
+
+    async fn save_bulk_run(&self, run: &BulkRun, audit: Option<AuditRecord>) -> Result<()> {
+        let rows = bulk::RunRows::of(run)?;
+        self.transaction(move |tx| {
+            bulk::save(tx, &rows)?;
+            if let Some(audit) = audit {
+                audit::append(tx, &audit)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn audit_bulk_run(&self, id: &str, audit: AuditRecord) -> Result<Option<BulkRun>> {
+        let id = id.to_owned();
+        self.transaction(move |tx| {
+            let run = bulk::load(tx, &id)?;
+            if run.is_some() {
+                audit::append(tx, &audit)?;
+            }
+            Ok(run)
+        })
+        .await
+    }
+
+    async fn save_target_result(&self, run_id: &str, result: &TargetResult) -> Result<()> {
+        let body = serde_json::to_string(result).map_err(json_error)?;
+        let (run_id, customer) = (run_id.to_owned(), result.customer_id.clone());
+        self.with(move |c| bulk::save_target(c, &run_id, &customer, &body)).await
+    }
+
+    async fn bulk_run(&self, id: &str) -> Result<Option<BulkRun>> {
+        let id = id.to_owned();
+        self.with(move |c| bulk::load(c, &id)).await
+    }
+
+    async fn bulk_runs(&self, limit: usize) -> Result<Vec<BulkRun>> {
+        self.with(move |c| bulk::newest(c, limit)).await
+    }
+
+    async fn append_audit(&self, record: AuditRecord) -> Result<AuditEntry> {
+        self.transaction(move |tx| audit::append(tx, &record)).await
+    }
+
+    async fn audit(&self, after: u64, limit: usize) -> Result<Vec<AuditEntry>> {
+        self.with(move |c| audit::page(c, after, limit)).await
+    }
+
+    async fn insert_samples(&self, customer_id: &str, samples: &[MetricsSample]) -> Result<()> {
+        let rows = samples::rows(samples)?;
+        let customer_id = customer_id.to_owned();
+        self.transaction(move |tx| samples::insert(tx, &customer_id, &rows)).await
+    }
+
+    async fn samples(&self, customer_id: &str, since_ms: u64, until_ms: u64) -> Result<Vec<MetricsSample>> {
+        let customer_id = customer_id.to_owned();
+        self.with(move |c| samples::between(c, &customer_id, since_ms, until_ms)).await
+    }
+
+    async fn prune_samples(&self, now_ms: u64) -> Result<()> {
+        self.transaction(move |tx| samples::prune(tx, now_ms)).await
+    }
+
+    async fn upsert_alert(&self, alert: AlertRecord) -> Result<()> {
+        let body = serde_json::to_string(&alert).map_err(json_error)?;
+        self.with(move |c| samples::upsert_alert(c, &alert, &body)).await
+    }
+
+    async fn alerts(&self, include_resolved: bool) -> Result<Vec<AlertRecord>> {
+        self.with(move |c| samples::alerts(c, include_resolved)).await
+    }
+
+    async fn insert_user(&self, user: UserRecord, audit: AuditRecord) -> Result<()> {
+        self.audited(audit, move |tx| accounts::insert_user(tx, &user)).await
+    }
+
+    async fn user(&self, name: &str) -> Result<Option<UserRecord>> {
+        let name = name.to_owned();
+        self.with(move |c| accounts::user(c, &name)).await
+    }
+
+    async fn users(&self) -> Result<Vec<UserRecord>> {
+        self.with(|c| accounts::users(c)).await
+    }
+
+    async fn update_user(&self, user: UserRecord, audit: Option<AuditRecord>) -> Result<()> {
+        self.transaction(move |tx| {
+            accounts::update_user(tx, &user)?;
+            if let Some(audit) = audit {
+                audit::append(tx, &audit)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_user(&self, name: &str, audit: AuditRecord) -> Result<()> {
+        let name = name.to_owned();
+        self.audited(audit, move |tx| accounts::delete_user(tx, &name)).await
+    }
+
+    async fn insert_token(&self, token: TokenRecord, audit: AuditRecord) -> Result<()> {
+        self.audited(audit, move |tx| accounts::insert_token(tx, &token)).await
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>> {
+        let hash = hash.to_owned();
+        self.with(move |c| accounts::token_by_hash(c, &hash)).await
+    }
+
+    async fn tokens(&self) -> Result<Vec<TokenRecord>> {
+        self.with(|c| accounts::tokens(c)).await
+    }
+
+    async fn revoke_token(&self, id: &str, audit: AuditRecord) -> Result<bool> {
+        let id = id.to_owned();
+        self.audited(audit, move |tx| accounts::revoke_token(tx, &id)).await
+    }
+}
