@@ -231,6 +231,9 @@ impl Actor {
             let from = self.state;
             self.state = next;
             let reason = self.next_reason.take();
+            // The snapshot first: whoever hears the event and asks for the status sees the new
+            // state, never the one before it.
+            self.publish_status();
             self.emit(HostEvent::StateChanged { at_ms: self.options.clock.now_ms(), from, to: next, reason });
         }
     }
