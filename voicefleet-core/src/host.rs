@@ -56,6 +56,13 @@ pub struct MetricsSample {
     pub open_files: u64,
     pub processes: u64,
     pub active_calls: u64,
+    /// Errors per turn over the 5 minutes before the sample.
+    #[serde(default)]
+    pub error_rate: f64,
+    /// p95 end-to-end turn latency over the 5 minutes before the sample, in milliseconds (none
+    /// without turns): "when did p95 jump?" is a query over the history.
+    #[serde(default)]
+    pub p95_e2e_ms: Option<f64>,
 }
 
 /// Call metrics derived from the agent's events.

@@ -313,10 +313,12 @@ pub(crate) async fn metrics(
                     s.threads.to_string(),
                     s.open_files.to_string(),
                     s.active_calls.to_string(),
+                    format!("{:.1}%", s.error_rate * 100.0),
+                    s.p95_e2e_ms.map_or_else(|| "-".to_owned(), |p95| format!("{p95:.0}ms")),
                 ]
             })
             .collect();
-        print!("{}", table(&["WHEN", "CPU", "RSS", "THREADS", "FILES", "CALLS"], &rows));
+        print!("{}", table(&["WHEN", "CPU", "RSS", "THREADS", "FILES", "CALLS", "ERRORS", "P95"], &rows));
         if samples.is_empty() {
             eprintln!("no samples since {}; the console samples every host while it runs", args.since);
         }

@@ -146,6 +146,9 @@ impl Observer {
             open_files: usage.open_files,
             processes: usage.processes,
             active_calls: self.stats.active_calls() as u64,
+            // The status's call figures: at most a second old, computed once for both.
+            error_rate: self.call_figures.as_ref().map_or(0.0, |f| f.error_rate_5m),
+            p95_e2e_ms: self.call_figures.as_ref().and_then(|f| f.latency_5m.e2e_ms).map(|p| p.p95),
         };
         self.latest = Some(sample);
         let mut history = history.lock().unwrap_or_else(|p| p.into_inner());

@@ -461,3 +461,35 @@ async fn no_line_is_lost_at_ten_thousand_lines_a_second_across_rotations() {
     assert!(rotated > 5, "the log rotated ({rotated} files)");
     host.shutdown(true).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_samples_carry_the_error_rate_and_p95_of_their_time() {
+    let dir = TempDir::new().unwrap();
+    let _cleanup = AgentCleanup(dir.path().join("state"));
+    let mut options = options(dir.path());
+    options.metrics_interval = Duration::from_millis(100);
+    let host = Supervisor::open(options).await.unwrap();
+    with_secrets(&host).await;
+    let document =
+        simulated_config(json!({"ready_delay_ms": 10, "call_interval_ms": 50, "call_duration_ms": 2000,
+        "turn_interval_ms": 20, "error_every_turns": 4}));
+    host.apply_config(document, RevisionMeta::default()).await.unwrap();
+    host.start().await.unwrap();
+    // Turns and errors flow; a later sample says so (bounded: 10 s).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let sample = loop {
+        let history = host.metrics_history(0).await.unwrap();
+        if let Some(sample) = history.iter().rev().find(|s| s.p95_e2e_ms.is_some() && s.error_rate > 0.0) {
+            break *sample;
+        }
+        assert!(std::time::Instant::now() < deadline, "no sample with figures in {history:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let status = host.status().await.unwrap();
+    // One error every four turns: a fifth of the events are errors.
+    assert!((0.1..=0.3).contains(&sample.error_rate), "{sample:?}");
+    let p95 = sample.p95_e2e_ms.unwrap();
+    assert!(p95 > 0.0 && p95 < 10_000.0, "{sample:?}");
+    assert!(status.calls.latency_5m.e2e_ms.is_some());
+    host.shutdown(true).await.unwrap();
+}
