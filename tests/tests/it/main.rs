@@ -3,6 +3,7 @@
 mod bulk;
 mod console_contract;
 mod console_http;
+mod embedded;
 mod live;
 mod metrics;
 mod sim;

@@ -156,5 +156,10 @@ pub(super) async fn list(
     include_resolved: bool,
 ) -> Result<Vec<AlertRecord>> {
     console.require(actor, Role::Viewer, "alerts", "").await?;
+    if !console.refreshed.load(std::sync::atomic::Ordering::Relaxed) {
+        // No refresher has evaluated the rules in this process (an embedded console): evaluate
+        // them on the fleet's current status first. A failed poll leaves the stored alerts.
+        let _ = console.refresh().await;
+    }
     console.store.alerts(include_resolved).await
 }

@@ -115,6 +115,9 @@ pub struct Console {
     runs: Mutex<HashMap<String, RunHandle>>,
     bulk_events: broadcast::Sender<BulkEvent>,
     fleet_events: broadcast::Sender<FleetEvent>,
+    /// A refresh (poll, samples, alert rules) has run in this process: without a server's
+    /// refresher (the CLI's embedded console) alerts are evaluated when asked for.
+    refreshed: std::sync::atomic::AtomicBool,
     me: std::sync::Weak<Console>,
 }
 
@@ -142,6 +145,7 @@ impl Console {
             runs: Mutex::new(HashMap::new()),
             bulk_events,
             fleet_events,
+            refreshed: std::sync::atomic::AtomicBool::new(false),
             me: me.clone(),
         })
     }

@@ -201,6 +201,7 @@ impl Console {
     /// One background pass: poll all, store samples, update alerts. Call it periodically.
     pub async fn refresh(&self) -> Result<Vec<CustomerStatus>> {
         let statuses = self.poll_fleet(&Selector::All).await?;
+        self.refreshed.store(true, std::sync::atomic::Ordering::Relaxed);
         for status in &statuses {
             let previous = self.statuses.set_state(&status.customer_id, &status.state);
             if previous.as_ref() != Some(&status.state) {
@@ -270,6 +271,16 @@ pub(super) async fn metrics(
     until_ms: u64,
 ) -> Result<Vec<MetricsSample>> {
     console.require(actor, Role::Viewer, "metrics", id).await?;
-    console.record(id).await?;
-    console.store.samples(id, since_ms, until_ms).await
+    let record = console.record(id).await?;
+    let stored = console.store.samples(id, since_ms, until_ms).await?;
+    if !stored.is_empty() {
+        return Ok(stored);
+    }
+    // Nothing sampled here (no server has run the refresher): the host's own history (its
+    // last hour, every second), when it answers.
+    let Ok(host) = console.host(&record) else { return Ok(stored) };
+    match host.metrics_history(since_ms).await {
+        Ok(history) => Ok(history.into_iter().filter(|s| s.at_ms <= until_ms).collect()),
+        Err(_) => Ok(stored),
+    }
 }
