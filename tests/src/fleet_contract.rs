@@ -297,9 +297,35 @@ pub async fn run(fleets: RoleFleets, hosts: ContractHosts) {
     assert_eq!(finished.targets[0].state, TargetState::Succeeded);
     assert!(fv.bulk_runs(&viewer, 10).await.unwrap().iter().any(|r| r.id == run.id));
 
-    // Metrics history (sampled by the console's refresh) and alerts are readable.
-    fv.metrics(&viewer, &first, 0, u64::MAX).await.unwrap();
-    fv.alerts(&viewer, true).await.unwrap();
+    // Metrics history: the console's samples, or without a refresher the host's own; each a
+    // real reading of the running agent (bounded: 10 s).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let samples = loop {
+        let samples = fv.metrics(&viewer, &first, 0, u64::MAX).await.unwrap();
+        if !samples.is_empty() || Instant::now() > deadline {
+            break samples;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(!samples.is_empty(), "no metrics samples for {first}");
+    assert!(samples.iter().all(|s| s.at_ms > 0 && s.rss_bytes > 0 && s.processes >= 1), "{samples:?}");
+    // Alerts: the host that does not answer has its `unreachable` alert firing; the running
+    // customer has none.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let alerts = loop {
+        let alerts = fv.alerts(&viewer, false).await.unwrap();
+        let fired =
+            alerts.iter().any(|a| a.customer_id == "down-host" && a.rule == "unreachable" && a.firing);
+        if fired || Instant::now() > deadline {
+            break alerts;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(
+        alerts.iter().any(|a| a.customer_id == "down-host" && a.rule == "unreachable" && a.firing),
+        "{alerts:?}"
+    );
+    assert!(!alerts.iter().any(|a| a.customer_id == first && a.firing), "{alerts:?}");
 
     // Audit: every change is there and the chain verifies; viewers may not read it.
     let entries = fa.audit(&admin, 0, 1000).await.unwrap();
