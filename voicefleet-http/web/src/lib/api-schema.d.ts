@@ -687,6 +687,12 @@ export interface components {
             /** Format: uint64 */
             next_restart_in_ms?: number | null;
             last_exit?: components["schemas"]["ExitInfo"] | null;
+            /**
+             * @description Why the last start failed (the program or working directory is missing, no
+             *     permission…), until the next instance starts.
+             * @default null
+             */
+            last_error?: string | null;
             resources?: components["schemas"]["MetricsSample"] | null;
             calls: components["schemas"]["CallSummary"];
             config?: components["schemas"]["ConfigRevision"] | null;
@@ -739,6 +745,88 @@ export interface components {
             };
             latency_5m: components["schemas"]["LatencySummary"];
             latency_1h: components["schemas"]["LatencySummary"];
+            /**
+             * @description Every turn's latencies since the agent started, bucketed (for Prometheus histograms).
+             * @default {
+             *       "e2e": {
+             *         "buckets": [
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0
+             *         ],
+             *         "sum_seconds": 0,
+             *         "count": 0
+             *       },
+             *       "llm_ttft": {
+             *         "buckets": [
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0
+             *         ],
+             *         "sum_seconds": 0,
+             *         "count": 0
+             *       },
+             *       "tts_ttfb": {
+             *         "buckets": [
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0
+             *         ],
+             *         "sum_seconds": 0,
+             *         "count": 0
+             *       },
+             *       "stt": {
+             *         "buckets": [
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0
+             *         ],
+             *         "sum_seconds": 0,
+             *         "count": 0
+             *       }
+             *     }
+             */
+            latency_histograms?: components["schemas"]["LatencyHistograms"];
         };
         /** @description Percentiles of every turn latency over one window. */
         LatencySummary: {
@@ -756,6 +844,26 @@ export interface components {
             /** Format: double */
             p99: number;
             /** Format: uint */
+            count: number;
+        };
+        /** @description A histogram for each turn latency. */
+        LatencyHistograms: {
+            e2e: components["schemas"]["Histogram"];
+            llm_ttft: components["schemas"]["Histogram"];
+            tts_ttfb: components["schemas"]["Histogram"];
+            stt: components["schemas"]["Histogram"];
+        };
+        /**
+         * @description A latency histogram since the instance started, in seconds: per bucket of
+         *     [`LATENCY_BUCKETS_SECONDS`] the count of observations at most its bound and above the one
+         *     before (the last entry counts those over every bound), their sum and count. Unlike
+         *     percentiles, histograms from many hosts add up, so a fleet-wide p95 can be computed from them.
+         */
+        Histogram: {
+            buckets: number[];
+            /** Format: double */
+            sum_seconds: number;
+            /** Format: uint64 */
             count: number;
         };
         /** @description The configuration revision a host runs. */
@@ -1590,6 +1698,18 @@ export interface components {
             to: string;
             /** Format: uint64 */
             at_ms: number;
+            /** @description How the agent last ended (set when this change follows an exit). */
+            exit?: components["schemas"]["ExitInfo"] | null;
+            /**
+             * Format: uint64
+             * @description The host's restart count.
+             */
+            restarts?: number | null;
+            /**
+             * Format: int32
+             * @description The agent's process id now (a new one after a restart).
+             */
+            pid?: number | null;
         } | {
             /** @constant */
             type: "alert";

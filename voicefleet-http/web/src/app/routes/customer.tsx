@@ -84,6 +84,12 @@ export default function CustomerPage() {
               </dd>
               <dt>Last seen</dt>
               <dd>{formatAgo(data?.last_seen_ms)}</dd>
+              {host?.last_error ? (
+                <>
+                  <dt>Last error</dt>
+                  <dd className="error">{host.last_error}</dd>
+                </>
+              ) : null}
               {data?.error ? (
                 <>
                   <dt>Error</dt>

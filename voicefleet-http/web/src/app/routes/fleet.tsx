@@ -5,6 +5,7 @@ import { toast } from "@/components/ui/toasts";
 import { useControlAgent, type AgentAction } from "@/features/fleet/api/control-agent";
 import { useFleetStatus } from "@/features/fleet/api/get-fleet-status";
 import { FleetRow } from "@/features/fleet/components/fleet-row";
+import { ROW_HEIGHT, useRowWindow } from "@/features/fleet/use-row-window";
 import { visibleRows, type CustomerStatus, type FleetView } from "@/features/fleet/reconcile";
 import { messageOf } from "@/lib/api-client";
 import { atLeast, useSessionState } from "@/lib/session";
@@ -36,6 +37,7 @@ export function FleetPage() {
   );
   const states = useMemo(() => [...new Set(rows.map((row) => row.state))].sort(), [rows]);
   const onAction = useCallback((row: CustomerStatus, action: AgentAction) => setPending({ row, action }), []);
+  const { body: tableBody, start, end, windowed } = useRowWindow(shown.length);
   const running = rows.filter((row) => row.state === "running").length;
 
   return (
@@ -102,10 +104,14 @@ export function FleetPage() {
               </th>
             </tr>
           </thead>
-          <tbody>
-            {shown.map((row) => (
+          <tbody ref={tableBody} className={windowed ? "windowed" : undefined}>
+            {start > 0 ? <tr aria-hidden="true" style={{ height: start * ROW_HEIGHT }} /> : null}
+            {shown.slice(start, end).map((row) => (
               <FleetRow key={row.customer_id} row={row} canControl={canControl} onAction={onAction} />
             ))}
+            {end < shown.length ? (
+              <tr aria-hidden="true" style={{ height: (shown.length - end) * ROW_HEIGHT }} />
+            ) : null}
           </tbody>
         </table>
       </div>

@@ -1,7 +1,7 @@
 // The configuration editor: the latest revision's document as JSON; saving sends the changed
 // paths as a patch with If-Match (the revision list's ETag), so a save on top of someone else's
 // is refused with a clear message; the API's issues are shown at their lines, nothing saved.
-import { useEffect, useMemo, useState } from "react";
+import { useMemo, useState } from "react";
 import { JsonEditor } from "@/components/ui/json-editor";
 import { toast } from "@/components/ui/toasts";
 import { ApiError, messageOf } from "@/lib/api-client";
@@ -12,21 +12,54 @@ import { operationsBetween, placeIssues, type Issue } from "../json-paths";
 
 export function ConfigEditor({ customerId, canEdit }: { customerId: string; canEdit: boolean }) {
   const revisions = useRevisions(customerId);
-  const latest = revisions.data?.items[0]?.number ?? null;
-  const revision = useRevision(customerId, latest);
-  const [base, setBase] = useState<{ number: number; etag: string | null; document: unknown } | null>(null);
-  const [text, setText] = useState("");
+  // The revision being edited stays pinned while the list refreshes in the background: a save
+  // on top of it after someone else's is then refused (If-Match), never silently rebased.
+  const [pinned, setPinned] = useState<Pin | null>(null);
+  const latest = revisions.data?.items[0];
+  const target = pinned ?? (latest && revisions.data ? { number: latest.number, etag: revisions.data.etag } : null);
+  if (pinned === null && target !== null) setPinned(target);
+  const revision = useRevision(customerId, target?.number ?? null);
+  if (!target || !revision.data?.document) return <p>Loading the configuration…</p>;
+  return (
+    <Editor
+      key={target.number}
+      customerId={customerId}
+      canEdit={canEdit}
+      base={{ ...target, document: revision.data.document }}
+      onSaved={setPinned}
+      onReload={async () => {
+        const fresh = await revisions.refetch();
+        const first = fresh.data?.items[0];
+        if (first && fresh.data) setPinned({ number: first.number, etag: fresh.data.etag });
+      }}
+    />
+  );
+}
+
+interface Pin {
+  number: number;
+  etag: string | null;
+}
+
+interface Base {
+  number: number;
+  etag: string | null;
+  document: unknown;
+}
+
+function Editor(props: {
+  customerId: string;
+  canEdit: boolean;
+  base: Base;
+  onSaved: (pin: Pin) => void;
+  onReload: () => void;
+}) {
+  const { customerId, canEdit, base } = props;
+  const [text, setText] = useState(() => JSON.stringify(base.document, null, 2));
   const [message, setMessage] = useState("");
   const [issues, setIssues] = useState<Issue[]>([]);
   const [problem, setProblem] = useState<string | null>(null);
   const create = useCreateRevision();
-
-  useEffect(() => {
-    if (base === null && revision.data?.document && revisions.data) {
-      setBase({ number: revision.data.number, etag: revisions.data.etag, document: revision.data.document });
-      setText(JSON.stringify(revision.data.document, null, 2));
-    }
-  }, [base, revision.data, revisions.data]);
 
   const parsed = useMemo((): { value: unknown; error: string | null } => {
     try {
@@ -37,21 +70,20 @@ export function ConfigEditor({ customerId, canEdit }: { customerId: string; canE
   }, [text]);
   const placed = useMemo(() => placeIssues(text, issues), [text, issues]);
   const operations = useMemo(
-    () => (base && parsed.error === null ? operationsBetween(base.document, parsed.value) : []),
+    () => (parsed.error === null ? operationsBetween(base.document, parsed.value) : []),
     [base, parsed],
   );
 
-  if (!base) return <p>Loading the configuration…</p>;
   const save = () => {
     setProblem(null);
     create.mutate(
       { id: customerId, operations, message: message || "edited in the web console", ifMatch: base.etag },
       {
         onSuccess: (saved) => {
-          toast("success", `saved revision ${saved.number}`);
+          toast("success", `saved revision ${saved.revision.number}`);
           setIssues([]);
           setMessage("");
-          setBase(null);
+          props.onSaved({ number: saved.revision.number, etag: saved.etag });
         },
         onError: (error) => {
           if (error instanceof ApiError && error.status === 412) {
@@ -72,7 +104,7 @@ export function ConfigEditor({ customerId, canEdit }: { customerId: string; canE
     <section aria-labelledby="editor-title">
       <div className="row spread">
         <h2 id="editor-title">Configuration (editing revision {base.number})</h2>
-        <button type="button" onClick={() => setBase(null)}>
+        <button type="button" onClick={props.onReload}>
           Reload latest
         </button>
       </div>

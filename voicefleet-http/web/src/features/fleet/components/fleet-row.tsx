@@ -7,22 +7,35 @@ import { errorRate, p95, type CustomerStatus } from "../reconcile";
 import { resourceHistory } from "../resource-history";
 import type { AgentAction } from "../api/control-agent";
 
-/** Rows rendered since the page loaded: the budget check reads it (one live event, one row). */
-export const rowRenders = { count: 0 };
+/** Row renders since the page loaded, and which customers': the budget check reads them (one
+ * live event re-renders one row). */
+export const rowRenders = { count: 0, customers: new Set<string>() };
 declare global {
   interface Window {
-    __voicefleetRowRenders?: { count: number };
+    __voicefleetRowRenders?: typeof rowRenders;
   }
 }
 if (typeof window !== "undefined") window.__voicefleetRowRenders = rowRenders;
+
+/** Why a customer is not running: the host unreachable, the start failure, or the last exit. */
+function reason(row: CustomerStatus): string | null {
+  if (row.error) return row.error;
+  if (row.state === "running") return null;
+  const status = row.status;
+  if (status?.last_error) return status.last_error;
+  const exit = status?.last_exit;
+  if (exit && row.state !== "stopped") return exit.signal ? `killed by signal ${exit.signal}` : `exited with code ${exit.code ?? "?"}`;
+  return null;
+}
 
 export const FleetRow = memo(function FleetRow(props: {
   row: CustomerStatus;
   canControl: boolean;
   onAction: (row: CustomerStatus, action: AgentAction) => void;
 }) {
-  rowRenders.count += 1;
   const { row } = props;
+  rowRenders.count += 1;
+  rowRenders.customers.add(row.customer_id);
   const status = row.status;
   const history = resourceHistory(row.customer_id);
   const latency = p95(row);
@@ -38,9 +51,9 @@ export const FleetRow = memo(function FleetRow(props: {
       </th>
       <td>
         <StateBadge state={row.state} />
-        {row.error || (row.state !== "running" && status?.last_exit) ? (
+        {reason(row) ? (
           <div className="small reason" data-testid="reason">
-            {row.error ?? `last exit: code ${status?.last_exit?.code ?? "—"} signal ${status?.last_exit?.signal ?? "—"}`}
+            {reason(row)}
           </div>
         ) : null}
       </td>

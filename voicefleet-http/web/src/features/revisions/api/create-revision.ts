@@ -10,16 +10,21 @@ export interface CreateRevisionInput {
   ifMatch: string | null;
 }
 
-export async function createRevision(input: CreateRevisionInput): Promise<Schemas["RevisionView"]> {
+export interface CreatedRevision {
+  revision: Schemas["RevisionView"];
+  /** The new revision's ETag, for the next edit's If-Match. */
+  etag: string | null;
+}
+
+export async function createRevision(input: CreateRevisionInput): Promise<CreatedRevision> {
   const headers: Record<string, string> = {};
   if (input.ifMatch) headers["If-Match"] = input.ifMatch;
-  return ok(
-    await api.POST("/v1/customers/{id}/revisions", {
-      params: { path: { id: input.id } },
-      body: { kind: "patch", operations: input.operations, message: input.message },
-      headers,
-    }),
-  );
+  const result = await api.POST("/v1/customers/{id}/revisions", {
+    params: { path: { id: input.id } },
+    body: { kind: "patch", operations: input.operations, message: input.message },
+    headers,
+  });
+  return { revision: ok(result), etag: result.response.headers.get("ETag") };
 }
 
 export function useCreateRevision() {
