@@ -4,15 +4,15 @@
  */
 
 export interface paths {
-    "/v1/health": {
+    "/metrics": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** liveness */
-        get: operations["get_v1_health"];
+        /** Prometheus text */
+        get: operations["get_metrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -21,15 +21,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/openapi.json": {
+    "/v1/alerts": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** this document */
-        get: operations["get_v1_openapi_json"];
+        /** alerts */
+        get: operations["get_v1_alerts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** audit entries */
+        get: operations["get_v1_audit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** check the audit hash chain */
+        get: operations["get_v1_audit_verify"];
         put?: never;
         post?: never;
         delete?: never;
@@ -64,283 +98,6 @@ export interface paths {
         };
         /** who the token belongs to */
         get: operations["get_v1_auth_whoami"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/metrics": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Prometheus text */
-        get: operations["get_metrics"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/customers": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** list customers */
-        get: operations["get_v1_customers"];
-        put?: never;
-        /** add a customer */
-        post: operations["post_v1_customers"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/customers/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** show a customer */
-        get: operations["get_v1_customers__id_"];
-        put?: never;
-        post?: never;
-        /** remove a customer */
-        delete: operations["delete_v1_customers__id_"];
-        options?: never;
-        head?: never;
-        /** add or remove tags */
-        patch: operations["patch_v1_customers__id_"];
-        trace?: never;
-    };
-    "/v1/status": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** the fleet's status (fresh=true polls now) */
-        get: operations["get_v1_status"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/customers/{id}/status": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** poll one host */
-        get: operations["get_v1_customers__id__status"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/customers/{id}/revisions": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** configuration history; the ETag is the latest revision's */
-        get: operations["get_v1_customers__id__revisions"];
-        put?: never;
-        /** create a revision from a document or a patch (If-Match: only on top of that revision) */
-        post: operations["post_v1_customers__id__revisions"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/customers/{id}/revisions/{number}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** one revision, secrets redacted */
-        get: operations["get_v1_customers__id__revisions__number_"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/customers/{id}/diff": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** diff two revisions */
-        get: operations["get_v1_customers__id__diff"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/customers/{id}/rollback": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** a new revision equal to an old one */
-        post: operations["post_v1_customers__id__rollback"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/customers/{id}/deploy": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** push a revision and its secrets to the host */
-        post: operations["post_v1_customers__id__deploy"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/customers/{id}/secrets": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** secret names, never values */
-        get: operations["get_v1_customers__id__secrets"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/customers/{id}/secrets/{name}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        /** set a secret (write-only) */
-        put: operations["put_v1_customers__id__secrets__name_"];
-        post?: never;
-        /** delete a secret */
-        delete: operations["delete_v1_customers__id__secrets__name_"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/customers/{id}/agent/{action}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** start, stop, restart or drain the agent */
-        post: operations["post_v1_customers__id__agent__action_"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/customers/{id}/logs": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** log lines (tail or cursor), proxied from the host */
-        get: operations["get_v1_customers__id__logs"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/customers/{id}/metrics": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** metrics history */
-        get: operations["get_v1_customers__id__metrics"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/alerts": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** alerts */
-        get: operations["get_v1_alerts"];
         put?: never;
         post?: never;
         delete?: never;
@@ -401,15 +158,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/audit": {
+    "/v1/customers": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** audit entries */
-        get: operations["get_v1_audit"];
+        /** list customers */
+        get: operations["get_v1_customers"];
+        put?: never;
+        /** add a customer */
+        post: operations["post_v1_customers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** show a customer */
+        get: operations["get_v1_customers__id_"];
+        put?: never;
+        post?: never;
+        /** remove a customer */
+        delete: operations["delete_v1_customers__id_"];
+        options?: never;
+        head?: never;
+        /** add or remove tags */
+        patch: operations["patch_v1_customers__id_"];
+        trace?: never;
+    };
+    "/v1/customers/{id}/agent/{action}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** start, stop, restart or drain the agent */
+        post: operations["post_v1_customers__id__agent__action_"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{id}/deploy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** push a revision and its secrets to the host */
+        post: operations["post_v1_customers__id__deploy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{id}/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** diff two revisions */
+        get: operations["get_v1_customers__id__diff"];
         put?: never;
         post?: never;
         delete?: never;
@@ -418,18 +246,242 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/audit/verify": {
+    "/v1/customers/{id}/logs": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** check the audit hash chain */
-        get: operations["get_v1_audit_verify"];
+        /** log lines (tail or cursor), proxied from the host */
+        get: operations["get_v1_customers__id__logs"];
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{id}/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** metrics history */
+        get: operations["get_v1_customers__id__metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{id}/revisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** configuration history; the ETag is the latest revision's */
+        get: operations["get_v1_customers__id__revisions"];
+        put?: never;
+        /** create a revision from a document or a patch (If-Match: only on top of that revision) */
+        post: operations["post_v1_customers__id__revisions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{id}/revisions/{number}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** one revision, secrets redacted */
+        get: operations["get_v1_customers__id__revisions__number_"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{id}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** a new revision equal to an old one */
+        post: operations["post_v1_customers__id__rollback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{id}/secrets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** secret names, never values */
+        get: operations["get_v1_customers__id__secrets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{id}/secrets/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** set a secret (write-only) */
+        put: operations["put_v1_customers__id__secrets__name_"];
+        post?: never;
+        /** delete a secret */
+        delete: operations["delete_v1_customers__id__secrets__name_"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** poll one host */
+        get: operations["get_v1_customers__id__status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** live updates: bulk progress, status changes, alerts */
+        get: operations["get_v1_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** liveness */
+        get: operations["get_v1_health"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** this document */
+        get: operations["get_v1_openapi_json"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** the fleet's status (fresh=true polls now) */
+        get: operations["get_v1_status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** list API tokens */
+        get: operations["get_v1_tokens"];
+        put?: never;
+        /** create an API token (its secret is shown once) */
+        post: operations["post_v1_tokens"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tokens/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** revoke an API token */
+        delete: operations["delete_v1_tokens__id_"];
         options?: never;
         head?: never;
         patch?: never;
@@ -487,568 +539,21 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/tokens": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** list API tokens */
-        get: operations["get_v1_tokens"];
-        put?: never;
-        /** create an API token (its secret is shown once) */
-        post: operations["post_v1_tokens"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/tokens/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** revoke an API token */
-        delete: operations["delete_v1_tokens__id_"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/events": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** live updates: bulk progress, status changes, alerts */
-        get: operations["get_v1_events"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** @description The error body of every voicefleet API. */
-        Error: {
-            error: components["schemas"]["ErrorDetail"];
-        };
-        /** @description What went wrong, what to do about it, and every validation issue. */
-        ErrorDetail: {
-            /**
-             * @description The error's kind; clients branch on it.
-             * @enum {string}
-             */
-            kind: "invalid_input" | "not_found" | "conflict" | "unauthorized" | "forbidden" | "unavailable" | "internal";
-            message: string;
-            hint?: string | null;
-            issues?: components["schemas"]["Issue"][];
-        };
-        /** @description One problem found by validation. */
-        Issue: {
-            /** @description Dot path of the offending value (`telephony.numbers[1]`). */
-            path: string;
-            /** @description A stable machine-readable code (`out_of_range`, `unknown_key`, `secret_literal`, ...). */
-            code: string;
-            severity: components["schemas"]["Severity"];
-            /** @description A sentence for people, lower case, no trailing period. */
-            message: string;
-        };
-        /** @description How bad an [`Issue`] is. */
-        Severity: "error" | "warning";
-        /** @description `GET /v1/health` on both APIs: answers while the server runs, without a token. */
-        Health: {
-            /** @description Always `ok`. */
-            status: string;
-            /** @description The server's version. */
-            version: string;
-        };
-        /** @description An OpenAPI 3.1 document (`GET /v1/openapi.json`). */
-        OpenApiDocument: {
-            [key: string]: unknown;
-        };
-        /** @description What login answers. */
-        LoginResponse: {
-            token: string;
-            name: string;
-            role: components["schemas"]["Role"];
-            /** Format: uint64 */
-            expires_in_seconds: number;
-        };
-        /** @description A console user's or token's role. Ordered: `viewer < operator < admin`. */
-        Role: "viewer" | "operator" | "admin";
-        /** @description `POST /v1/auth/login`. */
-        Login: {
-            name: string;
-            password: string;
-        };
-        /** @description Who a token belongs to. */
-        WhoAmI: {
-            name: string;
-            role: components["schemas"]["Role"];
-        };
-        /** @description Every list answers a page: `{items, next_cursor}`; pass `cursor` back for the next one. */
-        CustomerViewPage: {
-            items: components["schemas"]["CustomerView"][];
-            next_cursor?: string | null;
-        };
-        /** @description A customer as the console knows it. */
-        CustomerView: {
-            id: string;
-            name: string;
-            endpoint: string;
-            tags: {
-                [key: string]: string;
-            };
-            /** Format: uint64 */
-            created_at_ms: number;
-            /** Format: uint64 */
-            deployed_revision?: number | null;
-        };
-        /** @description `POST /v1/customers`. */
-        NewCustomer: {
-            id: string;
-            /** @default  */
-            name?: string;
-            /** @description The host agent's base URL. */
-            endpoint: string;
-            /**
-             * @description `key=value` tags.
-             * @default []
-             */
-            tags?: string[];
-        };
-        /** @description `PATCH /v1/customers/{id}`. */
-        TagPatch: {
-            /** @default [] */
-            add?: string[];
-            /** @default [] */
-            remove?: string[];
-        };
-        /** @description Every list answers a page: `{items, next_cursor}`; pass `cursor` back for the next one. */
-        CustomerStatusPage: {
-            items: components["schemas"]["CustomerStatus"][];
-            next_cursor?: string | null;
-        };
-        /** @description One customer's status as polled, with the last known one when the host does not answer. */
-        CustomerStatus: {
-            customer_id: string;
-            name: string;
-            tags: {
-                [key: string]: string;
-            };
-            /** @description The agent's state, or `unreachable`. */
-            state: string;
-            reachable: boolean;
-            /**
-             * Format: uint64
-             * @description When the host last answered.
-             */
-            last_seen_ms?: number | null;
-            error?: string | null;
-            /** @description The last status the host gave (current when reachable). */
-            status?: components["schemas"]["HostStatus"] | null;
-            /** Format: uint64 */
-            deployed_revision?: number | null;
-            /**
-             * Format: uint64
-             * @description The revision the host says it runs.
-             */
-            running_revision?: number | null;
-            /** @description The host runs something other than the deployed revision. */
-            drift: boolean;
-        };
-        /** @description Everything a status request answers. */
-        HostStatus: {
-            customer_id: string;
-            state: components["schemas"]["ProcessState"];
-            /** Format: int32 */
-            pid?: number | null;
-            /** Format: double */
-            uptime_seconds?: number | null;
-            /** Format: uint64 */
-            restarts: number;
-            /** Format: uint32 */
-            consecutive_failures: number;
-            /** Format: uint64 */
-            next_restart_in_ms?: number | null;
-            last_exit?: components["schemas"]["ExitInfo"] | null;
-            /**
-             * @description Why the last start failed (the program or working directory is missing, no
-             *     permission…), until the next instance starts.
-             * @default null
-             */
-            last_error?: string | null;
-            resources?: components["schemas"]["MetricsSample"] | null;
-            calls: components["schemas"]["CallSummary"];
-            config?: components["schemas"]["ConfigRevision"] | null;
-        };
-        /** @description Where a supervised voice agent is in its life. */
-        ProcessState: "stopped" | "starting" | "running" | "backoff" | "stopping" | "exited" | "crash_loop";
-        /** @description How the agent last ended. */
-        ExitInfo: {
-            /** Format: int32 */
-            code?: number | null;
-            /** Format: int32 */
-            signal?: number | null;
-            /** Format: uint64 */
-            at_ms: number;
-        };
-        /** @description Resource use of the agent's whole process group at one instant. */
-        MetricsSample: {
-            /** Format: uint64 */
-            at_ms: number;
-            /** Format: double */
-            cpu_percent: number;
-            /** Format: uint64 */
-            rss_bytes: number;
-            /** Format: uint64 */
-            threads: number;
-            /** Format: uint64 */
-            open_files: number;
-            /** Format: uint64 */
-            processes: number;
-            /** Format: uint64 */
-            active_calls: number;
-        };
-        /** @description Call metrics derived from the agent's events. */
-        CallSummary: {
-            /** Format: uint64 */
-            active_calls: number;
-            /** Format: uint64 */
-            calls_total: number;
-            /** Format: uint64 */
-            errors_total: number;
-            /** Format: uint64 */
-            malformed_events: number;
-            /**
-             * Format: double
-             * @description Errors per turn over the last 5 minutes.
-             */
-            error_rate_5m: number;
-            disconnect_reasons: {
-                [key: string]: number;
-            };
-            latency_5m: components["schemas"]["LatencySummary"];
-            latency_1h: components["schemas"]["LatencySummary"];
-            /**
-             * @description Every turn's latencies since the agent started, bucketed (for Prometheus histograms).
-             * @default {
-             *       "e2e": {
-             *         "buckets": [
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0
-             *         ],
-             *         "sum_seconds": 0,
-             *         "count": 0
-             *       },
-             *       "llm_ttft": {
-             *         "buckets": [
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0
-             *         ],
-             *         "sum_seconds": 0,
-             *         "count": 0
-             *       },
-             *       "tts_ttfb": {
-             *         "buckets": [
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0
-             *         ],
-             *         "sum_seconds": 0,
-             *         "count": 0
-             *       },
-             *       "stt": {
-             *         "buckets": [
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0,
-             *           0
-             *         ],
-             *         "sum_seconds": 0,
-             *         "count": 0
-             *       }
-             *     }
-             */
-            latency_histograms?: components["schemas"]["LatencyHistograms"];
-        };
-        /** @description Percentiles of every turn latency over one window. */
-        LatencySummary: {
-            e2e_ms?: components["schemas"]["Percentiles"] | null;
-            llm_ttft_ms?: components["schemas"]["Percentiles"] | null;
-            tts_ttfb_ms?: components["schemas"]["Percentiles"] | null;
-            stt_ms?: components["schemas"]["Percentiles"] | null;
-        };
-        /** @description p50, p95 and p99 of one latency, in milliseconds. */
-        Percentiles: {
-            /** Format: double */
-            p50: number;
-            /** Format: double */
-            p95: number;
-            /** Format: double */
-            p99: number;
-            /** Format: uint */
-            count: number;
-        };
-        /** @description A histogram for each turn latency. */
-        LatencyHistograms: {
-            e2e: components["schemas"]["Histogram"];
-            llm_ttft: components["schemas"]["Histogram"];
-            tts_ttfb: components["schemas"]["Histogram"];
-            stt: components["schemas"]["Histogram"];
-        };
-        /**
-         * @description A latency histogram since the instance started, in seconds: per bucket of
-         *     [`LATENCY_BUCKETS_SECONDS`] the count of observations at most its bound and above the one
-         *     before (the last entry counts those over every bound), their sum and count. Unlike
-         *     percentiles, histograms from many hosts add up, so a fleet-wide p95 can be computed from them.
-         */
-        Histogram: {
-            buckets: number[];
-            /** Format: double */
-            sum_seconds: number;
-            /** Format: uint64 */
-            count: number;
-        };
-        /** @description The configuration revision a host runs. */
-        ConfigRevision: {
-            /** Format: uint64 */
-            revision: number;
-            hash: string;
-            /** Format: uint64 */
-            applied_at_ms: number;
-            author: string;
-            message: string;
-        };
-        /** @description Every list answers a page: `{items, next_cursor}`; pass `cursor` back for the next one. */
-        RevisionViewPage: {
-            items: components["schemas"]["RevisionView"][];
-            next_cursor?: string | null;
-        };
-        /** @description A revision's summary; `document` (secrets redacted) when one revision is shown. */
-        RevisionView: {
-            customer_id: string;
-            /** Format: uint64 */
-            number: number;
-            hash: string;
-            author: string;
-            message: string;
-            /** Format: uint64 */
-            created_at_ms: number;
-            deployed: boolean;
-            /** @description The document (secrets redacted), when one revision is shown. */
-            document?: {
-                [key: string]: unknown;
-            } | null;
-        };
-        /**
-         * @description `POST /v1/customers/{id}/revisions`. No `deny_unknown_fields`: serde cannot combine it with
-         *     `flatten`.
-         */
-        NewRevision: {
-            /** @default  */
-            message?: string;
-        } & ({
-            /** @constant */
-            kind: "full";
-            /** @description The whole configuration document. */
-            document: components["schemas"]["VoiceAgentConfig"];
-        } | {
-            /** @constant */
-            kind: "patch";
-            operations: components["schemas"]["Operation"][];
-        });
-        /**
-         * VoiceAgentConfig
-         * @description One customer's voice-agent configuration (voicefleet schema version 1)
-         */
-        VoiceAgentConfig: {
-            /**
-             * Format: uint32
-             * @description Schema version; must be 1.
-             */
-            version: number;
-            /** @description How the host agent runs the voice-agent process. */
-            runtime: components["schemas"]["Runtime"];
-            /** @description The conversational pipeline: LLM, speech-to-text, text-to-speech and turn taking. */
-            agent_settings: components["schemas"]["AgentSettings"];
-            /**
-             * @description Phone numbers and the carrier that routes them.
-             * @default {
-             *       "provider": "none",
-             *       "numbers": []
-             *     }
-             */
-            telephony?: components["schemas"]["Telephony"];
-            /** @description Where call events are posted. */
-            webhooks?: components["schemas"]["Webhooks"] | null;
-            /**
-             * @description Free-form settings for the voice agent itself; never validated, always kept.
-             * @default {}
-             */
-            extensions?: {
-                [key: string]: unknown;
-            };
-        };
-        /** @description How the host agent runs the voice-agent process. */
-        Runtime: {
-            /** @description argv of the voice agent; never run through a shell. */
-            command: string[];
-            /** @description Absolute working directory; defaults to the host agent's state directory. */
-            working_dir?: string | null;
-            /**
-             * @description Extra environment variables. Names starting `VOICEFLEET_` are reserved.
-             * @default {}
-             */
-            env?: {
-                [key: string]: string;
-            };
-            /**
-             * @description Environment variables whose values are secrets, given as `secret://NAME` references.
-             * @default {}
-             */
-            secret_env?: {
-                [key: string]: string;
-            };
-            /**
-             * @description When to restart the voice agent after it exits.
-             * @default {
-             *       "policy": "always",
-             *       "max_backoff_seconds": 60
-             *     }
-             */
-            restart?: components["schemas"]["RestartSettings"];
-            /**
-             * Format: double
-             * @description Seconds alive after which the agent counts as ready when it sends no `ready` event.
-             * @default 1
-             */
-            start_seconds?: number;
-            /**
-             * Format: uint32
-             * @description Seconds a stop waits for active calls to end before the process group is killed.
-             * @default 30
-             */
-            drain_timeout_seconds?: number;
-            /**
-             * @description How a configuration change reaches a running agent.
-             * @default restart
-             */
-            reload?: components["schemas"]["ReloadMode"];
-            /**
-             * Format: uint32
-             * @description Calls the agent accepts at once.
-             * @default 10
-             */
-            max_concurrent_calls?: number;
-            /**
-             * Format: uint32
-             * @description Resident memory limit; over it the agent is drained and restarted when idle.
-             */
-            memory_limit_mb?: number | null;
-        };
-        /** @description Restart settings. */
-        RestartSettings: {
-            /**
-             * @description `always`, `on-failure` or `never`.
-             * @default always
-             */
-            policy?: components["schemas"]["RestartPolicy"];
-            /**
-             * Format: uint32
-             * @description Cap of the exponential restart backoff, in seconds.
-             * @default 60
-             */
-            max_backoff_seconds?: number;
-        };
-        /**
-         * @description When the supervisor restarts an exited voice agent.
-         * @enum {string}
-         */
-        RestartPolicy: "always" | "on-failure" | "never";
-        /**
-         * @description How a configuration change reaches a running agent.
-         * @enum {string}
-         */
-        ReloadMode: "signal" | "restart";
         /** @description The conversational pipeline. */
         AgentSettings: {
-            llm: components["schemas"]["Llm"];
-            stt: components["schemas"]["Stt"];
-            tts: components["schemas"]["Tts"];
             /**
              * @default {
-             *       "activation_threshold": 0.5,
-             *       "min_speech_seconds": 0.05,
-             *       "min_silence_seconds": 0.55,
-             *       "sample_rate": 16000
+             *       "end_call_phrases": [],
+             *       "first_message": "",
+             *       "max_duration_seconds": 600,
+             *       "silence_timeout_seconds": 30
              *     }
              */
-            vad?: components["schemas"]["Vad"];
-            /**
-             * @default {
-             *       "detection": "vad",
-             *       "min_endpointing_seconds": 0.5,
-             *       "max_endpointing_seconds": 3
-             *     }
-             */
-            turn?: components["schemas"]["Turn"];
+            call?: components["schemas"]["Call"];
             /**
              * @default {
              *       "enabled": true,
@@ -1057,344 +562,74 @@ export interface components {
              *     }
              */
             interruption?: components["schemas"]["Interruption"];
+            llm: components["schemas"]["Llm"];
+            stt: components["schemas"]["Stt"];
+            tts: components["schemas"]["Tts"];
             /**
              * @default {
-             *       "first_message": "",
-             *       "max_duration_seconds": 600,
-             *       "silence_timeout_seconds": 30,
-             *       "end_call_phrases": []
+             *       "detection": "vad",
+             *       "max_endpointing_seconds": 3,
+             *       "min_endpointing_seconds": 0.5
              *     }
              */
-            call?: components["schemas"]["Call"];
+            turn?: components["schemas"]["Turn"];
+            /**
+             * @default {
+             *       "activation_threshold": 0.5,
+             *       "min_silence_seconds": 0.55,
+             *       "min_speech_seconds": 0.05,
+             *       "sample_rate": 16000
+             *     }
+             */
+            vad?: components["schemas"]["Vad"];
         };
-        /** @description The language model. */
-        Llm: {
-            provider: components["schemas"]["LlmProvider"];
-            /** @description Model name; a name the provider is not known to offer is a warning. */
-            model: string;
-            /**
-             * Format: double
-             * @description Sampling temperature (anthropic: 0 to 1).
-             * @default 0.7
-             */
-            temperature?: number;
-            /**
-             * Format: uint32
-             * @default 250
-             */
-            max_tokens?: number;
-            /** @default  */
-            system_prompt?: string;
-            /** @description `secret://NAME`; a literal key is refused. */
-            api_key?: string | null;
-        };
-        /** @enum {string} */
-        LlmProvider: "openai" | "anthropic" | "google" | "groq" | "azure_openai";
-        /** @description Speech-to-text. */
-        Stt: {
-            provider: components["schemas"]["SttProvider"];
-            /** @description Model name; the provider's default when absent. */
-            model?: string | null;
-            /**
-             * @description BCP-47 language tag or `multi`.
-             * @default en-US
-             */
-            language?: string;
-            /**
-             * Format: uint32
-             * @default 300
-             */
-            endpointing_ms?: number;
-            api_key?: string | null;
-        };
-        /** @enum {string} */
-        SttProvider: "deepgram" | "assemblyai" | "google" | "azure" | "openai";
-        /** @description Text-to-speech. */
-        Tts: {
-            provider: components["schemas"]["TtsProvider"];
-            voice_id: string;
-            model?: string | null;
-            /**
-             * Format: double
-             * @description Speaking rate (elevenlabs: 0.7 to 1.2).
-             * @default 1
-             */
-            speed?: number;
-            /**
-             * Format: double
-             * @description elevenlabs only.
-             */
-            stability?: number | null;
-            /**
-             * Format: double
-             * @description elevenlabs only.
-             */
-            similarity_boost?: number | null;
-            api_key?: string | null;
-        };
-        /** @enum {string} */
-        TtsProvider: "elevenlabs" | "cartesia" | "openai" | "azure" | "google" | "deepgram";
-        /** @description Voice activity detection. */
-        Vad: {
-            /**
-             * Format: double
-             * @default 0.5
-             */
-            activation_threshold?: number;
-            /**
-             * Format: double
-             * @default 0.05
-             */
-            min_speech_seconds?: number;
-            /**
-             * Format: double
-             * @default 0.55
-             */
-            min_silence_seconds?: number;
-            /**
-             * Format: uint32
-             * @description 8000 or 16000.
-             * @default 16000
-             * @enum {integer}
-             */
-            sample_rate?: 8000 | 16000;
-        };
-        /** @description Turn detection. */
-        Turn: {
-            /** @default vad */
-            detection?: components["schemas"]["TurnDetection"];
-            /**
-             * Format: double
-             * @description Must be at most `max_endpointing_seconds`.
-             * @default 0.5
-             */
-            min_endpointing_seconds?: number;
-            /**
-             * Format: double
-             * @default 3
-             */
-            max_endpointing_seconds?: number;
-        };
-        /** @enum {string} */
-        TurnDetection: "vad" | "stt" | "model" | "manual";
-        /** @description Barge-in handling. */
-        Interruption: {
-            /** @default true */
-            enabled?: boolean;
-            /**
-             * Format: double
-             * @default 0.5
-             */
-            min_duration_seconds?: number;
-            /**
-             * Format: uint32
-             * @default 0
-             */
-            min_words?: number;
-        };
-        /** @description Per-call behaviour. */
-        Call: {
-            /** @default  */
-            first_message?: string;
-            /**
-             * Format: uint32
-             * @default 600
-             */
-            max_duration_seconds?: number;
-            /**
-             * Format: uint32
-             * @default 30
-             */
-            silence_timeout_seconds?: number;
-            /** @default [] */
-            end_call_phrases?: string[];
-        };
-        /** @description Phone numbers and the carrier that routes them. */
-        Telephony: {
-            /** @default none */
-            provider?: components["schemas"]["TelephonyProvider"];
-            /**
-             * @description E.164 numbers, unique; required unless the provider is `none`.
-             * @default []
-             */
-            numbers?: string[];
-            /** @description twilio: `AC` followed by 32 hex digits. */
-            account_sid?: string | null;
-            /** @description `secret://NAME`; required for twilio and telnyx. */
-            auth_token?: string | null;
-            /** @description Required for sip. */
-            sip?: components["schemas"]["Sip"] | null;
-        };
-        /** @enum {string} */
-        TelephonyProvider: "twilio" | "telnyx" | "sip" | "none";
-        /** @description SIP trunk settings. */
-        Sip: {
-            uri: string;
-        };
-        /** @description Where call events are posted. */
-        Webhooks: {
-            /** @description https URL; plain http only to a loopback host. */
-            url: string;
-            /** @default [] */
-            events?: components["schemas"]["WebhookEvent"][];
-            /**
-             * Format: uint32
-             * @default 20
-             */
-            timeout_seconds?: number;
-        };
-        /** @enum {string} */
-        WebhookEvent: "call_started" | "call_ended" | "error" | "state_changed";
-        /** @description One edit: `{"op": "set", "path": "a.b", "value": 1}` or `{"op": "unset", "path": "a.b"}`. */
-        Operation: {
-            /** @constant */
-            op: "set";
-            /** @description A dot path such as `agent_settings.llm.temperature`. */
-            path: string;
-            /** @description The new value: any JSON value the path's rules accept. */
-            value: unknown;
-        } | {
-            /** @constant */
-            op: "unset";
-            path: string;
-        };
-        /** @description One changed path: `old` is absent for an addition, `new` for a removal. */
-        Change: {
-            /** @description The dot path of the changed leaf. */
-            path: string;
-            /** @description The value before (any JSON value; secrets redacted); absent for an addition. */
-            old?: unknown;
-            /** @description The value after (any JSON value; secrets redacted); absent for a removal. */
-            new?: unknown;
-        };
-        /** @description `POST /v1/customers/{id}/rollback`. */
-        Rollback: {
+        /** @description An alert's stored state. */
+        AlertRecord: {
+            customer_id: string;
+            firing: boolean;
+            message: string;
             /** Format: uint64 */
-            revision: number;
-            /** @default  */
-            message?: string;
-        };
-        /** @description `POST /v1/customers/{id}/deploy`. */
-        Deploy: {
-            /**
-             * Format: uint64
-             * @default null
-             */
-            revision?: number | null;
-        };
-        /** @description Every list answers a page: `{items, next_cursor}`; pass `cursor` back for the next one. */
-        SecretInfoPage: {
-            items: components["schemas"]["SecretInfo"][];
-            next_cursor?: string | null;
-        };
-        /** @description A secret's name and when it last changed; never its value. */
-        SecretInfo: {
-            name: string;
+            resolved_at_ms?: number | null;
+            rule: string;
             /** Format: uint64 */
-            updated_at_ms: number;
+            since_ms: number;
         };
-        /** @description `PUT /v1/customers/{id}/secrets/{name}`. */
-        SecretValue: {
-            value: string;
-        };
-        /** @description `POST /v1/customers/{id}/agent/{action}`. */
-        Control: {
-            /**
-             * Format: double
-             * @default null
-             */
-            drain_timeout_seconds?: number | null;
-        };
-        /**
-         * @description Which lines to read: `all` (the default), `stdout` or `stderr`.
-         * @enum {string}
-         */
-        StreamChoice: "all" | "stdout" | "stderr";
-        /** @description `GET /v1/logs`. */
-        LogsResponse: {
-            lines: components["schemas"]["LogLineBody"][];
-            /**
-             * Format: uint64
-             * @description Pass as `cursor` to read on from here.
-             */
-            next_cursor: number;
-        };
-        /** @description One line of the agent's log. */
-        LogLineBody: {
-            /**
-             * Format: uint64
-             * @description Its sequence number: a cursor to read on from.
-             */
-            seq: number;
-            /**
-             * Format: uint64
-             * @description When the line was read, milliseconds since the Unix epoch.
-             */
-            ts_ms: number;
-            stream: components["schemas"]["LogStream"];
-            text: string;
-        };
-        /**
-         * @description Which of the agent's outputs a line came from.
-         * @enum {string}
-         */
-        LogStream: "stdout" | "stderr";
         /** @description Every list answers a page: `{items, next_cursor}`; pass `cursor` back for the next one. */
         AlertRecordPage: {
             items: components["schemas"]["AlertRecord"][];
             next_cursor?: string | null;
         };
-        /** @description An alert's stored state. */
-        AlertRecord: {
-            customer_id: string;
-            rule: string;
-            firing: boolean;
-            message: string;
-            /** Format: uint64 */
-            since_ms: number;
-            /** Format: uint64 */
-            resolved_at_ms?: number | null;
-        };
-        /** @description A stored run. */
-        BulkRun: {
-            id: string;
-            spec: components["schemas"]["BulkSpec"];
+        /** @description One audit entry. */
+        AuditEntry: {
+            action: string;
             actor: string;
             /** Format: uint64 */
-            created_at_ms: number;
+            at_ms: number;
+            hash: string;
+            /** @description `ok`, `denied`, `failed: ...`. */
+            outcome: string;
+            prev_hash: string;
+            request_id: string;
             /** Format: uint64 */
-            finished_at_ms?: number | null;
-            outcome: components["schemas"]["RunOutcome"];
-            /** Format: uint64 */
-            max_concurrency: number;
-            /** Format: uint64 */
-            max_errors: number;
-            targets: components["schemas"]["TargetResult"][];
+            seq: number;
+            target: string;
         };
-        /** @description A bulk operation. */
-        BulkSpec: {
-            action: components["schemas"]["BulkAction"];
-            selector: components["schemas"]["Selector"];
-            max_concurrency: components["schemas"]["Limit"];
-            max_errors: components["schemas"]["Limit"];
+        /** @description Every list answers a page: `{items, next_cursor}`; pass `cursor` back for the next one. */
+        AuditEntryPage: {
+            items: components["schemas"]["AuditEntry"][];
+            next_cursor?: string | null;
+        };
+        /** @description The result of checking the chain. */
+        AuditVerification: {
+            /** Format: uint64 */
+            entries: number;
             /**
-             * Format: uint
-             * @description The first this many targets run alone and must pass before the rest start.
-             * @default 0
+             * Format: uint64
+             * @description The first entry whose chain breaks (edited, or following a deleted one).
              */
-            canary?: number;
-            /** @default null */
-            health_gate?: components["schemas"]["HealthGate"] | null;
-            /**
-             * @description Return targets whose deploy failed to their previous revision.
-             * @default false
-             */
-            auto_rollback?: boolean;
-            /**
-             * @description Only show the plan.
-             * @default false
-             */
-            dry_run?: boolean;
+            first_broken_seq?: number | null;
+            ok: boolean;
+            reason?: string | null;
         };
         /** @description What to do to each target. */
         BulkAction: {
@@ -1417,111 +652,8 @@ export interface components {
         } | {
             /** @constant */
             kind: "patch";
-            operations: components["schemas"]["PatchOperation"][];
             message: string;
-        };
-        /** @description One edit of a patch: set or remove the value at a dot path. */
-        PatchOperation: {
-            /** @constant */
-            op: "set";
-            path: string;
-            /** @description The new value: any JSON value the path's rules accept. */
-            value: unknown;
-        } | {
-            /** @constant */
-            op: "unset";
-            path: string;
-        };
-        /** @description A target selector. */
-        Selector: {
-            /** @constant */
-            kind: "all";
-        } | {
-            /** @constant */
-            kind: "ids";
-            ids: string[];
-        } | {
-            /** @constant */
-            kind: "tags";
-            tags: {
-                [key: string]: string;
-            };
-        };
-        /** @description A count or a percentage of the targets. */
-        Limit: {
-            /** Format: uint64 */
-            count: number;
-        } | {
-            /** Format: uint8 */
-            percent: number;
-        };
-        /** @description When a target counts as healthy after its action. */
-        HealthGate: {
-            /**
-             * Format: double
-             * @description Running this long, continuously, within the limits below.
-             */
-            min_healthy_seconds: number;
-            /**
-             * Format: double
-             * @description Highest error rate (errors per turn, 5 minutes).
-             */
-            max_error_rate?: number | null;
-            /**
-             * Format: double
-             * @description Highest p95 end-to-end turn latency, in milliseconds.
-             */
-            max_p95_ms?: number | null;
-        };
-        /** @description How a run ended. */
-        RunOutcome: ("running" | "succeeded" | "stopped_on_errors" | "canary_failed" | "cancelled" | "dry_run") | "completed_with_errors";
-        /** @description One target's result. */
-        TargetResult: {
-            customer_id: string;
-            state: components["schemas"]["TargetState"];
-            canary: boolean;
-            reason?: string | null;
-            /** Format: uint64 */
-            started_at_ms?: number | null;
-            /** Format: uint64 */
-            finished_at_ms?: number | null;
-            /**
-             * Format: uint64
-             * @description For deploys: the revision before and the one deployed.
-             */
-            previous_revision?: number | null;
-            /** Format: uint64 */
-            revision?: number | null;
-        };
-        /**
-         * @description Where one target stands.
-         * @enum {string}
-         */
-        TargetState: "pending" | "running" | "succeeded" | "failed" | "skipped" | "rolled_back";
-        /** @description `POST /v1/bulk`. */
-        BulkSpecInput: {
-            action: components["schemas"]["BulkActionInput"];
-            selector: components["schemas"]["SelectorInput"];
-            max_concurrency: components["schemas"]["LimitInput"];
-            max_errors: components["schemas"]["LimitInput"];
-            /**
-             * Format: uint
-             * @description The first this many targets run alone and must pass before the rest start.
-             * @default 0
-             */
-            canary?: number;
-            /** @default null */
-            health_gate?: components["schemas"]["HealthGateInput"] | null;
-            /**
-             * @description Return targets whose deploy failed to their previous revision.
-             * @default false
-             */
-            auto_rollback?: boolean;
-            /**
-             * @description Only show the plan.
-             * @default false
-             */
-            dry_run?: boolean;
+            operations: components["schemas"]["PatchOperation"][];
         };
         /** @description What a bulk run does to each target. */
         BulkActionInput: {
@@ -1544,39 +676,357 @@ export interface components {
         } | {
             /** @constant */
             kind: "patch";
-            operations: components["schemas"]["Operation"][];
             message: string;
+            operations: components["schemas"]["Operation"][];
         };
-        /** @description Which customers: all, by id, or by tags (all must match). */
-        SelectorInput: {
+        /** @description Progress of a run, as a stream any frontend can follow. */
+        BulkEvent: {
+            result: components["schemas"]["TargetResult"];
+            run_id: string;
             /** @constant */
-            kind: "all";
+            type: "target";
         } | {
+            outcome: components["schemas"]["RunOutcome"];
+            run_id: string;
             /** @constant */
-            kind: "ids";
-            ids: string[];
-        } | {
-            /** @constant */
-            kind: "tags";
+            type: "finished";
+        };
+        /** @description A stored run. */
+        BulkRun: {
+            actor: string;
+            /** Format: uint64 */
+            created_at_ms: number;
+            /** Format: uint64 */
+            finished_at_ms?: number | null;
+            id: string;
+            /** Format: uint64 */
+            max_concurrency: number;
+            /** Format: uint64 */
+            max_errors: number;
+            outcome: components["schemas"]["RunOutcome"];
+            spec: components["schemas"]["BulkSpec"];
+            targets: components["schemas"]["TargetResult"][];
+        };
+        /** @description Every list answers a page: `{items, next_cursor}`; pass `cursor` back for the next one. */
+        BulkRunPage: {
+            items: components["schemas"]["BulkRun"][];
+            next_cursor?: string | null;
+        };
+        /** @description A bulk operation. */
+        BulkSpec: {
+            action: components["schemas"]["BulkAction"];
+            /**
+             * @description Return targets whose deploy failed to their previous revision.
+             * @default false
+             */
+            auto_rollback?: boolean;
+            /**
+             * Format: uint
+             * @description The first this many targets run alone and must pass before the rest start.
+             * @default 0
+             */
+            canary?: number;
+            /**
+             * @description Only show the plan.
+             * @default false
+             */
+            dry_run?: boolean;
+            /** @default null */
+            health_gate?: components["schemas"]["HealthGate"] | null;
+            max_concurrency: components["schemas"]["Limit"];
+            max_errors: components["schemas"]["Limit"];
+            selector: components["schemas"]["Selector"];
+        };
+        /** @description `POST /v1/bulk`. */
+        BulkSpecInput: {
+            action: components["schemas"]["BulkActionInput"];
+            /**
+             * @description Return targets whose deploy failed to their previous revision.
+             * @default false
+             */
+            auto_rollback?: boolean;
+            /**
+             * Format: uint
+             * @description The first this many targets run alone and must pass before the rest start.
+             * @default 0
+             */
+            canary?: number;
+            /**
+             * @description Only show the plan.
+             * @default false
+             */
+            dry_run?: boolean;
+            /** @default null */
+            health_gate?: components["schemas"]["HealthGateInput"] | null;
+            max_concurrency: components["schemas"]["LimitInput"];
+            max_errors: components["schemas"]["LimitInput"];
+            selector: components["schemas"]["SelectorInput"];
+        };
+        /** @description Per-call behaviour. */
+        Call: {
+            /** @default [] */
+            end_call_phrases?: string[];
+            /** @default  */
+            first_message?: string;
+            /**
+             * Format: uint32
+             * @default 600
+             */
+            max_duration_seconds?: number;
+            /**
+             * Format: uint32
+             * @default 30
+             */
+            silence_timeout_seconds?: number;
+        };
+        /** @description Call metrics derived from the agent's events. */
+        CallSummary: {
+            /** Format: uint64 */
+            active_calls: number;
+            /** Format: uint64 */
+            calls_total: number;
+            disconnect_reasons: {
+                [key: string]: number;
+            };
+            /**
+             * Format: double
+             * @description Errors per turn over the last 5 minutes.
+             */
+            error_rate_5m: number;
+            /** Format: uint64 */
+            errors_total: number;
+            latency_1h: components["schemas"]["LatencySummary"];
+            latency_5m: components["schemas"]["LatencySummary"];
+            /**
+             * @description Every turn's latencies since the agent started, bucketed (for Prometheus histograms).
+             * @default {
+             *       "e2e": {
+             *         "buckets": [
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0
+             *         ],
+             *         "count": 0,
+             *         "sum_seconds": 0
+             *       },
+             *       "llm_ttft": {
+             *         "buckets": [
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0
+             *         ],
+             *         "count": 0,
+             *         "sum_seconds": 0
+             *       },
+             *       "stt": {
+             *         "buckets": [
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0
+             *         ],
+             *         "count": 0,
+             *         "sum_seconds": 0
+             *       },
+             *       "tts_ttfb": {
+             *         "buckets": [
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0,
+             *           0
+             *         ],
+             *         "count": 0,
+             *         "sum_seconds": 0
+             *       }
+             *     }
+             */
+            latency_histograms?: components["schemas"]["LatencyHistograms"];
+            /** Format: uint64 */
+            malformed_events: number;
+        };
+        /** @description One changed path: `old` is absent for an addition, `new` for a removal. */
+        Change: {
+            /** @description The value after (any JSON value; secrets redacted); absent for a removal. */
+            new?: unknown;
+            /** @description The value before (any JSON value; secrets redacted); absent for an addition. */
+            old?: unknown;
+            /** @description The dot path of the changed leaf. */
+            path: string;
+        };
+        /** @description The configuration revision a host runs. */
+        ConfigRevision: {
+            /** Format: uint64 */
+            applied_at_ms: number;
+            author: string;
+            hash: string;
+            message: string;
+            /** Format: uint64 */
+            revision: number;
+        };
+        /** @description `POST /v1/customers/{id}/agent/{action}`. */
+        Control: {
+            /**
+             * Format: double
+             * @default null
+             */
+            drain_timeout_seconds?: number | null;
+        };
+        /** @description One customer's status as polled, with the last known one when the host does not answer. */
+        CustomerStatus: {
+            customer_id: string;
+            /** Format: uint64 */
+            deployed_revision?: number | null;
+            /** @description The host runs something other than the deployed revision. */
+            drift: boolean;
+            error?: string | null;
+            /**
+             * Format: uint64
+             * @description When the host last answered.
+             */
+            last_seen_ms?: number | null;
+            name: string;
+            reachable: boolean;
+            /**
+             * Format: uint64
+             * @description The revision the host says it runs.
+             */
+            running_revision?: number | null;
+            /** @description The agent's state, or `unreachable`. */
+            state: string;
+            /** @description The last status the host gave (current when reachable). */
+            status?: components["schemas"]["HostStatus"] | null;
             tags: {
                 [key: string]: string;
             };
         };
-        /** @description A count (`{"count": 10}`) or a percentage (`{"percent": 10}`) of the targets. */
-        LimitInput: {
+        /** @description Every list answers a page: `{items, next_cursor}`; pass `cursor` back for the next one. */
+        CustomerStatusPage: {
+            items: components["schemas"]["CustomerStatus"][];
+            next_cursor?: string | null;
+        };
+        /** @description A customer as the console knows it. */
+        CustomerView: {
             /** Format: uint64 */
-            count: number;
+            created_at_ms: number;
+            /** Format: uint64 */
+            deployed_revision?: number | null;
+            endpoint: string;
+            id: string;
+            name: string;
+            tags: {
+                [key: string]: string;
+            };
+        };
+        /** @description Every list answers a page: `{items, next_cursor}`; pass `cursor` back for the next one. */
+        CustomerViewPage: {
+            items: components["schemas"]["CustomerView"][];
+            next_cursor?: string | null;
+        };
+        /** @description `POST /v1/customers/{id}/deploy`. */
+        Deploy: {
+            /**
+             * Format: uint64
+             * @default null
+             */
+            revision?: number | null;
+        };
+        /** @description The error body of every voicefleet API. */
+        Error: {
+            error: components["schemas"]["ErrorDetail"];
+        };
+        /** @description What went wrong, what to do about it, and every validation issue. */
+        ErrorDetail: {
+            hint?: string | null;
+            issues?: components["schemas"]["Issue"][];
+            /**
+             * @description The error's kind; clients branch on it.
+             * @enum {string}
+             */
+            kind: "invalid_input" | "not_found" | "conflict" | "unauthorized" | "forbidden" | "unavailable" | "internal";
+            message: string;
+        };
+        /** @description How the agent last ended. */
+        ExitInfo: {
+            /** Format: uint64 */
+            at_ms: number;
+            /** Format: int32 */
+            code?: number | null;
+            /** Format: int32 */
+            signal?: number | null;
+        };
+        /** @description A change the console noticed while polling. */
+        FleetEvent: {
+            /** Format: uint64 */
+            at_ms: number;
+            customer_id: string;
+            /** @description How the agent last ended (set when this change follows an exit). */
+            exit?: components["schemas"]["ExitInfo"] | null;
+            from: string;
+            /**
+             * Format: int32
+             * @description The agent's process id now (a new one after a restart).
+             */
+            pid?: number | null;
+            /**
+             * Format: uint64
+             * @description The host's restart count.
+             */
+            restarts?: number | null;
+            to: string;
+            /** @constant */
+            type: "status_changed";
         } | {
-            /** Format: uint8 */
-            percent: number;
+            alert: components["schemas"]["AlertRecord"];
+            /** @constant */
+            type: "alert";
+        };
+        /** @description `GET /v1/health` on both APIs: answers while the server runs, without a token. */
+        Health: {
+            /** @description Always `ok`. */
+            status: string;
+            /** @description The server's version. */
+            version: string;
         };
         /** @description When a target counts as healthy after its action. */
-        HealthGateInput: {
-            /**
-             * Format: double
-             * @description Running this long, continuously, within the limits below.
-             */
-            min_healthy_seconds: number;
+        HealthGate: {
             /**
              * Format: double
              * @description Highest error rate (errors per turn, 5 minutes).
@@ -1587,133 +1037,683 @@ export interface components {
              * @description Highest p95 end-to-end turn latency, in milliseconds.
              */
             max_p95_ms?: number | null;
+            /**
+             * Format: double
+             * @description Running this long, continuously, within the limits below.
+             */
+            min_healthy_seconds: number;
         };
-        /** @description Every list answers a page: `{items, next_cursor}`; pass `cursor` back for the next one. */
-        BulkRunPage: {
-            items: components["schemas"]["BulkRun"][];
-            next_cursor?: string | null;
+        /** @description When a target counts as healthy after its action. */
+        HealthGateInput: {
+            /**
+             * Format: double
+             * @description Highest error rate (errors per turn, 5 minutes).
+             */
+            max_error_rate?: number | null;
+            /**
+             * Format: double
+             * @description Highest p95 end-to-end turn latency, in milliseconds.
+             */
+            max_p95_ms?: number | null;
+            /**
+             * Format: double
+             * @description Running this long, continuously, within the limits below.
+             */
+            min_healthy_seconds: number;
         };
-        /** @description Every list answers a page: `{items, next_cursor}`; pass `cursor` back for the next one. */
-        AuditEntryPage: {
-            items: components["schemas"]["AuditEntry"][];
-            next_cursor?: string | null;
-        };
-        /** @description One audit entry. */
-        AuditEntry: {
+        /**
+         * @description A latency histogram since the instance started, in seconds: per bucket of
+         *     [`LATENCY_BUCKETS_SECONDS`] the count of observations at most its bound and above the one
+         *     before (the last entry counts those over every bound), their sum and count. Unlike
+         *     percentiles, histograms from many hosts add up, so a fleet-wide p95 can be computed from them.
+         */
+        Histogram: {
+            buckets: number[];
             /** Format: uint64 */
-            seq: number;
-            /** Format: uint64 */
-            at_ms: number;
-            actor: string;
-            action: string;
-            target: string;
-            request_id: string;
-            /** @description `ok`, `denied`, `failed: ...`. */
-            outcome: string;
-            prev_hash: string;
-            hash: string;
+            count: number;
+            /** Format: double */
+            sum_seconds: number;
         };
-        /** @description The result of checking the chain. */
-        AuditVerification: {
-            ok: boolean;
+        /** @description Everything a status request answers. */
+        HostStatus: {
+            calls: components["schemas"]["CallSummary"];
+            config?: components["schemas"]["ConfigRevision"] | null;
+            /** Format: uint32 */
+            consecutive_failures: number;
+            customer_id: string;
+            /**
+             * @description Why the last start failed (the program or working directory is missing, no
+             *     permission…), until the next instance starts.
+             * @default null
+             */
+            last_error?: string | null;
+            last_exit?: components["schemas"]["ExitInfo"] | null;
             /** Format: uint64 */
-            entries: number;
+            next_restart_in_ms?: number | null;
+            /** Format: int32 */
+            pid?: number | null;
+            resources?: components["schemas"]["MetricsSample"] | null;
+            /** Format: uint64 */
+            restarts: number;
+            state: components["schemas"]["ProcessState"];
+            /** Format: double */
+            uptime_seconds?: number | null;
+        };
+        /** @description Barge-in handling. */
+        Interruption: {
+            /** @default true */
+            enabled?: boolean;
+            /**
+             * Format: double
+             * @default 0.5
+             */
+            min_duration_seconds?: number;
+            /**
+             * Format: uint32
+             * @default 0
+             */
+            min_words?: number;
+        };
+        /** @description One problem found by validation. */
+        Issue: {
+            /** @description A stable machine-readable code (`out_of_range`, `unknown_key`, `secret_literal`, ...). */
+            code: string;
+            /** @description A sentence for people, lower case, no trailing period. */
+            message: string;
+            /** @description Dot path of the offending value (`telephony.numbers[1]`). */
+            path: string;
+            severity: components["schemas"]["Severity"];
+        };
+        /** @description A histogram for each turn latency. */
+        LatencyHistograms: {
+            e2e: components["schemas"]["Histogram"];
+            llm_ttft: components["schemas"]["Histogram"];
+            stt: components["schemas"]["Histogram"];
+            tts_ttfb: components["schemas"]["Histogram"];
+        };
+        /** @description Percentiles of every turn latency over one window. */
+        LatencySummary: {
+            e2e_ms?: components["schemas"]["Percentiles"] | null;
+            llm_ttft_ms?: components["schemas"]["Percentiles"] | null;
+            stt_ms?: components["schemas"]["Percentiles"] | null;
+            tts_ttfb_ms?: components["schemas"]["Percentiles"] | null;
+        };
+        /** @description A count or a percentage of the targets. */
+        Limit: {
+            /** Format: uint64 */
+            count: number;
+        } | {
+            /** Format: uint8 */
+            percent: number;
+        };
+        /** @description A count (`{"count": 10}`) or a percentage (`{"percent": 10}`) of the targets. */
+        LimitInput: {
+            /** Format: uint64 */
+            count: number;
+        } | {
+            /** Format: uint8 */
+            percent: number;
+        };
+        /** @description The language model. */
+        Llm: {
+            /** @description `secret://NAME`; a literal key is refused. */
+            api_key?: string | null;
+            /**
+             * Format: uint32
+             * @default 250
+             */
+            max_tokens?: number;
+            /** @description Model name; a name the provider is not known to offer is a warning. */
+            model: string;
+            provider: components["schemas"]["LlmProvider"];
+            /** @default  */
+            system_prompt?: string;
+            /**
+             * Format: double
+             * @description Sampling temperature (anthropic: 0 to 1).
+             * @default 0.7
+             */
+            temperature?: number;
+        };
+        /** @enum {string} */
+        LlmProvider: "openai" | "anthropic" | "google" | "groq" | "azure_openai";
+        /** @description One line of the agent's log. */
+        LogLineBody: {
             /**
              * Format: uint64
-             * @description The first entry whose chain breaks (edited, or following a deleted one).
+             * @description Its sequence number: a cursor to read on from.
              */
-            first_broken_seq?: number | null;
-            reason?: string | null;
+            seq: number;
+            stream: components["schemas"]["LogStream"];
+            text: string;
+            /**
+             * Format: uint64
+             * @description When the line was read, milliseconds since the Unix epoch.
+             */
+            ts_ms: number;
         };
-        /** @description Every list answers a page: `{items, next_cursor}`; pass `cursor` back for the next one. */
-        UserViewPage: {
-            items: components["schemas"]["UserView"][];
-            next_cursor?: string | null;
-        };
-        /** @description A user as shown (no hash). */
-        UserView: {
+        /**
+         * @description Which of the agent's outputs a line came from.
+         * @enum {string}
+         */
+        LogStream: "stdout" | "stderr";
+        /** @description `POST /v1/auth/login`. */
+        Login: {
             name: string;
-            role: components["schemas"]["Role"];
+            password: string;
+        };
+        /** @description What login answers. */
+        LoginResponse: {
             /** Format: uint64 */
-            created_at_ms: number;
-            locked: boolean;
-        };
-        /** @description `POST /v1/users`. */
-        NewUser: {
+            expires_in_seconds: number;
             name: string;
             role: components["schemas"]["Role"];
-            password: string;
+            token: string;
         };
-        /** @description `PUT /v1/users/{name}/password`. */
-        Password: {
-            password: string;
+        /** @description `GET /v1/logs`. */
+        LogsResponse: {
+            lines: components["schemas"]["LogLineBody"][];
+            /**
+             * Format: uint64
+             * @description Pass as `cursor` to read on from here.
+             */
+            next_cursor: number;
         };
-        /** @description Every list answers a page: `{items, next_cursor}`; pass `cursor` back for the next one. */
-        TokenViewPage: {
-            items: components["schemas"]["TokenView"][];
-            next_cursor?: string | null;
+        /** @description Resource use of the agent's whole process group at one instant. */
+        MetricsSample: {
+            /** Format: uint64 */
+            active_calls: number;
+            /** Format: uint64 */
+            at_ms: number;
+            /** Format: double */
+            cpu_percent: number;
+            /** Format: uint64 */
+            open_files: number;
+            /** Format: uint64 */
+            processes: number;
+            /** Format: uint64 */
+            rss_bytes: number;
+            /** Format: uint64 */
+            threads: number;
         };
-        /** @description A token as shown; `token` only once, at creation. */
-        TokenView: {
+        /** @description `POST /v1/customers`. */
+        NewCustomer: {
+            /** @description The host agent's base URL. */
+            endpoint: string;
             id: string;
-            name: string;
-            role: components["schemas"]["Role"];
-            created_by: string;
-            /** Format: uint64 */
-            created_at_ms: number;
-            /** Format: uint64 */
-            expires_at_ms?: number | null;
-            revoked: boolean;
-            token?: string | null;
+            /** @default  */
+            name?: string;
+            /**
+             * @description `key=value` tags.
+             * @default []
+             */
+            tags?: string[];
         };
+        /**
+         * @description `POST /v1/customers/{id}/revisions`. No `deny_unknown_fields`: serde cannot combine it with
+         *     `flatten`.
+         */
+        NewRevision: {
+            /** @default  */
+            message?: string;
+        } & ({
+            /** @description The whole configuration document. */
+            document: components["schemas"]["VoiceAgentConfig"];
+            /** @constant */
+            kind: "full";
+        } | {
+            /** @constant */
+            kind: "patch";
+            operations: components["schemas"]["Operation"][];
+        });
         /** @description `POST /v1/tokens`. */
         NewToken: {
-            name: string;
-            role: components["schemas"]["Role"];
             /**
              * Format: uint64
              * @description Seconds until it expires; never when absent.
              * @default null
              */
             expires_in_seconds?: number | null;
+            name: string;
+            role: components["schemas"]["Role"];
         };
-        /** @description Progress of a run, as a stream any frontend can follow. */
-        BulkEvent: {
+        /** @description `POST /v1/users`. */
+        NewUser: {
+            name: string;
+            password: string;
+            role: components["schemas"]["Role"];
+        };
+        /** @description An OpenAPI 3.1 document (`GET /v1/openapi.json`). */
+        OpenApiDocument: {
+            [key: string]: unknown;
+        };
+        /** @description One edit: `{"op": "set", "path": "a.b", "value": 1}` or `{"op": "unset", "path": "a.b"}`. */
+        Operation: {
             /** @constant */
-            type: "target";
-            run_id: string;
-            result: components["schemas"]["TargetResult"];
+            op: "set";
+            /** @description A dot path such as `agent_settings.llm.temperature`. */
+            path: string;
+            /** @description The new value: any JSON value the path's rules accept. */
+            value: unknown;
         } | {
             /** @constant */
-            type: "finished";
-            run_id: string;
-            outcome: components["schemas"]["RunOutcome"];
+            op: "unset";
+            path: string;
         };
-        /** @description A change the console noticed while polling. */
-        FleetEvent: {
+        /** @description `PUT /v1/users/{name}/password`. */
+        Password: {
+            password: string;
+        };
+        /** @description One edit of a patch: set or remove the value at a dot path. */
+        PatchOperation: {
             /** @constant */
-            type: "status_changed";
-            customer_id: string;
-            from: string;
-            to: string;
+            op: "set";
+            path: string;
+            /** @description The new value: any JSON value the path's rules accept. */
+            value: unknown;
+        } | {
+            /** @constant */
+            op: "unset";
+            path: string;
+        };
+        /** @description p50, p95 and p99 of one latency, in milliseconds. */
+        Percentiles: {
+            /** Format: uint */
+            count: number;
+            /** Format: double */
+            p50: number;
+            /** Format: double */
+            p95: number;
+            /** Format: double */
+            p99: number;
+        };
+        /** @description Where a supervised voice agent is in its life. */
+        ProcessState: "stopped" | "starting" | "running" | "backoff" | "stopping" | "exited" | "crash_loop";
+        /**
+         * @description How a configuration change reaches a running agent.
+         * @enum {string}
+         */
+        ReloadMode: "signal" | "restart";
+        /**
+         * @description When the supervisor restarts an exited voice agent.
+         * @enum {string}
+         */
+        RestartPolicy: "always" | "on-failure" | "never";
+        /** @description Restart settings. */
+        RestartSettings: {
+            /**
+             * Format: uint32
+             * @description Cap of the exponential restart backoff, in seconds.
+             * @default 60
+             */
+            max_backoff_seconds?: number;
+            /**
+             * @description `always`, `on-failure` or `never`.
+             * @default always
+             */
+            policy?: components["schemas"]["RestartPolicy"];
+        };
+        /** @description A revision's summary; `document` (secrets redacted) when one revision is shown. */
+        RevisionView: {
+            author: string;
             /** Format: uint64 */
-            at_ms: number;
-            /** @description How the agent last ended (set when this change follows an exit). */
-            exit?: components["schemas"]["ExitInfo"] | null;
+            created_at_ms: number;
+            customer_id: string;
+            deployed: boolean;
+            /** @description The document (secrets redacted), when one revision is shown. */
+            document?: {
+                [key: string]: unknown;
+            } | null;
+            hash: string;
+            message: string;
+            /** Format: uint64 */
+            number: number;
+        };
+        /** @description Every list answers a page: `{items, next_cursor}`; pass `cursor` back for the next one. */
+        RevisionViewPage: {
+            items: components["schemas"]["RevisionView"][];
+            next_cursor?: string | null;
+        };
+        /** @description A console user's or token's role. Ordered: `viewer < operator < admin`. */
+        Role: "viewer" | "operator" | "admin";
+        /** @description `POST /v1/customers/{id}/rollback`. */
+        Rollback: {
+            /** @default  */
+            message?: string;
+            /** Format: uint64 */
+            revision: number;
+        };
+        /** @description How a run ended. */
+        RunOutcome: ("running" | "succeeded" | "stopped_on_errors" | "canary_failed" | "cancelled" | "dry_run") | "completed_with_errors";
+        /** @description How the host agent runs the voice-agent process. */
+        Runtime: {
+            /** @description argv of the voice agent; never run through a shell. */
+            command: string[];
+            /**
+             * Format: uint32
+             * @description Seconds a stop waits for active calls to end before the process group is killed.
+             * @default 30
+             */
+            drain_timeout_seconds?: number;
+            /**
+             * @description Extra environment variables. Names starting `VOICEFLEET_` are reserved.
+             * @default {}
+             */
+            env?: {
+                [key: string]: string;
+            };
+            /**
+             * Format: uint32
+             * @description Calls the agent accepts at once.
+             * @default 10
+             */
+            max_concurrent_calls?: number;
+            /**
+             * Format: uint32
+             * @description Resident memory limit; over it the agent is drained and restarted when idle.
+             */
+            memory_limit_mb?: number | null;
+            /**
+             * @description How a configuration change reaches a running agent.
+             * @default restart
+             */
+            reload?: components["schemas"]["ReloadMode"];
+            /**
+             * @description When to restart the voice agent after it exits.
+             * @default {
+             *       "max_backoff_seconds": 60,
+             *       "policy": "always"
+             *     }
+             */
+            restart?: components["schemas"]["RestartSettings"];
+            /**
+             * @description Environment variables whose values are secrets, given as `secret://NAME` references.
+             * @default {}
+             */
+            secret_env?: {
+                [key: string]: string;
+            };
+            /**
+             * Format: double
+             * @description Seconds alive after which the agent counts as ready when it sends no `ready` event.
+             * @default 1
+             */
+            start_seconds?: number;
+            /** @description Absolute working directory; defaults to the host agent's state directory. */
+            working_dir?: string | null;
+        };
+        /** @description A secret's name and when it last changed; never its value. */
+        SecretInfo: {
+            name: string;
+            /** Format: uint64 */
+            updated_at_ms: number;
+        };
+        /** @description Every list answers a page: `{items, next_cursor}`; pass `cursor` back for the next one. */
+        SecretInfoPage: {
+            items: components["schemas"]["SecretInfo"][];
+            next_cursor?: string | null;
+        };
+        /** @description `PUT /v1/customers/{id}/secrets/{name}`. */
+        SecretValue: {
+            value: string;
+        };
+        /** @description A target selector. */
+        Selector: {
+            /** @constant */
+            kind: "all";
+        } | {
+            ids: string[];
+            /** @constant */
+            kind: "ids";
+        } | {
+            /** @constant */
+            kind: "tags";
+            tags: {
+                [key: string]: string;
+            };
+        };
+        /** @description Which customers: all, by id, or by tags (all must match). */
+        SelectorInput: {
+            /** @constant */
+            kind: "all";
+        } | {
+            ids: string[];
+            /** @constant */
+            kind: "ids";
+        } | {
+            /** @constant */
+            kind: "tags";
+            tags: {
+                [key: string]: string;
+            };
+        };
+        /** @description How bad an [`Issue`] is. */
+        Severity: "error" | "warning";
+        /** @description SIP trunk settings. */
+        Sip: {
+            uri: string;
+        };
+        /**
+         * @description Which lines to read: `all` (the default), `stdout` or `stderr`.
+         * @enum {string}
+         */
+        StreamChoice: "all" | "stdout" | "stderr";
+        /** @description Speech-to-text. */
+        Stt: {
+            api_key?: string | null;
+            /**
+             * Format: uint32
+             * @default 300
+             */
+            endpointing_ms?: number;
+            /**
+             * @description BCP-47 language tag or `multi`.
+             * @default en-US
+             */
+            language?: string;
+            /** @description Model name; the provider's default when absent. */
+            model?: string | null;
+            provider: components["schemas"]["SttProvider"];
+        };
+        /** @enum {string} */
+        SttProvider: "deepgram" | "assemblyai" | "google" | "azure" | "openai";
+        /** @description `PATCH /v1/customers/{id}`. */
+        TagPatch: {
+            /** @default [] */
+            add?: string[];
+            /** @default [] */
+            remove?: string[];
+        };
+        /** @description One target's result. */
+        TargetResult: {
+            canary: boolean;
+            customer_id: string;
+            /** Format: uint64 */
+            finished_at_ms?: number | null;
             /**
              * Format: uint64
-             * @description The host's restart count.
+             * @description For deploys: the revision before and the one deployed.
              */
-            restarts?: number | null;
+            previous_revision?: number | null;
+            reason?: string | null;
+            /** Format: uint64 */
+            revision?: number | null;
+            /** Format: uint64 */
+            started_at_ms?: number | null;
+            state: components["schemas"]["TargetState"];
+        };
+        /**
+         * @description Where one target stands.
+         * @enum {string}
+         */
+        TargetState: "pending" | "running" | "succeeded" | "failed" | "skipped" | "rolled_back";
+        /** @description Phone numbers and the carrier that routes them. */
+        Telephony: {
+            /** @description twilio: `AC` followed by 32 hex digits. */
+            account_sid?: string | null;
+            /** @description `secret://NAME`; required for twilio and telnyx. */
+            auth_token?: string | null;
             /**
-             * Format: int32
-             * @description The agent's process id now (a new one after a restart).
+             * @description E.164 numbers, unique; required unless the provider is `none`.
+             * @default []
              */
-            pid?: number | null;
-        } | {
-            /** @constant */
-            type: "alert";
-            alert: components["schemas"]["AlertRecord"];
+            numbers?: string[];
+            /** @default none */
+            provider?: components["schemas"]["TelephonyProvider"];
+            /** @description Required for sip. */
+            sip?: components["schemas"]["Sip"] | null;
+        };
+        /** @enum {string} */
+        TelephonyProvider: "twilio" | "telnyx" | "sip" | "none";
+        /** @description A token as shown; `token` only once, at creation. */
+        TokenView: {
+            /** Format: uint64 */
+            created_at_ms: number;
+            created_by: string;
+            /** Format: uint64 */
+            expires_at_ms?: number | null;
+            id: string;
+            name: string;
+            revoked: boolean;
+            role: components["schemas"]["Role"];
+            token?: string | null;
+        };
+        /** @description Every list answers a page: `{items, next_cursor}`; pass `cursor` back for the next one. */
+        TokenViewPage: {
+            items: components["schemas"]["TokenView"][];
+            next_cursor?: string | null;
+        };
+        /** @description Text-to-speech. */
+        Tts: {
+            api_key?: string | null;
+            model?: string | null;
+            provider: components["schemas"]["TtsProvider"];
+            /**
+             * Format: double
+             * @description elevenlabs only.
+             */
+            similarity_boost?: number | null;
+            /**
+             * Format: double
+             * @description Speaking rate (elevenlabs: 0.7 to 1.2).
+             * @default 1
+             */
+            speed?: number;
+            /**
+             * Format: double
+             * @description elevenlabs only.
+             */
+            stability?: number | null;
+            voice_id: string;
+        };
+        /** @enum {string} */
+        TtsProvider: "elevenlabs" | "cartesia" | "openai" | "azure" | "google" | "deepgram";
+        /** @description Turn detection. */
+        Turn: {
+            /** @default vad */
+            detection?: components["schemas"]["TurnDetection"];
+            /**
+             * Format: double
+             * @default 3
+             */
+            max_endpointing_seconds?: number;
+            /**
+             * Format: double
+             * @description Must be at most `max_endpointing_seconds`.
+             * @default 0.5
+             */
+            min_endpointing_seconds?: number;
+        };
+        /** @enum {string} */
+        TurnDetection: "vad" | "stt" | "model" | "manual";
+        /** @description A user as shown (no hash). */
+        UserView: {
+            /** Format: uint64 */
+            created_at_ms: number;
+            locked: boolean;
+            name: string;
+            role: components["schemas"]["Role"];
+        };
+        /** @description Every list answers a page: `{items, next_cursor}`; pass `cursor` back for the next one. */
+        UserViewPage: {
+            items: components["schemas"]["UserView"][];
+            next_cursor?: string | null;
+        };
+        /** @description Voice activity detection. */
+        Vad: {
+            /**
+             * Format: double
+             * @default 0.5
+             */
+            activation_threshold?: number;
+            /**
+             * Format: double
+             * @default 0.55
+             */
+            min_silence_seconds?: number;
+            /**
+             * Format: double
+             * @default 0.05
+             */
+            min_speech_seconds?: number;
+            /**
+             * Format: uint32
+             * @description 8000 or 16000.
+             * @default 16000
+             * @enum {integer}
+             */
+            sample_rate?: 8000 | 16000;
+        };
+        /**
+         * VoiceAgentConfig
+         * @description One customer's voice-agent configuration (voicefleet schema version 1)
+         */
+        VoiceAgentConfig: {
+            /** @description The conversational pipeline: LLM, speech-to-text, text-to-speech and turn taking. */
+            agent_settings: components["schemas"]["AgentSettings"];
+            /**
+             * @description Free-form settings for the voice agent itself; never validated, always kept.
+             * @default {}
+             */
+            extensions?: {
+                [key: string]: unknown;
+            };
+            /** @description How the host agent runs the voice-agent process. */
+            runtime: components["schemas"]["Runtime"];
+            /**
+             * @description Phone numbers and the carrier that routes them.
+             * @default {
+             *       "numbers": [],
+             *       "provider": "none"
+             *     }
+             */
+            telephony?: components["schemas"]["Telephony"];
+            /**
+             * Format: uint32
+             * @description Schema version; must be 1.
+             */
+            version: number;
+            /** @description Where call events are posted. */
+            webhooks?: components["schemas"]["Webhooks"] | null;
+        };
+        /** @enum {string} */
+        WebhookEvent: "call_started" | "call_ended" | "error" | "state_changed";
+        /** @description Where call events are posted. */
+        Webhooks: {
+            /** @default [] */
+            events?: components["schemas"]["WebhookEvent"][];
+            /**
+             * Format: uint32
+             * @default 20
+             */
+            timeout_seconds?: number;
+            /** @description https URL; plain http only to a loopback host. */
+            url: string;
+        };
+        /** @description Who a token belongs to. */
+        WhoAmI: {
+            name: string;
+            role: components["schemas"]["Role"];
         };
     };
     responses: never;
@@ -1724,7 +1724,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    get_v1_health: {
+    get_metrics: {
         parameters: {
             query?: never;
             header?: never;
@@ -1733,13 +1733,31 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description success */
+            /** @description Prometheus text exposition format */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Health"];
+                    "text/plain": string;
+                };
+            };
+            /** @description no valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token's role is below the route's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
@@ -1753,7 +1771,149 @@ export interface operations {
             };
         };
     };
-    get_v1_openapi_json: {
+    get_v1_alerts: {
+        parameters: {
+            query?: {
+                /** @description Resolved alerts too (default: firing ones only). */
+                all?: boolean | null;
+                /** @description A `next_cursor` from the page before. */
+                cursor?: string | null;
+                /** @description Items per page, 1 to 1000 (default 100). */
+                limit?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRecordPage"];
+                };
+            };
+            /** @description a malformed body or query string */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token's role is below the route's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a value refused by a rule (the error lists every issue) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_audit: {
+        parameters: {
+            query?: {
+                /** @description Entries after this sequence number (a `next_cursor`). */
+                after?: number | null;
+                /** @description Entries per page, 1 to 1000 (default 100). */
+                limit?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEntryPage"];
+                };
+            };
+            /** @description a malformed body or query string */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token's role is below the route's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a value refused by a rule (the error lists every issue) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_audit_verify: {
         parameters: {
             query?: never;
             header?: never;
@@ -1768,7 +1928,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenApiDocument"];
+                    "application/json": components["schemas"]["AuditVerification"];
+                };
+            };
+            /** @description no valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token's role is below the route's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
@@ -1880,22 +2058,36 @@ export interface operations {
             };
         };
     };
-    get_metrics: {
+    get_v1_bulk: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A `next_cursor` from the page before. */
+                cursor?: string | null;
+                /** @description Items per page, 1 to 1000 (default 100). */
+                limit?: number | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Prometheus text exposition format */
+            /** @description success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/plain": string;
+                    "application/json": components["schemas"]["BulkRunPage"];
+                };
+            };
+            /** @description a malformed body or query string */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description no valid token */
@@ -1909,6 +2101,221 @@ export interface operations {
             };
             /** @description the token's role is below the route's */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a value refused by a rule (the error lists every issue) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_v1_bulk: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description any unique string (a UUID): a repeated request with the same key from the same caller within 24 hours answers the first one's result instead of starting again */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkSpecInput"];
+            };
+        };
+        responses: {
+            /** @description success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkRun"];
+                };
+            };
+            /** @description a malformed body or query string */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token's role is below the route's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a value refused by a rule (the error lists every issue) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_bulk__id_: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkRun"];
+                };
+            };
+            /** @description no valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token's role is below the route's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such customer, revision, run, user or token */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a value refused by a rule (the error lists every issue) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_v1_bulk__id__cancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkRun"];
+                };
+            };
+            /** @description no valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token's role is below the route's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such customer, revision, run, user or token */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a value refused by a rule (the error lists every issue) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2280,23 +2687,21 @@ export interface operations {
             };
         };
     };
-    get_v1_status: {
+    post_v1_customers__id__agent__action_: {
         parameters: {
-            query?: {
-                /** @description A `next_cursor` from the page before. */
-                cursor?: string | null;
-                /** @description Items per page, 1 to 1000 (default 100). */
-                limit?: number | null;
-                /** @description `all` (default), tags `tier=prod,region=eu` (all must match) or ids `acme,globex`. */
-                selector?: string | null;
-                /** @description Poll the hosts now instead of answering from the last background poll. */
-                fresh?: boolean | null;
-            };
+            query?: never;
             header?: never;
-            path?: never;
+            path: {
+                id: string;
+                action: "start" | "stop" | "restart" | "drain";
+            };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["Control"];
+            };
+        };
         responses: {
             /** @description success */
             200: {
@@ -2304,7 +2709,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CustomerStatusPage"];
+                    "application/json": components["schemas"]["HostStatus"];
                 };
             };
             /** @description a malformed body or query string */
@@ -2334,6 +2739,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description no such customer, revision, run, user or token */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description a value refused by a rule (the error lists every issue) */
             422: {
                 headers: {
@@ -2354,9 +2768,94 @@ export interface operations {
             };
         };
     };
-    get_v1_customers__id__status: {
+    post_v1_customers__id__deploy: {
         parameters: {
             query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Deploy"];
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevisionView"];
+                };
+            };
+            /** @description a malformed body or query string */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token's role is below the route's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such customer, revision, run, user or token */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a value refused by a rule (the error lists every issue) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_customers__id__diff: {
+        parameters: {
+            query: {
+                /** @description The revision to diff from. */
+                from: number;
+                /** @description The revision to diff to. */
+                to: number;
+            };
             header?: never;
             path: {
                 id: string;
@@ -2371,7 +2870,179 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CustomerStatus"];
+                    "application/json": components["schemas"]["Change"][];
+                };
+            };
+            /** @description a malformed body or query string */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token's role is below the route's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such customer, revision, run, user or token */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a value refused by a rule (the error lists every issue) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_customers__id__logs: {
+        parameters: {
+            query?: {
+                tail?: number | null;
+                cursor?: number | null;
+                limit?: number | null;
+                /** @description `all` (default), `stdout` or `stderr`. */
+                stream?: components["schemas"]["StreamChoice"] | null;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogsResponse"];
+                };
+            };
+            /** @description a malformed body or query string */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token's role is below the route's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such customer, revision, run, user or token */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a value refused by a rule (the error lists every issue) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_customers__id__metrics: {
+        parameters: {
+            query?: {
+                /** @description Milliseconds since the Unix epoch (default: an hour ago). */
+                since?: number | null;
+                /** @description Milliseconds since the Unix epoch (default: now). */
+                until?: number | null;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MetricsSample"][];
+                };
+            };
+            /** @description a malformed body or query string */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description no valid token */
@@ -2668,87 +3339,6 @@ export interface operations {
             };
         };
     };
-    get_v1_customers__id__diff: {
-        parameters: {
-            query: {
-                /** @description The revision to diff from. */
-                from: number;
-                /** @description The revision to diff to. */
-                to: number;
-            };
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Change"][];
-                };
-            };
-            /** @description a malformed body or query string */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description no valid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the token's role is below the route's */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description no such customer, revision, run, user or token */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description a value refused by a rule (the error lists every issue) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
     post_v1_customers__id__rollback: {
         parameters: {
             query?: never;
@@ -2766,86 +3356,6 @@ export interface operations {
         responses: {
             /** @description success */
             201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RevisionView"];
-                };
-            };
-            /** @description a malformed body or query string */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description no valid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the token's role is below the route's */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description no such customer, revision, run, user or token */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description a value refused by a rule (the error lists every issue) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    post_v1_customers__id__deploy: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["Deploy"];
-            };
-        };
-        responses: {
-            /** @description success */
-            200: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3135,99 +3645,12 @@ export interface operations {
             };
         };
     };
-    post_v1_customers__id__agent__action_: {
+    get_v1_customers__id__status: {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 id: string;
-                action: "start" | "stop" | "restart" | "drain";
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["Control"];
-            };
-        };
-        responses: {
-            /** @description success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HostStatus"];
-                };
-            };
-            /** @description a malformed body or query string */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description no valid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the token's role is below the route's */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description no such customer, revision, run, user or token */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description a value refused by a rule (the error lists every issue) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    get_v1_customers__id__logs: {
-        parameters: {
-            query?: {
-                tail?: number | null;
-                cursor?: number | null;
-                limit?: number | null;
-                /** @description `all` (default), `stdout` or `stderr`. */
-                stream?: components["schemas"]["StreamChoice"] | null;
-            };
-            header?: never;
-            path: {
-                id: string;
             };
             cookie?: never;
         };
@@ -3239,16 +3662,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LogsResponse"];
-                };
-            };
-            /** @description a malformed body or query string */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["CustomerStatus"];
                 };
             };
             /** @description no valid token */
@@ -3298,18 +3712,58 @@ export interface operations {
             };
         };
     };
-    get_v1_customers__id__metrics: {
+    get_v1_events: {
         parameters: {
-            query?: {
-                /** @description Milliseconds since the Unix epoch (default: an hour ago). */
-                since?: number | null;
-                /** @description Milliseconds since the Unix epoch (default: now). */
-                until?: number | null;
-            };
+            query?: never;
             header?: never;
-            path: {
-                id: string;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description server-sent events; each event's `event:` names it and its `data:` is the JSON of `x-events[name]` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
             };
+            /** @description no valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token's role is below the route's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_health: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -3320,52 +3774,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MetricsSample"][];
-                };
-            };
-            /** @description a malformed body or query string */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description no valid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the token's role is below the route's */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description no such customer, revision, run, user or token */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description a value refused by a rule (the error lists every issue) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Health"];
                 };
             };
             /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
@@ -3379,15 +3788,46 @@ export interface operations {
             };
         };
     };
-    get_v1_alerts: {
+    get_v1_openapi_json: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenApiDocument"];
+                };
+            };
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_status: {
         parameters: {
             query?: {
-                /** @description Resolved alerts too (default: firing ones only). */
-                all?: boolean | null;
                 /** @description A `next_cursor` from the page before. */
                 cursor?: string | null;
                 /** @description Items per page, 1 to 1000 (default 100). */
                 limit?: number | null;
+                /** @description `all` (default), tags `tier=prod,region=eu` (all must match) or ids `acme,globex`. */
+                selector?: string | null;
+                /** @description Poll the hosts now instead of answering from the last background poll. */
+                fresh?: boolean | null;
             };
             header?: never;
             path?: never;
@@ -3401,7 +3841,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AlertRecordPage"];
+                    "application/json": components["schemas"]["CustomerStatusPage"];
                 };
             };
             /** @description a malformed body or query string */
@@ -3451,7 +3891,7 @@ export interface operations {
             };
         };
     };
-    get_v1_bulk: {
+    get_v1_tokens: {
         parameters: {
             query?: {
                 /** @description A `next_cursor` from the page before. */
@@ -3471,7 +3911,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["BulkRunPage"];
+                    "application/json": components["schemas"]["TokenViewPage"];
                 };
             };
             /** @description a malformed body or query string */
@@ -3521,19 +3961,16 @@ export interface operations {
             };
         };
     };
-    post_v1_bulk: {
+    post_v1_tokens: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description any unique string (a UUID): a repeated request with the same key from the same caller within 24 hours answers the first one's result instead of starting again */
-                "Idempotency-Key"?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["BulkSpecInput"];
+                "application/json": components["schemas"]["NewToken"];
             };
         };
         responses: {
@@ -3543,7 +3980,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["BulkRun"];
+                    "application/json": components["schemas"]["TokenView"];
                 };
             };
             /** @description a malformed body or query string */
@@ -3593,7 +4030,7 @@ export interface operations {
             };
         };
     };
-    get_v1_bulk__id_: {
+    delete_v1_tokens__id_: {
         parameters: {
             query?: never;
             header?: never;
@@ -3604,14 +4041,12 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description success */
-            200: {
+            /** @description done */
+            204: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["BulkRun"];
-                };
+                content?: never;
             };
             /** @description no valid token */
             401: {
@@ -3642,190 +4077,6 @@ export interface operations {
             };
             /** @description a value refused by a rule (the error lists every issue) */
             422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    post_v1_bulk__id__cancel: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["BulkRun"];
-                };
-            };
-            /** @description no valid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the token's role is below the route's */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description no such customer, revision, run, user or token */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description a value refused by a rule (the error lists every issue) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    get_v1_audit: {
-        parameters: {
-            query?: {
-                /** @description Entries after this sequence number (a `next_cursor`). */
-                after?: number | null;
-                /** @description Entries per page, 1 to 1000 (default 100). */
-                limit?: number | null;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AuditEntryPage"];
-                };
-            };
-            /** @description a malformed body or query string */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description no valid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the token's role is below the route's */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description a value refused by a rule (the error lists every issue) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    get_v1_audit_verify: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AuditVerification"];
-                };
-            };
-            /** @description no valid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the token's role is below the route's */
-            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4108,257 +4359,6 @@ export interface operations {
             };
             /** @description a value refused by a rule (the error lists every issue) */
             422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    get_v1_tokens: {
-        parameters: {
-            query?: {
-                /** @description A `next_cursor` from the page before. */
-                cursor?: string | null;
-                /** @description Items per page, 1 to 1000 (default 100). */
-                limit?: number | null;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TokenViewPage"];
-                };
-            };
-            /** @description a malformed body or query string */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description no valid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the token's role is below the route's */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description a value refused by a rule (the error lists every issue) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    post_v1_tokens: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NewToken"];
-            };
-        };
-        responses: {
-            /** @description success */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TokenView"];
-                };
-            };
-            /** @description a malformed body or query string */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description no valid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the token's role is below the route's */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description a value refused by a rule (the error lists every issue) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    delete_v1_tokens__id_: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description done */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description no valid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the token's role is below the route's */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description no such customer, revision, run, user or token */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description a value refused by a rule (the error lists every issue) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    get_v1_events: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description server-sent events; each event's `event:` names it and its `data:` is the JSON of `x-events[name]` */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/event-stream": string;
-                };
-            };
-            /** @description no valid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description the token's role is below the route's */
-            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,6 +1,6 @@
 // A JSON editor: a textarea over a highlighted copy of its text (no inline script, no heavy
 // editor), with the API's issues marked at their lines.
-import { useMemo, useRef, type ReactNode } from "react";
+import { useMemo, useRef, type ReactNode, type RefObject } from "react";
 import type { PlacedIssue } from "@/features/config/json-paths";
 
 const TOKEN = /("(?:\\.|[^"\\])*")(\s*:)?|\b(true|false|null)\b|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g;
@@ -24,12 +24,13 @@ function highlight(line: string): ReactNode[] {
   return parts;
 }
 
-export function JsonEditor(props: {
+export function JsonEditor({ textareaRef, ...props }: {
   value: string;
   onChange: (value: string) => void;
   issues: PlacedIssue[];
   label: string;
   readOnly?: boolean;
+  textareaRef?: RefObject<HTMLTextAreaElement | null>;
 }) {
   const overlay = useRef<HTMLPreElement>(null);
   const lines = useMemo(() => props.value.split("\n"), [props.value]);
@@ -45,6 +46,7 @@ export function JsonEditor(props: {
         ))}
       </pre>
       <textarea
+        ref={textareaRef}
         aria-label={props.label}
         spellCheck={false}
         value={props.value}
@@ -59,4 +61,16 @@ export function JsonEditor(props: {
       />
     </div>
   );
+}
+
+/** Puts the caret at the start of `line` (1-based) and scrolls it into view. */
+export function jumpToLine(textarea: HTMLTextAreaElement | null, line: number): void {
+  if (!textarea) return;
+  const lines = textarea.value.split("\n");
+  const offset = lines.slice(0, line - 1).reduce((sum, text) => sum + text.length + 1, 0);
+  textarea.focus();
+  textarea.setSelectionRange(offset, offset + (lines[line - 1]?.length ?? 0));
+  const lineHeight = parseFloat(getComputedStyle(textarea).lineHeight) || 19;
+  textarea.scrollTop = Math.max(0, (line - 3) * lineHeight);
+  textarea.dispatchEvent(new Event("scroll"));
 }

@@ -1,8 +1,8 @@
 // The configuration editor: the latest revision's document as JSON; saving sends the changed
 // paths as a patch with If-Match (the revision list's ETag), so a save on top of someone else's
 // is refused with a clear message; the API's issues are shown at their lines, nothing saved.
-import { useMemo, useState } from "react";
-import { JsonEditor } from "@/components/ui/json-editor";
+import { useMemo, useRef, useState } from "react";
+import { JsonEditor, jumpToLine } from "@/components/ui/json-editor";
 import { toast } from "@/components/ui/toasts";
 import { ApiError, messageOf } from "@/lib/api-client";
 import { useCreateRevision } from "@/features/revisions/api/create-revision";
@@ -60,6 +60,7 @@ function Editor(props: {
   const [issues, setIssues] = useState<Issue[]>([]);
   const [problem, setProblem] = useState<string | null>(null);
   const create = useCreateRevision();
+  const textarea = useRef<HTMLTextAreaElement>(null);
 
   const parsed = useMemo((): { value: unknown; error: string | null } => {
     try {
@@ -108,7 +109,7 @@ function Editor(props: {
           Reload latest
         </button>
       </div>
-      <JsonEditor label="configuration document" value={text} onChange={setText} issues={placed} readOnly={!canEdit} />
+      <JsonEditor label="configuration document" value={text} onChange={setText} issues={placed} readOnly={!canEdit} textareaRef={textarea} />
       {parsed.error ? (
         <p className="error" role="alert">
           Not valid JSON: {parsed.error}
@@ -118,7 +119,10 @@ function Editor(props: {
         <ul className="issues" aria-label="validation issues">
           {placed.map((issue) => (
             <li key={`${issue.path}-${issue.code}`} className={`issue-${issue.severity}`} data-path={issue.path}>
-              line {issue.line}: <code>{issue.path}</code> — {issue.message} ({issue.code})
+              <button type="button" className="link" onClick={() => jumpToLine(textarea.current, issue.line)}>
+                line {issue.line}
+              </button>
+              : <code>{issue.path}</code> — {issue.message} ({issue.code})
             </li>
           ))}
         </ul>
