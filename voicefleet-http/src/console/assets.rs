@@ -121,7 +121,14 @@ mod tests {
                 walk(&web.join(root), &mut files);
             }
         }
-        for single in ["index.html", "package.json", "package-lock.json", "vite.config.ts", "tsconfig.json", "openapi.json"] {
+        for single in [
+            "index.html",
+            "package.json",
+            "package-lock.json",
+            "vite.config.ts",
+            "tsconfig.json",
+            "openapi.json",
+        ] {
             files.push(web.join(single));
         }
         let mut relative: Vec<(String, PathBuf)> = files

@@ -18,9 +18,9 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use voicefleet_core::Result;
 use voicefleet_core::clock::SharedClock;
 use voicefleet_core::console::{Accounts, Actor, Fleet, Selector};
-use voicefleet_core::Result;
 
 use self::auth::TokenVerifier;
 use self::routes::{
