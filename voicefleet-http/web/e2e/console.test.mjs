@@ -257,6 +257,14 @@ describe("the web console against a live demo fleet", { timeout: 300_000 }, () =
     const reason = await row("umbrella-clinic").locator('[data-testid="reason"]').textContent();
     assert.match(reason ?? "", /nonexistent/);
     await shot("fleet-failed-start");
+    // For the README: the four others running with their resources read again since the restarts.
+    await until("every other row with fresh resources", async () => {
+      const rows = await page.locator('tr[data-customer]:not([data-customer="umbrella-clinic"])').evaluateAll((all) =>
+        all.map((tr) => [tr.querySelector('[data-field="uptime"]')?.textContent ?? "", tr.textContent ?? ""]),
+      );
+      return rows.length === 4 && rows.every(([uptime, text]) => !/^\d?s$|^0s$/.test(uptime) && /MiB/.test(text));
+    }, 30_000).catch(() => undefined);
+    await page.screenshot({ path: new URL("fleet-readme.png", results).pathname });
   });
 
   it("shows alerts, the audit log with verify, and users and tokens (a token once)", async () => {
