@@ -44,6 +44,7 @@ export function BulkPage() {
   const canRun = atLeast(session?.role, "operator");
   const [action, setAction] = useState<Action>("restart");
   const [tags, setTags] = useState("tier=prod");
+  const [ids, setIds] = useState("");
   const [concurrency, setConcurrency] = useState("2");
   const [maxErrors, setMaxErrors] = useState("0");
   const [canary, setCanary] = useState("0");
@@ -64,9 +65,14 @@ export function BulkPage() {
         return [key ?? "", value ?? ""];
       }),
     );
+    const pickedIds = ids.split(",").map((id) => id.trim()).filter(Boolean);
     return {
       action: { kind: action },
-      selector: Object.keys(selectorTags).length > 0 ? { kind: "tags", tags: selectorTags } : { kind: "all" },
+      selector: pickedIds.length > 0
+        ? { kind: "ids", ids: pickedIds }
+        : Object.keys(selectorTags).length > 0
+          ? { kind: "tags", tags: selectorTags }
+          : { kind: "all" },
       max_concurrency: { count: Number(concurrency) || 1 },
       max_errors: { count: Number(maxErrors) || 0 },
       canary: Number(canary) || 0,
@@ -103,6 +109,10 @@ export function BulkPage() {
             <label>
               Tags (all must match; empty: every customer)
               <input value={tags} onChange={(e) => setTags(e.target.value)} />
+            </label>
+            <label>
+              Or customers (ids, comma-separated)
+              <input value={ids} onChange={(e) => setIds(e.target.value)} placeholder="acme-dental, hooli-support" />
             </label>
           </fieldset>
           <fieldset>
