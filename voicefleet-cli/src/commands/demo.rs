@@ -260,7 +260,7 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     eprintln!("voicefleet demo: five customers running after {:.1} s", started.elapsed().as_secs_f64());
-    eprintln!("  console   {url}   (data in {})", data.display());
+    eprintln!("  console   {url}   (the web console: open it in a browser; data in {})", data.display());
     match &embedded.first_admin {
         Some((name, password)) if !password.is_empty() => eprintln!("  login     {name} / {password}"),
         _ => eprintln!("  login     admin (password set on the first run of this data directory)"),

@@ -3,6 +3,7 @@
 //! OpenAPI document and the role test derive); the embedded console server and
 //! [`client::ConsoleClient`], the fleet trait over the wire.
 
+mod assets;
 pub(crate) mod auth;
 pub(crate) mod client;
 mod idempotency;
@@ -17,9 +18,9 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use voicefleet_core::Result;
 use voicefleet_core::clock::SharedClock;
 use voicefleet_core::console::{Accounts, Actor, Fleet, Selector};
-use voicefleet_core::{ErrorKind, Result};
 
 use self::auth::TokenVerifier;
 use self::routes::{
@@ -185,9 +186,8 @@ pub fn router(
     let observed = state.metrics.clone();
     let router = routes(&state)
         .layer(axum::middleware::from_fn_with_state(observed, telemetry::observe))
-        .fallback(|| async {
-            ApiError::new(ErrorKind::NotFound, "no such route").with_hint("see GET /v1/openapi.json")
-        })
+        // The web console at `/`; `/v1/...` and `/metrics` still answer the API's JSON 404.
+        .fallback(assets::fallback)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state);
     let router = crate::middleware::cors(router, &options.cors_origins);
