@@ -909,6 +909,12 @@ export interface components {
              */
             drain_timeout_seconds?: number | null;
         };
+        /**
+         * @description What the console can say of a customer's agent: its state, or that its host did not answer.
+         *     (The fields that hold it are strings; this names their values for the schema.)
+         * @enum {string}
+         */
+        CustomerState: "stopped" | "starting" | "running" | "backoff" | "stopping" | "exited" | "crash_loop" | "unreachable";
         /** @description One customer's status as polled, with the last known one when the host does not answer. */
         CustomerStatus: {
             customer_id: string;
@@ -930,7 +936,7 @@ export interface components {
              */
             running_revision?: number | null;
             /** @description The agent's state, or `unreachable`. */
-            state: string;
+            state: components["schemas"]["CustomerState"];
             /** @description The last status the host gave (current when reachable). */
             status?: components["schemas"]["HostStatus"] | null;
             tags: {
@@ -999,7 +1005,7 @@ export interface components {
             customer_id: string;
             /** @description How the agent last ended (set when this change follows an exit). */
             exit?: components["schemas"]["ExitInfo"] | null;
-            from: string;
+            from: components["schemas"]["CustomerState"];
             /**
              * Format: int32
              * @description The agent's process id now (a new one after a restart).
@@ -1010,7 +1016,7 @@ export interface components {
              * @description The host's restart count.
              */
             restarts?: number | null;
-            to: string;
+            to: components["schemas"]["CustomerState"];
             /** @constant */
             type: "status_changed";
         } | {
@@ -1227,8 +1233,21 @@ export interface components {
             at_ms: number;
             /** Format: double */
             cpu_percent: number;
+            /**
+             * Format: double
+             * @description Errors per turn over the 5 minutes before the sample.
+             * @default 0
+             */
+            error_rate?: number;
             /** Format: uint64 */
             open_files: number;
+            /**
+             * Format: double
+             * @description p95 end-to-end turn latency over the 5 minutes before the sample, in milliseconds (none
+             *     without turns): "when did p95 jump?" is a query over the history.
+             * @default null
+             */
+            p95_e2e_ms?: number | null;
             /** Format: uint64 */
             processes: number;
             /** Format: uint64 */
@@ -2932,8 +2951,11 @@ export interface operations {
     get_v1_customers__id__logs: {
         parameters: {
             query?: {
+                /** @description How many of the last lines (1 to 10000; default 100). Not with `cursor`. */
                 tail?: number | null;
+                /** @description Lines after this sequence number (a `next_cursor`). Not with `tail`. */
                 cursor?: number | null;
+                /** @description With `cursor`: at most this many lines (1 to 10000; default 1000). */
                 limit?: number | null;
                 /** @description `all` (default), `stdout` or `stderr`. */
                 stream?: components["schemas"]["StreamChoice"] | null;

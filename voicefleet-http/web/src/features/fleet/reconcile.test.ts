@@ -3,7 +3,7 @@ import { createSseParser, type SseMessage } from "@/lib/sse";
 import { decodeEvent } from "@/features/events/api/stream-events";
 import { applyBulkEvent, applyCustomerStatus, applyStatusChanged, visibleRows, type BulkRun, type CustomerStatus } from "./reconcile";
 
-function row(id: string, state = "running", extra: Partial<CustomerStatus> = {}): CustomerStatus {
+function row(id: string, state: CustomerStatus["state"] = "running", extra: Partial<CustomerStatus> = {}): CustomerStatus {
   return { customer_id: id, name: id.toUpperCase(), tags: { tier: "prod" }, state, reachable: true, drift: false, ...extra };
 }
 
@@ -24,9 +24,9 @@ describe("status_changed events", () => {
   });
 
   it("leave the list alone for an unknown customer, a state it already shows, or no list yet", () => {
-    expect(applyStatusChanged(rows, { type: "status_changed", customer_id: "zz", from: "a", to: "b", at_ms: 1 })).toBe(rows);
-    expect(applyStatusChanged(rows, { type: "status_changed", customer_id: "a", from: "x", to: "running", at_ms: 1 })).toBe(rows);
-    expect(applyStatusChanged(undefined, { type: "status_changed", customer_id: "a", from: "x", to: "y", at_ms: 1 })).toBeUndefined();
+    expect(applyStatusChanged(rows, { type: "status_changed", customer_id: "zz", from: "running", to: "stopped", at_ms: 1 })).toBe(rows);
+    expect(applyStatusChanged(rows, { type: "status_changed", customer_id: "a", from: "starting", to: "running", at_ms: 1 })).toBe(rows);
+    expect(applyStatusChanged(undefined, { type: "status_changed", customer_id: "a", from: "running", to: "stopped", at_ms: 1 })).toBeUndefined();
   });
 });
 

@@ -5,6 +5,8 @@ import { useMetrics, type MetricsRange } from "../api/get-metrics";
 
 const CHARTS = [
   { key: "active_calls", title: "Active calls", scale: 1, unit: "" },
+  { key: "error_percent", title: "Error rate (5 min)", scale: 1, unit: "%" },
+  { key: "p95_e2e_ms", title: "p95 turn latency (5 min)", scale: 1, unit: " ms" },
   { key: "cpu_percent", title: "CPU", scale: 1, unit: "%" },
   { key: "rss_mib", title: "Memory", scale: 1, unit: " MiB" },
   { key: "threads", title: "Threads", scale: 1, unit: "" },
@@ -16,6 +18,8 @@ export function MetricsCharts({ customerId }: { customerId: string }) {
   const data = (metrics.data ?? []).map((sample) => ({
     ...sample,
     rss_mib: Math.round((sample.rss_bytes / 1024 / 1024) * 10) / 10,
+    error_percent: Math.round((sample.error_rate ?? 0) * 1000) / 10,
+    p95_e2e_ms: sample.p95_e2e_ms == null ? null : Math.round(sample.p95_e2e_ms),
     time: new Date(sample.at_ms).toLocaleTimeString(),
   }));
   return (
@@ -32,7 +36,7 @@ export function MetricsCharts({ customerId }: { customerId: string }) {
       </div>
       <ErrorNote error={metrics.error} />
       <p className="muted small">
-        {data.length} samples. Error rate and p95 are shown live above; the metrics history holds resources and calls.
+        {data.length} samples, each with the error rate and p95 of the five minutes before it.
       </p>
       <div className="charts">
         {CHARTS.map((chart) => (
