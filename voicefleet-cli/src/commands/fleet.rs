@@ -184,6 +184,20 @@ pub(crate) async fn secrets(
             let value = read_secret(&format!("value of {name} for {customer} (not echoed): "), false)?;
             fleet.set_secret(&actor, &customer, &name, &value).await?;
             eprintln!("set secret {name} for {customer}");
+            // An offline look at the value's shape for the providers that use it (the latest
+            // revision says which): a warning, never a refusal.
+            let latest =
+                fleet.revisions(&actor, &customer).await.ok().and_then(|r| r.first().map(|r| r.number));
+            let document = match latest {
+                Some(number) => fleet.revision(&actor, &customer, number).await.ok().and_then(|r| r.document),
+                None => None,
+            };
+            for provider in voicefleet_core::config::providers_using_secret(document.as_ref(), &name) {
+                if let Some(warning) = voicefleet_core::config::secret_format_warning(&provider, &value) {
+                    eprintln!("warning: {name}: {warning}");
+                    eprintln!("hint: check the value was copied whole from the {provider} dashboard");
+                }
+            }
         }
         SecretsCommand::List { customer } => {
             let secrets = fleet.secrets(&actor, &customer).await?;

@@ -83,6 +83,10 @@ async fn an_operator_session_end_to_end() {
         });
         ok(&r, "secret");
         assert!(!r.stdout.contains("very-secret") && !r.stderr.contains("very-secret"));
+        // An offline look at the shape: OpenAI keys start `sk-`; Deepgram's are 40 hex digits.
+        let warned =
+            r.stderr.contains(&format!("warning: {name}: deepgram keys are 40 hexadecimal characters"));
+        assert_eq!(warned, name == "deepgram_api_key", "{name}: {}", r.stderr);
     }
     let r = tokio::task::block_in_place(|| run(&env, &["secrets", "list", "acme", "-o", "json"]));
     assert!(!r.stdout.contains("very-secret"));

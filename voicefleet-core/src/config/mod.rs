@@ -26,7 +26,10 @@ pub use load::{MAX_DEPTH, MAX_DOCUMENT_BYTES};
 pub use model::*;
 pub use path::{DotPath, PathSegment, parse_value_text};
 pub use schema::json_schema;
-pub use secrets::{REDACTED, SecretReference, is_secret_field, is_valid_secret_name, secret_format_warning};
+pub use secrets::{
+    REDACTED, SecretReference, is_secret_field, is_valid_secret_name, providers_using_secret,
+    secret_format_warning,
+};
 pub use templates::{template, template_names};
 
 /// How bad an [`Issue`] is.

@@ -132,8 +132,38 @@ pub fn secret_format_warning(provider: &str, value: &str) -> Option<String> {
         "openai" => "start with `sk-`",
         "anthropic" => "start with `sk-ant-`",
         "groq" => "start with `gsk_`",
-        "deepgram" => "be 40 hexadecimal characters",
-        _ => "be 32 hexadecimal characters",
+        "deepgram" => "are 40 hexadecimal characters",
+        _ => "are 32 hexadecimal characters",
     };
     (!fits).then(|| format!("{provider} keys {shape}; this value does not"))
+}
+
+/// The providers whose settings reference `secret://NAME` in `document` (a section with a
+/// `provider` and a secret field holding the reference, such as `agent_settings.llm`), in
+/// document order, without repeats. With no document, a name like `openai_api_key` names its
+/// provider by its first word.
+pub fn providers_using_secret(document: Option<&Value>, name: &str) -> Vec<String> {
+    let reference = format!("secret://{name}");
+    let mut providers: Vec<String> = Vec::new();
+    fn walk(value: &Value, reference: &str, providers: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                let uses =
+                    map.iter().any(|(key, item)| is_secret_field(key) && item.as_str() == Some(reference));
+                if let (true, Some(provider)) = (uses, map.get("provider").and_then(Value::as_str)) {
+                    if !providers.iter().any(|known| known == provider) {
+                        providers.push(provider.to_owned());
+                    }
+                }
+                map.values().for_each(|item| walk(item, reference, providers));
+            }
+            Value::Array(items) => items.iter().for_each(|item| walk(item, reference, providers)),
+            _ => {}
+        }
+    }
+    match document {
+        Some(document) => walk(document, &reference, &mut providers),
+        None => providers.extend(name.split('_').next().filter(|word| !word.is_empty()).map(str::to_owned)),
+    }
+    providers
 }

@@ -102,3 +102,16 @@ fn provider_key_formats() {
         assert_eq!(secret_format_warning(provider, value).is_none(), fits, "{provider} {value}");
     }
 }
+
+#[test]
+fn the_providers_that_use_a_secret_come_from_the_document_or_its_name() {
+    use voicefleet_core::config::providers_using_secret;
+    let document = serde_json::json!({"agent_settings": {
+        "llm": {"provider": "openai", "api_key": "secret://shared_key"},
+        "stt": {"provider": "deepgram", "api_key": "secret://deepgram_api_key"},
+        "tts": {"provider": "openai", "api_key": "secret://shared_key"}}});
+    assert_eq!(providers_using_secret(Some(&document), "shared_key"), ["openai"]);
+    assert_eq!(providers_using_secret(Some(&document), "deepgram_api_key"), ["deepgram"]);
+    assert!(providers_using_secret(Some(&document), "unused").is_empty());
+    assert_eq!(providers_using_secret(None, "groq_api_key"), ["groq"]);
+}
