@@ -150,10 +150,10 @@ pub fn providers_using_secret(document: Option<&Value>, name: &str) -> Vec<Strin
             Value::Object(map) => {
                 let uses =
                     map.iter().any(|(key, item)| is_secret_field(key) && item.as_str() == Some(reference));
-                if let (true, Some(provider)) = (uses, map.get("provider").and_then(Value::as_str)) {
-                    if !providers.iter().any(|known| known == provider) {
-                        providers.push(provider.to_owned());
-                    }
+                if let (true, Some(provider)) = (uses, map.get("provider").and_then(Value::as_str))
+                    && !providers.iter().any(|known| known == provider)
+                {
+                    providers.push(provider.to_owned());
                 }
                 map.values().for_each(|item| walk(item, reference, providers));
             }
