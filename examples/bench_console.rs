@@ -147,13 +147,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }));
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut inside = console.fleet_events();
     let mut fanout = Vec::new();
     let mut spread = Vec::new();
     for round in 0..CRASHES {
         let index = (round * 97) % count;
         *crash.lock().unwrap_or_else(|p| p.into_inner()) = Some((ids[index].clone(), Instant::now()));
         writeln!(sim_in, "crash {index}")?;
-        let _crashed = sim_out.next().ok_or("the simulator ended")??;
+        let crashed = sim_out.next().ok_or("the simulator ended")??;
         let mut this = Vec::new();
         let deadline = Instant::now() + Duration::from_secs(5);
         while this.len() < CLIENTS {
@@ -161,9 +162,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             {
                 Ok(Some(ms)) => this.push(ms),
                 _ => {
+                    let mut heard = Vec::new();
+                    while let Ok(event) = inside.try_recv() {
+                        heard.push(format!("{event:?}"));
+                    }
+                    let metrics = reqwest::Client::new()
+                        .get(url.replace("/v1/events", "/metrics"))
+                        .bearer_auth(&token)
+                        .send()
+                        .await?
+                        .text()
+                        .await?;
+                    let streams: Vec<&str> =
+                        metrics.lines().filter(|l| l.starts_with("voicefleet_console_host_event")).collect();
                     return Err(format!(
-                        "round {round}: {} of {CLIENTS} clients heard the crash",
-                        this.len()
+                        "round {round} ({crashed}): {} of {CLIENTS} clients heard the crash; in process the console published {} events: {:?}; {streams:?}",
+                        this.len(),
+                        heard.len(),
+                        heard.iter().take(5).collect::<Vec<_>>()
                     )
                     .into());
                 }

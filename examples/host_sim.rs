@@ -1,8 +1,9 @@
 //! The host-fleet simulator as a process: `host_sim N CONSOLE_PUB_PEM [PREFIX]` serves N
 //! simulated hosts (real host API, real token checks, real SSE) on loopback ports and prints
 //! `ID ENDPOINT` per host, then `ready`. Commands on stdin, one per line: `crash INDEX` (the
-//! agent dies of SIGKILL and restarts; prints `crashed INDEX PID`), `streamed` (prints how many
-//! hosts have an event stream open), `quit`. Ends with stdin.
+//! agent dies of SIGKILL and restarts; prints `crashed INDEX PID subscribers N`, N counting the
+//! host API's event recorder), `streamed` (prints how many hosts have an event stream open),
+//! `quit`. Ends with stdin.
 
 use std::io::{BufRead as _, Write as _};
 
@@ -34,7 +35,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut out = std::io::stdout().lock();
         match line.split_whitespace().collect::<Vec<_>>().as_slice() {
             ["crash", index] => match index.parse::<usize>().ok().and_then(|i| fleet.hosts.get(i)) {
-                Some(served) => writeln!(out, "crashed {index} {}", served.host.crash())?,
+                Some(served) => {
+                    let pid = served.host.crash();
+                    writeln!(out, "crashed {index} {pid} subscribers {}", served.host.subscribers())?
+                }
                 None => writeln!(out, "error no host {index}")?,
             },
             ["streamed"] => writeln!(out, "streamed {}", fleet.streamed())?,

@@ -97,6 +97,12 @@ impl ApiError {
         Self { kind, message: message.into(), hint: None, issues: Vec::new(), status: None }
     }
 
+    /// The kind of error this answer says.
+    #[cfg(test)]
+    pub(crate) fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use voicefleet_core::Result;
 use voicefleet_core::console::{CustomerRecord, HostConnector};
@@ -10,7 +11,28 @@ use voicefleet_core::host::Host;
 
 use super::client::{AgentClient, AgentClientOptions, TokenSource};
 use crate::console::telemetry::HostRequestMetrics;
-use crate::token::HostTokenSigner;
+use crate::token::{HOST_TOKEN_SECONDS, HostTokenSigner};
+
+/// A token is used for this long, half its life, then a new one is signed: the host checks each
+/// token's signature once (see `host/auth.rs`), so a console polling a thousand hosts makes them
+/// verify a signature twice a minute rather than at every poll and reconnect.
+const TOKEN_REUSE: Duration = Duration::from_secs(HOST_TOKEN_SECONDS / 2);
+
+/// Host tokens for `audience`, each reused for [`TOKEN_REUSE`].
+fn reused_token(signer: HostTokenSigner, audience: String) -> impl Fn() -> String + Send + Sync + 'static {
+    let current: Mutex<Option<(String, Instant)>> = Mutex::new(None);
+    move || {
+        let mut current = current.lock().unwrap_or_else(|p| p.into_inner());
+        match &*current {
+            Some((token, signed)) if signed.elapsed() < TOKEN_REUSE => token.clone(),
+            _ => {
+                let token = signer.host_token(&audience);
+                *current = Some((token.clone(), Instant::now()));
+                token
+            }
+        }
+    }
+}
 
 /// Hands out one [`AgentClient`] per customer, each minting its own short-lived tokens.
 pub struct AgentConnector {
@@ -46,9 +68,7 @@ impl HostConnector for AgentConnector {
         {
             return Ok(client.clone());
         }
-        let signer = self.signer.clone();
-        let audience = customer.id.clone();
-        let token = TokenSource::Mint(Arc::new(move || signer.host_token(&audience)));
+        let token = TokenSource::Mint(Arc::new(reused_token(self.signer.clone(), customer.id.clone())));
         let mut client = AgentClient::new(&customer.endpoint, token, self.options.clone())?;
         if let Some(metrics) = &self.metrics {
             client = client.with_metrics(metrics.clone());
@@ -56,5 +76,23 @@ impl HostConnector for AgentConnector {
         let client = Arc::new(client);
         clients.insert(customer.id.clone(), (customer.endpoint.clone(), client.clone()));
         Ok(client)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_host_token_is_reused_for_half_its_life() {
+        let dir = tempfile::tempdir().unwrap();
+        let signer = HostTokenSigner::load_or_create(dir.path()).unwrap();
+        let mint = reused_token(signer.clone(), "acme".into());
+        let first = mint();
+        assert!(!first.is_empty());
+        assert_eq!(mint(), first, "the same token while it is young");
+        let other = reused_token(signer, "globex".into());
+        assert_ne!(other(), first, "each host its own");
+        assert!(TOKEN_REUSE.as_secs() * 2 <= HOST_TOKEN_SECONDS);
     }
 }
