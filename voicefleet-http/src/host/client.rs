@@ -73,12 +73,18 @@ pub struct AgentClient {
 
 impl AgentClient {
     pub fn new(endpoint: &str, token: TokenSource, options: AgentClientOptions) -> Result<Self> {
+        Self::with_http(endpoint, token, options, http_client()?)
+    }
+
+    /// A client sharing `http` (its connection pools and TLS configuration) with others: the
+    /// console's connector gives every host's client the same one.
+    pub fn with_http(
+        endpoint: &str,
+        token: TokenSource,
+        options: AgentClientOptions,
+        http: reqwest::Client,
+    ) -> Result<Self> {
         let base = voicefleet_core::customer::parse_endpoint(endpoint)?;
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(3))
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|e| Error::Internal { message: format!("cannot build the HTTP client: {e}") })?;
         let (sender, _) = tokio::sync::broadcast::channel(256);
         let events = super::subscription::Pump {
             http: http.clone(),
@@ -186,6 +192,15 @@ impl AgentClient {
         let extra = options.timeout.unwrap_or(Duration::from_secs(600));
         self.call_with_timeout(Method::POST, &format!("v1/agent/{action}"), Some(&body), extra).await
     }
+}
+
+/// The HTTP client every host request goes through (connection pools per host inside).
+pub(crate) fn http_client() -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .pool_idle_timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|e| Error::Internal { message: format!("cannot build the HTTP client: {e}") })
 }
 
 /// The operation a host API path is, for metrics: its first segment after `v1/`.

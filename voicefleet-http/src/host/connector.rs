@@ -38,6 +38,9 @@ fn reused_token(signer: HostTokenSigner, audience: String) -> impl Fn() -> Strin
 pub struct AgentConnector {
     signer: HostTokenSigner,
     options: AgentClientOptions,
+    /// One HTTP client for every host: a client per host would hold its own TLS configuration
+    /// and pool bookkeeping, a thousand times over.
+    http: Option<reqwest::Client>,
     metrics: Option<HostRequestMetrics>,
     clients: Mutex<HashMap<String, (String, Arc<AgentClient>)>>,
 }
@@ -50,7 +53,8 @@ impl std::fmt::Debug for AgentConnector {
 
 impl AgentConnector {
     pub fn new(signer: HostTokenSigner, options: AgentClientOptions) -> Self {
-        Self { signer, options, metrics: None, clients: Mutex::new(HashMap::new()) }
+        let http = super::client::http_client().ok();
+        Self { signer, options, http, metrics: None, clients: Mutex::new(HashMap::new()) }
     }
 
     /// Every client it hands out records its requests in `metrics`.
@@ -69,7 +73,12 @@ impl HostConnector for AgentConnector {
             return Ok(client.clone());
         }
         let token = TokenSource::Mint(Arc::new(reused_token(self.signer.clone(), customer.id.clone())));
-        let mut client = AgentClient::new(&customer.endpoint, token, self.options.clone())?;
+        let mut client = match &self.http {
+            Some(http) => {
+                AgentClient::with_http(&customer.endpoint, token, self.options.clone(), http.clone())?
+            }
+            None => AgentClient::new(&customer.endpoint, token, self.options.clone())?,
+        };
         if let Some(metrics) = &self.metrics {
             client = client.with_metrics(metrics.clone());
         }
