@@ -118,6 +118,8 @@ pub struct Console {
     /// A refresh (poll, samples, alert rules) has run in this process: without a server's
     /// refresher (the CLI's embedded console) alerts are evaluated when asked for.
     refreshed: std::sync::atomic::AtomicBool,
+    /// When a refresh last pruned old samples (ms since the epoch).
+    last_prune_ms: std::sync::atomic::AtomicU64,
     me: std::sync::Weak<Console>,
 }
 
@@ -146,6 +148,7 @@ impl Console {
             bulk_events,
             fleet_events,
             refreshed: std::sync::atomic::AtomicBool::new(false),
+            last_prune_ms: std::sync::atomic::AtomicU64::new(0),
             me: me.clone(),
         })
     }

@@ -181,6 +181,10 @@ impl Store for SqliteStore {
         self.with(move |c| customers::revisions(c, &customer_id)).await
     }
 
+    async fn deployed_hashes(&self) -> Result<Vec<(String, u64, String)>> {
+        self.with(customers::deployed_hashes).await
+    }
+
     async fn put_secret(&self, customer_id: &str, secret: SecretRecord, audit: AuditRecord) -> Result<()> {
         let customer_id = customer_id.to_owned();
         self.audited(audit, move |tx| customers::put_secret(tx, &customer_id, &secret)).await
@@ -254,6 +258,14 @@ impl Store for SqliteStore {
         self.transaction(move |tx| samples::insert(tx, &customer_id, &rows)).await
     }
 
+    async fn insert_fleet_samples(&self, samples: Vec<(String, MetricsSample)>) -> Result<()> {
+        let rows = samples
+            .into_iter()
+            .map(|(customer_id, sample)| Ok((customer_id, samples::rows(&[sample])?)))
+            .collect::<Result<Vec<_>>>()?;
+        self.transaction(move |tx| rows.iter().try_for_each(|(id, rows)| samples::insert(tx, id, rows))).await
+    }
+
     async fn samples(&self, customer_id: &str, since_ms: u64, until_ms: u64) -> Result<Vec<MetricsSample>> {
         let customer_id = customer_id.to_owned();
         self.with(move |c| samples::between(c, &customer_id, since_ms, until_ms)).await
@@ -270,6 +282,11 @@ impl Store for SqliteStore {
 
     async fn alerts(&self, include_resolved: bool) -> Result<Vec<AlertRecord>> {
         self.with(move |c| samples::alerts(c, include_resolved)).await
+    }
+
+    async fn customer_alerts(&self, customer_id: &str) -> Result<Vec<AlertRecord>> {
+        let customer_id = customer_id.to_owned();
+        self.with(move |c| samples::customer_alerts(c, &customer_id)).await
     }
 
     async fn insert_user(&self, user: UserRecord, audit: AuditRecord) -> Result<()> {
