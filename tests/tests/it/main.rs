@@ -4,6 +4,7 @@ mod bulk;
 mod console_contract;
 mod console_http;
 mod embedded;
+mod keycheck;
 mod live;
 mod metrics;
 mod sim;

@@ -102,6 +102,7 @@ pub(crate) fn settings(dir: &Path, customer: &str, port: u16) -> Settings {
         stop_agent_on_exit: true,
         rate_limit: 5000,
         log_limits: Default::default(),
+        provider_urls: Default::default(),
         shim: ShimCommand { program: AGENT.into(), args: vec!["__shim".into()] },
     }
 }

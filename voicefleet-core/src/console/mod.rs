@@ -252,6 +252,15 @@ impl Fleet for Console {
         secrets::delete(self, actor, id, name).await
     }
 
+    async fn check_secrets(
+        &self,
+        actor: &Actor,
+        id: &str,
+        only: Option<&str>,
+    ) -> Result<Vec<crate::keycheck::KeyCheck>> {
+        secrets::check(self, actor, id, only).await
+    }
+
     async fn control(
         &self,
         actor: &Actor,

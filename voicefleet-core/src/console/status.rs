@@ -225,8 +225,7 @@ impl Console {
                 });
             }
         }
-        let samples =
-            statuses.iter().filter_map(|s| Some((s.customer_id.clone(), sample_of(s)?))).collect();
+        let samples = statuses.iter().filter_map(|s| Some((s.customer_id.clone(), sample_of(s)?))).collect();
         self.store.insert_fleet_samples(samples).await?;
         // Every stored alert in one read, not one read of all of them per customer.
         let mut stored: HashMap<String, HashMap<String, super::AlertRecord>> = HashMap::new();

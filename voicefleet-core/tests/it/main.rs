@@ -4,6 +4,7 @@ mod alerts;
 mod console;
 mod customer;
 mod diff_and_hash;
+mod keycheck;
 mod lifecycle;
 mod lifecycle_decisions;
 mod load_limits;
