@@ -92,6 +92,9 @@ fn hex(bytes: &[u8]) -> String {
 /// The prefix of every API token, so a leaked one is recognisable.
 pub const TOKEN_PREFIX: &str = "vft_";
 
+/// The longest life an API token may be given: ten years.
+pub const MAX_TOKEN_LIFE_MS: u64 = 10 * 365 * 86_400_000;
+
 fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
 }
@@ -342,6 +345,15 @@ impl Accounts {
     ) -> Result<TokenView> {
         Self::require_admin(actor)?;
         validate_name(name)?;
+        let now = self.clock.now_ms();
+        if let Some(at) = expires_at_ms
+            && (at <= now || at - now > MAX_TOKEN_LIFE_MS)
+        {
+            return Err(Error::InvalidValue {
+                value: at.to_string(),
+                reason: "an API token expires after now and within 10 years".to_owned(),
+            });
+        }
         let id_bytes: [u8; 8] = crate::random::bytes()?;
         let secret_bytes: [u8; 24] = crate::random::bytes()?;
         let token = format!("{TOKEN_PREFIX}{}", hex(&secret_bytes));

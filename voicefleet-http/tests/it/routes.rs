@@ -221,3 +221,36 @@ async fn live_updates_arrive_as_server_sent_events() {
     assert!(text.contains("\"to\":\"unreachable\""), "{text}");
     console.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn numbers_from_a_request_are_bounded_never_a_500() {
+    let console = TestConsole::start().await;
+    let anonymous = ConsoleClient::new(&console.url, None).unwrap();
+    let token = anonymous.login("admin", &console.admin_password).await.unwrap().token;
+    let http = reqwest::Client::new();
+    let max = u64::MAX.to_string();
+    // A cursor past SQLite's integers reads nothing.
+    let response = http
+        .get(format!("{}/v1/audit?after={max}&limit={max}", console.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    assert!(status == 200 || status == 400, "{status}: {}", response.text().await.unwrap());
+    // A token lifetime that would overflow: refused in the error shape, nothing created.
+    for seconds in [u64::MAX, 0] {
+        let response = http
+            .post(format!("{}/v1/tokens", console.url))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"name": "forever", "role": "viewer", "expires_in_seconds": seconds}))
+            .send()
+            .await
+            .unwrap();
+        assert!(matches!(response.status().as_u16(), 400 | 422), "{seconds}: {}", response.status());
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["kind"], "invalid_input", "{body}");
+    }
+    let admin = ConsoleClient::new(&console.url, Some(token)).unwrap();
+    assert!(admin.tokens().await.unwrap().iter().all(|t| t.name != "forever"));
+}
