@@ -17,6 +17,7 @@ mod crypto;
 mod customers;
 mod fleet;
 mod live;
+pub mod login;
 mod rate;
 mod revisions;
 mod run;
@@ -34,9 +35,7 @@ use std::time::Duration;
 
 use tokio::sync::broadcast;
 
-pub use accounts::{
-    Accounts, LOCKOUT_MS, MAX_FAILED_LOGINS, TOKEN_PREFIX, TokenRecord, TokenView, UserRecord, UserView,
-};
+pub use accounts::{Accounts, MAX_TOKEN_LIFE_MS, TOKEN_PREFIX, TokenRecord, TokenView, UserRecord, UserView};
 pub use alerts::{AlertNotifier, AlertThresholds, RuleOutcome, evaluate_rules, transitions};
 pub use audit::{AuditEntry, AuditRecord, AuditVerification};
 pub use bulk::{BulkAction, BulkEvent, BulkRun, BulkSpec, HealthGate, RunOutcome, TargetResult, TargetState};

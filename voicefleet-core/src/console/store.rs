@@ -111,6 +111,26 @@ pub trait Store: Send + Sync {
     /// One customer's alerts, resolved ones included.
     async fn customer_alerts(&self, customer_id: &str) -> Result<Vec<AlertRecord>>;
 
+    /// Failed logins in a row of `name` from `address`: how many, and when the last was.
+    async fn login_failures(&self, name: &str, address: &str) -> Result<Option<(u32, u64)>>;
+    /// Counts one more failed login of `name` from `address` at `at_ms` (atomically, whatever
+    /// other writers do) with its audit entry; returns the new count.
+    async fn record_login_failure(
+        &self,
+        name: &str,
+        address: &str,
+        at_ms: u64,
+        audit: AuditRecord,
+    ) -> Result<u32>;
+    /// Forgets `name`'s failed logins from `address` (every address when `None`), with an audit
+    /// entry when given.
+    async fn clear_login_failures(
+        &self,
+        name: &str,
+        address: Option<&str>,
+        audit: Option<AuditRecord>,
+    ) -> Result<()>;
+
     /// Conflict when the name exists.
     async fn insert_user(&self, user: UserRecord, audit: AuditRecord) -> Result<()>;
     async fn user(&self, name: &str) -> Result<Option<UserRecord>>;

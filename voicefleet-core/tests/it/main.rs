@@ -8,6 +8,7 @@ mod keycheck;
 mod lifecycle;
 mod lifecycle_decisions;
 mod load_limits;
+mod login;
 mod logs;
 mod paths;
 mod properties;

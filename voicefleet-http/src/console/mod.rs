@@ -191,6 +191,7 @@ pub fn router(
         .layer(axum::middleware::from_fn_with_state(observed, telemetry::observe))
         // The web console at `/`; `/v1/...` and `/metrics` still answer the API's JSON 404.
         .fallback(assets::fallback)
+        .layer(axum::middleware::from_fn(login::cap_body))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state);
     let router = crate::middleware::cors(router, &options.cors_origins);

@@ -39,6 +39,10 @@ const MIGRATIONS: &[&str] = &[
         revoked INTEGER NOT NULL DEFAULT 0);",
     // Pruning by age reads an index instead of the whole table.
     "CREATE INDEX samples_by_time ON samples (at_ms);",
+    // Failed logins by user and address (the slowdown), replacing the per-user lock.
+    "CREATE TABLE login_failures (
+        name TEXT NOT NULL, address TEXT NOT NULL, failures INTEGER NOT NULL, last_failure_ms INTEGER NOT NULL,
+        PRIMARY KEY (name, address));",
 ];
 
 /// Brings the schema up to date, one transaction per migration; refuses a newer database.

@@ -289,6 +289,36 @@ impl Store for SqliteStore {
         self.with(move |c| samples::customer_alerts(c, &customer_id)).await
     }
 
+    async fn login_failures(&self, name: &str, address: &str) -> Result<Option<(u32, u64)>> {
+        let (name, address) = (name.to_owned(), address.to_owned());
+        self.with(move |c| accounts::login_failures(c, &name, &address)).await
+    }
+
+    async fn record_login_failure(
+        &self,
+        name: &str,
+        address: &str,
+        at_ms: u64,
+        audit: AuditRecord,
+    ) -> Result<u32> {
+        let (name, address) = (name.to_owned(), address.to_owned());
+        self.audited(audit, move |tx| accounts::record_login_failure(tx, &name, &address, at_ms)).await
+    }
+
+    async fn clear_login_failures(
+        &self,
+        name: &str,
+        address: Option<&str>,
+        audit: Option<AuditRecord>,
+    ) -> Result<()> {
+        let (name, address) = (name.to_owned(), address.map(str::to_owned));
+        let work = move |tx: &Transaction<'_>| accounts::clear_login_failures(tx, &name, address.as_deref());
+        match audit {
+            Some(audit) => self.audited(audit, work).await,
+            None => self.transaction(work).await,
+        }
+    }
+
     async fn insert_user(&self, user: UserRecord, audit: AuditRecord) -> Result<()> {
         self.audited(audit, move |tx| accounts::insert_user(tx, &user)).await
     }
