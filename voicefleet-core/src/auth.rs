@@ -44,6 +44,24 @@ impl fmt::Display for Role {
     }
 }
 
+/// Who signs every voicefleet token (its `iss` claim), and a name no customer or user may take.
+pub const ISSUER: &str = "voicefleet-console";
+
+/// Customer ids and user names that are taken by tokens themselves (the console's audience and
+/// its hosts' subject), so a token for one can never pass as a token for the other.
+pub const RESERVED_NAMES: [&str; 1] = [ISSUER];
+
+/// What a signed token is for; each side accepts only its own kind. (API tokens are opaque
+/// random strings checked against the console's store, never signed tokens.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    /// A console user's session, accepted by the console API only.
+    Login,
+    /// The console's call to one host, accepted by that host's API only.
+    Host,
+}
+
 /// What a token the console signs says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Claims {
@@ -56,6 +74,8 @@ pub struct Claims {
     pub exp: u64,
     /// Issued at, seconds since the Unix epoch.
     pub iat: u64,
-    #[serde(default)]
+    /// Always [`ISSUER`].
     pub iss: String,
+    /// What the token is for.
+    pub kind: TokenKind,
 }

@@ -26,6 +26,9 @@ impl CustomerId {
         if text.starts_with('-') || text.ends_with('-') {
             return Err(invalid("it must not start or end with '-'"));
         }
+        if crate::auth::RESERVED_NAMES.contains(&text) {
+            return Err(invalid("it is reserved: the console's tokens carry it"));
+        }
         Ok(Self(text.to_owned()))
     }
 

@@ -8,7 +8,7 @@ use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _, EncodePublicKey as _};
 use jsonwebtoken::errors::ErrorKind as JwtErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use voicefleet_core::auth::{Claims, Role};
+use voicefleet_core::auth::{Claims, ISSUER, Role, TokenKind};
 use voicefleet_core::clock::{Clock as _, SystemClock};
 use voicefleet_core::{Error, Result};
 
@@ -75,14 +75,28 @@ impl HostTokenSigner {
         &self.public_pem
     }
 
-    /// A token for `audience` with `role`, living `seconds`.
-    pub fn sign(&self, subject: &str, audience: &str, role: Role, seconds: u64) -> Result<String> {
+    /// A `kind` token for `audience` with `role`, living `seconds`.
+    pub fn sign(
+        &self,
+        kind: TokenKind,
+        subject: &str,
+        audience: &str,
+        role: Role,
+        seconds: u64,
+    ) -> Result<String> {
         let now = SystemClock.now_seconds();
-        self.sign_until(subject, audience, role, now + seconds)
+        self.sign_until(kind, subject, audience, role, now.saturating_add(seconds))
     }
 
     /// A token expiring at `exp` (seconds since the Unix epoch; in the past for tests).
-    pub fn sign_until(&self, subject: &str, audience: &str, role: Role, exp: u64) -> Result<String> {
+    pub fn sign_until(
+        &self,
+        kind: TokenKind,
+        subject: &str,
+        audience: &str,
+        role: Role,
+        exp: u64,
+    ) -> Result<String> {
         let now = SystemClock.now_seconds();
         let claims = Claims {
             sub: subject.to_owned(),
@@ -90,7 +104,8 @@ impl HostTokenSigner {
             role,
             exp,
             iat: now.min(exp),
-            iss: "voicefleet-console".to_owned(),
+            iss: ISSUER.to_owned(),
+            kind,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &self.key)
             .map_err(|e| Error::Internal { message: format!("signing a token: {e}") })
@@ -98,7 +113,7 @@ impl HostTokenSigner {
 
     /// The console's token for one host: admin, that customer only, 60 seconds.
     pub fn host_token(&self, customer_id: &str) -> String {
-        self.sign("voicefleet-console", customer_id, Role::Admin, HOST_TOKEN_SECONDS).unwrap_or_default()
+        self.sign(TokenKind::Host, ISSUER, customer_id, Role::Admin, HOST_TOKEN_SECONDS).unwrap_or_default()
     }
 }
 
@@ -112,26 +127,33 @@ pub(crate) enum Refusal {
 }
 
 /// Checks a token's signature (with `key`, by `algorithm` only: `none` and HS algorithms are never
-/// accepted for an asymmetric key), its expiry and its audience.
+/// accepted for an asymmetric key), its issuer, expiry, audience and kind (a console login token
+/// is no host token, whatever its audience).
 pub(crate) fn verify(
     token: &str,
     key: &DecodingKey,
     algorithm: Algorithm,
-    audience: &str,
-    required_claims: &[&str],
+    expected: (TokenKind, &str),
     leeway_seconds: u64,
 ) -> std::result::Result<Claims, Refusal> {
+    let (kind, audience) = expected;
     let mut validation = Validation::new(algorithm);
     validation.set_audience(&[audience]);
-    validation.set_required_spec_claims(required_claims);
+    validation.set_issuer(&[ISSUER]);
+    validation.set_required_spec_claims(&["exp", "aud", "sub", "iss"]);
     validation.leeway = leeway_seconds;
-    jsonwebtoken::decode::<Claims>(token, key, &validation).map(|data| data.claims).map_err(|error| {
-        match error.kind() {
-            JwtErrorKind::ExpiredSignature => Refusal::Expired,
-            JwtErrorKind::InvalidAudience => Refusal::OtherAudience,
-            _ => Refusal::Invalid,
-        }
-    })
+    let claims =
+        jsonwebtoken::decode::<Claims>(token, key, &validation).map(|data| data.claims).map_err(|error| {
+            match error.kind() {
+                JwtErrorKind::ExpiredSignature => Refusal::Expired,
+                JwtErrorKind::InvalidAudience => Refusal::OtherAudience,
+                _ => Refusal::Invalid,
+            }
+        })?;
+    if claims.kind != kind {
+        return Err(Refusal::Invalid);
+    }
+    Ok(claims)
 }
 
 /// The bearer token of an `Authorization` header, when there is a non-empty one.

@@ -48,6 +48,7 @@ pub(crate) fn token(audience: &str, role: Role, expires_in: i64) -> String {
         exp: (now as i64 + expires_in) as u64,
         iat: now,
         iss: "voicefleet-console".to_owned(),
+        kind: voicefleet_core::auth::TokenKind::Host,
     };
     jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &console_keys().0).unwrap()
 }

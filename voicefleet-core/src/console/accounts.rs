@@ -96,14 +96,15 @@ fn token_hash(token: &str) -> String {
 
 pub(super) fn validate_name(name: &str) -> Result<()> {
     let ok = (1..=64).contains(&name.len())
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-@".contains(&b));
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-@".contains(&b))
+        && !crate::auth::RESERVED_NAMES.contains(&name);
     if ok {
         Ok(())
     } else {
         Err(remote(
             ErrorKind::InvalidInput,
             format!("invalid name `{name}`"),
-            Some("use 1-64 of a-z, 0-9, '_', '.', '-', '@'"),
+            Some("use 1-64 of a-z, 0-9, '_', '.', '-', '@' (not `voicefleet-console`, which tokens carry)"),
         ))
     }
 }

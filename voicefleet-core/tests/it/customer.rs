@@ -50,3 +50,10 @@ fn endpoints_and_customers() {
     assert_eq!(Customer::new("acme", "", "https://h", &[]).unwrap().name, "acme");
     assert!(Customer::new("Bad", "x", "https://h", &[]).is_err());
 }
+
+#[test]
+fn names_that_tokens_carry_are_reserved() {
+    let error = voicefleet_core::customer::CustomerId::parse("voicefleet-console").unwrap_err();
+    assert!(error.to_string().contains("voicefleet-console"), "{error}");
+    assert!(voicefleet_core::customer::CustomerId::parse("voicefleet-console-2").is_ok());
+}

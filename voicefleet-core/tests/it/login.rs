@@ -116,3 +116,13 @@ async fn unknown_users_bad_names_and_wrong_passwords_get_one_answer_and_nothing_
     let audit = store.audit(0, 1000).await.unwrap();
     assert!(audit.iter().any(|e| e.action == "login" && e.actor == "alice" && e.outcome == "ok: from e"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_may_not_take_the_name_tokens_carry() {
+    let (accounts, _, _) = accounts().await;
+    let error = accounts
+        .add_user(&Actor::new("root", Role::Admin), "voicefleet-console", Role::Admin, "a long enough password")
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), voicefleet_core::ErrorKind::InvalidInput, "{error}");
+}

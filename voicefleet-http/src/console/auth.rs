@@ -2,6 +2,7 @@
 //! `voicefleet-console`), or an API token (`vft_...`, stored hashed).
 
 use jsonwebtoken::{Algorithm, DecodingKey};
+use voicefleet_core::auth::TokenKind;
 use voicefleet_core::console::{Accounts, Actor};
 use voicefleet_core::{Error, ErrorKind, Result};
 
@@ -9,7 +10,7 @@ use crate::error::ApiError;
 use crate::token::{HostTokenSigner, Refusal, bearer, verify};
 
 /// The audience of console user tokens (host tokens carry the customer id instead).
-pub(crate) const CONSOLE_AUDIENCE: &str = "voicefleet-console";
+pub(crate) const CONSOLE_AUDIENCE: &str = voicefleet_core::auth::ISSUER;
 /// How long a login token lives.
 pub(crate) const LOGIN_SECONDS: u64 = 3600;
 
@@ -41,7 +42,7 @@ impl TokenVerifier {
                 .ok_or_else(|| unauthorized("invalid, expired or revoked API token"));
         }
         // The console checks its own tokens: no clock skew to allow for.
-        let claims = verify(token, &self.key, Algorithm::EdDSA, CONSOLE_AUDIENCE, &["exp", "aud", "sub"], 0)
+        let claims = verify(token, &self.key, Algorithm::EdDSA, (TokenKind::Login, CONSOLE_AUDIENCE), 0)
             .map_err(|refusal| match refusal {
                 Refusal::Expired => unauthorized("token expired"),
                 Refusal::OtherAudience | Refusal::Invalid => unauthorized("invalid token"),

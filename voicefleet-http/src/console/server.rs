@@ -32,7 +32,13 @@ pub struct Embedded {
 impl Embedded {
     /// A console user token (what login returns), for embedding and tools.
     pub fn user_token(&self, name: &str, role: Role, seconds: u64) -> voicefleet_core::Result<String> {
-        self.signer.sign(name, super::auth::CONSOLE_AUDIENCE, role, seconds)
+        self.signer.sign(
+            voicefleet_core::auth::TokenKind::Login,
+            name,
+            super::auth::CONSOLE_AUDIENCE,
+            role,
+            seconds,
+        )
     }
 }
 

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use jsonwebtoken::{Algorithm, DecodingKey};
 use subtle::ConstantTimeEq as _;
+use voicefleet_core::auth::TokenKind;
 use voicefleet_core::clock::{Clock as _, SystemClock};
 use voicefleet_core::console::Actor;
 use voicefleet_core::{Error, ErrorKind, Result};
@@ -140,7 +141,7 @@ impl Authenticator {
             Some(remembered) => remembered,
             None => {
                 self.verifications.fetch_add(1, Ordering::Relaxed);
-                verify(token, key, *algorithm, &self.customer_id, &["exp", "aud"], LEEWAY_SECONDS).map(
+                verify(token, key, *algorithm, (TokenKind::Host, &self.customer_id), LEEWAY_SECONDS).map(
                     |claims| {
                         let actor = Actor::new(&claims.sub, claims.role);
                         self.remember(token, &actor, claims.exp, now);

@@ -11,7 +11,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 use voicefleet_core::Result;
-use voicefleet_core::auth::{Claims, Role};
+use voicefleet_core::auth::{Claims, Role, TokenKind};
 use voicefleet_core::config::ConfigDocument;
 use voicefleet_core::console::Actor;
 use voicefleet_core::host::{
@@ -91,7 +91,9 @@ async fn every_console_route_checks_its_role_and_only_health_login_and_openapi_a
     .await
     .unwrap();
     let admin = Actor::new("admin", Role::Admin);
-    let login = |name: &str, role: Role| embedded.signer.sign(name, "voicefleet-console", role, 600).unwrap();
+    let login = |name: &str, role: Role| {
+        embedded.signer.sign(TokenKind::Login, name, "voicefleet-console", role, 600).unwrap()
+    };
     embedded.accounts.add_user(&admin, "viewer-user", Role::Viewer, "a long enough password").await.unwrap();
     embedded
         .accounts
@@ -108,16 +110,23 @@ async fn every_console_route_checks_its_role_and_only_health_login_and_openapi_a
         .unwrap()
         .token
         .unwrap();
-    let expired = embedded.signer.sign_until("admin", "voicefleet-console", Role::Admin, 1).unwrap();
-    let forged =
-        HostTokenSigner::generate().unwrap().sign("admin", "voicefleet-console", Role::Admin, 600).unwrap();
-    // A host token (audience = a customer) is not a console token.
+    let expired =
+        embedded.signer.sign_until(TokenKind::Login, "admin", "voicefleet-console", Role::Admin, 1).unwrap();
+    let forged = HostTokenSigner::generate()
+        .unwrap()
+        .sign(TokenKind::Login, "admin", "voicefleet-console", Role::Admin, 600)
+        .unwrap();
+    // A host token (audience = a customer) is not a console token; nor is one of the host kind
+    // whose audience is the console's.
     let host_token = embedded.signer.host_token("acme");
+    let host_kind_for_console =
+        embedded.signer.sign(TokenKind::Host, "admin", "voicefleet-console", Role::Admin, 600).unwrap();
     let callers: Vec<(&str, Option<String>, Option<Role>, u16)> = vec![
         ("no token", None, None, 401),
         ("expired", Some(expired), None, 401),
         ("forged", Some(forged), None, 401),
         ("host token", Some(host_token), None, 401),
+        ("host kind, console audience", Some(host_kind_for_console), None, 401),
         ("garbage", Some("vft_not-a-token".into()), None, 401),
         ("viewer", Some(viewer), Some(Role::Viewer), 0),
         ("operator", Some(operator), Some(Role::Operator), 0),
@@ -232,6 +241,7 @@ fn claims(audience: &str, role: Role, expires_in: i64) -> Claims {
         exp: now.saturating_add_signed(expires_in),
         iat: now,
         iss: "voicefleet-console".to_owned(),
+        kind: TokenKind::Host,
     }
 }
 
@@ -248,13 +258,27 @@ fn alg_none() -> String {
 
 #[tokio::test]
 async fn every_host_route_checks_its_role() {
-    let console = HostTokenSigner::generate().unwrap();
+    let keys = crate::scratch();
+    let console = HostTokenSigner::load_or_create(keys.path()).unwrap();
     let token = |audience: &str, role: Role, expires_in: i64| {
         let claims = claims(audience, role, expires_in);
-        console.sign_until(&claims.sub, audience, role, claims.exp).unwrap()
+        console.sign_until(TokenKind::Host, &claims.sub, audience, role, claims.exp).unwrap()
     };
     // Right claims, wrong key.
-    let forged = HostTokenSigner::generate().unwrap().sign("mallory", "acme", Role::Admin, 60).unwrap();
+    let forged = HostTokenSigner::generate()
+        .unwrap()
+        .sign(TokenKind::Host, "mallory", "acme", Role::Admin, 60)
+        .unwrap();
+    // The console's key, this host's audience, but a login token: not for hosts.
+    let login_kind = console.sign(TokenKind::Login, "admin", "acme", Role::Admin, 60).unwrap();
+    // The console's key and claims but another issuer.
+    let console_key = EncodingKey::from_ed_pem(
+        std::fs::read_to_string(keys.path().join("console.key")).unwrap().as_bytes(),
+    )
+    .unwrap();
+    let mut foreign = claims("acme", Role::Admin, 60);
+    foreign.iss = "someone-else".to_owned();
+    let other_issuer = jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &foreign, &console_key).unwrap();
     let hs256 = jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
         &claims("acme", Role::Admin, 60),
@@ -267,6 +291,8 @@ async fn every_host_route_checks_its_role() {
         ("expired", Some(token("acme", Role::Admin, -60)), None, 401),
         ("wrong audience", Some(token("globex", Role::Admin, 60)), None, 403),
         ("forged", Some(forged), None, 401),
+        ("login kind", Some(login_kind), None, 401),
+        ("other issuer", Some(other_issuer), None, 401),
         ("hs256", Some(hs256), None, 401),
         ("alg none", Some(alg_none()), None, 401),
         ("garbage", Some("not-a-token".into()), None, 401),

@@ -36,7 +36,13 @@ pub(crate) async fn login(
             return Err(error.into());
         }
     };
-    let token = state.signer.sign(&user.name, CONSOLE_AUDIENCE, user.role, LOGIN_SECONDS)?;
+    let token = state.signer.sign(
+        voicefleet_core::auth::TokenKind::Login,
+        &user.name,
+        CONSOLE_AUDIENCE,
+        user.role,
+        LOGIN_SECONDS,
+    )?;
     Ok(Json(LoginResponse { token, name: user.name, role: user.role, expires_in_seconds: LOGIN_SECONDS }))
 }
 
