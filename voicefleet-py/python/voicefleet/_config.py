@@ -1,0 +1,91 @@
+"""Configuration documents: parse, validate, get/set/unset by dot path, diff, redact."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, Iterable, List, Optional
+
+from voicefleet._voicefleet import RawConfigDocument as _RawConfigDocument
+from voicefleet.exceptions import InvalidInputError
+
+Issue = Dict[str, str]
+
+
+class ConfigDocument:
+    """A voice-agent configuration document, kept exactly as written."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, data: Dict[str, Any]) -> None:
+        if not isinstance(data, dict):
+            raise InvalidInputError(
+                f"a configuration document is a dict, not {type(data).__name__}"
+            )
+        self._raw = _RawConfigDocument.parse(json.dumps(data))
+
+    @classmethod
+    def from_json(cls, text: str) -> "ConfigDocument":
+        """Parses JSON text (limits: 1 MiB, 32 levels; errors give line and column)."""
+        document = cls.__new__(cls)
+        document._raw = _RawConfigDocument.parse(text)
+        return document
+
+    @classmethod
+    def template(cls, name: str = "default") -> "ConfigDocument":
+        """A built-in template; see ``voicefleet.template_names()``."""
+        document = cls.__new__(cls)
+        document._raw = _RawConfigDocument.template(name)
+        return document
+
+    def validate(self, secrets: Optional[Iterable[str]] = None) -> List[Issue]:
+        """Every issue, errors first. With ``secrets``, each secret://NAME must be one of them."""
+        names = None if secrets is None else [str(name) for name in secrets]
+        return json.loads(self._raw.validate_json(names))
+
+    def is_valid(self, secrets: Optional[Iterable[str]] = None) -> bool:
+        """True when there is no error (warnings never block)."""
+        return not any(issue["severity"] == "error" for issue in self.validate(secrets))
+
+    def get(self, path: str) -> Any:
+        """The value at a dot path such as ``agent_settings.llm.temperature`` or ``telephony.numbers[0]``."""
+        return json.loads(self._raw.get_json(path))
+
+    def set(self, path: str, value: Any) -> List[Issue]:
+        """Sets a value; refused (document unchanged) when it adds an error. Returns remaining issues."""
+        return json.loads(self._raw.set_json(path, json.dumps(value)))
+
+    def unset(self, path: str) -> List[Issue]:
+        """Removes a value; refused (document unchanged) when it adds an error."""
+        return json.loads(self._raw.unset(path))
+
+    def diff(self, other: "ConfigDocument") -> List[Dict[str, Any]]:
+        """Changed paths from this document to ``other``, secrets redacted."""
+        return json.loads(self._raw.diff_json(other._raw))
+
+    @property
+    def content_hash(self) -> str:
+        """``sha256:<hex>`` of the canonical JSON: key order does not matter."""
+        return self._raw.content_hash()
+
+    def secret_references(self) -> List[str]:
+        """The names of every secret://NAME reference, sorted."""
+        return self._raw.secret_references()
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The document as written (references, never secret values)."""
+        return json.loads(self._raw.to_json())
+
+    def to_json(self) -> str:
+        return self._raw.to_json()
+
+    def redacted(self) -> Dict[str, Any]:
+        """The document with any literal secret replaced by ``<redacted>``: the view for printing."""
+        return json.loads(self._raw.redacted_json())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ConfigDocument) and self._raw == other._raw
+
+    def __repr__(self) -> str:
+        return f"ConfigDocument({self.content_hash})"
+
+
