@@ -121,7 +121,7 @@ class Configs:
     def unset(self, customer: str, path: str, message: str = "") -> Revision:
         """A new revision without ``path``.
 
-        >>> console.configs.unset("acme-dental", "webhooks", "no webhooks")
+        >>> console.configs.unset("acme-dental", "runtime.env.LOG_LEVEL", "default log level")
         """
         operations = [{"op": "unset", "path": path}]
         return Revision.from_json(json.loads(self._raw.patch(customer, json.dumps(operations), message)))
