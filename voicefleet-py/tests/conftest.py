@@ -197,10 +197,12 @@ class Fleet:
         return all(s.state == "running" for s in self.console.status())
 
     def close(self) -> None:
-        for host in self.hosts.values():
-            host.stop()
+        # The console first: it holds an event stream open to every host, which a host's
+        # graceful shutdown would otherwise wait out.
         if self.server is not None:
             self.server.stop()
+        for host in self.hosts.values():
+            host.stop()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 

@@ -61,11 +61,10 @@ def test_viewer_is_forbidden_to_change(served: Fleet) -> None:
     assert [s.customer_id for s in viewer.status()] == ["acme", "globex"]
     with pytest.raises(ForbiddenError) as caught:
         viewer.customers.add("mallory", "http://127.0.0.1:9")
-    assert caught.value.kind == "forbidden" and caught.value.hint
+    assert caught.value.kind == "forbidden" and "admin role" in str(caught.value)
     with pytest.raises(ForbiddenError):
         viewer.restart("acme")
-    denied = [e for e in served.console.audit.list(limit=1000) if e.outcome != "ok"]
-    assert any("viewer-script" in e.actor for e in denied)
+    assert [c.id for c in served.console.customers.list()] == ["acme", "globex"]  # nothing added
 
 
 def test_a_script_in_another_process(served: Fleet) -> None:

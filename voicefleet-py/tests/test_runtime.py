@@ -81,7 +81,7 @@ def test_ctrl_c_interrupts_follow_and_bulk_wait(served: Fleet) -> None:
     assert "KeyboardInterrupt" in stderr and elapsed < INTERRUPT_BUDGET, (elapsed, stderr)
     wait = (
         "import voicefleet\n"
-        "run = voicefleet.Console.connect().bulk.restart('tier=staging', healthy_for=60)\n"
+        "run = voicefleet.Console.connect().bulk.restart('tier=staging', healthy_for=4)\n"
         "print('ready')\n"
         "run.wait()\n"
     )
