@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, cast
 
 from voicefleet._voicefleet import RawConfigDocument as _RawConfigDocument
 from voicefleet.exceptions import InvalidInputError
@@ -40,7 +40,7 @@ class ConfigDocument:
     def validate(self, secrets: Optional[Iterable[str]] = None) -> List[Issue]:
         """Every issue, errors first. With ``secrets``, each secret://NAME must be one of them."""
         names = None if secrets is None else [str(name) for name in secrets]
-        return json.loads(self._raw.validate_json(names))
+        return cast(List[Issue], json.loads(self._raw.validate_json(names)))
 
     def is_valid(self, secrets: Optional[Iterable[str]] = None) -> bool:
         """True when there is no error (warnings never block)."""
@@ -52,15 +52,15 @@ class ConfigDocument:
 
     def set(self, path: str, value: Any) -> List[Issue]:
         """Sets a value; refused (document unchanged) when it adds an error. Returns remaining issues."""
-        return json.loads(self._raw.set_json(path, json.dumps(value)))
+        return cast(List[Issue], json.loads(self._raw.set_json(path, json.dumps(value))))
 
     def unset(self, path: str) -> List[Issue]:
         """Removes a value; refused (document unchanged) when it adds an error."""
-        return json.loads(self._raw.unset(path))
+        return cast(List[Issue], json.loads(self._raw.unset(path)))
 
     def diff(self, other: "ConfigDocument") -> List[Dict[str, Any]]:
         """Changed paths from this document to ``other``, secrets redacted."""
-        return json.loads(self._raw.diff_json(other._raw))
+        return cast(List[Dict[str, Any]], json.loads(self._raw.diff_json(other._raw)))
 
     @property
     def content_hash(self) -> str:
@@ -73,14 +73,14 @@ class ConfigDocument:
 
     def to_dict(self) -> Dict[str, Any]:
         """The document as written (references, never secret values)."""
-        return json.loads(self._raw.to_json())
+        return cast(Dict[str, Any], json.loads(self._raw.to_json()))
 
     def to_json(self) -> str:
         return self._raw.to_json()
 
     def redacted(self) -> Dict[str, Any]:
         """The document with any literal secret replaced by ``<redacted>``: the view for printing."""
-        return json.loads(self._raw.redacted_json())
+        return cast(Dict[str, Any], json.loads(self._raw.redacted_json()))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ConfigDocument) and self._raw == other._raw

@@ -141,8 +141,9 @@ class Configs:
         >>> console.configs.validate("acme-dental")
         []
         """
+        checked: ConfigDocument
         if document is None:
-            checked = self.get(customer)
+            checked = ConfigDocument(self.revision(customer).document or {})
         elif isinstance(document, ConfigDocument):
             checked = document
         else:
