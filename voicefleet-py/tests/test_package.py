@@ -34,3 +34,27 @@ def test_one_exception_table() -> None:
     assert all(issubclass(kind, errors.VoicefleetError) for kind in kinds)
     assert len(set(kinds)) == 7 and voicefleet.NotFoundError is errors.NotFoundError
     assert set(errors.__all__) == {k.__name__ for k in kinds} | {"VoicefleetError"}
+
+
+def test_every_public_method_has_a_docstring_with_an_example() -> None:
+    import inspect
+
+    from voicefleet._namespaces import Audit, Configs, Customers, Secrets, Tokens, Users
+
+    classes = [voicefleet.Console, Customers, Configs, Secrets, Users, Tokens, Audit, voicefleet.Bulk,
+               voicefleet.BulkRun, voicefleet.Logs, voicefleet.Table, voicefleet.ConfigDocument,
+               voicefleet.BulkReport, voicefleet.CustomerStatus]
+    missing = []
+    for cls in classes:
+        for name, member in vars(cls).items():
+            if name.startswith("_"):
+                continue
+            function = member.fget if isinstance(member, property) else getattr(member, "__func__", member)
+            if not inspect.isfunction(function):
+                continue
+            if ">>>" not in (inspect.getdoc(function) or ""):
+                missing.append(f"{cls.__name__}.{name}")
+    for function in (voicefleet.template_names, voicefleet.json_schema):
+        if ">>>" not in (function.__doc__ or ""):
+            missing.append(function.__name__)
+    assert missing == [], "\n".join(missing)

@@ -56,12 +56,16 @@ class BulkRun:
     def _fetch(self) -> BulkReport:
         if self.dry_run:
             return self._last
-        self._last = BulkReport.from_json(json.loads(self._raw.bulk_run(self.id)))
+        self._last = BulkReport._from_json(json.loads(self._raw.bulk_run(self.id)))
         return self._last
 
     @property
     def report(self) -> BulkReport:
-        """The run as it stands now (``outcome`` is ``running`` until it ends)."""
+        """The run as it stands now (``outcome`` is ``running`` until it ends).
+
+        >>> run.report.count("succeeded")
+        3
+        """
         return self._fetch()
 
     def wait(self, timeout: Optional[float] = None, poll_interval: float = 0.25) -> BulkReport:
@@ -103,10 +107,14 @@ class BulkRun:
             time.sleep(poll_interval)
 
     def cancel(self) -> BulkReport:
-        """Stops starting new targets; targets in flight finish."""
+        """Stops starting new targets; targets in flight finish.
+
+        >>> run.cancel().outcome
+        'running'
+        """
         if self.dry_run:
             return self._last
-        self._last = BulkReport.from_json(json.loads(self._raw.cancel_bulk(self.id)))
+        self._last = BulkReport._from_json(json.loads(self._raw.cancel_bulk(self.id)))
         return self._last
 
 
@@ -124,7 +132,7 @@ class Bulk:
 
     def _start(self, action: str, selector: Selection, options: Dict[str, Any]) -> BulkRun:
         request = {"action": action, "selector": selector_text(selector), **options}
-        return BulkRun(self._raw, BulkReport.from_json(json.loads(self._raw.start_bulk(json.dumps(request)))))
+        return BulkRun(self._raw, BulkReport._from_json(json.loads(self._raw.start_bulk(json.dumps(request)))))
 
     @staticmethod
     def _options(
@@ -230,11 +238,11 @@ class Bulk:
         >>> console.bulk.list(5).to_pandas()
         """
         runs = json.loads(self._raw.bulk_runs(limit))
-        return Table(BulkReport, [BulkReport.from_json(run) for run in runs])
+        return Table(BulkReport, [BulkReport._from_json(run) for run in runs])
 
     def get(self, id: str) -> BulkRun:
         """A run by id, to wait on or cancel.
 
         >>> console.bulk.get("b-0001").report
         """
-        return BulkRun(self._raw, BulkReport.from_json(json.loads(self._raw.bulk_run(id))))
+        return BulkRun(self._raw, BulkReport._from_json(json.loads(self._raw.bulk_run(id))))

@@ -127,7 +127,7 @@ class Console:
         >>> console.whoami().role
         'admin'
         """
-        return WhoAmI.from_json(json.loads(self._raw.whoami()))
+        return WhoAmI._from_json(json.loads(self._raw.whoami()))
 
     @overload
     def status(self, customer: None = None, selector: Selection = None) -> Table[CustomerStatus]: ...
@@ -147,13 +147,13 @@ class Console:
             answer = json.loads(self._raw.status(customer))
             if not answer:
                 self.customers.get(customer)  # raises NotFoundError
-            return CustomerStatus.from_json(answer[0])
+            return CustomerStatus._from_json(answer[0])
         answer = json.loads(self._raw.status(selector_text(selector)))
-        return Table(CustomerStatus, [CustomerStatus.from_json(s) for s in answer])
+        return Table(CustomerStatus, [CustomerStatus._from_json(s) for s in answer])
 
     def _control(self, customer: str, action: str, drain_timeout: Union[float, timedelta, None]) -> AgentStatus:
         seconds = drain_timeout.total_seconds() if isinstance(drain_timeout, timedelta) else drain_timeout
-        return AgentStatus.from_json(json.loads(self._raw.control(customer, action, seconds)))
+        return AgentStatus._from_json(json.loads(self._raw.control(customer, action, seconds)))
 
     def start(self, customer: str) -> AgentStatus:
         """Starts a customer's agent.
@@ -200,14 +200,14 @@ class Console:
         now = int(time.time() * 1000)
         until_ms = now if until is None else _ms(until)
         answer = json.loads(self._raw.metrics(customer, _since_ms(since, now), until_ms))
-        return Table(MetricsSample, [MetricsSample.from_json(customer, s) for s in answer])
+        return Table(MetricsSample, [MetricsSample._from_json(customer, s) for s in answer])
 
     def alerts(self, include_resolved: bool = False) -> Table[Alert]:
         """Firing alerts (and resolved ones with ``include_resolved``).
 
         >>> [a.rule for a in console.alerts()]
         """
-        return Table(Alert, [Alert.from_json(a) for a in json.loads(self._raw.alerts(include_resolved))])
+        return Table(Alert, [Alert._from_json(a) for a in json.loads(self._raw.alerts(include_resolved))])
 
 
 __all__ = ["Console", "credentials_path"]

@@ -30,7 +30,7 @@ class Logs:
         ...     print(line.seq, line.text)
         """
         lines = json.loads(self._raw.logs_tail(self.customer, n, stream))
-        return Table(LogLine, [LogLine.from_json(line) for line in lines])
+        return Table(LogLine, [LogLine._from_json(line) for line in lines])
 
     def follow(
         self,
@@ -73,7 +73,7 @@ class Logs:
                 time.sleep(poll_interval)
                 continue
             for entry in answer:
-                line = LogLine.from_json(entry)
+                line = LogLine._from_json(entry)
                 if line.seq <= cursor:
                     continue
                 cursor = line.seq

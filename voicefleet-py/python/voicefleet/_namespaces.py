@@ -37,7 +37,7 @@ class Customers:
         >>> console.customers.list("tier=prod").to_pandas()
         """
         answer = json.loads(self._raw.customers(selector_text(selector)))
-        return Table(Customer, [Customer.from_json(c) for c in answer])
+        return Table(Customer, [Customer._from_json(c) for c in answer])
 
     def get(self, id: str) -> Customer:
         """One customer; ``NotFoundError`` when there is none.
@@ -45,14 +45,14 @@ class Customers:
         >>> console.customers.get("acme-dental").endpoint
         'http://127.0.0.1:8001'
         """
-        return Customer.from_json(json.loads(self._raw.customer(id)))
+        return Customer._from_json(json.loads(self._raw.customer(id)))
 
     def add(self, id: str, endpoint: str, name: str = "", tags: Tags = None) -> Customer:
         """Registers a customer's host agent.
 
         >>> console.customers.add("acme", "http://127.0.0.1:8001", tags={"tier": "prod"})
         """
-        return Customer.from_json(json.loads(self._raw.add_customer(id, endpoint, name, _tags(tags))))
+        return Customer._from_json(json.loads(self._raw.add_customer(id, endpoint, name, _tags(tags))))
 
     def remove(self, id: str) -> None:
         """Forgets a customer (its host and agent keep running).
@@ -67,7 +67,7 @@ class Customers:
         >>> console.customers.tag("acme", add={"tier": "staging"}, remove=["beta"]).tags
         {'tier': 'staging'}
         """
-        return Customer.from_json(json.loads(self._raw.tag_customer(id, _tags(add), list(remove))))
+        return Customer._from_json(json.loads(self._raw.tag_customer(id, _tags(add), list(remove))))
 
 
 class Configs:
@@ -83,7 +83,7 @@ class Configs:
         3
         """
         answer = json.loads(self._raw.revisions(customer))
-        return Table(Revision, [Revision.from_json(r) for r in answer])
+        return Table(Revision, [Revision._from_json(r) for r in answer])
 
     def _latest_number(self, customer: str) -> int:
         history = self.history(customer)
@@ -98,7 +98,7 @@ class Configs:
         'first version'
         """
         number = self._latest_number(customer) if number is None else number
-        return Revision.from_json(json.loads(self._raw.revision(customer, number)))
+        return Revision._from_json(json.loads(self._raw.revision(customer, number)))
 
     def get(self, customer: str, path: Optional[str] = None, revision: Optional[int] = None) -> Any:
         """The latest (or ``revision``) document as a :class:`ConfigDocument`, or the value at a
@@ -116,7 +116,7 @@ class Configs:
         >>> console.configs.set("acme-dental", "agent_settings.llm.temperature", 0.3, "calmer")
         """
         operations = [{"op": "set", "path": path, "value": value}]
-        return Revision.from_json(json.loads(self._raw.patch(customer, json.dumps(operations), message)))
+        return Revision._from_json(json.loads(self._raw.patch(customer, json.dumps(operations), message)))
 
     def unset(self, customer: str, path: str, message: str = "") -> Revision:
         """A new revision without ``path``.
@@ -124,7 +124,7 @@ class Configs:
         >>> console.configs.unset("acme-dental", "runtime.env.LOG_LEVEL", "default log level")
         """
         operations = [{"op": "unset", "path": path}]
-        return Revision.from_json(json.loads(self._raw.patch(customer, json.dumps(operations), message)))
+        return Revision._from_json(json.loads(self._raw.patch(customer, json.dumps(operations), message)))
 
     def push(self, customer: str, document: Union[ConfigDocument, Mapping[str, Any]], message: str = "") -> Revision:
         """A new revision holding the whole ``document``.
@@ -132,7 +132,7 @@ class Configs:
         >>> console.configs.push("acme", voicefleet.ConfigDocument.template(), "first version")
         """
         text = document.to_json() if isinstance(document, ConfigDocument) else json.dumps(dict(document))
-        return Revision.from_json(json.loads(self._raw.push_document(customer, text, message)))
+        return Revision._from_json(json.loads(self._raw.push_document(customer, text, message)))
 
     def validate(self, customer: str, document: Union[ConfigDocument, Mapping[str, Any], None] = None) -> List[Issue]:
         """Every issue of ``document`` (default: the latest revision) for this customer,
@@ -158,14 +158,14 @@ class Configs:
         """
         to = self._latest_number(customer) if to_revision is None else to_revision
         answer = json.loads(self._raw.diff(customer, from_revision, to))
-        return Table(Change, [Change.from_json(c) for c in answer])
+        return Table(Change, [Change._from_json(c) for c in answer])
 
     def rollback(self, customer: str, revision: int, message: str = "") -> Revision:
         """A new revision equal to ``revision`` (deploy it to apply it).
 
         >>> console.configs.rollback("acme-dental", 1, "back to the first")
         """
-        return Revision.from_json(json.loads(self._raw.rollback(customer, revision, message)))
+        return Revision._from_json(json.loads(self._raw.rollback(customer, revision, message)))
 
     def deploy(self, customer: str, revision: Optional[int] = None) -> Revision:
         """Sends the revision (the latest by default) and its secrets to the customer's host.
@@ -173,7 +173,7 @@ class Configs:
         >>> console.configs.deploy("acme-dental").deployed
         True
         """
-        return Revision.from_json(json.loads(self._raw.deploy(customer, revision)))
+        return Revision._from_json(json.loads(self._raw.deploy(customer, revision)))
 
 
 class Secrets:
@@ -195,7 +195,7 @@ class Secrets:
         >>> [s.name for s in console.secrets.names("acme-dental")]
         ['deepgram_api_key', 'elevenlabs_api_key', 'openai_api_key']
         """
-        return Table(Secret, [Secret.from_json(s) for s in json.loads(self._raw.secrets(customer))])
+        return Table(Secret, [Secret._from_json(s) for s in json.loads(self._raw.secrets(customer))])
 
     def remove(self, customer: str, name: str) -> None:
         """Deletes a secret.
@@ -207,7 +207,11 @@ class Secrets:
     def check(self, customer: str) -> Any:
         """Not available yet: checking a customer's secrets against their providers is being added
         to the console; until then this raises ``NotImplementedError``. For an offline check of
-        which referenced secrets are missing use ``console.configs.validate(customer)``."""
+        which referenced secrets are missing use ``console.configs.validate(customer)``.
+
+        >>> console.configs.validate("acme-dental")   # meanwhile: missing secrets, offline
+        []
+        """
         raise NotImplementedError(
             "secrets.check is not available in this version of voicefleet; "
             "console.configs.validate(customer) reports referenced secrets that are missing"
@@ -222,14 +226,14 @@ class Users:
 
     def list(self) -> Table[User]:
         """>>> console.users.list()"""
-        return Table(User, [User.from_json(u) for u in json.loads(self._raw.users())])
+        return Table(User, [User._from_json(u) for u in json.loads(self._raw.users())])
 
     def add(self, name: str, role: str, password: str) -> User:
         """Adds a user with role ``viewer``, ``operator`` or ``admin``.
 
         >>> console.users.add("dana", "viewer", getpass.getpass())
         """
-        return User.from_json(json.loads(self._raw.add_user(name, role, password)))
+        return User._from_json(json.loads(self._raw.add_user(name, role, password)))
 
     def remove(self, name: str) -> None:
         """>>> console.users.remove("dana")"""
@@ -248,7 +252,7 @@ class Tokens:
 
     def list(self) -> Table[Token]:
         """>>> console.tokens.list()"""
-        return Table(Token, [Token.from_json(t) for t in json.loads(self._raw.tokens())])
+        return Table(Token, [Token._from_json(t) for t in json.loads(self._raw.tokens())])
 
     def create(self, name: str, role: str = "viewer", expires_in: Union[float, timedelta, None] = None) -> Token:
         """A new token; its secret is ``.token``, shown this once (never in a repr).
@@ -258,7 +262,7 @@ class Tokens:
         seconds = None
         if expires_in is not None:
             seconds = int(expires_in.total_seconds() if isinstance(expires_in, timedelta) else expires_in)
-        return Token.from_json(json.loads(self._raw.create_token(name, role, seconds)))
+        return Token._from_json(json.loads(self._raw.create_token(name, role, seconds)))
 
     def revoke(self, id: str) -> None:
         """>>> console.tokens.revoke("t-0001")"""
@@ -276,7 +280,7 @@ class Audit:
 
         >>> console.audit.list(limit=10).to_pandas()
         """
-        return Table(AuditEntry, [AuditEntry.from_json(e) for e in json.loads(self._raw.audit(after, limit))])
+        return Table(AuditEntry, [AuditEntry._from_json(e) for e in json.loads(self._raw.audit(after, limit))])
 
     def verify(self) -> AuditVerification:
         """Checks the whole chain (edits, deletions, truncation).
@@ -284,4 +288,4 @@ class Audit:
         >>> console.audit.verify().ok
         True
         """
-        return AuditVerification.from_json(json.loads(self._raw.verify_audit()))
+        return AuditVerification._from_json(json.loads(self._raw.verify_audit()))

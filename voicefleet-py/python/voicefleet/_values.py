@@ -124,7 +124,7 @@ class WhoAmI(Value):
     role: str
 
     @classmethod
-    def from_json(cls, d: Dict[str, Any]) -> "WhoAmI":
+    def _from_json(cls, d: Dict[str, Any]) -> "WhoAmI":
         return cls(name=d["name"], role=d["role"])
 
 
@@ -140,7 +140,7 @@ class Customer(Value):
     deployed_revision: Optional[int]
 
     @classmethod
-    def from_json(cls, d: Dict[str, Any]) -> "Customer":
+    def _from_json(cls, d: Dict[str, Any]) -> "Customer":
         return cls(
             id=d["id"], name=d["name"], endpoint=d["endpoint"], tags=dict(d["tags"]),
             created_at=_time(d["created_at_ms"]), deployed_revision=d.get("deployed_revision"),
@@ -182,11 +182,15 @@ class CustomerStatus(Value):
 
     @property
     def is_up(self) -> bool:
-        """Reachable and running."""
+        """Reachable and running.
+
+        >>> [s.customer_id for s in console.status() if not s.is_up]
+        []
+        """
         return self.reachable and self.state == "running"
 
     @classmethod
-    def from_json(cls, d: Dict[str, Any]) -> "CustomerStatus":
+    def _from_json(cls, d: Dict[str, Any]) -> "CustomerStatus":
         host = d.get("status") or {}
         resources = host.get("resources") or {}
         calls = host.get("calls") or {}
@@ -220,7 +224,7 @@ class AgentStatus(Value):
     last_error: Optional[str]
 
     @classmethod
-    def from_json(cls, d: Dict[str, Any]) -> "AgentStatus":
+    def _from_json(cls, d: Dict[str, Any]) -> "AgentStatus":
         uptime = d.get("uptime_seconds")
         return cls(
             customer_id=d["customer_id"], state=d["state"], pid=d.get("pid"),
@@ -246,7 +250,7 @@ class MetricsSample(Value):
     p95_ms: Optional[float]
 
     @classmethod
-    def from_json(cls, customer_id: str, d: Dict[str, Any]) -> "MetricsSample":
+    def _from_json(cls, customer_id: str, d: Dict[str, Any]) -> "MetricsSample":
         return cls(
             customer_id=customer_id, at=_time(d["at_ms"]), cpu_percent=d["cpu_percent"],
             rss_bytes=d["rss_bytes"], threads=d["threads"], open_files=d["open_files"],
@@ -265,7 +269,7 @@ class LogLine(Value):
     text: str
 
     @classmethod
-    def from_json(cls, d: Dict[str, Any]) -> "LogLine":
+    def _from_json(cls, d: Dict[str, Any]) -> "LogLine":
         return cls(seq=d["seq"], time=_time(d["ts_ms"]), stream=d["stream"], text=d["text"])
 
 
@@ -283,7 +287,7 @@ class Revision(Value):
     document: Optional[Dict[str, Any]] = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def from_json(cls, d: Dict[str, Any]) -> "Revision":
+    def _from_json(cls, d: Dict[str, Any]) -> "Revision":
         return cls(
             customer_id=d["customer_id"], number=d["number"], hash=d["hash"], author=d["author"],
             message=d["message"], created_at=_time(d["created_at_ms"]), deployed=d["deployed"],
@@ -300,7 +304,7 @@ class Change(Value):
     new: Any
 
     @classmethod
-    def from_json(cls, d: Dict[str, Any]) -> "Change":
+    def _from_json(cls, d: Dict[str, Any]) -> "Change":
         return cls(path=d["path"], old=d.get("old"), new=d.get("new"))
 
 
@@ -312,7 +316,7 @@ class Secret(Value):
     updated_at: datetime
 
     @classmethod
-    def from_json(cls, d: Dict[str, Any]) -> "Secret":
+    def _from_json(cls, d: Dict[str, Any]) -> "Secret":
         return cls(name=d["name"], updated_at=_time(d["updated_at_ms"]))
 
 
@@ -326,7 +330,7 @@ class Alert(Value):
     resolved_at: Optional[datetime]
 
     @classmethod
-    def from_json(cls, d: Dict[str, Any]) -> "Alert":
+    def _from_json(cls, d: Dict[str, Any]) -> "Alert":
         return cls(
             customer_id=d["customer_id"], rule=d["rule"], firing=d["firing"], message=d["message"],
             since=_time(d["since_ms"]), resolved_at=time_from_ms(d.get("resolved_at_ms")),
@@ -345,7 +349,7 @@ class AuditEntry(Value):
     hash: str = field(repr=False)
 
     @classmethod
-    def from_json(cls, d: Dict[str, Any]) -> "AuditEntry":
+    def _from_json(cls, d: Dict[str, Any]) -> "AuditEntry":
         return cls(
             seq=d["seq"], at=_time(d["at_ms"]), actor=d["actor"], action=d["action"],
             target=d["target"], outcome=d["outcome"], request_id=d["request_id"], hash=d["hash"],
@@ -360,7 +364,7 @@ class AuditVerification(Value):
     reason: Optional[str]
 
     @classmethod
-    def from_json(cls, d: Dict[str, Any]) -> "AuditVerification":
+    def _from_json(cls, d: Dict[str, Any]) -> "AuditVerification":
         return cls(
             ok=d["ok"], entries=d["entries"], first_broken_seq=d.get("first_broken_seq"),
             reason=d.get("reason"),
@@ -375,7 +379,7 @@ class User(Value):
     locked: bool
 
     @classmethod
-    def from_json(cls, d: Dict[str, Any]) -> "User":
+    def _from_json(cls, d: Dict[str, Any]) -> "User":
         return cls(name=d["name"], role=d["role"], created_at=_time(d["created_at_ms"]), locked=d["locked"])
 
 
@@ -393,7 +397,7 @@ class Token(Value):
     token: Optional[str] = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def from_json(cls, d: Dict[str, Any]) -> "Token":
+    def _from_json(cls, d: Dict[str, Any]) -> "Token":
         return cls(
             id=d["id"], name=d["name"], role=d["role"], created_by=d["created_by"],
             created_at=_time(d["created_at_ms"]), expires_at=time_from_ms(d.get("expires_at_ms")),
@@ -416,7 +420,7 @@ class BulkTarget(Value):
     revision: Optional[int]
 
     @classmethod
-    def from_json(cls, d: Dict[str, Any]) -> "BulkTarget":
+    def _from_json(cls, d: Dict[str, Any]) -> "BulkTarget":
         return cls(
             customer_id=d["customer_id"], state=d["state"], canary=d["canary"], reason=d.get("reason"),
             started_at=time_from_ms(d.get("started_at_ms")), finished_at=time_from_ms(d.get("finished_at_ms")),
@@ -451,18 +455,36 @@ class BulkReport(Value):
 
     @property
     def finished(self) -> bool:
+        """The run has ended (any outcome but ``running``).
+
+        >>> console.bulk.list(1)[0].finished
+        True
+        """
         return self.outcome != "running"
 
     def count(self, state: str) -> int:
-        """How many targets are in ``state`` (e.g. ``"failed"``)."""
+        """How many targets are in ``state`` (e.g. ``"failed"``).
+
+        >>> report.count("failed")
+        0
+        """
         return sum(1 for t in self.targets if t.state == state)
 
     @property
     def ok(self) -> bool:
-        """Finished with every target succeeded (or a dry run)."""
+        """Finished with every target succeeded (or a dry run).
+
+        >>> run.wait().ok
+        True
+        """
         return self.outcome in ("succeeded", "dry_run")
 
     def plan(self) -> BulkPlan:
+        """The run's plan: its targets in order, the canaries, its limits.
+
+        >>> report.plan().canary
+        ('acme-dental',)
+        """
         return BulkPlan(
             action=self.action, targets=tuple(t.customer_id for t in self.targets),
             canary=tuple(t.customer_id for t in self.targets if t.canary),
@@ -481,12 +503,12 @@ class BulkReport(Value):
         return f"<p>{html.escape(repr(self))}</p>" + self.targets._repr_html_()
 
     @classmethod
-    def from_json(cls, d: Dict[str, Any]) -> "BulkReport":
+    def _from_json(cls, d: Dict[str, Any]) -> "BulkReport":
         return cls(
             id=d["id"], action=d["spec"]["action"]["kind"], outcome=d["outcome"], actor=d["actor"],
             created_at=_time(d["created_at_ms"]), finished_at=time_from_ms(d.get("finished_at_ms")),
             max_concurrency=d["max_concurrency"], max_errors=d["max_errors"],
-            targets=Table(BulkTarget, [BulkTarget.from_json(t) for t in d["targets"]]),
+            targets=Table(BulkTarget, [BulkTarget._from_json(t) for t in d["targets"]]),
         )
 
 
