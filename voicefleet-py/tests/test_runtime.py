@@ -161,3 +161,24 @@ def test_follow_resumes_across_agent_and_host_agent_restarts(fleet: Fleet) -> No
     assert seqs == sorted(set(seqs)), "a line repeated or came out of order"
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), "a line was lost"
     assert any(line.time.timestamp() < killed_at for line in seen)
+
+
+def test_blocking_calls_release_the_gil(tmp_path: Any) -> None:
+    import socket
+
+    console = voicefleet.Console.open(str(tmp_path))
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        console.customers.add("silent", f"http://127.0.0.1:{silent.getsockname()[1]}")
+        answers: List[Any] = []
+        call = threading.Thread(target=lambda: answers.append(console.status("silent")))
+        call.start()
+        time.sleep(0.3)
+        started, spins = time.monotonic(), 0
+        while time.monotonic() - started < 0.5:
+            spins += 1
+        # This thread ran Python for half a second while the other was still inside the call.
+        assert call.is_alive() and not answers and spins > 1000
+        call.join(timeout=30)
+    assert answers and answers[0].state == "unreachable"
