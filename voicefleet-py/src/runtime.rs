@@ -3,7 +3,7 @@
 //! interrupts a long call within a second) and maps core errors to the exception table.
 
 use std::future::Future;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pyo3::prelude::*;
@@ -16,45 +16,50 @@ const SIGNAL_CHECK_INTERVAL: Duration = Duration::from_millis(100);
 struct ProcessRuntime {
     /// The process that built the runtime: its threads do not survive a `fork`.
     pid: u32,
-    runtime: Result<tokio::runtime::Runtime, String>,
+    runtime: Arc<tokio::runtime::Runtime>,
 }
 
-static RUNTIME: OnceLock<ProcessRuntime> = OnceLock::new();
+/// The runtime of this process; a forked child builds its own on first use.
+static RUNTIME: Mutex<Option<ProcessRuntime>> = Mutex::new(None);
 
-/// The process's runtime, refused in a child forked after it was built.
-pub(crate) fn runtime() -> PyResult<&'static tokio::runtime::Runtime> {
-    let process = RUNTIME.get_or_init(|| ProcessRuntime {
-        pid: std::process::id(),
-        runtime: tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("voicefleet")
-            .enable_all()
-            .build()
-            .map_err(|error| error.to_string()),
-    });
-    ensure_same_process(process.pid)?;
-    process
-        .runtime
-        .as_ref()
-        .map_err(|error| UnavailableError::new_err(format!("cannot start the runtime: {error}")))
+/// The process's runtime (a child forked after it was built gets a new one: the parent's
+/// threads are not in the child).
+pub(crate) fn runtime() -> PyResult<Arc<tokio::runtime::Runtime>> {
+    let pid = std::process::id();
+    let mut current = RUNTIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(process) = current.as_ref().filter(|process| process.pid == pid) {
+        return Ok(process.runtime.clone());
+    }
+    // The parent's runtime cannot be shut down here (its threads exist only in the parent).
+    std::mem::forget(current.take());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("voicefleet")
+        .enable_all()
+        .build()
+        .map_err(|error| UnavailableError::new_err(format!("cannot start the runtime: {error}")))?;
+    let runtime = Arc::new(runtime);
+    *current = Some(ProcessRuntime { pid, runtime: runtime.clone() });
+    Ok(runtime)
 }
 
-/// Objects made in one process refuse to work in a child forked from it.
+/// Objects opened in one process refuse to work in a child forked from it: their connections
+/// and tasks belong to the parent's runtime.
 pub(crate) fn ensure_same_process(owner: u32) -> PyResult<()> {
     let current = std::process::id();
     if owner == current {
         return Ok(());
     }
     let error = UnavailableError::new_err(format!(
-        "voicefleet was started in process {owner} and cannot be used in process {current}, forked from it"
+        "this console was opened in process {owner} and cannot be used in process {current}, forked from it"
     ));
     Python::attach(|py| {
         let value = error.value(py);
         let _ = value.setattr("kind", "unavailable");
         let _ = value.setattr(
             "hint",
-            "open the console again in the child after the fork, and fork before the first voicefleet call \
-             (or use multiprocessing's \"spawn\" start method)",
+            "open the console again in the child (Console.open or Console.connect), \
+             or use multiprocessing's \"spawn\" start method",
         );
         let _ = value.setattr("issues", pyo3::types::PyList::empty(py));
     });

@@ -35,6 +35,12 @@ def test_add_and_remove_customer(fleet: Fleet) -> None:
     console = fleet.console
     added = console.customers.add("initech", "http://127.0.0.1:9", tags=["tier=dev"])
     assert added.tags == {"tier": "dev"} and added.deployed_revision is None
+    with pytest.raises(voicefleet.ConflictError, match="already exists") as caught:
+        console.customers.add("initech", "http://127.0.0.1:9")
+    assert caught.value.kind == "conflict"
+    with pytest.raises(InvalidInputError) as invalid:
+        console.customers.add("Not An Id", "http://127.0.0.1:9")
+    assert invalid.value.kind == "invalid_input" and invalid.value.hint
     down = console.status("initech")
     assert (down.state, down.reachable) == ("unreachable", False)
     console.customers.remove("initech")

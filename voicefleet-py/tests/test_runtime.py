@@ -95,11 +95,11 @@ def test_ctrl_c_interrupts_follow_and_bulk_wait(served: Fleet) -> None:
         served.console.bulk.get(report.id).wait(timeout=90)
 
 
-def test_a_forked_child_gets_a_clear_error(tmp_path: Any) -> None:
+def test_a_forked_child_gets_a_clear_error_and_can_open_its_own(tmp_path: Any) -> None:
     done = run_python(
         "import os, voicefleet\n"
         f"c = voicefleet.Console.open({str(tmp_path)!r})\n"
-        "c.customers.list()\n"
+        "c.customers.add('acme', 'http://127.0.0.1:9')\n"
         "pid = os.fork()\n"
         "if pid == 0:\n"
         "    try:\n"
@@ -107,15 +107,19 @@ def test_a_forked_child_gets_a_clear_error(tmp_path: Any) -> None:
         "        os._exit(3)\n"
         "    except voicefleet.VoicefleetError as error:\n"
         "        print(type(error).__name__, '|', error, '|', error.hint, flush=True)\n"
-        "        os._exit(0)\n"
+        "    own = voicefleet.Console.open(os.environ['DATA'])\n"
+        "    print('child opened its own:', [x.id for x in own.customers.list()], flush=True)\n"
+        "    os._exit(0)\n"
         "_, status = os.waitpid(pid, 0)\n"
-        "print('child', os.waitstatus_to_exitcode(status))\n"
-        "print('parent still works', len(c.customers.list()))\n"
+        "print('child exit', os.waitstatus_to_exitcode(status))\n"
+        "print('parent still works', [x.id for x in c.customers.list()])\n",
+        env={"DATA": str(tmp_path)},
     )
     assert done.returncode == 0, done.stderr
-    assert "UnavailableError | voicefleet was started in process" in done.stdout
-    assert "forked from it" in done.stdout and "fork before the first voicefleet call" in done.stdout
-    assert "child 0" in done.stdout and "parent still works 0" in done.stdout
+    assert "UnavailableError | this console was opened in process" in done.stdout, done.stdout
+    assert "forked from it" in done.stdout and "open the console again in the child" in done.stdout
+    assert "child opened its own: ['acme']" in done.stdout
+    assert "child exit 0" in done.stdout and "parent still works ['acme']" in done.stdout
 
 
 def test_to_pandas_without_pandas(monkeypatch: Any) -> None:
