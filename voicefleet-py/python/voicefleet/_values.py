@@ -161,24 +161,24 @@ class CustomerStatus(Value):
     state: str
     reachable: bool
     tags: Dict[str, str]
+    last_seen: Optional[datetime]
+    error: Optional[str]
+    last_error: Optional[str]
+    last_exit_code: Optional[int]
     pid: Optional[int]
     uptime: Optional[timedelta]
     restarts: Optional[int]
     cpu_percent: Optional[float]
     rss_bytes: Optional[int]
-    active_calls: Optional[int]
-    calls_total: Optional[int]
-    error_rate: Optional[float]
-    p50_ms: Optional[float]
-    p95_ms: Optional[float]
-    p99_ms: Optional[float]
     deployed_revision: Optional[int]
     running_revision: Optional[int]
     drift: bool
-    last_seen: Optional[datetime]
-    error: Optional[str]
-    last_error: Optional[str]
-    last_exit_code: Optional[int]
+    active_calls: Optional[int]
+    calls_total: Optional[int]
+    p50_ms: Optional[float]
+    p99_ms: Optional[float]
+    error_rate: Optional[float]
+    p95_ms: Optional[float]
 
     @property
     def is_up(self) -> bool:
