@@ -1,139 +1,124 @@
-"""voicefleet: run and control voice agents for many customers.
+"""voicefleet: run and control voice agents for many customers, from notebooks and scripts.
+
+The fleet, from a console server or the embedded console in a data directory::
+
+    import voicefleet
+    console = voicefleet.Console.connect("http://127.0.0.1:9000")  # or Console.open("./data")
+    df = console.status().to_pandas()          # one row per customer (pandas is optional)
+    console.restart("acme-dental")
+    run = console.bulk.restart("tier=staging", max_concurrency=1)
+    print(run.plan.targets, run.wait().outcome)
+    for line in console.logs("acme-dental").follow(timeout=10):
+        print(line.text)
 
 Configuration documents::
 
-    import voicefleet
     doc = voicefleet.ConfigDocument.template("default")
     doc.set("agent_settings.llm.temperature", 0.3)
     doc.validate()          # -> [] when there is nothing to say
-    doc.get("agent_settings.llm.model")
 
-Every error is a ``voicefleet.VoicefleetError``; refused documents raise
-``InvalidInputError`` whose ``issues`` lists every problem as dicts with
-``path``, ``code``, ``severity`` and ``message``.
+Every error is a ``voicefleet.exceptions.VoicefleetError``, one subclass per kind; refused
+documents raise ``InvalidInputError`` whose ``issues`` lists every problem.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, List
 
-from voicefleet._voicefleet import (
+from voicefleet._bulk import Bulk, BulkRun
+from voicefleet._config import ConfigDocument, Issue
+from voicefleet._console import Console
+from voicefleet._logs import Logs
+from voicefleet._values import (
+    AgentStatus,
+    Alert,
+    AuditEntry,
+    AuditVerification,
+    BulkEvent,
+    BulkPlan,
+    BulkReport,
+    BulkTarget,
+    Change,
+    Customer,
+    CustomerStatus,
+    LogLine,
+    MetricsSample,
+    Revision,
+    Secret,
+    Table,
+    Token,
+    User,
+    WhoAmI,
+)
+from voicefleet._voicefleet import __version__
+from voicefleet._voicefleet import json_schema as _json_schema
+from voicefleet._voicefleet import template_names as _template_names
+from voicefleet.exceptions import (
     ConflictError,
     ForbiddenError,
     InternalError,
     InvalidInputError,
     NotFoundError,
-    RawConfigDocument as _RawConfigDocument,
     UnauthorizedError,
     UnavailableError,
     VoicefleetError,
-    __version__,
-    json_schema as _json_schema,
-    template_names as _template_names,
 )
 
 __all__ = [
+    "AgentStatus",
+    "Alert",
+    "AuditEntry",
+    "AuditVerification",
+    "Bulk",
+    "BulkEvent",
+    "BulkPlan",
+    "BulkReport",
+    "BulkRun",
+    "BulkTarget",
+    "Change",
     "ConfigDocument",
     "ConflictError",
+    "Console",
+    "Customer",
+    "CustomerStatus",
     "ForbiddenError",
     "InternalError",
     "InvalidInputError",
+    "Issue",
+    "LogLine",
+    "Logs",
+    "MetricsSample",
     "NotFoundError",
+    "Revision",
+    "Secret",
+    "Table",
+    "Token",
     "UnauthorizedError",
     "UnavailableError",
+    "User",
     "VoicefleetError",
+    "WhoAmI",
     "__version__",
     "json_schema",
     "template_names",
 ]
 
-Issue = Dict[str, str]
-
-
-class ConfigDocument:
-    """A voice-agent configuration document, kept exactly as written."""
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, data: Dict[str, Any]) -> None:
-        if not isinstance(data, dict):
-            raise InvalidInputError(
-                f"a configuration document is a dict, not {type(data).__name__}"
-            )
-        self._raw = _RawConfigDocument.parse(json.dumps(data))
-
-    @classmethod
-    def from_json(cls, text: str) -> "ConfigDocument":
-        """Parses JSON text (limits: 1 MiB, 32 levels; errors give line and column)."""
-        document = cls.__new__(cls)
-        document._raw = _RawConfigDocument.parse(text)
-        return document
-
-    @classmethod
-    def template(cls, name: str = "default") -> "ConfigDocument":
-        """A built-in template; see ``voicefleet.template_names()``."""
-        document = cls.__new__(cls)
-        document._raw = _RawConfigDocument.template(name)
-        return document
-
-    def validate(self, secrets: Optional[Iterable[str]] = None) -> List[Issue]:
-        """Every issue, errors first. With ``secrets``, each secret://NAME must be one of them."""
-        names = None if secrets is None else [str(name) for name in secrets]
-        return json.loads(self._raw.validate_json(names))
-
-    def is_valid(self, secrets: Optional[Iterable[str]] = None) -> bool:
-        """True when there is no error (warnings never block)."""
-        return not any(issue["severity"] == "error" for issue in self.validate(secrets))
-
-    def get(self, path: str) -> Any:
-        """The value at a dot path such as ``agent_settings.llm.temperature`` or ``telephony.numbers[0]``."""
-        return json.loads(self._raw.get_json(path))
-
-    def set(self, path: str, value: Any) -> List[Issue]:
-        """Sets a value; refused (document unchanged) when it adds an error. Returns remaining issues."""
-        return json.loads(self._raw.set_json(path, json.dumps(value)))
-
-    def unset(self, path: str) -> List[Issue]:
-        """Removes a value; refused (document unchanged) when it adds an error."""
-        return json.loads(self._raw.unset(path))
-
-    def diff(self, other: "ConfigDocument") -> List[Dict[str, Any]]:
-        """Changed paths from this document to ``other``, secrets redacted."""
-        return json.loads(self._raw.diff_json(other._raw))
-
-    @property
-    def content_hash(self) -> str:
-        """``sha256:<hex>`` of the canonical JSON: key order does not matter."""
-        return self._raw.content_hash()
-
-    def secret_references(self) -> List[str]:
-        """The names of every secret://NAME reference, sorted."""
-        return self._raw.secret_references()
-
-    def to_dict(self) -> Dict[str, Any]:
-        """The document as written (references, never secret values)."""
-        return json.loads(self._raw.to_json())
-
-    def to_json(self) -> str:
-        return self._raw.to_json()
-
-    def redacted(self) -> Dict[str, Any]:
-        """The document with any literal secret replaced by ``<redacted>``: the view for printing."""
-        return json.loads(self._raw.redacted_json())
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, ConfigDocument) and self._raw == other._raw
-
-    def __repr__(self) -> str:
-        return f"ConfigDocument({self.content_hash})"
-
 
 def template_names() -> List[str]:
-    """The names of the built-in templates, ``default`` first."""
+    """The names of the built-in templates, ``default`` first.
+
+    >>> voicefleet.template_names()[0]
+    'default'
+    """
     return list(_template_names())
 
 
 def json_schema() -> Dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of a configuration document."""
-    return json.loads(_json_schema())
+    """The JSON Schema (draft 2020-12) of a configuration document.
+
+    >>> voicefleet.json_schema()["$schema"]
+    'https://json-schema.org/draft/2020-12/schema'
+    """
+    result: Dict[str, Any] = json.loads(_json_schema())
+    return result
