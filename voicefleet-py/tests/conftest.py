@@ -5,6 +5,7 @@ started and stopped here; every wait is bounded in time."""
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.request
 from typing import Any, Callable, Dict, Iterator, List, Optional
@@ -31,6 +33,33 @@ SECRETS = {"openai_api_key": "sk-test-0123456789abcdef", "deepgram_api_key": "dg
 def require(binary: str) -> None:
     if not os.path.exists(binary):
         pytest.fail(f"{binary} is missing: build it with `cargo build -p voicefleet-cli -p voicefleet-agent`")
+
+
+class _Provider(http.server.BaseHTTPRequestHandler):
+    """A stand-in for the voice providers' APIs: it knows the OpenAI key in SECRETS only."""
+
+    def do_GET(self) -> None:  # noqa: N802 (the handler's name is http.server's)
+        known = self.path == "/v1/models" and self.headers.get("authorization") == f"Bearer {SECRETS['openai_api_key']}"
+        self.send_response(200 if known else 401)
+        self.send_header("content-length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (http.server's name)
+        pass
+
+
+_PROVIDER: Optional[str] = None
+
+
+def provider_url() -> str:
+    """The stand-in provider's base URL (started once, on loopback)."""
+    global _PROVIDER
+    if _PROVIDER is None:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Provider)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        _PROVIDER = f"http://127.0.0.1:{server.server_address[1]}"
+    return _PROVIDER
 
 
 def free_port() -> int:
@@ -91,7 +120,8 @@ class Host:
             self.process = subprocess.Popen(
                 [AGENT_BIN, "--customer-id", self.customer, "--state-dir", self.state,
                  "--listen", f"127.0.0.1:{self.port}", "--console-public-key", self.public_key,
-                 "--stop-agent-on-exit"],
+                 "--stop-agent-on-exit", "--provider-url",
+                 ",".join(f"{p}={provider_url()}" for p in ("openai", "deepgram", "elevenlabs"))],
                 env=dict(os.environ, VOICEFLEET_LOG="warn"), stdout=subprocess.DEVNULL, stderr=log,
             )
         wait_until(lambda: self.exited_early() or healthy(self.url), 30, f"host agent {self.customer}")

@@ -10,7 +10,7 @@ import pytest
 import voicefleet
 from voicefleet.exceptions import InvalidInputError, NotFoundError, VoicefleetError
 
-from conftest import Fleet, wait_until
+from conftest import SECRETS, Fleet, wait_until
 
 
 def test_customers_list_get_tag(fleet: Fleet) -> None:
@@ -116,9 +116,16 @@ def test_secrets_are_write_only(fleet: Fleet) -> None:
     assert "extra_key" not in [s.name for s in console.secrets.names("acme")]
     with pytest.raises(InvalidInputError):
         console.secrets.set("acme", "not a name!", "x")
-    # secrets.check is not in this version: a clear gap, never a fake answer.
-    with pytest.raises(NotImplementedError, match="secrets.check is not available"):
-        console.secrets.check("acme")
+    # The live key check, from the host, against the stand-in provider (it knows the OpenAI key).
+    checks = {k.secret: k for k in console.secrets.check("acme")}
+    assert checks["openai_api_key"].verdict == "valid", checks
+    assert checks["deepgram_api_key"].verdict == "invalid", checks
+    assert checks["openai_api_key"].path == "agent_settings.llm"
+    assert SECRETS["openai_api_key"] not in repr(checks)
+    only = console.secrets.check("acme", "openai_api_key")
+    assert [k.secret for k in only] == ["openai_api_key"]
+    with pytest.raises(InvalidInputError):
+        console.secrets.check("acme", "not_used_anywhere")
 
 
 def test_control_restart_gives_a_new_pid(fleet: Fleet) -> None:

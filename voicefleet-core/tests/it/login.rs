@@ -121,7 +121,12 @@ async fn unknown_users_bad_names_and_wrong_passwords_get_one_answer_and_nothing_
 async fn a_user_may_not_take_the_name_tokens_carry() {
     let (accounts, _, _) = accounts().await;
     let error = accounts
-        .add_user(&Actor::new("root", Role::Admin), "voicefleet-console", Role::Admin, "a long enough password")
+        .add_user(
+            &Actor::new("root", Role::Admin),
+            "voicefleet-console",
+            Role::Admin,
+            "a long enough password",
+        )
         .await
         .unwrap_err();
     assert_eq!(error.kind(), voicefleet_core::ErrorKind::InvalidInput, "{error}");

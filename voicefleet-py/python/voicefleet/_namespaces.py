@@ -8,7 +8,9 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from voicefleet._bulk import Selection, selector_text
 from voicefleet._config import ConfigDocument, Issue
-from voicefleet._values import AuditEntry, AuditVerification, Change, Customer, Revision, Secret, Table, Token, User
+from voicefleet._values import (
+    AuditEntry, AuditVerification, Change, Customer, KeyCheck, Revision, Secret, Table, Token, User,
+)
 from voicefleet._voicefleet import RawConsole
 from voicefleet.exceptions import NotFoundError
 
@@ -204,18 +206,17 @@ class Secrets:
         """
         self._raw.delete_secret(customer, name)
 
-    def check(self, customer: str) -> Any:
-        """Not available yet: checking a customer's secrets against their providers is being added
-        to the console; until then this raises ``NotImplementedError``. For an offline check of
-        which referenced secrets are missing use ``console.configs.validate(customer)``.
+    def check(self, customer: str, name: Optional[str] = None) -> Table[KeyCheck]:
+        """Checks the customer's provider keys live, from its host: for each provider secret the
+        deployed configuration uses (or ``name`` alone), the host makes the provider's cheapest
+        authenticated read with the value it holds. Values never leave the host; the verdicts
+        (``valid``, ``invalid``, ``unreachable``, ``unchecked``) come back and are audited.
 
-        >>> console.configs.validate("acme-dental")   # meanwhile: missing secrets, offline
-        []
+        >>> [(k.secret, k.verdict) for k in console.secrets.check("acme-dental")]
+        [('openai_api_key', 'valid'), ('deepgram_api_key', 'invalid'), ('elevenlabs_api_key', 'valid')]
         """
-        raise NotImplementedError(
-            "secrets.check is not available in this version of voicefleet; "
-            "console.configs.validate(customer) reports referenced secrets that are missing"
-        )
+        answer = json.loads(self._raw.check_secrets(customer, name))
+        return Table(KeyCheck, [KeyCheck._from_json(k) for k in answer])
 
 
 class Users:

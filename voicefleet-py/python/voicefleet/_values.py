@@ -321,6 +321,26 @@ class Secret(Value):
 
 
 @dataclass(frozen=True)
+class KeyCheck(Value):
+    """What a provider said about one key, checked from the customer's host; never the value."""
+
+    secret: str
+    provider: str
+    path: str
+    verdict: str
+    detail: str
+    elapsed: Optional[timedelta]
+
+    @classmethod
+    def _from_json(cls, d: Dict[str, Any]) -> "KeyCheck":
+        elapsed = d.get("elapsed_ms")
+        return cls(
+            secret=d["secret"], provider=d["provider"], path=d["path"], verdict=d["verdict"],
+            detail=d["detail"], elapsed=None if elapsed is None else timedelta(milliseconds=elapsed),
+        )
+
+
+@dataclass(frozen=True)
 class Alert(Value):
     customer_id: str
     rule: str

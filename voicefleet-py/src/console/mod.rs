@@ -263,6 +263,12 @@ impl RawConsole {
         block_on(py, async move { fleet.delete_secret(&actor, &id, &name).await })
     }
 
+    #[pyo3(signature = (id, name=None))]
+    fn check_secrets(&self, py: Python<'_>, id: String, name: Option<String>) -> PyResult<String> {
+        let (fleet, actor) = self.parts()?;
+        to_json(&block_on(py, async move { fleet.check_secrets(&actor, &id, name.as_deref()).await })?)
+    }
+
     // Bulk runs.
 
     fn start_bulk(&self, py: Python<'_>, request_json: &str) -> PyResult<String> {
