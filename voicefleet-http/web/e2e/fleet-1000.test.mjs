@@ -125,6 +125,7 @@ describe("the fleet page over 1,000 simulated hosts", { timeout: 600_000 }, () =
       fleet_1000_render_ms: Math.round(render.fromNavigationMs),
       fleet_1000_render_from_answer_ms: Math.round(render.fromAnswerMs),
       crash_to_row_updated_ms: event.updatedMs,
+      crash_attempts: event.attempts,
       rows_rerendered_by_one_event: event.renders.customers.length,
       row_renders_by_one_event: event.renders.count,
     };
