@@ -24,13 +24,13 @@ use voicefleet_core::console::{Accounts, Actor, Fleet, Selector};
 
 use self::auth::TokenVerifier;
 use self::routes::{
-    agent, alerts, audit, bulk, config_schema, customers, events, login, logs, metrics, revisions, secrets, status, tokens,
-    users,
+    agent, alerts, audit, bulk, config_schema, customers, events, login, logs, metrics, revisions, secrets,
+    status, tokens, users,
 };
 use self::wire::{
-    AlertParams, AuditParams, ConfigSchema, Control, CursorParams, Deploy, DiffParams, KeyCheckParams, KeyCheckReport,
-    LogParams, Login, LoginResponse, MetricsParams, NewRevision, NewToken, NewUser, Page, PageParams,
-    Password, Rollback, SecretValue, StatusParams, TagPatch, WhoAmI,
+    AlertParams, AuditParams, ConfigSchema, Control, CursorParams, Deploy, DiffParams, KeyCheckParams,
+    KeyCheckReport, LogParams, Login, LoginResponse, MetricsParams, NewRevision, NewToken, NewUser, Page,
+    PageParams, Password, Rollback, SecretValue, StatusParams, TagPatch, WhoAmI,
 };
 use crate::error::ApiError;
 use crate::host::wire::LogsResponse;
