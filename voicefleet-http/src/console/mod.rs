@@ -24,13 +24,13 @@ use voicefleet_core::console::{Accounts, Actor, Fleet, Selector};
 
 use self::auth::TokenVerifier;
 use self::routes::{
-    agent, alerts, audit, bulk, customers, events, login, logs, metrics, revisions, secrets, status, tokens,
-    users,
+    agent, alerts, audit, bulk, config_schema, customers, events, login, logs, metrics, revisions, secrets,
+    status, tokens, users,
 };
 use self::wire::{
-    AlertParams, AuditParams, Control, CursorParams, Deploy, DiffParams, KeyCheckParams, KeyCheckReport,
-    LogParams, Login, LoginResponse, MetricsParams, NewRevision, NewToken, NewUser, Page, PageParams,
-    Password, Rollback, SecretValue, StatusParams, TagPatch, WhoAmI,
+    AlertParams, AuditParams, ConfigSchema, Control, CursorParams, Deploy, DiffParams, KeyCheckParams,
+    KeyCheckReport, LogParams, Login, LoginResponse, MetricsParams, NewRevision, NewToken, NewUser, Page,
+    PageParams, Password, Rollback, SecretValue, StatusParams, TagPatch, WhoAmI,
 };
 use crate::error::ApiError;
 use crate::host::wire::LogsResponse;
@@ -98,6 +98,9 @@ route_table! { Shared;
     get "/v1/status" [Viewer] => status::fleet, "the fleet's status (fresh=true polls now)", query: StatusParams,
         ok: 200 json(Page<CustomerStatus>);
     get "/v1/customers/{id}/status" [Viewer] => status::customer, "poll one host", ok: 200 json(CustomerStatus);
+    get "/v1/config/schema" [Viewer] => config_schema::schema,
+        "the configuration document's JSON Schema (draft 2020-12), the one the validator walks",
+        ok: 200 json(ConfigSchema);
     get "/v1/customers/{id}/revisions" [Viewer] => revisions::list,
         "configuration history; the ETag is the latest revision's", query: CursorParams,
         ok: 200 json(Page<RevisionView>) etag;

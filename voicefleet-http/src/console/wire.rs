@@ -230,3 +230,10 @@ pub(crate) struct NewToken {
     #[serde(default)]
     pub(crate) expires_in_seconds: Option<u64>,
 }
+
+/// `GET /v1/config/schema`: the configuration document's JSON Schema (draft 2020-12).
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(transparent)]
+pub(crate) struct ConfigSchema(
+    #[schemars(with = "serde_json::Map<String, serde_json::Value>")] pub(crate) serde_json::Value,
+);

@@ -161,6 +161,46 @@ describe("the web console against a live demo fleet", { timeout: 300_000 }, () =
     assert.equal(revisionsAfter, revisionsBefore, "nothing was saved");
   });
 
+  it("explains the field at the caret and completes names and values from the document's schema", async () => {
+    const editor = page.getByLabel("configuration document");
+    const original = await editor.inputValue();
+    const help = page.getByTestId("schema-help");
+    const caretAt = async (offset) => {
+      await editor.evaluate((element, at) => {
+        element.focus();
+        element.setSelectionRange(at, at);
+      }, offset);
+      // A key press, as a person moving the caret would: the editor follows the caret.
+      await page.keyboard.press("ArrowRight");
+      await page.keyboard.press("ArrowLeft");
+    };
+    const pathShown = async () => (await help.getByTestId("schema-path").textContent()) ?? "";
+
+    // Beside the field: the caret in the temperature's value shows its description and range.
+    const temperature = original.indexOf('"temperature"');
+    await caretAt(original.indexOf(":", temperature) + 2);
+    await until("the temperature's help", async () => (await pathShown()) === "agent_settings.llm.temperature");
+    assert.match((await help.textContent()) ?? "", /range: from 0 to 2/);
+
+    // Enum values at the caret: inside the LLM provider's value.
+    await caretAt(original.indexOf('"', original.indexOf(":", original.indexOf('"provider"')) + 1) + 1);
+    await until("the provider's values", async () => (await pathShown()) === "agent_settings.llm.provider");
+    await help.locator('button[data-completion="\\"anthropic\\""]').waitFor();
+    assert.match((await help.textContent()) ?? "", /Allowed values/);
+    await accessible("customer-config-schema");
+    await shot("customer-config-schema");
+
+    // Property names at the caret: type the start of a key, Ctrl+Space, Enter.
+    await caretAt(original.indexOf("{", original.indexOf('"llm"')) + 1);
+    await page.keyboard.type('"tem');
+    await help.locator('button[data-completion="temperature"]').waitFor();
+    await page.keyboard.press("Control+Space");
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("data-completion")), "temperature");
+    await page.keyboard.press("Enter");
+    await until("the key completed", async () => /"llm": \{"temperature": \n/.test(await editor.inputValue()));
+    await editor.fill(original);
+  });
+
   it("saves a valid change as revision N+1 and shows its diff; a stale edit is refused", async () => {
     const latest = (await api("GET", "/v1/customers/acme-dental/revisions")).body.items.length;
     const editor = page.getByLabel("configuration document");
@@ -315,7 +355,8 @@ describe("the web console against a live demo fleet", { timeout: 300_000 }, () =
     assert.deepEqual(cspViolations, [], "no Content-Security-Policy violation");
   });
 
-  it("budget: first load, first paint, and 1,000 customers with one live event", async () => {
+  // The 1,000-customer figures come from the host-fleet simulator: fleet-1000.test.mjs.
+  it("budget: first load and first paint", async () => {
     // First load: the page and everything it loads before any route's chunk, gzipped.
     const html = await (await fetch(demo.url)).text();
     const assets = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]);
@@ -337,101 +378,16 @@ describe("the web console against a live demo fleet", { timeout: 300_000 }, () =
     }
     const firstPaintMs = Math.min(...paints);
 
-    // 1,000 customers: the API answers are synthesized, so the measure is the page's alone.
-    const big = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    const session = { token: "bench", name: "bench", role: "admin", expiresAtMs: Date.now() + 3_600_000 };
-    await big.addInitScript((value) => sessionStorage.setItem("voicefleet.session", value), JSON.stringify(session));
-    const rows = Array.from({ length: 1000 }, (_, index) => ({
-      customer_id: `customer-${String(index).padStart(4, "0")}`,
-      name: `Customer ${String(index).padStart(4, "0")}`,
-      tags: { tier: index % 3 === 0 ? "prod" : "staging" },
-      state: "running",
-      reachable: true,
-      drift: false,
-      last_seen_ms: 1_700_000_000_000,
-      deployed_revision: 1,
-      running_revision: 1,
-      status: {
-        customer_id: `customer-${String(index).padStart(4, "0")}`, state: "running", pid: 1000 + index, uptime_seconds: 3600,
-        restarts: 0, consecutive_failures: 0,
-        resources: { at_ms: 1, cpu_percent: 1.5, rss_bytes: 50_000_000, threads: 4, open_files: 10, processes: 1, active_calls: 2 },
-        calls: {
-          active_calls: 2, calls_total: 100, errors_total: 1, malformed_events: 0, error_rate_5m: 0.01, disconnect_reasons: {},
-          latency_5m: { e2e_ms: { p50: 600, p95: 800, p99: 900, count: 100 } }, latency_1h: {},
-        },
-      },
-    }));
-    const changed = { ...rows[3], state: "crash_loop", status: { ...rows[3].status, state: "crash_loop", pid: null } };
-    let releaseEvent;
-    const eventReleased = new Promise((done) => (releaseEvent = done));
-    let freshStatusServed = 0;
-    await big.route("**/v1/**", async (route) => {
-      const url = new URL(route.request().url());
-      const json = (body) => route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify(body) });
-      if (url.pathname === "/v1/status") return json({ items: rows, next_cursor: null });
-      if (url.pathname === "/v1/alerts") return json({ items: [], next_cursor: null });
-      if (url.pathname === `/v1/customers/${changed.customer_id}/status`) {
-        freshStatusServed += 1;
-        return json(changed);
-      }
-      if (url.pathname === "/v1/events") {
-        await eventReleased;
-        const event = { type: "status_changed", customer_id: changed.customer_id, from: "running", to: "crash_loop", at_ms: 2 };
-        return route.fulfill({ status: 200, contentType: "text/event-stream", body: `id: 1\nevent: fleet\ndata: ${JSON.stringify(event)}\n\n` });
-      }
-      return json({});
-    });
-    const bigPage = await big.newPage();
-    await bigPage.goto(demo.url);
-    // The table is windowed: the first screenful of rows, and the summary counting all 1,000.
-    await bigPage.getByText("1000 of 1000 running").waitFor({ timeout: 30_000 });
-    await bigPage.locator('tr[data-customer="customer-0020"]').waitFor({ timeout: 30_000 });
-    const { fleetRenderMs, fleetFromAnswerMs } = await bigPage.evaluate(() => {
-      const now = performance.now();
-      const answer = performance.getEntriesByType("resource").find((entry) => entry.name.includes("/v1/status"));
-      return { fleetRenderMs: now, fleetFromAnswerMs: answer ? now - answer.responseEnd : -1 };
-    });
-    await bigPage.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
-    await bigPage.locator('tr[data-customer="customer-0999"]').waitFor();
-    await bigPage.evaluate(() => window.scrollTo(0, 0));
-    await bigPage.locator('tr[data-customer="customer-0003"]').waitFor();
-    await bigPage.evaluate(() => {
-      window.__voicefleetRowRenders.count = 0;
-      window.__voicefleetRowRenders.customers.clear();
-    });
-    releaseEvent();
-    await bigPage.locator(`tr[data-customer="${changed.customer_id}"] [data-state="crash_loop"]`).waitFor();
-    await until("the customer's fresh status", async () => freshStatusServed > 0);
-    await bigPage.evaluate(() => new Promise((done) => requestAnimationFrame(() => setTimeout(done, 50))));
-    const renders = await bigPage.evaluate(() => ({
-      count: window.__voicefleetRowRenders.count,
-      customers: [...window.__voicefleetRowRenders.customers],
-    }));
-    await bigPage.screenshot({ path: new URL("fleet-1000.png", results).pathname });
-    await big.close();
-
     const budget = {
       first_load_gzip_kb: Math.round(firstLoadGzip / 102.4) / 10,
       first_paint_ms: Math.round(firstPaintMs),
       first_paint_runs_ms: paints.map(Math.round),
-      fleet_1000_render_ms: Math.round(fleetRenderMs),
-      fleet_1000_render_from_answer_ms: Math.round(fleetFromAnswerMs),
-      rows_rerendered_by_one_event: renders.customers.length,
-      row_renders_by_one_event: renders.count,
     };
     writeFileSync(new URL("budget.json", results), JSON.stringify(budget, null, 2));
     console.log(
-      `budget: first load ${budget.first_load_gzip_kb} KB gzipped (limit 500), first paint ${budget.first_paint_ms} ms (best of ${budget.first_paint_runs_ms.join(", ")}; limit 1000), ` +
-        `fleet page with 1,000 customers ${budget.fleet_1000_render_ms} ms from navigation, ` +
-        `${budget.fleet_1000_render_from_answer_ms} ms from the status answer (limit 1000), one live event re-rendered ` +
-        `${budget.rows_rerendered_by_one_event} row(s) (${budget.row_renders_by_one_event} renders; limit 1 row)`,
+      `budget: first load ${budget.first_load_gzip_kb} KB gzipped (limit 500), first paint ${budget.first_paint_ms} ms (best of ${budget.first_paint_runs_ms.join(", ")}; limit 1000)`,
     );
     assert.ok(budget.first_load_gzip_kb < 500, "first load under 500 KB gzipped");
     assert.ok(budget.first_paint_ms >= 0 && budget.first_paint_ms < 1000, "first paint under 1 s");
-    // From the status answer: the page's own work. From navigation it also counts loading the
-    // bundle and the API's answer, which on a busy 2-core machine varies; printed, not asserted.
-    assert.ok(budget.fleet_1000_render_from_answer_ms >= 0, "the status answer was timed");
-    assert.ok(budget.fleet_1000_render_from_answer_ms < 1000, "1,000 customers render in under 1 s");
-    assert.deepEqual(renders.customers, [changed.customer_id], "one live event re-renders one row");
   });
 });

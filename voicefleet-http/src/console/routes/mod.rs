@@ -4,6 +4,7 @@ pub(crate) mod agent;
 pub(crate) mod alerts;
 pub(crate) mod audit;
 pub(crate) mod bulk;
+pub(crate) mod config_schema;
 pub(crate) mod customers;
 pub(crate) mod events;
 pub(crate) mod login;

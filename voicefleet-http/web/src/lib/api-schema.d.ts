@@ -158,6 +158,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/config/schema": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** the configuration document's JSON Schema (draft 2020-12), the one the validator walks */
+        get: operations["get_v1_config_schema"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/customers": {
         parameters: {
             query?: never;
@@ -343,6 +360,23 @@ export interface paths {
         get: operations["get_v1_customers__id__secrets"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{id}/secrets/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** check the provider keys the deployed configuration uses, live, from the customer's host (verdicts only) */
+        post: operations["post_v1_customers__id__secrets_check"];
         delete?: never;
         options?: never;
         head?: never;
@@ -901,6 +935,10 @@ export interface components {
             /** Format: uint64 */
             revision: number;
         };
+        /** @description `GET /v1/config/schema`: the configuration document's JSON Schema (draft 2020-12). */
+        ConfigSchema: {
+            [key: string]: unknown;
+        };
         /** @description `POST /v1/customers/{id}/agent/{action}`. */
         Control: {
             /**
@@ -1130,6 +1168,28 @@ export interface components {
             path: string;
             severity: components["schemas"]["Severity"];
         };
+        /** @description One key's check: which secret, for which provider, the verdict and why. */
+        KeyCheck: {
+            /** @description What the verdict rests on (`HTTP 401`, `no answer within 10s`); never the value. */
+            detail: string;
+            /**
+             * Format: uint64
+             * @description How long the provider took to answer, in milliseconds.
+             * @default null
+             */
+            elapsed_ms?: number | null;
+            /** @description The document section that uses the secret (`agent_settings.llm`). */
+            path: string;
+            provider: string;
+            secret: string;
+            verdict: components["schemas"]["KeyVerdict"];
+        };
+        /** @description `POST /v1/customers/{id}/secrets/check`: each provider key's verdict, from the host. */
+        KeyCheckReport: {
+            checks: components["schemas"]["KeyCheck"][];
+        };
+        /** @description What a check concluded about one key. */
+        KeyVerdict: "valid" | "invalid" | "unreachable" | "unchecked";
         /** @description A histogram for each turn latency. */
         LatencyHistograms: {
             e2e: components["schemas"]["Histogram"];
@@ -2353,6 +2413,53 @@ export interface operations {
             };
         };
     };
+    get_v1_config_schema: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigSchema"];
+                };
+            };
+            /** @description no valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token's role is below the route's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     get_v1_customers: {
         parameters: {
             query?: {
@@ -3464,6 +3571,85 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SecretInfoPage"];
+                };
+            };
+            /** @description a malformed body or query string */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token's role is below the route's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such customer, revision, run, user or token */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a value refused by a rule (the error lists every issue) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_v1_customers__id__secrets_check: {
+        parameters: {
+            query?: {
+                /** @description Check this secret only (by default every provider secret the deployed configuration uses). */
+                secret?: string | null;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyCheckReport"];
                 };
             };
             /** @description a malformed body or query string */

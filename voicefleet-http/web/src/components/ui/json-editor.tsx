@@ -31,6 +31,10 @@ export function JsonEditor({ textareaRef, ...props }: {
   label: string;
   readOnly?: boolean;
   textareaRef?: RefObject<HTMLTextAreaElement | null>;
+  /** The caret's offset, whenever it moves (typing, clicks, arrow keys). */
+  onCaret?: (offset: number) => void;
+  /** Ctrl+Space: the caller offers completions. */
+  onComplete?: () => void;
 }) {
   const overlay = useRef<HTMLPreElement>(null);
   const lines = useMemo(() => props.value.split("\n"), [props.value]);
@@ -52,6 +56,13 @@ export function JsonEditor({ textareaRef, ...props }: {
         value={props.value}
         readOnly={props.readOnly}
         onChange={(event) => props.onChange(event.target.value)}
+        onSelect={(event) => props.onCaret?.(event.currentTarget.selectionStart)}
+        onKeyDown={(event) => {
+          if (event.ctrlKey && event.key === " " && props.onComplete) {
+            event.preventDefault();
+            props.onComplete();
+          }
+        }}
         onScroll={(event) => {
           if (overlay.current) {
             overlay.current.scrollTop = event.currentTarget.scrollTop;

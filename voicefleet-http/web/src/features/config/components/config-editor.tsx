@@ -9,6 +9,8 @@ import { useCreateRevision } from "@/features/revisions/api/create-revision";
 import { useRevision } from "@/features/revisions/api/get-revision";
 import { useRevisions } from "@/features/revisions/api/get-revisions";
 import { operationsBetween, placeIssues, type Issue } from "../json-paths";
+import { useConfigSchema } from "../api/get-config-schema";
+import { SchemaAssist } from "./schema-assist";
 
 export function ConfigEditor({ customerId, canEdit }: { customerId: string; canEdit: boolean }) {
   const revisions = useRevisions(customerId);
@@ -61,6 +63,9 @@ function Editor(props: {
   const [problem, setProblem] = useState<string | null>(null);
   const create = useCreateRevision();
   const textarea = useRef<HTMLTextAreaElement>(null);
+  const assist = useRef<HTMLDivElement>(null);
+  const [caret, setCaret] = useState(0);
+  const schema = useConfigSchema();
 
   const parsed = useMemo((): { value: unknown; error: string | null } => {
     try {
@@ -109,7 +114,31 @@ function Editor(props: {
           Reload latest
         </button>
       </div>
-      <JsonEditor label="configuration document" value={text} onChange={setText} issues={placed} readOnly={!canEdit} textareaRef={textarea} />
+      <div className="editor-with-help" ref={assist}>
+        <JsonEditor
+          label="configuration document"
+          value={text}
+          onChange={setText}
+          issues={placed}
+          readOnly={!canEdit}
+          textareaRef={textarea}
+          onCaret={setCaret}
+          onComplete={() => assist.current?.querySelector<HTMLButtonElement>("button[data-completion]")?.focus()}
+        />
+        {schema.data ? (
+          <SchemaAssist
+            schema={schema.data}
+            text={text}
+            caret={caret}
+            readOnly={!canEdit}
+            textareaRef={textarea}
+            onChange={(next, at) => {
+              setText(next);
+              setCaret(at);
+            }}
+          />
+        ) : null}
+      </div>
       {parsed.error ? (
         <p className="error" role="alert">
           Not valid JSON: {parsed.error}
