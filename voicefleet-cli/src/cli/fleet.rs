@@ -74,26 +74,37 @@ Examples:
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum AgentCommand {
-    /// Start a customer's agent
-    Start { customer: String },
-    /// Drain then stop a customer's agent
+    /// Start a customer's agent (already running: says so, changes nothing)
+    Start {
+        /// The customer id
+        customer: String,
+    },
+    /// Drain then stop a customer's agent; reports the calls left and how it ended
+    #[command(after_long_help = "Example:\n  voicefleet agent stop acme --drain-timeout 2m")]
     Stop {
+        /// The customer id
         customer: String,
-        /// Longest wait for calls to end, seconds
-        #[arg(long)]
-        drain_timeout: Option<f64>,
+        /// Longest wait for calls to end (30s, 2m; plain numbers are seconds); then SIGKILL
+        #[arg(long, value_name = "DURATION")]
+        drain_timeout: Option<String>,
     },
-    /// Drain, stop and start a customer's agent
+    /// Drain, stop and start a customer's agent; reports the calls cut, if any, and the new PID
+    #[command(after_long_help = "Example:\n  voicefleet agent restart acme --drain-timeout 30s")]
     Restart {
+        /// The customer id
         customer: String,
-        #[arg(long)]
-        drain_timeout: Option<f64>,
+        /// Longest wait for calls to end (30s, 2m; plain numbers are seconds); then SIGKILL
+        #[arg(long, value_name = "DURATION")]
+        drain_timeout: Option<String>,
     },
-    /// Drain a customer's agent: calls finish, then it stops
+    /// Drain a customer's agent: calls finish (or the timeout cuts them), then it stops
+    #[command(after_long_help = "Example:\n  voicefleet agent drain acme --drain-timeout 5m")]
     Drain {
+        /// The customer id
         customer: String,
-        #[arg(long)]
-        drain_timeout: Option<f64>,
+        /// Longest wait for calls to end (30s, 2m; plain numbers are seconds); then SIGKILL
+        #[arg(long, value_name = "DURATION")]
+        drain_timeout: Option<String>,
     },
     /// Run the host agent daemon (same as the `voicefleet-agent` binary)
     #[command(after_long_help = "\

@@ -12,6 +12,7 @@ use crate::cli::{
     AgentCommand, AlertsArgs, AuditCommand, CustomersCommand, LogsArgs, MetricsArgs, SecretsCommand,
     StatusArgs,
 };
+use crate::commands::progress;
 use crate::output::{OutputFormat, ago, bytes, duration, print_json, table};
 
 pub(crate) async fn customers(
@@ -232,26 +233,64 @@ pub(crate) async fn control(
         AgentCommand::Drain { customer, drain_timeout } => (customer, ControlAction::Drain, drain_timeout),
         AgentCommand::Run(_) => unreachable!("handled before a backend is opened"),
     };
-    if let Some(seconds) = timeout {
-        anyhow::ensure!(
-            (0.0..=43_200.0).contains(&seconds),
-            voicefleet_core::Error::InvalidValue {
-                value: seconds.to_string(),
-                reason: "--drain-timeout is 0 to 43200 seconds".into()
-            }
-        );
+    let timeout = timeout.as_deref().map(parse_drain_timeout).transpose()?;
+    let (fleet, actor) = (backend.fleet(), backend.actor());
+    let before = progress::current(fleet.as_ref(), &actor, &customer).await;
+    let was_running = before.as_ref().is_some_and(|b| matches!(b.state.as_str(), "running" | "starting"));
+    // The same answer whatever the request: one that changes nothing says so and succeeds.
+    let nothing_to_do = match action {
+        ControlAction::Start => was_running.then_some("already running"),
+        ControlAction::Stop | ControlAction::Drain => before
+            .as_ref()
+            .filter(|b| matches!(b.state.as_str(), "stopped" | "exited"))
+            .map(|_| "not running"),
+        ControlAction::Restart => None,
+    };
+    if let Some(why) = nothing_to_do
+        && let Some(before) = &before
+        && let Some(status) = &before.status
+    {
+        if output == OutputFormat::Json {
+            print_json(status)?;
+        } else {
+            eprintln!("{customer}: {why}; nothing to do");
+        }
+        return Ok(ExitCode::SUCCESS);
     }
-    let status = backend
-        .fleet()
-        .control(&backend.actor(), &customer, action, timeout.map(Duration::from_secs_f64))
-        .await?;
+    let request = fleet.control(&actor, &customer, action, timeout);
+    let (result, drained) = if action == ControlAction::Start {
+        (request.await, progress::Drained::default())
+    } else {
+        progress::while_draining(fleet.clone(), &actor, &customer, before.as_ref(), request).await
+    };
+    let status = result?;
     if output == OutputFormat::Json {
         print_json(&status)?;
-    } else {
-        let pid = status.pid.map(|p| format!(", pid {p}")).unwrap_or_default();
-        eprintln!("{customer}: {}{pid}", status.state);
+        return Ok(ExitCode::SUCCESS);
     }
+    let pid = status.pid.map(|p| format!(", pid {p}")).unwrap_or_default();
+    if action != ControlAction::Start && was_running {
+        eprintln!("{customer}: {}", progress::drain_outcome(before.as_ref(), &status, drained));
+    }
+    let now = match action {
+        ControlAction::Restart | ControlAction::Start => format!("now {}{pid}", status.state),
+        ControlAction::Stop | ControlAction::Drain => status.state.to_string(),
+    };
+    eprintln!("{customer}: {now}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--drain-timeout`: core's duration parser, within what a host accepts.
+fn parse_drain_timeout(text: &str) -> anyhow::Result<Duration> {
+    let timeout = voicefleet_core::clock::parse_duration(text)?;
+    anyhow::ensure!(
+        timeout <= Duration::from_secs(43_200),
+        voicefleet_core::Error::InvalidValue {
+            value: text.to_owned(),
+            reason: "--drain-timeout is at most 12h (43200 seconds)".into()
+        }
+    );
+    Ok(timeout)
 }
 
 fn print_lines(lines: &[voicefleet_core::logs::LogLine], output: OutputFormat) -> anyhow::Result<()> {

@@ -7,6 +7,7 @@ mod config;
 mod console;
 mod demo;
 mod fleet;
+mod progress;
 
 use std::process::ExitCode;
 

@@ -8,15 +8,15 @@ use voicefleet_tests::hosts::{TestHost, simulated_config};
 
 use crate::{voicefleet, voicefleet_with_stdin};
 
-struct Env {
-    console: ConsoleServer,
-    host: TestHost,
-    url: String,
-    token: String,
-    dir: voicefleet_tests::TempDir,
+pub(crate) struct Env {
+    pub(crate) console: ConsoleServer,
+    pub(crate) host: TestHost,
+    pub(crate) url: String,
+    pub(crate) token: String,
+    pub(crate) dir: voicefleet_tests::TempDir,
 }
 
-async fn env() -> Env {
+pub(crate) async fn env() -> Env {
     let dir = voicefleet_tests::scratch();
     let mut options = ServeOptions::new(dir.path().join("data"));
     options.listen = ([127, 0, 0, 1], 0).into();
@@ -30,11 +30,11 @@ async fn env() -> Env {
     Env { console, host, url, token, dir }
 }
 
-fn run(env: &Env, args: &[&str]) -> voicefleet_tests::Run {
+pub(crate) fn run(env: &Env, args: &[&str]) -> voicefleet_tests::Run {
     run_with_stdin(env, args, "")
 }
 
-fn run_with_stdin(env: &Env, args: &[&str], stdin: &str) -> voicefleet_tests::Run {
+pub(crate) fn run_with_stdin(env: &Env, args: &[&str], stdin: &str) -> voicefleet_tests::Run {
     let mut full = vec!["--console", &env.url, "--token", &env.token];
     full.extend_from_slice(args);
     voicefleet_with_stdin(&full, stdin)

@@ -122,6 +122,11 @@ pub struct RevisionView {
     /// The document (secrets redacted), when one revision is shown.
     #[schemars(with = "Option<serde_json::Map<String, Value>>")]
     pub document: Option<Value>,
+    /// How the host applied it, in a deploy's answer: stored (the agent is not running or
+    /// nothing changed), reloaded (SIGHUP) or restarted (drain-restart: a runtime field or a
+    /// secret value changed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied: Option<crate::host::ApplyAction>,
 }
 
 /// A secret's name and when it last changed; never its value.

@@ -5,7 +5,7 @@ use super::{Actor, Console, CustomerRecord, RevisionInput, RevisionRecord, Revis
 use crate::auth::Role;
 use crate::config::{Change, ConfigDocument, ValidateOptions};
 use crate::error::{Error, Result};
-use crate::host::RevisionMeta;
+use crate::host::{ApplyAction, RevisionMeta};
 
 /// A revision without its document, as in a history.
 fn summary(record: RevisionRecord, deployed: Option<u64>) -> RevisionView {
@@ -18,6 +18,7 @@ fn summary(record: RevisionRecord, deployed: Option<u64>) -> RevisionView {
         message: record.message,
         created_at_ms: record.created_at_ms,
         document: None,
+        applied: None,
     }
 }
 
@@ -88,13 +89,14 @@ impl Console {
         Ok(summary(RevisionRecord { number, ..revision }, record.deployed_revision))
     }
 
-    /// Sends the revision's secrets and document to the host; records the deploy.
+    /// Sends the revision's secrets and document to the host; records the deploy. The host
+    /// decides how it reaches the agent (`lifecycle::apply_action`): a rotated secret restarts it.
     pub(super) async fn deploy_record(
         &self,
         actor: &Actor,
         record: &CustomerRecord,
         revision: &RevisionRecord,
-    ) -> Result<()> {
+    ) -> Result<ApplyAction> {
         let host = self.host(record)?;
         let document = ConfigDocument::parse(&revision.document)?;
         for name in document.secret_references() {
@@ -106,7 +108,7 @@ impl Console {
             author: actor.name.clone(),
             message: revision.message.clone(),
         };
-        host.apply_config(document, meta).await?;
+        let applied = host.apply_config(document, meta).await?;
         let mut updated = record.clone();
         updated.deployed_revision = Some(revision.number);
         self.store
@@ -114,7 +116,8 @@ impl Console {
                 updated,
                 self.audit_record(actor, "config.deploy", &format!("{}#{}", record.id, revision.number)),
             )
-            .await
+            .await?;
+        Ok(applied.action)
     }
 }
 
@@ -178,7 +181,7 @@ pub(super) async fn deploy(
     if result.is_err() {
         console.audit_outcome(actor, "config.deploy", &format!("{id}#{}", revision.number), &result).await;
     }
-    result?;
+    let applied = result?;
     let number = revision.number;
-    Ok(summary(revision, Some(number)))
+    Ok(RevisionView { applied: Some(applied), ..summary(revision, Some(number)) })
 }
