@@ -27,8 +27,14 @@ pub(crate) enum UsersCommand {
     },
     /// List users
     List,
-    /// Remove a user
-    Rm { name: String },
+    /// Remove a user (their API tokens die with them; asks first)
+    Rm {
+        /// The user's name
+        name: String,
+        /// Do not ask (required when standard input is not a terminal)
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
     /// Set a user's password (yours, or anyone's as admin)
     Passwd { name: String },
 }
@@ -50,6 +56,12 @@ pub(crate) enum TokensCommand {
     },
     /// List API tokens (never their values)
     List,
-    /// Revoke an API token
-    Revoke { id: String },
+    /// Revoke an API token (whatever uses it is refused from now on; asks first)
+    Revoke {
+        /// The token's id (from `voicefleet tokens list`)
+        id: String,
+        /// Do not ask (required when standard input is not a terminal)
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
 }

@@ -26,9 +26,25 @@ pub(crate) enum CustomersCommand {
         tags: Vec<String>,
     },
     /// Show one customer
-    Show { id: String },
-    /// Remove a customer (refused while a bulk run targets it)
-    Remove { id: String },
+    Show {
+        /// The customer id
+        id: String,
+    },
+    /// Remove a customer and its history from the console (asks first; --yes off a terminal)
+    #[command(after_long_help = "\
+Deletes the customer's revisions, secrets, metrics history and alerts from the console; the audit
+log keeps its entries, and the agent on its host keeps running (stop it first if it should not).
+Refused while a bulk run targets the customer.
+
+Example:
+  voicefleet customers remove acme --yes")]
+    Remove {
+        /// The customer id
+        id: String,
+        /// Do not ask (required when standard input is not a terminal)
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
     /// Add key=value tags and remove keys
     #[command(
         after_long_help = "Example:\n  voicefleet customers tag acme tier=prod region=eu --remove canary"
@@ -68,8 +84,17 @@ Examples:
     Set { customer: String, name: String },
     /// List secret names and when they changed
     List { customer: String },
-    /// Remove a secret (refused while the deployed revision references it)
-    Rm { customer: String, name: String },
+    /// Remove a secret (refused while the deployed revision references it; asks first)
+    #[command(after_long_help = "Example:\n  voicefleet secrets rm acme old_api_key --yes")]
+    Rm {
+        /// The customer id
+        customer: String,
+        /// The secret's name
+        name: String,
+        /// Do not ask (required when standard input is not a terminal)
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

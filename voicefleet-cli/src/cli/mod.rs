@@ -69,8 +69,18 @@ pub(crate) enum Command {
     Login(LoginArgs),
     /// Forget the saved token
     Logout,
-    /// Show who the token belongs to
+    /// Show who the token belongs to (and, on standard error, which console and token)
     Whoami,
+    /// Which console this shell uses, as whom, and where the URL and the token come from
+    #[command(after_long_help = "\
+The console comes from --console, else VOICEFLEET_CONSOLE, else the saved login (`voicefleet
+login`), else the embedded console in --data (VOICEFLEET_DATA, default ~/.local/share/voicefleet).
+The token comes from --token, else VOICEFLEET_TOKEN, else the login saved for that console.
+
+Examples:
+  voicefleet context
+  voicefleet context -o json")]
+    Context,
     /// Add, list, show, tag and remove customers
     #[command(subcommand)]
     Customers(CustomersCommand),
@@ -111,6 +121,14 @@ pub(crate) enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+impl Command {
+    /// Commands that print and exit (or follow until Ctrl-C), as opposed to the servers (`demo`,
+    /// `console serve`, `agent run`).
+    pub(crate) fn prints_for_a_pipe(&self) -> bool {
+        !matches!(self, Command::Demo(_) | Command::Console(_) | Command::Agent(AgentCommand::Run(_)))
+    }
 }
 
 #[cfg(test)]

@@ -73,7 +73,23 @@ pub(crate) async fn customers(
                 );
             }
         }
-        CustomersCommand::Remove { id } => {
+        CustomersCommand::Remove { id, yes } => {
+            let customer = fleet.customer(&actor, &id).await?;
+            let revisions = fleet.revisions(&actor, &id).await.map(|r| r.len()).unwrap_or(0);
+            let secrets = fleet.secrets(&actor, &id).await.map(|s| s.len()).unwrap_or(0);
+            crate::confirm::confirm(
+                &format!("remove customer {id}"),
+                &format!(
+                    "deletes {} revision{}, {} secret{}, its metrics history and alerts from the console \
+                     (the audit log keeps its entries; the agent at {} keeps running)",
+                    revisions,
+                    progress::plural(revisions as u64),
+                    secrets,
+                    progress::plural(secrets as u64),
+                    customer.endpoint
+                ),
+                yes,
+            )?;
             fleet.remove_customer(&actor, &id).await?;
             eprintln!("removed customer {id}");
         }
@@ -210,7 +226,12 @@ pub(crate) async fn secrets(
                 print!("{}", table(&["NAME", "CHANGED"], &rows));
             }
         }
-        SecretsCommand::Rm { customer, name } => {
+        SecretsCommand::Rm { customer, name, yes } => {
+            crate::confirm::confirm(
+                &format!("remove secret {name} from {customer}"),
+                "its value is deleted and cannot be read back; a revision that references it cannot be deployed",
+                yes,
+            )?;
             fleet.delete_secret(&actor, &customer, &name).await?;
             eprintln!("removed secret {name} from {customer}");
         }

@@ -11,8 +11,8 @@ mod progress;
 
 use std::process::ExitCode;
 
-use crate::backend::Backend;
-use crate::cli::{AgentCommand, Cli, Command};
+use crate::backend::{Backend, Creation};
+use crate::cli::{AgentCommand, Cli, Command, CustomersCommand, TokensCommand, UsersCommand};
 
 pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // The daemon builds its own runtime and logging.
@@ -37,8 +37,15 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Login(args) => accounts::login(&global, args).await,
         Command::Logout => accounts::logout(),
         Command::Console(command) => console::run(&global, command).await,
+        Command::Context => accounts::context(&global, output).await,
         command => {
-            let backend = Backend::open(&global).await?;
+            let creation = match &command {
+                Command::Customers(CustomersCommand::Add { .. })
+                | Command::Users(UsersCommand::Add { .. })
+                | Command::Tokens(TokensCommand::Create { .. }) => Creation::Allowed,
+                _ => Creation::Refused,
+            };
+            let backend = Backend::open_with(&global, creation).await?;
             match command {
                 Command::Whoami => accounts::whoami(&backend, output).await,
                 Command::Customers(command) => fleet::customers(&backend, output, command).await,
@@ -57,6 +64,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 | Command::Login(_)
                 | Command::Logout
                 | Command::Console(_)
+                | Command::Context
                 | Command::Completions { .. } => {
                     unreachable!("handled above")
                 }

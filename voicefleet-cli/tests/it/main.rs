@@ -5,6 +5,8 @@ mod demo;
 mod fleet;
 mod general;
 mod rollout;
+mod safety;
+mod tty;
 
 use std::path::Path;
 
