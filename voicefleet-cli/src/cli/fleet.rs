@@ -59,17 +59,34 @@ Example:
 
 #[derive(Debug, Args)]
 #[command(after_long_help = "\
+Unhealthy customers (anything not running, unreachable hosts included) come first, with the
+reason: the error behind `unreachable`, the failed start or last exit behind `backoff`. A summary
+line ends the table. Colour only on a terminal, never with NO_COLOR.
+
 Examples:
   voicefleet status
   voicefleet status acme
-  voicefleet status --selector tier=prod --watch
+  voicefleet status --unhealthy
+  voicefleet status --state backoff --state crash_loop
+  voicefleet status --selector tier=prod,region!=eu --watch
+  voicefleet status --unhealthy --exit-code || page-the-on-call   # cron
   voicefleet status --output json | jq '.[] | select(.drift)'")]
 pub(crate) struct StatusArgs {
     /// One customer
     pub(crate) customer: Option<String>,
+    /// all, tags (tier=prod,region!=eu: every term must hold) or ids (acme,globex)
     #[arg(long, short = 's', default_value = "all")]
     pub(crate) selector: String,
-    /// Redraw every 2 seconds until Ctrl-C
+    /// Only customers that are not running and healthy (unreachable included)
+    #[arg(long, short = 'u')]
+    pub(crate) unhealthy: bool,
+    /// Only customers in this state (repeatable): running, backoff, crash_loop, unreachable…
+    #[arg(long = "state", value_name = "STATE")]
+    pub(crate) states: Vec<String>,
+    /// Exit 1 when a listed customer is unhealthy (for scripts and cron)
+    #[arg(long)]
+    pub(crate) exit_code: bool,
+    /// Redraw every 2 seconds until Ctrl-C (on a terminal; elsewhere, a table every 2 seconds)
     #[arg(long, short = 'w')]
     pub(crate) watch: bool,
 }

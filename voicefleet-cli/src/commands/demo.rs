@@ -22,7 +22,7 @@ use voicefleet_core::supervisor::{ProcessIdentity, ShimCommand};
 use voicefleet_http::{ConsoleServer, ServeOptions};
 
 use crate::cli::{DemoArgs, Scenario};
-use crate::commands::fleet::status_table;
+use crate::commands::status::status_table;
 
 /// The demo customers: id, display name, template, tier, simulator tempo.
 const CUSTOMERS: [(&str, &str, &str, &str); 5] = [

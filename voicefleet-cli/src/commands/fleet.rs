@@ -3,17 +3,16 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use voicefleet_core::console::{CustomerStatus, NewCustomer, Selector};
+use voicefleet_core::console::{NewCustomer, Selector};
 use voicefleet_core::host::LogQuery;
 use voicefleet_core::logs::{Stream, StreamFilter};
 
 use crate::backend::{Backend, now_ms, parse_duration_seconds, read_secret};
 use crate::cli::{
     AgentCommand, AlertsArgs, AuditCommand, CustomersCommand, LogsArgs, MetricsArgs, SecretsCommand,
-    StatusArgs,
 };
 use crate::commands::progress;
-use crate::output::{OutputFormat, ago, bytes, duration, print_json, table};
+use crate::output::{OutputFormat, ago, bytes, print_json, table};
 
 pub(crate) async fn customers(
     backend: &Backend,
@@ -105,86 +104,6 @@ pub(crate) async fn customers(
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The status table: one row per customer.
-pub(crate) fn status_table(statuses: &[CustomerStatus]) -> String {
-    let rows: Vec<Vec<String>> = statuses
-        .iter()
-        .map(|s| {
-            let host = s.status.as_ref();
-            let resources = host.and_then(|h| h.resources);
-            let dash = || "-".to_owned();
-            vec![
-                s.customer_id.clone(),
-                s.state.clone(),
-                host.and_then(|h| h.uptime_seconds).map(duration).unwrap_or_else(dash),
-                host.map(|h| h.restarts.to_string()).unwrap_or_else(dash),
-                resources.map(|r| format!("{:.1}%", r.cpu_percent)).unwrap_or_else(dash),
-                resources.map(|r| bytes(r.rss_bytes)).unwrap_or_else(dash),
-                host.map(|h| h.calls.active_calls.to_string()).unwrap_or_else(dash),
-                host.map(|h| h.calls.calls_total.to_string()).unwrap_or_else(dash),
-                host.map(|h| format!("{:.1}%", h.calls.error_rate_5m * 100.0)).unwrap_or_else(dash),
-                host.and_then(|h| h.calls.latency_5m.e2e_ms)
-                    .map(|p| format!("{:.0}ms", p.p95))
-                    .unwrap_or_else(dash),
-                match (s.running_revision, s.deployed_revision) {
-                    (Some(running), _) => running.to_string(),
-                    (None, Some(_)) => "?".to_owned(),
-                    (None, None) => dash(),
-                },
-                if s.drift { "DRIFT".to_owned() } else { "".to_owned() },
-                if s.reachable { "now".to_owned() } else { ago(s.last_seen_ms) },
-            ]
-        })
-        .collect();
-    let mut text = table(
-        &[
-            "CUSTOMER", "STATE", "UPTIME", "RESTARTS", "CPU", "RSS", "CALLS", "TOTAL", "ERRORS", "P95",
-            "REV", "DRIFT", "SEEN",
-        ],
-        &rows,
-    );
-    // Why an agent cannot start, under the table: the cause, not just `backoff`.
-    for status in statuses {
-        if let Some(error) = status.status.as_ref().and_then(|h| h.last_error.as_deref()) {
-            text.push_str(&format!("{}: {error}\n", status.customer_id));
-        }
-    }
-    text
-}
-
-pub(crate) async fn status(
-    backend: &Backend,
-    output: OutputFormat,
-    args: StatusArgs,
-) -> anyhow::Result<ExitCode> {
-    let (fleet, actor) = (backend.fleet(), backend.actor());
-    let selector = match &args.customer {
-        Some(id) => Selector::Ids { ids: vec![id.clone()] },
-        None => Selector::parse(&args.selector)?,
-    };
-    loop {
-        let statuses = fleet.status(&actor, &selector).await?;
-        if args.customer.is_some() && statuses.is_empty() {
-            fleet.customer(&actor, args.customer.as_deref().unwrap_or_default()).await?;
-        }
-        if output == OutputFormat::Json {
-            print_json(&statuses)?;
-        } else {
-            if args.watch {
-                print!("\x1b[2J\x1b[H");
-            }
-            print!("{}", status_table(&statuses));
-        }
-        if !args.watch {
-            return Ok(ExitCode::SUCCESS);
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
-            _ = tokio::signal::ctrl_c() => return Ok(ExitCode::SUCCESS),
-        }
-    }
 }
 
 pub(crate) async fn secrets(

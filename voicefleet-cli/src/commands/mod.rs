@@ -8,6 +8,7 @@ mod console;
 mod demo;
 mod fleet;
 mod progress;
+mod status;
 
 use std::process::ExitCode;
 
@@ -49,7 +50,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             match command {
                 Command::Whoami => accounts::whoami(&backend, output).await,
                 Command::Customers(command) => fleet::customers(&backend, output, command).await,
-                Command::Status(args) => fleet::status(&backend, output, args).await,
+                Command::Status(args) => status::status(&backend, output, args).await,
                 Command::Secrets(command) => fleet::secrets(&backend, output, command).await,
                 Command::Agent(command) => fleet::control(&backend, output, command).await,
                 Command::Bulk(command) => bulk::run(&backend, output, command).await,

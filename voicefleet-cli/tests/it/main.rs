@@ -6,6 +6,7 @@ mod fleet;
 mod general;
 mod rollout;
 mod safety;
+mod status;
 mod tty;
 
 use std::path::Path;

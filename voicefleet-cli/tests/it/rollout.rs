@@ -9,7 +9,7 @@ use voicefleet_tests::hosts::simulated_config;
 
 use crate::fleet::{Env, env, run, run_with_stdin};
 
-fn ok(run: &voicefleet_tests::Run, what: &str) {
+pub(crate) fn ok(run: &voicefleet_tests::Run, what: &str) {
     assert_eq!(run.code, 0, "{what}: {}{}", run.stdout, run.stderr);
 }
 
@@ -27,7 +27,7 @@ fn environ(pid: i64) -> String {
 }
 
 /// A customer `acme` on the test host, with its three secrets, deployed and running.
-fn running_customer(env: &Env, simulator: Value) -> i64 {
+pub(crate) fn running_customer(env: &Env, simulator: Value) -> i64 {
     let endpoint = env.host.endpoint.clone();
     ok(&run(env, &["customers", "add", "acme", "--endpoint", &endpoint]), "add");
     for name in ["openai_api_key", "deepgram_api_key", "elevenlabs_api_key"] {

@@ -16,6 +16,7 @@ mod control;
 mod crypto;
 mod customers;
 mod fleet;
+pub mod health;
 mod live;
 mod rate;
 mod revisions;
