@@ -100,3 +100,10 @@ pub(crate) fn ago(at_ms: Option<u64>) -> String {
         }
     }
 }
+
+/// A moment as `2026-11-26T19:22:01.123Z` (UTC, milliseconds): sortable, and the same on every
+/// machine.
+pub(crate) fn timestamp(at_ms: u64) -> String {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(at_ms);
+    humantime::format_rfc3339_millis(at).to_string()
+}

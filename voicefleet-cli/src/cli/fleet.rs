@@ -161,11 +161,17 @@ exits and leaves the voice agent running for the next one to adopt, unless --sto
 
 #[derive(Debug, Args)]
 #[command(after_long_help = "\
+Each line: its time (UTC, ms), the stream (`out` for standard output, `err` for standard
+error), then the text. Protocol event lines (JSON objects with an `event` field: ready,
+call_started, turn…) are shown unless --no-events. -o json gives seq, ts_ms, stream and text.
+
 Examples:
-  voicefleet logs acme --tail 50
+  voicefleet logs acme -n 50
+  voicefleet logs acme --since 10m --no-events
   voicefleet logs acme -f
   voicefleet logs acme --stderr")]
 pub(crate) struct LogsArgs {
+    /// The customer id
     pub(crate) customer: String,
     /// Keep printing new lines until Ctrl-C
     #[arg(long, short = 'f')]
@@ -173,8 +179,15 @@ pub(crate) struct LogsArgs {
     /// Only standard error
     #[arg(long)]
     pub(crate) stderr: bool,
-    #[arg(long, default_value_t = 100)]
-    pub(crate) tail: usize,
+    /// The last N lines [default: 100; with --since, every line since then up to 10000]
+    #[arg(long, short = 'n', value_name = "N")]
+    pub(crate) tail: Option<usize>,
+    /// Only lines this recent: 90s, 10m, 1h
+    #[arg(long, value_name = "DURATION")]
+    pub(crate) since: Option<String>,
+    /// Hide the voice-agent protocol's event lines (ready, call_started, turn…)
+    #[arg(long)]
+    pub(crate) no_events: bool,
 }
 
 #[derive(Debug, Args)]
@@ -197,11 +210,35 @@ pub(crate) struct AlertsArgs {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum AuditCommand {
-    /// List entries
+    /// List entries, newest first, filtered; says when there are more
+    #[command(after_long_help = "\
+Examples:
+  voicefleet audit list
+  voicefleet audit list --customer acme --since 1h
+  voicefleet audit list --action config.deploy --actor admin
+  voicefleet audit list --action secret. -o json     # a group: secret.set, secret.delete
+  voicefleet audit list --after 0 --limit 1000       # oldest first, every entry (no filters)")]
     List {
-        #[arg(long, default_value_t = 0)]
-        after: u64,
-        #[arg(long, default_value_t = 100)]
+        /// Only entries this recent: 90s, 30m, 1h, 7d
+        #[arg(long, value_name = "DURATION")]
+        since: Option<String>,
+        /// Only entries about this customer
+        #[arg(long)]
+        customer: Option<String>,
+        /// Only this actor's entries (a user, token:NAME, local:USER)
+        #[arg(long)]
+        actor: Option<String>,
+        /// Only this action (config.deploy), or a group ending with `.` (config.)
+        #[arg(long)]
+        action: Option<String>,
+        /// The next page: entries older than this sequence number
+        #[arg(long, value_name = "SEQ", conflicts_with = "after")]
+        before: Option<u64>,
+        /// Oldest first from after this sequence number (no filters)
+        #[arg(long, value_name = "SEQ", conflicts_with_all = ["since", "customer", "actor", "action"])]
+        after: Option<u64>,
+        /// At most this many, 1 to 1000
+        #[arg(long, short = 'n', default_value_t = 50)]
         limit: usize,
     },
     /// Check the hash chain; exit 1 when it is broken

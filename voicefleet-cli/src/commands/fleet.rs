@@ -3,16 +3,17 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use voicefleet_core::console::{NewCustomer, Selector};
+use voicefleet_core::console::{AuditQuery, NewCustomer, Selector};
 use voicefleet_core::host::LogQuery;
 use voicefleet_core::logs::{Stream, StreamFilter};
+use voicefleet_core::protocol::{LineKind, parse_line};
 
 use crate::backend::{Backend, now_ms, parse_duration_seconds, read_secret};
 use crate::cli::{
     AgentCommand, AlertsArgs, AuditCommand, CustomersCommand, LogsArgs, MetricsArgs, SecretsCommand,
 };
 use crate::commands::progress;
-use crate::output::{OutputFormat, ago, bytes, print_json, table};
+use crate::output::{OutputFormat, ago, bytes, print_json, table, timestamp};
 
 pub(crate) async fn customers(
     backend: &Backend,
@@ -233,19 +234,34 @@ fn parse_drain_timeout(text: &str) -> anyhow::Result<Duration> {
     Ok(timeout)
 }
 
-fn print_lines(lines: &[voicefleet_core::logs::LogLine], output: OutputFormat) -> anyhow::Result<()> {
-    for line in lines {
-        if output == OutputFormat::Json {
-            println!(
-                "{}",
-                serde_json::json!({"seq": line.seq, "ts_ms": line.ts_ms, "stream": line.stream.as_str(), "text": line.text})
-            );
-        } else {
-            let marker = if line.stream == Stream::Stderr { "!" } else { " " };
-            println!("{:>8}{marker} {}", line.seq, line.text);
+/// Which lines are shown, and how.
+struct LineFilter {
+    stream: StreamFilter,
+    since_ms: Option<u64>,
+    no_events: bool,
+    output: OutputFormat,
+}
+
+impl LineFilter {
+    fn shows(&self, line: &voicefleet_core::logs::LogLine) -> bool {
+        self.stream.accepts(line.stream)
+            && self.since_ms.is_none_or(|since| line.ts_ms >= since)
+            && !(self.no_events && matches!(parse_line(&line.text), LineKind::Event(_)))
+    }
+
+    fn print(&self, lines: &[voicefleet_core::logs::LogLine]) {
+        for line in lines.iter().filter(|line| self.shows(line)) {
+            if self.output == OutputFormat::Json {
+                println!(
+                    "{}",
+                    serde_json::json!({"seq": line.seq, "ts_ms": line.ts_ms, "stream": line.stream.as_str(), "text": line.text})
+                );
+            } else {
+                let stream = if line.stream == Stream::Stderr { "err" } else { "out" };
+                println!("{} {stream} {}", timestamp(line.ts_ms), line.text);
+            }
         }
     }
-    Ok(())
 }
 
 pub(crate) async fn logs(
@@ -255,9 +271,17 @@ pub(crate) async fn logs(
 ) -> anyhow::Result<ExitCode> {
     let (fleet, actor) = (backend.fleet(), backend.actor());
     let stream = if args.stderr { StreamFilter::Only(Stream::Stderr) } else { StreamFilter::All };
-    let lines =
-        fleet.logs(&actor, &args.customer, LogQuery::Tail { n: args.tail.clamp(1, 10_000), stream }).await?;
-    print_lines(&lines, output)?;
+    let since_ms = match args.since.as_deref() {
+        Some(text) => Some(now_ms().saturating_sub(parse_duration_seconds(text)? * 1000)),
+        None => None,
+    };
+    let filter = LineFilter { stream, since_ms, no_events: args.no_events, output };
+    let tail = args.tail.unwrap_or(if since_ms.is_some() { 10_000 } else { 100 }).clamp(1, 10_000);
+    // Filters that drop lines read more, then keep the last `tail` shown.
+    let read = if since_ms.is_some() || args.no_events { 10_000 } else { tail };
+    let lines = fleet.logs(&actor, &args.customer, LogQuery::Tail { n: read, stream }).await?;
+    let shown: Vec<_> = lines.iter().filter(|line| filter.shows(line)).cloned().collect();
+    filter.print(&shown[shown.len().saturating_sub(tail)..]);
     if !args.follow {
         return Ok(ExitCode::SUCCESS);
     }
@@ -277,8 +301,7 @@ pub(crate) async fn logs(
         if let Some(last) = lines.last() {
             cursor = last.seq;
         }
-        let shown: Vec<_> = lines.into_iter().filter(|l| stream.accepts(l.stream)).collect();
-        print_lines(&shown, output)?;
+        filter.print(&lines);
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(300)) => {}
             _ = tokio::signal::ctrl_c() => return Ok(ExitCode::SUCCESS),
@@ -352,8 +375,19 @@ pub(crate) async fn audit(
 ) -> anyhow::Result<ExitCode> {
     let (fleet, actor) = (backend.fleet(), backend.actor());
     match command {
-        AuditCommand::List { after, limit } => {
-            let entries = fleet.audit(&actor, after, limit.clamp(1, 1000)).await?;
+        AuditCommand::List { since, customer, actor: by, action, before, after, limit } => {
+            let limit = limit.clamp(1, 1000);
+            let entries = match after {
+                Some(after) => fleet.audit(&actor, after, limit).await?,
+                None => {
+                    let since_ms = match since.as_deref() {
+                        Some(text) => Some(now_ms().saturating_sub(parse_duration_seconds(text)? * 1000)),
+                        None => None,
+                    };
+                    let query = AuditQuery { before, since_ms, customer, actor: by, action, limit };
+                    fleet.audit_newest(&actor, &query).await?
+                }
+            };
             if output == OutputFormat::Json {
                 print_json(&entries)?;
             } else {
@@ -362,7 +396,7 @@ pub(crate) async fn audit(
                     .map(|e| {
                         vec![
                             e.seq.to_string(),
-                            ago(Some(e.at_ms)),
+                            timestamp(e.at_ms),
                             e.actor.clone(),
                             e.action.clone(),
                             e.target.clone(),
@@ -371,6 +405,17 @@ pub(crate) async fn audit(
                     })
                     .collect();
                 print!("{}", table(&["SEQ", "WHEN", "ACTOR", "ACTION", "TARGET", "OUTCOME"], &rows));
+                if entries.is_empty() {
+                    eprintln!("no audit entry matches");
+                }
+            }
+            if entries.len() == limit
+                && let Some(last) = entries.last()
+            {
+                match after {
+                    Some(_) => eprintln!("more after these: --after {}", last.seq),
+                    None => eprintln!("older entries exist: add --before {} for the next page", last.seq),
+                }
             }
         }
         AuditCommand::Verify => {

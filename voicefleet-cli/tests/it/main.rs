@@ -4,6 +4,7 @@ mod config;
 mod demo;
 mod fleet;
 mod general;
+mod history;
 mod rollout;
 mod safety;
 mod status;

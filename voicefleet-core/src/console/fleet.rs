@@ -190,6 +190,45 @@ pub enum FleetEvent {
     Alert { alert: AlertRecord },
 }
 
+/// Which audit entries to list, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Only entries older than this sequence number (the next page, newest first).
+    pub before: Option<u64>,
+    /// Only entries at or after this time.
+    pub since_ms: Option<u64>,
+    /// Only entries about this customer (target `ID`, `ID#REVISION` or `ID/SECRET`).
+    pub customer: Option<String>,
+    /// Only this actor's entries (`admin`, `token:ci`, `local:alice`…).
+    pub actor: Option<String>,
+    /// Only this action (`config.deploy`), or this group when it ends with `.` (`config.`).
+    pub action: Option<String>,
+    /// At most this many, 1 to 1000.
+    pub limit: usize,
+}
+
+impl AuditQuery {
+    /// Whether an entry is one this query lists (what the store's SQL also checks).
+    pub fn matches(&self, entry: &super::AuditEntry) -> bool {
+        let customer = self.customer.as_deref().is_none_or(|id| {
+            entry.target == id
+                || entry
+                    .target
+                    .strip_prefix(id)
+                    .is_some_and(|rest| rest.starts_with('#') || rest.starts_with('/'))
+        });
+        let action = self.action.as_deref().is_none_or(|action| match action.strip_suffix('.') {
+            Some(group) => entry.action.strip_prefix(group).is_some_and(|rest| rest.starts_with('.')),
+            None => entry.action == action,
+        });
+        self.before.is_none_or(|before| entry.seq < before)
+            && self.since_ms.is_none_or(|since| entry.at_ms >= since)
+            && self.actor.as_deref().is_none_or(|actor| entry.actor == actor)
+            && customer
+            && action
+    }
+}
+
 /// The console's contract.
 #[async_trait::async_trait]
 pub trait Fleet: Send + Sync {
@@ -274,5 +313,7 @@ pub trait Fleet: Send + Sync {
     fn fleet_events(&self) -> tokio::sync::broadcast::Receiver<FleetEvent>;
 
     async fn audit(&self, actor: &Actor, after: u64, limit: usize) -> Result<Vec<AuditEntry>>;
+    /// Audit entries newest first, filtered (admin).
+    async fn audit_newest(&self, actor: &Actor, query: &AuditQuery) -> Result<Vec<AuditEntry>>;
     async fn verify_audit(&self, actor: &Actor) -> Result<AuditVerification>;
 }

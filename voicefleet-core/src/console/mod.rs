@@ -43,8 +43,8 @@ pub use audit::{AuditEntry, AuditRecord, AuditVerification};
 pub use bulk::{BulkAction, BulkEvent, BulkRun, BulkSpec, HealthGate, RunOutcome, TargetResult, TargetState};
 pub use crypto::{KeySource, SecretBox};
 pub use fleet::{
-    Actor, ControlAction, CustomerStatus, CustomerView, Fleet, FleetEvent, NewCustomer, RevisionInput,
-    RevisionView, SecretInfo,
+    Actor, AuditQuery, ControlAction, CustomerStatus, CustomerView, Fleet, FleetEvent, NewCustomer,
+    RevisionInput, RevisionView, SecretInfo,
 };
 pub use live::LiveOptions;
 pub use rate::{Limit, RateControl};
@@ -304,6 +304,10 @@ impl Fleet for Console {
 
     async fn audit(&self, actor: &Actor, after: u64, limit: usize) -> Result<Vec<AuditEntry>> {
         access::list(self, actor, after, limit).await
+    }
+
+    async fn audit_newest(&self, actor: &Actor, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
+        access::newest(self, actor, query).await
     }
 
     async fn verify_audit(&self, actor: &Actor) -> Result<AuditVerification> {

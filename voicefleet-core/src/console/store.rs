@@ -96,6 +96,8 @@ pub trait Store: Send + Sync {
     async fn append_audit(&self, record: AuditRecord) -> Result<AuditEntry>;
     /// Entries with `seq > after`, oldest first.
     async fn audit(&self, after: u64, limit: usize) -> Result<Vec<AuditEntry>>;
+    /// Entries newest first, filtered.
+    async fn audit_newest(&self, query: &super::AuditQuery) -> Result<Vec<AuditEntry>>;
 
     async fn insert_samples(&self, customer_id: &str, samples: &[MetricsSample]) -> Result<()>;
     async fn samples(&self, customer_id: &str, since_ms: u64, until_ms: u64) -> Result<Vec<MetricsSample>>;

@@ -12,9 +12,9 @@ use serde_json::Value;
 use voicefleet_core::auth::Role;
 use voicefleet_core::config::Change;
 use voicefleet_core::console::{
-    Actor, AlertRecord, AuditEntry, AuditVerification, BulkEvent, BulkRun, BulkSpec, ControlAction,
-    CustomerStatus, CustomerView, Fleet, FleetEvent, NewCustomer, RevisionInput, RevisionView, SecretInfo,
-    Selector, TokenView, UserView,
+    Actor, AlertRecord, AuditEntry, AuditQuery, AuditVerification, BulkEvent, BulkRun, BulkSpec,
+    ControlAction, CustomerStatus, CustomerView, Fleet, FleetEvent, NewCustomer, RevisionInput, RevisionView,
+    SecretInfo, Selector, TokenView, UserView,
 };
 use voicefleet_core::host::{HostStatus, LogQuery, MetricsSample};
 use voicefleet_core::logs::LogLine;
@@ -436,6 +436,25 @@ impl Fleet for ConsoleClient {
         let page: Page<AuditEntry> = self
             .call(Method::GET, &format!("/v1/audit?after={after}&limit={}", limit.clamp(1, 1000)), None)
             .await?;
+        Ok(page.items)
+    }
+
+    async fn audit_newest(&self, _: &Actor, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
+        let mut path = format!("/v1/audit?order=newest&limit={}", query.limit.clamp(1, 1000));
+        for (name, value) in [("before", query.before), ("since", query.since_ms)] {
+            if let Some(value) = value {
+                path.push_str(&format!("&{name}={value}"));
+            }
+        }
+        for (name, value) in
+            [("customer", &query.customer), ("actor", &query.actor), ("action", &query.action)]
+        {
+            if let Some(value) = value {
+                let value: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+                path.push_str(&format!("&{name}={value}"));
+            }
+        }
+        let page: Page<AuditEntry> = self.call(Method::GET, &path, None).await?;
         Ok(page.items)
     }
 

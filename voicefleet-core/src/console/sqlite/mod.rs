@@ -248,6 +248,11 @@ impl Store for SqliteStore {
         self.with(move |c| audit::page(c, after, limit)).await
     }
 
+    async fn audit_newest(&self, query: &crate::console::AuditQuery) -> Result<Vec<AuditEntry>> {
+        let query = query.clone();
+        self.with(move |c| audit::newest(c, &query)).await
+    }
+
     async fn insert_samples(&self, customer_id: &str, samples: &[MetricsSample]) -> Result<()> {
         let rows = samples::rows(samples)?;
         let customer_id = customer_id.to_owned();
