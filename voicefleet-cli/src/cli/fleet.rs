@@ -202,6 +202,29 @@ pub(crate) struct MetricsArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_long_help = "\
+Each line: the time (UTC), the customer, what happened (`state`, `alert`, or an audit action such
+as `config.deploy` or `agent.restart`) and the details (the exit behind a state change, the
+restart count, the PID). State changes and alerts are kept 7 days by the console; deploys and
+control actions come from the audit log (admin).
+
+Examples:
+  voicefleet events
+  voicefleet events acme --since 24h
+  voicefleet events -f
+  voicefleet events acme -f -o json")]
+pub(crate) struct EventsArgs {
+    /// One customer (default: every customer)
+    pub(crate) customer: Option<String>,
+    /// Keep printing new events until Ctrl-C
+    #[arg(long, short = 'f')]
+    pub(crate) follow: bool,
+    /// How far back: 90s, 30m, 1h, 7d
+    #[arg(long, default_value = "1h", value_name = "DURATION")]
+    pub(crate) since: String,
+}
+
+#[derive(Debug, Args)]
 pub(crate) struct AlertsArgs {
     /// Resolved alerts too
     #[arg(long)]

@@ -100,6 +100,8 @@ Examples:
     Bulk(BulkCommand),
     /// A customer's voice-agent logs
     Logs(LogsArgs),
+    /// What happened: state changes with their exits, restarts, alerts, deploys
+    Events(EventsArgs),
     /// A customer's metrics history
     Metrics(MetricsArgs),
     /// Firing (or all) alerts

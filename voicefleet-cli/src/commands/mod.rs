@@ -6,6 +6,7 @@ mod bulk;
 mod config;
 mod console;
 mod demo;
+mod events;
 mod fleet;
 mod progress;
 mod status;
@@ -55,6 +56,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 Command::Agent(command) => fleet::control(&backend, output, command).await,
                 Command::Bulk(command) => bulk::run(&backend, output, command).await,
                 Command::Logs(args) => fleet::logs(&backend, output, args).await,
+                Command::Events(args) => events::events(&backend, output, args).await,
                 Command::Metrics(args) => fleet::metrics(&backend, output, args).await,
                 Command::Alerts(args) => fleet::alerts(&backend, output, args).await,
                 Command::Audit(command) => fleet::audit(&backend, output, command).await,

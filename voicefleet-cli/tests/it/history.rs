@@ -138,3 +138,71 @@ async fn the_audit_log_lists_newest_first_with_filters() {
         let _ = run(&env, &["agent", "stop", "acme", "--drain-timeout", "0.2"]);
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_tell_state_changes_exits_alerts_and_deploys_in_order() {
+    let env = env().await;
+    tokio::task::block_in_place(|| {
+        // An agent that crashes 600 ms after each start, exit code 3.
+        running_customer(
+            &env,
+            json!({"ready_delay_ms": 20, "call_interval_ms": 100000, "crash_after_ms": 600, "crash_exit_code": 3}),
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let lines = loop {
+            let r = run(&env, &["events", "acme"]);
+            ok(&r, "events");
+            if r.stdout.contains("(last run exited with code 3") {
+                break r.stdout;
+            }
+            assert!(Instant::now() < deadline, "no exit in the events:\n{}{}", r.stdout, r.stderr);
+            std::thread::sleep(Duration::from_millis(300));
+        };
+        let rows: Vec<&str> = lines.lines().collect();
+        let times: Vec<&str> = rows.iter().map(|row| &row[..24]).collect();
+        assert!(times.windows(2).all(|w| w[0] <= w[1]), "in order:\n{lines}");
+        let deploy =
+            rows.iter().position(|r| r.contains(" config.deploy ") && r.contains("revision 1 by admin"));
+        let start = rows.iter().position(|r| r.contains(" agent.start "));
+        let exit = rows.iter().position(|r| r.contains(" state ") && r.contains("exited with code 3"));
+        assert!(deploy.is_some() && start.is_some() && exit.is_some(), "{lines}");
+        assert!(deploy < exit && start < exit, "{lines}");
+        assert!(rows.iter().all(|r| r[25..].starts_with("acme ")), "{lines}");
+
+        // Following: new exits arrive as they happen.
+        let home = voicefleet_tests::scratch();
+        let vars = [("VOICEFLEET_CONSOLE", env.url.as_str()), ("VOICEFLEET_TOKEN", env.token.as_str())];
+        let mut child = command(home.path(), &["events", "acme", "-f", "--since", "1s", "-o", "json"], &vars)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut exits = 0;
+        while exits < 2 {
+            assert!(Instant::now() < deadline, "no live exit in 20 s");
+            let mut line = String::new();
+            assert!(stdout.read_line(&mut line).unwrap() > 0, "ended early");
+            let event: Value = serde_json::from_str(&line).unwrap();
+            assert_eq!(event["customer"], "acme");
+            if event["kind"] == "state" && event["detail"].as_str().unwrap().contains("exited with code 3") {
+                exits += 1;
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+
+        // A viewer sees state changes and alerts, and is told why deploys are missing.
+        let r = run(&env, &["tokens", "create", "--name", "watcher", "--role", "viewer", "-o", "json"]);
+        let token: Value = serde_json::from_str(&r.stdout).unwrap();
+        let viewer = token["token"].as_str().unwrap();
+        let r = crate::voicefleet(&["--console", &env.url, "--token", viewer, "events", "acme"]);
+        ok(&r, "viewer events");
+        assert!(r.stderr.contains("needs the admin role"), "{}", r.stderr);
+        assert!(r.stdout.contains(" state ") && !r.stdout.contains("config.deploy"), "{}", r.stdout);
+        let r = run(&env, &["events", "nosuch"]);
+        assert_eq!(r.code, 3, "{}", r.stderr);
+        let _ = run(&env, &["agent", "stop", "acme", "--drain-timeout", "0.2"]);
+    });
+}

@@ -229,6 +229,29 @@ impl AuditQuery {
     }
 }
 
+/// Which past fleet events to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventQuery {
+    /// One customer's events (all customers' when `None`).
+    pub customer: Option<String>,
+    /// Events at or after this time.
+    pub since_ms: u64,
+    /// The newest this many, 1 to 10,000.
+    pub limit: usize,
+}
+
+impl FleetEvent {
+    /// The customer it is about, and when it happened.
+    pub fn customer_and_time(&self) -> (&str, u64) {
+        match self {
+            FleetEvent::StatusChanged { customer_id, at_ms, .. } => (customer_id, *at_ms),
+            FleetEvent::Alert { alert } => {
+                (&alert.customer_id, alert.resolved_at_ms.unwrap_or(alert.since_ms))
+            }
+        }
+    }
+}
+
 /// The console's contract.
 #[async_trait::async_trait]
 pub trait Fleet: Send + Sync {
@@ -311,6 +334,8 @@ pub trait Fleet: Send + Sync {
     fn bulk_events(&self) -> tokio::sync::broadcast::Receiver<BulkEvent>;
     /// Status changes and alerts, as the console's polling notices them.
     fn fleet_events(&self) -> tokio::sync::broadcast::Receiver<FleetEvent>;
+    /// Past fleet events (state changes with their exits, alerts), oldest first; kept 7 days.
+    async fn event_history(&self, actor: &Actor, query: &EventQuery) -> Result<Vec<FleetEvent>>;
 
     async fn audit(&self, actor: &Actor, after: u64, limit: usize) -> Result<Vec<AuditEntry>>;
     /// Audit entries newest first, filtered (admin).

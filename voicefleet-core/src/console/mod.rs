@@ -43,8 +43,8 @@ pub use audit::{AuditEntry, AuditRecord, AuditVerification};
 pub use bulk::{BulkAction, BulkEvent, BulkRun, BulkSpec, HealthGate, RunOutcome, TargetResult, TargetState};
 pub use crypto::{KeySource, SecretBox};
 pub use fleet::{
-    Actor, AuditQuery, ControlAction, CustomerStatus, CustomerView, Fleet, FleetEvent, NewCustomer,
-    RevisionInput, RevisionView, SecretInfo,
+    Actor, AuditQuery, ControlAction, CustomerStatus, CustomerView, EventQuery, Fleet, FleetEvent,
+    NewCustomer, RevisionInput, RevisionView, SecretInfo,
 };
 pub use live::LiveOptions;
 pub use rate::{Limit, RateControl};
@@ -300,6 +300,10 @@ impl Fleet for Console {
 
     fn fleet_events(&self) -> broadcast::Receiver<FleetEvent> {
         self.fleet_events.subscribe()
+    }
+
+    async fn event_history(&self, actor: &Actor, query: &EventQuery) -> Result<Vec<FleetEvent>> {
+        status::history(self, actor, query).await
     }
 
     async fn audit(&self, actor: &Actor, after: u64, limit: usize) -> Result<Vec<AuditEntry>> {

@@ -205,7 +205,7 @@ impl Console {
         for status in &statuses {
             let previous = self.statuses.set_state(&status.customer_id, &status.state);
             if previous.as_ref() != Some(&status.state) {
-                let _ = self.fleet_events.send(FleetEvent::StatusChanged {
+                self.publish_fleet_event(FleetEvent::StatusChanged {
                     customer_id: status.customer_id.clone(),
                     from: previous.unwrap_or_default(),
                     to: status.state.clone(),
@@ -213,7 +213,8 @@ impl Console {
                     exit: status.status.as_ref().and_then(|s| s.last_exit),
                     restarts: status.status.as_ref().map(|s| s.restarts),
                     pid: status.status.as_ref().and_then(|s| s.pid),
-                });
+                })
+                .await;
             }
         }
         for status in &statuses {
@@ -283,4 +284,25 @@ pub(super) async fn metrics(
         Ok(history) => Ok(history.into_iter().filter(|s| s.at_ms <= until_ms).collect()),
         Err(_) => Ok(stored),
     }
+}
+
+impl Console {
+    /// Publishes a fleet event to live listeners and keeps it for the history (a store that
+    /// cannot keep it loses it from the history only, never from the live stream).
+    pub(super) async fn publish_fleet_event(&self, event: FleetEvent) {
+        // Live listeners first: the history must not slow the live path.
+        let _ = self.fleet_events.send(event.clone());
+        let (customer, at_ms) = event.customer_and_time();
+        let _ = self.store.insert_event(customer, at_ms, &event).await;
+    }
+}
+
+/// Past fleet events (viewer).
+pub(super) async fn history(
+    console: &Console,
+    actor: &Actor,
+    query: &super::EventQuery,
+) -> Result<Vec<FleetEvent>> {
+    console.require(actor, Role::Viewer, "events.history", query.customer.as_deref().unwrap_or("")).await?;
+    console.store.events(query).await
 }

@@ -104,6 +104,11 @@ pub trait Store: Send + Sync {
     /// Keeps 7 days: full resolution for a day, one sample a minute after that.
     async fn prune_samples(&self, now_ms: u64) -> Result<()>;
 
+    /// Keeps a fleet event (a state change, an alert) for the history; pruned with the samples.
+    async fn insert_event(&self, customer_id: &str, at_ms: u64, event: &super::FleetEvent) -> Result<()>;
+    /// The newest events that match, oldest first.
+    async fn events(&self, query: &super::EventQuery) -> Result<Vec<super::FleetEvent>>;
+
     async fn upsert_alert(&self, alert: AlertRecord) -> Result<()>;
     async fn alerts(&self, include_resolved: bool) -> Result<Vec<AlertRecord>>;
 

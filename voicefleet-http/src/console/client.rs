@@ -13,8 +13,8 @@ use voicefleet_core::auth::Role;
 use voicefleet_core::config::Change;
 use voicefleet_core::console::{
     Actor, AlertRecord, AuditEntry, AuditQuery, AuditVerification, BulkEvent, BulkRun, BulkSpec,
-    ControlAction, CustomerStatus, CustomerView, Fleet, FleetEvent, NewCustomer, RevisionInput, RevisionView,
-    SecretInfo, Selector, TokenView, UserView,
+    ControlAction, CustomerStatus, CustomerView, EventQuery, Fleet, FleetEvent, NewCustomer, RevisionInput,
+    RevisionView, SecretInfo, Selector, TokenView, UserView,
 };
 use voicefleet_core::host::{HostStatus, LogQuery, MetricsSample};
 use voicefleet_core::logs::LogLine;
@@ -430,6 +430,16 @@ impl Fleet for ConsoleClient {
     fn fleet_events(&self) -> tokio::sync::broadcast::Receiver<FleetEvent> {
         self.listen_for_events();
         self.fleet_events.subscribe()
+    }
+
+    async fn event_history(&self, _: &Actor, query: &EventQuery) -> Result<Vec<FleetEvent>> {
+        let mut path =
+            format!("/v1/events/history?since={}&limit={}", query.since_ms, query.limit.clamp(1, 10_000));
+        if let Some(customer) = &query.customer {
+            let customer: String = url::form_urlencoded::byte_serialize(customer.as_bytes()).collect();
+            path.push_str(&format!("&customer={customer}"));
+        }
+        self.call(Method::GET, &path, None).await
     }
 
     async fn audit(&self, _: &Actor, after: u64, limit: usize) -> Result<Vec<AuditEntry>> {

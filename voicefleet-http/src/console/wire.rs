@@ -165,6 +165,19 @@ pub(crate) struct MetricsParams {
     pub(crate) until: Option<u64>,
 }
 
+/// `GET /v1/events/history`.
+#[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EventHistoryParams {
+    /// One customer's events (default: every customer's).
+    pub(crate) customer: Option<String>,
+    /// Milliseconds since the Unix epoch (default: an hour ago).
+    pub(crate) since: Option<u64>,
+    /// The newest this many, 1 to 10000 (default 1000).
+    #[schemars(range(min = 1, max = 10000))]
+    pub(crate) limit: Option<usize>,
+}
+
 /// `GET /v1/alerts`.
 #[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -37,6 +37,9 @@ const MIGRATIONS: &[&str] = &[
         id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
         created_by TEXT NOT NULL, created_at_ms INTEGER NOT NULL, expires_at_ms INTEGER,
         revoked INTEGER NOT NULL DEFAULT 0);",
+    "CREATE TABLE events (customer_id TEXT NOT NULL, at_ms INTEGER NOT NULL, body TEXT NOT NULL);
+     CREATE INDEX events_by_time ON events (at_ms);
+     CREATE INDEX events_by_customer ON events (customer_id, at_ms);",
 ];
 
 /// Brings the schema up to date, one transaction per migration; refuses a newer database.

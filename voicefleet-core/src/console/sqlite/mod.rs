@@ -10,6 +10,7 @@ mod accounts;
 mod audit;
 mod bulk;
 mod customers;
+mod events;
 mod migrations;
 mod samples;
 
@@ -265,7 +266,21 @@ impl Store for SqliteStore {
     }
 
     async fn prune_samples(&self, now_ms: u64) -> Result<()> {
-        self.transaction(move |tx| samples::prune(tx, now_ms)).await
+        self.transaction(move |tx| {
+            samples::prune(tx, now_ms)?;
+            events::prune(tx, now_ms)
+        })
+        .await
+    }
+
+    async fn insert_event(&self, customer_id: &str, at_ms: u64, event: &super::FleetEvent) -> Result<()> {
+        let (customer_id, event) = (customer_id.to_owned(), event.clone());
+        self.with(move |c| events::insert(c, &customer_id, at_ms, &event)).await
+    }
+
+    async fn events(&self, query: &super::EventQuery) -> Result<Vec<super::FleetEvent>> {
+        let query = query.clone();
+        self.with(move |c| events::list(c, &query)).await
     }
 
     async fn upsert_alert(&self, alert: AlertRecord) -> Result<()> {
