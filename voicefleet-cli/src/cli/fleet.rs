@@ -95,12 +95,27 @@ pub(crate) struct StatusArgs {
 pub(crate) enum SecretsCommand {
     /// Set a secret: the value comes from standard input or a hidden prompt, never argv
     #[command(after_long_help = "\
+With --selector, the one value (read once) is set for every selected customer: a shared provider
+key. Each customer's secret is audited on its own. A running agent gets the new value at the next
+`voicefleet config deploy` (a drain-restart).
+
 Examples:
   voicefleet secrets set acme openai_api_key            # asks, without echo
-  printf '%s' \"$KEY\" | voicefleet secrets set acme openai_api_key")]
-    Set { customer: String, name: String },
+  printf '%s' \"$KEY\" | voicefleet secrets set acme openai_api_key
+  printf '%s' \"$KEY\" | voicefleet secrets set openai_api_key --selector tier=prod")]
+    Set {
+        /// CUSTOMER NAME; with --selector, NAME alone
+        #[arg(value_name = "CUSTOMER NAME", num_args = 1..=2, required = true)]
+        args: Vec<String>,
+        /// Set it for every customer this selects (tier=prod, acme,globex, all)
+        #[arg(long, short = 's')]
+        selector: Option<String>,
+    },
     /// List secret names and when they changed
-    List { customer: String },
+    List {
+        /// The customer id
+        customer: String,
+    },
     /// Remove a secret (refused while the deployed revision references it; asks first)
     #[command(after_long_help = "Example:\n  voicefleet secrets rm acme old_api_key --yes")]
     Rm {

@@ -195,7 +195,7 @@ mod tests {
         for line in [
             "voicefleet users add alice --role root",
             "voicefleet bulk restart",
-            "voicefleet secrets set acme",
+            "voicefleet secrets set acme openai_api_key extra",
             "voicefleet customers add acme",
             "voicefleet status --output yaml",
             "voicefleet console serve --tls-cert only.pem",

@@ -46,9 +46,12 @@ pub(crate) async fn run(global: &Global, command: ConfigCommand) -> anyhow::Resu
             let document =
                 if is_file(&target) { load(Path::new(&target))? } else { latest(global, &target).await?.0 };
             let redacted = ConfigDocument::from_value(document.redacted())?;
-            match (redacted.get(&path)?, output) {
-                (Value::String(text), OutputFormat::Text) => println!("{text}"),
-                (value, _) => print_json(value)?,
+            match path {
+                None => print!("{}", redacted.to_json_pretty()),
+                Some(path) => match (redacted.get(&path)?, output) {
+                    (Value::String(text), OutputFormat::Text) => println!("{text}"),
+                    (value, _) => print_json(value)?,
+                },
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -82,13 +85,26 @@ pub(crate) async fn run(global: &Global, command: ConfigCommand) -> anyhow::Resu
         ConfigCommand::Diff { a, b, from, to } => {
             let changes = match (b, from, to) {
                 (Some(b), None, None) => load(Path::new(&a))?.diff(&load(Path::new(&b))?),
-                (None, Some(from), Some(to)) => {
+                (None, from, to) if !is_file(&a) => {
                     let backend = Backend::open(global).await?;
-                    backend.fleet().diff(&backend.actor(), &a, from, to).await?
+                    let (fleet, actor) = (backend.fleet(), backend.actor());
+                    let revisions = fleet.revisions(&actor, &a).await?;
+                    let latest = revisions.first().map(|r| r.number);
+                    let deployed = revisions.iter().find(|r| r.deployed).map(|r| r.number);
+                    let (Some(from), Some(to)) = (from.or(deployed), to.or(latest)) else {
+                        anyhow::bail!(voicefleet_core::Error::InvalidValue {
+                            value: a,
+                            reason: "nothing deployed yet to compare with; give --from REV".into()
+                        });
+                    };
+                    if output == OutputFormat::Text {
+                        eprintln!("revision {from} → {to}");
+                    }
+                    fleet.diff(&actor, &a, from, to).await?
                 }
                 _ => anyhow::bail!(voicefleet_core::Error::InvalidValue {
                     value: a,
-                    reason: "give two files, or a customer with --from and --to".into()
+                    reason: "give two files, or a customer id (with --from and --to, or neither)".into()
                 }),
             };
             match output {
@@ -145,9 +161,26 @@ pub(crate) async fn run(global: &Global, command: ConfigCommand) -> anyhow::Resu
             print_revision(output, &revision, "created")?;
             Ok(ExitCode::SUCCESS)
         }
-        ConfigCommand::Rollback { customer, revision, message } => {
+        ConfigCommand::Rollback { customer, revision, message, deploy: and_deploy } => {
             let backend = Backend::open(global).await?;
-            let created = backend.fleet().rollback(&backend.actor(), &customer, revision, &message).await?;
+            let (fleet, actor) = (backend.fleet(), backend.actor());
+            let revision =
+                match revision {
+                    Some(revision) => revision,
+                    None => fleet.revisions(&actor, &customer).await?.get(1).map(|r| r.number).with_context(
+                        || format!("`{customer}` has only one revision: nothing before it to roll back to"),
+                    )?,
+                };
+            let created = fleet.rollback(&actor, &customer, revision, &message).await?;
+            if and_deploy {
+                if output == OutputFormat::Text {
+                    eprintln!(
+                        "created revision {} of {customer}, equal to revision {revision}",
+                        created.number
+                    );
+                }
+                return deploy(&backend, output, &customer, Some(created.number)).await;
+            }
             print_revision(output, &created, "created")?;
             eprintln!("deploy it with `voicefleet config deploy {customer}`");
             Ok(ExitCode::SUCCESS)

@@ -13,6 +13,7 @@ use crate::cli::{
     AgentCommand, AlertsArgs, AuditCommand, CustomersCommand, LogsArgs, MetricsArgs, SecretsCommand,
 };
 use crate::commands::progress;
+use crate::exit::Refusal;
 use crate::output::{OutputFormat, ago, bytes, print_json, table, timestamp};
 
 pub(crate) async fn customers(
@@ -114,26 +115,44 @@ pub(crate) async fn secrets(
 ) -> anyhow::Result<ExitCode> {
     let (fleet, actor) = (backend.fleet(), backend.actor());
     match command {
-        SecretsCommand::Set { customer, name } => {
+        SecretsCommand::Set { args, selector } => {
+            let (customers, name) = match (args.as_slice(), &selector) {
+                ([customer, name], None) => (vec![customer.clone()], name.clone()),
+                ([name], Some(selector)) => {
+                    let selected = fleet.customers(&actor, &Selector::parse(selector)?).await?;
+                    anyhow::ensure!(
+                        !selected.is_empty(),
+                        Refusal::new(
+                            voicefleet_core::ErrorKind::NotFound,
+                            format!("selector `{selector}` matches no customer; nothing changed"),
+                            "list them with `voicefleet customers list --selector ...`",
+                        )
+                    );
+                    (selected.into_iter().map(|c| c.id).collect(), name.clone())
+                }
+                _ => anyhow::bail!(Refusal::new(
+                    voicefleet_core::ErrorKind::InvalidInput,
+                    "give CUSTOMER NAME, or NAME with --selector",
+                    "voicefleet secrets set acme openai_api_key, or voicefleet secrets set openai_api_key --selector tier=prod",
+                )),
+            };
             if !voicefleet_core::config::is_valid_secret_name(&name) {
                 return Err(voicefleet_core::Error::InvalidSecretName { name }.into());
             }
-            let value = read_secret(&format!("value of {name} for {customer} (not echoed): "), false)?;
-            fleet.set_secret(&actor, &customer, &name, &value).await?;
-            eprintln!("set secret {name} for {customer}");
-            // An offline look at the value's shape for the providers that use it (the latest
-            // revision says which): a warning, never a refusal.
-            let latest =
-                fleet.revisions(&actor, &customer).await.ok().and_then(|r| r.first().map(|r| r.number));
-            let document = match latest {
-                Some(number) => fleet.revision(&actor, &customer, number).await.ok().and_then(|r| r.document),
-                None => None,
+            let whom = if customers.len() == 1 {
+                customers[0].clone()
+            } else {
+                format!("{} customers", customers.len())
             };
-            for provider in voicefleet_core::config::providers_using_secret(document.as_ref(), &name) {
-                if let Some(warning) = voicefleet_core::config::secret_format_warning(&provider, &value) {
-                    eprintln!("warning: {name}: {warning}");
-                    eprintln!("hint: check the value was copied whole from the {provider} dashboard");
-                }
+            let value = read_secret(&format!("value of {name} for {whom} (not echoed): "), false)?;
+            for customer in &customers {
+                set_one_secret(fleet.as_ref(), &actor, customer, &name, &value).await?;
+            }
+            if customers.len() > 1 {
+                eprintln!(
+                    "deploy to pass it to running agents: voicefleet bulk deploy --selector {}",
+                    selector.unwrap_or_default()
+                );
             }
         }
         SecretsCommand::List { customer } => {
@@ -157,6 +176,31 @@ pub(crate) async fn secrets(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Sets one customer's secret, then an offline look at the value's shape for the providers that
+/// use it (the latest revision says which): a warning, never a refusal.
+async fn set_one_secret(
+    fleet: &dyn voicefleet_core::console::Fleet,
+    actor: &voicefleet_core::console::Actor,
+    customer: &str,
+    name: &str,
+    value: &str,
+) -> anyhow::Result<()> {
+    fleet.set_secret(actor, customer, name, value).await?;
+    eprintln!("set secret {name} for {customer}");
+    let latest = fleet.revisions(actor, customer).await.ok().and_then(|r| r.first().map(|r| r.number));
+    let document = match latest {
+        Some(number) => fleet.revision(actor, customer, number).await.ok().and_then(|r| r.document),
+        None => None,
+    };
+    for provider in voicefleet_core::config::providers_using_secret(document.as_ref(), name) {
+        if let Some(warning) = voicefleet_core::config::secret_format_warning(&provider, value) {
+            eprintln!("warning: {name}: {warning}");
+            eprintln!("hint: check the value was copied whole from the {provider} dashboard");
+        }
+    }
+    Ok(())
 }
 
 pub(crate) async fn control(

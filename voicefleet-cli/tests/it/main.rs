@@ -1,5 +1,6 @@
 //! The `voicefleet` binary, run for real: exit codes, output shapes, atomic writes.
 
+mod changes;
 mod config;
 mod demo;
 mod fleet;
