@@ -7,6 +7,7 @@ mod config;
 mod console;
 mod demo;
 mod fleet;
+mod host;
 
 pub(crate) use accounts::*;
 pub(crate) use bulk::*;
@@ -14,6 +15,7 @@ pub(crate) use config::*;
 pub(crate) use console::*;
 pub(crate) use demo::*;
 pub(crate) use fleet::*;
+pub(crate) use host::*;
 
 use std::path::PathBuf;
 
@@ -115,6 +117,8 @@ Examples:
     /// Manage API tokens for automation (admin)
     #[command(subcommand)]
     Tokens(TokensCommand),
+    /// The host agent on this machine, without the console (break-glass)
+    Host(HostArgs),
     /// Run the console server
     #[command(subcommand)]
     Console(ConsoleCommand),

@@ -6,12 +6,12 @@ use std::time::Duration;
 use voicefleet_core::console::{AuditQuery, NewCustomer, Selector};
 use voicefleet_core::host::LogQuery;
 use voicefleet_core::logs::{Stream, StreamFilter};
-use voicefleet_core::protocol::{LineKind, parse_line};
 
 use crate::backend::{Backend, now_ms, parse_duration_seconds, read_secret};
 use crate::cli::{
     AgentCommand, AlertsArgs, AuditCommand, CustomersCommand, LogsArgs, MetricsArgs, SecretsCommand,
 };
+use crate::commands::lines::LineFilter;
 use crate::commands::progress;
 use crate::exit::Refusal;
 use crate::output::{OutputFormat, ago, bytes, print_json, table, timestamp};
@@ -266,7 +266,7 @@ pub(crate) async fn control(
 }
 
 /// `--drain-timeout`: core's duration parser, within what a host accepts.
-fn parse_drain_timeout(text: &str) -> anyhow::Result<Duration> {
+pub(crate) fn parse_drain_timeout(text: &str) -> anyhow::Result<Duration> {
     let timeout = voicefleet_core::clock::parse_duration(text)?;
     anyhow::ensure!(
         timeout <= Duration::from_secs(43_200),
@@ -276,36 +276,6 @@ fn parse_drain_timeout(text: &str) -> anyhow::Result<Duration> {
         }
     );
     Ok(timeout)
-}
-
-/// Which lines are shown, and how.
-struct LineFilter {
-    stream: StreamFilter,
-    since_ms: Option<u64>,
-    no_events: bool,
-    output: OutputFormat,
-}
-
-impl LineFilter {
-    fn shows(&self, line: &voicefleet_core::logs::LogLine) -> bool {
-        self.stream.accepts(line.stream)
-            && self.since_ms.is_none_or(|since| line.ts_ms >= since)
-            && !(self.no_events && matches!(parse_line(&line.text), LineKind::Event(_)))
-    }
-
-    fn print(&self, lines: &[voicefleet_core::logs::LogLine]) {
-        for line in lines.iter().filter(|line| self.shows(line)) {
-            if self.output == OutputFormat::Json {
-                println!(
-                    "{}",
-                    serde_json::json!({"seq": line.seq, "ts_ms": line.ts_ms, "stream": line.stream.as_str(), "text": line.text})
-                );
-            } else {
-                let stream = if line.stream == Stream::Stderr { "err" } else { "out" };
-                println!("{} {stream} {}", timestamp(line.ts_ms), line.text);
-            }
-        }
-    }
 }
 
 pub(crate) async fn logs(

@@ -8,6 +8,8 @@ mod console;
 mod demo;
 mod events;
 mod fleet;
+mod host;
+mod lines;
 mod progress;
 mod status;
 
@@ -40,6 +42,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Logout => accounts::logout(),
         Command::Console(command) => console::run(&global, command).await,
         Command::Context => accounts::context(&global, output).await,
+        Command::Host(args) => host::run(output, args).await,
         command => {
             let creation = match &command {
                 Command::Customers(CustomersCommand::Add { .. })
@@ -68,6 +71,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 | Command::Logout
                 | Command::Console(_)
                 | Command::Context
+                | Command::Host(_)
                 | Command::Completions { .. } => {
                     unreachable!("handled above")
                 }

@@ -6,6 +6,7 @@ mod demo;
 mod fleet;
 mod general;
 mod history;
+mod host;
 mod rollout;
 mod safety;
 mod status;
