@@ -65,8 +65,11 @@ Examples:
   voicefleet config set acme agent_settings.llm.model gpt-4.1 -m 'newer model'
   voicefleet config set acme.json telephony.numbers[1] +15557654321")]
     Set {
+        /// A file, or a customer id
         target: String,
+        /// Dot path: keys separated by `.`, array items as `[i]`
         path: String,
+        /// The new value (JSON when it parses, else a string)
         value: String,
         /// Revision message (customers)
         #[arg(long, short = 'm', default_value = "")]
@@ -79,8 +82,11 @@ A removal that adds a validation error (a required field) is refused and changes
 Example:
   voicefleet config unset acme.json agent_settings.tts.stability")]
     Unset {
+        /// A file, or a customer id
         target: String,
+        /// Dot path: keys separated by `.`, array items as `[i]`
         path: String,
+        /// Revision message (customers)
         #[arg(long, short = 'm', default_value = "")]
         message: String,
     },
@@ -107,12 +113,18 @@ Examples:
         to: Option<u64>,
     },
     /// A customer's revisions, newest first
-    History { customer: String },
+    History {
+        /// The customer id
+        customer: String,
+    },
     /// Create a customer revision from a whole document file
     #[command(after_long_help = "Example:\n  voicefleet config push acme acme.json -m 'new prompt'")]
     Push {
+        /// The customer id
         customer: String,
+        /// The whole document; `-` reads standard input
         file: PathBuf,
+        /// Revision message
         #[arg(long, short = 'm', default_value = "")]
         message: String,
     },
@@ -134,9 +146,18 @@ Examples:
         deploy: bool,
     },
     /// Push a revision (latest by default) and its secrets to the customer's host
+    #[command(after_long_help = "\
+Says how the revision reached the agent: stored (not running, or nothing changed), reloaded
+(SIGHUP) or restarted (a drain-restart: a runtime field or a secret value changed; waited for).
+
+Examples:
+  voicefleet config deploy acme
+  voicefleet config deploy acme --revision 3")]
     Deploy {
+        /// The customer id
         customer: String,
-        #[arg(long)]
+        /// The revision to deploy [default: the latest]
+        #[arg(long, value_name = "REV")]
         revision: Option<u64>,
     },
 }

@@ -15,10 +15,12 @@ pub(crate) enum CustomersCommand {
         after_long_help = "Example:\n  voicefleet customers add acme --endpoint https://10.0.1.17:8000 --name 'Acme Dental' --tag tier=prod"
     )]
     Add {
+        /// The customer id: lower-case letters, digits and dashes
         id: String,
         /// The host agent's base URL
         #[arg(long)]
         endpoint: String,
+        /// A display name
         #[arg(long, default_value = "")]
         name: String,
         /// key=value, repeatable
@@ -50,9 +52,12 @@ Example:
         after_long_help = "Example:\n  voicefleet customers tag acme tier=prod region=eu --remove canary"
     )]
     Tag {
+        /// The customer id
         id: String,
+        /// key=value tags to add (or change)
         tags: Vec<String>,
-        #[arg(long = "remove")]
+        /// Tag keys to remove, repeatable
+        #[arg(long = "remove", value_name = "KEY")]
         remove: Vec<String>,
     },
 }
@@ -210,6 +215,7 @@ pub(crate) struct LogsArgs {
     after_long_help = "Examples:\n  voicefleet metrics acme --since 1h\n  voicefleet metrics acme --since 7d -o json"
 )]
 pub(crate) struct MetricsArgs {
+    /// The customer id
     pub(crate) customer: String,
     /// How far back: 90s, 5m, 1h, 7d
     #[arg(long, default_value = "1h")]

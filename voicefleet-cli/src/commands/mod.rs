@@ -51,7 +51,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 _ => Creation::Refused,
             };
             let backend = Backend::open_with(&global, creation).await?;
-            match command {
+            let result = match command {
                 Command::Whoami => accounts::whoami(&backend, output).await,
                 Command::Customers(command) => fleet::customers(&backend, output, command).await,
                 Command::Status(args) => status::status(&backend, output, args).await,
@@ -75,7 +75,57 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 | Command::Completions { .. } => {
                     unreachable!("handled above")
                 }
+            };
+            match result {
+                Err(error) => Err(suggest_customer(&backend, not_a_console(&backend, error).await).await),
+                ok => ok,
             }
         }
     }
+}
+
+/// A refusal from a server that is a host agent, not a console, says so.
+async fn not_a_console(backend: &Backend, error: anyhow::Error) -> anyhow::Error {
+    use voicefleet_core::ErrorKind;
+    let Backend::Remote(client) = backend else { return error };
+    let kind = error.downcast_ref::<voicefleet_core::Error>().map(voicefleet_core::Error::kind);
+    if !matches!(kind, Some(ErrorKind::Unauthorized | ErrorKind::NotFound | ErrorKind::InvalidInput)) {
+        return error;
+    }
+    match client.server_title().await {
+        Ok(title) if title.contains("host") => crate::exit::Refusal::new(
+            ErrorKind::InvalidInput,
+            format!("{} is a host agent, not a console ({error:#})", client.base_url()),
+            "point --console (or VOICEFLEET_CONSOLE) at the console's URL; on the host itself, `voicefleet host status` works without a console",
+        )
+        .into(),
+        _ => error,
+    }
+}
+
+/// A customer id that does not exist: the closest one that does, as the hint.
+async fn suggest_customer(backend: &Backend, error: anyhow::Error) -> anyhow::Error {
+    let missing = match error.downcast_ref::<voicefleet_core::Error>() {
+        Some(voicefleet_core::Error::CustomerNotFound { id }) => id.clone(),
+        Some(voicefleet_core::Error::Remote {
+            kind: voicefleet_core::ErrorKind::NotFound, message, ..
+        }) if message.starts_with("customer `") => message.split('`').nth(1).unwrap_or_default().to_owned(),
+        _ => return error,
+    };
+    let Ok(customers) =
+        backend.fleet().customers(&backend.actor(), &voicefleet_core::console::Selector::All).await
+    else {
+        return error;
+    };
+    let hint = match voicefleet_core::customer::closest_id(&missing, customers.iter().map(|c| c.id.as_str()))
+    {
+        Some(closest) => format!("did you mean `{closest}`? (`voicefleet customers list` shows them all)"),
+        None => "`voicefleet customers list` shows the customers".to_owned(),
+    };
+    crate::exit::Refusal::new(
+        voicefleet_core::ErrorKind::NotFound,
+        format!("customer `{missing}` does not exist"),
+        hint,
+    )
+    .into()
 }

@@ -159,7 +159,7 @@ async fn an_operator_session_end_to_end() {
     });
     ok(&r, "users add");
     let r = tokio::task::block_in_place(|| {
-        run(&env, &["tokens", "create", "--name", "ci", "--role", "viewer", "--expires", "30d", "-o", "json"])
+        run(&env, &["tokens", "create", "ci", "--role", "viewer", "--expires", "30d", "-o", "json"])
     });
     let token: Value = serde_json::from_str(&r.stdout).unwrap();
     let secret = token["token"].as_str().unwrap().to_owned();

@@ -194,7 +194,7 @@ async fn events_tell_state_changes_exits_alerts_and_deploys_in_order() {
         let _ = child.wait();
 
         // A viewer sees state changes and alerts, and is told why deploys are missing.
-        let r = run(&env, &["tokens", "create", "--name", "watcher", "--role", "viewer", "-o", "json"]);
+        let r = run(&env, &["tokens", "create", "watcher", "--role", "viewer", "-o", "json"]);
         let token: Value = serde_json::from_str(&r.stdout).unwrap();
         let viewer = token["token"].as_str().unwrap();
         let r = crate::voicefleet(&["--console", &env.url, "--token", viewer, "events", "acme"]);

@@ -3,6 +3,7 @@
 mod changes;
 mod config;
 mod demo;
+mod errors;
 mod fleet;
 mod general;
 mod history;

@@ -3,7 +3,7 @@
 
 use super::{Actor, Console, CustomerRecord, RevisionInput, RevisionRecord, RevisionView};
 use crate::auth::Role;
-use crate::config::{Change, ConfigDocument, ValidateOptions};
+use crate::config::{Change, ConfigDocument, ValidateOptions, Validation};
 use crate::error::{Error, Result};
 use crate::host::{ApplyAction, RevisionMeta};
 
@@ -56,7 +56,7 @@ impl Console {
         let document = match input {
             RevisionInput::Full { document } => {
                 let document = ConfigDocument::from_value(document)?;
-                document.validate_with(&options).into_result()?;
+                document.validate_with(&options).for_customer(id).into_result()?;
                 document
             }
             RevisionInput::Patch { operations } => {
@@ -67,8 +67,14 @@ impl Console {
                     )
                 })?;
                 let mut document = ConfigDocument::parse(&latest.document)?;
-                document.apply_operations(&operations, &options)?;
-                document.validate_with(&options).into_result()?;
+                document.apply_operations(&operations, &options).map_err(|error| match error {
+                    Error::InvalidConfig { mut issues } => {
+                        issues = Validation { issues }.for_customer(id).issues;
+                        Error::InvalidConfig { issues }
+                    }
+                    other => other,
+                })?;
+                document.validate_with(&options).for_customer(id).into_result()?;
                 document
             }
         };

@@ -138,6 +138,13 @@ impl ConsoleClient {
         .await
     }
 
+    /// The title of the server's OpenAPI document (`voicefleet console API`, or `voicefleet host
+    /// API` when this URL is a host agent's): to tell an operator which server they reached.
+    pub async fn server_title(&self) -> Result<String> {
+        let document: Value = self.call(Method::GET, "/v1/openapi.json", None).await?;
+        Ok(document["info"]["title"].as_str().unwrap_or_default().to_owned())
+    }
+
     pub async fn whoami(&self) -> Result<WhoAmI> {
         self.call(Method::GET, "/v1/auth/whoami", None).await
     }
