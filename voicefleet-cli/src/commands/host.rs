@@ -131,7 +131,10 @@ pub(crate) async fn run(output: OutputFormat, args: HostArgs) -> anyhow::Result<
             let shown: Vec<_> = lines.iter().filter(|line| filter.shows(line)).cloned().collect();
             filter.print(&shown[shown.len().saturating_sub(tail.max(1))..]);
             let mut cursor = lines.last().map_or(0, |line| line.seq);
-            while follow {
+            if !follow {
+                return Ok(ExitCode::SUCCESS);
+            }
+            loop {
                 let lines =
                     host.logs(LogQuery::After { cursor, limit: 1000, stream: StreamFilter::All }).await?;
                 if let Some(last) = lines.last() {

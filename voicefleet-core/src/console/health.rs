@@ -101,7 +101,7 @@ impl StatusFilter {
 
     pub fn matches(&self, status: &CustomerStatus) -> bool {
         let excluded = self.excluded_tags.iter().any(|(key, value)| status.tags.get(key) == Some(value));
-        let state = self.states.is_empty() || self.states.iter().any(|s| *s == status.state);
+        let state = self.states.is_empty() || self.states.contains(&status.state);
         !excluded && state && (!self.unhealthy || !is_healthy(status))
     }
 }
