@@ -3,6 +3,7 @@
 mod changes;
 mod config;
 mod demo;
+mod docs;
 mod errors;
 mod fleet;
 mod general;
