@@ -51,7 +51,11 @@ fn status_table_with(statuses: &[CustomerStatus], colour: bool) -> String {
                     (None, Some(_)) => "?".to_owned(),
                     (None, None) => dash(),
                 },
-                if s.drift { "DRIFT".to_owned() } else { "".to_owned() },
+                match (s.drift, s.pending_revision) {
+                    (true, _) => "DRIFT".to_owned(),
+                    (false, Some(pending)) => format!("{pending} pending"),
+                    (false, None) => String::new(),
+                },
                 if s.reachable { "now".to_owned() } else { ago(s.last_seen_ms) },
                 health::reason(s).unwrap_or_default(),
             ]

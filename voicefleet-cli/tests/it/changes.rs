@@ -13,6 +13,11 @@ async fn revisions_roll_back_diff_and_show_whole() {
     tokio::task::block_in_place(|| {
         running_customer(&env, json!({"ready_delay_ms": 20, "call_interval_ms": 100000}));
         ok(&run(&env, &["config", "set", "acme", "agent_settings.llm.temperature", "0.2"]), "set");
+        // An undeployed revision shows in the status, as drift does.
+        let r = run(&env, &["status"]);
+        assert!(r.stdout.lines().nth(1).is_some_and(|l| l.contains(" 2 pending ")), "{}", r.stdout);
+        let r = run(&env, &["status", "-o", "json"]);
+        assert_eq!(serde_json::from_str::<Value>(&r.stdout).unwrap()[0]["pending_revision"], 2);
         let r = run(&env, &["config", "diff", "acme"]);
         ok(&r, "diff");
         assert!(r.stderr.contains("revision 1 → 2"), "{}", r.stderr);
@@ -31,6 +36,12 @@ async fn revisions_roll_back_diff_and_show_whole() {
         assert!(r.stderr.contains("acme: stored"), "the agent runs revision 1's document: {}", r.stderr);
         let r = run(&env, &["config", "diff", "acme"]);
         assert!(r.stderr.contains("no differences"), "{}{}", r.stdout, r.stderr);
+        let r = run(&env, &["status", "-o", "json"]);
+        assert!(
+            serde_json::from_str::<Value>(&r.stdout).unwrap()[0].get("pending_revision").is_none(),
+            "{}",
+            r.stdout
+        );
         let r = run(&env, &["config", "diff", "acme", "--from", "2"]);
         assert_eq!(r.stdout, "~ agent_settings.llm.temperature: 0.2 -> 0.7\n");
         let _ = run(&env, &["agent", "stop", "acme", "--drain-timeout", "0.2"]);

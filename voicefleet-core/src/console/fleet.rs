@@ -92,6 +92,9 @@ pub struct CustomerStatus {
     pub running_revision: Option<u64>,
     /// The host runs something other than the deployed revision.
     pub drift: bool,
+    /// The latest revision, when it is newer than the deployed one (not deployed yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_revision: Option<u64>,
 }
 
 /// A new revision: a whole document, or operations on the latest one.

@@ -89,7 +89,13 @@ impl StatusCache {
 }
 
 /// Deployed revision hashes by (customer, revision), to tell drift.
-pub(super) type DeployedHashes = HashMap<(String, u64), String>;
+#[derive(Debug, Default)]
+pub(super) struct DeployedHashes {
+    /// The deployed revision's hash, by (customer, revision).
+    hashes: HashMap<(String, u64), String>,
+    /// Each customer's latest revision number.
+    latest: HashMap<String, u64>,
+}
 
 impl Console {
     /// Refreshes status, samples and alerts every `interval` until the console is dropped.
@@ -126,7 +132,7 @@ impl Console {
                 hashes.insert((record.id.clone(), number), revision.hash);
             }
         }
-        Ok(hashes)
+        Ok(DeployedHashes { hashes, latest: self.store.latest_revision_numbers().await? })
     }
 
     /// Polls one host within the timeout; updates the cache.
@@ -156,8 +162,15 @@ impl Console {
         };
         let running_revision = status.as_ref().and_then(|s| s.config.as_ref()).map(|c| c.revision);
         let running_hash = status.as_ref().and_then(|s| s.config.as_ref()).map(|c| c.hash.clone());
-        let deployed_hash =
-            record.deployed_revision.and_then(|n| deployed_hashes.get(&(record.id.clone(), n)).cloned());
+        let deployed_hash = record
+            .deployed_revision
+            .and_then(|n| deployed_hashes.hashes.get(&(record.id.clone(), n)).cloned());
+        // A revision newer than the deployed one waits for `config deploy`.
+        let pending_revision = deployed_hashes
+            .latest
+            .get(&record.id)
+            .copied()
+            .filter(|latest| record.deployed_revision.is_none_or(|deployed| *latest > deployed));
         let drift = reachable && deployed_hash.is_some() && running_hash != deployed_hash;
         CustomerStatus {
             customer_id: record.id.clone(),
@@ -175,6 +188,7 @@ impl Console {
             deployed_revision: record.deployed_revision,
             running_revision,
             drift,
+            pending_revision,
         }
     }
 

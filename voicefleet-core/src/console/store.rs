@@ -74,6 +74,8 @@ pub trait Store: Send + Sync {
     async fn revision(&self, customer_id: &str, number: u64) -> Result<Option<RevisionRecord>>;
     /// Newest first.
     async fn revisions(&self, customer_id: &str) -> Result<Vec<RevisionRecord>>;
+    /// Each customer's latest revision number (customers with none are absent).
+    async fn latest_revision_numbers(&self) -> Result<std::collections::HashMap<String, u64>>;
 
     async fn put_secret(&self, customer_id: &str, secret: SecretRecord, audit: AuditRecord) -> Result<()>;
     async fn secret(&self, customer_id: &str, name: &str) -> Result<Option<SecretRecord>>;

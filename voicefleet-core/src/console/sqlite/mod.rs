@@ -182,6 +182,10 @@ impl Store for SqliteStore {
         self.with(move |c| customers::revisions(c, &customer_id)).await
     }
 
+    async fn latest_revision_numbers(&self) -> Result<std::collections::HashMap<String, u64>> {
+        self.with(|c| customers::latest_revision_numbers(c)).await
+    }
+
     async fn put_secret(&self, customer_id: &str, secret: SecretRecord, audit: AuditRecord) -> Result<()> {
         let customer_id = customer_id.to_owned();
         self.audited(audit, move |tx| customers::put_secret(tx, &customer_id, &secret)).await

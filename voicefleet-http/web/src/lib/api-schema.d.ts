@@ -953,6 +953,11 @@ export interface components {
              */
             last_seen_ms?: number | null;
             name: string;
+            /**
+             * Format: uint64
+             * @description The latest revision, when it is newer than the deployed one (not deployed yet).
+             */
+            pending_revision?: number | null;
             reachable: boolean;
             /**
              * Format: uint64
