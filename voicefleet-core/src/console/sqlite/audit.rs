@@ -70,9 +70,10 @@ pub(super) fn newest(connection: &Connection, query: &AuditQuery) -> Result<Vec<
            AND (?5 IS NULL OR action = ?5
                 OR (substr(?5, -1) = '.' AND substr(action, 1, length(?5)) = ?5))
          ORDER BY seq DESC LIMIT ?6",
+        // SQLite integers are signed 64-bit.
         params![
-            query.before,
-            query.since_ms,
+            query.before.map(|before| before.min(i64::MAX as u64)),
+            query.since_ms.map(|since| since.min(i64::MAX as u64)),
             query.actor,
             query.customer,
             query.action,
