@@ -127,6 +127,8 @@ Examples:
     Console(ConsoleCommand),
     /// Print a shell completion script
     #[command(after_long_help = "\
+In bash, customer ids are completed too, live from the console the shell uses.
+
 Examples:
   voicefleet completions bash > ~/.local/share/bash-completion/completions/voicefleet
   voicefleet completions zsh > \"${fpath[1]}/_voicefleet\"")]
@@ -135,6 +137,9 @@ Examples:
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// The customer ids, one a line, for shell completion
+    #[command(name = "__complete-customers", hide = true)]
+    CompleteCustomers,
 }
 
 impl Command {

@@ -3,6 +3,7 @@
 mod accounts;
 mod agent;
 mod bulk;
+mod completions;
 mod config;
 mod console;
 mod demo;
@@ -24,8 +25,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         return agent::run_daemon(args);
     }
     if let Command::Completions { shell } = cli.command {
-        let mut command = <Cli as clap::CommandFactory>::command();
-        clap_complete::generate(shell, &mut command, "voicefleet", &mut std::io::stdout());
+        completions::print(shell)?;
         return Ok(ExitCode::SUCCESS);
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
@@ -43,6 +43,18 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Console(command) => console::run(&global, command).await,
         Command::Context => accounts::context(&global, output).await,
         Command::Host(args) => host::run(output, args).await,
+        // For shell completion: nothing on a failure, never a new console.
+        Command::CompleteCustomers => {
+            if let Ok(backend) = Backend::open(&global).await
+                && let Ok(customers) = backend
+                    .fleet()
+                    .customers(&backend.actor(), &voicefleet_core::console::Selector::All)
+                    .await
+            {
+                customers.iter().for_each(|customer| println!("{}", customer.id));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         command => {
             let creation = match &command {
                 Command::Customers(CustomersCommand::Add { .. })
@@ -72,6 +84,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 | Command::Console(_)
                 | Command::Context
                 | Command::Host(_)
+                | Command::CompleteCustomers
                 | Command::Completions { .. } => {
                     unreachable!("handled above")
                 }

@@ -59,3 +59,40 @@ fn help_keeps_global_flags_apart_and_names_every_argument() {
         r.stdout
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bash_completes_customer_ids_live() {
+    let env = env().await;
+    tokio::task::block_in_place(|| {
+        for id in ["acme", "acorn-bank", "globex"] {
+            ok(&run(&env, &["customers", "add", id, "--endpoint", "http://127.0.0.1:9"]), id);
+        }
+        let binary = std::path::Path::new(env!("CARGO_BIN_EXE_voicefleet"));
+        let path =
+            format!("{}:{}", binary.parent().unwrap().display(), std::env::var("PATH").unwrap_or_default());
+        let complete = |words: &str| {
+            let script = format!(
+                "source <(voicefleet completions bash) && COMP_WORDS=({words}) && COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)) \\
+                 && COMP_LINE=\"${{COMP_WORDS[*]}}\" && COMP_POINT=${{#COMP_LINE}} \\
+                 && _voicefleet_with_customers voicefleet \"${{COMP_WORDS[-1]}}\" \"${{COMP_WORDS[-2]}}\" \\
+                 && printf '%s\\n' \"${{COMPREPLY[@]}}\""
+            );
+            let output = std::process::Command::new("bash")
+                .args(["-c", &script])
+                .env("PATH", &path)
+                .env("VOICEFLEET_CONSOLE", &env.url)
+                .env("VOICEFLEET_TOKEN", &env.token)
+                .output()
+                .unwrap();
+            assert!(output.status.success(), "{words}: {}", String::from_utf8_lossy(&output.stderr));
+            String::from_utf8_lossy(&output.stdout).lines().map(str::to_owned).collect::<Vec<_>>()
+        };
+        assert_eq!(complete("voicefleet agent restart ac"), ["acme", "acorn-bank"]);
+        assert_eq!(complete("voicefleet status --unhealthy g"), ["globex"]);
+        assert_eq!(complete("voicefleet logs acm"), ["acme"]);
+        let elsewhere = complete("voicefleet bulk list ac");
+        assert!(!elsewhere.iter().any(|word| word == "acme"), "not a customer's place: {elsewhere:?}");
+        let flags = complete("voicefleet status --unh");
+        assert_eq!(flags, ["--unhealthy"], "clap's own completion still answers");
+    });
+}
