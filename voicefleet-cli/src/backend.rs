@@ -12,7 +12,10 @@ use voicefleet_core::clock::Clock as _;
 use voicefleet_core::console::{Actor, Fleet, TokenView, UserView};
 use voicefleet_http::{ConsoleClient, Embedded, WhoAmI, open_embedded};
 
+use voicefleet_core::ErrorKind;
+
 use crate::cli::Global;
+use crate::exit::Refusal;
 
 /// The saved login, `~/.config/voicefleet/credentials.json` (mode 0600).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -36,6 +39,130 @@ pub(crate) fn default_data_dir() -> PathBuf {
     dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("voicefleet")
 }
 
+/// Where a setting came from: told by `voicefleet context`, and by errors about the console or
+/// the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Origin {
+    /// `--console`, `--token`, `--data`.
+    Flag,
+    /// `VOICEFLEET_CONSOLE`, `VOICEFLEET_TOKEN`, `VOICEFLEET_DATA`.
+    Environment,
+    /// `voicefleet login`'s saved credentials.
+    SavedLogin,
+    /// The default data directory.
+    Default,
+}
+
+impl Origin {
+    pub(crate) fn describe(self, flag: &str, variable: &str) -> String {
+        match self {
+            Origin::Flag => format!("the {flag} flag"),
+            Origin::Environment => format!("the environment ({variable})"),
+            Origin::SavedLogin => match credentials_path() {
+                Some(path) => format!("the saved login ({})", path.display()),
+                None => "the saved login".to_owned(),
+            },
+            Origin::Default => "the default".to_owned(),
+        }
+    }
+}
+
+/// Which console a command uses and with which token, and where each came from.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Target {
+    /// The console's URL; `None`: the embedded console in `data`.
+    pub(crate) console: Option<String>,
+    pub(crate) console_origin: Origin,
+    pub(crate) data: PathBuf,
+    #[serde(skip)]
+    pub(crate) token: Option<String>,
+    pub(crate) token_origin: Option<Origin>,
+    /// `VOICEFLEET_TOKEN` is used although a login is saved for this console.
+    pub(crate) token_overrides_login: bool,
+}
+
+/// Whether `--NAME` was given on the command line (else its value came from the environment).
+fn given_as_flag(name: &str) -> bool {
+    let flag = format!("--{name}");
+    std::env::args().skip(1).any(|arg| arg == flag || arg.starts_with(&format!("{flag}=")))
+}
+
+impl Target {
+    pub(crate) fn resolve(global: &Global) -> Target {
+        let saved = saved_credentials();
+        let origin = |name: &str| if given_as_flag(name) { Origin::Flag } else { Origin::Environment };
+        let (console, console_origin) = match (&global.console, &saved) {
+            (Some(url), _) => (Some(url.clone()), origin("console")),
+            (None, Some(saved)) => (Some(saved.console.clone()), Origin::SavedLogin),
+            (None, None) => (None, if global.data.is_some() { origin("data") } else { Origin::Default }),
+        };
+        let saved_here = saved.filter(|saved| {
+            console
+                .as_deref()
+                .is_some_and(|url| saved.console.trim_end_matches('/') == url.trim_end_matches('/'))
+        });
+        let (token, token_origin) = match (&global.token, &saved_here) {
+            (Some(token), _) => (Some(token.clone()), Some(origin("token"))),
+            (None, Some(saved)) => (Some(saved.token.clone()), Some(Origin::SavedLogin)),
+            (None, None) => (None, None),
+        };
+        let token_overrides_login = token_origin == Some(Origin::Environment)
+            && saved_here.is_some_and(|saved| Some(&saved.token) != token.as_ref());
+        Target {
+            console,
+            console_origin,
+            data: global.data.clone().unwrap_or_else(default_data_dir),
+            token,
+            token_origin,
+            token_overrides_login,
+        }
+    }
+
+    /// The embedded console's database: it exists once a console was created in `data`.
+    pub(crate) fn embedded_exists(&self) -> bool {
+        self.data.join("console.db").exists()
+    }
+
+    /// One line on where the console and the token came from, for errors about either.
+    pub(crate) fn describe(&self) -> String {
+        match &self.console {
+            Some(url) => {
+                let token = match self.token_origin {
+                    Some(origin) => {
+                        format!("the token from {}", origin.describe("--token", "VOICEFLEET_TOKEN"))
+                    }
+                    None => "no token".to_owned(),
+                };
+                format!(
+                    "console {url} from {}, {token}",
+                    self.console_origin.describe("--console", "VOICEFLEET_CONSOLE")
+                )
+            }
+            None => format!(
+                "the embedded console in {} (from {})",
+                self.data.display(),
+                self.console_origin.describe("--data", "VOICEFLEET_DATA")
+            ),
+        }
+    }
+}
+
+/// The target of this run, once resolved: errors about the console name it.
+static TARGET: std::sync::OnceLock<Target> = std::sync::OnceLock::new();
+
+pub(crate) fn current_target() -> Option<&'static Target> {
+    TARGET.get()
+}
+
+/// Whether a command may create the embedded console when there is none: only the commands
+/// that start a fleet. Reading commands say there is no console instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Creation {
+    Allowed,
+    Refused,
+}
+
 pub(crate) enum Backend {
     Remote(ConsoleClient),
     Local(Embedded),
@@ -43,23 +170,39 @@ pub(crate) enum Backend {
 
 impl Backend {
     pub(crate) async fn open(global: &Global) -> anyhow::Result<Backend> {
-        let saved = saved_credentials();
-        let console = global.console.clone().or_else(|| saved.as_ref().map(|c| c.console.clone()));
-        match console {
-            Some(url) => {
-                let token = global.token.clone().or_else(|| {
-                    saved
-                        .filter(|c| c.console.trim_end_matches('/') == url.trim_end_matches('/'))
-                        .map(|c| c.token)
-                });
-                Ok(Backend::Remote(ConsoleClient::new(&url, token)?))
-            }
+        Backend::open_with(global, Creation::Refused).await
+    }
+
+    pub(crate) async fn open_with(global: &Global, creation: Creation) -> anyhow::Result<Backend> {
+        let target = TARGET.get_or_init(|| Target::resolve(global));
+        if target.token_overrides_login {
+            eprintln!(
+                "warning: VOICEFLEET_TOKEN overrides the login saved for {}; unset it to use the login",
+                target.console.as_deref().unwrap_or_default()
+            );
+        }
+        match &target.console {
+            Some(url) => Ok(Backend::Remote(ConsoleClient::new(url, target.token.clone())?)),
             None => {
-                let dir = global.data.clone().unwrap_or_else(default_data_dir);
+                let dir = target.data.clone();
+                if creation == Creation::Refused && !target.embedded_exists() {
+                    return Err(Refusal::new(
+                        ErrorKind::NotFound,
+                        format!(
+                            "no console: no --console or VOICEFLEET_CONSOLE, no saved login, and no embedded console in {}",
+                            dir.display()
+                        ),
+                        "log in with `voicefleet login --console URL`, or set VOICEFLEET_CONSOLE and \
+                         VOICEFLEET_TOKEN (`voicefleet demo` writes them to DIR/demo.env), or give --data DIR of an \
+                         existing embedded console; `voicefleet customers add` creates one",
+                    )
+                    .into());
+                }
                 let embedded = open_embedded(dir.clone(), None, Duration::from_secs(3))
                     .await
                     .with_context(|| format!("cannot open the embedded console in {}", dir.display()))?;
                 if let Some((name, password)) = &embedded.first_admin {
+                    eprintln!("created an embedded console in {}", dir.display());
                     eprintln!("created the console's first admin `{name}` with password {password}");
                     eprintln!("(shown once; the embedded console in {} needs no login)", dir.display());
                 }

@@ -22,12 +22,31 @@ pub(crate) fn code_for_kind(kind: ErrorKind) -> u8 {
     }
 }
 
+/// A refusal of the CLI's own (no console to use, a confirmation declined), with its kind and
+/// what to do.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub(crate) struct Refusal {
+    pub(crate) kind: ErrorKind,
+    pub(crate) message: String,
+    pub(crate) hint: String,
+}
+
+impl Refusal {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>, hint: impl Into<String>) -> Refusal {
+        Refusal { kind, message: message.into(), hint: hint.into() }
+    }
+}
+
+fn kind_of(error: &anyhow::Error) -> Option<ErrorKind> {
+    if let Some(core) = error.downcast_ref::<Error>() {
+        return Some(core.kind());
+    }
+    error.downcast_ref::<Refusal>().map(|refusal| refusal.kind)
+}
+
 pub(crate) fn code_for(error: &anyhow::Error) -> ExitCode {
-    let code = match error.downcast_ref::<Error>() {
-        Some(core) => code_for_kind(core.kind()),
-        None => FAILURE,
-    };
-    ExitCode::from(code)
+    ExitCode::from(kind_of(error).map_or(FAILURE, code_for_kind))
 }
 
 /// Prints `error: ...`, any validation issues, then `hint: ...`, all on standard error.
@@ -43,5 +62,16 @@ pub(crate) fn report(error: &anyhow::Error) {
         if let Some(hint) = core.hint() {
             eprintln!("hint: {hint}");
         }
+    }
+    if let Some(refusal) = error.downcast_ref::<Refusal>()
+        && !refusal.hint.is_empty()
+    {
+        eprintln!("hint: {}", refusal.hint);
+    }
+    // A console that does not answer, or refuses the token: say where both came from.
+    if matches!(kind_of(error), Some(ErrorKind::Unavailable | ErrorKind::Unauthorized))
+        && let Some(target) = crate::backend::current_target()
+    {
+        eprintln!("note: using {}", target.describe());
     }
 }

@@ -5,6 +5,7 @@
 mod backend;
 mod cli;
 mod commands;
+mod confirm;
 mod exit;
 mod output;
 
@@ -18,6 +19,9 @@ fn main() -> ExitCode {
         return code;
     }
     let cli = cli::Cli::parse();
+    if cli.command.prints_for_a_pipe() {
+        exit_quietly_on_broken_pipe();
+    }
     match commands::run(cli) {
         Ok(code) => code,
         Err(error) => {
@@ -25,4 +29,13 @@ fn main() -> ExitCode {
             exit::code_for(&error)
         }
     }
+}
+
+/// `voicefleet logs … | head -2`: when the reader goes away, end as every Unix tool does, killed
+/// quietly by SIGPIPE, rather than panicking on the failed write (Rust ignores SIGPIPE by
+/// default). Only for commands that print and exit; the servers keep ignoring it.
+fn exit_quietly_on_broken_pipe() {
+    use nix::sys::signal::{SigHandler, Signal, signal};
+    // SAFETY: restoring the default disposition installs no handler, before any thread starts.
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
 }

@@ -21,6 +21,16 @@ pub(crate) fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
 
 /// A table with left-aligned columns sized to their content.
 pub(crate) fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    painted_table(headers, rows, |_, _| None)
+}
+
+/// A table whose cells `paint` may colour (an ANSI SGR code such as `"31"`), after the padding is
+/// measured on the plain text.
+pub(crate) fn painted_table(
+    headers: &[&str],
+    rows: &[Vec<String>],
+    paint: impl Fn(usize, &str) -> Option<&'static str>,
+) -> String {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (index, cell) in row.iter().enumerate() {
@@ -29,24 +39,38 @@ pub(crate) fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
             }
         }
     }
-    let line = |cells: Vec<&str>| {
+    let line = |cells: Vec<&str>, header: bool| {
         let mut out = String::new();
         for (index, cell) in cells.iter().enumerate() {
-            if index + 1 == cells.len() {
-                out.push_str(cell);
+            let code = if header { None } else { paint(index, cell) };
+            let padded = if index + 1 == cells.len() {
+                cell.to_string()
             } else {
-                out.push_str(&format!("{cell:<width$}  ", width = widths[index]));
+                format!("{cell:<width$}  ", width = widths[index])
+            };
+            match code {
+                Some(code) => {
+                    let trimmed = padded.trim_end();
+                    out.push_str(&format!("\x1b[{code}m{trimmed}\x1b[0m{}", &padded[trimmed.len()..]));
+                }
+                None => out.push_str(&padded),
             }
         }
         out.trim_end().to_owned()
     };
-    let mut out = line(headers.to_vec());
+    let mut out = line(headers.to_vec(), true);
     out.push('\n');
     for row in rows {
-        out.push_str(&line(row.iter().map(String::as_str).collect()));
+        out.push_str(&line(row.iter().map(String::as_str).collect(), false));
         out.push('\n');
     }
     out
+}
+
+/// Whether to colour standard output: a terminal, and no `NO_COLOR` (no-color.org).
+pub(crate) fn colour_stdout() -> bool {
+    use std::io::IsTerminal as _;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 pub(crate) fn duration(seconds: f64) -> String {
@@ -75,4 +99,11 @@ pub(crate) fn ago(at_ms: Option<u64>) -> String {
             format!("{} ago", duration(now.saturating_sub(at) as f64 / 1000.0))
         }
     }
+}
+
+/// A moment as `2026-11-26T19:22:01.123Z` (UTC, milliseconds): sortable, and the same on every
+/// machine.
+pub(crate) fn timestamp(at_ms: u64) -> String {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(at_ms);
+    humantime::format_rfc3339_millis(at).to_string()
 }

@@ -36,12 +36,20 @@ pub fn system() -> SharedClock {
     Arc::new(SystemClock)
 }
 
-/// A duration as people and the APIs write it: plain seconds (`90`), or a number with a unit,
+/// A duration as people and the APIs write it: plain seconds (`90`, `0.5`), or a number with a unit,
 /// several of them adding up (`90s`, `5m`, `1h30m`, `7d`), read by `humantime`.
 pub fn parse_duration(text: &str) -> crate::Result<std::time::Duration> {
     let text = text.trim();
     if let Ok(seconds) = text.parse::<u64>() {
         return Ok(std::time::Duration::from_secs(seconds));
+    }
+    // Fractions of a second in plain form (`0.5`), as `--drain-timeout 0.5` has always taken.
+    if let Ok(seconds) = text.parse::<f64>()
+        && seconds.is_finite()
+        && seconds >= 0.0
+        && text.chars().all(|c| c.is_ascii_digit() || c == '.')
+    {
+        return Ok(std::time::Duration::from_secs_f64(seconds));
     }
     humantime::parse_duration(text).map_err(|_| crate::Error::InvalidValue {
         value: text.to_owned(),

@@ -108,3 +108,9 @@ pub fn parse_endpoint(text: &str) -> Result<url::Url> {
     }
     Ok(url)
 }
+
+/// The known customer id closest to a misspelt one (`acme-dentl` → `acme-dental`), for "did you
+/// mean" hints; `None` when none is close.
+pub fn closest_id<'a>(input: &str, ids: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    crate::config::validate::suggestions::did_you_mean(input, ids)
+}

@@ -10,6 +10,7 @@ Examples:
   voicefleet login --console http://127.0.0.1:9000 --user admin
   printf '%s' \"$PASSWORD\" | voicefleet login --console https://console.example.com --user ops")]
 pub(crate) struct LoginArgs {
+    /// The user to log in as
     #[arg(long, default_value = "admin")]
     pub(crate) user: String,
 }
@@ -21,27 +22,37 @@ pub(crate) enum UsersCommand {
         after_long_help = "Example:\n  printf '%s' \"$PASSWORD\" | voicefleet users add alice --role operator"
     )]
     Add {
+        /// The new user's name
         name: String,
+        /// What they may do: viewer (read), operator (control agents), admin (everything)
         #[arg(long, value_parser = ["viewer", "operator", "admin"])]
         role: String,
     },
     /// List users
     List,
-    /// Remove a user
-    Rm { name: String },
+    /// Remove a user (their API tokens die with them; asks first)
+    Rm {
+        /// The user's name
+        name: String,
+        /// Do not ask (required when standard input is not a terminal)
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
     /// Set a user's password (yours, or anyone's as admin)
-    Passwd { name: String },
+    Passwd {
+        /// The user's name
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum TokensCommand {
     /// Create an API token; it is printed once (field `token` with --output json)
-    #[command(
-        after_long_help = "Example:\n  voicefleet tokens create --name ci --role operator --expires 30d"
-    )]
+    #[command(after_long_help = "Example:\n  voicefleet tokens create ci --role operator --expires 30d")]
     Create {
-        #[arg(long)]
+        /// The token's name (what uses it: ci, grafana…)
         name: String,
+        /// What it may do: viewer (read), operator (control agents), admin (everything)
         #[arg(long, value_parser = ["viewer", "operator", "admin"])]
         role: String,
         /// Lifetime: 3600s, 90m, 12h, 30d (default: no expiry)
@@ -50,6 +61,12 @@ pub(crate) enum TokensCommand {
     },
     /// List API tokens (never their values)
     List,
-    /// Revoke an API token
-    Revoke { id: String },
+    /// Revoke an API token (whatever uses it is refused from now on; asks first)
+    Revoke {
+        /// The token's id (from `voicefleet tokens list`)
+        id: String,
+        /// Do not ask (required when standard input is not a terminal)
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
 }

@@ -16,9 +16,9 @@ pub(crate) struct BulkOptions {
     /// The first N targets run alone and must pass before the rest
     #[arg(long, default_value_t = 0)]
     pub(crate) canary: usize,
-    /// Health gate: seconds a target must stay running (and within the limits below)
-    #[arg(long)]
-    pub(crate) healthy_for: Option<f64>,
+    /// Health gate: how long a target must stay running (and within the limits below): 30s, 2m
+    #[arg(long, value_name = "DURATION")]
+    pub(crate) healthy_for: Option<String>,
     /// Health gate: highest error rate (errors per turn)
     #[arg(long)]
     pub(crate) max_error_rate: Option<f64>,
@@ -56,16 +56,57 @@ pub(crate) enum BulkCommand {
     Deploy {
         #[command(flatten)]
         options: BulkOptions,
-        #[arg(long)]
+        /// Deploy this revision number on every target [default: each target's latest]
+        #[arg(long, value_name = "REV")]
         revision: Option<u64>,
+    },
+    /// Set a value in each target's latest revision, as a new revision, and deploy it
+    #[command(after_long_help = "\
+VALUE is parsed as JSON when it parses (0.3, true, [\"a\"]), else taken as a string. A target
+whose document would get a validation error fails and is left as it was. --dry-run shows each
+target's revision from → to and the change.
+
+Examples:
+  voicefleet bulk set agent_settings.llm.temperature 0.3 --selector tier=prod --dry-run
+  voicefleet bulk set agent_settings.llm.model gpt-4.1 -s tier=prod --canary 1 --healthy-for 1m --auto-rollback -m 'newer model'")]
+    Set {
+        /// Dot path: keys separated by `.`, array items as `[i]`
+        path: String,
+        /// The new value
+        value: String,
+        /// Revision message
+        #[arg(long, short = 'm', default_value = "")]
+        message: String,
+        #[command(flatten)]
+        options: BulkOptions,
+    },
+    /// Remove a value from each target's latest revision, as a new revision, and deploy it
+    #[command(
+        after_long_help = "Example:\n  voicefleet bulk unset agent_settings.tts.stability --selector all --dry-run"
+    )]
+    Unset {
+        /// Dot path: keys separated by `.`, array items as `[i]`
+        path: String,
+        /// Revision message
+        #[arg(long, short = 'm', default_value = "")]
+        message: String,
+        #[command(flatten)]
+        options: BulkOptions,
     },
     /// List bulk runs
     List {
-        #[arg(long, default_value_t = 20)]
+        /// At most this many, newest first
+        #[arg(long, short = 'n', default_value_t = 20)]
         limit: usize,
     },
     /// Show one bulk run with every target's result
-    Show { id: String },
+    Show {
+        /// The run's id, or a unique beginning of it (`run-` may be left out)
+        id: String,
+    },
     /// Cancel a bulk run: no new target starts, targets in flight finish
-    Cancel { id: String },
+    Cancel {
+        /// The run's id, or a unique beginning of it (`run-` may be left out)
+        id: String,
+    },
 }

@@ -16,15 +16,19 @@ Examples:
 On first start the admin user is created with a generated password, shown once (or with
 VOICEFLEET_ADMIN_PASSWORD). Hosts must trust DATA/console.pub.pem (--console-public-key).")]
     Serve {
+        /// Address to serve on; anything but loopback needs TLS
         #[arg(long, default_value = "127.0.0.1:9000")]
         listen: std::net::SocketAddr,
-        #[arg(long, requires = "tls_key")]
+        /// TLS certificate chain (PEM)
+        #[arg(long, requires = "tls_key", value_name = "FILE")]
         tls_cert: Option<PathBuf>,
-        #[arg(long, requires = "tls_cert")]
+        /// TLS private key (PEM)
+        #[arg(long, requires = "tls_cert", value_name = "FILE")]
         tls_key: Option<PathBuf>,
         /// Allowed CORS origin, repeatable
         #[arg(long = "cors-origin")]
         cors_origins: Vec<String>,
+        /// The first admin's password, on the first start of a data directory [default: generated]
         #[arg(long, env = "VOICEFLEET_ADMIN_PASSWORD", hide_env_values = true)]
         admin_password: Option<String>,
         /// Post alerts (firing and resolved) to this URL, with retries

@@ -16,7 +16,8 @@ pub(crate) struct DemoArgs {
     /// Keep the demo's state here (default: a temporary directory, removed at the end)
     #[arg(long = "data", value_name = "DIR")]
     pub(crate) data: Option<PathBuf>,
-    /// Print the status once instead of redrawing it
+    /// Print the status table once (after --settle) instead of redrawing it; the demo still runs
+    /// until Ctrl-C or --duration
     #[arg(long)]
     pub(crate) no_watch: bool,
     /// What to show

@@ -7,6 +7,7 @@ mod config;
 mod console;
 mod demo;
 mod fleet;
+mod host;
 
 pub(crate) use accounts::*;
 pub(crate) use bulk::*;
@@ -14,6 +15,7 @@ pub(crate) use config::*;
 pub(crate) use console::*;
 pub(crate) use demo::*;
 pub(crate) use fleet::*;
+pub(crate) use host::*;
 
 use std::path::PathBuf;
 
@@ -35,6 +37,9 @@ Exit codes:
   4  unauthorized or forbidden
   5  unavailable (a console or host that does not answer)";
 
+/// The heading the global flags are listed under, apart from each command's own options.
+const GLOBAL: &str = "Global options";
+
 /// Run and control voice agents for many customers.
 #[derive(Debug, Parser)]
 #[command(name = "voicefleet", version, about, after_long_help = EXIT_CODES, arg_required_else_help = true)]
@@ -48,16 +53,16 @@ pub(crate) struct Cli {
 #[derive(Debug, Clone, Args)]
 pub(crate) struct Global {
     /// Console URL; without it, the embedded console in --data is used
-    #[arg(long, global = true, env = "VOICEFLEET_CONSOLE", value_name = "URL")]
+    #[arg(long, global = true, env = "VOICEFLEET_CONSOLE", value_name = "URL", help_heading = GLOBAL)]
     pub(crate) console: Option<String>,
     /// Console token (a login token or an API token)
-    #[arg(long, global = true, env = "VOICEFLEET_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    #[arg(long, global = true, env = "VOICEFLEET_TOKEN", value_name = "TOKEN", hide_env_values = true, help_heading = GLOBAL)]
     pub(crate) token: Option<String>,
     /// Data directory of the embedded console [default: ~/.local/share/voicefleet]
-    #[arg(long, global = true, env = "VOICEFLEET_DATA", value_name = "DIR")]
+    #[arg(long, global = true, env = "VOICEFLEET_DATA", value_name = "DIR", help_heading = GLOBAL)]
     pub(crate) data: Option<PathBuf>,
     /// Output format of commands that print data
-    #[arg(long, short = 'o', global = true, value_enum, default_value_t)]
+    #[arg(long, short = 'o', global = true, value_enum, default_value_t, help_heading = GLOBAL)]
     pub(crate) output: OutputFormat,
 }
 
@@ -69,8 +74,18 @@ pub(crate) enum Command {
     Login(LoginArgs),
     /// Forget the saved token
     Logout,
-    /// Show who the token belongs to
+    /// Show who the token belongs to (and, on standard error, which console and token)
     Whoami,
+    /// Which console this shell uses, as whom, and where the URL and the token come from
+    #[command(after_long_help = "\
+The console comes from --console, else VOICEFLEET_CONSOLE, else the saved login (`voicefleet
+login`), else the embedded console in --data (VOICEFLEET_DATA, default ~/.local/share/voicefleet).
+The token comes from --token, else VOICEFLEET_TOKEN, else the login saved for that console.
+
+Examples:
+  voicefleet context
+  voicefleet context -o json")]
+    Context,
     /// Add, list, show, tag and remove customers
     #[command(subcommand)]
     Customers(CustomersCommand),
@@ -90,6 +105,8 @@ pub(crate) enum Command {
     Bulk(BulkCommand),
     /// A customer's voice-agent logs
     Logs(LogsArgs),
+    /// What happened: state changes with their exits, restarts, alerts, deploys
+    Events(EventsArgs),
     /// A customer's metrics history
     Metrics(MetricsArgs),
     /// Firing (or all) alerts
@@ -103,14 +120,34 @@ pub(crate) enum Command {
     /// Manage API tokens for automation (admin)
     #[command(subcommand)]
     Tokens(TokensCommand),
+    /// The host agent on this machine, without the console (break-glass)
+    Host(HostArgs),
     /// Run the console server
     #[command(subcommand)]
     Console(ConsoleCommand),
     /// Print a shell completion script
+    #[command(after_long_help = "\
+In bash, customer ids are completed too, live from the console the shell uses.
+
+Examples:
+  voicefleet completions bash > ~/.local/share/bash-completion/completions/voicefleet
+  voicefleet completions zsh > \"${fpath[1]}/_voicefleet\"")]
     Completions {
+        /// The shell
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// The customer ids, one a line, for shell completion
+    #[command(name = "__complete-customers", hide = true)]
+    CompleteCustomers,
+}
+
+impl Command {
+    /// Commands that print and exit (or follow until Ctrl-C), as opposed to the servers (`demo`,
+    /// `console serve`, `agent run`).
+    pub(crate) fn prints_for_a_pipe(&self) -> bool {
+        !matches!(self, Command::Demo(_) | Command::Console(_) | Command::Agent(AgentCommand::Run(_)))
+    }
 }
 
 #[cfg(test)]
@@ -153,7 +190,7 @@ mod tests {
             "voicefleet alerts --all",
             "voicefleet audit verify",
             "voicefleet users add alice --role operator",
-            "voicefleet tokens create --name ci --role viewer --expires 30d",
+            "voicefleet tokens create ci --role viewer --expires 30d",
             "voicefleet console serve --listen 127.0.0.1:9100 --cors-origin http://localhost:5173",
             "voicefleet agent run --customer-id acme --listen 127.0.0.1:8100",
             "voicefleet completions zsh",
@@ -175,7 +212,7 @@ mod tests {
         for line in [
             "voicefleet users add alice --role root",
             "voicefleet bulk restart",
-            "voicefleet secrets set acme",
+            "voicefleet secrets set acme openai_api_key extra",
             "voicefleet customers add acme",
             "voicefleet status --output yaml",
             "voicefleet console serve --tls-cert only.pem",
@@ -183,6 +220,32 @@ mod tests {
             let words: Vec<&str> = line.split_whitespace().collect();
             assert!(Cli::try_parse_from(&words).is_err(), "{line} should be refused");
         }
+    }
+
+    /// Every argument of every command says what it is; env-backed flags are never shown as
+    /// required in a usage line.
+    #[test]
+    fn every_argument_is_described() {
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in command.get_arguments() {
+                let id = arg.get_id().as_str();
+                if matches!(id, "help" | "version") || arg.is_hide_set() {
+                    continue;
+                }
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path}: {id}"));
+                }
+                if arg.get_env().is_some() && arg.is_required_set() {
+                    missing.push(format!("{path}: {id} is required although it has an environment variable"));
+                }
+            }
+            for sub in command.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "voicefleet", &mut missing);
+        assert!(missing.is_empty(), "arguments without a description:\n{}", missing.join("\n"));
     }
 
     /// The help of every command, snapshotted so a change shows in review.

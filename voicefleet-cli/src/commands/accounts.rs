@@ -6,7 +6,9 @@ use anyhow::Context as _;
 use voicefleet_core::auth::Role;
 use voicefleet_http::ConsoleClient;
 
-use crate::backend::{Backend, Credentials, credentials_path, parse_duration_seconds, read_secret};
+use crate::backend::{
+    Backend, Credentials, Target, credentials_path, current_target, parse_duration_seconds, read_secret,
+};
 use crate::cli::{Global, LoginArgs, TokensCommand, UsersCommand};
 use crate::output::{OutputFormat, ago, print_json, table};
 
@@ -14,6 +16,11 @@ pub(crate) async fn login(global: &Global, args: LoginArgs) -> anyhow::Result<Ex
     let console = global.console.clone().context(
         "no console to log in to: give --console URL (or VOICEFLEET_CONSOLE); the embedded console needs no login",
     )?;
+    if std::env::var_os("VOICEFLEET_TOKEN").is_some_and(|token| !token.is_empty()) {
+        eprintln!(
+            "warning: VOICEFLEET_TOKEN is set in this shell and overrides the saved login; unset it to use this login"
+        );
+    }
     let password = read_secret(&format!("password for {} at {console}: ", args.user), false)?;
     let client = ConsoleClient::new(&console, None)?;
     let login = client.login(&args.user, &password).await?;
@@ -45,8 +52,66 @@ pub(crate) async fn whoami(backend: &Backend, output: OutputFormat) -> anyhow::R
         print_json(&me)?;
     } else {
         println!("{} ({})", me.name, me.role);
+        if let Some(target) = current_target() {
+            eprintln!("using {}", target.describe());
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `voicefleet context`: the console, the user and where each came from. It never creates a
+/// console, and still answers when the console does not (the error is shown in place of the user).
+pub(crate) async fn context(global: &Global, output: OutputFormat) -> anyhow::Result<ExitCode> {
+    let target = Target::resolve(global);
+    let who = if target.console.is_none() && !target.embedded_exists() {
+        Err("no console yet (nothing was created)".to_owned())
+    } else {
+        match Backend::open(global).await {
+            Ok(backend) => backend.whoami().await.map_err(|e| format!("{e:#}")),
+            Err(error) => Err(format!("{error:#}")),
+        }
+    };
+    if output == OutputFormat::Json {
+        let (user, role, error) = match &who {
+            Ok(me) => (Some(me.name.clone()), Some(me.role.to_string()), None),
+            Err(error) => (None, None, Some(error.clone())),
+        };
+        print_json(&serde_json::json!({
+            "console": target.console,
+            "console_origin": target.console_origin,
+            "embedded_data": target.console.is_none().then(|| target.data.display().to_string()),
+            "token_origin": target.token_origin,
+            "token_overrides_login": target.token_overrides_login,
+            "user": user,
+            "role": role,
+            "error": error,
+        }))?;
+    } else {
+        let console = match &target.console {
+            Some(url) => url.clone(),
+            None => format!("embedded, in {}", target.data.display()),
+        };
+        let (flag, variable) = if target.console.is_some() {
+            ("--console", "VOICEFLEET_CONSOLE")
+        } else {
+            ("--data", "VOICEFLEET_DATA")
+        };
+        println!("console  {console}  (from {})", target.console_origin.describe(flag, variable));
+        let token = match (target.token_origin, &target.console) {
+            (Some(origin), _) => format!("from {}", origin.describe("--token", "VOICEFLEET_TOKEN")),
+            (None, Some(_)) => "none (log in with `voicefleet login`)".to_owned(),
+            (None, None) => "not needed: the embedded console runs as its data directory's owner".to_owned(),
+        };
+        println!("token    {token}");
+        match &who {
+            Ok(me) => println!("user     {} ({})", me.name, me.role),
+            Err(error) => println!("user     unknown: {error}"),
+        }
+        if target.token_overrides_login {
+            println!("warning  VOICEFLEET_TOKEN overrides the login saved for this console");
+        }
+    }
+    Ok(if who.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(crate::exit::FAILURE) })
 }
 
 fn role(text: &str) -> Role {
@@ -87,7 +152,12 @@ pub(crate) async fn users(
                 print!("{}", table(&["USER", "ROLE", "CREATED", "LOCKED"], &rows));
             }
         }
-        UsersCommand::Rm { name } => {
+        UsersCommand::Rm { name, yes } => {
+            crate::confirm::confirm(
+                &format!("remove user {name}"),
+                "they can no longer log in, and every API token they created is revoked with them",
+                yes,
+            )?;
             backend.remove_user(&name).await?;
             eprintln!("removed user {name}");
         }
@@ -146,7 +216,12 @@ pub(crate) async fn tokens(
                 print!("{}", table(&["ID", "NAME", "ROLE", "BY", "EXPIRES IN", "REVOKED"], &rows));
             }
         }
-        TokensCommand::Revoke { id } => {
+        TokensCommand::Revoke { id, yes } => {
+            crate::confirm::confirm(
+                &format!("revoke token {id}"),
+                "every script or service using it is refused from now on",
+                yes,
+            )?;
             backend.revoke_token(&id).await?;
             eprintln!("revoked token {id}");
         }

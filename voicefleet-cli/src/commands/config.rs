@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 use std::io::Read as _;
 use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use serde_json::Value;
@@ -12,9 +13,11 @@ use voicefleet_core::config::{
     template_names,
 };
 use voicefleet_core::console::RevisionInput;
+use voicefleet_core::host::ApplyAction;
 
 use crate::backend::Backend;
 use crate::cli::{ConfigCommand, Global};
+use crate::commands::progress;
 use crate::exit;
 use crate::output::{OutputFormat, ago, print_json, table};
 
@@ -43,9 +46,12 @@ pub(crate) async fn run(global: &Global, command: ConfigCommand) -> anyhow::Resu
             let document =
                 if is_file(&target) { load(Path::new(&target))? } else { latest(global, &target).await?.0 };
             let redacted = ConfigDocument::from_value(document.redacted())?;
-            match (redacted.get(&path)?, output) {
-                (Value::String(text), OutputFormat::Text) => println!("{text}"),
-                (value, _) => print_json(value)?,
+            match path {
+                None => print!("{}", redacted.to_json_pretty()),
+                Some(path) => match (redacted.get(&path)?, output) {
+                    (Value::String(text), OutputFormat::Text) => println!("{text}"),
+                    (value, _) => print_json(value)?,
+                },
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -79,13 +85,26 @@ pub(crate) async fn run(global: &Global, command: ConfigCommand) -> anyhow::Resu
         ConfigCommand::Diff { a, b, from, to } => {
             let changes = match (b, from, to) {
                 (Some(b), None, None) => load(Path::new(&a))?.diff(&load(Path::new(&b))?),
-                (None, Some(from), Some(to)) => {
+                (None, from, to) if !is_file(&a) => {
                     let backend = Backend::open(global).await?;
-                    backend.fleet().diff(&backend.actor(), &a, from, to).await?
+                    let (fleet, actor) = (backend.fleet(), backend.actor());
+                    let revisions = fleet.revisions(&actor, &a).await?;
+                    let latest = revisions.first().map(|r| r.number);
+                    let deployed = revisions.iter().find(|r| r.deployed).map(|r| r.number);
+                    let (Some(from), Some(to)) = (from.or(deployed), to.or(latest)) else {
+                        anyhow::bail!(voicefleet_core::Error::InvalidValue {
+                            value: a,
+                            reason: "nothing deployed yet to compare with; give --from REV".into()
+                        });
+                    };
+                    if output == OutputFormat::Text {
+                        eprintln!("revision {from} → {to}");
+                    }
+                    fleet.diff(&actor, &a, from, to).await?
                 }
                 _ => anyhow::bail!(voicefleet_core::Error::InvalidValue {
                     value: a,
-                    reason: "give two files, or a customer with --from and --to".into()
+                    reason: "give two files, or a customer id (with --from and --to, or neither)".into()
                 }),
             };
             match output {
@@ -142,20 +161,96 @@ pub(crate) async fn run(global: &Global, command: ConfigCommand) -> anyhow::Resu
             print_revision(output, &revision, "created")?;
             Ok(ExitCode::SUCCESS)
         }
-        ConfigCommand::Rollback { customer, revision, message } => {
+        ConfigCommand::Rollback { customer, revision, message, deploy: and_deploy } => {
             let backend = Backend::open(global).await?;
-            let created = backend.fleet().rollback(&backend.actor(), &customer, revision, &message).await?;
+            let (fleet, actor) = (backend.fleet(), backend.actor());
+            let revision =
+                match revision {
+                    Some(revision) => revision,
+                    None => fleet.revisions(&actor, &customer).await?.get(1).map(|r| r.number).with_context(
+                        || format!("`{customer}` has only one revision: nothing before it to roll back to"),
+                    )?,
+                };
+            let created = fleet.rollback(&actor, &customer, revision, &message).await?;
+            if and_deploy {
+                if output == OutputFormat::Text {
+                    eprintln!(
+                        "created revision {} of {customer}, equal to revision {revision}",
+                        created.number
+                    );
+                }
+                return deploy(&backend, output, &customer, Some(created.number)).await;
+            }
             print_revision(output, &created, "created")?;
             eprintln!("deploy it with `voicefleet config deploy {customer}`");
             Ok(ExitCode::SUCCESS)
         }
         ConfigCommand::Deploy { customer, revision } => {
             let backend = Backend::open(global).await?;
-            let deployed = backend.fleet().deploy(&backend.actor(), &customer, revision).await?;
-            print_revision(output, &deployed, "deployed")?;
-            Ok(ExitCode::SUCCESS)
+            deploy(&backend, output, &customer, revision).await
         }
     }
+}
+
+/// Deploys and says how the revision reached the agent: stored, reloaded (SIGHUP), or
+/// restarted (a drain-restart, waited for: the old and the new PID).
+async fn deploy(
+    backend: &Backend,
+    output: OutputFormat,
+    customer: &str,
+    revision: Option<u64>,
+) -> anyhow::Result<ExitCode> {
+    let (fleet, actor) = (backend.fleet(), backend.actor());
+    let before = progress::current(fleet.as_ref(), &actor, customer).await;
+    let old_pid = before.as_ref().and_then(|b| b.status.as_ref()?.pid);
+    let deployed = fleet.deploy(&actor, customer, revision).await?;
+    if output == OutputFormat::Json {
+        print_json(&deployed)?;
+    } else {
+        eprintln!("deployed revision {} of {customer} ({})", deployed.number, deployed.hash);
+    }
+    let say = |line: String| {
+        if output == OutputFormat::Text {
+            eprintln!("{line}");
+        }
+    };
+    match deployed.applied {
+        Some(ApplyAction::Stored) => say(format!(
+            "{customer}: stored — the agent is not running or runs this already; it takes effect at the next start"
+        )),
+        Some(ApplyAction::Reloaded) => {
+            say(format!("{customer}: reloaded — the agent was sent SIGHUP and keeps its calls"))
+        }
+        Some(ApplyAction::Restarted) => {
+            say(format!(
+                "{customer}: restarting — a runtime field or a secret changed; draining the old instance…"
+            ));
+            match progress::wait_for_new_instance(
+                fleet.as_ref(),
+                &actor,
+                customer,
+                old_pid,
+                Duration::from_secs(120),
+            )
+            .await
+            {
+                Some(now) => {
+                    let new_pid = now.status.as_ref().and_then(|h| h.pid);
+                    let pids = match (old_pid, new_pid) {
+                        (Some(old), Some(new)) => format!(" (pid {old} → {new})"),
+                        (_, Some(new)) => format!(" (pid {new})"),
+                        _ => String::new(),
+                    };
+                    say(format!("{customer}: restarted, now {}{pids}", now.state));
+                }
+                None => say(format!(
+                    "{customer}: still draining after 2 minutes; follow it with `voicefleet status {customer} --watch`"
+                )),
+            }
+        }
+        None => {}
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn print_revision(

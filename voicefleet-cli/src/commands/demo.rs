@@ -22,7 +22,7 @@ use voicefleet_core::supervisor::{ProcessIdentity, ShimCommand};
 use voicefleet_http::{ConsoleServer, ServeOptions};
 
 use crate::cli::{DemoArgs, Scenario};
-use crate::commands::fleet::status_table;
+use crate::commands::status::status_table;
 
 /// The demo customers: id, display name, template, tier, simulator tempo.
 const CUSTOMERS: [(&str, &str, &str, &str); 5] = [
@@ -281,7 +281,10 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     loop {
         if !args.no_watch {
             let statuses = fleet.status(&admin, &Selector::All).await?;
-            print!("\x1b[2J\x1b[H{}\n{}", status_table(&statuses), footer(&url, &env_path));
+            // Screen codes only on a terminal; a pipe gets one table after another.
+            let clear =
+                if std::io::IsTerminal::is_terminal(&std::io::stdout()) { "\x1b[2J\x1b[H" } else { "\n" };
+            print!("{clear}{}\n{}", status_table(&statuses), footer(&url, &env_path));
         }
         let sleep = tokio::time::sleep(Duration::from_secs(1));
         tokio::select! {

@@ -3,16 +3,18 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use voicefleet_core::console::{CustomerStatus, NewCustomer, Selector};
+use voicefleet_core::console::{AuditQuery, NewCustomer, Selector};
 use voicefleet_core::host::LogQuery;
 use voicefleet_core::logs::{Stream, StreamFilter};
 
 use crate::backend::{Backend, now_ms, parse_duration_seconds, read_secret};
 use crate::cli::{
     AgentCommand, AlertsArgs, AuditCommand, CustomersCommand, LogsArgs, MetricsArgs, SecretsCommand,
-    StatusArgs,
 };
-use crate::output::{OutputFormat, ago, bytes, duration, print_json, table};
+use crate::commands::lines::LineFilter;
+use crate::commands::progress;
+use crate::exit::Refusal;
+use crate::output::{OutputFormat, ago, bytes, print_json, table, timestamp};
 
 pub(crate) async fn customers(
     backend: &Backend,
@@ -72,7 +74,23 @@ pub(crate) async fn customers(
                 );
             }
         }
-        CustomersCommand::Remove { id } => {
+        CustomersCommand::Remove { id, yes } => {
+            let customer = fleet.customer(&actor, &id).await?;
+            let revisions = fleet.revisions(&actor, &id).await.map(|r| r.len()).unwrap_or(0);
+            let secrets = fleet.secrets(&actor, &id).await.map(|s| s.len()).unwrap_or(0);
+            crate::confirm::confirm(
+                &format!("remove customer {id}"),
+                &format!(
+                    "deletes {} revision{}, {} secret{}, its metrics history and alerts from the console \
+                     (the audit log keeps its entries; the agent at {} keeps running)",
+                    revisions,
+                    progress::plural(revisions as u64),
+                    secrets,
+                    progress::plural(secrets as u64),
+                    customer.endpoint
+                ),
+                yes,
+            )?;
             fleet.remove_customer(&actor, &id).await?;
             eprintln!("removed customer {id}");
         }
@@ -90,86 +108,6 @@ pub(crate) async fn customers(
     Ok(ExitCode::SUCCESS)
 }
 
-/// The status table: one row per customer.
-pub(crate) fn status_table(statuses: &[CustomerStatus]) -> String {
-    let rows: Vec<Vec<String>> = statuses
-        .iter()
-        .map(|s| {
-            let host = s.status.as_ref();
-            let resources = host.and_then(|h| h.resources);
-            let dash = || "-".to_owned();
-            vec![
-                s.customer_id.clone(),
-                s.state.clone(),
-                host.and_then(|h| h.uptime_seconds).map(duration).unwrap_or_else(dash),
-                host.map(|h| h.restarts.to_string()).unwrap_or_else(dash),
-                resources.map(|r| format!("{:.1}%", r.cpu_percent)).unwrap_or_else(dash),
-                resources.map(|r| bytes(r.rss_bytes)).unwrap_or_else(dash),
-                host.map(|h| h.calls.active_calls.to_string()).unwrap_or_else(dash),
-                host.map(|h| h.calls.calls_total.to_string()).unwrap_or_else(dash),
-                host.map(|h| format!("{:.1}%", h.calls.error_rate_5m * 100.0)).unwrap_or_else(dash),
-                host.and_then(|h| h.calls.latency_5m.e2e_ms)
-                    .map(|p| format!("{:.0}ms", p.p95))
-                    .unwrap_or_else(dash),
-                match (s.running_revision, s.deployed_revision) {
-                    (Some(running), _) => running.to_string(),
-                    (None, Some(_)) => "?".to_owned(),
-                    (None, None) => dash(),
-                },
-                if s.drift { "DRIFT".to_owned() } else { "".to_owned() },
-                if s.reachable { "now".to_owned() } else { ago(s.last_seen_ms) },
-            ]
-        })
-        .collect();
-    let mut text = table(
-        &[
-            "CUSTOMER", "STATE", "UPTIME", "RESTARTS", "CPU", "RSS", "CALLS", "TOTAL", "ERRORS", "P95",
-            "REV", "DRIFT", "SEEN",
-        ],
-        &rows,
-    );
-    // Why an agent cannot start, under the table: the cause, not just `backoff`.
-    for status in statuses {
-        if let Some(error) = status.status.as_ref().and_then(|h| h.last_error.as_deref()) {
-            text.push_str(&format!("{}: {error}\n", status.customer_id));
-        }
-    }
-    text
-}
-
-pub(crate) async fn status(
-    backend: &Backend,
-    output: OutputFormat,
-    args: StatusArgs,
-) -> anyhow::Result<ExitCode> {
-    let (fleet, actor) = (backend.fleet(), backend.actor());
-    let selector = match &args.customer {
-        Some(id) => Selector::Ids { ids: vec![id.clone()] },
-        None => Selector::parse(&args.selector)?,
-    };
-    loop {
-        let statuses = fleet.status(&actor, &selector).await?;
-        if args.customer.is_some() && statuses.is_empty() {
-            fleet.customer(&actor, args.customer.as_deref().unwrap_or_default()).await?;
-        }
-        if output == OutputFormat::Json {
-            print_json(&statuses)?;
-        } else {
-            if args.watch {
-                print!("\x1b[2J\x1b[H");
-            }
-            print!("{}", status_table(&statuses));
-        }
-        if !args.watch {
-            return Ok(ExitCode::SUCCESS);
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
-            _ = tokio::signal::ctrl_c() => return Ok(ExitCode::SUCCESS),
-        }
-    }
-}
-
 pub(crate) async fn secrets(
     backend: &Backend,
     output: OutputFormat,
@@ -177,26 +115,44 @@ pub(crate) async fn secrets(
 ) -> anyhow::Result<ExitCode> {
     let (fleet, actor) = (backend.fleet(), backend.actor());
     match command {
-        SecretsCommand::Set { customer, name } => {
+        SecretsCommand::Set { args, selector } => {
+            let (customers, name) = match (args.as_slice(), &selector) {
+                ([customer, name], None) => (vec![customer.clone()], name.clone()),
+                ([name], Some(selector)) => {
+                    let selected = fleet.customers(&actor, &Selector::parse(selector)?).await?;
+                    anyhow::ensure!(
+                        !selected.is_empty(),
+                        Refusal::new(
+                            voicefleet_core::ErrorKind::NotFound,
+                            format!("selector `{selector}` matches no customer; nothing changed"),
+                            "list them with `voicefleet customers list --selector ...`",
+                        )
+                    );
+                    (selected.into_iter().map(|c| c.id).collect(), name.clone())
+                }
+                _ => anyhow::bail!(Refusal::new(
+                    voicefleet_core::ErrorKind::InvalidInput,
+                    "give CUSTOMER NAME, or NAME with --selector",
+                    "voicefleet secrets set acme openai_api_key, or voicefleet secrets set openai_api_key --selector tier=prod",
+                )),
+            };
             if !voicefleet_core::config::is_valid_secret_name(&name) {
                 return Err(voicefleet_core::Error::InvalidSecretName { name }.into());
             }
-            let value = read_secret(&format!("value of {name} for {customer} (not echoed): "), false)?;
-            fleet.set_secret(&actor, &customer, &name, &value).await?;
-            eprintln!("set secret {name} for {customer}");
-            // An offline look at the value's shape for the providers that use it (the latest
-            // revision says which): a warning, never a refusal.
-            let latest =
-                fleet.revisions(&actor, &customer).await.ok().and_then(|r| r.first().map(|r| r.number));
-            let document = match latest {
-                Some(number) => fleet.revision(&actor, &customer, number).await.ok().and_then(|r| r.document),
-                None => None,
+            let whom = if customers.len() == 1 {
+                customers[0].clone()
+            } else {
+                format!("{} customers", customers.len())
             };
-            for provider in voicefleet_core::config::providers_using_secret(document.as_ref(), &name) {
-                if let Some(warning) = voicefleet_core::config::secret_format_warning(&provider, &value) {
-                    eprintln!("warning: {name}: {warning}");
-                    eprintln!("hint: check the value was copied whole from the {provider} dashboard");
-                }
+            let value = read_secret(&format!("value of {name} for {whom} (not echoed): "), false)?;
+            for customer in &customers {
+                set_one_secret(fleet.as_ref(), &actor, customer, &name, &value).await?;
+            }
+            if customers.len() > 1 {
+                eprintln!(
+                    "deploy to pass it to running agents: voicefleet bulk deploy --selector {}",
+                    selector.unwrap_or_default()
+                );
             }
         }
         SecretsCommand::List { customer } => {
@@ -209,7 +165,12 @@ pub(crate) async fn secrets(
                 print!("{}", table(&["NAME", "CHANGED"], &rows));
             }
         }
-        SecretsCommand::Rm { customer, name } => {
+        SecretsCommand::Rm { customer, name, yes } => {
+            crate::confirm::confirm(
+                &format!("remove secret {name} from {customer}"),
+                "its value is deleted and cannot be read back; a revision that references it cannot be deployed",
+                yes,
+            )?;
             fleet.delete_secret(&actor, &customer, &name).await?;
             eprintln!("removed secret {name} from {customer}");
         }
@@ -243,6 +204,31 @@ pub(crate) async fn secrets(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Sets one customer's secret, then an offline look at the value's shape for the providers that
+/// use it (the latest revision says which): a warning, never a refusal.
+async fn set_one_secret(
+    fleet: &dyn voicefleet_core::console::Fleet,
+    actor: &voicefleet_core::console::Actor,
+    customer: &str,
+    name: &str,
+    value: &str,
+) -> anyhow::Result<()> {
+    fleet.set_secret(actor, customer, name, value).await?;
+    eprintln!("set secret {name} for {customer}");
+    let latest = fleet.revisions(actor, customer).await.ok().and_then(|r| r.first().map(|r| r.number));
+    let document = match latest {
+        Some(number) => fleet.revision(actor, customer, number).await.ok().and_then(|r| r.document),
+        None => None,
+    };
+    for provider in voicefleet_core::config::providers_using_secret(document.as_ref(), name) {
+        if let Some(warning) = voicefleet_core::config::secret_format_warning(&provider, value) {
+            eprintln!("warning: {name}: {warning}");
+            eprintln!("hint: check the value was copied whole from the {provider} dashboard");
+        }
+    }
+    Ok(())
+}
+
 pub(crate) async fn control(
     backend: &Backend,
     output: OutputFormat,
@@ -258,41 +244,64 @@ pub(crate) async fn control(
         AgentCommand::Drain { customer, drain_timeout } => (customer, ControlAction::Drain, drain_timeout),
         AgentCommand::Run(_) => unreachable!("handled before a backend is opened"),
     };
-    if let Some(seconds) = timeout {
-        anyhow::ensure!(
-            (0.0..=43_200.0).contains(&seconds),
-            voicefleet_core::Error::InvalidValue {
-                value: seconds.to_string(),
-                reason: "--drain-timeout is 0 to 43200 seconds".into()
-            }
-        );
+    let timeout = timeout.as_deref().map(parse_drain_timeout).transpose()?;
+    let (fleet, actor) = (backend.fleet(), backend.actor());
+    let before = progress::current(fleet.as_ref(), &actor, &customer).await;
+    let was_running = before.as_ref().is_some_and(|b| matches!(b.state.as_str(), "running" | "starting"));
+    // The same answer whatever the request: one that changes nothing says so and succeeds.
+    let nothing_to_do = match action {
+        ControlAction::Start => was_running.then_some("already running"),
+        ControlAction::Stop | ControlAction::Drain => before
+            .as_ref()
+            .filter(|b| matches!(b.state.as_str(), "stopped" | "exited"))
+            .map(|_| "not running"),
+        ControlAction::Restart => None,
+    };
+    if let Some(why) = nothing_to_do
+        && let Some(before) = &before
+        && let Some(status) = &before.status
+    {
+        if output == OutputFormat::Json {
+            print_json(status)?;
+        } else {
+            eprintln!("{customer}: {why}; nothing to do");
+        }
+        return Ok(ExitCode::SUCCESS);
     }
-    let status = backend
-        .fleet()
-        .control(&backend.actor(), &customer, action, timeout.map(Duration::from_secs_f64))
-        .await?;
+    let request = fleet.control(&actor, &customer, action, timeout);
+    let (result, drained) = if action == ControlAction::Start {
+        (request.await, progress::Drained::default())
+    } else {
+        progress::while_draining(fleet.clone(), &actor, &customer, before.as_ref(), request).await
+    };
+    let status = result?;
     if output == OutputFormat::Json {
         print_json(&status)?;
-    } else {
-        let pid = status.pid.map(|p| format!(", pid {p}")).unwrap_or_default();
-        eprintln!("{customer}: {}{pid}", status.state);
+        return Ok(ExitCode::SUCCESS);
     }
+    let pid = status.pid.map(|p| format!(", pid {p}")).unwrap_or_default();
+    if action != ControlAction::Start && was_running {
+        eprintln!("{customer}: {}", progress::drain_outcome(before.as_ref(), &status, drained));
+    }
+    let now = match action {
+        ControlAction::Restart | ControlAction::Start => format!("now {}{pid}", status.state),
+        ControlAction::Stop | ControlAction::Drain => status.state.to_string(),
+    };
+    eprintln!("{customer}: {now}");
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_lines(lines: &[voicefleet_core::logs::LogLine], output: OutputFormat) -> anyhow::Result<()> {
-    for line in lines {
-        if output == OutputFormat::Json {
-            println!(
-                "{}",
-                serde_json::json!({"seq": line.seq, "ts_ms": line.ts_ms, "stream": line.stream.as_str(), "text": line.text})
-            );
-        } else {
-            let marker = if line.stream == Stream::Stderr { "!" } else { " " };
-            println!("{:>8}{marker} {}", line.seq, line.text);
+/// `--drain-timeout`: core's duration parser, within what a host accepts.
+pub(crate) fn parse_drain_timeout(text: &str) -> anyhow::Result<Duration> {
+    let timeout = voicefleet_core::clock::parse_duration(text)?;
+    anyhow::ensure!(
+        timeout <= Duration::from_secs(43_200),
+        voicefleet_core::Error::InvalidValue {
+            value: text.to_owned(),
+            reason: "--drain-timeout is at most 12h (43200 seconds)".into()
         }
-    }
-    Ok(())
+    );
+    Ok(timeout)
 }
 
 pub(crate) async fn logs(
@@ -302,9 +311,17 @@ pub(crate) async fn logs(
 ) -> anyhow::Result<ExitCode> {
     let (fleet, actor) = (backend.fleet(), backend.actor());
     let stream = if args.stderr { StreamFilter::Only(Stream::Stderr) } else { StreamFilter::All };
-    let lines =
-        fleet.logs(&actor, &args.customer, LogQuery::Tail { n: args.tail.clamp(1, 10_000), stream }).await?;
-    print_lines(&lines, output)?;
+    let since_ms = match args.since.as_deref() {
+        Some(text) => Some(now_ms().saturating_sub(parse_duration_seconds(text)? * 1000)),
+        None => None,
+    };
+    let filter = LineFilter { stream, since_ms, no_events: args.no_events, output };
+    let tail = args.tail.unwrap_or(if since_ms.is_some() { 10_000 } else { 100 }).clamp(1, 10_000);
+    // Filters that drop lines read more, then keep the last `tail` shown.
+    let read = if since_ms.is_some() || args.no_events { 10_000 } else { tail };
+    let lines = fleet.logs(&actor, &args.customer, LogQuery::Tail { n: read, stream }).await?;
+    let shown: Vec<_> = lines.iter().filter(|line| filter.shows(line)).cloned().collect();
+    filter.print(&shown[shown.len().saturating_sub(tail)..]);
     if !args.follow {
         return Ok(ExitCode::SUCCESS);
     }
@@ -324,8 +341,7 @@ pub(crate) async fn logs(
         if let Some(last) = lines.last() {
             cursor = last.seq;
         }
-        let shown: Vec<_> = lines.into_iter().filter(|l| stream.accepts(l.stream)).collect();
-        print_lines(&shown, output)?;
+        filter.print(&lines);
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(300)) => {}
             _ = tokio::signal::ctrl_c() => return Ok(ExitCode::SUCCESS),
@@ -399,8 +415,19 @@ pub(crate) async fn audit(
 ) -> anyhow::Result<ExitCode> {
     let (fleet, actor) = (backend.fleet(), backend.actor());
     match command {
-        AuditCommand::List { after, limit } => {
-            let entries = fleet.audit(&actor, after, limit.clamp(1, 1000)).await?;
+        AuditCommand::List { since, customer, actor: by, action, before, after, limit } => {
+            let limit = limit.clamp(1, 1000);
+            let entries = match after {
+                Some(after) => fleet.audit(&actor, after, limit).await?,
+                None => {
+                    let since_ms = match since.as_deref() {
+                        Some(text) => Some(now_ms().saturating_sub(parse_duration_seconds(text)? * 1000)),
+                        None => None,
+                    };
+                    let query = AuditQuery { before, since_ms, customer, actor: by, action, limit };
+                    fleet.audit_newest(&actor, &query).await?
+                }
+            };
             if output == OutputFormat::Json {
                 print_json(&entries)?;
             } else {
@@ -409,7 +436,7 @@ pub(crate) async fn audit(
                     .map(|e| {
                         vec![
                             e.seq.to_string(),
-                            ago(Some(e.at_ms)),
+                            timestamp(e.at_ms),
                             e.actor.clone(),
                             e.action.clone(),
                             e.target.clone(),
@@ -418,6 +445,17 @@ pub(crate) async fn audit(
                     })
                     .collect();
                 print!("{}", table(&["SEQ", "WHEN", "ACTOR", "ACTION", "TARGET", "OUTCOME"], &rows));
+                if entries.is_empty() {
+                    eprintln!("no audit entry matches");
+                }
+            }
+            if entries.len() == limit
+                && let Some(last) = entries.last()
+            {
+                match after {
+                    Some(_) => eprintln!("more after these: --after {}", last.seq),
+                    None => eprintln!("older entries exist: add --before {} for the next page", last.seq),
+                }
             }
         }
         AuditCommand::Verify => {

@@ -1,10 +1,19 @@
 //! The `voicefleet` binary, run for real: exit codes, output shapes, atomic writes.
 
+mod changes;
 mod config;
 mod demo;
+mod docs;
+mod errors;
 mod fleet;
 mod general;
+mod history;
+mod host;
 mod keycheck;
+mod rollout;
+mod safety;
+mod status;
+mod tty;
 
 use std::path::Path;
 

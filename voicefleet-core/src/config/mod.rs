@@ -12,7 +12,7 @@ mod path;
 mod schema;
 mod secrets;
 mod templates;
-mod validate;
+pub(crate) mod validate;
 
 use std::collections::BTreeSet;
 
@@ -96,6 +96,12 @@ impl Validation {
     }
 
     /// `Ok(self)` when valid, else [`Error::InvalidConfig`] with the error issues.
+    /// Names `customer` in the fix of each missing secret (the validator alone cannot).
+    pub fn for_customer(mut self, customer: &str) -> Validation {
+        validate::name_customer_in(&mut self.issues, customer);
+        self
+    }
+
     pub fn into_result(self) -> Result<Validation> {
         if self.is_valid() {
             Ok(self)

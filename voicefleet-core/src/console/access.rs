@@ -63,6 +63,15 @@ pub(super) async fn list(
     console.store.audit(after, limit).await
 }
 
+pub(super) async fn newest(
+    console: &Console,
+    actor: &Actor,
+    query: &super::AuditQuery,
+) -> Result<Vec<AuditEntry>> {
+    console.require(actor, Role::Admin, "audit.list", "").await?;
+    console.store.audit_newest(query).await
+}
+
 pub(super) async fn verify(console: &Console, actor: &Actor) -> Result<AuditVerification> {
     console.require(actor, Role::Admin, "audit.verify", "").await?;
     let mut entries = Vec::new();

@@ -137,7 +137,7 @@ impl Console {
         let now = self.options.clock.now_ms();
         for alert in transitions(&status.customer_id, outcomes, existing, now) {
             self.store.upsert_alert(alert.clone()).await?;
-            let _ = self.fleet_events.send(FleetEvent::Alert { alert: alert.clone() });
+            self.publish_fleet_event(FleetEvent::Alert { alert: alert.clone() }).await;
             if let Some(notifier) = self.options.notifier.clone() {
                 // Off the polling path: a slow webhook must not delay the next status pass.
                 tokio::spawn(async move { notifier.notify(&alert).await });

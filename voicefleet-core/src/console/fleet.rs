@@ -93,6 +93,9 @@ pub struct CustomerStatus {
     pub running_revision: Option<u64>,
     /// The host runs something other than the deployed revision.
     pub drift: bool,
+    /// The latest revision, when it is newer than the deployed one (not deployed yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_revision: Option<u64>,
 }
 
 /// A new revision: a whole document, or operations on the latest one.
@@ -123,6 +126,11 @@ pub struct RevisionView {
     /// The document (secrets redacted), when one revision is shown.
     #[schemars(with = "Option<serde_json::Map<String, Value>>")]
     pub document: Option<Value>,
+    /// How the host applied it, in a deploy's answer: stored (the agent is not running or
+    /// nothing changed), reloaded (SIGHUP) or restarted (drain-restart: a runtime field or a
+    /// secret value changed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied: Option<crate::host::ApplyAction>,
 }
 
 /// A secret's name and when it last changed; never its value.
@@ -184,6 +192,68 @@ pub enum FleetEvent {
     },
     /// An alert fired or resolved.
     Alert { alert: AlertRecord },
+}
+
+/// Which audit entries to list, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Only entries older than this sequence number (the next page, newest first).
+    pub before: Option<u64>,
+    /// Only entries at or after this time.
+    pub since_ms: Option<u64>,
+    /// Only entries about this customer (target `ID`, `ID#REVISION` or `ID/SECRET`).
+    pub customer: Option<String>,
+    /// Only this actor's entries (`admin`, `token:ci`, `local:alice`…).
+    pub actor: Option<String>,
+    /// Only this action (`config.deploy`), or this group when it ends with `.` (`config.`).
+    pub action: Option<String>,
+    /// At most this many, 1 to 1000.
+    pub limit: usize,
+}
+
+impl AuditQuery {
+    /// Whether an entry is one this query lists (what the store's SQL also checks).
+    pub fn matches(&self, entry: &super::AuditEntry) -> bool {
+        let customer = self.customer.as_deref().is_none_or(|id| {
+            entry.target == id
+                || entry
+                    .target
+                    .strip_prefix(id)
+                    .is_some_and(|rest| rest.starts_with('#') || rest.starts_with('/'))
+        });
+        let action = self.action.as_deref().is_none_or(|action| match action.strip_suffix('.') {
+            Some(group) => entry.action.strip_prefix(group).is_some_and(|rest| rest.starts_with('.')),
+            None => entry.action == action,
+        });
+        self.before.is_none_or(|before| entry.seq < before)
+            && self.since_ms.is_none_or(|since| entry.at_ms >= since)
+            && self.actor.as_deref().is_none_or(|actor| entry.actor == actor)
+            && customer
+            && action
+    }
+}
+
+/// Which past fleet events to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventQuery {
+    /// One customer's events (all customers' when `None`).
+    pub customer: Option<String>,
+    /// Events at or after this time.
+    pub since_ms: u64,
+    /// The newest this many, 1 to 10,000.
+    pub limit: usize,
+}
+
+impl FleetEvent {
+    /// The customer it is about, and when it happened.
+    pub fn customer_and_time(&self) -> (&str, u64) {
+        match self {
+            FleetEvent::StatusChanged { customer_id, at_ms, .. } => (customer_id, *at_ms),
+            FleetEvent::Alert { alert } => {
+                (&alert.customer_id, alert.resolved_at_ms.unwrap_or(alert.since_ms))
+            }
+        }
+    }
 }
 
 /// The console's contract.
@@ -271,7 +341,11 @@ pub trait Fleet: Send + Sync {
     fn bulk_events(&self) -> tokio::sync::broadcast::Receiver<BulkEvent>;
     /// Status changes and alerts, as the console's polling notices them.
     fn fleet_events(&self) -> tokio::sync::broadcast::Receiver<FleetEvent>;
+    /// Past fleet events (state changes with their exits, alerts), oldest first; kept 7 days.
+    async fn event_history(&self, actor: &Actor, query: &EventQuery) -> Result<Vec<FleetEvent>>;
 
     async fn audit(&self, actor: &Actor, after: u64, limit: usize) -> Result<Vec<AuditEntry>>;
+    /// Audit entries newest first, filtered (admin).
+    async fn audit_newest(&self, actor: &Actor, query: &AuditQuery) -> Result<Vec<AuditEntry>>;
     async fn verify_audit(&self, actor: &Actor) -> Result<AuditVerification>;
 }

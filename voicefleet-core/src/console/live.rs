@@ -122,7 +122,7 @@ impl Console {
         if update == Update::Reread && previous.as_deref() == Some(to.as_str()) {
             return;
         }
-        let _ = self.fleet_events.send(FleetEvent::StatusChanged {
+        let event = FleetEvent::StatusChanged {
             customer_id: id.to_owned(),
             from: previous.unwrap_or_default(),
             to,
@@ -130,7 +130,8 @@ impl Console {
             exit: exit.or_else(|| host.and_then(|h| h.last_exit)),
             restarts: host.map(|h| h.restarts),
             pid: host.and_then(|h| h.pid),
-        });
+        };
+        self.publish_fleet_event(event).await;
         // As in a refresh; a failure here is retried by the next one.
         let _ = self.evaluate_customer_alerts(&status).await;
     }

@@ -16,6 +16,7 @@ mod control;
 mod crypto;
 mod customers;
 mod fleet;
+pub mod health;
 mod live;
 pub mod login;
 mod rate;
@@ -41,8 +42,8 @@ pub use audit::{AuditEntry, AuditRecord, AuditVerification};
 pub use bulk::{BulkAction, BulkEvent, BulkRun, BulkSpec, HealthGate, RunOutcome, TargetResult, TargetState};
 pub use crypto::{KeySource, SecretBox};
 pub use fleet::{
-    Actor, ControlAction, CustomerStatus, CustomerView, Fleet, FleetEvent, NewCustomer, RevisionInput,
-    RevisionView, SecretInfo,
+    Actor, AuditQuery, ControlAction, CustomerStatus, CustomerView, EventQuery, Fleet, FleetEvent,
+    NewCustomer, RevisionInput, RevisionView, SecretInfo,
 };
 pub use live::LiveOptions;
 pub use rate::{Limit, RateControl};
@@ -312,8 +313,16 @@ impl Fleet for Console {
         self.fleet_events.subscribe()
     }
 
+    async fn event_history(&self, actor: &Actor, query: &EventQuery) -> Result<Vec<FleetEvent>> {
+        status::history(self, actor, query).await
+    }
+
     async fn audit(&self, actor: &Actor, after: u64, limit: usize) -> Result<Vec<AuditEntry>> {
         access::list(self, actor, after, limit).await
+    }
+
+    async fn audit_newest(&self, actor: &Actor, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
+        access::newest(self, actor, query).await
     }
 
     async fn verify_audit(&self, actor: &Actor) -> Result<AuditVerification> {

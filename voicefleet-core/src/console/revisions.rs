@@ -3,9 +3,9 @@
 
 use super::{Actor, Console, CustomerRecord, RevisionInput, RevisionRecord, RevisionView};
 use crate::auth::Role;
-use crate::config::{Change, ConfigDocument, ValidateOptions};
+use crate::config::{Change, ConfigDocument, ValidateOptions, Validation};
 use crate::error::{Error, Result};
-use crate::host::RevisionMeta;
+use crate::host::{ApplyAction, RevisionMeta};
 
 /// A revision without its document, as in a history.
 fn summary(record: RevisionRecord, deployed: Option<u64>) -> RevisionView {
@@ -18,6 +18,7 @@ fn summary(record: RevisionRecord, deployed: Option<u64>) -> RevisionView {
         message: record.message,
         created_at_ms: record.created_at_ms,
         document: None,
+        applied: None,
     }
 }
 
@@ -55,7 +56,7 @@ impl Console {
         let document = match input {
             RevisionInput::Full { document } => {
                 let document = ConfigDocument::from_value(document)?;
-                document.validate_with(&options).into_result()?;
+                document.validate_with(&options).for_customer(id).into_result()?;
                 document
             }
             RevisionInput::Patch { operations } => {
@@ -66,8 +67,14 @@ impl Console {
                     )
                 })?;
                 let mut document = ConfigDocument::parse(&latest.document)?;
-                document.apply_operations(&operations, &options)?;
-                document.validate_with(&options).into_result()?;
+                document.apply_operations(&operations, &options).map_err(|error| match error {
+                    Error::InvalidConfig { mut issues } => {
+                        issues = Validation { issues }.for_customer(id).issues;
+                        Error::InvalidConfig { issues }
+                    }
+                    other => other,
+                })?;
+                document.validate_with(&options).for_customer(id).into_result()?;
                 document
             }
         };
@@ -88,13 +95,14 @@ impl Console {
         Ok(summary(RevisionRecord { number, ..revision }, record.deployed_revision))
     }
 
-    /// Sends the revision's secrets and document to the host; records the deploy.
+    /// Sends the revision's secrets and document to the host; records the deploy. The host
+    /// decides how it reaches the agent (`lifecycle::apply_action`): a rotated secret restarts it.
     pub(super) async fn deploy_record(
         &self,
         actor: &Actor,
         record: &CustomerRecord,
         revision: &RevisionRecord,
-    ) -> Result<()> {
+    ) -> Result<ApplyAction> {
         let host = self.host(record)?;
         let document = ConfigDocument::parse(&revision.document)?;
         for name in document.secret_references() {
@@ -106,7 +114,7 @@ impl Console {
             author: actor.name.clone(),
             message: revision.message.clone(),
         };
-        host.apply_config(document, meta).await?;
+        let applied = host.apply_config(document, meta).await?;
         let mut updated = record.clone();
         updated.deployed_revision = Some(revision.number);
         self.store
@@ -114,7 +122,8 @@ impl Console {
                 updated,
                 self.audit_record(actor, "config.deploy", &format!("{}#{}", record.id, revision.number)),
             )
-            .await
+            .await?;
+        Ok(applied.action)
     }
 }
 
@@ -178,7 +187,7 @@ pub(super) async fn deploy(
     if result.is_err() {
         console.audit_outcome(actor, "config.deploy", &format!("{id}#{}", revision.number), &result).await;
     }
-    result?;
+    let applied = result?;
     let number = revision.number;
-    Ok(summary(revision, Some(number)))
+    Ok(RevisionView { applied: Some(applied), ..summary(revision, Some(number)) })
 }

@@ -18,10 +18,12 @@ use crate::error::{Error, Result};
 use crate::host::StopOptions;
 use crate::lifecycle::ProcessState;
 
-fn run_id(now_ms: u64) -> String {
-    let random: [u8; 6] = crate::random::bytes().unwrap_or([0; 6]);
+/// `run-` and 8 random hex digits: short enough to type (the CLI takes a unique prefix too);
+/// runs are ordered by their creation time, not by id.
+fn run_id() -> String {
+    let random: [u8; 4] = crate::random::bytes().unwrap_or([0; 4]);
     let suffix: String = random.iter().map(|b| format!("{b:02x}")).collect();
-    format!("run-{now_ms}-{suffix}")
+    format!("run-{suffix}")
 }
 
 impl Console {
@@ -56,7 +58,7 @@ impl Console {
         let total = targets.len() as u64;
         let canary = spec.canary.min(targets.len());
         let run = BulkRun {
-            id: run_id(self.options.clock.now_ms()),
+            id: run_id(),
             actor: actor.name.clone(),
             created_at_ms: self.options.clock.now_ms(),
             finished_at_ms: None,

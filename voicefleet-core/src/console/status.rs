@@ -92,7 +92,13 @@ impl StatusCache {
 const PRUNE_EVERY_MS: u64 = 5 * 60_000;
 
 /// Deployed revision hashes by (customer, revision), to tell drift.
-pub(super) type DeployedHashes = HashMap<(String, u64), String>;
+#[derive(Debug, Default)]
+pub(super) struct DeployedHashes {
+    /// The deployed revision's hash, by (customer, revision).
+    hashes: HashMap<(String, u64), String>,
+    /// Each customer's latest revision number.
+    latest: HashMap<String, u64>,
+}
 
 impl Console {
     /// Refreshes status, samples and alerts every `interval` until the console is dropped.
@@ -126,7 +132,7 @@ impl Console {
             for (id, number, hash) in self.store.deployed_hashes().await? {
                 hashes.insert((id, number), hash);
             }
-            return Ok(hashes);
+            return Ok(DeployedHashes { hashes, latest: self.store.latest_revision_numbers().await? });
         }
         for record in records {
             if let Some(number) = record.deployed_revision
@@ -135,7 +141,7 @@ impl Console {
                 hashes.insert((record.id.clone(), number), revision.hash);
             }
         }
-        Ok(hashes)
+        Ok(DeployedHashes { hashes, latest: self.store.latest_revision_numbers().await? })
     }
 
     /// Polls one host within the timeout; updates the cache.
@@ -165,8 +171,15 @@ impl Console {
         };
         let running_revision = status.as_ref().and_then(|s| s.config.as_ref()).map(|c| c.revision);
         let running_hash = status.as_ref().and_then(|s| s.config.as_ref()).map(|c| c.hash.clone());
-        let deployed_hash =
-            record.deployed_revision.and_then(|n| deployed_hashes.get(&(record.id.clone(), n)).cloned());
+        let deployed_hash = record
+            .deployed_revision
+            .and_then(|n| deployed_hashes.hashes.get(&(record.id.clone(), n)).cloned());
+        // A revision newer than the deployed one waits for `config deploy`.
+        let pending_revision = deployed_hashes
+            .latest
+            .get(&record.id)
+            .copied()
+            .filter(|latest| record.deployed_revision.is_none_or(|deployed| *latest > deployed));
         let drift = reachable && deployed_hash.is_some() && running_hash != deployed_hash;
         CustomerStatus {
             customer_id: record.id.clone(),
@@ -184,6 +197,7 @@ impl Console {
             deployed_revision: record.deployed_revision,
             running_revision,
             drift,
+            pending_revision,
         }
     }
 
@@ -214,7 +228,7 @@ impl Console {
         for status in &statuses {
             let previous = self.statuses.set_state(&status.customer_id, &status.state);
             if previous.as_ref() != Some(&status.state) {
-                let _ = self.fleet_events.send(FleetEvent::StatusChanged {
+                self.publish_fleet_event(FleetEvent::StatusChanged {
                     customer_id: status.customer_id.clone(),
                     from: previous.unwrap_or_default(),
                     to: status.state.clone(),
@@ -222,7 +236,8 @@ impl Console {
                     exit: status.status.as_ref().and_then(|s| s.last_exit),
                     restarts: status.status.as_ref().map(|s| s.restarts),
                     pid: status.status.as_ref().and_then(|s| s.pid),
-                });
+                })
+                .await;
             }
         }
         let samples = statuses.iter().filter_map(|s| Some((s.customer_id.clone(), sample_of(s)?))).collect();
@@ -302,4 +317,25 @@ pub(super) async fn metrics(
         Ok(history) => Ok(history.into_iter().filter(|s| s.at_ms <= until_ms).collect()),
         Err(_) => Ok(stored),
     }
+}
+
+impl Console {
+    /// Publishes a fleet event to live listeners and keeps it for the history (a store that
+    /// cannot keep it loses it from the history only, never from the live stream).
+    pub(super) async fn publish_fleet_event(&self, event: FleetEvent) {
+        // Live listeners first: the history must not slow the live path.
+        let _ = self.fleet_events.send(event.clone());
+        let (customer, at_ms) = event.customer_and_time();
+        let _ = self.store.insert_event(customer, at_ms, &event).await;
+    }
+}
+
+/// Past fleet events (viewer).
+pub(super) async fn history(
+    console: &Console,
+    actor: &Actor,
+    query: &super::EventQuery,
+) -> Result<Vec<FleetEvent>> {
+    console.require(actor, Role::Viewer, "events.history", query.customer.as_deref().unwrap_or("")).await?;
+    console.store.events(query).await
 }

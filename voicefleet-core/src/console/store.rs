@@ -76,6 +76,8 @@ pub trait Store: Send + Sync {
     async fn revisions(&self, customer_id: &str) -> Result<Vec<RevisionRecord>>;
     /// Every customer's deployed revision as (customer, revision number, hash), in one read.
     async fn deployed_hashes(&self) -> Result<Vec<(String, u64, String)>>;
+    /// Each customer's latest revision number (customers with none are absent).
+    async fn latest_revision_numbers(&self) -> Result<std::collections::HashMap<String, u64>>;
 
     async fn put_secret(&self, customer_id: &str, secret: SecretRecord, audit: AuditRecord) -> Result<()>;
     async fn secret(&self, customer_id: &str, name: &str) -> Result<Option<SecretRecord>>;
@@ -98,6 +100,8 @@ pub trait Store: Send + Sync {
     async fn append_audit(&self, record: AuditRecord) -> Result<AuditEntry>;
     /// Entries with `seq > after`, oldest first.
     async fn audit(&self, after: u64, limit: usize) -> Result<Vec<AuditEntry>>;
+    /// Entries newest first, filtered.
+    async fn audit_newest(&self, query: &super::AuditQuery) -> Result<Vec<AuditEntry>>;
 
     async fn insert_samples(&self, customer_id: &str, samples: &[MetricsSample]) -> Result<()>;
     /// One sample for each of several customers, in one write (a status pass's samples).
@@ -105,6 +109,11 @@ pub trait Store: Send + Sync {
     async fn samples(&self, customer_id: &str, since_ms: u64, until_ms: u64) -> Result<Vec<MetricsSample>>;
     /// Keeps 7 days: full resolution for a day, one sample a minute after that.
     async fn prune_samples(&self, now_ms: u64) -> Result<()>;
+
+    /// Keeps a fleet event (a state change, an alert) for the history; pruned with the samples.
+    async fn insert_event(&self, customer_id: &str, at_ms: u64, event: &super::FleetEvent) -> Result<()>;
+    /// The newest events that match, oldest first.
+    async fn events(&self, query: &super::EventQuery) -> Result<Vec<super::FleetEvent>>;
 
     async fn upsert_alert(&self, alert: AlertRecord) -> Result<()>;
     async fn alerts(&self, include_resolved: bool) -> Result<Vec<AlertRecord>>;

@@ -109,13 +109,18 @@ pub struct ConfigChange {
     pub reload_by_signal: bool,
     /// A field under `runtime` changed.
     pub runtime_changed: bool,
+    /// The secret values the document gives the agent differ from those it was started with (a
+    /// rotated secret): only a new instance sees them, since they are in its environment.
+    pub secrets_changed: bool,
 }
 
-/// How a configuration reaches the agent: stored, SIGHUP, or drain-restart.
+/// How a configuration reaches the agent: stored, SIGHUP, or drain-restart. A changed secret is
+/// a runtime change: secrets reach the agent through its environment, which a signal cannot
+/// change, so it drain-restarts whatever `runtime.reload` says.
 pub fn apply_action(change: ConfigChange) -> ApplyAction {
-    if !change.agent_running || change.unchanged {
+    if !change.agent_running || (change.unchanged && !change.secrets_changed) {
         ApplyAction::Stored
-    } else if change.reload_by_signal && !change.runtime_changed {
+    } else if change.reload_by_signal && !change.runtime_changed && !change.secrets_changed {
         ApplyAction::Reloaded
     } else {
         ApplyAction::Restarted

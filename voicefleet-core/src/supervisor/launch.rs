@@ -2,6 +2,7 @@
 //! handshake, the pidfd that reports the shim's end, and naming what went wrong when a spawn
 //! fails (a missing working directory is not a missing program).
 
+use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::io::{BufRead as _, BufReader};
 use std::os::fd::{FromRawFd as _, OwnedFd};
@@ -10,12 +11,13 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use nix::unistd::Pid;
+use sha2::{Digest as _, Sha256};
 use tokio::sync::mpsc;
 
 use super::shim::{ChildInfo, Handshake};
 use super::state_dir::{Loaded, Paths};
 use super::{Request, SupervisorOptions};
-use crate::config::{Issue, SecretReference, Severity};
+use crate::config::{ConfigDocument, Issue, SecretReference, Severity, VoiceAgentConfig};
 use crate::error::{Error, Result};
 
 /// The environment of the voice-agent protocol.
@@ -24,24 +26,54 @@ pub(super) fn agent_environment(
     paths: &Paths,
     options: &SupervisorOptions,
 ) -> Vec<(String, String)> {
-    let secrets = paths.read_secrets();
     let mut env: Vec<(String, String)> =
         loaded.typed.runtime.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    for name in loaded.document.secret_references() {
+    env.extend(secret_environment(&loaded.document, &loaded.typed, &paths.read_secrets()));
+    env.push(("VOICEFLEET_CONFIG".to_owned(), paths.config.to_string_lossy().into_owned()));
+    env.push(("VOICEFLEET_CUSTOMER_ID".to_owned(), options.customer_id.to_string()));
+    env
+}
+
+/// The secrets a document puts in the agent's environment: each `secret://NAME` under its env
+/// name, and each `runtime.secret_env` alias.
+fn secret_environment(
+    document: &ConfigDocument,
+    typed: &VoiceAgentConfig,
+    secrets: &BTreeMap<String, String>,
+) -> Vec<(String, String)> {
+    let mut env = Vec::new();
+    for name in document.secret_references() {
         if let (Some(value), Some(reference)) =
             (secrets.get(&name), SecretReference::parse(&format!("secret://{name}")))
         {
             env.push((reference.env_name(), value.clone()));
         }
     }
-    for (alias, reference) in &loaded.typed.runtime.secret_env {
+    for (alias, reference) in &typed.runtime.secret_env {
         if let Some(value) = SecretReference::parse(reference).and_then(|r| secrets.get(r.name())) {
             env.push((alias.clone(), value.clone()));
         }
     }
-    env.push(("VOICEFLEET_CONFIG".to_owned(), paths.config.to_string_lossy().into_owned()));
-    env.push(("VOICEFLEET_CUSTOMER_ID".to_owned(), options.customer_id.to_string()));
     env
+}
+
+/// A digest of the secrets a document would give the agent, with the host's secrets now: two
+/// equal digests mean the agent's environment holds the same secret values. Only the digest is
+/// kept (`STATE/launched.json`), never the values.
+pub(super) fn secrets_fingerprint(
+    document: &ConfigDocument,
+    typed: &VoiceAgentConfig,
+    secrets: &BTreeMap<String, String>,
+) -> String {
+    let mut env = secret_environment(document, typed, secrets);
+    env.sort();
+    let mut digest = Sha256::new();
+    for (name, value) in env {
+        for part in [name.as_bytes(), b"\0", value.as_bytes(), b"\0"] {
+            digest.update(part);
+        }
+    }
+    digest.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// The working directory of the agent: `runtime.working_dir`, or its own directory in the state

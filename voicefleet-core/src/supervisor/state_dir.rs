@@ -5,6 +5,7 @@
 //! STATE/config.meta.json   its revision, hash, author, message
 //! STATE/secrets.json       secret values (0600), exported to the agent's environment
 //! STATE/supervisor.json    whether the agent should run, restart count
+//! STATE/launched.json      a digest of the secrets the running instance was started with
 //! STATE/logs/agent.log*    numbered lines, rotated by rename
 //! STATE/run/child.json     the running instance (written by the shim)
 //! STATE/run/exit.json      how it ended (written by the shim)
@@ -29,6 +30,7 @@ pub(super) struct Paths {
     pub(super) meta: PathBuf,
     pub(super) secrets: PathBuf,
     pub(super) supervisor: PathBuf,
+    pub(super) launched: PathBuf,
     pub(super) logs: PathBuf,
     pub(super) run: PathBuf,
     /// The agent's own working directory (not the state directory, next to its secrets).
@@ -43,6 +45,7 @@ impl Paths {
             meta: state.join("config.meta.json"),
             secrets: state.join("secrets.json"),
             supervisor: state.join("supervisor.json"),
+            launched: state.join("launched.json"),
             logs: state.join("logs"),
             run: state.join("run"),
             agent: state.join("agent"),
@@ -78,6 +81,16 @@ impl Paths {
 
     pub(super) fn write_secrets(&self, secrets: &BTreeMap<String, String>) -> Result<()> {
         write_json(&self.secrets, secrets)
+    }
+
+    /// The digest of the secrets the running instance was started with (see
+    /// `launch::secrets_fingerprint`); `None` when unknown.
+    pub(super) fn read_launched_secrets(&self) -> Option<String> {
+        read_json::<Launched>(&self.launched).map(|launched| launched.secrets_sha256)
+    }
+
+    pub(super) fn write_launched_secrets(&self, secrets_sha256: String) -> Result<()> {
+        write_json(&self.launched, &Launched { secrets_sha256 })
     }
 
     pub(super) fn read_persisted(&self) -> Persisted {
@@ -124,6 +137,12 @@ impl Paths {
             .map_err(|e| write_error("the configuration", &self.state, e))?;
         write_json(&self.meta, &StoredMeta::from(revision))
     }
+}
+
+/// `STATE/launched.json`: what the running instance was started with.
+#[derive(Debug, Serialize, Deserialize)]
+struct Launched {
+    secrets_sha256: String,
 }
 
 /// An error writing into the state directory, naming a full disk for what it is.

@@ -19,6 +19,7 @@ fn status(reachable: bool, host: Option<HostStatus>) -> CustomerStatus {
         deployed_revision: None,
         running_revision: None,
         drift: false,
+        pending_revision: None,
     }
 }
 

@@ -170,7 +170,9 @@ fn how_a_configuration_reaches_the_agent() {
         unchanged,
         reload_by_signal,
         runtime_changed,
+        secrets_changed: false,
     };
+    let rotated = |change: ConfigChange| ConfigChange { secrets_changed: true, ..change };
     for (input, expected) in [
         (change(false, false, true, false), ApplyAction::Stored),
         (change(false, false, false, true), ApplyAction::Stored),
@@ -178,6 +180,11 @@ fn how_a_configuration_reaches_the_agent() {
         (change(true, false, true, false), ApplyAction::Reloaded),
         (change(true, false, true, true), ApplyAction::Restarted),
         (change(true, false, false, false), ApplyAction::Restarted),
+        // A rotated secret reaches only a new instance, even with the same document and SIGHUP.
+        (rotated(change(true, true, false, false)), ApplyAction::Restarted),
+        (rotated(change(true, true, true, false)), ApplyAction::Restarted),
+        (rotated(change(true, false, true, false)), ApplyAction::Restarted),
+        (rotated(change(false, true, true, false)), ApplyAction::Stored),
     ] {
         assert_eq!(apply_action(input), expected, "{input:?}");
     }

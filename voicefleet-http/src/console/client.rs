@@ -12,9 +12,9 @@ use serde_json::Value;
 use voicefleet_core::auth::Role;
 use voicefleet_core::config::Change;
 use voicefleet_core::console::{
-    Actor, AlertRecord, AuditEntry, AuditVerification, BulkEvent, BulkRun, BulkSpec, ControlAction,
-    CustomerStatus, CustomerView, Fleet, FleetEvent, NewCustomer, RevisionInput, RevisionView, SecretInfo,
-    Selector, TokenView, UserView,
+    Actor, AlertRecord, AuditEntry, AuditQuery, AuditVerification, BulkEvent, BulkRun, BulkSpec,
+    ControlAction, CustomerStatus, CustomerView, EventQuery, Fleet, FleetEvent, NewCustomer, RevisionInput,
+    RevisionView, SecretInfo, Selector, TokenView, UserView,
 };
 use voicefleet_core::host::{HostStatus, LogQuery, MetricsSample};
 use voicefleet_core::logs::LogLine;
@@ -136,6 +136,13 @@ impl ConsoleClient {
             Some(to_value(&Login { name: name.to_owned(), password: password.to_owned() })?),
         )
         .await
+    }
+
+    /// The title of the server's OpenAPI document (`voicefleet console API`, or `voicefleet host
+    /// API` when this URL is a host agent's): to tell an operator which server they reached.
+    pub async fn server_title(&self) -> Result<String> {
+        let document: Value = self.call(Method::GET, "/v1/openapi.json", None).await?;
+        Ok(document["info"]["title"].as_str().unwrap_or_default().to_owned())
     }
 
     pub async fn whoami(&self) -> Result<WhoAmI> {
@@ -447,10 +454,39 @@ impl Fleet for ConsoleClient {
         self.fleet_events.subscribe()
     }
 
+    async fn event_history(&self, _: &Actor, query: &EventQuery) -> Result<Vec<FleetEvent>> {
+        let mut path =
+            format!("/v1/events/history?since={}&limit={}", query.since_ms, query.limit.clamp(1, 10_000));
+        if let Some(customer) = &query.customer {
+            let customer: String = url::form_urlencoded::byte_serialize(customer.as_bytes()).collect();
+            path.push_str(&format!("&customer={customer}"));
+        }
+        self.call(Method::GET, &path, None).await
+    }
+
     async fn audit(&self, _: &Actor, after: u64, limit: usize) -> Result<Vec<AuditEntry>> {
         let page: Page<AuditEntry> = self
             .call(Method::GET, &format!("/v1/audit?after={after}&limit={}", limit.clamp(1, 1000)), None)
             .await?;
+        Ok(page.items)
+    }
+
+    async fn audit_newest(&self, _: &Actor, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
+        let mut path = format!("/v1/audit?order=newest&limit={}", query.limit.clamp(1, 1000));
+        for (name, value) in [("before", query.before), ("since", query.since_ms)] {
+            if let Some(value) = value {
+                path.push_str(&format!("&{name}={value}"));
+            }
+        }
+        for (name, value) in
+            [("customer", &query.customer), ("actor", &query.actor), ("action", &query.action)]
+        {
+            if let Some(value) = value {
+                let value: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+                path.push_str(&format!("&{name}={value}"));
+            }
+        }
+        let page: Page<AuditEntry> = self.call(Method::GET, &path, None).await?;
         Ok(page.items)
     }
 

@@ -28,9 +28,9 @@ use self::routes::{
     status, tokens, users,
 };
 use self::wire::{
-    AlertParams, AuditParams, ConfigSchema, Control, CursorParams, Deploy, DiffParams, KeyCheckParams,
-    KeyCheckReport, LogParams, Login, LoginResponse, MetricsParams, NewRevision, NewToken, NewUser, Page,
-    PageParams, Password, Rollback, SecretValue, StatusParams, TagPatch, WhoAmI,
+    AlertParams, AuditParams, ConfigSchema, Control, CursorParams, Deploy, DiffParams, EventHistoryParams,
+    KeyCheckParams, KeyCheckReport, LogParams, Login, LoginResponse, MetricsParams, NewRevision, NewToken,
+    NewUser, Page, PageParams, Password, Rollback, SecretValue, StatusParams, TagPatch, WhoAmI,
 };
 use crate::error::ApiError;
 use crate::host::wire::LogsResponse;
@@ -148,6 +148,9 @@ route_table! { Shared;
     delete "/v1/tokens/{id}" [Admin] => tokens::revoke, "revoke an API token", ok: 204 empty;
     get "/v1/events" [Viewer] => events::events, "live updates: bulk progress, status changes, alerts",
         ok: 200 events(bulk: BulkEvent, fleet: FleetEvent, lagged: u64);
+    get "/v1/events/history" [Viewer] => events::history,
+        "past fleet events (status changes with their exits, alerts), oldest first; kept 7 days",
+        query: EventHistoryParams, ok: 200 json(Vec<FleetEvent>);
 }
 
 /// The console API's OpenAPI document.

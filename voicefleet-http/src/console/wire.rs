@@ -180,6 +180,19 @@ pub(crate) struct MetricsParams {
     pub(crate) until: Option<u64>,
 }
 
+/// `GET /v1/events/history`.
+#[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EventHistoryParams {
+    /// One customer's events (default: every customer's).
+    pub(crate) customer: Option<String>,
+    /// Milliseconds since the Unix epoch (default: an hour ago).
+    pub(crate) since: Option<u64>,
+    /// The newest this many, 1 to 10000 (default 1000).
+    #[schemars(range(min = 1, max = 10000))]
+    pub(crate) limit: Option<usize>,
+}
+
 /// `GET /v1/alerts`.
 #[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -197,11 +210,31 @@ pub(crate) struct AlertParams {
 #[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AuditParams {
-    /// Entries after this sequence number (a `next_cursor`).
+    /// Entries after this sequence number (a `next_cursor`), oldest first.
     pub(crate) after: Option<u64>,
     /// Entries per page, 1 to 1000 (default 100).
     #[schemars(range(min = 1, max = 1000))]
     pub(crate) limit: Option<usize>,
+    /// `newest`: newest first, paged with `before` (the `next_cursor`); the filters below apply.
+    pub(crate) order: Option<AuditOrder>,
+    /// With `order=newest`: entries older than this sequence number.
+    pub(crate) before: Option<u64>,
+    /// With `order=newest`: entries at or after this time (ms since the epoch).
+    pub(crate) since: Option<u64>,
+    /// With `order=newest`: entries about this customer (target `ID`, `ID#N`, `ID/SECRET`).
+    pub(crate) customer: Option<String>,
+    /// With `order=newest`: this actor's entries.
+    pub(crate) actor: Option<String>,
+    /// With `order=newest`: this action (`config.deploy`), or a group ending with `.` (`config.`).
+    pub(crate) action: Option<String>,
+}
+
+/// The order of `GET /v1/audit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum AuditOrder {
+    Oldest,
+    Newest,
 }
 
 /// `POST /v1/users`.

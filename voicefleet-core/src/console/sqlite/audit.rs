@@ -3,6 +3,7 @@
 use rusqlite::{Connection, Transaction, params};
 
 use super::{db_error, query_all, query_one};
+use crate::console::AuditQuery;
 use crate::console::audit::{AuditEntry, AuditRecord, GENESIS, entry_hash};
 use crate::error::Result;
 
@@ -56,18 +57,43 @@ pub(super) fn page(connection: &Connection, after: u64, limit: usize) -> Result<
          FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2",
         // SQLite integers are signed 64-bit: a cursor past them reads nothing, not an error.
         params![after.min(i64::MAX as u64), limit.min(i64::MAX as usize) as i64],
-        |row| {
-            Ok(AuditEntry {
-                seq: row.get(0)?,
-                at_ms: row.get(1)?,
-                actor: row.get(2)?,
-                action: row.get(3)?,
-                target: row.get(4)?,
-                request_id: row.get(5)?,
-                outcome: row.get(6)?,
-                prev_hash: row.get(7)?,
-                hash: row.get(8)?,
-            })
-        },
+        entry,
     )
+}
+
+/// Entries newest first, filtered as [`AuditQuery::matches`] says.
+pub(super) fn newest(connection: &Connection, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
+    query_all(
+        connection,
+        "SELECT seq, at_ms, actor, action, target, request_id, outcome, prev_hash, hash FROM audit
+         WHERE (?1 IS NULL OR seq < ?1) AND (?2 IS NULL OR at_ms >= ?2) AND (?3 IS NULL OR actor = ?3)
+           AND (?4 IS NULL OR target = ?4 OR substr(target, 1, length(?4) + 1) IN (?4 || '#', ?4 || '/'))
+           AND (?5 IS NULL OR action = ?5
+                OR (substr(?5, -1) = '.' AND substr(action, 1, length(?5)) = ?5))
+         ORDER BY seq DESC LIMIT ?6",
+        // SQLite integers are signed 64-bit.
+        params![
+            query.before.map(|before| before.min(i64::MAX as u64)),
+            query.since_ms.map(|since| since.min(i64::MAX as u64)),
+            query.actor,
+            query.customer,
+            query.action,
+            query.limit.clamp(1, 1000) as i64
+        ],
+        entry,
+    )
+}
+
+fn entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
+    Ok(AuditEntry {
+        seq: row.get(0)?,
+        at_ms: row.get(1)?,
+        actor: row.get(2)?,
+        action: row.get(3)?,
+        target: row.get(4)?,
+        request_id: row.get(5)?,
+        outcome: row.get(6)?,
+        prev_hash: row.get(7)?,
+        hash: row.get(8)?,
+    })
 }

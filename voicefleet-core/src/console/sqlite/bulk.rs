@@ -69,7 +69,7 @@ pub(super) fn load(c: &Connection, id: &str) -> Result<Option<BulkRun>> {
 pub(super) fn newest(c: &Connection, limit: usize) -> Result<Vec<BulkRun>> {
     let ids: Vec<String> = query_all(
         c,
-        "SELECT id FROM bulk_runs ORDER BY created_at_ms DESC, id DESC LIMIT ?1",
+        "SELECT id FROM bulk_runs ORDER BY created_at_ms DESC, rowid DESC LIMIT ?1",
         [limit as i64],
         |row| row.get(0),
     )?;

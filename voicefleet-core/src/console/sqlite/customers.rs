@@ -151,6 +151,14 @@ pub(super) fn deployed_hashes(c: &mut Connection) -> Result<Vec<(String, u64, St
 }
 
 /// Newest first.
+pub(super) fn latest_revision_numbers(c: &Connection) -> Result<std::collections::HashMap<String, u64>> {
+    let rows =
+        query_all(c, "SELECT customer_id, MAX(number) FROM revisions GROUP BY customer_id", [], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, u64>(1)?))
+        })?;
+    Ok(rows.into_iter().collect())
+}
+
 pub(super) fn revisions(c: &Connection, customer_id: &str) -> Result<Vec<RevisionRecord>> {
     query_all(
         c,

@@ -43,6 +43,9 @@ const MIGRATIONS: &[&str] = &[
     "CREATE TABLE login_failures (
         name TEXT NOT NULL, address TEXT NOT NULL, failures INTEGER NOT NULL, last_failure_ms INTEGER NOT NULL,
         PRIMARY KEY (name, address));",
+    "CREATE TABLE events (customer_id TEXT NOT NULL, at_ms INTEGER NOT NULL, body TEXT NOT NULL);
+     CREATE INDEX events_by_time ON events (at_ms);
+     CREATE INDEX events_by_customer ON events (customer_id, at_ms);",
 ];
 
 /// Brings the schema up to date, one transaction per migration; refuses a newer database.

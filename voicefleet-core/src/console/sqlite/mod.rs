@@ -10,6 +10,7 @@ mod accounts;
 mod audit;
 mod bulk;
 mod customers;
+mod events;
 mod migrations;
 mod samples;
 
@@ -185,6 +186,10 @@ impl Store for SqliteStore {
         self.with(customers::deployed_hashes).await
     }
 
+    async fn latest_revision_numbers(&self) -> Result<std::collections::HashMap<String, u64>> {
+        self.with(|c| customers::latest_revision_numbers(c)).await
+    }
+
     async fn put_secret(&self, customer_id: &str, secret: SecretRecord, audit: AuditRecord) -> Result<()> {
         let customer_id = customer_id.to_owned();
         self.audited(audit, move |tx| customers::put_secret(tx, &customer_id, &secret)).await
@@ -252,6 +257,11 @@ impl Store for SqliteStore {
         self.with(move |c| audit::page(c, after, limit)).await
     }
 
+    async fn audit_newest(&self, query: &crate::console::AuditQuery) -> Result<Vec<AuditEntry>> {
+        let query = query.clone();
+        self.with(move |c| audit::newest(c, &query)).await
+    }
+
     async fn insert_samples(&self, customer_id: &str, samples: &[MetricsSample]) -> Result<()> {
         let rows = samples::rows(samples)?;
         let customer_id = customer_id.to_owned();
@@ -272,7 +282,21 @@ impl Store for SqliteStore {
     }
 
     async fn prune_samples(&self, now_ms: u64) -> Result<()> {
-        self.transaction(move |tx| samples::prune(tx, now_ms)).await
+        self.transaction(move |tx| {
+            samples::prune(tx, now_ms)?;
+            events::prune(tx, now_ms)
+        })
+        .await
+    }
+
+    async fn insert_event(&self, customer_id: &str, at_ms: u64, event: &super::FleetEvent) -> Result<()> {
+        let (customer_id, event) = (customer_id.to_owned(), event.clone());
+        self.with(move |c| events::insert(c, &customer_id, at_ms, &event)).await
+    }
+
+    async fn events(&self, query: &super::EventQuery) -> Result<Vec<super::FleetEvent>> {
+        let query = query.clone();
+        self.with(move |c| events::list(c, &query)).await
     }
 
     async fn upsert_alert(&self, alert: AlertRecord) -> Result<()> {

@@ -11,7 +11,7 @@ use crate::config::{ConfigDocument, ReloadMode, ValidateOptions};
 use crate::error::{Error, Result};
 use crate::host::{AppliedConfig, ApplyAction, ConfigRevision, HostEvent, RevisionMeta};
 use crate::lifecycle::{ConfigChange, Event, ProcessState, apply_action};
-use crate::supervisor::launch::host_warnings;
+use crate::supervisor::launch::{self, host_warnings};
 use crate::supervisor::state_dir::Loaded;
 
 impl Actor {
@@ -35,7 +35,11 @@ impl Actor {
             author: meta.author,
             message: meta.message,
         };
+        let launched = self.shared.paths.read_launched_secrets();
+        let secrets_now = launch::secrets_fingerprint(&document, &typed, &self.shared.paths.read_secrets());
         let action = apply_action(ConfigChange {
+            // Unknown (an instance from before this digest existed): not a reason to restart.
+            secrets_changed: launched.is_some_and(|launched| launched != secrets_now),
             agent_running: matches!(self.state, ProcessState::Starting | ProcessState::Running),
             unchanged: previous.is_some_and(|p| p.revision.hash == hash),
             reload_by_signal: typed.runtime.reload == ReloadMode::Signal,

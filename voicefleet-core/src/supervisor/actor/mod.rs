@@ -321,8 +321,12 @@ impl Actor {
             self.spawn_failed(Error::conflict("no configuration has been applied to this host yet", None));
             return;
         };
+        let secrets =
+            launch::secrets_fingerprint(&loaded.document, &loaded.typed, &self.shared.paths.read_secrets());
         match launch::launch(loaded, &self.shared.paths, &self.options).await {
             Ok(info) => {
+                // What a later deploy compares with: a rotated secret needs a new instance.
+                let _ = self.shared.paths.write_launched_secrets(secrets);
                 launch::watch(self.requests.clone(), info.shim_pid);
                 self.instance = Some(Instance { info, spawned: Instant::now(), ready_event: false });
                 self.memory_reported = false;

@@ -5,7 +5,9 @@ use axum::extract::State;
 use axum::response::IntoResponse;
 
 use crate::console::Shared;
-use crate::console::wire::{AuditParams, Page};
+use voicefleet_core::console::AuditQuery;
+
+use crate::console::wire::{AuditOrder, AuditParams, Page};
 use crate::error::ApiError;
 use crate::extract::{Caller, Params};
 
@@ -15,7 +17,19 @@ pub(crate) async fn list(
     Params(params): Params<AuditParams>,
 ) -> Result<impl IntoResponse, ApiError> {
     let limit = params.limit.unwrap_or(100).clamp(1, 1000);
-    let entries = state.fleet.audit(&actor, params.after.unwrap_or(0), limit).await?;
+    let entries = if params.order == Some(AuditOrder::Newest) {
+        let query = AuditQuery {
+            before: params.before,
+            since_ms: params.since,
+            customer: params.customer,
+            actor: params.actor,
+            action: params.action,
+            limit,
+        };
+        state.fleet.audit_newest(&actor, &query).await?
+    } else {
+        state.fleet.audit(&actor, params.after.unwrap_or(0), limit).await?
+    };
     let next_cursor = (entries.len() == limit).then(|| entries.last().map(|e| e.seq.to_string())).flatten();
     Ok(Json(Page { items: entries, next_cursor }))
 }

@@ -435,6 +435,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** past fleet events (status changes with their exits, alerts), oldest first; kept 7 days */
+        get: operations["get_v1_events_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/health": {
         parameters: {
             query?: never;
@@ -633,6 +650,8 @@ export interface components {
             items: components["schemas"]["AlertRecord"][];
             next_cursor?: string | null;
         };
+        /** @description How an applied configuration reached the agent. */
+        ApplyAction: "stored" | "reloaded" | "restarted";
         /** @description One audit entry. */
         AuditEntry: {
             action: string;
@@ -653,6 +672,11 @@ export interface components {
             items: components["schemas"]["AuditEntry"][];
             next_cursor?: string | null;
         };
+        /**
+         * @description The order of `GET /v1/audit`.
+         * @enum {string}
+         */
+        AuditOrder: "oldest" | "newest";
         /** @description The result of checking the chain. */
         AuditVerification: {
             /** Format: uint64 */
@@ -967,6 +991,11 @@ export interface components {
              */
             last_seen_ms?: number | null;
             name: string;
+            /**
+             * Format: uint64
+             * @description The latest revision, when it is newer than the deployed one (not deployed yet).
+             */
+            pending_revision?: number | null;
             reachable: boolean;
             /**
              * Format: uint64
@@ -1434,6 +1463,12 @@ export interface components {
         };
         /** @description A revision's summary; `document` (secrets redacted) when one revision is shown. */
         RevisionView: {
+            /**
+             * @description How the host applied it, in a deploy's answer: stored (the agent is not running or
+             *     nothing changed), reloaded (SIGHUP) or restarted (drain-restart: a runtime field or a
+             *     secret value changed).
+             */
+            applied?: components["schemas"]["ApplyAction"] | null;
             author: string;
             /** Format: uint64 */
             created_at_ms: number;
@@ -1925,10 +1960,22 @@ export interface operations {
     get_v1_audit: {
         parameters: {
             query?: {
-                /** @description Entries after this sequence number (a `next_cursor`). */
+                /** @description Entries after this sequence number (a `next_cursor`), oldest first. */
                 after?: number | null;
                 /** @description Entries per page, 1 to 1000 (default 100). */
                 limit?: number | null;
+                /** @description `newest`: newest first, paged with `before` (the `next_cursor`); the filters below apply. */
+                order?: components["schemas"]["AuditOrder"] | null;
+                /** @description With `order=newest`: entries older than this sequence number. */
+                before?: number | null;
+                /** @description With `order=newest`: entries at or after this time (ms since the epoch). */
+                since?: number | null;
+                /** @description With `order=newest`: entries about this customer (target `ID`, `ID#N`, `ID/SECRET`). */
+                customer?: string | null;
+                /** @description With `order=newest`: this actor's entries. */
+                actor?: string | null;
+                /** @description With `order=newest`: this action (`config.deploy`), or a group ending with `.` (`config.`). */
+                action?: string | null;
             };
             header?: never;
             path?: never;
@@ -3949,6 +3996,78 @@ export interface operations {
             };
             /** @description the token's role is below the route's */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_events_history: {
+        parameters: {
+            query?: {
+                /** @description One customer's events (default: every customer's). */
+                customer?: string | null;
+                /** @description Milliseconds since the Unix epoch (default: an hour ago). */
+                since?: number | null;
+                /** @description The newest this many, 1 to 10000 (default 1000). */
+                limit?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetEvent"][];
+                };
+            };
+            /** @description a malformed body or query string */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token's role is below the route's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a value refused by a rule (the error lists every issue) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

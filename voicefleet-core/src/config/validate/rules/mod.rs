@@ -8,7 +8,7 @@ mod telephony;
 
 use serde_json::Value;
 
-pub(super) use secrets::missing_secrets;
+pub(super) use secrets::{missing_secrets, name_customer};
 
 use super::{DotPath, Issue, Severity, issue};
 

@@ -1,0 +1,153 @@
+//! `status`: the fleet's state, unhealthy customers first with the reason, filters, a summary
+//! line, colour on a terminal, and an exit code for scripts.
+
+use std::io::IsTerminal as _;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use voicefleet_core::console::{Actor, CustomerStatus, Fleet, Selector, health};
+
+use crate::backend::Backend;
+use crate::cli::StatusArgs;
+use crate::exit::Refusal;
+use crate::output::{OutputFormat, ago, bytes, duration, painted_table, print_json};
+
+/// The status table: one row per customer, with the reason behind an unhealthy state.
+pub(crate) fn status_table(statuses: &[CustomerStatus]) -> String {
+    status_table_with(statuses, false)
+}
+
+fn state_colour(state: &str) -> Option<&'static str> {
+    match state {
+        "running" => Some("32"),
+        "starting" | "stopping" => Some("33"),
+        "stopped" => Some("2"),
+        _ => Some("31"),
+    }
+}
+
+fn status_table_with(statuses: &[CustomerStatus], colour: bool) -> String {
+    let rows: Vec<Vec<String>> = statuses
+        .iter()
+        .map(|s| {
+            let host = s.status.as_ref();
+            let resources = host.and_then(|h| h.resources);
+            let dash = || "-".to_owned();
+            vec![
+                s.customer_id.clone(),
+                s.state.clone(),
+                host.and_then(|h| h.uptime_seconds).map(duration).unwrap_or_else(dash),
+                host.map(|h| h.restarts.to_string()).unwrap_or_else(dash),
+                resources.map(|r| format!("{:.1}%", r.cpu_percent)).unwrap_or_else(dash),
+                resources.map(|r| bytes(r.rss_bytes)).unwrap_or_else(dash),
+                host.map(|h| h.calls.active_calls.to_string()).unwrap_or_else(dash),
+                host.map(|h| h.calls.calls_total.to_string()).unwrap_or_else(dash),
+                host.map(|h| format!("{:.1}%", h.calls.error_rate_5m * 100.0)).unwrap_or_else(dash),
+                host.and_then(|h| h.calls.latency_5m.e2e_ms)
+                    .map(|p| format!("{:.0}ms", p.p95))
+                    .unwrap_or_else(dash),
+                match (s.running_revision, s.deployed_revision) {
+                    (Some(running), _) => running.to_string(),
+                    (None, Some(_)) => "?".to_owned(),
+                    (None, None) => dash(),
+                },
+                match (s.drift, s.pending_revision) {
+                    (true, _) => "DRIFT".to_owned(),
+                    (false, Some(pending)) => format!("{pending} pending"),
+                    (false, None) => String::new(),
+                },
+                if s.reachable { "now".to_owned() } else { ago(s.last_seen_ms) },
+                health::reason(s).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let headers = [
+        "CUSTOMER", "STATE", "UPTIME", "RESTARTS", "CPU", "RSS", "CALLS", "TOTAL", "ERRORS", "P95", "REV",
+        "DRIFT", "SEEN", "REASON",
+    ];
+    painted_table(&headers, &rows, |column, cell| match column {
+        1 if colour => state_colour(cell),
+        11 if colour && !cell.is_empty() => Some("33"),
+        _ => None,
+    })
+}
+
+pub(crate) async fn status(
+    backend: &Backend,
+    output: OutputFormat,
+    args: StatusArgs,
+) -> anyhow::Result<ExitCode> {
+    let (fleet, actor) = (backend.fleet(), backend.actor());
+    let (selector, excluded_tags) = match &args.customer {
+        Some(id) => (Selector::Ids { ids: vec![id.clone()] }, Default::default()),
+        None => health::StatusFilter::parse_selector(&args.selector)?,
+    };
+    let filter = health::StatusFilter { excluded_tags, unhealthy: args.unhealthy, ..Default::default() }
+        .with_states(args.states.clone())?;
+    let terminal = std::io::stdout().is_terminal();
+    let colour = crate::output::colour_stdout();
+    loop {
+        let selected = fleet.status(&actor, &selector).await?;
+        if let Some(id) = &args.customer
+            && selected.is_empty()
+        {
+            fleet.customer(&actor, id).await?;
+        }
+        if selected.is_empty() && selector != Selector::All {
+            return Err(nothing_selected(fleet.as_ref(), &actor, &args.selector).await);
+        }
+        let mut statuses: Vec<CustomerStatus> =
+            selected.iter().filter(|s| filter.matches(s)).cloned().collect();
+        health::sort_unhealthy_first(&mut statuses);
+        if output == OutputFormat::Json {
+            print_json(&statuses)?;
+        } else {
+            if args.watch && terminal {
+                print!("\x1b[2J\x1b[H");
+            }
+            if statuses.is_empty() {
+                println!("no customer matches these filters ({})", health::summary(&selected));
+            } else {
+                print!("{}", status_table_with(&statuses, colour));
+                let hidden = selected.len() - statuses.len();
+                let hidden = if hidden > 0 { format!(" ({hidden} more not shown)") } else { String::new() };
+                println!("{}{hidden}", health::summary(&statuses));
+            }
+            if args.watch {
+                println!();
+            }
+        }
+        let unhealthy = statuses.iter().any(|s| !health::is_healthy(s));
+        if !args.watch {
+            return Ok(if args.exit_code && unhealthy {
+                ExitCode::from(crate::exit::FAILURE)
+            } else {
+                ExitCode::SUCCESS
+            });
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = tokio::signal::ctrl_c() => return Ok(ExitCode::SUCCESS),
+        }
+    }
+}
+
+/// "selector matched nothing", with the tags and ids in use to pick from.
+async fn nothing_selected(fleet: &dyn Fleet, actor: &Actor, selector: &str) -> anyhow::Error {
+    let customers = fleet.customers(actor, &Selector::All).await.unwrap_or_default();
+    let mut tags: Vec<String> =
+        customers.iter().flat_map(|c| c.tags.iter().map(|(k, v)| format!("{k}={v}"))).collect();
+    tags.sort();
+    tags.dedup();
+    let ids: Vec<&str> = customers.iter().map(|c| c.id.as_str()).collect();
+    Refusal::new(
+        voicefleet_core::ErrorKind::NotFound,
+        format!("selector `{selector}` matches no customer"),
+        format!(
+            "tags in use: {}; customers: {}",
+            if tags.is_empty() { "none".to_owned() } else { tags.join(", ") },
+            if ids.is_empty() { "none".to_owned() } else { ids.join(", ") }
+        ),
+    )
+    .into()
+}
