@@ -3,6 +3,7 @@
 mod adoption;
 mod contract;
 mod e2e;
+mod systemd_unit;
 
 use std::path::Path;
 use std::sync::OnceLock;

@@ -16,11 +16,11 @@ Examples:
 On first start the admin user is created with a generated password, shown once (or with
 VOICEFLEET_ADMIN_PASSWORD). Hosts must trust DATA/console.pub.pem (--console-public-key).")]
     Serve {
-        #[arg(long, default_value = "127.0.0.1:9000")]
+        #[arg(long, env = "VOICEFLEET_CONSOLE_LISTEN", default_value = "127.0.0.1:9000")]
         listen: std::net::SocketAddr,
-        #[arg(long, requires = "tls_key")]
+        #[arg(long, env = "VOICEFLEET_CONSOLE_TLS_CERT", requires = "tls_key")]
         tls_cert: Option<PathBuf>,
-        #[arg(long, requires = "tls_cert")]
+        #[arg(long, env = "VOICEFLEET_CONSOLE_TLS_KEY", requires = "tls_cert")]
         tls_key: Option<PathBuf>,
         /// Allowed CORS origin, repeatable
         #[arg(long = "cors-origin")]
@@ -28,7 +28,7 @@ VOICEFLEET_ADMIN_PASSWORD). Hosts must trust DATA/console.pub.pem (--console-pub
         #[arg(long, env = "VOICEFLEET_ADMIN_PASSWORD", hide_env_values = true)]
         admin_password: Option<String>,
         /// Post alerts (firing and resolved) to this URL, with retries
-        #[arg(long, value_name = "URL")]
+        #[arg(long, env = "VOICEFLEET_ALERT_WEBHOOK", value_name = "URL")]
         alert_webhook: Option<String>,
     },
 }
