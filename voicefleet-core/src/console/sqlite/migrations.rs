@@ -39,6 +39,9 @@ const MIGRATIONS: &[&str] = &[
         revoked INTEGER NOT NULL DEFAULT 0);",
 ];
 
+/// The schema version this voicefleet writes (`PRAGMA user_version` after every migration).
+pub(crate) const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
 /// Brings the schema up to date, one transaction per migration; refuses a newer database.
 pub(super) fn migrate(connection: &mut Connection) -> Result<()> {
     let version: usize =
