@@ -1,5 +1,7 @@
 //! The `voicefleet` binary, run for real: exit codes, output shapes, atomic writes.
 
+#[cfg(feature = "aws")]
+mod backup_s3;
 mod config;
 mod demo;
 mod fleet;
