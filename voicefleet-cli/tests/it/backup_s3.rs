@@ -37,7 +37,11 @@ impl Drop for Moto {
 fn http(port: u16, method: &str, path: &str) -> Option<u16> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(stream, "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").ok()?;
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
     let mut answer = String::new();
     stream.read_to_string(&mut answer).ok()?;
     answer.split_whitespace().nth(1)?.parse().ok()
@@ -57,7 +61,9 @@ async fn s3_disaster_drill_against_moto_on_loopback() {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {} (scripts/test installs moto[server] in .venv): {e}", server.display())),
+            .unwrap_or_else(|e| {
+                panic!("cannot start {} (scripts/test installs moto[server] in .venv): {e}", server.display())
+            }),
     );
     let deadline = Instant::now() + Duration::from_secs(30);
     while http(port, "GET", "/").is_none() {
@@ -86,7 +92,18 @@ async fn s3_disaster_drill_against_moto_on_loopback() {
     let run = tokio::task::block_in_place(|| {
         voicefleet_tests::drill::voicefleet(
             binary,
-            &["--data", data.to_str().unwrap(), "console", "backup", "--to", "s3://drill-backups/console", "--key", key.to_str().unwrap(), "--keep-days", "0"],
+            &[
+                "--data",
+                data.to_str().unwrap(),
+                "console",
+                "backup",
+                "--to",
+                "s3://drill-backups/console",
+                "--key",
+                key.to_str().unwrap(),
+                "--keep-days",
+                "0",
+            ],
             &env,
             "",
         )
@@ -94,13 +111,23 @@ async fn s3_disaster_drill_against_moto_on_loopback() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("removed 1 older"), "{}", run.stderr);
     let listed = tokio::task::block_in_place(|| {
-        voicefleet_tests::drill::voicefleet(binary, &["console", "backups", "list", "--from", "s3://drill-backups/console", "-o", "json"], &env, "")
+        voicefleet_tests::drill::voicefleet(
+            binary,
+            &["console", "backups", "list", "--from", "s3://drill-backups/console", "-o", "json"],
+            &env,
+            "",
+        )
     });
     let manifests: serde_json::Value = serde_json::from_str(&listed.stdout).unwrap();
     assert_eq!(manifests.as_array().unwrap().len(), 1, "{manifests}");
     // A bucket that does not exist: a clear error, exit 5 (unavailable).
     let run = tokio::task::block_in_place(|| {
-        voicefleet_tests::drill::voicefleet(binary, &["console", "backups", "list", "--from", "s3://no-such-bucket/x"], &env, "")
+        voicefleet_tests::drill::voicefleet(
+            binary,
+            &["console", "backups", "list", "--from", "s3://no-such-bucket/x"],
+            &env,
+            "",
+        )
     });
     assert_eq!(run.code, 5, "{}", run.stderr);
     assert!(run.stderr.contains("S3 listing of"), "{}", run.stderr);
