@@ -9,6 +9,7 @@ use std::time::Duration;
 use voicefleet_core::backup::{
     self, BackupKey, BackupKeySource, BackupManifest, BackupOptions, RestoreOptions, ScheduleOptions,
 };
+use voicefleet_core::Error;
 use voicefleet_core::console::{SqliteStore, Store};
 use voicefleet_http::{ConsoleServer, ServeOptions, WebhookNotifier};
 
@@ -45,12 +46,15 @@ fn backup_key(data: &Path, path: Option<PathBuf>) -> anyhow::Result<BackupKey> {
 async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let data = global.data.clone().unwrap_or_else(default_data_dir);
     let schedule = match (&args.backup_to, &args.backup_every) {
-        (Some(to), Some(every)) => {
-            let every = voicefleet_core::clock::parse_duration(every)?;
-            anyhow::ensure!(
-                every >= Duration::from_secs(1),
-                "--backup-every must be at least 1s\nhint: for example --backup-every 24h"
-            );
+        (Some(to), Some(every_text)) => {
+            let every = voicefleet_core::clock::parse_duration(every_text)?;
+            if every < Duration::from_secs(1) {
+                return Err(Error::InvalidValue {
+                    value: every_text.clone(),
+                    reason: "--backup-every must be at least 1s, for example 24h".to_owned(),
+                }
+                .into());
+            }
             Some((backup::open_target(to)?, every, backup_key(&data, args.backup_key.clone())?))
         }
         _ => None,
@@ -151,11 +155,14 @@ fn pruned_note(pruned: &[String]) -> String {
 
 async fn backup_now(global: &Global, args: BackupArgs) -> anyhow::Result<ExitCode> {
     let data = global.data.clone().unwrap_or_else(default_data_dir);
-    anyhow::ensure!(
-        data.join("console.db").is_file(),
-        "no console data in {}\nhint: give the console's data directory with --data DIR (or VOICEFLEET_DATA)",
-        data.display()
-    );
+    if !data.join("console.db").is_file() {
+        return Err(Error::InvalidValue {
+            value: data.display().to_string(),
+            reason: "no console data there: give the console's data directory with --data DIR (or VOICEFLEET_DATA)"
+                .to_owned(),
+        }
+        .into());
+    }
     let target = backup::open_target(&args.to)?;
     let key = backup_key(&data, args.key)?;
     // The console's own store (shared with a running console through SQLite's WAL), for the audit entry.
@@ -212,9 +219,11 @@ async fn list(output: OutputFormat, from: &str) -> anyhow::Result<ExitCode> {
 
 async fn restore(global: &Global, args: RestoreArgs) -> anyhow::Result<ExitCode> {
     let Some(data) = global.data.clone() else {
-        anyhow::bail!(
-            "give the new data directory with --data NEWDIR\nhint: restore into a new, empty directory, then run `voicefleet console serve --data NEWDIR`"
-        );
+        return Err(Error::InvalidValue {
+            value: "console restore".to_owned(),
+            reason: "give the new data directory with --data NEWDIR (new or empty), then run `voicefleet console serve --data NEWDIR`".to_owned(),
+        }
+        .into());
     };
     let (target, name) = backup::split_backup_ref(&args.from);
     let options = RestoreOptions {

@@ -3,6 +3,7 @@
 #[cfg(feature = "aws")]
 mod backup_s3;
 mod config;
+mod console_backup;
 mod demo;
 mod fleet;
 mod general;
