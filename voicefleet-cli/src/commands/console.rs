@@ -6,10 +6,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use voicefleet_core::Error;
 use voicefleet_core::backup::{
     self, BackupKey, BackupKeySource, BackupManifest, BackupOptions, RestoreOptions, ScheduleOptions,
 };
-use voicefleet_core::Error;
 use voicefleet_core::console::{SqliteStore, Store};
 use voicefleet_http::{ConsoleServer, ServeOptions, WebhookNotifier};
 

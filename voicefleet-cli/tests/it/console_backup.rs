@@ -23,16 +23,40 @@ fn bad_backup_and_restore_requests_are_refused_and_change_nothing() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("--data NEWDIR"), "{}", run.stderr);
     let new = dir.path().join("new");
-    let run = voicefleet(&["--data", new.to_str().unwrap(), "console", "restore", backups_arg, "--key", "/nonexistent/backup.key"]);
+    let run = voicefleet(&[
+        "--data",
+        new.to_str().unwrap(),
+        "console",
+        "restore",
+        backups_arg,
+        "--key",
+        "/nonexistent/backup.key",
+    ]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("no backup key there"), "{}", run.stderr);
     let key = dir.path().join("backup.key");
     std::fs::write(&key, "not hex").unwrap();
-    let run = voicefleet(&["--data", new.to_str().unwrap(), "console", "restore", backups_arg, "--key", key.to_str().unwrap()]);
+    let run = voicefleet(&[
+        "--data",
+        new.to_str().unwrap(),
+        "console",
+        "restore",
+        backups_arg,
+        "--key",
+        key.to_str().unwrap(),
+    ]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("64 hexadecimal digits"), "{}", run.stderr);
     std::fs::write(&key, "ab".repeat(32)).unwrap();
-    let run = voicefleet(&["--data", new.to_str().unwrap(), "console", "restore", backups_arg, "--key", key.to_str().unwrap()]);
+    let run = voicefleet(&[
+        "--data",
+        new.to_str().unwrap(),
+        "console",
+        "restore",
+        backups_arg,
+        "--key",
+        key.to_str().unwrap(),
+    ]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("no backup there"), "{}", run.stderr);
     assert!(!new.exists(), "a refused restore creates nothing");
@@ -48,7 +72,16 @@ fn bad_backup_and_restore_requests_are_refused_and_change_nothing() {
         assert_eq!(run.code, 2, "{}", run.stderr);
         assert!(run.stderr.contains("built without S3 support"), "{}", run.stderr);
     }
-    let run = voicefleet(&["--data", empty_arg, "console", "serve", "--backup-to", backups_arg, "--backup-every", "0s"]);
+    let run = voicefleet(&[
+        "--data",
+        empty_arg,
+        "console",
+        "serve",
+        "--backup-to",
+        backups_arg,
+        "--backup-every",
+        "0s",
+    ]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("at least 1s"), "{}", run.stderr);
 }
