@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use voicefleet_agent::{Daemon, Settings};
 use voicefleet_core::config::{ConfigDocument, template};
 use voicefleet_core::customer::CustomerId;
+use voicefleet_core::keycheck::ProviderUrls;
 use voicefleet_core::supervisor::ShimCommand;
 use voicefleet_http::{AgentClientOptions, AgentConnector, HostTokenSigner};
 
@@ -36,6 +37,15 @@ pub struct TestHost {
 impl TestHost {
     /// Starts a host agent for `customer_id` trusting `signer`'s public key.
     pub async fn start(customer_id: &str, signer: &HostTokenSigner) -> TestHost {
+        Self::start_with(customer_id, signer, ProviderUrls::default()).await
+    }
+
+    /// [`TestHost::start`] with the providers' API base URLs for key checks (a mock provider).
+    pub async fn start_with(
+        customer_id: &str,
+        signer: &HostTokenSigner,
+        provider_urls: ProviderUrls,
+    ) -> TestHost {
         let dir = crate::scratch();
         let key = dir.path().join("console.pub.pem");
         std::fs::write(&key, signer.public_pem()).expect("write the key");
@@ -51,6 +61,7 @@ impl TestHost {
             stop_agent_on_exit: true,
             rate_limit: 10_000,
             log_limits: Default::default(),
+            provider_urls,
             shim: ShimCommand { program: agent, args: vec!["__shim".into()] },
         };
         let daemon = Daemon::start(settings).await.expect("start a host agent");

@@ -87,13 +87,15 @@ impl Drop for AgentCleanup {
 /// missing, so one package's tests can run another package's program.
 pub fn workspace_binary(name: &str) -> std::path::PathBuf {
     let exe = std::env::current_exe().expect("the test binary's path");
-    // target/<profile>/deps/<test> -> target/<profile>/<name>
+    // target/<profile>/deps/<test> (or examples/<bench>) -> target/<profile>/<name>
     let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
     let path = profile_dir.join(name);
     if !path.exists() {
         let package = if name == "voicefleet" { "voicefleet-cli" } else { name };
+        let release = profile_dir.file_name().is_some_and(|dir| dir == "release");
         let status = Command::new(env!("CARGO"))
             .args(["build", "-q", "-p", package, "--bin", name])
+            .args(release.then_some("--release"))
             .status()
             .expect("run cargo build");
         assert!(status.success(), "cannot build {name}");

@@ -183,6 +183,9 @@ impl Host for SimHost {
     async fn secret_names(&self) -> Result<Vec<String>> {
         Ok(self.lock().secrets.keys().cloned().collect())
     }
+    async fn check_keys(&self, _: Option<&str>) -> Result<Vec<voicefleet_core::keycheck::KeyCheck>> {
+        Err(voicefleet_core::Error::Unavailable { message: "a simulated host checks no keys".into() })
+    }
     async fn logs(&self, _: LogQuery) -> Result<Vec<LogLine>> {
         Ok(Vec::new())
     }

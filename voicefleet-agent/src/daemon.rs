@@ -61,6 +61,8 @@ impl Daemon {
         let mut options =
             SupervisorOptions::new(settings.customer_id.clone(), &settings.state_dir, settings.shim.clone());
         options.log_limits = settings.log_limits;
+        options.provider_urls = settings.provider_urls.clone();
+        options.key_probe = Some(Arc::new(voicefleet_http::HttpKeyProbe::new()?));
         let supervisor = Supervisor::open(options).await?;
         if let Some(path) = &settings.secrets_file {
             let secrets: BTreeMap<String, String> =

@@ -1,12 +1,14 @@
 //! Host agent settings: flags win over the environment (`VOICEFLEET_AGENT_*`), which wins over the
 //! settings file (TOML).
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Args;
 use serde::Deserialize;
 use voicefleet_core::customer::CustomerId;
+use voicefleet_core::keycheck::ProviderUrls;
 use voicefleet_core::logs::LogLimits;
 use voicefleet_core::supervisor::ShimCommand;
 
@@ -59,6 +61,15 @@ pub struct AgentArgs {
     /// Rotated log files to keep [default: 5]
     #[arg(long, env = "VOICEFLEET_AGENT_LOG_KEEP_FILES", value_name = "N")]
     pub log_keep_files: Option<u32>,
+    /// A provider's API base URL for live key checks, as PROVIDER=URL (repeat it, or separate
+    /// with commas; for proxies and tests) [default: each provider's public API]
+    #[arg(
+        long = "provider-url",
+        env = "VOICEFLEET_AGENT_PROVIDER_URLS",
+        value_name = "PROVIDER=URL",
+        value_delimiter = ','
+    )]
+    pub provider_urls: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -76,6 +87,7 @@ struct FileSettings {
     rate_limit: Option<u32>,
     log_max_file_bytes: Option<u64>,
     log_keep_files: Option<u32>,
+    provider_urls: Option<BTreeMap<String, String>>,
 }
 
 /// Resolved settings.
@@ -91,6 +103,8 @@ pub struct Settings {
     pub stop_agent_on_exit: bool,
     pub rate_limit: u32,
     pub log_limits: LogLimits,
+    /// Provider API base URLs for the live key checks.
+    pub provider_urls: ProviderUrls,
     /// How to start the per-agent shim: `voicefleet-shim` beside this binary, else this binary
     /// with `__shim`.
     pub shim: ShimCommand,
@@ -130,6 +144,15 @@ impl Settings {
                 ));
             }
         };
+        let mut provider_urls = file.provider_urls.unwrap_or_default();
+        for pair in &args.provider_urls {
+            let (provider, url) = pair.split_once('=').ok_or_else(|| {
+                settings_error(format!("--provider-url takes PROVIDER=URL (for example openai=https://proxy.internal), not `{pair}`"))
+            })?;
+            provider_urls.insert(provider.trim().to_owned(), url.trim().to_owned());
+        }
+        let provider_urls = ProviderUrls::new(provider_urls)
+            .map_err(|error| settings_error(format!("provider URL: {error}")))?;
         let program = std::env::current_exe().map_err(|error| {
             settings_error(format!("cannot find this program's path for the shim: {error}"))
         })?;
@@ -162,6 +185,7 @@ impl Settings {
                     .or(file.log_keep_files)
                     .unwrap_or(LogLimits::default().keep_files),
             },
+            provider_urls,
             shim,
         })
     }

@@ -164,13 +164,17 @@ pub(crate) fn parse_duration_seconds(text: &str) -> anyhow::Result<u64> {
 }
 
 /// A secret read from standard input (not a terminal) or a hidden prompt; never from argv.
+/// `text` without one trailing line ending (`\n` or `\r\n`), as `echo` and here-strings add.
+fn strip_line_ending(text: &str) -> &str {
+    text.strip_suffix("\r\n").or_else(|| text.strip_suffix('\n')).unwrap_or(text)
+}
+
 pub(crate) fn read_secret(prompt: &str, confirm: bool) -> anyhow::Result<String> {
     use std::io::{IsTerminal as _, Read as _};
     if !std::io::stdin().is_terminal() {
         let mut value = String::new();
         std::io::stdin().read_to_string(&mut value).context("cannot read standard input")?;
-        let value =
-            value.strip_suffix('\n').unwrap_or(&value).strip_suffix('\r').unwrap_or(&value).to_owned();
+        let value = strip_line_ending(&value).to_owned();
         anyhow::ensure!(!value.is_empty(), "nothing on standard input");
         return Ok(value);
     }
@@ -181,4 +185,16 @@ pub(crate) fn read_secret(prompt: &str, confirm: bool) -> anyhow::Result<String>
     }
     anyhow::ensure!(!first.is_empty(), "empty value");
     Ok(first)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn one_line_ending_is_stripped() {
+        for (input, expected) in
+            [("key\n", "key"), ("key\r\n", "key"), ("key", "key"), ("key\n\n", "key\n"), ("ke\ny\n", "ke\ny")]
+        {
+            assert_eq!(super::strip_line_ending(input), expected, "{input:?}");
+        }
+    }
 }

@@ -35,8 +35,14 @@ fn write_replacing(path: &Path, contents: &[u8], mode: u32, durable: bool) -> st
         #[cfg(unix)]
         {
             use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+            // An existing file keeps its mode, unless a private one is asked for (no group or
+            // other bits: secrets, keys): then a world-readable file left behind becomes private.
             let existing = std::fs::metadata(path).ok().map(|meta| meta.permissions().mode() & 0o7777);
-            options.mode(existing.unwrap_or(mode));
+            let chosen = match existing {
+                Some(existing) if mode & 0o077 != 0 => existing,
+                _ => mode,
+            };
+            options.mode(chosen);
         }
         #[cfg(not(unix))]
         let _ = mode;

@@ -214,6 +214,9 @@ pub trait Host: Send + Sync {
     async fn set_secret(&self, name: &str, value: &str) -> Result<()>;
     async fn delete_secret(&self, name: &str) -> Result<()>;
     async fn secret_names(&self) -> Result<Vec<String>>;
+    /// Checks the provider keys the applied configuration uses (or `only` that secret) with one
+    /// cheap authenticated read at each provider, from the host: values never leave it.
+    async fn check_keys(&self, only: Option<&str>) -> Result<Vec<crate::keycheck::KeyCheck>>;
     async fn logs(&self, query: LogQuery) -> Result<Vec<LogLine>>;
     async fn metrics_history(&self, since_ms: u64) -> Result<Vec<MetricsSample>>;
     /// Live events; a slow receiver misses events (it is told by a lag error), never blocks.

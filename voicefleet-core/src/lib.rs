@@ -29,6 +29,7 @@ pub mod customer;
 mod error;
 pub mod fs;
 pub mod host;
+pub mod keycheck;
 pub mod lifecycle;
 pub mod logs;
 pub mod protocol;

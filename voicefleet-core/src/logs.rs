@@ -187,7 +187,7 @@ impl LogFiles {
         let mut start = 0;
         for (index, path) in files.iter().enumerate() {
             match first_seq(path)? {
-                Some(first) if first <= cursor + 1 => start = index,
+                Some(first) if first <= cursor.saturating_add(1) => start = index,
                 _ => {}
             }
         }

@@ -115,6 +115,13 @@ impl ApiError {
         error
     }
 
+    /// A body over the route's cap: 413.
+    pub fn payload_too_large(message: impl Into<String>) -> Self {
+        let mut error = Self::new(ErrorKind::InvalidInput, message);
+        error.status = Some(StatusCode::PAYLOAD_TOO_LARGE);
+        error
+    }
+
     /// A body that is not JSON, or not the right JSON: 400.
     pub fn bad_request(message: impl Into<String>) -> Self {
         let mut error = Self::new(ErrorKind::InvalidInput, message);

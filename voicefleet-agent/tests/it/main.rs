@@ -3,6 +3,7 @@
 mod adoption;
 mod contract;
 mod e2e;
+mod isolation;
 mod systemd_unit;
 
 use std::path::Path;
@@ -103,6 +104,7 @@ pub(crate) fn settings(dir: &Path, customer: &str, port: u16) -> Settings {
         stop_agent_on_exit: true,
         rate_limit: 5000,
         log_limits: Default::default(),
+        provider_urls: Default::default(),
         shim: ShimCommand { program: AGENT.into(), args: vec!["__shim".into()] },
     }
 }

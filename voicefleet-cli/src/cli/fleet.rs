@@ -70,6 +70,28 @@ Examples:
     List { customer: String },
     /// Remove a secret (refused while the deployed revision references it)
     Rm { customer: String, name: String },
+    /// Check provider keys live, from the customer's host: valid, invalid or unreachable
+    #[command(
+        long_about = "\
+Check provider keys live, from the customer's host: valid, invalid or unreachable.
+
+For each provider secret the deployed configuration uses (or NAME alone), the host makes the
+provider's cheapest authenticated read (OpenAI GET /v1/models, Deepgram GET /v1/projects,
+ElevenLabs GET /v1/user, ...) with the value it holds. The value never leaves the host; only the
+verdict comes back, and is audited. A key set with `secrets set` but not yet deployed is checked
+after `config deploy`.
+
+Exits 0 when every checked key is valid, 1 when one is invalid, unreachable or unchecked.",
+        after_long_help = "\
+Examples:
+  voicefleet secrets check acme-dental
+  voicefleet secrets check acme-dental openai_api_key -o json"
+    )]
+    Check {
+        customer: String,
+        /// Check this secret only
+        name: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

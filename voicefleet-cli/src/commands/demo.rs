@@ -185,6 +185,7 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             stop_agent_on_exit: true,
             rate_limit: 2000,
             log_limits: Default::default(),
+            provider_urls: Default::default(),
             shim: ShimCommand { program: program.clone(), args: vec!["__shim".into()] },
         };
         let host = match Daemon::start(settings).await {

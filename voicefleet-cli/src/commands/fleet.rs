@@ -213,6 +213,32 @@ pub(crate) async fn secrets(
             fleet.delete_secret(&actor, &customer, &name).await?;
             eprintln!("removed secret {name} from {customer}");
         }
+        SecretsCommand::Check { customer, name } => {
+            let checks = fleet.check_secrets(&actor, &customer, name.as_deref()).await?;
+            if output == OutputFormat::Json {
+                print_json(&checks)?;
+            } else if checks.is_empty() {
+                eprintln!("{customer}'s deployed configuration uses no provider secret");
+            } else {
+                let rows: Vec<Vec<String>> = checks
+                    .iter()
+                    .map(|c| {
+                        vec![
+                            c.secret.clone(),
+                            c.provider.clone(),
+                            c.path.clone(),
+                            c.verdict.to_string(),
+                            c.detail.clone(),
+                        ]
+                    })
+                    .collect();
+                print!("{}", table(&["SECRET", "PROVIDER", "USED BY", "VERDICT", "DETAIL"], &rows));
+            }
+            let all_valid = checks.iter().all(|c| c.verdict == voicefleet_core::keycheck::KeyVerdict::Valid);
+            if !all_valid {
+                return Ok(ExitCode::from(crate::exit::FAILURE));
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

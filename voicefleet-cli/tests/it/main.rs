@@ -7,6 +7,7 @@ mod console_backup;
 mod demo;
 mod fleet;
 mod general;
+mod keycheck;
 
 use std::path::Path;
 

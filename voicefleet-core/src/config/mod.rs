@@ -27,8 +27,8 @@ pub use model::*;
 pub use path::{DotPath, PathSegment, parse_value_text};
 pub use schema::json_schema;
 pub use secrets::{
-    REDACTED, SecretReference, is_secret_field, is_valid_secret_name, providers_using_secret,
-    secret_format_warning,
+    REDACTED, SecretReference, is_secret_env_name, is_secret_field, is_valid_secret_name,
+    providers_using_secret, secret_format_warning,
 };
 pub use templates::{template, template_names};
 

@@ -23,6 +23,18 @@ pub fn is_secret_field(key: &str) -> bool {
     SECRET_FIELD_NAMES.contains(&key)
 }
 
+/// Words that make an environment variable's name secret-bearing.
+const SECRET_ENV_WORDS: [&str; 5] = ["KEY", "TOKEN", "SECRET", "PASSWORD", "CREDENTIAL"];
+
+/// True for environment variable names that say they carry a secret (`DB_PASSWORD`,
+/// `STRIPE_KEY`, `AUTH_TOKEN`): in `runtime.env` a literal value there is refused (it would be
+/// shown in revisions and diffs; `runtime.secret_env` takes a reference instead), and any such
+/// value is redacted wherever a document is shown.
+pub fn is_secret_env_name(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    SECRET_ENV_WORDS.iter().any(|word| upper.contains(word))
+}
+
 /// A parsed `secret://NAME` reference.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SecretReference {
@@ -87,7 +99,7 @@ pub(crate) fn references(root: &Map<String, Value>) -> BTreeSet<String> {
 }
 
 /// Known credential shapes, so a key pasted into the wrong field is still hidden.
-fn looks_like_credential(text: &str) -> bool {
+pub(crate) fn looks_like_credential(text: &str) -> bool {
     const PREFIXES: [&str; 5] = ["sk-", "gsk_", "xai-", "AIza", "Bearer "];
     PREFIXES.iter().any(|prefix| text.starts_with(prefix) && text.len() >= prefix.len() + 16)
 }
@@ -111,7 +123,17 @@ pub(crate) fn redact(value: &Value) -> Value {
             _ => value.clone(),
         }
     }
-    walk(value, false)
+    let mut redacted = walk(value, false);
+    // `runtime.env` values under secret-bearing names (refused by validation; hidden regardless,
+    // for documents stored before the rule).
+    if let Some(env) = redacted.pointer_mut("/runtime/env").and_then(Value::as_object_mut) {
+        for (name, item) in env.iter_mut() {
+            if is_secret_env_name(name) && item.is_string() {
+                *item = Value::String(REDACTED.to_owned());
+            }
+        }
+    }
+    redacted
 }
 
 /// An offline sanity check of a secret value for the provider it is meant for (OpenAI keys start

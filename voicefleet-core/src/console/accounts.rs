@@ -1,4 +1,4 @@
-//! Console users and API tokens: argon2 password hashes, a lockout after repeated failures,
+//! Console users and API tokens: argon2 password hashes (logging in is in `login.rs`),
 //! hashed long-lived tokens for automation, and the first admin of a new console.
 
 use std::sync::Arc;
@@ -13,11 +13,6 @@ use super::store::Store;
 use crate::auth::Role;
 use crate::clock::SharedClock;
 use crate::error::{Error, ErrorKind, Result};
-
-/// Failed logins in a row before the account locks.
-pub const MAX_FAILED_LOGINS: u32 = 5;
-/// How long a locked account stays locked.
-pub const LOCKOUT_MS: u64 = 15 * 60 * 1000;
 
 /// A stored user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -81,7 +76,7 @@ impl From<TokenRecord> for TokenView {
     }
 }
 
-fn remote(kind: ErrorKind, message: impl Into<String>, hint: Option<&str>) -> Error {
+pub(super) fn remote(kind: ErrorKind, message: impl Into<String>, hint: Option<&str>) -> Error {
     Error::Remote { kind, message: message.into(), hint: hint.map(str::to_owned), issues: Vec::new() }
 }
 
@@ -92,11 +87,14 @@ fn hex(bytes: &[u8]) -> String {
 /// The prefix of every API token, so a leaked one is recognisable.
 pub const TOKEN_PREFIX: &str = "vft_";
 
+/// The longest life an API token may be given: ten years.
+pub const MAX_TOKEN_LIFE_MS: u64 = 10 * 365 * 86_400_000;
+
 fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
 }
 
-fn validate_name(name: &str) -> Result<()> {
+pub(super) fn validate_name(name: &str) -> Result<()> {
     let ok = (1..=64).contains(&name.len())
         && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-@".contains(&b));
     if ok {
@@ -121,7 +119,7 @@ fn validate_password(password: &str) -> Result<()> {
     Ok(())
 }
 
-fn hash_password(password: &str) -> Result<String> {
+pub(super) fn hash_password(password: &str) -> Result<String> {
     let salt_bytes: [u8; 16] = crate::random::bytes()?;
     let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| Error::Internal { message: e.to_string() })?;
     argon2::Argon2::default()
@@ -130,7 +128,7 @@ fn hash_password(password: &str) -> Result<String> {
         .map_err(|e| Error::Internal { message: format!("hashing a password: {e}") })
 }
 
-fn password_matches(password: &str, hash: &str) -> bool {
+pub(super) fn password_matches(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
         .is_ok_and(|parsed| argon2::Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
@@ -138,8 +136,8 @@ fn password_matches(password: &str, hash: &str) -> bool {
 /// Users and tokens over the store.
 #[derive(Clone)]
 pub struct Accounts {
-    store: Arc<dyn Store>,
-    clock: SharedClock,
+    pub(super) store: Arc<dyn Store>,
+    pub(super) clock: SharedClock,
 }
 
 impl std::fmt::Debug for Accounts {
@@ -159,7 +157,14 @@ impl Accounts {
         Self { store, clock }
     }
 
-    fn audit(&self, actor: &str, action: &str, target: &str, request_id: &str, outcome: &str) -> AuditRecord {
+    pub(super) fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        target: &str,
+        request_id: &str,
+        outcome: &str,
+    ) -> AuditRecord {
         AuditRecord {
             actor: actor.to_owned(),
             action: action.to_owned(),
@@ -215,7 +220,7 @@ impl Accounts {
         let user = UserRecord {
             name: name.to_owned(),
             role,
-            password_hash: hash_password(password)?,
+            password_hash: super::login::hash_off_thread(password).await?,
             created_at_ms: self.clock.now_ms(),
             failed_logins: 0,
             locked_until_ms: None,
@@ -280,52 +285,12 @@ impl Accounts {
             .user(name)
             .await?
             .ok_or_else(|| remote(ErrorKind::NotFound, format!("user `{name}` does not exist"), None))?;
-        user.password_hash = hash_password(password)?;
-        user.failed_logins = 0;
-        user.locked_until_ms = None;
+        user.password_hash = super::login::hash_off_thread(password).await?;
         self.store
             .update_user(user, Some(self.audit(&actor.name, "user.password", name, &actor.request_id, "ok")))
-            .await
-    }
-
-    /// Checks a password. Five failures in a row lock the account for 15 minutes; every failure
-    /// is audited. The same error answers an unknown user and a wrong password.
-    pub async fn login(&self, name: &str, password: &str, request_id: &str) -> Result<UserView> {
-        let refused = || remote(ErrorKind::Unauthorized, "wrong user name or password", None);
-        let now = self.clock.now_ms();
-        let Some(mut user) = self.store.user(name).await? else {
-            let _ = self
-                .store
-                .append_audit(self.audit(name, "login", name, request_id, "failed: unknown user"))
-                .await;
-            return Err(refused());
-        };
-        if user.locked_until_ms.is_some_and(|until| until > now) {
-            let _ =
-                self.store.append_audit(self.audit(name, "login", name, request_id, "failed: locked")).await;
-            return Err(remote(
-                ErrorKind::Unauthorized,
-                "this account is locked after repeated failed logins",
-                Some("wait 15 minutes, or ask an admin to set a new password"),
-            ));
-        }
-        if !password_matches(password, &user.password_hash) {
-            user.failed_logins += 1;
-            let outcome = if user.failed_logins >= MAX_FAILED_LOGINS {
-                user.locked_until_ms = Some(now + LOCKOUT_MS);
-                "failed: wrong password; account locked"
-            } else {
-                "failed: wrong password"
-            };
-            self.store.update_user(user, Some(self.audit(name, "login", name, request_id, outcome))).await?;
-            return Err(refused());
-        }
-        if user.failed_logins > 0 || user.locked_until_ms.is_some() {
-            user.failed_logins = 0;
-            user.locked_until_ms = None;
-            self.store.update_user(user.clone(), None).await?;
-        }
-        Ok(UserView { name: user.name, role: user.role, created_at_ms: user.created_at_ms, locked: false })
+            .await?;
+        // A new password starts with a clean slate from every address.
+        self.store.clear_login_failures(name, None, None).await
     }
 
     /// A role a user has now (a token signed earlier may outlive a demotion: re-checked here).
@@ -342,6 +307,15 @@ impl Accounts {
     ) -> Result<TokenView> {
         Self::require_admin(actor)?;
         validate_name(name)?;
+        let now = self.clock.now_ms();
+        if let Some(at) = expires_at_ms
+            && (at <= now || at - now > MAX_TOKEN_LIFE_MS)
+        {
+            return Err(Error::InvalidValue {
+                value: at.to_string(),
+                reason: "an API token expires after now and within 10 years".to_owned(),
+            });
+        }
         let id_bytes: [u8; 8] = crate::random::bytes()?;
         let secret_bytes: [u8; 24] = crate::random::bytes()?;
         let token = format!("{TOKEN_PREFIX}{}", hex(&secret_bytes));

@@ -127,18 +127,15 @@ pub fn transitions(
 
 impl Console {
     /// Judges `status`, stores the alerts that change, publishes and notifies them.
-    pub(super) async fn evaluate_alerts(&self, status: &CustomerStatus) -> Result<()> {
+    /// `existing` holds the customer's stored alerts by rule.
+    pub(super) async fn evaluate_alerts(
+        &self,
+        status: &CustomerStatus,
+        existing: &HashMap<String, AlertRecord>,
+    ) -> Result<()> {
         let outcomes = evaluate_rules(status, &self.options.thresholds);
-        let existing: HashMap<String, AlertRecord> = self
-            .store
-            .alerts(true)
-            .await?
-            .into_iter()
-            .filter(|a| a.customer_id == status.customer_id)
-            .map(|a| (a.rule.clone(), a))
-            .collect();
         let now = self.options.clock.now_ms();
-        for alert in transitions(&status.customer_id, outcomes, &existing, now) {
+        for alert in transitions(&status.customer_id, outcomes, existing, now) {
             self.store.upsert_alert(alert.clone()).await?;
             let _ = self.fleet_events.send(FleetEvent::Alert { alert: alert.clone() });
             if let Some(notifier) = self.options.notifier.clone() {
@@ -147,6 +144,20 @@ impl Console {
             }
         }
         Ok(())
+    }
+}
+
+impl Console {
+    /// Judges one customer's status against its stored alerts (the live path's re-read).
+    pub(super) async fn evaluate_customer_alerts(&self, status: &CustomerStatus) -> Result<()> {
+        let existing: HashMap<String, AlertRecord> = self
+            .store
+            .customer_alerts(&status.customer_id)
+            .await?
+            .into_iter()
+            .map(|a| (a.rule.clone(), a))
+            .collect();
+        self.evaluate_alerts(status, &existing).await
     }
 }
 

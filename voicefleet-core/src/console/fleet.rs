@@ -16,6 +16,7 @@ use crate::auth::Role;
 use crate::config::{Change, PatchOperation};
 use crate::error::Result;
 use crate::host::{HostStatus, LogQuery, MetricsSample};
+use crate::keycheck::KeyCheck;
 use crate::logs::LogLine;
 
 /// Who is asking, for role checks and the audit log.
@@ -240,6 +241,9 @@ pub trait Fleet: Send + Sync {
     async fn set_secret(&self, actor: &Actor, id: &str, name: &str, value: &str) -> Result<()>;
     async fn secrets(&self, actor: &Actor, id: &str) -> Result<Vec<SecretInfo>>;
     async fn delete_secret(&self, actor: &Actor, id: &str, name: &str) -> Result<()>;
+    /// Checks the customer's provider keys live, on its host, against the deployed configuration
+    /// (every provider secret it uses, or `only` that one): verdicts, never values.
+    async fn check_secrets(&self, actor: &Actor, id: &str, only: Option<&str>) -> Result<Vec<KeyCheck>>;
 
     async fn control(
         &self,

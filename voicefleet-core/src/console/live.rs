@@ -132,7 +132,7 @@ impl Console {
             pid: host.and_then(|h| h.pid),
         });
         // As in a refresh; a failure here is retried by the next one.
-        let _ = self.evaluate_alerts(&status).await;
+        let _ = self.evaluate_customer_alerts(&status).await;
     }
 
     fn patch_cached_state(&self, status: &mut CustomerStatus, to: ProcessState) {

@@ -17,6 +17,7 @@ mod crypto;
 mod customers;
 mod fleet;
 mod live;
+pub mod login;
 mod rate;
 mod revisions;
 mod run;
@@ -34,9 +35,7 @@ use std::time::Duration;
 
 use tokio::sync::broadcast;
 
-pub use accounts::{
-    Accounts, LOCKOUT_MS, MAX_FAILED_LOGINS, TOKEN_PREFIX, TokenRecord, TokenView, UserRecord, UserView,
-};
+pub use accounts::{Accounts, MAX_TOKEN_LIFE_MS, TOKEN_PREFIX, TokenRecord, TokenView, UserRecord, UserView};
 pub use alerts::{AlertNotifier, AlertThresholds, RuleOutcome, evaluate_rules, transitions};
 pub use audit::{AuditEntry, AuditRecord, AuditVerification};
 pub use bulk::{BulkAction, BulkEvent, BulkRun, BulkSpec, HealthGate, RunOutcome, TargetResult, TargetState};
@@ -120,6 +119,8 @@ pub struct Console {
     /// A refresh (poll, samples, alert rules) has run in this process: without a server's
     /// refresher (the CLI's embedded console) alerts are evaluated when asked for.
     refreshed: std::sync::atomic::AtomicBool,
+    /// When a refresh last pruned old samples (ms since the epoch).
+    last_prune_ms: std::sync::atomic::AtomicU64,
     me: std::sync::Weak<Console>,
 }
 
@@ -148,6 +149,7 @@ impl Console {
             bulk_events,
             fleet_events,
             refreshed: std::sync::atomic::AtomicBool::new(false),
+            last_prune_ms: std::sync::atomic::AtomicU64::new(0),
             me: me.clone(),
         })
     }
@@ -249,6 +251,15 @@ impl Fleet for Console {
 
     async fn delete_secret(&self, actor: &Actor, id: &str, name: &str) -> Result<()> {
         secrets::delete(self, actor, id, name).await
+    }
+
+    async fn check_secrets(
+        &self,
+        actor: &Actor,
+        id: &str,
+        only: Option<&str>,
+    ) -> Result<Vec<crate::keycheck::KeyCheck>> {
+        secrets::check(self, actor, id, only).await
     }
 
     async fn control(

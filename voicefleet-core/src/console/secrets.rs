@@ -7,6 +7,7 @@ use super::{Actor, Console, CustomerRecord, SecretInfo, SecretRecord};
 use crate::auth::Role;
 use crate::config::ConfigDocument;
 use crate::error::{Error, ErrorKind, Result};
+use crate::keycheck::{KeyCheck, KeyVerdict};
 
 /// The longest secret value, in bytes.
 const MAX_SECRET_BYTES: usize = 64 * 1024;
@@ -89,4 +90,42 @@ pub(super) async fn delete(console: &Console, actor: &Actor, id: &str, name: &st
         return Err(Error::SecretNotFound { name: name.to_owned() });
     }
     Ok(())
+}
+
+/// Asks the customer's host to check its provider keys; audits who asked and the verdicts.
+pub(super) async fn check(
+    console: &Console,
+    actor: &Actor,
+    id: &str,
+    only: Option<&str>,
+) -> Result<Vec<KeyCheck>> {
+    let target = match only {
+        Some(name) => format!("{id}/{name}"),
+        None => id.to_owned(),
+    };
+    console.require(actor, Role::Operator, "secret.check", &target).await?;
+    if let Some(name) = only
+        && !crate::config::is_valid_secret_name(name)
+    {
+        return Err(Error::InvalidSecretName { name: name.to_owned() });
+    }
+    let record = console.record(id).await?;
+    let checks = console.host(&record)?.check_keys(only).await?;
+    let mut audit = console.audit_record(actor, "secret.check", &target);
+    audit.outcome = verdict_summary(&checks);
+    console.store.append_audit(audit).await?;
+    Ok(checks)
+}
+
+/// `2 valid, 1 invalid` (verdicts in a fixed order; `no keys` when there were none).
+pub(super) fn verdict_summary(checks: &[KeyCheck]) -> String {
+    let verdicts = [KeyVerdict::Valid, KeyVerdict::Invalid, KeyVerdict::Unreachable, KeyVerdict::Unchecked];
+    let parts: Vec<String> = verdicts
+        .iter()
+        .filter_map(|verdict| {
+            let count = checks.iter().filter(|c| c.verdict == *verdict).count();
+            (count > 0).then(|| format!("{count} {verdict}"))
+        })
+        .collect();
+    if parts.is_empty() { "no keys".to_owned() } else { parts.join(", ") }
 }

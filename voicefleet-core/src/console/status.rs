@@ -88,6 +88,9 @@ impl StatusCache {
     }
 }
 
+/// How often a refresh prunes old samples (thinning needs minute resolution, not every pass).
+const PRUNE_EVERY_MS: u64 = 5 * 60_000;
+
 /// Deployed revision hashes by (customer, revision), to tell drift.
 pub(super) type DeployedHashes = HashMap<(String, u64), String>;
 
@@ -116,9 +119,15 @@ impl Console {
         self.statuses.hosts()
     }
 
-    /// The deployed revisions' hashes of `records`.
+    /// The deployed revisions' hashes of `records` (one read for many, one query each for a few).
     pub(super) async fn deployed_hashes(&self, records: &[CustomerRecord]) -> Result<DeployedHashes> {
         let mut hashes = HashMap::new();
+        if records.len() > 4 {
+            for (id, number, hash) in self.store.deployed_hashes().await? {
+                hashes.insert((id, number), hash);
+            }
+            return Ok(hashes);
+        }
         for record in records {
             if let Some(number) = record.deployed_revision
                 && let Some(revision) = self.store.revision(&record.id, number).await?
@@ -216,13 +225,23 @@ impl Console {
                 });
             }
         }
-        for status in &statuses {
-            if let Some(sample) = sample_of(status) {
-                self.store.insert_samples(&status.customer_id, &[sample]).await?;
-            }
-            self.evaluate_alerts(status).await?;
+        let samples = statuses.iter().filter_map(|s| Some((s.customer_id.clone(), sample_of(s)?))).collect();
+        self.store.insert_fleet_samples(samples).await?;
+        // Every stored alert in one read, not one read of all of them per customer.
+        let mut stored: HashMap<String, HashMap<String, super::AlertRecord>> = HashMap::new();
+        for alert in self.store.alerts(true).await? {
+            stored.entry(alert.customer_id.clone()).or_default().insert(alert.rule.clone(), alert);
         }
-        self.store.prune_samples(self.options.clock.now_ms()).await?;
+        let none = HashMap::new();
+        for status in &statuses {
+            self.evaluate_alerts(status, stored.get(&status.customer_id).unwrap_or(&none)).await?;
+        }
+        let now = self.options.clock.now_ms();
+        let last = self.last_prune_ms.load(std::sync::atomic::Ordering::Relaxed);
+        if now.saturating_sub(last) >= PRUNE_EVERY_MS {
+            self.last_prune_ms.store(now, std::sync::atomic::Ordering::Relaxed);
+            self.store.prune_samples(now).await?;
+        }
         Ok(statuses)
     }
 }

@@ -74,6 +74,8 @@ pub trait Store: Send + Sync {
     async fn revision(&self, customer_id: &str, number: u64) -> Result<Option<RevisionRecord>>;
     /// Newest first.
     async fn revisions(&self, customer_id: &str) -> Result<Vec<RevisionRecord>>;
+    /// Every customer's deployed revision as (customer, revision number, hash), in one read.
+    async fn deployed_hashes(&self) -> Result<Vec<(String, u64, String)>>;
 
     async fn put_secret(&self, customer_id: &str, secret: SecretRecord, audit: AuditRecord) -> Result<()>;
     async fn secret(&self, customer_id: &str, name: &str) -> Result<Option<SecretRecord>>;
@@ -98,12 +100,36 @@ pub trait Store: Send + Sync {
     async fn audit(&self, after: u64, limit: usize) -> Result<Vec<AuditEntry>>;
 
     async fn insert_samples(&self, customer_id: &str, samples: &[MetricsSample]) -> Result<()>;
+    /// One sample for each of several customers, in one write (a status pass's samples).
+    async fn insert_fleet_samples(&self, samples: Vec<(String, MetricsSample)>) -> Result<()>;
     async fn samples(&self, customer_id: &str, since_ms: u64, until_ms: u64) -> Result<Vec<MetricsSample>>;
     /// Keeps 7 days: full resolution for a day, one sample a minute after that.
     async fn prune_samples(&self, now_ms: u64) -> Result<()>;
 
     async fn upsert_alert(&self, alert: AlertRecord) -> Result<()>;
     async fn alerts(&self, include_resolved: bool) -> Result<Vec<AlertRecord>>;
+    /// One customer's alerts, resolved ones included.
+    async fn customer_alerts(&self, customer_id: &str) -> Result<Vec<AlertRecord>>;
+
+    /// Failed logins in a row of `name` from `address`: how many, and when the last was.
+    async fn login_failures(&self, name: &str, address: &str) -> Result<Option<(u32, u64)>>;
+    /// Counts one more failed login of `name` from `address` at `at_ms` (atomically, whatever
+    /// other writers do) with its audit entry; returns the new count.
+    async fn record_login_failure(
+        &self,
+        name: &str,
+        address: &str,
+        at_ms: u64,
+        audit: AuditRecord,
+    ) -> Result<u32>;
+    /// Forgets `name`'s failed logins from `address` (every address when `None`), with an audit
+    /// entry when given.
+    async fn clear_login_failures(
+        &self,
+        name: &str,
+        address: Option<&str>,
+        audit: Option<AuditRecord>,
+    ) -> Result<()>;
 
     /// Conflict when the name exists.
     async fn insert_user(&self, user: UserRecord, audit: AuditRecord) -> Result<()>;

@@ -44,9 +44,29 @@ pub(super) fn agent_environment(
     env
 }
 
-/// The working directory of the agent: `runtime.working_dir`, or the state directory.
+/// The working directory of the agent: `runtime.working_dir`, or its own directory in the state
+/// directory (`STATE/agent`, not the state directory itself, where the secrets are).
 pub(super) fn working_dir(loaded: &Loaded, paths: &Paths) -> PathBuf {
-    loaded.typed.runtime.working_dir.as_deref().map(PathBuf::from).unwrap_or_else(|| paths.state.clone())
+    loaded.typed.runtime.working_dir.as_deref().map(PathBuf::from).unwrap_or_else(|| paths.agent.clone())
+}
+
+/// What the agent inherits from the daemon's environment: these names, nothing else. The daemon
+/// may hold a console's master key or an operator's token in its environment; one customer's
+/// code must not read them.
+const INHERITED: [&str; 4] = ["PATH", "HOME", "LANG", "TZ"];
+
+/// The search path when the daemon has none.
+const DEFAULT_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+
+/// The part of the agent's environment taken from the daemon's: [`INHERITED`], with a default
+/// `PATH`.
+pub(super) fn inherited_environment() -> Vec<(String, std::ffi::OsString)> {
+    let mut env: Vec<(String, std::ffi::OsString)> =
+        INHERITED.iter().filter_map(|name| Some((name.to_string(), std::env::var_os(name)?))).collect();
+    if !env.iter().any(|(name, _)| name == "PATH") {
+        env.push(("PATH".to_owned(), DEFAULT_PATH.into()));
+    }
+    env
 }
 
 /// Starts the shim, which starts the agent, and reads its handshake. On failure the error names
@@ -68,6 +88,8 @@ pub(super) async fn launch(loaded: &Loaded, paths: &Paths, options: &SupervisorO
         .arg(working_dir(loaded, paths))
         .arg("--")
         .args(&runtime.command)
+        .env_clear()
+        .envs(inherited_environment())
         .envs(agent_environment(loaded, paths, options))
         .stdin(Stdio::null())
         .stdout(Stdio::piped());

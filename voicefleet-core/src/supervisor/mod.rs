@@ -38,9 +38,13 @@ use crate::host::{
     AppliedConfig, ConfigRevision, Host, HostEvent, HostStatus, LogQuery, MetricsSample, RevisionMeta,
     StopOptions,
 };
+use crate::keycheck::{KeyCheck, KeyProbe, ProviderUrls};
 use crate::lifecycle::ControlRequest;
 use crate::logs::{LogFiles, LogLimits, LogLine};
 use state_dir::Paths;
+
+/// How long one provider may take to answer a key check.
+const KEY_CHECK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How to start the shim: a program and the arguments before the shim's own (for example the
 /// `voicefleet-shim` binary, or `voicefleet-agent` with a hidden `shim` subcommand).
@@ -68,6 +72,10 @@ pub struct SupervisorOptions {
     pub backoff_initial: Duration,
     /// Where "now" comes from (event and exit times, adoption's age of a running agent).
     pub clock: SharedClock,
+    /// What sends the live key checks ([`Host::check_keys`]); without one, checks are refused.
+    pub key_probe: Option<Arc<dyn KeyProbe>>,
+    /// Each provider's API base URL for the key checks.
+    pub provider_urls: ProviderUrls,
 }
 
 impl SupervisorOptions {
@@ -82,6 +90,8 @@ impl SupervisorOptions {
             tick: Duration::from_millis(20),
             metrics_interval: Duration::from_secs(1),
             backoff_initial: Duration::from_secs(1),
+            key_probe: None,
+            provider_urls: ProviderUrls::default(),
         }
     }
 }
@@ -107,6 +117,8 @@ struct Shared {
     paths: Paths,
     metrics: Mutex<VecDeque<MetricsSample>>,
     events: broadcast::Sender<HostEvent>,
+    key_probe: Option<Arc<dyn KeyProbe>>,
+    provider_urls: ProviderUrls,
 }
 
 /// A running supervisor; cheap to clone. Implements [`Host`].
@@ -137,6 +149,8 @@ impl Supervisor {
             paths,
             metrics: Mutex::new(VecDeque::with_capacity(observe::METRICS_HISTORY)),
             events,
+            key_probe: options.key_probe.clone(),
+            provider_urls: options.provider_urls.clone(),
         });
         let (requests, receiver) = mpsc::channel(256);
         let mut actor = actor::Actor::new(options, shared.clone(), requests.clone())?;
@@ -221,6 +235,23 @@ impl Host for Supervisor {
 
     async fn secret_names(&self) -> Result<Vec<String>> {
         Ok(self.shared.paths.read_secrets().into_keys().collect())
+    }
+
+    async fn check_keys(&self, only: Option<&str>) -> Result<Vec<KeyCheck>> {
+        let Some(probe) = self.shared.key_probe.clone() else {
+            return Err(Error::Unavailable {
+                message: "this host agent cannot check keys: it was started without a key probe".to_owned(),
+            });
+        };
+        let Some((document, _)) = self.config().await? else {
+            return Err(Error::conflict(
+                "no configuration is applied on this host",
+                Some("deploy one first"),
+            ));
+        };
+        let secrets = self.shared.paths.read_secrets();
+        let urls = &self.shared.provider_urls;
+        crate::keycheck::check_keys(&document, &secrets, only, urls, probe.as_ref(), KEY_CHECK_TIMEOUT).await
     }
 
     async fn logs(&self, query: LogQuery) -> Result<Vec<LogLine>> {

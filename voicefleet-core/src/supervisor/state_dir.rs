@@ -9,6 +9,7 @@
 //! STATE/run/child.json     the running instance (written by the shim)
 //! STATE/run/exit.json      how it ended (written by the shim)
 //! STATE/run/shim.log       the shim's own messages
+//! STATE/agent/             the agent's working directory unless `runtime.working_dir` names one
 //! ```
 
 use std::collections::BTreeMap;
@@ -30,6 +31,8 @@ pub(super) struct Paths {
     pub(super) supervisor: PathBuf,
     pub(super) logs: PathBuf,
     pub(super) run: PathBuf,
+    /// The agent's own working directory (not the state directory, next to its secrets).
+    pub(super) agent: PathBuf,
 }
 
 impl Paths {
@@ -42,6 +45,7 @@ impl Paths {
             supervisor: state.join("supervisor.json"),
             logs: state.join("logs"),
             run: state.join("run"),
+            agent: state.join("agent"),
         }
     }
 
@@ -59,7 +63,7 @@ impl Paths {
 
     /// Creates the directories (the state directory private to its owner).
     pub(super) fn create(&self) -> Result<()> {
-        for dir in [&self.state, &self.logs, &self.run] {
+        for dir in [&self.state, &self.logs, &self.run, &self.agent] {
             std::fs::create_dir_all(dir)
                 .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
         }

@@ -82,6 +82,9 @@ fn cursors_resume_exactly() {
     }
     assert_eq!(*seen.last().unwrap(), 300);
     assert!(seen.windows(2).all(|w| w[1] == w[0] + 1), "no gap, no repeat");
+    // A cursor from a request (`Last-Event-ID: 18446744073709551615`) reads nothing, never panics.
+    assert!(files.read_after(u64::MAX, 10, StreamFilter::All).unwrap().is_empty());
+    assert!(files.read_after(u64::MAX - 1, 10, StreamFilter::All).unwrap().is_empty());
 }
 
 #[test]

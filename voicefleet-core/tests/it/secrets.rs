@@ -115,3 +115,39 @@ fn the_providers_that_use_a_secret_come_from_the_document_or_its_name() {
     assert!(providers_using_secret(Some(&document), "unused").is_empty());
     assert_eq!(providers_using_secret(None, "groq_api_key"), ["groq"]);
 }
+
+#[test]
+fn literal_secrets_in_runtime_env_are_refused_redacted_and_never_echoed() {
+    use voicefleet_core::config::is_secret_env_name;
+    for (name, secret) in [
+        ("DB_PASSWORD", true),
+        ("stripe_key", true),
+        ("AUTH_TOKEN", true),
+        ("CLIENT_SECRET", true),
+        ("GOOGLE_APPLICATION_CREDENTIALS", true),
+        ("LOG_LEVEL", false),
+        ("LIVEKIT_URL", false),
+    ] {
+        assert_eq!(is_secret_env_name(name), secret, "{name}");
+    }
+    let mut document = template("default").unwrap();
+    let value = document.as_value();
+    let mut value = value;
+    value["runtime"]["env"] = json!({"DB_PASSWORD": "hunter2", "LOG_LEVEL": "info"});
+    value["agent_settings"]["llm"]["model"] = json!("sk-proj-0123456789abcdefghij");
+    let refused = ConfigDocument::from_value(value.clone()).unwrap();
+    let validation = refused.validate();
+    let issue = validation.errors().find(|i| i.path == "runtime.env.DB_PASSWORD").expect("refused");
+    assert_eq!(issue.code, "secret_literal");
+    assert!(issue.message.contains("secret_env"), "{}", issue.message);
+    assert!(validation.errors().all(|i| i.path != "runtime.env.LOG_LEVEL"));
+    let messages = validation.issues.iter().map(|i| i.message.clone()).collect::<Vec<_>>().join("\n");
+    assert!(!messages.contains("hunter2") && !messages.contains("sk-proj"), "{messages}");
+    // Shown anywhere (revisions, diffs), the value is hidden.
+    let redacted = refused.redacted();
+    assert_eq!(redacted["runtime"]["env"]["DB_PASSWORD"], REDACTED);
+    assert_eq!(redacted["runtime"]["env"]["LOG_LEVEL"], "info");
+    // The setter refuses it and leaves the document as it was.
+    assert!(document.set("runtime.env", json!({"DB_PASSWORD": "hunter2"})).is_err());
+    assert!(!document.as_value().to_string().contains("hunter2"));
+}

@@ -354,6 +354,21 @@ impl Fleet for ConsoleClient {
         .await
     }
 
+    async fn check_secrets(
+        &self,
+        _: &Actor,
+        id: &str,
+        only: Option<&str>,
+    ) -> Result<Vec<voicefleet_core::keycheck::KeyCheck>> {
+        let mut path = format!("/v1/customers/{id}/secrets/check");
+        if let Some(name) = only {
+            path.push_str("?secret=");
+            path.extend(url::form_urlencoded::byte_serialize(name.as_bytes()));
+        }
+        let report: super::wire::KeyCheckReport = self.call(Method::POST, &path, None).await?;
+        Ok(report.checks)
+    }
+
     async fn secrets(&self, _: &Actor, id: &str) -> Result<Vec<SecretInfo>> {
         self.all(&format!("/v1/customers/{id}/secrets")).await
     }

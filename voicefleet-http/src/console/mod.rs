@@ -28,9 +28,9 @@ use self::routes::{
     users,
 };
 use self::wire::{
-    AlertParams, AuditParams, Control, CursorParams, Deploy, DiffParams, LogParams, Login, LoginResponse,
-    MetricsParams, NewRevision, NewToken, NewUser, Page, PageParams, Password, Rollback, SecretValue,
-    StatusParams, TagPatch, WhoAmI,
+    AlertParams, AuditParams, Control, CursorParams, Deploy, DiffParams, KeyCheckParams, KeyCheckReport,
+    LogParams, Login, LoginResponse, MetricsParams, NewRevision, NewToken, NewUser, Page, PageParams,
+    Password, Rollback, SecretValue, StatusParams, TagPatch, WhoAmI,
 };
 use crate::error::ApiError;
 use crate::host::wire::LogsResponse;
@@ -114,6 +114,9 @@ route_table! { Shared;
         body: Deploy, ok: 200 json(RevisionView);
     get "/v1/customers/{id}/secrets" [Operator] => secrets::list, "secret names, never values",
         query: CursorParams, ok: 200 json(Page<SecretInfo>);
+    post "/v1/customers/{id}/secrets/check" [Operator] => secrets::check,
+        "check the provider keys the deployed configuration uses, live, from the customer's host (verdicts only)",
+        query: KeyCheckParams, ok: 200 json(KeyCheckReport);
     put "/v1/customers/{id}/secrets/{name}" [Admin] => secrets::set, "set a secret (write-only)",
         body: SecretValue, ok: 204 empty;
     delete "/v1/customers/{id}/secrets/{name}" [Admin] => secrets::delete, "delete a secret", ok: 204 empty;
@@ -188,6 +191,7 @@ pub fn router(
         .layer(axum::middleware::from_fn_with_state(observed, telemetry::observe))
         // The web console at `/`; `/v1/...` and `/metrics` still answer the API's JSON 404.
         .fallback(assets::fallback)
+        .layer(axum::middleware::from_fn(login::cap_body))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state);
     let router = crate::middleware::cors(router, &options.cors_origins);

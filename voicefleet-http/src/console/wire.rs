@@ -130,6 +130,21 @@ pub(crate) struct SecretValue {
     pub(crate) value: String,
 }
 
+/// `POST /v1/customers/{id}/secrets/check`: each provider key's verdict, from the host.
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
+pub(crate) struct KeyCheckReport {
+    pub(crate) checks: Vec<voicefleet_core::keycheck::KeyCheck>,
+}
+
+/// `POST /v1/customers/{id}/secrets/check?secret=NAME`.
+#[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct KeyCheckParams {
+    /// Check this secret only (by default every provider secret the deployed configuration uses).
+    #[serde(default)]
+    pub(crate) secret: Option<String>,
+}
+
 /// `POST /v1/customers/{id}/agent/{action}`.
 #[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]

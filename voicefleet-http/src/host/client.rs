@@ -285,6 +285,20 @@ impl Host for AgentClient {
         Ok(self.call::<SecretNames, _>(Method::GET, "v1/secrets", NO_BODY).await?.names)
     }
 
+    async fn check_keys(&self, only: Option<&str>) -> Result<Vec<voicefleet_core::keycheck::KeyCheck>> {
+        let path = match only {
+            Some(name) => format!(
+                "v1/secrets/check?secret={}",
+                url::form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>()
+            ),
+            None => "v1/secrets/check".to_owned(),
+        };
+        // Each provider may take its whole timeout.
+        let response: super::wire::KeyChecks =
+            self.call_with_timeout(Method::POST, &path, NO_BODY, Duration::from_secs(15)).await?;
+        Ok(response.checks)
+    }
+
     async fn logs(&self, query: LogQuery) -> Result<Vec<LogLine>> {
         let path = match query {
             LogQuery::Tail { n, stream } => format!("v1/logs?tail={n}&stream={}", stream.as_str()),

@@ -18,13 +18,25 @@ use crate::token::{HOST_TOKEN_SECONDS, HostTokenSigner};
 /// verify a signature twice a minute rather than at every poll and reconnect.
 const TOKEN_REUSE: Duration = Duration::from_secs(HOST_TOKEN_SECONDS / 2);
 
-/// Host tokens for `audience`, each reused for [`TOKEN_REUSE`].
+/// How long `audience`'s tokens are reused: between three quarters of [`TOKEN_REUSE`] and all
+/// of it, spread by the audience's name, so a thousand hosts' tokens signed together at start
+/// are not all renewed in the same second after that.
+fn reuse_period(audience: &str) -> Duration {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    audience.hash(&mut hasher);
+    let spread = TOKEN_REUSE.as_millis() as u64 / 4;
+    TOKEN_REUSE - Duration::from_millis(hasher.finish() % spread.max(1))
+}
+
+/// Host tokens for `audience`, each reused for its [`reuse_period`].
 fn reused_token(signer: HostTokenSigner, audience: String) -> impl Fn() -> String + Send + Sync + 'static {
     let current: Mutex<Option<(String, Instant)>> = Mutex::new(None);
+    let period = reuse_period(&audience);
     move || {
         let mut current = current.lock().unwrap_or_else(|p| p.into_inner());
         match &*current {
-            Some((token, signed)) if signed.elapsed() < TOKEN_REUSE => token.clone(),
+            Some((token, signed)) if signed.elapsed() < period => token.clone(),
             _ => {
                 let token = signer.host_token(&audience);
                 *current = Some((token.clone(), Instant::now()));
@@ -103,5 +115,13 @@ mod tests {
         let other = reused_token(signer, "globex".into());
         assert_ne!(other(), first, "each host its own");
         assert!(TOKEN_REUSE.as_secs() * 2 <= HOST_TOKEN_SECONDS);
+    }
+
+    #[test]
+    fn hosts_renew_their_tokens_at_different_moments() {
+        let periods: std::collections::BTreeSet<Duration> =
+            (0..100).map(|n| reuse_period(&format!("customer-{n}"))).collect();
+        assert!(periods.len() > 90, "{} distinct periods of 100", periods.len());
+        assert!(periods.iter().all(|p| *p <= TOKEN_REUSE && *p >= TOKEN_REUSE * 3 / 4));
     }
 }

@@ -27,8 +27,8 @@ use self::auth::Authenticator;
 pub use self::auth::load_or_create_admin_token;
 use self::routes::{agent, config, events, logs, metrics, secrets, status};
 use self::wire::{
-    ConfigResponse, ControlBody, LogLineBody, LogsResponse, PatchConfig, PutConfig, PutSecret, Readiness,
-    SecretNames, StreamOpened, ValidateResponse,
+    CheckParams, ConfigResponse, ControlBody, KeyChecks, LogLineBody, LogsResponse, PatchConfig, PutConfig,
+    PutSecret, Readiness, SecretNames, StreamOpened, ValidateResponse,
 };
 use crate::error::ApiError;
 use crate::middleware::AddressLimiter;
@@ -96,6 +96,9 @@ route_table! { SharedState;
     post "/v1/config/validate" [Operator] => config::validate, "validate a document against this host's secrets",
         body: VoiceAgentConfig, ok: 200 json(ValidateResponse);
     get "/v1/secrets" [Operator] => secrets::names, "secret names, never values", ok: 200 json(SecretNames);
+    post "/v1/secrets/check" [Operator] => secrets::check,
+        "check the provider keys the applied configuration uses, from this host (verdicts, never values)",
+        query: CheckParams, ok: 200 json(KeyChecks);
     put "/v1/secrets/{name}" [Admin] => secrets::put_secret, "set a secret (write-only)", body: PutSecret, ok: 204 empty;
     delete "/v1/secrets/{name}" [Admin] => secrets::delete_secret, "delete a secret", ok: 204 empty;
     post "/v1/agent/{action}" [Operator] => agent::control, "start, stop, restart or drain the agent",

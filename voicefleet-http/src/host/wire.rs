@@ -60,6 +60,21 @@ pub(crate) struct SecretNames {
     pub(crate) names: Vec<String>,
 }
 
+/// `POST /v1/secrets/check`: what each provider said about each key.
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
+pub(crate) struct KeyChecks {
+    pub(crate) checks: Vec<voicefleet_core::keycheck::KeyCheck>,
+}
+
+/// `POST /v1/secrets/check?secret=NAME`.
+#[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CheckParams {
+    /// Check this secret only (by default every provider secret the configuration uses).
+    #[serde(default)]
+    pub(crate) secret: Option<String>,
+}
+
 /// `POST /v1/agent/{action}`.
 #[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]

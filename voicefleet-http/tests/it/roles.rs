@@ -205,6 +205,9 @@ impl Host for StubHost {
     async fn secret_names(&self) -> Result<Vec<String>> {
         Ok(Vec::new())
     }
+    async fn check_keys(&self, _: Option<&str>) -> Result<Vec<voicefleet_core::keycheck::KeyCheck>> {
+        Ok(Vec::new())
+    }
     async fn logs(&self, _: LogQuery) -> Result<Vec<LogLine>> {
         Ok(Vec::new())
     }

@@ -7,7 +7,7 @@ use crate::config::model::{
     ABSOLUTE_PATH_PATTERN, E164_PATTERN, ENV_NAME_PATTERN, HTTP_URL_PATTERN, LANGUAGE_PATTERN,
     SECRET_REFERENCE_PATTERN, SIP_URI_PATTERN, TWILIO_ACCOUNT_SID_PATTERN,
 };
-use crate::config::secrets::is_secret_field;
+use crate::config::secrets::{is_secret_env_name, is_secret_field};
 
 pub(super) fn type_phrase(json_type: &str) -> &'static str {
     match json_type {
@@ -24,7 +24,9 @@ pub(super) fn type_phrase(json_type: &str) -> &'static str {
 
 /// A short description of a value for messages; never the text of a secret field.
 pub(super) fn describe(value: &Value, path: &DotPath) -> String {
-    let secret = path.to_string().rsplit('.').next().is_some_and(is_secret_field);
+    let secret = path.to_string().rsplit('.').next().is_some_and(|last| {
+        is_secret_field(last) || (path.to_string().starts_with("runtime.env.") && is_secret_env_name(last))
+    });
     match value {
         Value::String(_) if secret => "a string".to_owned(),
         Value::String(text) => format!("\"{}\"", truncate(text)),
@@ -34,8 +36,12 @@ pub(super) fn describe(value: &Value, path: &DotPath) -> String {
     }
 }
 
+/// `text` shortened for a message; a value that looks like a key is never echoed.
 pub(super) fn truncate(text: &str) -> String {
     const LIMIT: usize = 40;
+    if crate::config::secrets::looks_like_credential(text) {
+        return crate::config::REDACTED.to_owned();
+    }
     if text.chars().count() <= LIMIT {
         text.to_owned()
     } else {

@@ -119,3 +119,46 @@ pub(super) fn revoke_token(tx: &Transaction<'_>, id: &str) -> Result<bool> {
     let updated = tx.execute("UPDATE api_tokens SET revoked = 1 WHERE id = ?1", [id]).map_err(db_error)?;
     Ok(updated > 0)
 }
+
+const DAY_MS: u64 = 86_400_000;
+
+pub(super) fn login_failures(c: &Connection, name: &str, address: &str) -> Result<Option<(u32, u64)>> {
+    query_one(
+        c,
+        "SELECT failures, last_failure_ms FROM login_failures WHERE name = ?1 AND address = ?2",
+        params![name, address],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )
+}
+
+/// One more failure, in one statement (atomic under concurrent logins); forgets failures older
+/// than a day, so the table stays small.
+pub(super) fn record_login_failure(
+    tx: &Transaction<'_>,
+    name: &str,
+    address: &str,
+    at_ms: u64,
+) -> Result<u32> {
+    let at_ms = at_ms.min(i64::MAX as u64);
+    tx.execute("DELETE FROM login_failures WHERE last_failure_ms < ?1", [at_ms.saturating_sub(DAY_MS)])
+        .map_err(db_error)?;
+    tx.query_row(
+        "INSERT INTO login_failures (name, address, failures, last_failure_ms) VALUES (?1, ?2, 1, ?3)
+         ON CONFLICT (name, address) DO UPDATE SET failures = failures + 1, last_failure_ms = excluded.last_failure_ms
+         RETURNING failures",
+        params![name, address, at_ms],
+        |row| row.get(0),
+    )
+    .map_err(db_error)
+}
+
+pub(super) fn clear_login_failures(tx: &Transaction<'_>, name: &str, address: Option<&str>) -> Result<()> {
+    match address {
+        Some(address) => {
+            tx.execute("DELETE FROM login_failures WHERE name = ?1 AND address = ?2", params![name, address])
+        }
+        None => tx.execute("DELETE FROM login_failures WHERE name = ?1", params![name]),
+    }
+    .map_err(db_error)?;
+    Ok(())
+}

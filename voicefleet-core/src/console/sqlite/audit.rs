@@ -54,7 +54,8 @@ pub(super) fn page(connection: &Connection, after: u64, limit: usize) -> Result<
         connection,
         "SELECT seq, at_ms, actor, action, target, request_id, outcome, prev_hash, hash
          FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-        params![after, limit as i64],
+        // SQLite integers are signed 64-bit: a cursor past them reads nothing, not an error.
+        params![after.min(i64::MAX as u64), limit.min(i64::MAX as usize) as i64],
         |row| {
             Ok(AuditEntry {
                 seq: row.get(0)?,

@@ -139,6 +139,17 @@ pub(super) fn revision(c: &Connection, customer_id: &str, number: u64) -> Result
     )
 }
 
+/// Every customer's deployed revision as (customer, number, hash).
+pub(super) fn deployed_hashes(c: &mut Connection) -> Result<Vec<(String, u64, String)>> {
+    query_all(
+        c,
+        "SELECT r.customer_id, r.number, r.hash FROM customers c
+         JOIN revisions r ON r.customer_id = c.id AND r.number = c.deployed_revision",
+        [],
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+    )
+}
+
 /// Newest first.
 pub(super) fn revisions(c: &Connection, customer_id: &str) -> Result<Vec<RevisionRecord>> {
     query_all(

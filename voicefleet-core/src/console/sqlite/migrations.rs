@@ -37,6 +37,12 @@ const MIGRATIONS: &[&str] = &[
         id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
         created_by TEXT NOT NULL, created_at_ms INTEGER NOT NULL, expires_at_ms INTEGER,
         revoked INTEGER NOT NULL DEFAULT 0);",
+    // Pruning by age reads an index instead of the whole table.
+    "CREATE INDEX samples_by_time ON samples (at_ms);",
+    // Failed logins by user and address (the slowdown), replacing the per-user lock.
+    "CREATE TABLE login_failures (
+        name TEXT NOT NULL, address TEXT NOT NULL, failures INTEGER NOT NULL, last_failure_ms INTEGER NOT NULL,
+        PRIMARY KEY (name, address));",
 ];
 
 /// The schema version this voicefleet writes (`PRAGMA user_version` after every migration).

@@ -183,6 +183,10 @@ impl Store for SqliteStore {
         self.with(move |c| customers::revisions(c, &customer_id)).await
     }
 
+    async fn deployed_hashes(&self) -> Result<Vec<(String, u64, String)>> {
+        self.with(customers::deployed_hashes).await
+    }
+
     async fn put_secret(&self, customer_id: &str, secret: SecretRecord, audit: AuditRecord) -> Result<()> {
         let customer_id = customer_id.to_owned();
         self.audited(audit, move |tx| customers::put_secret(tx, &customer_id, &secret)).await
@@ -256,6 +260,14 @@ impl Store for SqliteStore {
         self.transaction(move |tx| samples::insert(tx, &customer_id, &rows)).await
     }
 
+    async fn insert_fleet_samples(&self, samples: Vec<(String, MetricsSample)>) -> Result<()> {
+        let rows = samples
+            .into_iter()
+            .map(|(customer_id, sample)| Ok((customer_id, samples::rows(&[sample])?)))
+            .collect::<Result<Vec<_>>>()?;
+        self.transaction(move |tx| rows.iter().try_for_each(|(id, rows)| samples::insert(tx, id, rows))).await
+    }
+
     async fn samples(&self, customer_id: &str, since_ms: u64, until_ms: u64) -> Result<Vec<MetricsSample>> {
         let customer_id = customer_id.to_owned();
         self.with(move |c| samples::between(c, &customer_id, since_ms, until_ms)).await
@@ -272,6 +284,41 @@ impl Store for SqliteStore {
 
     async fn alerts(&self, include_resolved: bool) -> Result<Vec<AlertRecord>> {
         self.with(move |c| samples::alerts(c, include_resolved)).await
+    }
+
+    async fn customer_alerts(&self, customer_id: &str) -> Result<Vec<AlertRecord>> {
+        let customer_id = customer_id.to_owned();
+        self.with(move |c| samples::customer_alerts(c, &customer_id)).await
+    }
+
+    async fn login_failures(&self, name: &str, address: &str) -> Result<Option<(u32, u64)>> {
+        let (name, address) = (name.to_owned(), address.to_owned());
+        self.with(move |c| accounts::login_failures(c, &name, &address)).await
+    }
+
+    async fn record_login_failure(
+        &self,
+        name: &str,
+        address: &str,
+        at_ms: u64,
+        audit: AuditRecord,
+    ) -> Result<u32> {
+        let (name, address) = (name.to_owned(), address.to_owned());
+        self.audited(audit, move |tx| accounts::record_login_failure(tx, &name, &address, at_ms)).await
+    }
+
+    async fn clear_login_failures(
+        &self,
+        name: &str,
+        address: Option<&str>,
+        audit: Option<AuditRecord>,
+    ) -> Result<()> {
+        let (name, address) = (name.to_owned(), address.map(str::to_owned));
+        let work = move |tx: &Transaction<'_>| accounts::clear_login_failures(tx, &name, address.as_deref());
+        match audit {
+            Some(audit) => self.audited(audit, work).await,
+            None => self.transaction(work).await,
+        }
     }
 
     async fn insert_user(&self, user: UserRecord, audit: AuditRecord) -> Result<()> {

@@ -44,14 +44,22 @@ pub(super) fn between(
     )
 }
 
+/// How far back of the one-day line thinning looks: samples older than that were thinned by an
+/// earlier prune (the console prunes every few minutes), so a prune reads hours, not days.
+const THIN_WINDOW_MS: u64 = 6 * 3_600_000;
+
 /// Keeps 7 days: full resolution for a day, the first sample of each minute before that.
 pub(super) fn prune(tx: &Transaction<'_>, now_ms: u64) -> Result<()> {
+    // SQLite integers are signed 64-bit.
+    let now_ms = now_ms.min(i64::MAX as u64);
     tx.execute("DELETE FROM samples WHERE at_ms < ?1", [now_ms.saturating_sub(7 * DAY_MS)])
         .map_err(db_error)?;
+    let day_ago = now_ms.saturating_sub(DAY_MS);
     tx.execute(
-        "DELETE FROM samples WHERE at_ms < ?1 AND rowid NOT IN (
-            SELECT MIN(rowid) FROM samples WHERE at_ms < ?1 GROUP BY customer_id, at_ms / 60000)",
-        [now_ms.saturating_sub(DAY_MS)],
+        "DELETE FROM samples WHERE at_ms >= ?2 AND at_ms < ?1 AND rowid NOT IN (
+            SELECT MIN(rowid) FROM samples WHERE at_ms >= ?2 AND at_ms < ?1
+            GROUP BY customer_id, at_ms / 60000)",
+        params![day_ago, day_ago.saturating_sub(THIN_WINDOW_MS)],
     )
     .map_err(db_error)?;
     Ok(())
@@ -65,6 +73,10 @@ pub(super) fn upsert_alert(c: &Connection, alert: &AlertRecord, body: &str) -> R
     )
     .map_err(db_error)?;
     Ok(())
+}
+
+pub(super) fn customer_alerts(c: &Connection, customer_id: &str) -> Result<Vec<AlertRecord>> {
+    query_bodies(c, "SELECT body FROM alerts WHERE customer_id = ?1 ORDER BY rule", [customer_id])
 }
 
 pub(super) fn alerts(c: &Connection, include_resolved: bool) -> Result<Vec<AlertRecord>> {

@@ -23,7 +23,9 @@ pub(crate) async fn create(
     State(state): State<Shared>,
     JsonBody(body): JsonBody<NewToken>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let expires = body.expires_in_seconds.map(|s| state.clock.now_ms() + s.saturating_mul(1000));
+    // Saturating: an absurd lifetime is refused by core's bound, never overflows here.
+    let expires =
+        body.expires_in_seconds.map(|s| state.clock.now_ms().saturating_add(s.saturating_mul(1000)));
     Ok((
         StatusCode::CREATED,
         Json(state.accounts.create_token(&actor, &body.name, body.role, expires).await?),

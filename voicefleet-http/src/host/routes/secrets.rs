@@ -1,4 +1,5 @@
-//! `GET /v1/secrets` (names only), `PUT|DELETE /v1/secrets/{name}` (values are write-only).
+//! `GET /v1/secrets` (names only), `PUT|DELETE /v1/secrets/{name}` (values are write-only),
+//! `POST /v1/secrets/check` (each provider key checked live from here; verdicts only).
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -6,9 +7,9 @@ use axum::http::StatusCode;
 use voicefleet_core::ErrorKind;
 
 use crate::error::ApiError;
-use crate::extract::JsonBody;
+use crate::extract::{JsonBody, Params};
 use crate::host::SharedState;
-use crate::host::wire::{PutSecret, SecretNames};
+use crate::host::wire::{CheckParams, KeyChecks, PutSecret, SecretNames};
 
 pub(crate) async fn names(State(state): State<SharedState>) -> Result<Json<SecretNames>, ApiError> {
     Ok(Json(SecretNames { names: state.host.secret_names().await? }))
@@ -34,4 +35,15 @@ pub(crate) async fn delete_secret(
     state.host.delete_secret(&name).await?;
     tracing::info!(secret = %name, "secret deleted");
     Ok(StatusCode::NO_CONTENT)
+}
+
+pub(crate) async fn check(
+    State(state): State<SharedState>,
+    Params(params): Params<CheckParams>,
+) -> Result<Json<KeyChecks>, ApiError> {
+    let checks = state.host.check_keys(params.secret.as_deref()).await?;
+    for check in &checks {
+        tracing::info!(secret = %check.secret, provider = %check.provider, verdict = %check.verdict, "key checked");
+    }
+    Ok(Json(KeyChecks { checks }))
 }

@@ -38,6 +38,20 @@ pub(super) fn runtime_rules(root: &Value, issues: &mut Vec<Issue>) {
             }
         }
     }
+    if let Some(env) = at(root, &["runtime", "env"]).and_then(Value::as_object) {
+        for name in env.keys().filter(|name| crate::config::is_secret_env_name(name)) {
+            push(
+                issues,
+                &["runtime", "env", name],
+                "secret_literal",
+                Severity::Error,
+                format!(
+                    "`{name}` names a secret, and runtime.env values are shown in revisions and diffs; \
+                     set the value as a secret and map it in runtime.secret_env (\"{name}\": \"secret://NAME\")"
+                ),
+            );
+        }
+    }
     let drain = number_or(root, &["runtime", "drain_timeout_seconds"], 30.0);
     let longest_call = number_or(root, &["agent_settings", "call", "max_duration_seconds"], 600.0);
     if let (Some(drain), Some(longest_call)) = (drain, longest_call)
