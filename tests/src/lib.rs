@@ -103,6 +103,7 @@ pub fn workspace_binary(name: &str) -> std::path::PathBuf {
     path
 }
 
+pub mod drill;
 pub mod events;
 pub use events::sse_events;
 pub mod fleet_contract;

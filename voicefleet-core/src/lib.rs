@@ -20,6 +20,8 @@
 //! ```
 
 pub mod auth;
+#[cfg(feature = "sqlite")]
+pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod console;

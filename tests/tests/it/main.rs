@@ -3,6 +3,7 @@
 mod bulk;
 mod console_contract;
 mod console_http;
+mod disaster;
 mod embedded;
 mod keycheck;
 mod live;

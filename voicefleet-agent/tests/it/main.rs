@@ -4,6 +4,7 @@ mod adoption;
 mod contract;
 mod e2e;
 mod isolation;
+mod systemd_unit;
 
 use std::path::Path;
 use std::sync::OnceLock;

@@ -1,8 +1,8 @@
-//! `voicefleet console`: the console server.
+//! `voicefleet console`: the console server, its backups and restores.
 
 use std::path::PathBuf;
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum ConsoleCommand {
@@ -12,27 +12,107 @@ Examples:
   voicefleet console serve
   voicefleet console serve --data /var/lib/voicefleet --listen 10.0.0.5:9000 --tls-cert c.pem --tls-key k.pem
   VOICEFLEET_ADMIN_PASSWORD=... voicefleet console serve --cors-origin http://localhost:5173
+  voicefleet console serve --backup-to s3://acme-backups/console --backup-every 24h --backup-keep-days 30
 
 On first start the admin user is created with a generated password, shown once (or with
-VOICEFLEET_ADMIN_PASSWORD). Hosts must trust DATA/console.pub.pem (--console-public-key).")]
-    Serve {
-        /// Address to serve on; anything but loopback needs TLS
-        #[arg(long, default_value = "127.0.0.1:9000")]
-        listen: std::net::SocketAddr,
-        /// TLS certificate chain (PEM)
-        #[arg(long, requires = "tls_key", value_name = "FILE")]
-        tls_cert: Option<PathBuf>,
-        /// TLS private key (PEM)
-        #[arg(long, requires = "tls_cert", value_name = "FILE")]
-        tls_key: Option<PathBuf>,
-        /// Allowed CORS origin, repeatable
-        #[arg(long = "cors-origin")]
-        cors_origins: Vec<String>,
-        /// The first admin's password, on the first start of a data directory [default: generated]
-        #[arg(long, env = "VOICEFLEET_ADMIN_PASSWORD", hide_env_values = true)]
-        admin_password: Option<String>,
-        /// Post alerts (firing and resolved) to this URL, with retries
-        #[arg(long, value_name = "URL")]
-        alert_webhook: Option<String>,
+VOICEFLEET_ADMIN_PASSWORD). Hosts must trust DATA/console.pub.pem (--console-public-key).
+Every scheduled backup is audited; a failed one raises the `backup_failed` alert.")]
+    Serve(ServeArgs),
+    /// Take an encrypted backup of the console's data (while it runs)
+    #[command(after_long_help = "\
+Examples:
+  voicefleet console backup --to /var/backups/voicefleet
+  voicefleet console backup --to s3://acme-backups/console --keep-days 30 --key /etc/voicefleet/backup.key
+
+The backup holds a consistent snapshot of the store and the console's signing key pair,
+compressed and encrypted under the backup key (made at --key when missing: keep a copy away from
+the backups). The master key that encrypts secrets is not in it: back it up separately.")]
+    Backup(BackupArgs),
+    /// List the backups in a directory or S3 prefix
+    #[command(subcommand)]
+    Backups(BackupsCommand),
+    /// Restore a backup into a new data directory
+    #[command(after_long_help = "\
+Examples:
+  voicefleet console restore /var/backups/voicefleet --data /var/lib/voicefleet-new --key backup.key
+  voicefleet console restore s3://acme-backups/console/voicefleet-20261126T030000000Z \\
+      --data /var/lib/voicefleet-new --key backup.key --master-key master.key
+
+FROM is a target (its newest backup) or TARGET/NAME. Nothing is written until the backup's hash,
+key, schema version and audit chain are checked; --data must be absent or empty. The restore is
+recorded in the restored audit log. Then: voicefleet console serve --data NEWDIR.")]
+    Restore(RestoreArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to serve on; anything but loopback needs TLS
+    #[arg(long, env = "VOICEFLEET_CONSOLE_LISTEN", default_value = "127.0.0.1:9000")]
+    pub(crate) listen: std::net::SocketAddr,
+    /// TLS certificate chain (PEM)
+    #[arg(long, env = "VOICEFLEET_CONSOLE_TLS_CERT", requires = "tls_key", value_name = "FILE")]
+    pub(crate) tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM)
+    #[arg(long, env = "VOICEFLEET_CONSOLE_TLS_KEY", requires = "tls_cert", value_name = "FILE")]
+    pub(crate) tls_key: Option<PathBuf>,
+    /// Allowed CORS origin, repeatable
+    #[arg(long = "cors-origin")]
+    pub(crate) cors_origins: Vec<String>,
+    /// The first admin's password, on the first start of a data directory [default: generated]
+    #[arg(long, env = "VOICEFLEET_ADMIN_PASSWORD", hide_env_values = true)]
+    pub(crate) admin_password: Option<String>,
+    /// Post alerts (firing and resolved) to this URL, with retries
+    #[arg(long, env = "VOICEFLEET_ALERT_WEBHOOK", value_name = "URL")]
+    pub(crate) alert_webhook: Option<String>,
+    /// Take a backup on this schedule: a directory or s3://bucket/prefix
+    #[arg(long, env = "VOICEFLEET_BACKUP_TO", value_name = "TARGET", requires = "backup_every")]
+    pub(crate) backup_to: Option<String>,
+    /// How often to back up (24h, 6h, 90m)
+    #[arg(long, env = "VOICEFLEET_BACKUP_EVERY", value_name = "DURATION", requires = "backup_to")]
+    pub(crate) backup_every: Option<String>,
+    /// Remove scheduled backups older than this many days (the newest is always kept)
+    #[arg(long, env = "VOICEFLEET_BACKUP_KEEP_DAYS", value_name = "DAYS")]
+    pub(crate) backup_keep_days: Option<u32>,
+    /// The backup key file [default: DATA/backup.key]
+    #[arg(long, env = "VOICEFLEET_BACKUP_KEY", value_name = "FILE")]
+    pub(crate) backup_key: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BackupArgs {
+    /// Where: a directory or s3://bucket/prefix
+    #[arg(long, value_name = "TARGET")]
+    pub(crate) to: String,
+    /// Then remove backups there older than this many days (the newest is always kept)
+    #[arg(long, value_name = "DAYS")]
+    pub(crate) keep_days: Option<u32>,
+    /// The backup key file, made when missing [default: DATA/backup.key]
+    #[arg(long, env = "VOICEFLEET_BACKUP_KEY", value_name = "FILE")]
+    pub(crate) key: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum BackupsCommand {
+    /// The backups there, oldest first
+    #[command(after_long_help = "\
+Examples:
+  voicefleet console backups list --from /var/backups/voicefleet
+  voicefleet console backups list --from s3://acme-backups/console -o json")]
+    List {
+        /// A directory or s3://bucket/prefix
+        #[arg(long, value_name = "TARGET")]
+        from: String,
     },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RestoreArgs {
+    /// TARGET (its newest backup) or TARGET/NAME
+    pub(crate) from: String,
+    /// The backup key file the backup was made with
+    #[arg(long, env = "VOICEFLEET_BACKUP_KEY", value_name = "FILE")]
+    pub(crate) key: PathBuf,
+    /// The master key's own backup: checked against the backup, then restored with it
+    #[arg(long, value_name = "FILE")]
+    pub(crate) master_key: Option<PathBuf>,
 }

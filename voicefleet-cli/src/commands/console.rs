@@ -1,24 +1,71 @@
-//! `console serve`.
+//! `console serve`, `console backup`, `console backups list`, `console restore`: argument
+//! handling and printing; the rules are voicefleet-core's `backup` module.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
-use voicefleet_http::{ConsoleServer, ServeOptions};
+use voicefleet_core::Error;
+use voicefleet_core::backup::{
+    self, BackupKey, BackupKeySource, BackupManifest, BackupOptions, RestoreOptions, ScheduleOptions,
+};
+use voicefleet_core::console::{SqliteStore, Store};
+use voicefleet_http::{ConsoleServer, ServeOptions, WebhookNotifier};
 
 use crate::backend::default_data_dir;
-use crate::cli::{ConsoleCommand, Global};
+use crate::cli::{BackupArgs, BackupsCommand, ConsoleCommand, Global, RestoreArgs, ServeArgs};
+use crate::output::{OutputFormat, ago, bytes, print_json, table};
 
 pub(crate) async fn run(global: &Global, command: ConsoleCommand) -> anyhow::Result<ExitCode> {
-    let ConsoleCommand::Serve { listen, tls_cert, tls_key, cors_origins, admin_password, alert_webhook } =
-        command;
+    match command {
+        ConsoleCommand::Serve(args) => serve(global, args).await,
+        ConsoleCommand::Backup(args) => backup_now(global, args).await,
+        ConsoleCommand::Backups(BackupsCommand::List { from }) => list(global.output, &from).await,
+        ConsoleCommand::Restore(args) => restore(global, args).await,
+    }
+}
+
+fn actor() -> String {
+    format!("local:{}", std::env::var("USER").unwrap_or_else(|_| "local".to_owned()))
+}
+
+/// The backup key at `path` (default `DATA/backup.key`), made when missing, with a word to the user.
+fn backup_key(data: &Path, path: Option<PathBuf>) -> anyhow::Result<BackupKey> {
+    let path = path.unwrap_or_else(|| data.join("backup.key"));
+    let (key, source) = BackupKey::load_or_create(&path)?;
+    if let BackupKeySource::Generated(path) = source {
+        eprintln!(
+            "generated the backup key at {} — copy it somewhere safe, away from the backups and this machine: without it no backup can be restored",
+            path.display()
+        );
+    }
+    Ok(key)
+}
+
+async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let data = global.data.clone().unwrap_or_else(default_data_dir);
+    let schedule = match (&args.backup_to, &args.backup_every) {
+        (Some(to), Some(every_text)) => {
+            let every = voicefleet_core::clock::parse_duration(every_text)?;
+            if every < Duration::from_secs(1) {
+                return Err(Error::InvalidValue {
+                    value: every_text.clone(),
+                    reason: "--backup-every must be at least 1s, for example 24h".to_owned(),
+                }
+                .into());
+            }
+            Some((backup::open_target(to)?, every, backup_key(&data, args.backup_key.clone())?))
+        }
+        _ => None,
+    };
     let mut options = ServeOptions::new(data.clone());
-    options.listen = listen;
-    options.tls = tls_cert.zip(tls_key);
+    options.listen = args.listen;
+    options.tls = args.tls_cert.zip(args.tls_key);
     let options_tls = options.tls.is_some();
-    options.cors_origins = cors_origins;
-    options.admin_password = admin_password;
-    options.alert_webhook = alert_webhook;
+    options.cors_origins = args.cors_origins;
+    options.admin_password = args.admin_password;
+    options.alert_webhook = args.alert_webhook.clone();
     options.refresh_interval = Duration::from_secs(5);
     let server = ConsoleServer::start(options).await?;
     let embedded = server.embedded();
@@ -44,11 +91,172 @@ pub(crate) async fn run(global: &Global, command: ConsoleCommand) -> anyhow::Res
         }
     }
     eprintln!("hosts must trust {}", data.join("console.pub.pem").display());
+    let scheduled = match schedule {
+        Some((target, every, key)) => {
+            let notifier = match &args.alert_webhook {
+                Some(url) => Some(Arc::new(WebhookNotifier::new(url, 3, Duration::from_millis(500))?)
+                    as Arc<dyn voicefleet_core::console::AlertNotifier>),
+                None => None,
+            };
+            eprintln!("backups to {} every {}", target.describe(), humantime_like(every));
+            let options = ScheduleOptions {
+                backup: BackupOptions {
+                    data_dir: data.clone(),
+                    store: embedded.console.store().clone(),
+                    target,
+                    key,
+                    keep_days: args.backup_keep_days,
+                    actor: "schedule".to_owned(),
+                },
+                every,
+                notifier,
+            };
+            Some(backup::spawn_schedule(options, voicefleet_core::clock::system(), |result| match result {
+                Ok(report) => eprintln!(
+                    "backup {} → {} ({}){}",
+                    report.manifest.name,
+                    report.target,
+                    bytes(report.manifest.archive_bytes),
+                    pruned_note(&report.pruned)
+                ),
+                Err(error) => eprintln!("error: backup failed: {error}"),
+            }))
+        }
+        None => None,
+    };
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
         _ = terminate.recv() => {}
         _ = tokio::signal::ctrl_c() => {}
     }
+    if let Some(task) = scheduled {
+        task.abort();
+    }
     server.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn humantime_like(every: Duration) -> String {
+    let seconds = every.as_secs();
+    match seconds {
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+fn pruned_note(pruned: &[String]) -> String {
+    if pruned.is_empty() {
+        String::new()
+    } else {
+        format!("; removed {} older: {}", pruned.len(), pruned.join(", "))
+    }
+}
+
+async fn backup_now(global: &Global, args: BackupArgs) -> anyhow::Result<ExitCode> {
+    let data = global.data.clone().unwrap_or_else(default_data_dir);
+    if !data.join("console.db").is_file() {
+        return Err(Error::InvalidValue {
+            value: data.display().to_string(),
+            reason: "no console data there: give the console's data directory with --data DIR (or VOICEFLEET_DATA)"
+                .to_owned(),
+        }
+        .into());
+    }
+    let target = backup::open_target(&args.to)?;
+    let key = backup_key(&data, args.key)?;
+    // The console's own store (shared with a running console through SQLite's WAL), for the audit entry.
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&data.join("console.db"))?);
+    let options =
+        BackupOptions { data_dir: data, store, target, key, keep_days: args.keep_days, actor: actor() };
+    let report = backup::backup(&options, &voicefleet_core::clock::system()).await?;
+    if global.output == OutputFormat::Json {
+        print_json(
+            &serde_json::json!({"manifest": report.manifest, "target": report.target, "pruned": report.pruned}),
+        )?;
+    } else {
+        eprintln!(
+            "backup {} → {} ({}, {} audit entries, schema {}){}",
+            report.manifest.name,
+            report.target,
+            bytes(report.manifest.archive_bytes),
+            report.manifest.audit_entries,
+            report.manifest.schema_version,
+            pruned_note(&report.pruned)
+        );
+        eprintln!("the master key is not in the backup: keep its own backup (docs/operations.md)");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn list(output: OutputFormat, from: &str) -> anyhow::Result<ExitCode> {
+    let target = backup::open_target(from)?;
+    let manifests: Vec<BackupManifest> = backup::list(target.as_ref()).await?;
+    if output == OutputFormat::Json {
+        print_json(&manifests)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if manifests.is_empty() {
+        eprintln!("no backups in {}", target.describe());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows: Vec<Vec<String>> = manifests
+        .iter()
+        .map(|m| {
+            vec![
+                m.name.clone(),
+                ago(Some(m.created_at_ms)),
+                bytes(m.archive_bytes),
+                m.schema_version.to_string(),
+                m.audit_entries.to_string(),
+                m.voicefleet_version.clone(),
+            ]
+        })
+        .collect();
+    print!("{}", table(&["NAME", "TAKEN", "SIZE", "SCHEMA", "AUDIT ENTRIES", "VERSION"], &rows));
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn restore(global: &Global, args: RestoreArgs) -> anyhow::Result<ExitCode> {
+    let Some(data) = global.data.clone() else {
+        return Err(Error::InvalidValue {
+            value: "console restore".to_owned(),
+            reason: "give the new data directory with --data NEWDIR (new or empty), then run `voicefleet console serve --data NEWDIR`".to_owned(),
+        }
+        .into());
+    };
+    let (target, name) = backup::split_backup_ref(&args.from);
+    let options = RestoreOptions {
+        target: backup::open_target(&target)?,
+        name,
+        key: BackupKey::load(&args.key)?,
+        data_dir: data.clone(),
+        master_key: args.master_key,
+        actor: actor(),
+    };
+    let report = backup::restore(&options, &voicefleet_core::clock::system()).await?;
+    if global.output == OutputFormat::Json {
+        print_json(&serde_json::json!({
+            "manifest": report.manifest,
+            "data_dir": report.data_dir,
+            "audit_entries": report.audit_entries,
+            "master_key_restored": report.master_key_restored,
+        }))?;
+    } else {
+        eprintln!(
+            "restored {} (taken {}) into {}: audit chain verified, {} entries with the restore's own",
+            report.manifest.name,
+            ago(Some(report.manifest.created_at_ms)),
+            data.display(),
+            report.audit_entries
+        );
+        if !report.master_key_restored {
+            eprintln!(
+                "the master key is not restored: put its backup at {}/master.key (or set VOICEFLEET_MASTER_KEY) before serving, or secrets cannot be read",
+                data.display()
+            );
+        }
+        eprintln!("next: voicefleet console serve --data {}", data.display());
+    }
     Ok(ExitCode::SUCCESS)
 }

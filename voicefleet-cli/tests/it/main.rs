@@ -1,7 +1,10 @@
 //! The `voicefleet` binary, run for real: exit codes, output shapes, atomic writes.
 
+#[cfg(feature = "aws")]
+mod backup_s3;
 mod changes;
 mod config;
+mod console_backup;
 mod demo;
 mod docs;
 mod errors;

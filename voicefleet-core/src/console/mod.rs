@@ -49,6 +49,8 @@ pub use live::LiveOptions;
 pub use rate::{Limit, RateControl};
 pub use selector::Selector;
 #[cfg(feature = "sqlite")]
+pub(crate) use sqlite::SCHEMA_VERSION;
+#[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 pub use store::{AlertRecord, CustomerRecord, RevisionRecord, SecretRecord, Store};
 

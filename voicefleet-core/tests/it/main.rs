@@ -1,6 +1,7 @@
 //! Integration tests of `voicefleet-core`: one binary, one module per feature.
 
 mod alerts;
+mod backup;
 mod console;
 mod customer;
 mod diff_and_hash;

@@ -48,6 +48,9 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX events_by_customer ON events (customer_id, at_ms);",
 ];
 
+/// The schema version this voicefleet writes (`PRAGMA user_version` after every migration).
+pub(crate) const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
 /// Brings the schema up to date, one transaction per migration; refuses a newer database.
 pub(super) fn migrate(connection: &mut Connection) -> Result<()> {
     let version: usize =

@@ -17,6 +17,8 @@ mod samples;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+pub(crate) use migrations::SCHEMA_VERSION;
+
 use rusqlite::{Connection, OptionalExtension as _, Params, Row, Transaction};
 use serde::de::DeserializeOwned;
 

@@ -1,0 +1,161 @@
+//! One backup run: snapshot, seal, upload (archive first, manifest last), audit, then retention.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::key::{BackupKey, sha256_hex};
+use super::manifest::{self, BackupManifest, FORMAT, KeptOutside};
+use super::target::BackupTarget;
+use super::{DATABASE_FILE, KEY_FILES, MASTER_KEY_FILE, seal, snapshot};
+use crate::clock::SharedClock;
+use crate::console::{AuditRecord, Store};
+use crate::error::{Error, Result};
+
+/// What to back up, where, and how long to keep backups.
+#[derive(Clone)]
+pub struct BackupOptions {
+    /// The console's data directory (its store, its signing key pair).
+    pub data_dir: PathBuf,
+    /// The console's store, where the run is audited (the same database, open in this process).
+    pub store: Arc<dyn Store>,
+    pub target: Arc<dyn BackupTarget>,
+    pub key: BackupKey,
+    /// Remove backups older than this many days after a successful run (the newest is always
+    /// kept).
+    pub keep_days: Option<u32>,
+    /// Who asked: `cli:USER`, `schedule`.
+    pub actor: String,
+}
+
+impl std::fmt::Debug for BackupOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BackupOptions")
+            .field("data_dir", &self.data_dir)
+            .field("target", &self.target)
+            .field("key", &self.key)
+            .field("keep_days", &self.keep_days)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Clone)]
+pub struct BackupReport {
+    pub manifest: BackupManifest,
+    pub target: String,
+    /// The backups retention removed.
+    pub pruned: Vec<String>,
+}
+
+/// The master key's fingerprint (`sha256:` of its 64 hex digits, lower case).
+pub(crate) fn master_key_fingerprint(text: &str) -> String {
+    sha256_hex(format!("voicefleet-master-key:{}", text.trim().to_ascii_lowercase()).as_bytes())
+}
+
+fn master_key_note(data_dir: &std::path::Path) -> KeptOutside {
+    let from_env = std::env::var("VOICEFLEET_MASTER_KEY").ok();
+    let from_file = std::fs::read_to_string(data_dir.join(MASTER_KEY_FILE)).ok();
+    KeptOutside {
+        file: MASTER_KEY_FILE.to_owned(),
+        fingerprint: from_env.or(from_file).map(|text| master_key_fingerprint(&text)),
+        note: "the master key that encrypts secrets is not in the backup: restore it from its own backup (voicefleet console restore --master-key FILE)".to_owned(),
+    }
+}
+
+/// Takes a backup of the console in `options.data_dir` into `options.target`, audits it, and
+/// applies retention. A failure is audited too, and returned.
+pub async fn backup(options: &BackupOptions, clock: &SharedClock) -> Result<BackupReport> {
+    let result = run(options, clock).await;
+    let (target, outcome) = match &result {
+        Ok(report) => (report.manifest.name.clone(), "ok".to_owned()),
+        Err(error) => (options.target.describe(), format!("failed: {error}")),
+    };
+    let record = AuditRecord {
+        actor: options.actor.clone(),
+        action: "console.backup".to_owned(),
+        target,
+        request_id: String::new(),
+        outcome,
+        at_ms: clock.now_ms(),
+    };
+    let audited = options.store.append_audit(record).await;
+    let report = result?;
+    audited?;
+    let pruned = match options.keep_days {
+        Some(days) => prune(options.target.as_ref(), days, clock.now_ms()).await?,
+        None => Vec::new(),
+    };
+    Ok(BackupReport { pruned, ..report })
+}
+
+async fn run(options: &BackupOptions, clock: &SharedClock) -> Result<BackupReport> {
+    let data_dir = options.data_dir.clone();
+    let (snapshot, mut files) = tokio::task::spawn_blocking(move || {
+        let snapshot = snapshot::take(&data_dir)?;
+        let mut files = BTreeMap::new();
+        for name in KEY_FILES {
+            let path = data_dir.join(name);
+            let contents =
+                std::fs::read(&path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+            files.insert(name.to_owned(), contents);
+        }
+        Ok::<_, Error>((snapshot, files))
+    })
+    .await
+    .map_err(|e| Error::Internal { message: e.to_string() })??;
+    let created_at_ms = clock.now_ms();
+    let mut manifest = BackupManifest {
+        format: FORMAT,
+        name: manifest::name_at(created_at_ms),
+        created_at_ms,
+        voicefleet_version: env!("CARGO_PKG_VERSION").to_owned(),
+        schema_version: snapshot.schema_version,
+        files: std::iter::once(DATABASE_FILE.to_owned()).chain(files.keys().cloned()).collect(),
+        audit_entries: snapshot.audit_entries,
+        audit_head: snapshot.audit_head,
+        backup_key_id: options.key.id(),
+        database_sha256: sha256_hex(&snapshot.database),
+        archive_bytes: 0,
+        archive_sha256: String::new(),
+        kept_outside: vec![master_key_note(&options.data_dir)],
+    };
+    manifest.files.sort();
+    files.insert(DATABASE_FILE.to_owned(), snapshot.database);
+    let key = options.key.clone();
+    let associated_data = manifest.associated_data();
+    let sealed = tokio::task::spawn_blocking(move || seal::seal(&files, &key, &associated_data))
+        .await
+        .map_err(|e| Error::Internal { message: e.to_string() })??;
+    manifest.archive_bytes = sealed.len() as u64;
+    manifest.archive_sha256 = sha256_hex(&sealed);
+    options.target.put(&manifest.archive_name(), sealed).await?;
+    let text =
+        serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Internal { message: e.to_string() })?;
+    options.target.put(&manifest.manifest_name(), text).await?;
+    Ok(BackupReport { manifest, target: options.target.describe(), pruned: Vec::new() })
+}
+
+/// Removes the backups in `target` older than `keep_days` (manifest first, so a half-removed
+/// backup is never listed); the newest backup is kept whatever its age. Returns their names.
+pub async fn prune(target: &dyn BackupTarget, keep_days: u32, now_ms: u64) -> Result<Vec<String>> {
+    let cutoff = now_ms.saturating_sub(u64::from(keep_days) * 86_400_000);
+    let mut names: Vec<(u64, String)> = target
+        .list()
+        .await?
+        .into_iter()
+        .filter_map(|object| object.strip_suffix(manifest::MANIFEST_SUFFIX).map(str::to_owned))
+        .filter_map(|name| Some((manifest::time_of(&name)?, name)))
+        .collect();
+    names.sort();
+    names.pop(); // the newest stays
+    let mut pruned = Vec::new();
+    for (at_ms, name) in names {
+        if at_ms < cutoff {
+            target.delete(&format!("{name}{}", manifest::MANIFEST_SUFFIX)).await?;
+            target.delete(&format!("{name}{}", manifest::ARCHIVE_SUFFIX)).await?;
+            pruned.push(name);
+        }
+    }
+    Ok(pruned)
+}

@@ -1,0 +1,307 @@
+//! Restoring a backup into a new data directory. Everything is checked before the directory
+//! appears: the archive's hash, the key, the schema version, the database's hash, its audit
+//! chain against the manifest's head, and the master key when one is given. The files are
+//! assembled in a scratch directory beside the new one and renamed into place last, with the
+//! restore recorded as an audit entry, so a refused restore leaves nothing behind.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rusqlite::Connection;
+
+use super::create::master_key_fingerprint;
+use super::key::{BackupKey, decode, sha256_hex};
+use super::manifest::{BackupManifest, list};
+use super::target::BackupTarget;
+use super::{DATABASE_FILE, MASTER_KEY_FILE, seal, snapshot};
+use crate::clock::SharedClock;
+use crate::console::audit::{self, AuditEntry};
+use crate::console::{AuditRecord, SCHEMA_VERSION, SecretBox, SqliteStore, Store as _};
+use crate::error::{Error, Result};
+
+/// Which backup, from where, into where.
+#[derive(Debug, Clone)]
+pub struct RestoreOptions {
+    pub target: Arc<dyn BackupTarget>,
+    /// A backup's name; `None`: the newest in the target.
+    pub name: Option<String>,
+    pub key: BackupKey,
+    /// The new data directory: absent or empty.
+    pub data_dir: PathBuf,
+    /// The master key's backup, copied into the new directory once it matches the manifest's
+    /// fingerprint and opens a stored secret.
+    pub master_key: Option<PathBuf>,
+    pub actor: String,
+}
+
+/// What a restore did.
+#[derive(Debug, Clone)]
+pub struct RestoreReport {
+    pub manifest: BackupManifest,
+    pub data_dir: PathBuf,
+    /// Entries in the restored audit log, the restore's own entry included.
+    pub audit_entries: u64,
+    pub master_key_restored: bool,
+}
+
+fn refused(message: String, hint: &str) -> Error {
+    Error::conflict(message, Some(hint))
+}
+
+/// Restores a backup into `options.data_dir`.
+pub async fn restore(options: &RestoreOptions, clock: &SharedClock) -> Result<RestoreReport> {
+    check_new_dir(&options.data_dir)?;
+    let manifest = match &options.name {
+        Some(name) => {
+            let object = format!("{name}{}", super::manifest::MANIFEST_SUFFIX);
+            BackupManifest::parse(&object, &options.target.get(&object).await?)?
+        }
+        None => list(options.target.as_ref()).await?.pop().ok_or_else(|| Error::InvalidValue {
+            value: options.target.describe(),
+            reason: "no backup there: list them with `voicefleet console backups list --from TARGET`"
+                .to_owned(),
+        })?,
+    };
+    if manifest.schema_version > SCHEMA_VERSION {
+        return Err(refused(
+            format!(
+                "backup {} is schema version {}, newer than this voicefleet's {SCHEMA_VERSION}",
+                manifest.name, manifest.schema_version
+            ),
+            &format!("restore it with voicefleet {} or newer", manifest.voicefleet_version),
+        ));
+    }
+    if manifest.backup_key_id != options.key.id() {
+        return Err(refused(
+            format!(
+                "backup {} was sealed with backup key {}, not with the given key {}",
+                manifest.name,
+                manifest.backup_key_id,
+                options.key.id()
+            ),
+            "give the backup key file these backups were made with (--key)",
+        ));
+    }
+    let sealed = options.target.get(&manifest.archive_name()).await?;
+    if sha256_hex(&sealed) != manifest.archive_sha256 {
+        return Err(refused(
+            format!(
+                "backup {}'s archive does not match its manifest's hash: it is incomplete or altered",
+                manifest.name
+            ),
+            "restore another backup (`voicefleet console backups list`)",
+        ));
+    }
+    let staging_options = options.clone();
+    let staged_manifest = manifest.clone();
+    let (staging, master_key_restored) =
+        tokio::task::spawn_blocking(move || stage(&staging_options, &staged_manifest, &sealed))
+            .await
+            .map_err(|e| Error::Internal { message: e.to_string() })??;
+    // Open as the console would (migrations bring an older schema up to date) and record the
+    // restore in the restored chain.
+    let store = SqliteStore::open(&staging.path().join(DATABASE_FILE))?;
+    let entry = store
+        .append_audit(AuditRecord {
+            actor: options.actor.clone(),
+            action: "console.restore".to_owned(),
+            target: manifest.name.clone(),
+            request_id: String::new(),
+            outcome: format!("ok: {} audit entries, head {}", manifest.audit_entries, manifest.audit_head),
+            at_ms: clock.now_ms(),
+        })
+        .await?;
+    drop(store);
+    let data_dir = options.data_dir.clone();
+    tokio::task::spawn_blocking(move || move_into_place(staging, &data_dir))
+        .await
+        .map_err(|e| Error::Internal { message: e.to_string() })??;
+    Ok(RestoreReport {
+        manifest,
+        data_dir: options.data_dir.clone(),
+        audit_entries: entry.seq,
+        master_key_restored,
+    })
+}
+
+fn check_new_dir(dir: &Path) -> Result<()> {
+    match std::fs::read_dir(dir) {
+        Ok(mut entries) => match entries.next() {
+            Some(_) => Err(refused(
+                format!("{} is not empty", dir.display()),
+                "restore into a new directory (--data NEWDIR), then point the console at it",
+            )),
+            None => Ok(()),
+        },
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(error) => Err(Error::io(format!("cannot read {}", dir.display()), error)),
+    }
+}
+
+/// Opens and checks the archive and writes its files into a scratch directory beside the new
+/// one; returns it with whether the master key was restored.
+fn stage(
+    options: &RestoreOptions,
+    manifest: &BackupManifest,
+    sealed: &[u8],
+) -> Result<(tempfile::TempDir, bool)> {
+    let files = seal::open(sealed, &options.key, &manifest.associated_data(), &manifest.name)?;
+    let names: Vec<String> = files.keys().cloned().collect();
+    if names != manifest.files {
+        return Err(refused(
+            format!("backup {} holds {names:?}, its manifest says {:?}", manifest.name, manifest.files),
+            "restore another backup",
+        ));
+    }
+    let database = &files[DATABASE_FILE];
+    if sha256_hex(database) != manifest.database_sha256 {
+        return Err(refused(
+            format!("backup {}'s database does not match its manifest's hash", manifest.name),
+            "restore another backup",
+        ));
+    }
+    let parent = options.data_dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)
+        .map_err(|e| Error::io(format!("cannot create {}", parent.display()), e))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".voicefleet-restoring-")
+        .tempdir_in(parent)
+        .map_err(|e| Error::io(format!("cannot make a scratch directory in {}", parent.display()), e))?;
+    for (name, contents) in &files {
+        crate::fs::write_atomic(&staging.path().join(name), contents, 0o600)
+            .map_err(|e| Error::io(format!("cannot write {name}"), e))?;
+    }
+    let db_path = staging.path().join(DATABASE_FILE);
+    verify_database(&db_path, manifest)?;
+    let master_key_restored = match &options.master_key {
+        Some(path) => {
+            restore_master_key(path, manifest, &db_path, &staging.path().join(MASTER_KEY_FILE))?;
+            true
+        }
+        None => false,
+    };
+    Ok((staging, master_key_restored))
+}
+
+/// Renames the checked scratch directory to the new data directory.
+fn move_into_place(staging: tempfile::TempDir, data_dir: &Path) -> Result<()> {
+    check_new_dir(data_dir)?;
+    if data_dir.exists() {
+        std::fs::remove_dir(data_dir)
+            .map_err(|e| Error::io(format!("cannot replace the empty {}", data_dir.display()), e))?;
+    }
+    let staged = staging.keep();
+    std::fs::rename(&staged, data_dir).map_err(|e| {
+        let _ = std::fs::remove_dir_all(&staged);
+        Error::io(format!("cannot move the restored files into {}", data_dir.display()), e)
+    })?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let _ = std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700));
+    }
+    Ok(())
+}
+
+fn db_error(error: rusqlite::Error) -> Error {
+    Error::Internal { message: format!("restored database: {error}") }
+}
+
+/// The database is whole, and its audit chain is intact up to the manifest's head.
+fn verify_database(path: &Path, manifest: &BackupManifest) -> Result<()> {
+    let connection = Connection::open(path).map_err(db_error)?;
+    let integrity: String =
+        connection.query_row("PRAGMA integrity_check", [], |row| row.get(0)).map_err(db_error)?;
+    if integrity != "ok" {
+        return Err(refused(
+            format!("backup {}'s database is damaged: {integrity}", manifest.name),
+            "restore another backup",
+        ));
+    }
+    let (schema_version, entries, head) = snapshot::facts(&connection)?;
+    if (schema_version, entries, head.as_str())
+        != (manifest.schema_version, manifest.audit_entries, manifest.audit_head.as_str())
+    {
+        return Err(refused(
+            format!(
+                "backup {}'s database does not match its manifest (schema, audit entries or head)",
+                manifest.name
+            ),
+            "restore another backup",
+        ));
+    }
+    let mut statement = connection
+        .prepare("SELECT seq, at_ms, actor, action, target, request_id, outcome, prev_hash, hash FROM audit ORDER BY seq")
+        .map_err(db_error)?;
+    let chain = statement
+        .query_map([], |row| {
+            Ok(AuditEntry {
+                seq: row.get(0)?,
+                at_ms: row.get(1)?,
+                actor: row.get(2)?,
+                action: row.get(3)?,
+                target: row.get(4)?,
+                request_id: row.get(5)?,
+                outcome: row.get(6)?,
+                prev_hash: row.get(7)?,
+                hash: row.get(8)?,
+            })
+        })
+        .map_err(db_error)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(db_error)?;
+    let verification = audit::verify(&chain);
+    if !verification.ok {
+        return Err(refused(
+            format!(
+                "backup {}'s audit chain is broken at entry {}: {}",
+                manifest.name,
+                verification.first_broken_seq.unwrap_or_default(),
+                verification.reason.unwrap_or_default()
+            ),
+            "restore an older backup, taken before the chain was altered",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks the given master key against the manifest and a stored secret, then copies it.
+fn restore_master_key(from: &Path, manifest: &BackupManifest, database: &Path, to: &Path) -> Result<()> {
+    let text = std::fs::read_to_string(from)
+        .map_err(|e| Error::io(format!("cannot read the master key {}", from.display()), e))?;
+    let key = decode(&text).ok_or_else(|| Error::InvalidValue {
+        value: from.display().to_string(),
+        reason: "a master key file holds 64 hexadecimal digits (32 bytes)".to_owned(),
+    })?;
+    let recorded = manifest
+        .kept_outside
+        .iter()
+        .find(|kept| kept.file == MASTER_KEY_FILE)
+        .and_then(|kept| kept.fingerprint.clone());
+    if let Some(recorded) = recorded
+        && recorded != master_key_fingerprint(&text)
+    {
+        return Err(refused(
+            format!("{} is not the master key backup {} was taken with", from.display(), manifest.name),
+            "give the master key's own backup (--master-key FILE)",
+        ));
+    }
+    let connection = Connection::open(database).map_err(db_error)?;
+    let sample: Option<(String, String, Vec<u8>, Vec<u8>)> = connection
+        .query_row("SELECT customer_id, name, nonce, ciphertext FROM secrets LIMIT 1", [], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+        })
+        .map(Some)
+        .or_else(|error| if error == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(error) })
+        .map_err(db_error)?;
+    if let Some((customer, name, nonce, ciphertext)) = sample {
+        SecretBox::new(&key).open(&customer, &name, &nonce, &ciphertext).map_err(|_| {
+            refused(
+                format!("{} does not open the backup's secrets", from.display()),
+                "give the master key's own backup (--master-key FILE)",
+            )
+        })?;
+    }
+    crate::fs::write_atomic(to, format!("{}\n", text.trim()).as_bytes(), 0o600)
+        .map_err(|e| Error::io("cannot write the master key", e))
+}
