@@ -109,9 +109,9 @@ Examples:
 pub(crate) struct RestoreArgs {
     /// TARGET (its newest backup) or TARGET/NAME
     pub(crate) from: String,
-    /// The backup key file the backup was made with
+    /// The backup key file the backup was made with (required)
     #[arg(long, env = "VOICEFLEET_BACKUP_KEY", value_name = "FILE")]
-    pub(crate) key: PathBuf,
+    pub(crate) key: Option<PathBuf>,
     /// The master key's own backup: checked against the backup, then restored with it
     #[arg(long, value_name = "FILE")]
     pub(crate) master_key: Option<PathBuf>,

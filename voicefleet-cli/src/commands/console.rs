@@ -229,7 +229,11 @@ async fn restore(global: &Global, args: RestoreArgs) -> anyhow::Result<ExitCode>
     let options = RestoreOptions {
         target: backup::open_target(&target)?,
         name,
-        key: BackupKey::load(&args.key)?,
+        key: BackupKey::load(&args.key.ok_or_else(|| voicefleet_core::Error::InvalidValue {
+            value: "--key".to_owned(),
+            reason: "a restore needs the backup key the backup was made with: --key FILE (or VOICEFLEET_BACKUP_KEY)"
+                .to_owned(),
+        })?)?,
         data_dir: data.clone(),
         master_key: args.master_key,
         actor: actor(),
