@@ -302,14 +302,15 @@ pub async fn drill(binary: &Path, dir: &Path, target: &str, env: &[(&str, &str)]
     assert_eq!(after, before, "the same customers, states and deployed revisions");
     let verify = operator.ok(&["audit", "verify"]);
     assert!(verify.stdout.starts_with("audit chain intact"), "{}{}", verify.stdout, verify.stderr);
-    let audit_after = operator.json(&["audit", "list", "--limit", "1000"]);
-    let actions: Vec<&str> =
-        audit_after.as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
-    assert_eq!(
-        &audit_after.as_array().unwrap()[..entries_before],
-        &audit_before.as_array().unwrap()[..],
-        "the history is whole"
-    );
+    // Oldest first, by sequence number (the list shows the newest first).
+    let by_seq = |list: serde_json::Value| {
+        let mut entries = list.as_array().unwrap().clone();
+        entries.sort_by_key(|e| e["seq"].as_u64().unwrap());
+        entries
+    };
+    let audit_after = by_seq(operator.json(&["audit", "list", "--limit", "1000"]));
+    let actions: Vec<&str> = audit_after.iter().filter_map(|e| e["action"].as_str()).collect();
+    assert_eq!(&audit_after[..entries_before], &by_seq(audit_before)[..], "the history is whole");
     assert_eq!(actions[entries_before], "console.restore");
     let secrets = operator.json(&["secrets", "list", "acme"]);
     assert_eq!(secrets.as_array().unwrap().len(), 3);
