@@ -23,14 +23,7 @@ fn spec(action: BulkAction, options: &BulkOptions) -> anyhow::Result<BulkSpec> {
         Some(text) => Some(voicefleet_core::clock::parse_duration(text)?.as_secs_f64()),
         None => None,
     };
-    let health_gate = match (healthy_for, options.max_error_rate, options.max_p95_ms) {
-        (None, None, None) => None,
-        (healthy, rate, p95) => Some(HealthGate {
-            min_healthy_seconds: healthy.unwrap_or(0.0),
-            max_error_rate: rate,
-            max_p95_ms: p95,
-        }),
-    };
+    let health_gate = HealthGate::from_limits(healthy_for, options.max_error_rate, options.max_p95_ms);
     Ok(BulkSpec {
         action,
         selector: Selector::parse(&options.selector)?,

@@ -15,7 +15,7 @@ use super::manifest::{BackupManifest, list};
 use super::target::BackupTarget;
 use super::{DATABASE_FILE, MASTER_KEY_FILE, seal, snapshot};
 use crate::clock::SharedClock;
-use crate::console::audit::{self, AuditEntry};
+use crate::console::audit;
 use crate::console::{AuditRecord, SCHEMA_VERSION, SecretBox, SqliteStore, Store as _};
 use crate::error::{Error, Result};
 
@@ -230,26 +230,7 @@ fn verify_database(path: &Path, manifest: &BackupManifest) -> Result<()> {
             "restore another backup",
         ));
     }
-    let mut statement = connection
-        .prepare("SELECT seq, at_ms, actor, action, target, request_id, outcome, prev_hash, hash FROM audit ORDER BY seq")
-        .map_err(db_error)?;
-    let chain = statement
-        .query_map([], |row| {
-            Ok(AuditEntry {
-                seq: row.get(0)?,
-                at_ms: row.get(1)?,
-                actor: row.get(2)?,
-                action: row.get(3)?,
-                target: row.get(4)?,
-                request_id: row.get(5)?,
-                outcome: row.get(6)?,
-                prev_hash: row.get(7)?,
-                hash: row.get(8)?,
-            })
-        })
-        .map_err(db_error)?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(db_error)?;
+    let chain = crate::console::audit_chain(&connection)?;
     let verification = audit::verify(&chain);
     if !verification.ok {
         return Err(refused(

@@ -54,6 +54,23 @@ pub struct HealthGate {
     pub max_p95_ms: Option<f64>,
 }
 
+impl HealthGate {
+    /// The gate the given limits make: none when no limit is given; a missing healthy time
+    /// means healthy on arrival.
+    pub fn from_limits(
+        min_healthy_seconds: Option<f64>,
+        max_error_rate: Option<f64>,
+        max_p95_ms: Option<f64>,
+    ) -> Option<HealthGate> {
+        match (min_healthy_seconds, max_error_rate, max_p95_ms) {
+            (None, None, None) => None,
+            (healthy, max_error_rate, max_p95_ms) => {
+                Some(HealthGate { min_healthy_seconds: healthy.unwrap_or(0.0), max_error_rate, max_p95_ms })
+            }
+        }
+    }
+}
+
 /// A bulk operation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BulkSpec {

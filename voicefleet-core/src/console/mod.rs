@@ -49,9 +49,9 @@ pub use live::LiveOptions;
 pub use rate::{Limit, RateControl};
 pub use selector::Selector;
 #[cfg(feature = "sqlite")]
-pub(crate) use sqlite::SCHEMA_VERSION;
-#[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
+#[cfg(feature = "sqlite")]
+pub(crate) use sqlite::{SCHEMA_VERSION, audit_chain};
 pub use store::{AlertRecord, CustomerRecord, RevisionRecord, SecretRecord, Store};
 
 use crate::clock::SharedClock;

@@ -76,14 +76,8 @@ impl BulkRequest {
                 return Err(invalid(value, &format!("{name} is a number of 0 or more")));
             }
         }
-        let health_gate = match (self.min_healthy_seconds, self.max_error_rate, self.max_p95_ms) {
-            (None, None, None) => None,
-            (healthy, rate, p95) => Some(HealthGate {
-                min_healthy_seconds: healthy.unwrap_or(0.0),
-                max_error_rate: rate,
-                max_p95_ms: p95,
-            }),
-        };
+        let health_gate =
+            HealthGate::from_limits(self.min_healthy_seconds, self.max_error_rate, self.max_p95_ms);
         Ok(BulkSpec {
             action,
             selector: Selector::parse(&self.selector)?,

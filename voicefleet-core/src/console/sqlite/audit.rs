@@ -97,3 +97,13 @@ fn entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
         hash: row.get(8)?,
     })
 }
+
+/// The whole chain, oldest first (a restore verifies it before the data is used).
+pub(crate) fn chain(connection: &Connection) -> Result<Vec<AuditEntry>> {
+    query_all(
+        connection,
+        "SELECT seq, at_ms, actor, action, target, request_id, outcome, prev_hash, hash FROM audit ORDER BY seq",
+        [],
+        entry,
+    )
+}

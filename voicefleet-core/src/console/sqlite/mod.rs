@@ -17,6 +17,7 @@ mod samples;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+pub(crate) use audit::chain as audit_chain;
 pub(crate) use migrations::SCHEMA_VERSION;
 
 use rusqlite::{Connection, OptionalExtension as _, Params, Row, Transaction};
