@@ -20,6 +20,7 @@ pub mod health;
 mod live;
 pub mod login;
 mod rate;
+pub mod recover;
 mod revisions;
 mod run;
 mod secrets;
