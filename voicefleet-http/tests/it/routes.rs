@@ -339,3 +339,60 @@ async fn tokens_die_with_their_reason() {
 
     console.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_logins_and_denials_over_the_threshold_raise_the_security_alert() {
+    let mut console = TestConsole::start().await;
+    let anonymous = ConsoleClient::new(&console.url, None).unwrap();
+    let admin_token = anonymous.login("admin", &console.admin_password).await.unwrap().token;
+    let admin = ConsoleClient::new(&console.url, Some(admin_token.clone())).unwrap();
+    let security = |alerts: &Value| {
+        alerts["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("a page of alerts: {alerts}"))
+            .iter()
+            .find(|a| a["rule"] == "security" && a["customer_id"] == "voicefleet-console")
+            .cloned()
+    };
+    let alerts = || async {
+        reqwest::Client::new()
+            .get(format!("{}/v1/alerts", console.url))
+            .bearer_auth(&admin_token)
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    };
+    // A few failures stay under the threshold (10 in 5 minutes).
+    for _ in 0..3 {
+        anonymous.login("admin", "a wrong password").await.unwrap_err();
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    assert_eq!(security(&alerts().await), None);
+    // A viewer probing admin routes and more failed logins: over it, within a refresh or two.
+    admin.add_user("eve", Role::Viewer, "eve's long password").await.unwrap();
+    let eve = ConsoleClient::new(
+        &console.url,
+        Some(anonymous.login("eve", "eve's long password").await.unwrap().token),
+    )
+    .unwrap();
+    for _ in 0..6 {
+        assert!(eve.tokens().await.is_err());
+    }
+    for _ in 0..3 {
+        anonymous.login("eve", "not eve's password").await.unwrap_err();
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let alert = loop {
+        if let Some(alert) = security(&alerts().await) {
+            break alert;
+        }
+        assert!(std::time::Instant::now() < deadline, "no security alert");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(alert["firing"], true, "{alert}");
+    assert!(alert["message"].as_str().unwrap().contains("6 failed logins and 6 denied requests"), "{alert}");
+    console.stop().await;
+}
