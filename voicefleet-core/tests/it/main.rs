@@ -23,3 +23,4 @@ mod supervisor;
 mod supervisor_restarts;
 mod support;
 mod templates;
+mod transport;
