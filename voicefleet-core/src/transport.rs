@@ -65,3 +65,64 @@ pub fn is_allowed(allowed: &[ipnet::IpNet], address: IpAddr) -> bool {
     };
     allowed.is_empty() || allowed.iter().any(|network| network.contains(&address))
 }
+
+/// How the console checks a host's TLS certificate, recorded with the customer: the system's
+/// roots when both are absent; else the given CA bundle, or the certificate's SHA-256 pin (for a
+/// self-signed host certificate, without turning verification off).
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+pub struct HostTrust {
+    /// CA certificates (PEM) the host's certificate must chain to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_pem: Option<String>,
+    /// The SHA-256 of the host's certificate (DER), as `sha256:` and 64 hex digits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin_sha256: Option<String>,
+}
+
+impl HostTrust {
+    pub fn is_default(&self) -> bool {
+        self.ca_pem.is_none() && self.pin_sha256.is_none()
+    }
+
+    /// Checks both fields (one at most; a pin in any usual spelling, a PEM bundle of
+    /// certificates) and returns them normalised.
+    pub fn checked(self) -> Result<HostTrust> {
+        if self.ca_pem.is_some() && self.pin_sha256.is_some() {
+            return Err(Error::InvalidValue {
+                value: "--ca and --pin".to_owned(),
+                reason: "give a CA bundle or a certificate pin, not both".to_owned(),
+            });
+        }
+        let pin_sha256 = self.pin_sha256.as_deref().map(parse_pin).transpose()?;
+        if let Some(pem) = &self.ca_pem
+            && !pem.contains("-----BEGIN CERTIFICATE-----")
+        {
+            return Err(Error::InvalidValue {
+                value: "the CA bundle".to_owned(),
+                reason: "a CA bundle is PEM with at least one `-----BEGIN CERTIFICATE-----` block".to_owned(),
+            });
+        }
+        Ok(HostTrust { ca_pem: self.ca_pem, pin_sha256 })
+    }
+}
+
+/// A certificate pin as `sha256:` and 64 lowercase hex digits, from any usual spelling: that one,
+/// bare hex, or openssl's `AB:CD:…` (with or without `sha256 Fingerprint=` in front).
+pub fn parse_pin(text: &str) -> Result<String> {
+    let trimmed = text.trim();
+    let body = trimmed.rsplit('=').next().unwrap_or(trimmed);
+    let body = body.strip_prefix("sha256:").or_else(|| body.strip_prefix("SHA256:")).unwrap_or(body);
+    let hex: String = body.chars().filter(|c| *c != ':').collect::<String>().to_ascii_lowercase();
+    if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(Error::InvalidValue {
+            value: text.to_owned(),
+            reason:
+                "a pin is the certificate's SHA-256: 64 hex digits, as `openssl x509 -noout -fingerprint \
+                     -sha256 -in host.crt` prints them"
+                    .to_owned(),
+        });
+    }
+    Ok(format!("sha256:{hex}"))
+}

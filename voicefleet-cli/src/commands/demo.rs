@@ -211,6 +211,7 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
                         name: (*name).into(),
                         endpoint: endpoint.clone(),
                         tags: vec![format!("tier={tier}"), "demo=true".into()],
+                        trust: Default::default(),
                     },
                 )
                 .await?;

@@ -137,3 +137,166 @@ async fn host_endpoints_are_https_except_on_loopback() {
         }
     });
 }
+
+/// Runs openssl (as an operator would) in `dir`; panics with its error.
+fn openssl(dir: &std::path::Path, args: &[&str]) -> String {
+    let output = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl");
+    assert!(output.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+/// The state of `id` in `voicefleet status -o json`, with its error.
+fn state_of(env: &crate::fleet::Env, id: &str) -> (String, String) {
+    let r = run(env, &["status", id, "-o", "json"]);
+    let rows: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_default();
+    let row = &rows[0];
+    (row["state"].as_str().unwrap_or("?").to_owned(), row["error"].as_str().unwrap_or("").to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn self_signed_and_private_ca_hosts_are_verified_by_pin_or_ca() {
+    let env = env().await;
+    let dir = voicefleet_tests::scratch();
+    let d = dir.path();
+    // A self-signed host certificate, as the cloud-init of a customer host makes it.
+    openssl(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ed25519",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=acme-tls",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            "self.key",
+            "-out",
+            "self.crt",
+        ],
+    );
+    let fingerprint = openssl(d, &["x509", "-in", "self.crt", "-noout", "-fingerprint", "-sha256"]);
+    // A private CA and a host certificate it signed.
+    openssl(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ed25519",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=voicefleet test CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "req",
+            "-newkey",
+            "ed25519",
+            "-nodes",
+            "-subj",
+            "/CN=globex-tls",
+            "-keyout",
+            "leaf.key",
+            "-out",
+            "leaf.csr",
+        ],
+    );
+    std::fs::write(d.join("leaf.ext"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n").unwrap();
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "leaf.ext",
+            "-out",
+            "leaf.crt",
+        ],
+    );
+
+    let signer = &env.console.embedded().signer;
+    let pinned_host = voicefleet_tests::hosts::TestHost::start_tls(
+        "pinned",
+        signer,
+        &d.join("self.crt"),
+        &d.join("self.key"),
+    )
+    .await;
+    let ca_host = voicefleet_tests::hosts::TestHost::start_tls(
+        "private-ca",
+        signer,
+        &d.join("leaf.crt"),
+        &d.join("leaf.key"),
+    )
+    .await;
+    let (pinned_url, ca_url) = (pinned_host.endpoint.clone(), ca_host.endpoint.clone());
+    assert!(pinned_url.starts_with("https://127.0.0.1:"), "{pinned_url}");
+
+    tokio::task::block_in_place(|| {
+        // openssl's own spelling of the fingerprint is accepted and stored normalised.
+        let r = run(&env, &["customers", "add", "pinned", "--endpoint", &pinned_url, "--pin", &fingerprint]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let r = run(&env, &["customers", "show", "pinned"]);
+        let expected = fingerprint.rsplit('=').next().unwrap().replace(':', "").to_lowercase();
+        assert!(
+            r.stdout.contains(&format!("tls       pinned certificate sha256:{expected}")),
+            "{}",
+            r.stdout
+        );
+        let ca = d.join("ca.crt");
+        let r = run(
+            &env,
+            &["customers", "add", "private-ca", "--endpoint", &ca_url, "--ca", ca.to_str().unwrap()],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        // The same hosts without the right trust: refused, and the reason says why.
+        let wrong = format!("sha256:{}", "ab".repeat(32));
+        let r = run(&env, &["customers", "add", "wrong-pin", "--endpoint", &pinned_url, "--pin", &wrong]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let r = run(&env, &["customers", "add", "no-trust", "--endpoint", &pinned_url]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        // Bad input changes nothing.
+        let r = run(&env, &["customers", "add", "bad-pin", "--endpoint", &pinned_url, "--pin", "12:34"]);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(r.stderr.contains("64 hex digits"), "{}", r.stderr);
+        let r = run(
+            &env,
+            &["customers", "add", "plain-pin", "--endpoint", "http://127.0.0.1:9", "--pin", &wrong],
+        );
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(r.stderr.contains("must be https"), "{}", r.stderr);
+
+        let (state, error) = state_of(&env, "pinned");
+        assert_eq!(state, "stopped", "reached over TLS with its pin: {error}");
+        let (state, error) = state_of(&env, "private-ca");
+        assert_eq!(state, "stopped", "reached over TLS through its CA: {error}");
+        let (state, error) = state_of(&env, "wrong-pin");
+        assert_eq!(state, "unreachable");
+        assert!(error.contains("not the pinned"), "{error}");
+        let (state, error) = state_of(&env, "no-trust");
+        assert_eq!(state, "unreachable", "a self-signed certificate is not trusted by default: {error}");
+    });
+    drop((pinned_host, ca_host));
+}
