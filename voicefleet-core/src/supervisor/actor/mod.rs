@@ -485,7 +485,11 @@ impl Actor {
             pid: instance.map(|i| i.info.pid),
             spawned_at_ms: instance.map(|i| i.info.spawned_at_ms),
             restarts: self.persisted.restarts,
-            consecutive_failures: self.restarts.consecutive_failed_starts(),
+            // A restart decided but not yet scheduled already counts: the state it put the agent
+            // in (`crash_loop` at the fifth) and the count are published together.
+            consecutive_failures: self
+                .pending_restart
+                .map_or(self.restarts.consecutive_failed_starts(), |d| d.consecutive_failed_starts),
             retry_at: self.retry_at,
             last_exit: self.last_exit,
             last_error: self.last_error.clone(),
