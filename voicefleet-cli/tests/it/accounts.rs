@@ -46,3 +46,66 @@ async fn changing_your_own_password_needs_the_current_one_and_ends_earlier_login
     assert_eq!(r.code, 0, "{}", r.stderr);
     client.login("dave", "dave's third password").await.unwrap();
 }
+
+/// Every command that reads a secret or a password from standard input takes it as `echo` gives
+/// it: one line ending (`\n` or `\r\n`) is not part of the value.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn echo_style_input_is_read_without_its_line_ending() {
+    use std::io::Write as _;
+    let mut env = env().await;
+    let home = voicefleet_tests::scratch();
+    tokio::task::block_in_place(|| {
+        // users add, then login with the same password echoed.
+        let r = run_with_stdin(&env, &["users", "add", "erin", "--role", "viewer"], "erin's long password\n");
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let mut login =
+            crate::tty::command(home.path(), &["login", "--console", &env.url, "--user", "erin"], &[])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+        login.stdin.take().unwrap().write_all(b"erin's long password\r\n").unwrap();
+        let output = login.wait_with_output().unwrap();
+        assert!(output.status.success(), "login: {}", String::from_utf8_lossy(&output.stderr));
+        let whoami = crate::tty::piped(home.path(), &["whoami"], &[]);
+        assert_eq!(whoami.code, 0, "{}", whoami.stderr);
+        assert!(whoami.stdout.starts_with("erin (viewer)"), "{}", whoami.stdout);
+    });
+    // secrets set: the agent's environment holds the value as typed.
+    tokio::task::block_in_place(|| {
+        crate::rollout::running_customer(
+            &env,
+            serde_json::json!({"ready_delay_ms": 20, "call_interval_ms": 100000}),
+        );
+        let r = run_with_stdin(
+            &env,
+            &["secrets", "set", "acme", "openai_api_key"],
+            "sk-echoed-value-0123456789\n",
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let r = crate::fleet::run(&env, &["config", "deploy", "acme"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let r = tokio::task::block_in_place(|| crate::fleet::run(&env, &["status", "acme", "-o", "json"]));
+        let rows: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_default();
+        if let Some(pid) = rows[0]["status"]["pid"].as_i64()
+            && let Ok(environ) = std::fs::read(format!("/proc/{pid}/environ"))
+            && environ.split(|b| *b == 0).any(|v| v.starts_with(b"OPENAI_API_KEY="))
+        {
+            let value =
+                environ.split(|b| *b == 0).find(|v| v.starts_with(b"OPENAI_API_KEY=")).unwrap().to_vec();
+            if value == b"OPENAI_API_KEY=sk-echoed-value-0123456789" {
+                break;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the agent never got the echoed key without its newline"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    env.host.stop().await;
+}
