@@ -41,6 +41,14 @@ def test_add_and_remove_customer(fleet: Fleet) -> None:
     with pytest.raises(InvalidInputError) as invalid:
         console.customers.add("Not An Id", "http://127.0.0.1:9")
     assert invalid.value.kind == "invalid_input" and invalid.value.hint
+    # Host endpoints are https except on loopback; a pin is checked and kept normalised.
+    with pytest.raises(InvalidInputError, match="https"):
+        console.customers.add("plain", "http://10.0.1.17:8000")
+    with pytest.raises(InvalidInputError, match="64 hex digits"):
+        console.customers.add("badpin", "https://10.0.1.17:8000", pin_sha256="12:34")
+    pinned = console.customers.add("pinned", "https://127.0.0.1:9", pin_sha256="AB:" * 31 + "AB")
+    assert pinned.id == "pinned"
+    console.customers.remove("pinned")
     down = console.status("initech")
     assert (down.state, down.reachable) == ("unreachable", False)
     console.customers.remove("initech")

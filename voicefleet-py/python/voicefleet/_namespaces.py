@@ -49,12 +49,23 @@ class Customers:
         """
         return Customer._from_json(json.loads(self._raw.customer(id)))
 
-    def add(self, id: str, endpoint: str, name: str = "", tags: Tags = None) -> Customer:
-        """Registers a customer's host agent.
+    def add(
+        self,
+        id: str,
+        endpoint: str,
+        name: str = "",
+        tags: Tags = None,
+        ca_pem: Optional[str] = None,
+        pin_sha256: Optional[str] = None,
+    ) -> Customer:
+        """Registers a customer's host agent. An ``https`` endpoint's certificate is checked
+        against the system's roots, or ``ca_pem`` (CA certificates, PEM), or ``pin_sha256`` (the
+        certificate's SHA-256, for a self-signed one).
 
         >>> console.customers.add("acme", "http://127.0.0.1:8001", tags={"tier": "prod"})
         """
-        return Customer._from_json(json.loads(self._raw.add_customer(id, endpoint, name, _tags(tags))))
+        raw = self._raw.add_customer(id, endpoint, name, _tags(tags), ca_pem, pin_sha256)
+        return Customer._from_json(json.loads(raw))
 
     def remove(self, id: str) -> None:
         """Forgets a customer (its host and agent keep running).

@@ -113,6 +113,8 @@ impl RawConsole {
         to_json(&block_on(py, async move { fleet.customer(&actor, &id).await })?)
     }
 
+    #[pyo3(signature = (id, endpoint, name, tags, ca_pem=None, pin_sha256=None))]
+    #[allow(clippy::too_many_arguments)] // Python's keyword arguments, one by one
     fn add_customer(
         &self,
         py: Python<'_>,
@@ -120,9 +122,12 @@ impl RawConsole {
         endpoint: String,
         name: String,
         tags: Vec<String>,
+        ca_pem: Option<String>,
+        pin_sha256: Option<String>,
     ) -> PyResult<String> {
         let (fleet, actor) = self.parts()?;
-        let customer = NewCustomer { id, name, endpoint, tags, trust: Default::default() };
+        let trust = voicefleet_core::transport::HostTrust { ca_pem, pin_sha256 };
+        let customer = NewCustomer { id, name, endpoint, tags, trust };
         to_json(&block_on(py, async move { fleet.add_customer(&actor, customer).await })?)
     }
 
