@@ -10,7 +10,7 @@ use voicefleet_core::Error;
 use voicefleet_core::backup::{
     self, BackupKey, BackupKeySource, BackupManifest, BackupOptions, RestoreOptions, ScheduleOptions,
 };
-use voicefleet_core::console::{SqliteStore, Store};
+use voicefleet_core::console::{SecretBox, SqliteStore, Store, checkpoint};
 use voicefleet_http::{ConsoleServer, ServeOptions, WebhookNotifier};
 
 use crate::backend::default_data_dir;
@@ -67,6 +67,7 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
     options.admin_password = args.admin_password;
     options.alert_webhook = args.alert_webhook.clone();
     options.refresh_interval = Duration::from_secs(5);
+    options.audit_checkpoints = args.audit_checkpoints.clone();
     let server = ConsoleServer::start(options).await?;
     let embedded = server.embedded();
     let scheme = if options_tls { "https" } else { "http" };
@@ -91,6 +92,7 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
     }
     eprintln!("hosts must trust {}", data.join("console.pub.pem").display());
+    eprintln!("audit checkpoints: {}", embedded.checkpoint_file.display());
     let scheduled = match schedule {
         Some((target, every, key)) => {
             let notifier = match &args.alert_webhook {
@@ -107,6 +109,7 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
                     key,
                     keep_days: args.backup_keep_days,
                     actor: "schedule".to_owned(),
+                    checkpoints: embedded.checkpoint_file.parent().map(Path::to_path_buf),
                 },
                 every,
                 notifier,
@@ -165,10 +168,23 @@ async fn backup_now(global: &Global, args: BackupArgs) -> anyhow::Result<ExitCod
     }
     let target = backup::open_target(&args.to)?;
     let key = backup_key(&data, args.key)?;
-    // The console's own store (shared with a running console through SQLite's WAL), for the audit entry.
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&data.join("console.db"))?);
-    let options =
-        BackupOptions { data_dir: data, store, target, key, keep_days: args.keep_days, actor: actor() };
+    // The console's own store (shared with a running console through SQLite's WAL), for the
+    // audit entry, chained with the audit key of the console's master key.
+    let mut store = SqliteStore::open(&data.join("console.db"))?;
+    if let Some(secrets) = SecretBox::load_existing(&data.join("master.key"))? {
+        store = store.with_audit_key(secrets.audit_key().clone());
+    }
+    let store: Arc<dyn Store> = Arc::new(store);
+    let checkpoints = args.audit_checkpoints.unwrap_or_else(|| checkpoint::default_dir(&data));
+    let options = BackupOptions {
+        data_dir: data,
+        store,
+        target,
+        key,
+        keep_days: args.keep_days,
+        actor: actor(),
+        checkpoints: Some(checkpoints),
+    };
     let report = backup::backup(&options, &voicefleet_core::clock::system()).await?;
     if global.output == OutputFormat::Json {
         print_json(
@@ -236,6 +252,7 @@ async fn restore(global: &Global, args: RestoreArgs) -> anyhow::Result<ExitCode>
         })?)?,
         data_dir: data.clone(),
         master_key: args.master_key,
+        checkpoints: args.audit_checkpoints,
         actor: actor(),
     };
     let report = backup::restore(&options, &voicefleet_core::clock::system()).await?;
@@ -245,6 +262,7 @@ async fn restore(global: &Global, args: RestoreArgs) -> anyhow::Result<ExitCode>
             "data_dir": report.data_dir,
             "audit_entries": report.audit_entries,
             "master_key_restored": report.master_key_restored,
+            "checkpoint_file": report.checkpoint_file,
         }))?;
     } else {
         eprintln!(
@@ -254,13 +272,22 @@ async fn restore(global: &Global, args: RestoreArgs) -> anyhow::Result<ExitCode>
             data.display(),
             report.audit_entries
         );
+        eprintln!(
+            "audit checkpoints re-anchored at entry {} in {}",
+            report.audit_entries,
+            report.checkpoint_file.display()
+        );
         if !report.master_key_restored {
             eprintln!(
                 "the master key is not restored: put its backup at {}/master.key (or set VOICEFLEET_MASTER_KEY) before serving, or secrets cannot be read",
                 data.display()
             );
         }
-        eprintln!("next: voicefleet console serve --data {}", data.display());
+        eprintln!(
+            "next: voicefleet console serve --data {} --audit-checkpoints {}",
+            data.display(),
+            report.checkpoint_file.parent().unwrap_or(&data).display()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -12,6 +12,7 @@ mod accounts;
 mod alerts;
 pub mod audit;
 pub mod bulk;
+pub mod checkpoint;
 mod control;
 mod crypto;
 mod customers;
@@ -38,8 +39,9 @@ use tokio::sync::broadcast;
 
 pub use accounts::{Accounts, MAX_TOKEN_LIFE_MS, TOKEN_PREFIX, TokenRecord, TokenView, UserRecord, UserView};
 pub use alerts::{AlertNotifier, AlertThresholds, RuleOutcome, evaluate_rules, transitions};
-pub use audit::{AuditEntry, AuditRecord, AuditVerification};
+pub use audit::{AuditEntry, AuditKey, AuditRecord, AuditVerification, CheckpointSummary};
 pub use bulk::{BulkAction, BulkEvent, BulkRun, BulkSpec, HealthGate, RunOutcome, TargetResult, TargetState};
+pub use checkpoint::{Checkpoint, CheckpointLog};
 pub use crypto::{KeySource, SecretBox};
 pub use fleet::{
     Actor, AuditQuery, ControlAction, CustomerStatus, CustomerView, EventQuery, Fleet, FleetEvent,
@@ -79,6 +81,9 @@ pub struct ConsoleOptions {
     pub health_poll: Duration,
     /// Where "now" comes from.
     pub clock: SharedClock,
+    /// Where signed checkpoints of the audit chain's head go (outside the database); `None`:
+    /// none are written or checked.
+    pub checkpoints: Option<Arc<CheckpointLog>>,
 }
 
 impl std::fmt::Debug for ConsoleOptions {
@@ -96,6 +101,7 @@ impl Default for ConsoleOptions {
             notifier: None,
             health_poll: Duration::from_millis(250),
             clock: crate::clock::system(),
+            checkpoints: None,
         }
     }
 }
