@@ -100,7 +100,7 @@ pub async fn restore(options: &RestoreOptions, clock: &SharedClock) -> Result<Re
             "restore another backup (`voicefleet console backups list`)",
         ));
     }
-    let audit_key = audit_key(options)?;
+    let audit_key = audit_key(options, &manifest)?;
     let staging_options = options.clone();
     let staged_manifest = manifest.clone();
     let staged_key = audit_key.clone();
@@ -150,8 +150,8 @@ pub async fn restore(options: &RestoreOptions, clock: &SharedClock) -> Result<Re
 }
 
 /// The audit key of the master key the restore was given (`--master-key`, else
-/// `VOICEFLEET_MASTER_KEY`), if any.
-fn audit_key(options: &RestoreOptions) -> Result<Option<AuditKey>> {
+/// `VOICEFLEET_MASTER_KEY`), if any, once it matches the backup's master key fingerprint.
+fn audit_key(options: &RestoreOptions, manifest: &BackupManifest) -> Result<Option<AuditKey>> {
     let text = match &options.master_key {
         Some(path) => std::fs::read_to_string(path)
             .map_err(|e| Error::io(format!("cannot read the master key {}", path.display()), e))?,
@@ -167,6 +167,23 @@ fn audit_key(options: &RestoreOptions) -> Result<Option<AuditKey>> {
             .map_or("VOICEFLEET_MASTER_KEY".to_owned(), |p| p.display().to_string()),
         reason: "a master key holds 64 hexadecimal digits (32 bytes)".to_owned(),
     })?;
+    let recorded = manifest
+        .kept_outside
+        .iter()
+        .find(|kept| kept.file == MASTER_KEY_FILE)
+        .and_then(|kept| kept.fingerprint.clone());
+    if let Some(recorded) = recorded
+        && recorded != master_key_fingerprint(&text)
+    {
+        let given = options
+            .master_key
+            .as_ref()
+            .map_or("VOICEFLEET_MASTER_KEY".to_owned(), |p| p.display().to_string());
+        return Err(refused(
+            format!("{given} is not the master key backup {} was taken with", manifest.name),
+            "give the master key's own backup (--master-key FILE)",
+        ));
+    }
     Ok(Some(AuditKey::derive(&key)))
 }
 
