@@ -76,6 +76,16 @@ impl HostTokenSigner {
         self.signing.clone()
     }
 
+    /// Writes this key pair as `DIR/console.key` (0600) and `DIR/console.pub.pem`, replacing them.
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        let private_path = dir.join("console.key");
+        let public_path = dir.join("console.pub.pem");
+        voicefleet_core::fs::write_atomic(&private_path, self.private_pem.as_bytes(), 0o600)
+            .map_err(|e| Error::io(format!("cannot write {}", private_path.display()), e))?;
+        voicefleet_core::fs::write_atomic(&public_path, self.public_pem.as_bytes(), 0o644)
+            .map_err(|e| Error::io(format!("cannot write {}", public_path.display()), e))
+    }
+
     /// The public key, PEM, for hosts' `--console-public-key`.
     pub fn public_pem(&self) -> &str {
         &self.public_pem

@@ -9,6 +9,7 @@ mod embedded;
 mod keycheck;
 mod live;
 mod metrics;
+mod rotation;
 mod sim;
 
 use std::sync::Arc;

@@ -44,6 +44,25 @@ key, schema version and audit chain are checked; --data must be absent or empty.
 recorded in the restored audit log and anchors the audit checkpoints at the restored head (give
 the console's --audit-checkpoints DIR). Then: voicefleet console serve --data NEWDIR.")]
     Restore(RestoreArgs),
+    /// Make a new signing key pair, have every host trust it, then sign with it
+    #[command(after_long_help = "\
+Examples:
+  voicefleet --data /var/lib/voicefleet console rotate-signing-key
+  voicefleet --data /var/lib/voicefleet console rotate-signing-key --grace 72h
+
+Pushes the new public key to every customer's host (authenticated with the old key), lists the
+hosts that did not take it, then writes the new pair to DATA/console.key and console.pub.pem
+(the old public key is kept in console.previous.pub.pem for the audit checkpoints). Hosts keep
+trusting the old key for --grace; restart the console within it to sign with the new one
+(users log in again). Give hosts that did not take it the new console.pub.pem by hand.")]
+    RotateSigningKey(RotateArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RotateArgs {
+    /// How long hosts keep trusting the old key (24h, 90m)
+    #[arg(long, default_value = "24h", value_name = "DURATION")]
+    pub(crate) grace: String,
 }
 
 #[derive(Debug, Args)]

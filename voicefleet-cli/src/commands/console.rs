@@ -11,10 +11,12 @@ use voicefleet_core::backup::{
     self, BackupKey, BackupKeySource, BackupManifest, BackupOptions, RestoreOptions, ScheduleOptions,
 };
 use voicefleet_core::console::{SecretBox, SqliteStore, Store, checkpoint};
-use voicefleet_http::{ConsoleServer, ServeOptions, WebhookNotifier};
+use voicefleet_http::{
+    ConsoleServer, PREVIOUS_KEYS_FILE, RotateOptions, ServeOptions, WebhookNotifier, rotate_signing_key,
+};
 
 use crate::backend::default_data_dir;
-use crate::cli::{BackupArgs, BackupsCommand, ConsoleCommand, Global, RestoreArgs, ServeArgs};
+use crate::cli::{BackupArgs, BackupsCommand, ConsoleCommand, Global, RestoreArgs, RotateArgs, ServeArgs};
 use crate::output::{OutputFormat, ago, bytes, print_json, table};
 
 pub(crate) async fn run(global: &Global, command: ConsoleCommand) -> anyhow::Result<ExitCode> {
@@ -23,6 +25,7 @@ pub(crate) async fn run(global: &Global, command: ConsoleCommand) -> anyhow::Res
         ConsoleCommand::Backup(args) => backup_now(global, args).await,
         ConsoleCommand::Backups(BackupsCommand::List { from }) => list(global.output, &from).await,
         ConsoleCommand::Restore(args) => restore(global, args).await,
+        ConsoleCommand::RotateSigningKey(args) => rotate(global, args).await,
     }
 }
 
@@ -290,4 +293,57 @@ async fn restore(global: &Global, args: RestoreArgs) -> anyhow::Result<ExitCode>
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn rotate(global: &Global, args: RotateArgs) -> anyhow::Result<ExitCode> {
+    let data = global.data.clone().unwrap_or_else(default_data_dir);
+    if !data.join("console.db").is_file() {
+        return Err(Error::InvalidValue {
+            value: data.display().to_string(),
+            reason: "no console data there: give the console's data directory with --data DIR (or VOICEFLEET_DATA)"
+                .to_owned(),
+        }
+        .into());
+    }
+    let grace = voicefleet_core::clock::parse_duration(&args.grace)?;
+    // The console's own store, for the customers and the audit entry (chained with the audit key).
+    let mut store = SqliteStore::open(&data.join("console.db"))?;
+    if let Some(secrets) = SecretBox::load_existing(&data.join("master.key"))? {
+        store = store.with_audit_key(secrets.audit_key().clone());
+    }
+    let options =
+        RotateOptions { data_dir: data.clone(), grace, timeout: Duration::from_secs(5), actor: actor() };
+    let report = rotate_signing_key(&options, Arc::new(store)).await?;
+    if global.output == OutputFormat::Json {
+        print_json(&serde_json::json!({
+            "old_key": report.old_fingerprint,
+            "new_key": report.new_fingerprint,
+            "taken": report.taken,
+            "not_taken": report.not_taken.iter().map(|(id, why)| serde_json::json!({"customer_id": id, "error": why})).collect::<Vec<_>>(),
+        }))?;
+    } else {
+        eprintln!(
+            "new signing key {} written to {} (old {} kept in {}); {} of {} hosts took it",
+            report.new_fingerprint,
+            data.join("console.key").display(),
+            report.old_fingerprint,
+            PREVIOUS_KEYS_FILE,
+            report.taken.len(),
+            report.taken.len() + report.not_taken.len()
+        );
+        for (id, why) in &report.not_taken {
+            eprintln!("  not taken by {id}: {why}");
+        }
+        eprintln!(
+            "hosts trust the old key {} more: restart the console before then to sign with the new one (systemctl restart voicefleet-console)",
+            humantime_like(grace)
+        );
+        if !report.not_taken.is_empty() {
+            eprintln!(
+                "hint: copy {} to the hosts above (their --console-public-key) and restart their agents",
+                data.join("console.pub.pem").display()
+            );
+        }
+    }
+    Ok(if report.not_taken.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(crate::exit::FAILURE) })
 }
