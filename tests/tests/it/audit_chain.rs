@@ -250,3 +250,32 @@ async fn a_forged_or_missing_checkpoint_file_is_reported() {
     assert!(!verification.ok);
     assert!(verification.reason.unwrap().contains("is missing"));
 }
+
+#[tokio::test]
+async fn checkpoints_signed_before_a_key_rotation_stay_trusted_through_the_previous_keys() {
+    let dir = voicefleet_tests::scratch();
+    let old = HostTokenSigner::generate().unwrap();
+    let setup = console(dir.path(), &old);
+    history(&setup.console, 1, 10).await;
+    let new = HostTokenSigner::generate().unwrap();
+    let reopen = |previous| {
+        let log = CheckpointLog::new(&setup.checkpoints, new.signing_key(), previous);
+        let options = ConsoleOptions { checkpoints: Some(Arc::new(log)), ..ConsoleOptions::default() };
+        Console::new(
+            setup.console.store().clone(),
+            voicefleet_tests::hosts::connector(&new),
+            SecretBox::new(&MASTER_KEY),
+            options,
+        )
+    };
+    // Without the old public key, its checkpoints are not trusted.
+    let verification = verify(&reopen(Vec::new())).await;
+    assert!(verification.reason.unwrap().contains("does not trust"));
+    // With it (what `console.previous.pub.pem` gives after a rotation), they are; new ones are
+    // signed with the new key.
+    let rotated = reopen(vec![old.signing_key().verifying_key()]);
+    history(&rotated, 11, 15).await;
+    let verification = verify(&rotated).await;
+    assert!(verification.ok, "{verification:?}");
+    assert_eq!(verification.checkpoints, 3);
+}

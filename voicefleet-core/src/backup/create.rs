@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::key::{BackupKey, sha256_hex};
 use super::manifest::{self, BackupManifest, FORMAT, KeptOutside};
 use super::target::BackupTarget;
-use super::{DATABASE_FILE, KEY_FILES, MASTER_KEY_FILE, seal, snapshot};
+use super::{DATABASE_FILE, KEY_FILES, MASTER_KEY_FILE, OPTIONAL_KEY_FILES, seal, snapshot};
 use crate::clock::SharedClock;
 use crate::console::checkpoint::CHECKPOINT_FILE;
 use crate::console::{AuditRecord, Store};
@@ -110,6 +110,11 @@ async fn run(options: &BackupOptions, clock: &SharedClock) -> Result<BackupRepor
             let contents =
                 std::fs::read(&path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
             files.insert(name.to_owned(), contents);
+        }
+        for name in OPTIONAL_KEY_FILES {
+            if let Ok(contents) = std::fs::read(data_dir.join(name)) {
+                files.insert(name.to_owned(), contents);
+            }
         }
         Ok::<_, Error>((snapshot, files))
     })

@@ -362,7 +362,8 @@ fn verify_database(dir: &Path, manifest: &BackupManifest, audit_key: Option<&Aud
     let mut verification = audit::verify(&chain, audit_key);
     let carried = dir.join(CHECKPOINT_FILE);
     if verification.ok && carried.exists() {
-        let trusted = [signing_key(dir)?.verifying_key()];
+        let mut trusted = vec![signing_key(dir)?.verifying_key()];
+        trusted.extend(checkpoint::previous_keys(dir));
         verification =
             checkpoint::check(verification, &chain, checkpoint::read(&carried, &trusted), &carried);
     }

@@ -27,6 +27,20 @@ pub const CHECKPOINT_FILE: &str = "audit-checkpoints.jsonl";
 /// The environment variable naming the checkpoint directory.
 pub const CHECKPOINTS_ENV: &str = "VOICEFLEET_AUDIT_CHECKPOINTS";
 
+/// The file of the console's earlier public keys in its data directory (PEM blocks, oldest
+/// first), written by a signing-key rotation: their checkpoints stay trusted.
+pub const PREVIOUS_KEYS_FILE: &str = "console.previous.pub.pem";
+
+/// The console's earlier public keys in `data_dir`; a block that does not parse is skipped (its
+/// checkpoints then read as untrusted).
+pub fn previous_keys(data_dir: &Path) -> Vec<VerifyingKey> {
+    use ed25519_dalek::pkcs8::DecodePublicKey as _;
+    let text = std::fs::read_to_string(data_dir.join(PREVIOUS_KEYS_FILE)).unwrap_or_default();
+    text.split_inclusive("-----END PUBLIC KEY-----")
+        .filter_map(|block| VerifyingKey::from_public_key_pem(block.trim()).ok())
+        .collect()
+}
+
 /// The checkpoint directory of a console: `VOICEFLEET_AUDIT_CHECKPOINTS` when set, else
 /// `DATA/audit-checkpoints` (a directory of its own, so it can be pointed at another disk or
 /// machine; the packaged console keeps it in `/var/lib/voicefleet-audit`).

@@ -16,9 +16,7 @@ use crate::host::client::{AgentClient, AgentClientOptions, TokenSource};
 use crate::host::keys::fingerprint;
 use crate::token::HostTokenSigner;
 
-/// The file of the console's earlier public keys (PEM blocks, oldest first): their audit
-/// checkpoints stay verifiable after a rotation.
-pub const PREVIOUS_KEYS_FILE: &str = "console.previous.pub.pem";
+pub use voicefleet_core::console::checkpoint::PREVIOUS_KEYS_FILE;
 
 /// How to rotate.
 #[derive(Debug, Clone)]

@@ -89,7 +89,7 @@ async fn open(
         SqliteStore::open(&data_dir.join("console.db"))?.with_audit_key(secrets.audit_key().clone()),
     );
     let signer = HostTokenSigner::load_or_create(&data_dir)?;
-    let previous = previous_keys(&data_dir);
+    let previous = checkpoint::previous_keys(&data_dir);
     let checkpoints = Arc::new(CheckpointLog::new(&checkpoint_dir, signer.signing_key(), previous));
     let checkpoint_file = checkpoints.path().to_path_buf();
     let host_metrics = HostRequestMetrics::default();
@@ -125,16 +125,6 @@ async fn open(
         host_metrics,
         checkpoint_file,
     })
-}
-
-/// The console's earlier public keys (a rotated signing key's), whose audit checkpoints stay
-/// trusted; a block that does not parse is skipped (its checkpoints then read as untrusted).
-fn previous_keys(data_dir: &std::path::Path) -> Vec<ed25519_dalek::VerifyingKey> {
-    use ed25519_dalek::pkcs8::DecodePublicKey as _;
-    let text = std::fs::read_to_string(data_dir.join(super::rotate::PREVIOUS_KEYS_FILE)).unwrap_or_default();
-    text.split_inclusive("-----END PUBLIC KEY-----")
-        .filter_map(|block| ed25519_dalek::VerifyingKey::from_public_key_pem(block.trim()).ok())
-        .collect()
 }
 
 /// How to serve.
