@@ -19,7 +19,7 @@ pub const HOST_TOKEN_SECONDS: u64 = 60;
 #[derive(Clone)]
 pub struct HostTokenSigner {
     key: EncodingKey,
-    signing: SigningKey,
+    signing: std::sync::Arc<SigningKey>,
     public_pem: String,
     private_pem: String,
 }
@@ -43,7 +43,7 @@ impl HostTokenSigner {
         let public_pem =
             signing.verifying_key().to_public_key_pem(Default::default()).map_err(|e| internal(&e))?;
         let key = EncodingKey::from_ed_pem(private_pem.as_bytes()).map_err(|e| internal(&e))?;
-        Ok(Self { key, signing: signing.clone(), public_pem, private_pem })
+        Ok(Self { key, signing: std::sync::Arc::new(signing.clone()), public_pem, private_pem })
     }
 
     /// Loads `DIR/console.key` (PKCS#8 PEM), creating it (mode 0600) and `DIR/console.pub.pem`
@@ -73,7 +73,7 @@ impl HostTokenSigner {
 
     /// The Ed25519 key itself (it also signs the audit checkpoints).
     pub fn signing_key(&self) -> SigningKey {
-        self.signing.clone()
+        (*self.signing).clone()
     }
 
     /// Writes this key pair as `DIR/console.key` (0600) and `DIR/console.pub.pem`, replacing them.
