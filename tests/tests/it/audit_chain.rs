@@ -279,3 +279,46 @@ async fn checkpoints_signed_before_a_key_rotation_stay_trusted_through_the_previ
     assert!(verification.ok, "{verification:?}");
     assert_eq!(verification.checkpoints, 3);
 }
+
+/// The checkpoint file's (seq, note) lines.
+fn checkpoint_lines(file: &Path) -> Vec<(u64, String)> {
+    std::fs::read_to_string(file)
+        .unwrap_or_default()
+        .lines()
+        .map(|line| {
+            let value: serde_json::Value = serde_json::from_str(line).unwrap();
+            (value["seq"].as_u64().unwrap(), value["note"].as_str().unwrap().to_owned())
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_serving_console_checkpoints_every_n_entries_and_at_shutdown() {
+    let dir = voicefleet_tests::scratch();
+    let mut options = voicefleet_http::ServeOptions::new(dir.path().join("data"));
+    options.listen = ([127, 0, 0, 1], 0).into();
+    options.admin_password = Some("correct horse battery staple".to_owned());
+    options.audit_checkpoints = Some(dir.path().join("elsewhere"));
+    options.checkpoint_entries = 3;
+    options.checkpoint_every = std::time::Duration::from_secs(3600);
+    let server = voicefleet_http::ConsoleServer::start(options).await.unwrap();
+    let file = server.embedded().checkpoint_file.clone();
+    assert_eq!(file, dir.path().join("elsewhere/audit-checkpoints.jsonl"));
+    let opened = checkpoint_lines(&file);
+    assert_eq!(opened.last().map(|(_, note)| note.as_str()), Some("open"), "{opened:?}");
+    let store = server.embedded().console.store().clone();
+    let head = opened.last().unwrap().0;
+    for n in 1..=3 {
+        store.append_audit(record(n)).await.unwrap();
+    }
+    // Three new entries: a periodic checkpoint within a few ticks.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !checkpoint_lines(&file).contains(&(head + 3, "periodic".to_owned())) {
+        assert!(std::time::Instant::now() < deadline, "{:?}", checkpoint_lines(&file));
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // One more (under the count, far from the time): only the clean shutdown vouches for it.
+    store.append_audit(record(4)).await.unwrap();
+    server.shutdown().await;
+    assert_eq!(checkpoint_lines(&file).last(), Some(&(head + 4, "shutdown".to_owned())));
+}
