@@ -58,6 +58,7 @@ impl TestHost {
             secrets_file: None,
             console_public_key: Some(key),
             tls: None,
+            exposure: Default::default(),
             stop_agent_on_exit: true,
             rate_limit: 10_000,
             log_limits: Default::default(),

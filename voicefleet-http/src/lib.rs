@@ -37,5 +37,5 @@ pub use host::client::{AgentClient, AgentClientOptions, TokenSource};
 pub use host::connector::AgentConnector;
 pub use host::wire::{ConsoleKeyView, ConsoleKeys};
 pub use keyprobe::HttpKeyProbe;
-pub use serve::{ServerTask, bind, spawn_server};
+pub use serve::{Exposure, ServerTask, bind, spawn_server};
 pub use token::{HOST_TOKEN_SECONDS, HostTokenSigner};

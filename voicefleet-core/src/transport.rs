@@ -1,0 +1,67 @@
+//! What may cross a network in clear: the one place the rules live. Plain `http://` only to a
+//! loopback host (webhooks, host endpoints); a server on a non-loopback address speaks TLS unless
+//! its operator says `--insecure-plaintext` (a proxy in front terminates TLS); an allow-list of
+//! client networks (`--allow-cidr`).
+
+use std::net::{IpAddr, SocketAddr};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// A URL whose host is loopback: `localhost`, `127.0.0.0/8` or `::1`.
+pub fn is_loopback_url(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(address)) => address.is_loopback(),
+        Some(url::Host::Ipv6(address)) => address.is_loopback(),
+        None => false,
+    }
+}
+
+/// `https`, or `http` to a loopback host: what may carry tokens, secrets and alerts.
+pub fn is_secure_url(url: &url::Url) -> bool {
+    url.scheme() == "https" || (url.scheme() == "http" && is_loopback_url(url))
+}
+
+/// Whether a server may listen on `address` without TLS: always on loopback; elsewhere only with
+/// `insecure_plaintext`, and then the answer is the warning to print at every start.
+pub fn plaintext_verdict(address: SocketAddr, tls: bool, insecure_plaintext: bool) -> Result<Option<String>> {
+    if tls || address.ip().is_loopback() {
+        return Ok(None);
+    }
+    if insecure_plaintext {
+        return Ok(Some(format!(
+            "serving plain HTTP on {address} (--insecure-plaintext): tokens and secrets cross the network in \
+             clear unless a proxy in front of this server terminates TLS"
+        )));
+    }
+    Err(Error::Remote {
+        kind: ErrorKind::InvalidInput,
+        message: format!("refusing to serve plain HTTP on {address}, which is not a loopback address"),
+        hint: Some(
+            "give --tls-cert and --tls-key; or, when a proxy in front terminates TLS, --insecure-plaintext"
+                .to_owned(),
+        ),
+        issues: Vec::new(),
+    })
+}
+
+/// A network clients may come from (`--allow-cidr 10.0.0.0/8`); a bare address is a /32 or /128.
+pub fn parse_cidr(text: &str) -> Result<ipnet::IpNet> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>().or_else(|_| text.parse::<IpAddr>().map(ipnet::IpNet::from)).map_err(|_| {
+        Error::InvalidValue {
+            value: text.to_owned(),
+            reason: "a network is an address with a prefix length, as 10.0.0.0/8 or fd00::/8".to_owned(),
+        }
+    })
+}
+
+/// Whether a client at `address` may connect: anyone when `allowed` is empty, else only from
+/// one of its networks (an IPv4 client reached over IPv6 counts as its IPv4 address).
+pub fn is_allowed(allowed: &[ipnet::IpNet], address: IpAddr) -> bool {
+    let address = match address {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 => v4,
+    };
+    allowed.is_empty() || allowed.iter().any(|network| network.contains(&address))
+}
