@@ -38,8 +38,7 @@ async fn main() {
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
     let store = Arc::new(SqliteStore::open(&data.join("console.db")).unwrap());
-    std::fs::write(data.join("console.key"), "bench private key").unwrap();
-    std::fs::write(data.join("console.pub.pem"), "bench public key").unwrap();
+    voicefleet_http::HostTokenSigner::load_or_create(&data).unwrap();
     std::fs::write(data.join("master.key"), "ab".repeat(32)).unwrap();
     let secrets = SecretBox::new(&[0xab; 32]);
     let document = template("default").unwrap();
@@ -128,6 +127,7 @@ async fn main() {
         key: key.clone(),
         keep_days: None,
         actor: "bench".into(),
+        checkpoints: None,
     };
     let mut backup_times = Vec::new();
     let mut last = None;
@@ -148,6 +148,7 @@ async fn main() {
             key: key.clone(),
             data_dir: into,
             master_key: Some(data.join("master.key")),
+            checkpoints: Some(dir.path().join(format!("checkpoints-{run}"))),
             actor: "bench".into(),
         };
         let started = Instant::now();

@@ -176,7 +176,10 @@ impl Operator<'_> {
 pub async fn drill(binary: &Path, dir: &Path, target: &str, env: &[(&str, &str)]) {
     let data = dir.join("data");
     let key = dir.join("backup.key");
-    let console = ConsoleProcess::start(binary, &data, env, &[]);
+    // The audit checkpoints live outside the data directory, and survive its loss.
+    let checkpoints = dir.join("audit-checkpoints");
+    let checkpoints_arg = checkpoints.to_str().unwrap();
+    let console = ConsoleProcess::start(binary, &data, env, &["--audit-checkpoints", checkpoints_arg]);
     let signer = HostTokenSigner::load_or_create(&data).expect("the console's signing key");
     let hosts = [TestHost::start("acme", &signer).await, TestHost::start("globex", &signer).await];
     let operator = Operator { binary, url: console.url.clone(), token: login(&console.url).await, env };
@@ -216,6 +219,8 @@ pub async fn drill(binary: &Path, dir: &Path, target: &str, env: &[(&str, &str)]
                 target,
                 "--key",
                 key.to_str().unwrap(),
+                "--audit-checkpoints",
+                checkpoints_arg,
             ],
             env,
             "",
@@ -231,7 +236,10 @@ pub async fn drill(binary: &Path, dir: &Path, target: &str, env: &[(&str, &str)]
     assert_eq!(manifests.as_array().unwrap().len(), 1, "{manifests}");
     let manifest = &manifests[0];
     assert_eq!(manifest["audit_entries"].as_u64().unwrap() as usize, entries_before);
-    assert_eq!(manifest["files"], json!(["console.db", "console.key", "console.pub.pem"]));
+    assert_eq!(
+        manifest["files"],
+        json!(["audit-checkpoints.jsonl", "console.db", "console.key", "console.pub.pem"])
+    );
     assert_eq!(manifest["kept_outside"][0]["file"], "master.key");
     // The backup's own run is audited in the live console.
     let after_backup = operator.json(&["audit", "list", "--limit", "1000"]);
@@ -246,6 +254,14 @@ pub async fn drill(binary: &Path, dir: &Path, target: &str, env: &[(&str, &str)]
     // Disaster: the console stops and its data directory is gone. The master key survives in
     // its own backup.
     console.stop();
+    // Its clean shutdown checkpointed a head past the backup's: history the restore will replace.
+    let file = checkpoints.join("audit-checkpoints.jsonl");
+    let seqs: Vec<u64> = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap()["seq"].as_u64().unwrap())
+        .collect();
+    assert!(seqs.iter().any(|&seq| seq > entries_before as u64), "checkpoints {seqs:?}");
     let master_key_backup = dir.join("master.key.copy");
     std::fs::copy(data.join("master.key"), &master_key_backup).unwrap();
     std::fs::remove_dir_all(&data).unwrap();
@@ -281,27 +297,42 @@ pub async fn drill(binary: &Path, dir: &Path, target: &str, env: &[(&str, &str)]
     );
 
     let reference = format!("{}/{}", target.trim_end_matches('/'), manifest["name"].as_str().unwrap());
+    // The audit chain is keyed with the master key's audit key: a restore without it is refused.
+    let run = restore(&[&reference, "--key", key.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--master-key FILE"), "{}", run.stderr);
+    assert!(!restored.exists(), "a refused restore writes nothing");
     let run = restore(&[
         &reference,
         "--key",
         key.to_str().unwrap(),
         "--master-key",
         master_key_backup.to_str().unwrap(),
+        "--audit-checkpoints",
+        checkpoints_arg,
     ]);
     assert_eq!(run.code, 0, "restore: {}", run.stderr);
     assert!(run.stderr.contains("audit chain verified"), "{}", run.stderr);
+    assert!(run.stderr.contains("audit checkpoints re-anchored"), "{}", run.stderr);
     // Into a directory that is not empty: refused.
     let run = restore(&[target, "--key", key.to_str().unwrap()]);
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("is not empty"), "{}", run.stderr);
 
     // The restored console serves the same fleet; the hosts trust it (same signing key).
-    let console = ConsoleProcess::start(binary, &restored, env, &[]);
+    let console = ConsoleProcess::start(binary, &restored, env, &["--audit-checkpoints", checkpoints_arg]);
     let operator = Operator { binary, url: console.url.clone(), token: login(&console.url).await, env };
     let after = operator.running_fleet(2);
     assert_eq!(after, before, "the same customers, states and deployed revisions");
+    // Intact against the checkpoints: the restore's anchor supersedes those past the backup's
+    // head, and the older ones still match.
     let verify = operator.ok(&["audit", "verify"]);
     assert!(verify.stdout.starts_with("audit chain intact"), "{}{}", verify.stdout, verify.stderr);
+    let verification = operator.json(&["audit", "verify"]);
+    assert!(verification["checkpoints"].as_u64().unwrap() >= 2, "{verification}");
+    let latest = &verification["latest_checkpoint"];
+    assert!(latest["note"].as_str().unwrap().starts_with("restore of "), "{verification}");
+    assert_eq!(latest["seq"].as_u64().unwrap() as usize, entries_before + 1, "{verification}");
     // Oldest first, by sequence number (the list shows the newest first).
     let by_seq = |list: serde_json::Value| {
         let mut entries = list.as_array().unwrap().clone();

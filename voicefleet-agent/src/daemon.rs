@@ -63,6 +63,7 @@ impl Daemon {
             customer_id: settings.customer_id.to_string(),
             admin_token: admin_token.clone(),
             console_public_key,
+            console_keys_file: Some(settings.state_dir.join("console-keys.json")),
             rate_limit: settings.rate_limit,
             clock: voicefleet_core::clock::system(),
         };

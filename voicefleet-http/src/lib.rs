@@ -28,12 +28,14 @@ mod token;
 mod wire;
 
 pub use console::client::ConsoleClient;
+pub use console::rotate::{PREVIOUS_KEYS_FILE, RotateOptions, RotateReport, rotate_signing_key};
 pub use console::server::{ConsoleServer, Embedded, ServeOptions, open_embedded, open_embedded_with};
 pub use console::telemetry::HostRequestMetrics;
 pub use console::webhook::WebhookNotifier;
 pub use console::wire::{LoginResponse, WhoAmI};
 pub use host::client::{AgentClient, AgentClientOptions, TokenSource};
 pub use host::connector::AgentConnector;
+pub use host::wire::{ConsoleKeyView, ConsoleKeys};
 pub use keyprobe::HttpKeyProbe;
 pub use serve::{Exposure, ServerTask, bind, spawn_server};
 pub use token::{HOST_TOKEN_SECONDS, HostTokenSigner};

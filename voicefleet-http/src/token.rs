@@ -19,6 +19,7 @@ pub const HOST_TOKEN_SECONDS: u64 = 60;
 #[derive(Clone)]
 pub struct HostTokenSigner {
     key: EncodingKey,
+    signing: std::sync::Arc<SigningKey>,
     public_pem: String,
     private_pem: String,
 }
@@ -42,7 +43,7 @@ impl HostTokenSigner {
         let public_pem =
             signing.verifying_key().to_public_key_pem(Default::default()).map_err(|e| internal(&e))?;
         let key = EncodingKey::from_ed_pem(private_pem.as_bytes()).map_err(|e| internal(&e))?;
-        Ok(Self { key, public_pem, private_pem })
+        Ok(Self { key, signing: std::sync::Arc::new(signing.clone()), public_pem, private_pem })
     }
 
     /// Loads `DIR/console.key` (PKCS#8 PEM), creating it (mode 0600) and `DIR/console.pub.pem`
@@ -68,6 +69,21 @@ impl HostTokenSigner {
         voicefleet_core::fs::write_atomic(&public_path, signer.public_pem.as_bytes(), 0o644)
             .map_err(|e| Error::io(format!("cannot write {}", public_path.display()), e))?;
         Ok(signer)
+    }
+
+    /// The Ed25519 key itself (it also signs the audit checkpoints).
+    pub fn signing_key(&self) -> SigningKey {
+        (*self.signing).clone()
+    }
+
+    /// Writes this key pair as `DIR/console.key` (0600) and `DIR/console.pub.pem`, replacing them.
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        let private_path = dir.join("console.key");
+        let public_path = dir.join("console.pub.pem");
+        voicefleet_core::fs::write_atomic(&private_path, self.private_pem.as_bytes(), 0o600)
+            .map_err(|e| Error::io(format!("cannot write {}", private_path.display()), e))?;
+        voicefleet_core::fs::write_atomic(&public_path, self.public_pem.as_bytes(), 0o644)
+            .map_err(|e| Error::io(format!("cannot write {}", public_path.display()), e))
     }
 
     /// The public key, PEM, for hosts' `--console-public-key`.

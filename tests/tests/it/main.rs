@@ -1,5 +1,6 @@
 //! Cross-crate tests: the console service with real host agents on loopback.
 
+mod audit_chain;
 mod bulk;
 mod console_contract;
 mod console_http;
@@ -9,6 +10,7 @@ mod interrupted;
 mod keycheck;
 mod live;
 mod metrics;
+mod rotation;
 mod sim;
 
 use std::sync::Arc;

@@ -24,9 +24,10 @@ Examples:
   voicefleet console backup --to /var/backups/voicefleet
   voicefleet console backup --to s3://acme-backups/console --keep-days 30 --key /etc/voicefleet/backup.key
 
-The backup holds a consistent snapshot of the store and the console's signing key pair,
-compressed and encrypted under the backup key (made at --key when missing: keep a copy away from
-the backups). The master key that encrypts secrets is not in it: back it up separately.")]
+The backup holds a consistent snapshot of the store, the console's signing key pair and its audit
+checkpoints, compressed and encrypted under the backup key (made at --key when missing: keep a
+copy away from the backups). The master key that encrypts secrets and keys the audit chain is not
+in it: back it up separately.")]
     Backup(BackupArgs),
     /// List the backups in a directory or S3 prefix
     #[command(subcommand)]
@@ -40,8 +41,28 @@ Examples:
 
 FROM is a target (its newest backup) or TARGET/NAME. Nothing is written until the backup's hash,
 key, schema version and audit chain are checked; --data must be absent or empty. The restore is
-recorded in the restored audit log. Then: voicefleet console serve --data NEWDIR.")]
+recorded in the restored audit log and anchors the audit checkpoints at the restored head (give
+the console's --audit-checkpoints DIR). Then: voicefleet console serve --data NEWDIR.")]
     Restore(RestoreArgs),
+    /// Make a new signing key pair, have every host trust it, then sign with it
+    #[command(after_long_help = "\
+Examples:
+  voicefleet --data /var/lib/voicefleet console rotate-signing-key
+  voicefleet --data /var/lib/voicefleet console rotate-signing-key --grace 72h
+
+Pushes the new public key to every customer's host (authenticated with the old key), lists the
+hosts that did not take it, then writes the new pair to DATA/console.key and console.pub.pem
+(the old public key is kept in console.previous.pub.pem for the audit checkpoints). Hosts keep
+trusting the old key for --grace; restart the console within it to sign with the new one
+(users log in again). Give hosts that did not take it the new console.pub.pem by hand.")]
+    RotateSigningKey(RotateArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RotateArgs {
+    /// How long hosts keep trusting the old key (24h, 90m)
+    #[arg(long, default_value = "24h", value_name = "DURATION")]
+    pub(crate) grace: String,
 }
 
 #[derive(Debug, Args)]
@@ -89,6 +110,10 @@ pub(crate) struct ServeArgs {
     /// The backup key file [default: DATA/backup.key]
     #[arg(long, env = "VOICEFLEET_BACKUP_KEY", value_name = "FILE")]
     pub(crate) backup_key: Option<PathBuf>,
+    /// Where signed checkpoints of the audit log's head go: a directory outside the data
+    /// directory's disk, ideally [default: DATA/audit-checkpoints]
+    #[arg(long, env = "VOICEFLEET_AUDIT_CHECKPOINTS", value_name = "DIR")]
+    pub(crate) audit_checkpoints: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -102,6 +127,10 @@ pub(crate) struct BackupArgs {
     /// The backup key file, made when missing [default: DATA/backup.key]
     #[arg(long, env = "VOICEFLEET_BACKUP_KEY", value_name = "FILE")]
     pub(crate) key: Option<PathBuf>,
+    /// The console's audit checkpoint directory, whose checkpoints go into the backup
+    /// [default: DATA/audit-checkpoints]
+    #[arg(long, env = "VOICEFLEET_AUDIT_CHECKPOINTS", value_name = "DIR")]
+    pub(crate) audit_checkpoints: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -125,7 +154,12 @@ pub(crate) struct RestoreArgs {
     /// The backup key file the backup was made with (required)
     #[arg(long, env = "VOICEFLEET_BACKUP_KEY", value_name = "FILE")]
     pub(crate) key: Option<PathBuf>,
-    /// The master key's own backup: checked against the backup, then restored with it
+    /// The master key's own backup: checked against the backup, then restored with it (it
+    /// also verifies the audit chain)
     #[arg(long, value_name = "FILE")]
     pub(crate) master_key: Option<PathBuf>,
+    /// The restored console's audit checkpoint directory, where the restore's anchor goes
+    /// [default: NEWDIR/audit-checkpoints]
+    #[arg(long, env = "VOICEFLEET_AUDIT_CHECKPOINTS", value_name = "DIR")]
+    pub(crate) audit_checkpoints: Option<PathBuf>,
 }

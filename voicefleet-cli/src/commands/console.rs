@@ -10,11 +10,13 @@ use voicefleet_core::Error;
 use voicefleet_core::backup::{
     self, BackupKey, BackupKeySource, BackupManifest, BackupOptions, RestoreOptions, ScheduleOptions,
 };
-use voicefleet_core::console::{SqliteStore, Store};
-use voicefleet_http::{ConsoleServer, ServeOptions, WebhookNotifier};
+use voicefleet_core::console::{SecretBox, SqliteStore, Store, checkpoint};
+use voicefleet_http::{
+    ConsoleServer, PREVIOUS_KEYS_FILE, RotateOptions, ServeOptions, WebhookNotifier, rotate_signing_key,
+};
 
 use crate::backend::default_data_dir;
-use crate::cli::{BackupArgs, BackupsCommand, ConsoleCommand, Global, RestoreArgs, ServeArgs};
+use crate::cli::{BackupArgs, BackupsCommand, ConsoleCommand, Global, RestoreArgs, RotateArgs, ServeArgs};
 use crate::output::{OutputFormat, ago, bytes, print_json, table};
 
 pub(crate) async fn run(global: &Global, command: ConsoleCommand) -> anyhow::Result<ExitCode> {
@@ -23,6 +25,7 @@ pub(crate) async fn run(global: &Global, command: ConsoleCommand) -> anyhow::Res
         ConsoleCommand::Backup(args) => backup_now(global, args).await,
         ConsoleCommand::Backups(BackupsCommand::List { from }) => list(global.output, &from).await,
         ConsoleCommand::Restore(args) => restore(global, args).await,
+        ConsoleCommand::RotateSigningKey(args) => rotate(global, args).await,
     }
 }
 
@@ -82,6 +85,7 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
     options.admin_password = args.admin_password;
     options.alert_webhook = args.alert_webhook.clone();
     options.refresh_interval = Duration::from_secs(5);
+    options.audit_checkpoints = args.audit_checkpoints.clone();
     let server = ConsoleServer::start(options).await?;
     let embedded = server.embedded();
     let scheme = if options_tls { "https" } else { "http" };
@@ -106,6 +110,7 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
     }
     eprintln!("hosts must trust {}", data.join("console.pub.pem").display());
+    eprintln!("audit checkpoints: {}", embedded.checkpoint_file.display());
     let scheduled = match schedule {
         Some((target, every, key)) => {
             let notifier = match &args.alert_webhook {
@@ -122,6 +127,7 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
                     key,
                     keep_days: args.backup_keep_days,
                     actor: "schedule".to_owned(),
+                    checkpoints: embedded.checkpoint_file.parent().map(Path::to_path_buf),
                 },
                 every,
                 notifier,
@@ -180,10 +186,23 @@ async fn backup_now(global: &Global, args: BackupArgs) -> anyhow::Result<ExitCod
     }
     let target = backup::open_target(&args.to)?;
     let key = backup_key(&data, args.key)?;
-    // The console's own store (shared with a running console through SQLite's WAL), for the audit entry.
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&data.join("console.db"))?);
-    let options =
-        BackupOptions { data_dir: data, store, target, key, keep_days: args.keep_days, actor: actor() };
+    // The console's own store (shared with a running console through SQLite's WAL), for the
+    // audit entry, chained with the audit key of the console's master key.
+    let mut store = SqliteStore::open(&data.join("console.db"))?;
+    if let Some(secrets) = SecretBox::load_existing(&data.join("master.key"))? {
+        store = store.with_audit_key(secrets.audit_key().clone());
+    }
+    let store: Arc<dyn Store> = Arc::new(store);
+    let checkpoints = args.audit_checkpoints.unwrap_or_else(|| checkpoint::default_dir(&data));
+    let options = BackupOptions {
+        data_dir: data,
+        store,
+        target,
+        key,
+        keep_days: args.keep_days,
+        actor: actor(),
+        checkpoints: Some(checkpoints),
+    };
     let report = backup::backup(&options, &voicefleet_core::clock::system()).await?;
     if global.output == OutputFormat::Json {
         print_json(
@@ -251,6 +270,7 @@ async fn restore(global: &Global, args: RestoreArgs) -> anyhow::Result<ExitCode>
         })?)?,
         data_dir: data.clone(),
         master_key: args.master_key,
+        checkpoints: args.audit_checkpoints,
         actor: actor(),
     };
     let report = backup::restore(&options, &voicefleet_core::clock::system()).await?;
@@ -260,6 +280,7 @@ async fn restore(global: &Global, args: RestoreArgs) -> anyhow::Result<ExitCode>
             "data_dir": report.data_dir,
             "audit_entries": report.audit_entries,
             "master_key_restored": report.master_key_restored,
+            "checkpoint_file": report.checkpoint_file,
         }))?;
     } else {
         eprintln!(
@@ -269,13 +290,75 @@ async fn restore(global: &Global, args: RestoreArgs) -> anyhow::Result<ExitCode>
             data.display(),
             report.audit_entries
         );
+        eprintln!(
+            "audit checkpoints re-anchored at entry {} in {}",
+            report.audit_entries,
+            report.checkpoint_file.display()
+        );
         if !report.master_key_restored {
             eprintln!(
                 "the master key is not restored: put its backup at {}/master.key (or set VOICEFLEET_MASTER_KEY) before serving, or secrets cannot be read",
                 data.display()
             );
         }
-        eprintln!("next: voicefleet console serve --data {}", data.display());
+        eprintln!(
+            "next: voicefleet console serve --data {} --audit-checkpoints {}",
+            data.display(),
+            report.checkpoint_file.parent().unwrap_or(&data).display()
+        );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn rotate(global: &Global, args: RotateArgs) -> anyhow::Result<ExitCode> {
+    let data = global.data.clone().unwrap_or_else(default_data_dir);
+    if !data.join("console.db").is_file() {
+        return Err(Error::InvalidValue {
+            value: data.display().to_string(),
+            reason: "no console data there: give the console's data directory with --data DIR (or VOICEFLEET_DATA)"
+                .to_owned(),
+        }
+        .into());
+    }
+    let grace = voicefleet_core::clock::parse_duration(&args.grace)?;
+    // The console's own store, for the customers and the audit entry (chained with the audit key).
+    let mut store = SqliteStore::open(&data.join("console.db"))?;
+    if let Some(secrets) = SecretBox::load_existing(&data.join("master.key"))? {
+        store = store.with_audit_key(secrets.audit_key().clone());
+    }
+    let options =
+        RotateOptions { data_dir: data.clone(), grace, timeout: Duration::from_secs(5), actor: actor() };
+    let report = rotate_signing_key(&options, Arc::new(store)).await?;
+    if global.output == OutputFormat::Json {
+        print_json(&serde_json::json!({
+            "old_key": report.old_fingerprint,
+            "new_key": report.new_fingerprint,
+            "taken": report.taken,
+            "not_taken": report.not_taken.iter().map(|(id, why)| serde_json::json!({"customer_id": id, "error": why})).collect::<Vec<_>>(),
+        }))?;
+    } else {
+        eprintln!(
+            "new signing key {} written to {} (old {} kept in {}); {} of {} hosts took it",
+            report.new_fingerprint,
+            data.join("console.key").display(),
+            report.old_fingerprint,
+            PREVIOUS_KEYS_FILE,
+            report.taken.len(),
+            report.taken.len() + report.not_taken.len()
+        );
+        for (id, why) in &report.not_taken {
+            eprintln!("  not taken by {id}: {why}");
+        }
+        eprintln!(
+            "hosts trust the old key {} more: restart the console before then to sign with the new one (systemctl restart voicefleet-console)",
+            humantime_like(grace)
+        );
+        if !report.not_taken.is_empty() {
+            eprintln!(
+                "hint: copy {} to the hosts above (their --console-public-key) and restart their agents",
+                data.join("console.pub.pem").display()
+            );
+        }
+    }
+    Ok(if report.not_taken.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(crate::exit::FAILURE) })
 }

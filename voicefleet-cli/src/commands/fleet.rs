@@ -484,11 +484,21 @@ pub(crate) async fn audit(
             } else if verification.ok {
                 println!("audit chain intact ({} entries)", verification.entries);
             } else {
-                println!(
-                    "audit chain BROKEN at entry {}: {}",
-                    verification.first_broken_seq.unwrap_or(0),
-                    verification.reason.clone().unwrap_or_default()
-                );
+                let at =
+                    verification.first_broken_seq.map(|seq| format!(" at entry {seq}")).unwrap_or_default();
+                println!("audit chain BROKEN{at}: {}", verification.reason.clone().unwrap_or_default());
+            }
+            if output != OutputFormat::Json {
+                match &verification.latest_checkpoint {
+                    Some(latest) => println!(
+                        "{} signed checkpoint(s) checked; the latest vouches for entry {} ({}, {})",
+                        verification.checkpoints,
+                        latest.seq,
+                        ago(Some(latest.at_ms)),
+                        latest.note
+                    ),
+                    None => println!("no signed checkpoints checked"),
+                }
             }
             if !verification.ok {
                 return Ok(ExitCode::from(crate::exit::FAILURE));

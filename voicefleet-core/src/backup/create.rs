@@ -7,8 +7,9 @@ use std::sync::Arc;
 use super::key::{BackupKey, sha256_hex};
 use super::manifest::{self, BackupManifest, FORMAT, KeptOutside};
 use super::target::BackupTarget;
-use super::{DATABASE_FILE, KEY_FILES, MASTER_KEY_FILE, seal, snapshot};
+use super::{DATABASE_FILE, KEY_FILES, MASTER_KEY_FILE, OPTIONAL_KEY_FILES, seal, snapshot};
 use crate::clock::SharedClock;
+use crate::console::checkpoint::CHECKPOINT_FILE;
 use crate::console::{AuditRecord, Store};
 use crate::error::{Error, Result};
 
@@ -26,6 +27,9 @@ pub struct BackupOptions {
     pub keep_days: Option<u32>,
     /// Who asked: `cli:USER`, `schedule`.
     pub actor: String,
+    /// The console's audit checkpoint directory: its checkpoint file goes into the backup (the
+    /// audit key needs no copy of its own: it is derived from the master key).
+    pub checkpoints: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for BackupOptions {
@@ -59,7 +63,7 @@ fn master_key_note(data_dir: &std::path::Path) -> KeptOutside {
     KeptOutside {
         file: MASTER_KEY_FILE.to_owned(),
         fingerprint: from_env.or(from_file).map(|text| master_key_fingerprint(&text)),
-        note: "the master key that encrypts secrets is not in the backup: restore it from its own backup (voicefleet console restore --master-key FILE)".to_owned(),
+        note: "the master key that encrypts secrets and keys the audit chain is not in the backup: restore it from its own backup (voicefleet console restore --master-key FILE)".to_owned(),
     }
 }
 
@@ -91,14 +95,26 @@ pub async fn backup(options: &BackupOptions, clock: &SharedClock) -> Result<Back
 
 async fn run(options: &BackupOptions, clock: &SharedClock) -> Result<BackupReport> {
     let data_dir = options.data_dir.clone();
+    let checkpoints = options.checkpoints.clone();
     let (snapshot, mut files) = tokio::task::spawn_blocking(move || {
-        let snapshot = snapshot::take(&data_dir)?;
         let mut files = BTreeMap::new();
+        // Read before the snapshot, so every checkpoint in it is at or before the snapshot's head.
+        if let Some(file) = checkpoints.map(|dir| dir.join(CHECKPOINT_FILE))
+            && let Ok(contents) = std::fs::read(&file)
+        {
+            files.insert(CHECKPOINT_FILE.to_owned(), contents);
+        }
+        let snapshot = snapshot::take(&data_dir)?;
         for name in KEY_FILES {
             let path = data_dir.join(name);
             let contents =
                 std::fs::read(&path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
             files.insert(name.to_owned(), contents);
+        }
+        for name in OPTIONAL_KEY_FILES {
+            if let Ok(contents) = std::fs::read(data_dir.join(name)) {
+                files.insert(name.to_owned(), contents);
+            }
         }
         Ok::<_, Error>((snapshot, files))
     })

@@ -39,6 +39,8 @@ pub use target::{BackupTarget, DirTarget, open_target, split_backup_ref};
 
 /// The files of a data directory that a backup carries besides the store: the signing key pair.
 pub(crate) const KEY_FILES: [&str; 2] = ["console.key", "console.pub.pem"];
+/// Carried when present: the public keys a rotation replaced (their audit checkpoints' signers).
+pub(crate) const OPTIONAL_KEY_FILES: [&str; 1] = [crate::console::checkpoint::PREVIOUS_KEYS_FILE];
 /// The store's file in a data directory.
 pub(crate) const DATABASE_FILE: &str = "console.db";
 /// The master key's file in a data directory (never in a backup).

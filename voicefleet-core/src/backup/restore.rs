@@ -15,8 +15,11 @@ use super::manifest::{BackupManifest, list};
 use super::target::BackupTarget;
 use super::{DATABASE_FILE, MASTER_KEY_FILE, seal, snapshot};
 use crate::clock::SharedClock;
-use crate::console::audit;
-use crate::console::{AuditRecord, SCHEMA_VERSION, SecretBox, SqliteStore, Store as _};
+use ed25519_dalek::SigningKey;
+use ed25519_dalek::pkcs8::DecodePrivateKey as _;
+
+use crate::console::checkpoint::{self, CHECKPOINT_FILE, Checkpoint};
+use crate::console::{AuditKey, AuditRecord, SCHEMA_VERSION, SecretBox, SqliteStore, Store as _, audit};
 use crate::error::{Error, Result};
 
 /// Which backup, from where, into where.
@@ -31,6 +34,9 @@ pub struct RestoreOptions {
     /// The master key's backup, copied into the new directory once it matches the manifest's
     /// fingerprint and opens a stored secret.
     pub master_key: Option<PathBuf>,
+    /// The restored console's audit checkpoint directory (default: `VOICEFLEET_AUDIT_CHECKPOINTS`,
+    /// else `DATA/audit-checkpoints`), where the restore's anchor is written.
+    pub checkpoints: Option<PathBuf>,
     pub actor: String,
 }
 
@@ -42,6 +48,8 @@ pub struct RestoreReport {
     /// Entries in the restored audit log, the restore's own entry included.
     pub audit_entries: u64,
     pub master_key_restored: bool,
+    /// The checkpoint file the restore's anchor was appended to.
+    pub checkpoint_file: PathBuf,
 }
 
 fn refused(message: String, hint: &str) -> Error {
@@ -92,15 +100,21 @@ pub async fn restore(options: &RestoreOptions, clock: &SharedClock) -> Result<Re
             "restore another backup (`voicefleet console backups list`)",
         ));
     }
+    let audit_key = audit_key(options, &manifest)?;
     let staging_options = options.clone();
     let staged_manifest = manifest.clone();
-    let (staging, master_key_restored) =
-        tokio::task::spawn_blocking(move || stage(&staging_options, &staged_manifest, &sealed))
-            .await
-            .map_err(|e| Error::Internal { message: e.to_string() })??;
+    let staged_key = audit_key.clone();
+    let (staging, master_key_restored) = tokio::task::spawn_blocking(move || {
+        stage(&staging_options, &staged_manifest, &sealed, staged_key.as_ref())
+    })
+    .await
+    .map_err(|e| Error::Internal { message: e.to_string() })??;
     // Open as the console would (migrations bring an older schema up to date) and record the
     // restore in the restored chain.
-    let store = SqliteStore::open(&staging.path().join(DATABASE_FILE))?;
+    let mut store = SqliteStore::open(&staging.path().join(DATABASE_FILE))?;
+    if let Some(key) = audit_key {
+        store = store.with_audit_key(key);
+    }
     let entry = store
         .append_audit(AuditRecord {
             actor: options.actor.clone(),
@@ -116,11 +130,113 @@ pub async fn restore(options: &RestoreOptions, clock: &SharedClock) -> Result<Re
     tokio::task::spawn_blocking(move || move_into_place(staging, &data_dir))
         .await
         .map_err(|e| Error::Internal { message: e.to_string() })??;
+    let checkpoint_dir =
+        options.checkpoints.clone().unwrap_or_else(|| checkpoint::default_dir(&options.data_dir));
+    let note = format!("restore of {} (backup head entry {})", manifest.name, manifest.audit_entries);
+    let (data_dir, restored_head, at_ms) = (options.data_dir.clone(), manifest.audit_entries, clock.now_ms());
+    let anchored = entry.clone();
+    let checkpoint_file = tokio::task::spawn_blocking(move || {
+        anchor(&data_dir, &checkpoint_dir, (&anchored, restored_head), at_ms, &note)
+    })
+    .await
+    .map_err(|e| Error::Internal { message: e.to_string() })??;
     Ok(RestoreReport {
         manifest,
         data_dir: options.data_dir.clone(),
         audit_entries: entry.seq,
         master_key_restored,
+        checkpoint_file,
+    })
+}
+
+/// The audit key of the master key the restore was given (`--master-key`, else
+/// `VOICEFLEET_MASTER_KEY`), if any, once it matches the backup's master key fingerprint.
+fn audit_key(options: &RestoreOptions, manifest: &BackupManifest) -> Result<Option<AuditKey>> {
+    let text = match &options.master_key {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| Error::io(format!("cannot read the master key {}", path.display()), e))?,
+        None => match std::env::var("VOICEFLEET_MASTER_KEY") {
+            Ok(text) => text,
+            Err(_) => return Ok(None),
+        },
+    };
+    let key = decode(&text).ok_or_else(|| Error::InvalidValue {
+        value: options
+            .master_key
+            .as_ref()
+            .map_or("VOICEFLEET_MASTER_KEY".to_owned(), |p| p.display().to_string()),
+        reason: "a master key holds 64 hexadecimal digits (32 bytes)".to_owned(),
+    })?;
+    let recorded = manifest
+        .kept_outside
+        .iter()
+        .find(|kept| kept.file == MASTER_KEY_FILE)
+        .and_then(|kept| kept.fingerprint.clone());
+    if let Some(recorded) = recorded
+        && recorded != master_key_fingerprint(&text)
+    {
+        let given = options
+            .master_key
+            .as_ref()
+            .map_or("VOICEFLEET_MASTER_KEY".to_owned(), |p| p.display().to_string());
+        return Err(refused(
+            format!("{given} is not the master key backup {} was taken with", manifest.name),
+            "give the master key's own backup (--master-key FILE)",
+        ));
+    }
+    Ok(Some(AuditKey::derive(&key)))
+}
+
+/// Re-anchors the audit checkpoints on the restored head: the backup's checkpoints go into the
+/// checkpoint directory when it has none (a new machine), then a signed anchor at the restore's
+/// entry that names the backup's head, so checkpoints of history after the backup (which the
+/// restore replaced) are not read as a truncation. Returns the checkpoint file.
+fn anchor(
+    data_dir: &Path,
+    checkpoint_dir: &Path,
+    (entry, restored_head): (&crate::console::AuditEntry, u64),
+    at_ms: u64,
+    note: &str,
+) -> Result<PathBuf> {
+    let file = checkpoint_dir.join(CHECKPOINT_FILE);
+    let carried = data_dir.join(CHECKPOINT_FILE);
+    if carried.exists() {
+        if !file.exists() {
+            std::fs::create_dir_all(checkpoint_dir)
+                .map_err(|e| Error::io(format!("cannot create {}", checkpoint_dir.display()), e))?;
+            let contents = std::fs::read(&carried)
+                .map_err(|e| Error::io(format!("cannot read {}", carried.display()), e))?;
+            crate::fs::write_atomic(&file, &contents, 0o600)
+                .map_err(|e| Error::io(format!("cannot write {}", file.display()), e))?;
+        }
+        std::fs::remove_file(&carried)
+            .map_err(|e| Error::io(format!("cannot remove {}", carried.display()), e))?;
+    }
+    let signing = signing_key(data_dir)?;
+    let anchor = checkpoint::sign(
+        Checkpoint {
+            seq: entry.seq,
+            hash: entry.hash.clone(),
+            at_ms,
+            note: note.to_owned(),
+            restored_from: Some(restored_head),
+            key: String::new(),
+            signature: String::new(),
+        },
+        &signing,
+    );
+    checkpoint::append_line(&file, &anchor)?;
+    Ok(file)
+}
+
+/// The console's signing key in `dir` (`console.key`, PKCS#8 PEM).
+fn signing_key(dir: &Path) -> Result<SigningKey> {
+    let path = dir.join("console.key");
+    let pem = std::fs::read_to_string(&path)
+        .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+    SigningKey::from_pkcs8_pem(&pem).map_err(|e| Error::InvalidValue {
+        value: path.display().to_string(),
+        reason: format!("not an Ed25519 PKCS#8 PEM key: {e}"),
     })
 }
 
@@ -144,6 +260,7 @@ fn stage(
     options: &RestoreOptions,
     manifest: &BackupManifest,
     sealed: &[u8],
+    audit_key: Option<&AuditKey>,
 ) -> Result<(tempfile::TempDir, bool)> {
     let files = seal::open(sealed, &options.key, &manifest.associated_data(), &manifest.name)?;
     let names: Vec<String> = files.keys().cloned().collect();
@@ -172,7 +289,7 @@ fn stage(
             .map_err(|e| Error::io(format!("cannot write {name}"), e))?;
     }
     let db_path = staging.path().join(DATABASE_FILE);
-    verify_database(&db_path, manifest)?;
+    verify_database(staging.path(), manifest, audit_key)?;
     let master_key_restored = match &options.master_key {
         Some(path) => {
             restore_master_key(path, manifest, &db_path, &staging.path().join(MASTER_KEY_FILE))?;
@@ -207,9 +324,11 @@ fn db_error(error: rusqlite::Error) -> Error {
     Error::Internal { message: format!("restored database: {error}") }
 }
 
-/// The database is whole, and its audit chain is intact up to the manifest's head.
-fn verify_database(path: &Path, manifest: &BackupManifest) -> Result<()> {
-    let connection = Connection::open(path).map_err(db_error)?;
+/// The database is whole, and its audit chain is intact up to the manifest's head (keyed entries
+/// checked with the audit key, which a chain that has them requires) and reaches the
+/// checkpoints the backup carries.
+fn verify_database(dir: &Path, manifest: &BackupManifest, audit_key: Option<&AuditKey>) -> Result<()> {
+    let connection = Connection::open(dir.join(DATABASE_FILE)).map_err(db_error)?;
     let integrity: String =
         connection.query_row("PRAGMA integrity_check", [], |row| row.get(0)).map_err(db_error)?;
     if integrity != "ok" {
@@ -231,7 +350,23 @@ fn verify_database(path: &Path, manifest: &BackupManifest) -> Result<()> {
         ));
     }
     let chain = crate::console::audit_chain(&connection)?;
-    let verification = audit::verify(&chain);
+    if audit_key.is_none() && chain.iter().any(|entry| audit::is_keyed(&entry.hash)) {
+        return Err(Error::InvalidValue {
+            value: "--master-key".to_owned(),
+            reason: format!(
+                "backup {}'s audit log is chained with the audit key, derived from the master key: give the master key's backup (--master-key FILE, or VOICEFLEET_MASTER_KEY) so the restore can verify it and record itself",
+                manifest.name
+            ),
+        });
+    }
+    let mut verification = audit::verify(&chain, audit_key);
+    let carried = dir.join(CHECKPOINT_FILE);
+    if verification.ok && carried.exists() {
+        let mut trusted = vec![signing_key(dir)?.verifying_key()];
+        trusted.extend(checkpoint::previous_keys(dir));
+        verification =
+            checkpoint::check(verification, &chain, checkpoint::read(&carried, &trusted), &carried);
+    }
     if !verification.ok {
         return Err(refused(
             format!(

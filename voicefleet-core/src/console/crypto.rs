@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
+use super::audit::AuditKey;
 use crate::error::{Error, Result};
 
 /// Where the master key came from, to tell the user.
@@ -20,6 +21,8 @@ pub enum KeySource {
 /// Encrypts and decrypts secret values.
 pub struct SecretBox {
     cipher: XChaCha20Poly1305,
+    /// The audit chain's MAC key, derived from the same master key (see [`AuditKey`]).
+    audit_key: AuditKey,
 }
 
 impl std::fmt::Debug for SecretBox {
@@ -70,7 +73,21 @@ impl SecretBox {
     }
 
     pub fn new(key: &[u8; 32]) -> SecretBox {
-        SecretBox { cipher: XChaCha20Poly1305::new(key.into()) }
+        SecretBox { cipher: XChaCha20Poly1305::new(key.into()), audit_key: AuditKey::derive(key) }
+    }
+
+    /// The audit chain's MAC key of this master key.
+    pub fn audit_key(&self) -> &AuditKey {
+        &self.audit_key
+    }
+
+    /// The master key from `VOICEFLEET_MASTER_KEY`, else from `path`, without creating one:
+    /// `None` when there is neither (a tool that only appends to the audit log).
+    pub fn load_existing(path: &Path) -> Result<Option<SecretBox>> {
+        if std::env::var_os("VOICEFLEET_MASTER_KEY").is_none() && !path.exists() {
+            return Ok(None);
+        }
+        Self::load_or_create(path).map(|(secrets, _)| Some(secrets))
     }
 
     fn aad(customer_id: &str, name: &str) -> Vec<u8> {

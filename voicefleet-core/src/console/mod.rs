@@ -12,6 +12,7 @@ mod accounts;
 mod alerts;
 pub mod audit;
 pub mod bulk;
+pub mod checkpoint;
 mod control;
 mod crypto;
 mod customers;
@@ -42,8 +43,9 @@ pub use alerts::{
     AlertNotifier, AlertThresholds, CONSOLE_ALERTS, RuleOutcome, SECURITY_WINDOW_MS, evaluate_rules,
     security_rule, transitions,
 };
-pub use audit::{AuditEntry, AuditRecord, AuditVerification};
+pub use audit::{AuditEntry, AuditKey, AuditRecord, AuditVerification, CheckpointSummary};
 pub use bulk::{BulkAction, BulkEvent, BulkRun, BulkSpec, HealthGate, RunOutcome, TargetResult, TargetState};
+pub use checkpoint::{Checkpoint, CheckpointLog};
 pub use crypto::{KeySource, SecretBox};
 pub use fleet::{
     Actor, AuditQuery, ControlAction, CustomerStatus, CustomerView, EventQuery, Fleet, FleetEvent,
@@ -83,6 +85,9 @@ pub struct ConsoleOptions {
     pub health_poll: Duration,
     /// Where "now" comes from.
     pub clock: SharedClock,
+    /// Where signed checkpoints of the audit chain's head go (outside the database); `None`:
+    /// none are written or checked.
+    pub checkpoints: Option<Arc<CheckpointLog>>,
 }
 
 impl std::fmt::Debug for ConsoleOptions {
@@ -100,6 +105,7 @@ impl Default for ConsoleOptions {
             notifier: None,
             health_poll: Duration::from_millis(250),
             clock: crate::clock::system(),
+            checkpoints: None,
         }
     }
 }

@@ -103,6 +103,8 @@ pub trait Store: Send + Sync {
 
     /// Appends to the hash chain in one transaction; returns the stored entry.
     async fn append_audit(&self, record: AuditRecord) -> Result<AuditEntry>;
+    /// The chain's newest entry's (seq, hash), if any (what a checkpoint records).
+    async fn audit_head(&self) -> Result<Option<(u64, String)>>;
     /// Entries with `seq > after`, oldest first.
     async fn audit(&self, after: u64, limit: usize) -> Result<Vec<AuditEntry>>;
     /// Entries newest first, filtered.

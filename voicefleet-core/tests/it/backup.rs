@@ -2,6 +2,7 @@
 //! refuses (and that it then writes nothing), retention, and a snapshot taken while another
 //! connection keeps writing.
 
+use ed25519_dalek::pkcs8::EncodePrivateKey as _;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -27,7 +28,9 @@ async fn data_dir(dir: &Path, entries: u64) -> Arc<SqliteStore> {
     for n in 0..entries {
         store.append_audit(record(n)).await.unwrap();
     }
-    std::fs::write(dir.join("console.key"), "private").unwrap();
+    let signing = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    std::fs::write(dir.join("console.key"), signing.to_pkcs8_pem(Default::default()).unwrap().as_bytes())
+        .unwrap();
     std::fs::write(dir.join("console.pub.pem"), "public").unwrap();
     std::fs::write(dir.join("master.key"), "ab".repeat(32)).unwrap();
     store
@@ -41,6 +44,7 @@ fn options(dir: &Path, store: Arc<SqliteStore>, target: &Path) -> BackupOptions 
         key: BackupKey::from_bytes([3; 32]),
         keep_days: None,
         actor: "test".into(),
+        checkpoints: None,
     }
 }
 
@@ -51,6 +55,7 @@ fn restore_options(target: &Path, into: &Path) -> RestoreOptions {
         key: BackupKey::from_bytes([3; 32]),
         data_dir: into.to_path_buf(),
         master_key: None,
+        checkpoints: None,
         actor: "test".into(),
     }
 }
@@ -120,8 +125,14 @@ async fn a_restore_refuses_a_newer_schema_an_altered_archive_and_a_broken_chain_
     let store = SqliteStore::open(&into.join("console.db")).unwrap();
     let entries = store.audit(0, 100).await.unwrap();
     assert_eq!(entries.last().unwrap().action, "console.restore");
-    assert!(voicefleet_core::console::audit::verify(&entries).ok);
-    assert_eq!(std::fs::read_to_string(into.join("console.key")).unwrap(), "private");
+    assert!(voicefleet_core::console::audit::verify(&entries, None).ok);
+    assert_eq!(
+        std::fs::read_to_string(into.join("console.key")).unwrap(),
+        std::fs::read_to_string(data.join("console.key")).unwrap()
+    );
+    // The restore anchored the audit checkpoints at its own entry.
+    let anchor = std::fs::read_to_string(&restored.checkpoint_file).unwrap();
+    assert!(anchor.contains("\"restored_from\":20"), "{anchor}");
     assert!(!into.join("master.key").exists(), "the master key is never in a backup");
     // No scratch directory left beside it.
     let leftovers: Vec<_> = std::fs::read_dir(scratch.path())

@@ -101,21 +101,21 @@ async fn the_audit_chain_detects_edits_and_deletions() {
     assert_eq!(entries.len(), 5);
     assert_eq!(entries[0].prev_hash, audit::GENESIS);
     assert_eq!(entries[1].prev_hash, entries[0].hash);
-    assert!(audit::verify(&entries).ok);
+    assert!(audit::verify(&entries, None).ok);
 
     // Edit row 3 behind the console's back.
     let raw = rusqlite::Connection::open(&path).unwrap();
     raw.execute("UPDATE audit SET actor = 'mallory' WHERE seq = 3", []).unwrap();
-    let verification = audit::verify(&store.audit(0, 100).await.unwrap());
+    let verification = audit::verify(&store.audit(0, 100).await.unwrap(), None);
     assert!(!verification.ok);
     assert_eq!(verification.first_broken_seq, Some(3));
     assert!(verification.reason.unwrap().contains("edited"));
     raw.execute("UPDATE audit SET actor = 'ops' WHERE seq = 3", []).unwrap();
-    assert!(audit::verify(&store.audit(0, 100).await.unwrap()).ok);
+    assert!(audit::verify(&store.audit(0, 100).await.unwrap(), None).ok);
 
     // Delete row 2.
     raw.execute("DELETE FROM audit WHERE seq = 2", []).unwrap();
-    let verification = audit::verify(&store.audit(0, 100).await.unwrap());
+    let verification = audit::verify(&store.audit(0, 100).await.unwrap(), None);
     assert_eq!(verification.first_broken_seq, Some(2));
     assert!(verification.reason.unwrap().contains("missing"));
 }

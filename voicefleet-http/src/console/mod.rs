@@ -7,6 +7,7 @@ mod assets;
 pub(crate) mod auth;
 pub(crate) mod client;
 mod idempotency;
+pub(crate) mod rotate;
 mod routes;
 pub(crate) mod server;
 pub(crate) mod telemetry;

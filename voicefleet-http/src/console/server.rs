@@ -6,7 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use voicefleet_core::auth::Role;
-use voicefleet_core::console::{Accounts, Console, ConsoleOptions, KeySource, SecretBox, SqliteStore};
+use voicefleet_core::console::checkpoint;
+use voicefleet_core::console::{
+    Accounts, CheckpointLog, Console, ConsoleOptions, KeySource, SecretBox, SqliteStore,
+};
 use voicefleet_core::{Error, Result};
 
 use super::{ConsoleApiOptions, router};
@@ -27,6 +30,8 @@ pub struct Embedded {
     pub first_admin: Option<(String, String)>,
     /// The console's requests to hosts, for its `/metrics`.
     pub host_metrics: HostRequestMetrics,
+    /// The file of signed audit checkpoints (outside the database).
+    pub checkpoint_file: PathBuf,
 }
 
 impl Embedded {
@@ -59,6 +64,17 @@ pub async fn open_embedded_with(
     host_timeout: Duration,
     notifier: Option<Arc<dyn voicefleet_core::console::AlertNotifier>>,
 ) -> Result<Embedded> {
+    let checkpoints = checkpoint::default_dir(&data_dir);
+    open(data_dir, admin_password, host_timeout, notifier, checkpoints).await
+}
+
+async fn open(
+    data_dir: PathBuf,
+    admin_password: Option<String>,
+    host_timeout: Duration,
+    notifier: Option<Arc<dyn voicefleet_core::console::AlertNotifier>>,
+    checkpoint_dir: PathBuf,
+) -> Result<Embedded> {
     std::fs::create_dir_all(&data_dir).map_err(|error| {
         Error::io(format!("cannot create the data directory {}", data_dir.display()), error)
     })?;
@@ -67,9 +83,15 @@ pub async fn open_embedded_with(
         use std::os::unix::fs::PermissionsExt as _;
         let _ = std::fs::set_permissions(&data_dir, std::fs::Permissions::from_mode(0o700));
     }
-    let store = Arc::new(SqliteStore::open(&data_dir.join("console.db"))?);
     let (secrets, key_source) = SecretBox::load_or_create(&data_dir.join("master.key"))?;
+    // New audit entries are chained with the audit key (derived from the master key).
+    let store = Arc::new(
+        SqliteStore::open(&data_dir.join("console.db"))?.with_audit_key(secrets.audit_key().clone()),
+    );
     let signer = HostTokenSigner::load_or_create(&data_dir)?;
+    let previous = checkpoint::previous_keys(&data_dir);
+    let checkpoints = Arc::new(CheckpointLog::new(&checkpoint_dir, signer.signing_key(), previous));
+    let checkpoint_file = checkpoints.path().to_path_buf();
     let host_metrics = HostRequestMetrics::default();
     let connector = Arc::new(
         AgentConnector::new(
@@ -82,11 +104,27 @@ pub async fn open_embedded_with(
         )
         .with_metrics(host_metrics.clone()),
     );
-    let options = ConsoleOptions { host_timeout, notifier, ..ConsoleOptions::default() };
+    let options = ConsoleOptions {
+        host_timeout,
+        notifier,
+        checkpoints: Some(checkpoints),
+        ..ConsoleOptions::default()
+    };
     let console = Console::new(store.clone(), connector, secrets, options);
     let accounts = Accounts::new(store);
     let first_admin = accounts.ensure_first_admin(admin_password).await?;
-    Ok(Embedded { console, accounts, signer, data_dir, key_source, first_admin, host_metrics })
+    // Whatever was appended since the last checkpoint (another process, a crash) is vouched for now.
+    console.checkpoint_audit("open").await?;
+    Ok(Embedded {
+        console,
+        accounts,
+        signer,
+        data_dir,
+        key_source,
+        first_admin,
+        host_metrics,
+        checkpoint_file,
+    })
 }
 
 /// How to serve.
@@ -107,6 +145,13 @@ pub struct ServeOptions {
     pub host_timeout: Duration,
     /// Where alerts are posted (https, or http to loopback), with retries.
     pub alert_webhook: Option<String>,
+    /// The audit checkpoint directory (default: `VOICEFLEET_AUDIT_CHECKPOINTS`, else
+    /// `DATA/audit-checkpoints`).
+    pub audit_checkpoints: Option<PathBuf>,
+    /// A checkpoint after this many new audit entries…
+    pub checkpoint_entries: u64,
+    /// …or this long after the last one with any new entry (and on shutdown).
+    pub checkpoint_every: Duration,
 }
 
 impl ServeOptions {
@@ -121,6 +166,9 @@ impl ServeOptions {
             refresh_interval: Duration::from_secs(5),
             host_timeout: Duration::from_secs(3),
             alert_webhook: None,
+            audit_checkpoints: None,
+            checkpoint_entries: 100,
+            checkpoint_every: Duration::from_secs(60),
         }
     }
 }
@@ -133,6 +181,7 @@ pub struct ConsoleServer {
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     refresher: tokio::task::JoinHandle<()>,
     live: tokio::task::JoinHandle<()>,
+    checkpointer: tokio::task::JoinHandle<()>,
     embedded: Embedded,
 }
 
@@ -154,11 +203,14 @@ impl ConsoleServer {
             }
             None => None,
         };
-        let embedded = open_embedded_with(
+        let checkpoints =
+            options.audit_checkpoints.clone().unwrap_or_else(|| checkpoint::default_dir(&options.data_dir));
+        let embedded = open(
             options.data_dir.clone(),
             options.admin_password.clone(),
             options.host_timeout,
             notifier,
+            checkpoints,
         )
         .await?;
         Self::serve(embedded, &options).await
@@ -197,8 +249,10 @@ impl ConsoleServer {
             rescan: options.refresh_interval,
             ..Default::default()
         });
+        let checkpointer =
+            embedded.console.spawn_checkpointer(options.checkpoint_entries, options.checkpoint_every);
         tracing::info!(%address, data = %embedded.data_dir.display(), "console listening");
-        Ok(ConsoleServer { address, handle, server, refresher, live, embedded })
+        Ok(ConsoleServer { address, handle, server, refresher, live, checkpointer, embedded })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -214,5 +268,10 @@ impl ConsoleServer {
         self.live.abort();
         self.handle.graceful_shutdown(Some(Duration::from_secs(5)));
         let _ = self.server.await;
+        self.checkpointer.abort();
+        // A clean shutdown vouches for the head it leaves.
+        if let Err(error) = self.embedded.console.checkpoint_audit("shutdown").await {
+            tracing::warn!(%error, "cannot write the audit checkpoint at shutdown");
+        }
     }
 }

@@ -2,17 +2,17 @@
 //! refused) whose audience is this host's customer, or the break-glass admin token.
 
 use std::collections::VecDeque;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use jsonwebtoken::{Algorithm, DecodingKey};
 use subtle::ConstantTimeEq as _;
 use voicefleet_core::auth::TokenKind;
 use voicefleet_core::clock::{Clock as _, SystemClock};
 use voicefleet_core::console::Actor;
 use voicefleet_core::{Error, ErrorKind, Result};
 
+use super::keys::TrustedKeys;
 use crate::error::ApiError;
 use crate::token::{Refusal, bearer, verify};
 
@@ -39,7 +39,8 @@ struct Verified {
 pub(crate) struct Authenticator {
     customer_id: String,
     admin_token: String,
-    key: Option<(DecodingKey, Algorithm)>,
+    /// The console keys trusted (the configured one, and any a rotation added).
+    pub(crate) keys: TrustedKeys,
     verified: Mutex<VecDeque<Verified>>,
     /// Signatures checked so far.
     verifications: AtomicU64,
@@ -67,24 +68,18 @@ pub fn load_or_create_admin_token(state_dir: &Path) -> Result<String> {
 }
 
 impl Authenticator {
-    /// `public_key_pem`: the console's key (Ed25519 or RSA); without one only the admin token works.
-    pub(crate) fn new(customer_id: &str, admin_token: String, public_key_pem: Option<&[u8]>) -> Result<Self> {
-        let key = match public_key_pem {
-            None => None,
-            Some(pem) => Some(
-                DecodingKey::from_ed_pem(pem)
-                    .map(|key| (key, Algorithm::EdDSA))
-                    .or_else(|_| DecodingKey::from_rsa_pem(pem).map(|key| (key, Algorithm::RS256)))
-                    .map_err(|_| Error::InvalidValue {
-                        value: "the console public key".to_owned(),
-                        reason: "neither an Ed25519 nor an RSA PEM key".to_owned(),
-                    })?,
-            ),
-        };
+    /// `public_key_pem`: the console's key (Ed25519 or RSA); `keys_file`: where keys the console
+    /// pushes are kept. Without any key only the admin token works.
+    pub(crate) fn new(
+        customer_id: &str,
+        admin_token: String,
+        public_key_pem: Option<&[u8]>,
+        keys_file: Option<PathBuf>,
+    ) -> Result<Self> {
         Ok(Self {
             customer_id: customer_id.to_owned(),
             admin_token,
-            key,
+            keys: TrustedKeys::load(public_key_pem, keys_file)?,
             verified: Mutex::new(VecDeque::new()),
             verifications: AtomicU64::new(0),
         })
@@ -132,22 +127,39 @@ impl Authenticator {
         if bool::from(token.as_bytes().ct_eq(self.admin_token.as_bytes())) {
             return Ok(Actor::new(BREAK_GLASS, voicefleet_core::auth::Role::Admin));
         }
-        let Some((key, algorithm)) = &self.key else {
+        let keys = self.keys.active(now);
+        if keys.is_empty() {
             return Err(unauthorized(
                 "invalid token (this host has no console public key; only its admin token works)",
             ));
-        };
+        }
         let checked = match self.remembered(token, now) {
             Some(remembered) => remembered,
             None => {
                 self.verifications.fetch_add(1, Ordering::Relaxed);
-                verify(token, key, *algorithm, (TokenKind::Host, &self.customer_id), LEEWAY_SECONDS).map(
-                    |claims| {
+                // Any trusted key will do; a refusal from a key whose signature matched (another
+                // audience, expired) says more than "invalid".
+                let mut refusal = Refusal::Invalid;
+                let mut accepted = None;
+                for (key, algorithm) in &keys {
+                    match verify(token, key, *algorithm, (TokenKind::Host, &self.customer_id), LEEWAY_SECONDS)
+                    {
+                        Ok(claims) => {
+                            accepted = Some(claims);
+                            break;
+                        }
+                        Err(Refusal::Invalid) => {}
+                        Err(other) => refusal = other,
+                    }
+                }
+                match accepted {
+                    Some(claims) => {
                         let actor = Actor::new(&claims.sub, claims.role);
                         self.remember(token, &actor, claims.exp, now);
-                        actor
-                    },
-                )
+                        Ok(actor)
+                    }
+                    None => Err(refusal),
+                }
             }
         };
         match checked {
@@ -170,7 +182,7 @@ mod tests {
     use voicefleet_core::auth::Role;
 
     fn authenticator(signer: &HostTokenSigner) -> Authenticator {
-        Authenticator::new("acme", "admin".into(), Some(signer.public_pem().as_bytes())).unwrap()
+        Authenticator::new("acme", "admin".into(), Some(signer.public_pem().as_bytes()), None).unwrap()
     }
 
     #[test]

@@ -14,7 +14,9 @@ use voicefleet_core::host::{
 use voicefleet_core::logs::LogLine;
 use voicefleet_core::{Error, ErrorKind, Result};
 
-use super::wire::{ConfigResponse, ControlBody, LogsResponse, PutConfig, PutSecret, SecretNames};
+use super::wire::{
+    AddConsoleKey, ConfigResponse, ConsoleKeys, ControlBody, LogsResponse, PutConfig, PutSecret, SecretNames,
+};
 use crate::console::telemetry::HostRequestMetrics;
 
 /// Where the bearer token for each request comes from: a fixed token, or a function that mints
@@ -184,6 +186,21 @@ impl AgentClient {
         serde_json::from_slice(&bytes).map_err(|e| Error::Unavailable {
             message: format!("the host agent answered a malformed body: {e}"),
         })
+    }
+
+    /// Asks the host to trust `public_key` (PEM) from now on, and every other console key for
+    /// `grace` more (a signing-key rotation); returns the keys it then trusts.
+    pub async fn add_console_key(&self, public_key: &str, grace: Option<Duration>) -> Result<ConsoleKeys> {
+        let body = AddConsoleKey {
+            public_key: public_key.to_owned(),
+            others_expire_in_seconds: grace.map(|g| g.as_secs()),
+        };
+        self.call(Method::POST, "v1/console-keys", Some(&body)).await
+    }
+
+    /// The console keys the host trusts.
+    pub async fn console_keys(&self) -> Result<ConsoleKeys> {
+        self.call::<_, ()>(Method::GET, "v1/console-keys", None).await
     }
 
     async fn control(&self, action: &str, options: StopOptions) -> Result<HostStatus> {

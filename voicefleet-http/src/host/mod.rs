@@ -7,6 +7,7 @@ pub(crate) mod auth;
 pub(crate) mod client;
 pub(crate) mod connector;
 mod event_log;
+pub(crate) mod keys;
 mod routes;
 mod subscription;
 mod trust;
@@ -26,10 +27,10 @@ use voicefleet_core::{ErrorKind, Result};
 
 use self::auth::Authenticator;
 pub use self::auth::load_or_create_admin_token;
-use self::routes::{agent, config, events, logs, metrics, secrets, status};
+use self::routes::{agent, config, console_keys, events, logs, metrics, secrets, status};
 use self::wire::{
-    CheckParams, ConfigResponse, ControlBody, KeyChecks, LogLineBody, LogsResponse, PatchConfig, PutConfig,
-    PutSecret, Readiness, SecretNames, StreamOpened, ValidateResponse,
+    AddConsoleKey, CheckParams, ConfigResponse, ConsoleKeys, ControlBody, KeyChecks, LogLineBody,
+    LogsResponse, PatchConfig, PutConfig, PutSecret, Readiness, SecretNames, StreamOpened, ValidateResponse,
 };
 use crate::error::ApiError;
 use crate::middleware::AddressLimiter;
@@ -50,6 +51,9 @@ pub struct HostApiOptions {
     pub admin_token: String,
     /// The console's public key (Ed25519 or RSA, PEM); without it only the admin token works.
     pub console_public_key: Option<Vec<u8>>,
+    /// Where console keys pushed by a signing-key rotation are kept (`STATE/console-keys.json`);
+    /// `None`: such keys last until the host restarts.
+    pub console_keys_file: Option<std::path::PathBuf>,
     /// Requests per second allowed per client address (bursts of twice that) before 429.
     pub rate_limit: u32,
     pub clock: SharedClock,
@@ -107,6 +111,11 @@ route_table! { SharedState;
     get "/v1/logs" [Operator] => logs::logs, "log lines (tail or cursor)", query: logs::LogsParams, ok: 200 json(LogsResponse);
     get "/v1/logs/follow" [Operator] => logs::follow, "new log lines as they come (resumable with Last-Event-ID)",
         query: logs::FollowParams, ok: 200 events(log: LogLineBody);
+    get "/v1/console-keys" [Viewer] => console_keys::list, "the console public keys this host trusts, with expiries",
+        ok: 200 json(ConsoleKeys);
+    post "/v1/console-keys" [Admin] => console_keys::add,
+        "trust a new console public key (a signing-key rotation), the others until a grace period ends",
+        body: AddConsoleKey, ok: 200 json(ConsoleKeys);
     get "/v1/events" [Viewer] => events::events, "state changes, exits, crash loops, applied configurations",
         ok: 200 events(open: StreamOpened, state_changed: HostEvent, exited: HostEvent, crash_loop: HostEvent,
             config_applied: HostEvent, memory_limit: HostEvent, lagged: HostEvent);
@@ -134,8 +143,12 @@ async fn serve_openapi() -> axum::Json<OpenApiDocument> {
 /// The host API over `host`, with its middleware (request ids, the per-address limit, the body
 /// cap). Serve it with [`crate::spawn_server`] so the limit sees client addresses.
 pub fn router(host: Arc<dyn Host>, options: HostApiOptions) -> Result<Router> {
-    let auth =
-        Authenticator::new(&options.customer_id, options.admin_token, options.console_public_key.as_deref())?;
+    let auth = Authenticator::new(
+        &options.customer_id,
+        options.admin_token,
+        options.console_public_key.as_deref(),
+        options.console_keys_file,
+    )?;
     let state = Arc::new(AppState {
         host,
         auth,

@@ -150,3 +150,32 @@ pub(crate) struct Readiness {
 /// to resume from with `Last-Event-ID`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct StreamOpened {}
+
+/// `POST /v1/console-keys`.
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AddConsoleKey {
+    /// The console's new public key (PEM), trusted from now on.
+    pub(crate) public_key: String,
+    /// Every other key stops being trusted this many seconds from now (the grace period);
+    /// absent: they stay trusted.
+    #[serde(default)]
+    pub(crate) others_expire_in_seconds: Option<u64>,
+}
+
+/// One console key a host trusts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ConsoleKeyView {
+    /// `sha256:` and 16 hex digits of the key.
+    pub fingerprint: String,
+    /// When it stops being trusted (seconds since the Unix epoch), if ever.
+    pub expires_at: Option<u64>,
+    /// Whether it is the host's configured key (`--console-public-key`).
+    pub configured: bool,
+}
+
+/// `GET|POST /v1/console-keys`.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ConsoleKeys {
+    pub keys: Vec<ConsoleKeyView>,
+}

@@ -382,12 +382,14 @@ class AuditVerification(Value):
     entries: int
     first_broken_seq: Optional[int]
     reason: Optional[str]
+    #: Signed checkpoints (kept outside the database) the chain was checked against.
+    checkpoints: int = 0
 
     @classmethod
     def _from_json(cls, d: Dict[str, Any]) -> "AuditVerification":
         return cls(
             ok=d["ok"], entries=d["entries"], first_broken_seq=d.get("first_broken_seq"),
-            reason=d.get("reason"),
+            reason=d.get("reason"), checkpoints=d.get("checkpoints", 0),
         )
 
 

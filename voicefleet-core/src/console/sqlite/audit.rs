@@ -4,11 +4,17 @@ use rusqlite::{Connection, Transaction, params};
 
 use super::{db_error, query_all, query_one};
 use crate::console::AuditQuery;
-use crate::console::audit::{AuditEntry, AuditRecord, GENESIS, entry_hash};
-use crate::error::Result;
+use crate::console::audit::{AuditEntry, AuditKey, AuditRecord, GENESIS, entry_hash, is_keyed};
+use crate::error::{Error, Result};
 
-/// Appends `record` after the chain's last entry, inside the caller's transaction.
-pub(super) fn append(transaction: &Transaction<'_>, record: &AuditRecord) -> Result<AuditEntry> {
+/// Appends `record` after the chain's last entry, inside the caller's transaction: keyed with
+/// `key`; without one, only onto a chain that has no keyed entry yet (a plain entry after keyed
+/// ones would read as a chain rebuilt without the key).
+pub(super) fn append(
+    transaction: &Transaction<'_>,
+    record: &AuditRecord,
+    key: Option<&AuditKey>,
+) -> Result<AuditEntry> {
     let last: Option<(u64, String)> =
         query_one(transaction, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", [], |row| {
             Ok((row.get(0)?, row.get(1)?))
@@ -17,8 +23,13 @@ pub(super) fn append(transaction: &Transaction<'_>, record: &AuditRecord) -> Res
         Some((seq, hash)) => (seq + 1, hash),
         None => (1, GENESIS.to_owned()),
     };
+    if key.is_none() && is_keyed(&prev_hash) {
+        return Err(Error::Unavailable {
+            message: "the audit log is chained with the audit key, derived from the console's master key: give the master key (VOICEFLEET_MASTER_KEY, or master.key in the data directory)".to_owned(),
+        });
+    }
     let at_ms = record.at_ms;
-    let hash = entry_hash(seq, at_ms, record, &prev_hash);
+    let hash = entry_hash(seq, at_ms, record, &prev_hash, key);
     transaction
         .execute(
             "INSERT INTO audit (seq, at_ms, actor, action, target, request_id, outcome, prev_hash, hash)
@@ -95,6 +106,13 @@ fn entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
         outcome: row.get(6)?,
         prev_hash: row.get(7)?,
         hash: row.get(8)?,
+    })
+}
+
+/// The chain's newest entry's (seq, hash), if any.
+pub(super) fn head(connection: &Connection) -> Result<Option<(u64, String)>> {
+    query_one(connection, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", [], |row| {
+        Ok((row.get(0)?, row.get(1)?))
     })
 }
 

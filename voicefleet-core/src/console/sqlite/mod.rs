@@ -24,7 +24,7 @@ use rusqlite::{Connection, OptionalExtension as _, Params, Row, Transaction};
 use serde::de::DeserializeOwned;
 
 use super::accounts::{TokenRecord, UserRecord};
-use super::audit::{AuditEntry, AuditRecord};
+use super::audit::{AuditEntry, AuditKey, AuditRecord};
 use super::bulk::{BulkRun, TargetResult};
 use super::store::{AlertRecord, CustomerRecord, RevisionRecord, SecretRecord, Store};
 use crate::error::{Error, Result};
@@ -34,6 +34,8 @@ use crate::host::MetricsSample;
 #[derive(Clone)]
 pub struct SqliteStore {
     connection: Arc<Mutex<Connection>>,
+    /// The audit chain's MAC key; without it entries are plain SHA-256 (tests, old consoles).
+    audit_key: Option<Arc<AuditKey>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -101,7 +103,18 @@ impl SqliteStore {
             .execute_batch("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;")
             .map_err(db_error)?;
         migrations::migrate(&mut connection)?;
-        Ok(Self { connection: Arc::new(Mutex::new(connection)) })
+        Ok(Self { connection: Arc::new(Mutex::new(connection)), audit_key: None })
+    }
+
+    /// This store, chaining new audit entries with `key` (HMAC-SHA256).
+    pub fn with_audit_key(mut self, key: AuditKey) -> Self {
+        self.audit_key = Some(Arc::new(key));
+        self
+    }
+
+    /// The audit key entries are chained with, if any.
+    fn key(&self) -> Option<Arc<AuditKey>> {
+        self.audit_key.clone()
     }
 
     /// Runs `work` on the connection off the async runtime.
@@ -138,9 +151,10 @@ impl SqliteStore {
         audit: AuditRecord,
         work: impl FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
     ) -> Result<T> {
+        let key = self.key();
         self.transaction(move |tx| {
             let value = work(tx)?;
-            audit::append(tx, &audit)?;
+            audit::append(tx, &audit, key.as_deref())?;
             Ok(value)
         })
         .await
@@ -215,10 +229,11 @@ impl Store for SqliteStore {
 
     async fn save_bulk_run(&self, run: &BulkRun, audit: Option<AuditRecord>) -> Result<()> {
         let rows = bulk::RunRows::of(run)?;
+        let key = self.key();
         self.transaction(move |tx| {
             bulk::save(tx, &rows)?;
             if let Some(audit) = audit {
-                audit::append(tx, &audit)?;
+                audit::append(tx, &audit, key.as_deref())?;
             }
             Ok(())
         })
@@ -226,11 +241,11 @@ impl Store for SqliteStore {
     }
 
     async fn audit_bulk_run(&self, id: &str, audit: AuditRecord) -> Result<Option<BulkRun>> {
-        let id = id.to_owned();
+        let (id, key) = (id.to_owned(), self.key());
         self.transaction(move |tx| {
             let run = bulk::load(tx, &id)?;
             if run.is_some() {
-                audit::append(tx, &audit)?;
+                audit::append(tx, &audit, key.as_deref())?;
             }
             Ok(run)
         })
@@ -257,7 +272,12 @@ impl Store for SqliteStore {
     }
 
     async fn append_audit(&self, record: AuditRecord) -> Result<AuditEntry> {
-        self.transaction(move |tx| audit::append(tx, &record)).await
+        let key = self.key();
+        self.transaction(move |tx| audit::append(tx, &record, key.as_deref())).await
+    }
+
+    async fn audit_head(&self) -> Result<Option<(u64, String)>> {
+        self.with(|c| audit::head(c)).await
     }
 
     async fn audit(&self, after: u64, limit: usize) -> Result<Vec<AuditEntry>> {
@@ -364,10 +384,11 @@ impl Store for SqliteStore {
     }
 
     async fn update_user(&self, user: UserRecord, audit: Option<AuditRecord>) -> Result<()> {
+        let key = self.key();
         self.transaction(move |tx| {
             accounts::update_user(tx, &user)?;
             if let Some(audit) = audit {
-                audit::append(tx, &audit)?;
+                audit::append(tx, &audit, key.as_deref())?;
             }
             Ok(())
         })

@@ -2,6 +2,7 @@
 
 pub(crate) mod agent;
 pub(crate) mod config;
+pub(crate) mod console_keys;
 pub(crate) mod events;
 pub(crate) mod logs;
 pub(crate) mod metrics;
