@@ -60,6 +60,8 @@ enum CustomerState {
     Exited,
     CrashLoop,
     Unreachable,
+    /// The host agent speaks an API version this console does not (`error` says which).
+    Incompatible,
 }
 
 /// A customer as the console knows it.
@@ -79,7 +81,8 @@ pub struct CustomerStatus {
     pub customer_id: String,
     pub name: String,
     pub tags: BTreeMap<String, String>,
-    /// The agent's state, or `unreachable`.
+    /// The agent's state, `unreachable`, or `incompatible` (the host agent speaks an API version
+    /// this console does not: `error` says which, and nothing it answers is read).
     #[schemars(with = "CustomerState")]
     pub state: String,
     pub reachable: bool,
@@ -96,6 +99,9 @@ pub struct CustomerStatus {
     /// The latest revision, when it is newer than the deployed one (not deployed yet).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_revision: Option<u64>,
+    /// The host agent's package version, as it last said (none before it answered).
+    #[serde(default)]
+    pub agent_version: Option<String>,
 }
 
 /// A new revision: a whole document, or operations on the latest one.
