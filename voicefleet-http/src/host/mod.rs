@@ -9,6 +9,7 @@ pub(crate) mod connector;
 mod event_log;
 mod routes;
 mod subscription;
+mod version;
 pub(crate) mod wire;
 
 use std::sync::Arc;
