@@ -305,9 +305,10 @@ pub(crate) struct Health {
     pub(crate) status: String,
     /// The server's package version.
     pub(crate) version: String,
-    /// The version of the API this server speaks: [`crate::HOST_API_VERSION`] on a host agent,
-    /// [`crate::CONSOLE_API_VERSION`] on a console. A client that speaks another one must not read
-    /// the server's other answers. This body keeps its shape across API versions.
+    // `crate::HOST_API_VERSION` on a host agent, `crate::CONSOLE_API_VERSION` on a console.
+    /// The version of the API this server speaks (the host API on a host agent, the console API
+    /// on a console). A client that speaks another one must not read the server's other answers;
+    /// this body keeps its shape in every version.
     pub(crate) api_version: u32,
 }
 

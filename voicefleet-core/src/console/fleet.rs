@@ -46,8 +46,10 @@ pub struct NewCustomer {
     pub tags: Vec<String>,
 }
 
-/// What the console can say of a customer's agent: its state, or that its host did not answer.
-/// (The fields that hold it are strings; this names their values for the schema.)
+/// What the console can say of a customer's agent: its state, that its host did not answer
+/// (`unreachable`), or that its host agent speaks an API version this console does not
+/// (`incompatible`). (The fields that hold it are strings; this names their values for the
+/// schema.)
 #[derive(schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[allow(dead_code)]
@@ -60,7 +62,6 @@ enum CustomerState {
     Exited,
     CrashLoop,
     Unreachable,
-    /// The host agent speaks an API version this console does not (`error` says which).
     Incompatible,
 }
 
