@@ -9,6 +9,7 @@ mod keycheck;
 mod live;
 mod metrics;
 mod sim;
+mod versions;
 
 use std::sync::Arc;
 use std::time::Duration;
