@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use axum::routing::get;
 use voicefleet_core::auth::Role;
-use voicefleet_core::console::{Actor, ControlAction, Fleet as _, NewCustomer, RevisionInput, Selector, health};
+use voicefleet_core::console::{
+    Actor, ControlAction, Fleet as _, NewCustomer, RevisionInput, Selector, health,
+};
 use voicefleet_http::HostTokenSigner;
 use voicefleet_tests::hosts::{TestHost, simulated_config};
 
@@ -62,7 +64,9 @@ async fn future_host() -> (String, Arc<AtomicUsize>, tokio::task::JoinHandle<()>
     let app = axum::Router::new()
         .route(
             "/v1/health",
-            get(|| async { axum::Json(serde_json::json!({"status": "ok", "version": "9.0.0", "api_version": 99})) }),
+            get(|| async {
+                axum::Json(serde_json::json!({"status": "ok", "version": "9.0.0", "api_version": 99}))
+            }),
         )
         .route(
             "/v1/status",
@@ -96,7 +100,8 @@ async fn a_host_speaking_another_api_version_is_reported_incompatible_not_misrea
     assert!(!status.drift);
     let reason = health::reason(&status).unwrap();
     assert!(
-        reason.starts_with("host agent 9.0.0 speaks host API v99; this console speaks v1: upgrade the console"),
+        reason
+            .starts_with("host agent 9.0.0 speaks host API v99; this console speaks v1: upgrade the console"),
         "{reason}"
     );
     assert!(!health::is_healthy(&status));

@@ -21,8 +21,7 @@ async fn status_history_and_metrics_report_the_host_machine() {
     let api = Api { base: host.url(), token: token("acme", Role::Admin, 300), http: reqwest::Client::new() };
 
     // The health says which host API this agent speaks, without a token.
-    let health: Value =
-        reqwest::get(format!("{}/v1/health", api.base)).await.unwrap().json().await.unwrap();
+    let health: Value = reqwest::get(format!("{}/v1/health", api.base)).await.unwrap().json().await.unwrap();
     assert_eq!(health["api_version"], voicefleet_http::HOST_API_VERSION);
     assert_eq!(health["version"], env!("CARGO_PKG_VERSION"));
 
@@ -36,7 +35,8 @@ async fn status_history_and_metrics_report_the_host_machine() {
     assert_eq!(status["agent_version"], env!("CARGO_PKG_VERSION"), "{status}");
     let cpu = number(&machine, "cpu_percent");
     assert!((0.0..=100.0).contains(&cpu), "{machine}");
-    let (total, available) = (number(&machine, "memory_total_bytes"), number(&machine, "memory_available_bytes"));
+    let (total, available) =
+        (number(&machine, "memory_total_bytes"), number(&machine, "memory_available_bytes"));
     assert!(total > 0.0 && available <= total, "{machine}");
     let used = number(&machine, "memory_used_percent");
     assert!((0.0..=100.0).contains(&used), "{machine}");
@@ -48,14 +48,16 @@ async fn status_history_and_metrics_report_the_host_machine() {
     let (fs_available, fs_size) =
         (number(&machine, "state_fs_available_bytes"), number(&machine, "state_fs_size_bytes"));
     assert!(fs_size > 0.0 && fs_available <= fs_size, "{machine}");
-    let stat = std::process::Command::new("stat").args(["-f", "-c", "%S %b"]).arg(host.state()).output().unwrap();
+    let stat =
+        std::process::Command::new("stat").args(["-f", "-c", "%S %b"]).arg(host.state()).output().unwrap();
     let fields: Vec<f64> =
         String::from_utf8_lossy(&stat.stdout).split_whitespace().map(|f| f.parse().unwrap()).collect();
     assert_eq!(fs_size, fields[0] * fields[1], "stat -f says {fields:?}");
 
     // A running agent: its samples in the history carry the machine's figures.
     for name in SECRETS {
-        let (code, _) = api.call(Method::PUT, &format!("/v1/secrets/{name}"), Some(json!({"value": "v"}))).await;
+        let (code, _) =
+            api.call(Method::PUT, &format!("/v1/secrets/{name}"), Some(json!({"value": "v"}))).await;
         assert_eq!(code, 204);
     }
     let config = simulated_config(json!({"ready_delay_ms": 20}));
@@ -90,14 +92,19 @@ async fn status_history_and_metrics_report_the_host_machine() {
     voicefleet_tests::promtool_check(&metrics);
     let gauge = |name: &str| -> f64 {
         let prefix = format!("{name}{{customer=\"acme\"}} ");
-        let line = metrics.lines().find(|line| line.starts_with(&prefix)).unwrap_or_else(|| panic!("{name}: {metrics}"));
+        let line = metrics
+            .lines()
+            .find(|line| line.starts_with(&prefix))
+            .unwrap_or_else(|| panic!("{name}: {metrics}"));
         assert!(metrics.contains(&format!("# TYPE {name} gauge")), "{name}: {metrics}");
         line[prefix.len()..].parse().unwrap()
     };
     let ratio = gauge("voicefleet_host_cpu_ratio");
     assert!((0.0..=1.0).contains(&ratio), "{ratio}");
     assert!(gauge("voicefleet_host_memory_available_bytes") <= gauge("voicefleet_host_memory_total_bytes"));
-    assert!(gauge("voicefleet_host_state_fs_available_bytes") <= gauge("voicefleet_host_state_fs_size_bytes"));
+    assert!(
+        gauge("voicefleet_host_state_fs_available_bytes") <= gauge("voicefleet_host_state_fs_size_bytes")
+    );
     assert!(gauge("voicefleet_host_uptime_seconds") > 0.0);
     for load in ["voicefleet_host_load1", "voicefleet_host_load5", "voicefleet_host_load15"] {
         assert!(gauge(load) >= 0.0);

@@ -142,11 +142,15 @@ async fn wide_and_json_status_show_the_host_agent_version_and_the_host_machine()
         let acme = &statuses[0];
         assert_eq!(acme["agent_version"], version, "{acme}");
         let machine = &acme["status"]["machine"];
-        let (available, total) =
-            (machine["memory_available_bytes"].as_u64().unwrap(), machine["memory_total_bytes"].as_u64().unwrap());
+        let (available, total) = (
+            machine["memory_available_bytes"].as_u64().unwrap(),
+            machine["memory_total_bytes"].as_u64().unwrap(),
+        );
         assert!(available <= total, "{machine}");
-        let (free, size) =
-            (machine["state_fs_available_bytes"].as_u64().unwrap(), machine["state_fs_size_bytes"].as_u64().unwrap());
+        let (free, size) = (
+            machine["state_fs_available_bytes"].as_u64().unwrap(),
+            machine["state_fs_size_bytes"].as_u64().unwrap(),
+        );
         assert!(free <= size, "{machine}");
         assert!(machine["uptime_seconds"].as_u64().unwrap() > 0, "{machine}");
 
@@ -156,6 +160,10 @@ async fn wide_and_json_status_show_the_host_agent_version_and_the_host_machine()
         assert!(r.stdout.contains("acme"), "{}", r.stdout);
         let r = run(&env, &["metrics", "acme", "-o", "wide"]);
         ok(&r, "metrics -o wide");
-        assert!(r.stdout.lines().next().is_some_and(|h| h.contains("HOST CPU") && h.contains("DISK FREE")), "{}", r.stdout);
+        assert!(
+            r.stdout.lines().next().is_some_and(|h| h.contains("HOST CPU") && h.contains("DISK FREE")),
+            "{}",
+            r.stdout
+        );
     });
 }

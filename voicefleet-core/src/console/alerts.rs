@@ -126,7 +126,8 @@ pub fn evaluate_rules(status: &CustomerStatus, thresholds: &AlertThresholds) -> 
 /// The host machine's rules: its state filesystem filling up, its memory running out.
 fn machine_rules(machine: &MachineSample, thresholds: &AlertThresholds) -> Vec<RuleOutcome> {
     let mut outcomes = Vec::new();
-    if let (Some(available), Some(ratio)) = (machine.state_fs_available_bytes, machine.state_fs_available_ratio())
+    if let (Some(available), Some(ratio)) =
+        (machine.state_fs_available_bytes, machine.state_fs_available_ratio())
     {
         let size = machine.state_fs_size_bytes.unwrap_or_default();
         outcomes.push(outcome(
@@ -143,7 +144,8 @@ fn machine_rules(machine: &MachineSample, thresholds: &AlertThresholds) -> Vec<R
             ),
         ));
     }
-    if let (Some(available), Some(ratio)) = (machine.memory_available_bytes, machine.memory_available_ratio()) {
+    if let (Some(available), Some(ratio)) = (machine.memory_available_bytes, machine.memory_available_ratio())
+    {
         outcomes.push(outcome(
             "memory_pressure",
             ratio < thresholds.memory_available_ratio,

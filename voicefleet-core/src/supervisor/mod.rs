@@ -182,7 +182,9 @@ impl Supervisor {
     }
 
     async fn control(&self, request: ControlRequest, options: StopOptions) -> Result<HostStatus> {
-        self.ask(|reply| Request::Control { request, options, reply }).await?.map(|status| self.complete(status))
+        self.ask(|reply| Request::Control { request, options, reply })
+            .await?
+            .map(|status| self.complete(status))
     }
 
     /// A status with what the actor does not know: the machine and this agent's version.

@@ -120,7 +120,11 @@ fn machine_rules_fire_under_ten_percent_or_one_gib_free() {
         ("disk under 1 GiB", machine(Some((GIB / 2, 5 * GIB / 2)), plenty), vec!["disk_low"]),
         ("disk at 1 GiB exactly, 50 %", machine(Some((GIB, 2 * GIB)), plenty), vec![]),
         ("disk full", machine(Some((0, 100 * GIB)), plenty), vec!["disk_low"]),
-        ("memory under 10 %", machine(Some((50 * GIB, 100 * GIB)), Some((GIB, 16 * GIB))), vec!["memory_pressure"]),
+        (
+            "memory under 10 %",
+            machine(Some((50 * GIB, 100 * GIB)), Some((GIB, 16 * GIB))),
+            vec!["memory_pressure"],
+        ),
         ("memory at 10 % exactly", machine(Some((50 * GIB, 100 * GIB)), Some((10, 100))), vec![]),
         ("both", machine(Some((GIB / 4, 100 * GIB)), Some((1, 100))), vec!["disk_low", "memory_pressure"]),
         // Figures the host could not read judge nothing (no alert opens, none resolves).

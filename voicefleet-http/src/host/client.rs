@@ -210,11 +210,15 @@ impl AgentClient {
         let response = loop {
             let outcome = self.http.get(url.clone()).timeout(self.options.timeout).send().await;
             match outcome {
-                Err(error) if (error.is_connect() || error.is_timeout()) && attempt < self.options.retries => {
+                Err(error)
+                    if (error.is_connect() || error.is_timeout()) && attempt < self.options.retries =>
+                {
                     tokio::time::sleep(self.options.retry_backoff * 2u32.pow(attempt)).await;
                     attempt += 1;
                 }
-                outcome => break outcome.map_err(|error| crate::error::transport_error(url.as_str(), &error))?,
+                outcome => {
+                    break outcome.map_err(|error| crate::error::transport_error(url.as_str(), &error))?;
+                }
             }
         };
         if !response.status().is_success() {

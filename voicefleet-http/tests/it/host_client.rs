@@ -21,8 +21,10 @@ fn client(server: &MockServer) -> AgentClient {
 
 /// A mock host agent that speaks this client's host API (its health says so).
 async fn host() -> MockServer {
-    host_speaking(json!({"status": "ok", "version": "0.1.0", "api_version": voicefleet_http::HOST_API_VERSION}))
-        .await
+    host_speaking(
+        json!({"status": "ok", "version": "0.1.0", "api_version": voicefleet_http::HOST_API_VERSION}),
+    )
+    .await
 }
 
 async fn host_speaking(health: serde_json::Value) -> MockServer {
