@@ -133,8 +133,8 @@ async fn wide_and_json_status_show_the_host_agent_version_and_the_host_machine()
         }
         assert!(lines[0].ends_with("REASON"), "{}", r.stdout);
         assert!(lines[1].starts_with("acme ") && lines[1].contains(&format!(" {version} ")), "{}", r.stdout);
-        // Memory and disk as `available/total percent`.
-        assert!(lines[1].matches('%').count() >= 4, "{}", r.stdout);
+        // Memory and disk as `available/total percent` (the host's CPU needs a second sample).
+        assert!(lines[1].matches('/').count() >= 2, "{}", r.stdout);
 
         let r = run(&env, &["status", "-o", "json"]);
         ok(&r, "status -o json");
