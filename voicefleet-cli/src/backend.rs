@@ -257,11 +257,16 @@ impl Backend {
         }
     }
 
-    pub(crate) async fn set_password(&self, name: &str, password: &str) -> anyhow::Result<()> {
+    pub(crate) async fn set_password(
+        &self,
+        name: &str,
+        password: &str,
+        current: Option<&str>,
+    ) -> anyhow::Result<()> {
         match self {
-            Backend::Remote(client) => Ok(client.set_password(name, password).await?),
+            Backend::Remote(client) => Ok(client.set_password(name, password, current).await?),
             Backend::Local(embedded) => {
-                Ok(embedded.accounts.set_password(&self.actor(), name, password).await?)
+                Ok(embedded.accounts.set_password(&self.actor(), name, password, current).await?)
             }
         }
     }
@@ -328,6 +333,31 @@ pub(crate) fn read_secret(prompt: &str, confirm: bool) -> anyhow::Result<String>
     }
     anyhow::ensure!(!first.is_empty(), "empty value");
     Ok(first)
+}
+
+/// Your current password and a new one: asked on a terminal (the new one twice), else the first
+/// two lines of standard input.
+pub(crate) fn read_current_and_new(name: &str) -> anyhow::Result<(String, String)> {
+    use std::io::{IsTerminal as _, Read as _};
+    if !std::io::stdin().is_terminal() {
+        let mut input = String::new();
+        std::io::stdin().read_to_string(&mut input).context("cannot read standard input")?;
+        let (current, new) = input.split_once('\n').unwrap_or((input.as_str(), ""));
+        let (current, new) = (current.strip_suffix('\r').unwrap_or(current), strip_line_ending(new));
+        if current.is_empty() || new.is_empty() {
+            return Err(crate::exit::Refusal::new(
+                voicefleet_core::ErrorKind::InvalidInput,
+                "changing your own password needs the current one",
+                "give it on the first line of standard input and the new one on the second",
+            )
+            .into());
+        }
+        return Ok((current.to_owned(), new.to_owned()));
+    }
+    let current = rpassword::prompt_password(format!("current password for {name}: "))
+        .context("cannot read the terminal")?;
+    let new = read_secret(&format!("new password for {name}: "), true)?;
+    Ok((current, new))
 }
 
 #[cfg(test)]

@@ -44,6 +44,11 @@ pub(crate) fn painted_table(
     rows: &[Vec<String>],
     paint: impl Fn(usize, &str) -> Option<&'static str>,
 ) -> String {
+    // A cell may hold what a caller typed (a login name in the audit log, a tag, a message):
+    // control characters are shown escaped, never sent to the terminal.
+    let rows: Vec<Vec<String>> =
+        rows.iter().map(|row| row.iter().map(|cell| escape_control(cell)).collect()).collect();
+    let rows = rows.as_slice();
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (index, cell) in row.iter().enumerate() {
@@ -78,6 +83,17 @@ pub(crate) fn painted_table(
         out.push('\n');
     }
     out
+}
+
+/// `text` with every control character (escape, newline, bell, …) written as its Rust escape
+/// (`\u{1b}`, `\n`), so it cannot move the cursor, recolour or rewrite a terminal.
+pub(crate) fn escape_control(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_owned();
+    }
+    text.chars()
+        .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
+        .collect()
 }
 
 /// Whether to colour standard output: a terminal, and no `NO_COLOR` (no-color.org).
@@ -119,4 +135,20 @@ pub(crate) fn ago(at_ms: Option<u64>) -> String {
 pub(crate) fn timestamp(at_ms: u64) -> String {
     let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(at_ms);
     humantime::format_rfc3339_millis(at).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn control_characters_in_cells_are_escaped() {
+        let table = super::table(
+            &["ACTOR", "ACTION"],
+            &[vec!["\u{1b}[2J\u{1b}[31mevil\nforged row".to_owned(), "login\u{7}".to_owned()]],
+        );
+        assert!(!table.chars().any(|c| c.is_control() && c != '\n'), "{table:?}");
+        assert_eq!(table.lines().count(), 2, "no forged row: {table}");
+        assert!(table.contains("\\u{1b}[2J\\u{1b}[31mevil\\nforged row"), "{table}");
+        assert!(table.contains("login\\u{7}"), "{table}");
+        assert_eq!(super::escape_control("plain é text"), "plain é text");
+    }
 }

@@ -79,6 +79,13 @@ pub(crate) trait Authenticate: Clone + Send + Sync + 'static {
         &self,
         header: Option<&str>,
     ) -> impl Future<Output = std::result::Result<Actor, ApiError>> + Send;
+
+    /// Records that `actor` was refused `route` (`POST /v1/customers`) for want of `needed`.
+    /// The console audits it; by default nothing is recorded.
+    fn denied(&self, actor: &Actor, needed: Role, route: &str) -> impl Future<Output = ()> + Send {
+        let _ = (actor, needed, route);
+        async {}
+    }
 }
 
 /// `handler` behind the check of `role` (none when `None`): the caller's [`Actor`] is put in the
@@ -106,15 +113,18 @@ async fn authorize<S: Authenticate>(
         Ok(actor) => actor,
         Err(error) => return error.into_response(),
     };
+    if let Some(id) = request.extensions().get::<RequestId>() {
+        actor.request_id = id.header_value().to_str().unwrap_or_default().to_owned();
+    }
     if !actor.role.allows(role) {
+        // The route's template, not the request's path: bounded, and no caller input.
+        let path = request.extensions().get::<axum::extract::MatchedPath>().map_or("?", |p| p.as_str());
+        state.denied(&actor, role, &format!("{} {path}", request.method())).await;
         return ApiError::new(
             ErrorKind::Forbidden,
             format!("this needs the {role} role; {} has {}", actor.name, actor.role),
         )
         .into_response();
-    }
-    if let Some(id) = request.extensions().get::<RequestId>() {
-        actor.request_id = id.header_value().to_str().unwrap_or_default().to_owned();
     }
     request.extensions_mut().insert(actor);
     next.run(request).await

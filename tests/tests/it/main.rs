@@ -5,6 +5,7 @@ mod console_contract;
 mod console_http;
 mod disaster;
 mod embedded;
+mod interrupted;
 mod keycheck;
 mod live;
 mod metrics;

@@ -73,6 +73,8 @@ export function targetLabel(state: Schemas["TargetState"]): string {
       return "failed";
     case "skipped":
       return "skipped";
+    case "interrupted":
+      return "interrupted";
     default: {
       // A state added to the document fails here until the UI handles it.
       const unhandled: never = state;

@@ -39,6 +39,14 @@ pub(crate) enum UsersCommand {
         yes: bool,
     },
     /// Set a user's password (yours, or anyone's as admin)
+    #[command(after_long_help = "\
+Changing your own password asks for the current one first. Off a terminal, give the current
+password on the first line of standard input and the new one on the second; an admin setting
+another user's password gives only the new one. The user's earlier logins end.
+
+Examples:
+  voicefleet users passwd dana
+  printf '%s\\n%s\\n' \"$OLD\" \"$NEW\" | voicefleet users passwd me")]
     Passwd {
         /// The user's name
         name: String,

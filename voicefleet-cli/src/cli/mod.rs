@@ -127,11 +127,12 @@ Examples:
     Console(ConsoleCommand),
     /// Print a shell completion script
     #[command(after_long_help = "\
-In bash, customer ids are completed too, live from the console the shell uses.
+In bash, zsh and fish, customer ids are completed too, live from the console the shell uses.
 
 Examples:
   voicefleet completions bash > ~/.local/share/bash-completion/completions/voicefleet
-  voicefleet completions zsh > \"${fpath[1]}/_voicefleet\"")]
+  voicefleet completions zsh > \"${fpath[1]}/_voicefleet\"
+  voicefleet completions fish > ~/.config/fish/completions/voicefleet.fish")]
     Completions {
         /// The shell
         #[arg(value_enum)]

@@ -162,9 +162,16 @@ pub(crate) async fn users(
             eprintln!("removed user {name}");
         }
         UsersCommand::Passwd { name } => {
-            let password = read_secret(&format!("new password for {name}: "), true)?;
-            backend.set_password(&name, &password).await?;
-            eprintln!("password changed for {name}");
+            // Your own password needs the current one; an admin sets another user's without it.
+            let own = backend.whoami().await.is_ok_and(|me| me.name == name);
+            let (current, password) = if own {
+                let (current, password) = crate::backend::read_current_and_new(&name)?;
+                (Some(current), password)
+            } else {
+                (None, read_secret(&format!("new password for {name}: "), true)?)
+            };
+            backend.set_password(&name, &password, current.as_deref()).await?;
+            eprintln!("password changed for {name}; their earlier logins have ended");
         }
     }
     Ok(ExitCode::SUCCESS)

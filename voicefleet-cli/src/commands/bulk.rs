@@ -271,13 +271,17 @@ pub(crate) async fn run(
     } else {
         print!("{}", summary(&finished));
         eprintln!(
-            "{}: {} — {} succeeded, {} failed, {} rolled back, {} skipped",
+            "{}: {} — {} succeeded, {} failed, {} rolled back, {} skipped{}",
             finished.id,
             name(&finished.outcome),
             finished.count(TargetState::Succeeded),
             finished.count(TargetState::Failed),
             finished.count(TargetState::RolledBack),
-            finished.count(TargetState::Skipped)
+            finished.count(TargetState::Skipped),
+            match finished.count(TargetState::Interrupted) {
+                0 => String::new(),
+                n => format!(", {n} interrupted"),
+            }
         );
     }
     let failed = finished.count(TargetState::Failed) + finished.count(TargetState::RolledBack);

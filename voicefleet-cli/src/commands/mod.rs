@@ -40,7 +40,14 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let output = global.output;
     match cli.command {
         Command::Demo(args) => demo::run(args).await,
-        Command::Config(command) => config::run(&global, command).await,
+        // A misspelt customer id gets the same did-you-mean as every other command.
+        Command::Config(command) => match config::run(&global, command).await {
+            Err(error) if is_missing_customer(&error) => match Backend::open(&global).await {
+                Ok(backend) => Err(suggest_customer(&backend, error).await),
+                Err(_) => Err(error),
+            },
+            result => result,
+        },
         Command::Login(args) => accounts::login(&global, args).await,
         Command::Logout => accounts::logout(),
         Command::Console(command) => console::run(&global, command).await,
@@ -117,6 +124,14 @@ async fn not_a_console(backend: &Backend, error: anyhow::Error) -> anyhow::Error
         .into(),
         _ => error,
     }
+}
+
+fn is_missing_customer(error: &anyhow::Error) -> bool {
+    matches!(
+        error.downcast_ref::<voicefleet_core::Error>(),
+        Some(voicefleet_core::Error::CustomerNotFound { .. })
+            | Some(voicefleet_core::Error::Remote { kind: voicefleet_core::ErrorKind::NotFound, .. })
+    )
 }
 
 /// A customer id that does not exist: the closest one that does, as the hint.

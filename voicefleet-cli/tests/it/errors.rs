@@ -13,7 +13,17 @@ async fn errors_say_what_to_do() {
         running_customer(&env, json!({"ready_delay_ms": 20, "call_interval_ms": 100000}));
         ok(&run(&env, &["customers", "tag", "acme", "tier=prod"]), "tag");
 
-        for args in [vec!["agent", "restart", "acmee"], vec!["status", "acm"], vec!["logs", "acme-"]] {
+        for args in [
+            vec!["agent", "restart", "acmee"],
+            vec!["status", "acm"],
+            vec!["logs", "acme-"],
+            vec!["config", "get", "acmee"],
+            vec!["config", "history", "acmee"],
+            vec!["config", "set", "acmee", "agent_settings.llm.temperature", "0.3", "-m", "x"],
+            vec!["config", "deploy", "acmee"],
+            vec!["config", "rollback", "acmee"],
+            vec!["config", "diff", "acmee"],
+        ] {
             let r = run(&env, &args);
             assert_eq!(r.code, 3, "{args:?}: {}", r.stderr);
             assert!(r.stderr.contains("hint: did you mean `acme`?"), "{args:?}: {}", r.stderr);
@@ -94,5 +104,78 @@ async fn bash_completes_customer_ids_live() {
         assert!(!elsewhere.iter().any(|word| word == "acme"), "not a customer's place: {elsewhere:?}");
         let flags = complete("voicefleet status --unh");
         assert_eq!(flags, ["--unhealthy"], "clap's own completion still answers");
+    });
+}
+
+/// A shell's completion of `line` (the last word being completed) in zsh or fish, with the
+/// `voicefleet` binary on PATH and the console in the environment.
+fn complete_in(shell: &str, url: &str, token: &str, line: &str) -> Option<Vec<String>> {
+    let found = std::process::Command::new(shell).arg("-c").arg("true").output().is_ok();
+    if !found {
+        // The test command installs both shells (scripts/test); elsewhere they may be absent.
+        assert!(std::env::var_os("CI").is_none(), "{shell} is not installed (scripts/test installs it)");
+        eprintln!("{shell} is not installed: its completion is not checked here");
+        return None;
+    }
+    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_voicefleet"));
+    let path =
+        format!("{}:{}", binary.parent().unwrap().display(), std::env::var("PATH").unwrap_or_default());
+    let script = match shell {
+        // fish answers a completion for a command line on its own.
+        "fish" => format!("voicefleet completions fish | source; complete -C {line:?}"),
+        // zsh needs its completion system; compadd is replaced by a function that prints what
+        // would be offered (zsh itself filters by the prefix), clap's function by a marker.
+        _ => {
+            let words: Vec<&str> = line.split(' ').collect();
+            format!(
+                "autoload -U compinit; compinit -u -D; source <(voicefleet completions zsh); \
+                 compadd() {{ print -rl -- \"${{@[2,-1]}}\" }}; _voicefleet() {{ print clap }}; \
+                 words=({words}); CURRENT={current}; PREFIX={prefix:?}; _voicefleet_with_customers",
+                words = words.iter().map(|w| format!("{w:?}")).collect::<Vec<_>>().join(" "),
+                current = words.len(),
+                prefix = words.last().unwrap(),
+            )
+        }
+    };
+    let mut command = std::process::Command::new(shell);
+    if shell == "zsh" {
+        command.arg("-f");
+    }
+    let output = command
+        .args(["-c", &script])
+        .env("PATH", &path)
+        .env("VOICEFLEET_CONSOLE", url)
+        .env("VOICEFLEET_TOKEN", token)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{shell} {line}: {}", String::from_utf8_lossy(&output.stderr));
+    let words = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| l.split('\t').next().unwrap_or_default().to_owned())
+        .filter(|w| w.starts_with(line.rsplit(' ').next().unwrap()))
+        .collect();
+    Some(words)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zsh_and_fish_complete_customer_ids_live() {
+    let env = env().await;
+    tokio::task::block_in_place(|| {
+        for id in ["acme", "acorn-bank", "globex"] {
+            ok(&run(&env, &["customers", "add", id, "--endpoint", "http://127.0.0.1:9"]), id);
+        }
+        for shell in ["zsh", "fish"] {
+            let complete = |line: &str| complete_in(shell, &env.url, &env.token, line);
+            let Some(ids) = complete("voicefleet agent restart ac") else { continue };
+            assert_eq!(ids, ["acme", "acorn-bank"], "{shell}");
+            assert_eq!(complete("voicefleet status --unhealthy g").unwrap(), ["globex"], "{shell}");
+            assert_eq!(complete("voicefleet config history acm").unwrap(), ["acme"], "{shell}");
+            let elsewhere = complete("voicefleet bulk list ac").unwrap();
+            assert!(!elsewhere.iter().any(|w| w == "acme"), "{shell}: not a customer's place: {elsewhere:?}");
+        }
+        // fish: clap's own completion still answers for flags.
+        if let Some(flags) = complete_in("fish", &env.url, &env.token, "voicefleet status --unh") {
+            assert_eq!(flags, ["--unhealthy"]);
+        }
     });
 }

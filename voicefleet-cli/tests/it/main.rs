@@ -1,5 +1,6 @@
 //! The `voicefleet` binary, run for real: exit codes, output shapes, atomic writes.
 
+mod accounts;
 #[cfg(feature = "aws")]
 mod backup_s3;
 mod changes;

@@ -164,3 +164,25 @@ fn a_closed_pipe_ends_the_cli_quietly() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_characters_a_caller_typed_are_escaped_in_tables() {
+    let env = crate::fleet::env().await;
+    tokio::task::block_in_place(|| {
+        let name = "Evil\u{1b}[2J\u{1b}[31m Corp\nforged-row running";
+        let r = crate::fleet::run(
+            &env,
+            &["customers", "add", "evil", "--endpoint", "http://127.0.0.1:9", "--name", name],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let r = crate::fleet::run(&env, &["customers", "list"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(!r.stdout.contains('\u{1b}'), "{:?}", r.stdout);
+        assert!(r.stdout.contains(r"Evil\u{1b}[2J\u{1b}[31m Corp\nforged-row running"), "{}", r.stdout);
+        assert!(!r.stdout.lines().any(|line| line.starts_with("forged-row")), "{}", r.stdout);
+        // JSON keeps the value as it is (escaped by JSON itself).
+        let r = crate::fleet::run(&env, &["customers", "show", "evil", "-o", "json"]);
+        let shown: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(shown["name"], name);
+    });
+}

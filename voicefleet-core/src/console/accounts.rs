@@ -23,6 +23,10 @@ pub struct UserRecord {
     pub created_at_ms: u64,
     pub failed_logins: u32,
     pub locked_until_ms: Option<u64>,
+    /// Login tokens issued before this second (Unix time) are refused: a password change ends
+    /// every session opened with the old password.
+    #[serde(default)]
+    pub tokens_after_s: u64,
 }
 
 /// A user as shown (no hash).
@@ -209,6 +213,7 @@ impl Accounts {
             created_at_ms: self.clock.now_ms(),
             failed_logins: 0,
             locked_until_ms: None,
+            tokens_after_s: 0,
         };
         self.store.insert_user(user, self.audit("voicefleet", "user.add", "admin", "", "ok")).await?;
         Ok(Some(("admin".to_owned(), if generated { password } else { String::new() })))
@@ -225,6 +230,7 @@ impl Accounts {
             created_at_ms: self.clock.now_ms(),
             failed_logins: 0,
             locked_until_ms: None,
+            tokens_after_s: 0,
         };
         let view =
             UserView { name: user.name.clone(), role, created_at_ms: user.created_at_ms, locked: false };
@@ -275,8 +281,15 @@ impl Accounts {
             .await
     }
 
-    /// Admins set anyone's password; others only their own.
-    pub async fn set_password(&self, actor: &Actor, name: &str, password: &str) -> Result<()> {
+    /// Admins set anyone's password; others only their own, and changing your own needs the
+    /// current one (`current`). The user's earlier login tokens stop working.
+    pub async fn set_password(
+        &self,
+        actor: &Actor,
+        name: &str,
+        password: &str,
+        current: Option<&str>,
+    ) -> Result<()> {
         if actor.name != name {
             Self::require_admin(actor)?;
         }
@@ -286,7 +299,24 @@ impl Accounts {
             .user(name)
             .await?
             .ok_or_else(|| remote(ErrorKind::NotFound, format!("user `{name}` does not exist"), None))?;
+        if actor.name == name {
+            let Some(current) = current else {
+                return Err(remote(
+                    ErrorKind::InvalidInput,
+                    "changing your own password needs your current password",
+                    Some("give it as `current_password` (the CLI asks for it)"),
+                ));
+            };
+            if !super::login::check_password(current, &user.password_hash).await? {
+                let outcome = "denied: wrong current password";
+                self.store
+                    .append_audit(self.audit(&actor.name, "user.password", name, &actor.request_id, outcome))
+                    .await?;
+                return Err(remote(ErrorKind::Unauthorized, "the current password is wrong", None));
+            }
+        }
         user.password_hash = super::login::hash_off_thread(password).await?;
+        user.tokens_after_s = self.clock.now_ms() / 1000;
         self.store
             .update_user(user, Some(self.audit(&actor.name, "user.password", name, &actor.request_id, "ok")))
             .await?;
@@ -294,9 +324,23 @@ impl Accounts {
         self.store.clear_login_failures(name, None, None).await
     }
 
+    /// Audits a request refused before any service saw it (the API's role check): action
+    /// `api.denied`, the route as target. A failure to write it does not change the refusal.
+    pub async fn audit_denial(&self, actor: &Actor, needed: Role, route: &str) {
+        let outcome = format!("denied: needs {needed}, has {}", actor.role);
+        let record = self.audit(&actor.name, "api.denied", route, &actor.request_id, &outcome);
+        let _ = self.store.append_audit(record).await;
+    }
+
     /// A role a user has now (a token signed earlier may outlive a demotion: re-checked here).
     pub async fn user_role(&self, name: &str) -> Result<Option<Role>> {
         Ok(self.store.user(name).await?.map(|u| u.role))
+    }
+
+    /// Whether a login token of `name` issued at `issued_at_s` (Unix seconds) still stands, and
+    /// with which role: `None` when the user is gone or changed their password since.
+    pub async fn login_session(&self, name: &str, issued_at_s: u64) -> Result<Option<Role>> {
+        Ok(self.store.user(name).await?.filter(|u| issued_at_s >= u.tokens_after_s).map(|u| u.role))
     }
 
     pub async fn create_token(

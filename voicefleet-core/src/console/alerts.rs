@@ -23,11 +23,15 @@ pub struct AlertThresholds {
     pub disk_free_bytes: u64,
     /// `memory_pressure` fires when the host's available memory is under this fraction.
     pub memory_available_ratio: f64,
+    /// The `security` rule fires when failed logins and role denials within
+    /// [`SECURITY_WINDOW_MS`] add up to more than this.
+    pub security_events: usize,
 }
 
 impl Default for AlertThresholds {
     /// CPU over 90 %, RSS over 2 GiB, error rate over 5 %, p95 over 2 s; the host's state
-    /// filesystem under 10 % or 1 GiB free; the host's available memory under 10 %.
+    /// filesystem under 10 % or 1 GiB free; the host's available memory under 10 %; more than 10
+    /// failed logins and denials in 5 minutes.
     fn default() -> Self {
         Self {
             cpu_percent: 90.0,
@@ -37,8 +41,30 @@ impl Default for AlertThresholds {
             disk_free_ratio: 0.10,
             disk_free_bytes: 1024 * 1024 * 1024,
             memory_available_ratio: 0.10,
+            security_events: 10,
         }
     }
+}
+
+/// Console-wide alerts (the `security` rule) are stored under this name, which no customer can
+/// take.
+pub const CONSOLE_ALERTS: &str = crate::auth::ISSUER;
+
+/// The window of the `security` rule.
+pub const SECURITY_WINDOW_MS: u64 = 5 * 60_000;
+
+/// The `security` rule: failed logins and role denials within the window, over the threshold.
+pub fn security_rule(failed_logins: usize, denials: usize, thresholds: &AlertThresholds) -> RuleOutcome {
+    let total = failed_logins.saturating_add(denials);
+    outcome(
+        "security",
+        total > thresholds.security_events,
+        format!(
+            "{failed_logins} failed logins and {denials} denied requests in 5 minutes (more than {}): \
+             see `voicefleet audit list --since 5m`",
+            thresholds.security_events
+        ),
+    )
 }
 
 /// Where alerts go (a webhook with retries, in the HTTP crate).
@@ -51,7 +77,7 @@ pub trait AlertNotifier: Send + Sync {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RuleOutcome {
     /// `unreachable`, `incompatible`, `agent_down`, `crash_loop`, `cpu`, `memory`, `error_rate`,
-    /// `p95_latency`, `disk_low` or `memory_pressure`.
+    /// `p95_latency`, `disk_low`, `memory_pressure` or (console-wide) `security`.
     pub rule: &'static str,
     pub firing: bool,
     /// What the alert says when it fires.
@@ -209,8 +235,18 @@ impl Console {
         existing: &HashMap<String, AlertRecord>,
     ) -> Result<()> {
         let outcomes = evaluate_rules(status, &self.options.thresholds);
+        self.apply_outcomes(&status.customer_id, outcomes, existing).await
+    }
+
+    /// Stores, publishes and notifies the alerts `outcomes` change.
+    async fn apply_outcomes(
+        &self,
+        customer_id: &str,
+        outcomes: Vec<RuleOutcome>,
+        existing: &HashMap<String, AlertRecord>,
+    ) -> Result<()> {
         let now = self.options.clock.now_ms();
-        for alert in transitions(&status.customer_id, outcomes, existing, now) {
+        for alert in transitions(customer_id, outcomes, existing, now) {
             self.store.upsert_alert(alert.clone()).await?;
             self.publish_fleet_event(FleetEvent::Alert { alert: alert.clone() }).await;
             if let Some(notifier) = self.options.notifier.clone() {
@@ -223,6 +259,26 @@ impl Console {
 }
 
 impl Console {
+    /// Judges the `security` rule on the audit log's last five minutes. `existing` holds the
+    /// console-wide alerts by rule.
+    pub(super) async fn evaluate_security_alert(
+        &self,
+        existing: &HashMap<String, AlertRecord>,
+    ) -> Result<()> {
+        let now = self.options.clock.now_ms();
+        let query = super::AuditQuery {
+            since_ms: Some(now.saturating_sub(SECURITY_WINDOW_MS)),
+            limit: 1000,
+            ..Default::default()
+        };
+        let recent = self.store.audit_newest(&query).await?;
+        let failed_logins =
+            recent.iter().filter(|e| e.action == "login" && e.outcome.starts_with("failed")).count();
+        let denials = recent.iter().filter(|e| e.outcome.starts_with("denied")).count();
+        let outcome = security_rule(failed_logins, denials, &self.options.thresholds);
+        self.apply_outcomes(CONSOLE_ALERTS, vec![outcome], existing).await
+    }
+
     /// Judges one customer's status against its stored alerts (the live path's re-read).
     pub(super) async fn evaluate_customer_alerts(&self, status: &CustomerStatus) -> Result<()> {
         let existing: HashMap<String, AlertRecord> = self

@@ -101,6 +101,8 @@ pub enum TargetState {
     Failed,
     Skipped,
     RolledBack,
+    /// In flight when the console process stopped; its reason says what the host showed.
+    Interrupted,
 }
 
 /// One target's result.
@@ -129,6 +131,52 @@ pub enum RunOutcome {
     CanaryFailed,
     Cancelled,
     DryRun,
+    /// The console process stopped while the run was in flight (`kill -9`, a power cut); the
+    /// next console server ended it with each target's true state.
+    Interrupted,
+}
+
+impl RunOutcome {
+    /// The name the API and the CLI use (`stopped_on_errors`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunOutcome::Running => "running",
+            RunOutcome::Succeeded => "succeeded",
+            RunOutcome::CompletedWithErrors => "completed_with_errors",
+            RunOutcome::StoppedOnErrors => "stopped_on_errors",
+            RunOutcome::CanaryFailed => "canary_failed",
+            RunOutcome::Cancelled => "cancelled",
+            RunOutcome::DryRun => "dry_run",
+            RunOutcome::Interrupted => "interrupted",
+        }
+    }
+}
+
+impl std::fmt::Display for RunOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl TargetState {
+    /// The name the API and the CLI use (`rolled_back`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetState::Pending => "pending",
+            TargetState::Running => "running",
+            TargetState::Succeeded => "succeeded",
+            TargetState::Failed => "failed",
+            TargetState::Skipped => "skipped",
+            TargetState::RolledBack => "rolled_back",
+            TargetState::Interrupted => "interrupted",
+        }
+    }
+}
+
+impl std::fmt::Display for TargetState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A stored run.

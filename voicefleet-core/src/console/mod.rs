@@ -20,6 +20,7 @@ pub mod health;
 mod live;
 pub mod login;
 mod rate;
+pub mod recover;
 mod revisions;
 mod run;
 mod secrets;
@@ -37,7 +38,10 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 
 pub use accounts::{Accounts, MAX_TOKEN_LIFE_MS, TOKEN_PREFIX, TokenRecord, TokenView, UserRecord, UserView};
-pub use alerts::{AlertNotifier, AlertThresholds, RuleOutcome, evaluate_rules, transitions};
+pub use alerts::{
+    AlertNotifier, AlertThresholds, CONSOLE_ALERTS, RuleOutcome, SECURITY_WINDOW_MS, evaluate_rules,
+    security_rule, transitions,
+};
 pub use audit::{AuditEntry, AuditRecord, AuditVerification};
 pub use bulk::{BulkAction, BulkEvent, BulkRun, BulkSpec, HealthGate, RunOutcome, TargetResult, TargetState};
 pub use crypto::{KeySource, SecretBox};

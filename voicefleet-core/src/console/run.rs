@@ -377,7 +377,7 @@ pub(super) async fn cancel(console: &Console, actor: &Actor, id: &str) -> Result
     let run =
         console.store.bulk_run(id).await?.ok_or_else(|| Error::BulkRunNotFound { id: id.to_owned() })?;
     if !found && run.outcome != RunOutcome::Running {
-        return Err(Error::conflict(format!("bulk run `{id}` already ended ({:?})", run.outcome), None));
+        return Err(Error::conflict(format!("bulk run `{id}` already ended ({})", run.outcome), None));
     }
     console
         .store

@@ -270,6 +270,7 @@ impl Console {
         for status in &statuses {
             self.evaluate_alerts(status, stored.get(&status.customer_id).unwrap_or(&none)).await?;
         }
+        self.evaluate_security_alert(stored.get(super::alerts::CONSOLE_ALERTS).unwrap_or(&none)).await?;
         let now = self.options.clock.now_ms();
         let last = self.last_prune_ms.load(std::sync::atomic::Ordering::Relaxed);
         if now.saturating_sub(last) >= PRUNE_EVERY_MS {

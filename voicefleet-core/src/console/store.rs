@@ -95,6 +95,8 @@ pub trait Store: Send + Sync {
     async fn bulk_run(&self, id: &str) -> Result<Option<BulkRun>>;
     /// Newest first.
     async fn bulk_runs(&self, limit: usize) -> Result<Vec<BulkRun>>;
+    /// Every run whose stored outcome is still `running`, oldest first.
+    async fn unfinished_bulk_runs(&self) -> Result<Vec<BulkRun>>;
 
     /// Appends to the hash chain in one transaction; returns the stored entry.
     async fn append_audit(&self, record: AuditRecord) -> Result<AuditEntry>;

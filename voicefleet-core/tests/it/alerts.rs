@@ -209,3 +209,21 @@ fn transitions_open_resolve_and_keep() {
     let reopened = transitions("acme", rules(&down), &existing, 900);
     assert_eq!((reopened[0].since_ms, reopened[0].resolved_at_ms), (900, None));
 }
+
+#[test]
+fn the_security_rule_fires_over_the_threshold_of_failed_logins_and_denials() {
+    let thresholds = AlertThresholds { security_events: 10, ..AlertThresholds::default() };
+    // (failed logins, denials, firing)
+    for (failed, denied, firing) in
+        [(0, 0, false), (10, 0, false), (11, 0, true), (6, 5, true), (0, 11, true), (5, 5, false)]
+    {
+        let outcome = voicefleet_core::console::security_rule(failed, denied, &thresholds);
+        assert_eq!(outcome.rule, "security");
+        assert_eq!(outcome.firing, firing, "{failed} failed logins, {denied} denials: {outcome:?}");
+        assert!(
+            outcome.message.contains(&format!("{failed} failed logins and {denied} denied")),
+            "{}",
+            outcome.message
+        );
+    }
+}

@@ -15,6 +15,7 @@ mod logs;
 mod paths;
 mod properties;
 mod protocol;
+mod recover;
 mod restart_policy;
 mod rules;
 mod schema;

@@ -47,11 +47,11 @@ impl TokenVerifier {
                 Refusal::Expired => unauthorized("token expired"),
                 Refusal::OtherAudience | Refusal::Invalid => unauthorized("invalid token"),
             })?;
-        // The user may have been removed or demoted since the token was signed.
-        let role = accounts
-            .user_role(&claims.sub)
-            .await?
-            .ok_or_else(|| unauthorized("this user no longer exists"))?;
+        // The user may have been removed, demoted or given a new password since the token was
+        // signed.
+        let role = accounts.login_session(&claims.sub, claims.iat).await?.ok_or_else(|| {
+            unauthorized("this login has ended: the user no longer exists or changed their password")
+        })?;
         Ok(Actor { name: claims.sub, role: role.min(claims.role), request_id: String::new() })
     }
 }

@@ -162,13 +162,10 @@ impl ConsoleClient {
         self.call_empty(Method::DELETE, &format!("/v1/users/{name}"), None).await
     }
 
-    pub async fn set_password(&self, name: &str, password: &str) -> Result<()> {
-        self.call_empty(
-            Method::PUT,
-            &format!("/v1/users/{name}/password"),
-            Some(to_value(&Password { password: password.to_owned() })?),
-        )
-        .await
+    /// `current`: your current password, when `name` is you.
+    pub async fn set_password(&self, name: &str, password: &str, current: Option<&str>) -> Result<()> {
+        let body = Password { password: password.to_owned(), current_password: current.map(str::to_owned) };
+        self.call_empty(Method::PUT, &format!("/v1/users/{name}/password"), Some(to_value(&body)?)).await
     }
 
     pub async fn tokens(&self) -> Result<Vec<TokenView>> {

@@ -80,6 +80,10 @@ impl Authenticate for Shared {
     async fn authenticate(&self, header: Option<&str>) -> std::result::Result<Actor, ApiError> {
         self.verifier.authenticate(&self.accounts, header).await
     }
+
+    async fn denied(&self, actor: &Actor, needed: voicefleet_core::auth::Role, route: &str) {
+        self.accounts.audit_denial(actor, needed, route).await;
+    }
 }
 
 route_table! { Shared;

@@ -167,6 +167,16 @@ impl ConsoleServer {
                 host_metrics: embedded.host_metrics.clone(),
             },
         )?;
+        // Runs a previous process left in flight end as `interrupted` before anything is served
+        // (after the router exists, so its metrics count them).
+        for run in embedded.console.recover_interrupted_runs().await? {
+            tracing::warn!(
+                run = %run.id,
+                "bulk run was in flight when the console last stopped; ended as interrupted \
+                 (`voicefleet bulk show {}` shows each target's state)",
+                run.id
+            );
+        }
         let (handle, server) = crate::serve::spawn_server(listener, options.tls.as_ref(), app).await?;
         let refresher = embedded.console.spawn_refresher(options.refresh_interval);
         // Every host's event stream; the customer list is read again at each refresh interval.

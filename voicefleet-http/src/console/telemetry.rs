@@ -22,7 +22,7 @@ use crate::metrics::{Label, label};
 type Labels = Vec<Label>;
 
 /// The states a bulk run's target ends in.
-const FINAL_TARGET_STATES: [&str; 4] = ["succeeded", "failed", "skipped", "rolled_back"];
+const FINAL_TARGET_STATES: [&str; 5] = ["succeeded", "failed", "skipped", "rolled_back", "interrupted"];
 
 fn duration_histogram() -> Histogram {
     // 1 ms to about 16 s.
@@ -112,9 +112,14 @@ impl ConsoleMetrics {
         for action in ["start", "stop", "restart", "drain", "deploy", "patch"] {
             drop(metrics.bulk_started.get_or_create(&vec![label("action", action)]));
         }
-        for outcome in
-            ["succeeded", "completed_with_errors", "stopped_on_errors", "canary_failed", "cancelled"]
-        {
+        for outcome in [
+            "succeeded",
+            "completed_with_errors",
+            "stopped_on_errors",
+            "canary_failed",
+            "cancelled",
+            "interrupted",
+        ] {
             drop(metrics.bulk_finished.get_or_create(&vec![label("outcome", outcome)]));
         }
         for state in FINAL_TARGET_STATES {

@@ -251,6 +251,9 @@ pub(crate) struct NewUser {
 #[serde(deny_unknown_fields)]
 pub(crate) struct Password {
     pub(crate) password: String,
+    /// Your current password: needed to change your own (not when an admin sets another user's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) current_password: Option<String>,
 }
 
 /// `POST /v1/tokens`.

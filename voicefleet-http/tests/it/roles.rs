@@ -149,6 +149,26 @@ async fn every_console_route_checks_its_role_and_only_health_login_and_openapi_a
     let (failures, checked) = matrix(router, CONSOLE_ROUTES, &callers).await;
     assert!(checked > 300, "only {checked} checks");
     assert!(failures.is_empty(), "{failures:#?}");
+    // Every refusal of the role check is audited, with the route (its template) as the target.
+    let audit = embedded.console.store().audit(0, 100_000).await.unwrap();
+    let denied_viewer: Vec<&str> = audit
+        .iter()
+        .filter(|e| e.action == "api.denied" && e.actor == "viewer-user")
+        .map(|e| e.target.as_str())
+        .collect();
+    let expected: Vec<String> = CONSOLE_ROUTES
+        .iter()
+        .filter(|r| r.role.is_some_and(|needed| !Role::Viewer.allows(needed)))
+        .map(|r| format!("{} {}", r.method.to_uppercase(), r.path))
+        .collect();
+    assert_eq!(denied_viewer.len(), expected.len(), "{denied_viewer:#?}");
+    for route in &expected {
+        assert!(denied_viewer.contains(&route.as_str()), "{route} not audited: {denied_viewer:#?}");
+    }
+    assert!(
+        audit.iter().filter(|e| e.action == "api.denied").all(|e| e.outcome.starts_with("denied: needs ")),
+        "the outcome names the role"
+    );
     let mut open: Vec<String> = CONSOLE_ROUTES
         .iter()
         .filter(|r| r.role.is_none())

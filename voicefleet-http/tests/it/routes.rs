@@ -25,7 +25,7 @@ async fn login_lockout_rate_limit_and_tokens() {
     let slowed = anonymous.login("alice", "alice's long password").await.unwrap_err();
     assert!(slowed.to_string().contains("too many failed logins"), "{slowed}");
     // An admin resets the password, which clears the slowdown.
-    admin.set_password("alice", "a brand new password").await.unwrap();
+    admin.set_password("alice", "a brand new password", None).await.unwrap();
     let alice = anonymous.login("alice", "a brand new password").await.unwrap();
     assert_eq!(alice.role, Role::Operator);
     // Failed logins are audited.
@@ -264,4 +264,135 @@ async fn numbers_from_a_request_are_bounded_never_a_500() {
     assert_eq!(response.status().as_u16(), 413);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["kind"], "invalid_input", "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_die_with_their_reason() {
+    use voicefleet_core::ErrorKind;
+    let mut console = TestConsole::start().await;
+    let anonymous = ConsoleClient::new(&console.url, None).unwrap();
+    let url = console.url.clone();
+    let login = |name: &str, password: &str| {
+        let (anonymous, url, name, password) =
+            (anonymous.clone(), url.clone(), name.to_owned(), password.to_owned());
+        async move {
+            ConsoleClient::new(&url, Some(anonymous.login(&name, &password).await.unwrap().token)).unwrap()
+        }
+    };
+    let admin = login("admin", &console.admin_password).await;
+
+    // Deleting a user revokes the API tokens they created, not only their login.
+    admin.add_user("carol", Role::Admin, "carol's long password").await.unwrap();
+    let carol = login("carol", "carol's long password").await;
+    let created = carol.create_token("carols-ci", Role::Viewer, Some(3600)).await.unwrap();
+    let carols_ci = ConsoleClient::new(&console.url, created.token.clone()).unwrap();
+    assert_eq!(carols_ci.whoami().await.unwrap().role, Role::Viewer);
+    admin.remove_user("carol").await.unwrap();
+    assert_eq!(carol.whoami().await.unwrap_err().kind(), ErrorKind::Unauthorized);
+    assert_eq!(carols_ci.whoami().await.unwrap_err().kind(), ErrorKind::Unauthorized);
+    let listed = admin.tokens().await.unwrap();
+    assert!(listed.iter().any(|t| t.id == created.id && t.revoked), "{listed:?}");
+
+    // Changing your own password needs the current one, and ends your earlier logins.
+    admin.add_user("dave", Role::Operator, "dave's long password").await.unwrap();
+    let dave = login("dave", "dave's long password").await;
+    let missing = dave.set_password("dave", "dave's new password", None).await.unwrap_err();
+    assert_eq!(missing.kind(), ErrorKind::InvalidInput, "{missing}");
+    assert!(missing.to_string().contains("current password"), "{missing}");
+    let wrong = dave.set_password("dave", "dave's new password", Some("not my password")).await.unwrap_err();
+    assert_eq!(wrong.kind(), ErrorKind::Unauthorized, "{wrong}");
+    assert!(anonymous.login("dave", "dave's new password").await.is_err(), "unchanged after a refusal");
+    // Logins are dated to the second: the change comes in a later second than the login.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    dave.set_password("dave", "dave's new password", Some("dave's long password")).await.unwrap();
+    let ended = dave.whoami().await.unwrap_err();
+    assert_eq!(ended.kind(), ErrorKind::Unauthorized);
+    assert!(ended.to_string().contains("changed their password"), "{ended}");
+    let dave = login("dave", "dave's new password").await;
+    assert_eq!(dave.whoami().await.unwrap().name, "dave");
+    // An operator cannot set another user's password; an admin can, without the current one,
+    // and that ends the user's logins too.
+    let denied = dave.set_password("admin", "taken over password", None).await.unwrap_err();
+    assert_eq!(denied.kind(), ErrorKind::Forbidden, "{denied}");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    admin.set_password("dave", "dave's third password", None).await.unwrap();
+    assert_eq!(dave.whoami().await.unwrap_err().kind(), ErrorKind::Unauthorized);
+    // Audited: the refused attempt and the changes.
+    let audit: Value = reqwest::Client::new()
+        .get(format!("{}/v1/audit?limit=1000", console.url))
+        .bearer_auth(anonymous.login("admin", &console.admin_password).await.unwrap().token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let outcomes: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "user.password" && e["target"] == "dave")
+        .map(|e| e["outcome"].as_str().unwrap())
+        .collect();
+    assert!(outcomes.contains(&"denied: wrong current password"), "{outcomes:?}");
+    assert_eq!(outcomes.iter().filter(|o| **o == "ok").count(), 2, "{outcomes:?}");
+
+    console.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_logins_and_denials_over_the_threshold_raise_the_security_alert() {
+    let mut console = TestConsole::start().await;
+    let anonymous = ConsoleClient::new(&console.url, None).unwrap();
+    let admin_token = anonymous.login("admin", &console.admin_password).await.unwrap().token;
+    let admin = ConsoleClient::new(&console.url, Some(admin_token.clone())).unwrap();
+    let security = |alerts: &Value| {
+        alerts["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("a page of alerts: {alerts}"))
+            .iter()
+            .find(|a| a["rule"] == "security" && a["customer_id"] == "voicefleet-console")
+            .cloned()
+    };
+    let alerts = || async {
+        reqwest::Client::new()
+            .get(format!("{}/v1/alerts", console.url))
+            .bearer_auth(&admin_token)
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    };
+    // A few failures stay under the threshold (10 in 5 minutes).
+    for _ in 0..3 {
+        anonymous.login("admin", "a wrong password").await.unwrap_err();
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    assert_eq!(security(&alerts().await), None);
+    // A viewer probing admin routes and more failed logins: over it, within a refresh or two.
+    admin.add_user("eve", Role::Viewer, "eve's long password").await.unwrap();
+    let eve = ConsoleClient::new(
+        &console.url,
+        Some(anonymous.login("eve", "eve's long password").await.unwrap().token),
+    )
+    .unwrap();
+    for _ in 0..6 {
+        assert!(eve.tokens().await.is_err());
+    }
+    for _ in 0..3 {
+        anonymous.login("eve", "not eve's password").await.unwrap_err();
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let alert = loop {
+        if let Some(alert) = security(&alerts().await) {
+            break alert;
+        }
+        assert!(std::time::Instant::now() < deadline, "no security alert");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(alert["firing"], true, "{alert}");
+    assert!(alert["message"].as_str().unwrap().contains("6 failed logins and 6 denied requests"), "{alert}");
+    console.stop().await;
 }

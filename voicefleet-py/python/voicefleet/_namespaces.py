@@ -240,9 +240,12 @@ class Users:
         """>>> console.users.remove("dana")"""
         self._raw.remove_user(name)
 
-    def set_password(self, name: str, password: str) -> None:
-        """>>> console.users.set_password("dana", getpass.getpass())"""
-        self._raw.set_password(name, password)
+    def set_password(self, name: str, password: str, current_password: Optional[str] = None) -> None:
+        """Sets a user's password; changing your own needs ``current_password``. The user's
+        earlier login tokens stop working.
+
+        >>> console.users.set_password("dana", getpass.getpass())"""
+        self._raw.set_password(name, password, current_password)
 
 
 class Tokens:

@@ -428,7 +428,7 @@ class Token(Value):
 @dataclass(frozen=True)
 class BulkTarget(Value):
     """One target of a bulk run and where it stands (``pending``, ``running``, ``succeeded``,
-    ``failed``, ``skipped`` or ``rolled_back``)."""
+    ``failed``, ``skipped``, ``rolled_back`` or ``interrupted``)."""
 
     customer_id: str
     state: str
@@ -514,7 +514,7 @@ class BulkReport(Value):
     def __repr__(self) -> str:
         counts = ", ".join(
             f"{state}={self.count(state)}"
-            for state in ("succeeded", "failed", "rolled_back", "skipped", "running", "pending")
+            for state in ("succeeded", "failed", "rolled_back", "skipped", "interrupted", "running", "pending")
             if self.count(state)
         )
         return f"BulkReport(id={self.id!r}, action={self.action!r}, outcome={self.outcome!r}, {counts})"

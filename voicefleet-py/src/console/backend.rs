@@ -67,10 +67,12 @@ impl Backend {
         }
     }
 
-    pub(crate) async fn set_password(&self, name: &str, password: &str) -> Result<()> {
+    pub(crate) async fn set_password(&self, name: &str, password: &str, current: Option<&str>) -> Result<()> {
         match self {
-            Backend::Remote(client) => client.set_password(name, password).await,
-            Backend::Local(embedded) => embedded.accounts.set_password(&self.actor(), name, password).await,
+            Backend::Remote(client) => client.set_password(name, password, current).await,
+            Backend::Local(embedded) => {
+                embedded.accounts.set_password(&self.actor(), name, password, current).await
+            }
         }
     }
 

@@ -323,9 +323,16 @@ impl RawConsole {
         block_on(py, self.backend.remove_user(name))
     }
 
-    fn set_password(&self, py: Python<'_>, name: &str, password: &str) -> PyResult<()> {
+    #[pyo3(signature = (name, password, current_password=None))]
+    fn set_password(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        password: &str,
+        current_password: Option<&str>,
+    ) -> PyResult<()> {
         ensure_same_process(self.pid)?;
-        block_on(py, self.backend.set_password(name, password))
+        block_on(py, self.backend.set_password(name, password, current_password))
     }
 
     fn tokens(&self, py: Python<'_>) -> PyResult<String> {

@@ -7,7 +7,8 @@ use crate::auth::Role;
 use crate::console::accounts::{TokenRecord, UserRecord};
 use crate::error::{Error, Result};
 
-const USER_COLUMNS: &str = "name, role, password_hash, created_at_ms, failed_logins, locked_until_ms";
+const USER_COLUMNS: &str =
+    "name, role, password_hash, created_at_ms, failed_logins, locked_until_ms, tokens_after_s";
 const TOKEN_COLUMNS: &str = "id, name, role, token_hash, created_by, created_at_ms, expires_at_ms, revoked";
 
 fn user_from_row(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
@@ -19,6 +20,7 @@ fn user_from_row(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
         created_at_ms: row.get(3)?,
         failed_logins: row.get(4)?,
         locked_until_ms: row.get(5)?,
+        tokens_after_s: row.get(6)?,
     })
 }
 
@@ -39,14 +41,15 @@ fn token_from_row(row: &Row<'_>) -> rusqlite::Result<TokenRecord> {
 pub(super) fn insert_user(tx: &Transaction<'_>, user: &UserRecord) -> Result<()> {
     let inserted = tx
         .execute(
-            &format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (name) DO NOTHING"),
+            &format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (name) DO NOTHING"),
             params![
                 user.name,
                 user.role.as_str(),
                 user.password_hash,
                 user.created_at_ms,
                 user.failed_logins,
-                user.locked_until_ms
+                user.locked_until_ms,
+                user.tokens_after_s
             ],
         )
         .map_err(db_error)?;
@@ -66,15 +69,25 @@ pub(super) fn users(c: &Connection) -> Result<Vec<UserRecord>> {
 
 pub(super) fn update_user(tx: &Transaction<'_>, user: &UserRecord) -> Result<()> {
     tx.execute(
-        "UPDATE users SET role = ?2, password_hash = ?3, failed_logins = ?4, locked_until_ms = ?5 WHERE name = ?1",
-        params![user.name, user.role.as_str(), user.password_hash, user.failed_logins, user.locked_until_ms],
+        "UPDATE users SET role = ?2, password_hash = ?3, failed_logins = ?4, locked_until_ms = ?5,
+         tokens_after_s = ?6 WHERE name = ?1",
+        params![
+            user.name,
+            user.role.as_str(),
+            user.password_hash,
+            user.failed_logins,
+            user.locked_until_ms,
+            user.tokens_after_s
+        ],
     )
     .map_err(db_error)?;
     Ok(())
 }
 
+/// Deletes the user and revokes every API token they created, in one transaction.
 pub(super) fn delete_user(tx: &Transaction<'_>, name: &str) -> Result<()> {
     tx.execute("DELETE FROM users WHERE name = ?1", [name]).map_err(db_error)?;
+    tx.execute("UPDATE api_tokens SET revoked = 1 WHERE created_by = ?1", [name]).map_err(db_error)?;
     Ok(())
 }
 

@@ -75,3 +75,15 @@ pub(super) fn newest(c: &Connection, limit: usize) -> Result<Vec<BulkRun>> {
     )?;
     ids.iter().filter_map(|id| load(c, id).transpose()).collect()
 }
+
+/// Runs whose stored outcome is still `running`, oldest first.
+pub(super) fn unfinished(c: &Connection) -> Result<Vec<BulkRun>> {
+    let ids: Vec<String> = query_all(
+        c,
+        "SELECT id FROM bulk_runs WHERE json_extract(body, '$.outcome') = 'running'
+         ORDER BY created_at_ms, rowid",
+        [],
+        |row| row.get(0),
+    )?;
+    ids.iter().filter_map(|id| load(c, id).transpose()).collect()
+}

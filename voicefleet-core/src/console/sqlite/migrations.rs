@@ -46,6 +46,8 @@ const MIGRATIONS: &[&str] = &[
     "CREATE TABLE events (customer_id TEXT NOT NULL, at_ms INTEGER NOT NULL, body TEXT NOT NULL);
      CREATE INDEX events_by_time ON events (at_ms);
      CREATE INDEX events_by_customer ON events (customer_id, at_ms);",
+    // Login tokens issued before this second (a password change) are refused.
+    "ALTER TABLE users ADD COLUMN tokens_after_s INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// The schema version this voicefleet writes (`PRAGMA user_version` after every migration).

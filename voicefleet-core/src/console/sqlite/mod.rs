@@ -252,6 +252,10 @@ impl Store for SqliteStore {
         self.with(move |c| bulk::newest(c, limit)).await
     }
 
+    async fn unfinished_bulk_runs(&self) -> Result<Vec<BulkRun>> {
+        self.with(|c| bulk::unfinished(c)).await
+    }
+
     async fn append_audit(&self, record: AuditRecord) -> Result<AuditEntry> {
         self.transaction(move |tx| audit::append(tx, &record)).await
     }

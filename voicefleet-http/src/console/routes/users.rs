@@ -44,6 +44,6 @@ pub(crate) async fn set_password(
     Path(name): Path<String>,
     JsonBody(body): JsonBody<Password>,
 ) -> Result<impl IntoResponse, ApiError> {
-    state.accounts.set_password(&actor, &name, &body.password).await?;
+    state.accounts.set_password(&actor, &name, &body.password, body.current_password.as_deref()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
