@@ -58,6 +58,7 @@ async fn main() {
             )]),
             created_at_ms: 1_790_000_000_000,
             deployed_revision: Some(10),
+            trust: Default::default(),
         };
         n += 1;
         store.insert_customer(record, audit(n, "customer.add", &id)).await.unwrap();

@@ -70,8 +70,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for line in sim_out.by_ref().take(count + 1) {
         let line = line?;
         let Some((id, endpoint)) = line.split_once(' ') else { break };
-        let customer =
-            NewCustomer { id: id.into(), name: String::new(), endpoint: endpoint.into(), tags: Vec::new() };
+        let customer = NewCustomer {
+            id: id.into(),
+            name: String::new(),
+            endpoint: endpoint.into(),
+            tags: Vec::new(),
+            trust: Default::default(),
+        };
         embedded.console.add_customer(&admin, customer).await?;
         ids.push(id.to_owned());
     }

@@ -59,6 +59,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     name: String::new(),
                     endpoint: fake_url.clone(),
                     tags: vec!["tier=prod".into()],
+                    trust: Default::default(),
                 },
             )
             .await?;

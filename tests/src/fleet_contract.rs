@@ -90,6 +90,7 @@ pub async fn run(fleets: RoleFleets, hosts: ContractHosts) {
                     name: format!("Customer {id}"),
                     endpoint: endpoint.clone(),
                     tags: vec![format!("tier={tier}"), "region=eu".into()],
+                    trust: Default::default(),
                 },
             )
             .await
@@ -103,6 +104,7 @@ pub async fn run(fleets: RoleFleets, hosts: ContractHosts) {
             name: String::new(),
             endpoint: hosts.down.clone(),
             tags: vec!["tier=prod".into()],
+            trust: Default::default(),
         },
     )
     .await
@@ -114,6 +116,7 @@ pub async fn run(fleets: RoleFleets, hosts: ContractHosts) {
             name: String::new(),
             endpoint: hosts.slow.clone(),
             tags: vec![],
+            trust: Default::default(),
         },
     )
     .await
@@ -123,6 +126,7 @@ pub async fn run(fleets: RoleFleets, hosts: ContractHosts) {
         name: String::new(),
         endpoint: first_endpoint.clone(),
         tags: vec![],
+        trust: Default::default(),
     };
     assert_eq!(kind(fa.add_customer(&admin, duplicate.clone()).await), ErrorKind::Conflict);
     assert_eq!(

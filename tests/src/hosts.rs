@@ -1,6 +1,7 @@
 //! Real host agents on loopback for console tests: each an in-process daemon supervising the
 //! simulated voice agent; plus hosts that are down or never answer.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -46,6 +47,23 @@ impl TestHost {
         signer: &HostTokenSigner,
         provider_urls: ProviderUrls,
     ) -> TestHost {
+        Self::start_full(customer_id, signer, provider_urls, None).await
+    }
+
+    /// [`TestHost::start`] serving HTTPS with this certificate and key (PEM files); its endpoint
+    /// is `https://127.0.0.1:PORT`.
+    pub async fn start_tls(customer_id: &str, signer: &HostTokenSigner, cert: &Path, key: &Path) -> TestHost {
+        let tls = Some((cert.to_owned(), key.to_owned()));
+        Self::start_full(customer_id, signer, ProviderUrls::default(), tls).await
+    }
+
+    async fn start_full(
+        customer_id: &str,
+        signer: &HostTokenSigner,
+        provider_urls: ProviderUrls,
+        tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    ) -> TestHost {
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let dir = crate::scratch();
         let key = dir.path().join("console.pub.pem");
         std::fs::write(&key, signer.public_pem()).expect("write the key");
@@ -57,7 +75,8 @@ impl TestHost {
             config: None,
             secrets_file: None,
             console_public_key: Some(key),
-            tls: None,
+            tls,
+            exposure: Default::default(),
             stop_agent_on_exit: true,
             rate_limit: 10_000,
             log_limits: Default::default(),
@@ -65,7 +84,7 @@ impl TestHost {
             shim: ShimCommand { program: agent, args: vec!["__shim".into()] },
         };
         let daemon = Daemon::start(settings).await.expect("start a host agent");
-        let endpoint = format!("http://{}", daemon.local_addr());
+        let endpoint = format!("{scheme}://{}", daemon.local_addr());
         TestHost {
             customer_id: customer_id.to_owned(),
             daemon: Some(daemon),

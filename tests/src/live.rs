@@ -50,6 +50,7 @@ impl LiveConsole {
             name: String::new(),
             endpoint: host.endpoint.clone(),
             tags: Vec::new(),
+            trust: Default::default(),
         };
         console.add_customer(&admin, customer).await.expect("add the customer");
         for name in ["openai_api_key", "deepgram_api_key", "elevenlabs_api_key"] {

@@ -231,7 +231,8 @@ impl SimFleet {
             let app = voicefleet_http::host::router(host.clone(), options)?;
             let listener = voicefleet_http::bind(([127, 0, 0, 1], 0).into())?;
             let address = listener.local_addr().map_err(|e| voicefleet_core::Error::io("no address", e))?;
-            let (handle, _task) = voicefleet_http::spawn_server(listener, None, app).await?;
+            let (handle, _task) =
+                voicefleet_http::spawn_server(listener, None, &Default::default(), app).await?;
             hosts.push(SimServed { customer_id, endpoint: format!("http://{address}"), host, handle });
         }
         Ok(SimFleet { hosts })

@@ -34,6 +34,15 @@ impl Daemon {
     /// Opens the state directory (adopting a running voice agent), applies `--config` when the
     /// host has no configuration yet, and starts serving.
     pub async fn start(settings: Settings) -> Result<Daemon> {
+        // Before anything is touched: plain HTTP off loopback needs --insecure-plaintext.
+        let plaintext = voicefleet_core::transport::plaintext_verdict(
+            settings.listen,
+            settings.tls.is_some(),
+            settings.exposure.insecure_plaintext,
+        )?;
+        if let Some(warning) = plaintext {
+            tracing::warn!("{warning}");
+        }
         std::fs::create_dir_all(&settings.state_dir).map_err(|error| {
             voicefleet_core::Error::io(
                 format!("cannot create the state directory {}", settings.state_dir.display()),
@@ -101,7 +110,8 @@ impl Daemon {
         let address =
             listener.local_addr().map_err(|error| voicefleet_core::Error::io("cannot listen", error))?;
         let app = router(Arc::new(supervisor.clone()), api)?;
-        let (handle, server) = voicefleet_http::spawn_server(listener, settings.tls.as_ref(), app).await?;
+        let (handle, server) =
+            voicefleet_http::spawn_server(listener, settings.tls.as_ref(), &settings.exposure, app).await?;
         tracing::info!(%address, customer = %settings.customer_id, tls = settings.tls.is_some(), "host agent listening");
         Ok(Daemon {
             address,

@@ -48,6 +48,19 @@ pub struct AgentArgs {
     /// TLS private key (PEM)
     #[arg(long, env = "VOICEFLEET_AGENT_TLS_KEY", value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Serve plain HTTP on a non-loopback address (a proxy in front terminates TLS); refused
+    /// without it
+    #[arg(long, env = "VOICEFLEET_AGENT_INSECURE_PLAINTEXT")]
+    pub insecure_plaintext: bool,
+    /// Accept clients only from this network (repeat it, or separate with commas), as
+    /// 10.0.0.0/16 [default: any]
+    #[arg(
+        long = "allow-cidr",
+        env = "VOICEFLEET_AGENT_ALLOW_CIDR",
+        value_name = "CIDR",
+        value_delimiter = ','
+    )]
+    pub allow_cidr: Vec<String>,
     /// Stop the voice agent when the host agent exits (default: leave it running for the next
     /// host agent to adopt)
     #[arg(long, env = "VOICEFLEET_AGENT_STOP_AGENT_ON_EXIT")]
@@ -83,6 +96,8 @@ struct FileSettings {
     console_public_key: Option<PathBuf>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
+    insecure_plaintext: Option<bool>,
+    allow_cidr: Option<Vec<String>>,
     stop_agent_on_exit: Option<bool>,
     rate_limit: Option<u32>,
     log_max_file_bytes: Option<u64>,
@@ -100,6 +115,8 @@ pub struct Settings {
     pub secrets_file: Option<PathBuf>,
     pub console_public_key: Option<PathBuf>,
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// Plain HTTP off loopback (`--insecure-plaintext`), and the networks clients may come from.
+    pub exposure: voicefleet_http::Exposure,
     pub stop_agent_on_exit: bool,
     pub rate_limit: u32,
     pub log_limits: LogLimits,
@@ -144,6 +161,16 @@ impl Settings {
                 ));
             }
         };
+        let allow_cidr =
+            if args.allow_cidr.is_empty() { file.allow_cidr.unwrap_or_default() } else { args.allow_cidr };
+        let exposure = voicefleet_http::Exposure {
+            insecure_plaintext: args.insecure_plaintext || file.insecure_plaintext.unwrap_or(false),
+            allow: allow_cidr
+                .iter()
+                .map(|text| voicefleet_core::transport::parse_cidr(text))
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|error| settings_error(format!("--allow-cidr: {error}")))?,
+        };
         let mut provider_urls = file.provider_urls.unwrap_or_default();
         for pair in &args.provider_urls {
             let (provider, url) = pair.split_once('=').ok_or_else(|| {
@@ -172,6 +199,7 @@ impl Settings {
             secrets_file: args.secrets_file.or(file.secrets_file),
             console_public_key: args.console_public_key.or(file.console_public_key),
             tls,
+            exposure,
             stop_agent_on_exit: args.stop_agent_on_exit || file.stop_agent_on_exit.unwrap_or(false),
             rate_limit: args.rate_limit.or(file.rate_limit).unwrap_or(2000).max(1),
             log_limits: LogLimits {

@@ -97,6 +97,12 @@ pub fn parse_endpoint(text: &str) -> Result<url::Url> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err(invalid(format!("the scheme must be http or https, not {}", url.scheme())));
     }
+    if !crate::transport::is_secure_url(&url) {
+        return Err(invalid(
+            "the console sends tokens and secrets to it: use https (plain http only to a loopback host)"
+                .to_owned(),
+        ));
+    }
     if url.host().is_none() {
         return Err(invalid("it has no host".to_owned()));
     }

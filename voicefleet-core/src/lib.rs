@@ -40,5 +40,6 @@ pub mod random;
 pub mod simulator;
 #[cfg(all(unix, feature = "unix-supervisor"))]
 pub mod supervisor;
+pub mod transport;
 
 pub use error::{Error, ErrorKind, Result};

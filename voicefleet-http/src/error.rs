@@ -202,5 +202,16 @@ pub fn transport_error(target: &str, error: &reqwest::Error) -> Error {
     } else {
         "failed"
     };
-    Error::Unavailable { message: format!("the request to {target} {what}: {error}") }
+    // The cause is deep in the chain (a refused connection, a certificate that is not trusted or
+    // not the pinned one): name the innermost one.
+    let mut cause: &dyn std::error::Error = error;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    let cause = cause.to_string();
+    if cause == error.to_string() {
+        Error::Unavailable { message: format!("the request to {target} {what}: {error}") }
+    } else {
+        Error::Unavailable { message: format!("the request to {target} {what}: {cause}") }
+    }
 }

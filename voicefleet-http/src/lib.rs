@@ -35,7 +35,7 @@ pub use console::wire::{LoginResponse, WhoAmI};
 pub use host::client::{AgentClient, AgentClientOptions, TokenSource};
 pub use host::connector::AgentConnector;
 pub use keyprobe::HttpKeyProbe;
-pub use serve::{ServerTask, bind, spawn_server};
+pub use serve::{Exposure, ServerTask, bind, spawn_server};
 pub use token::{HOST_TOKEN_SECONDS, HostTokenSigner};
 
 /// The version of the host API this crate serves and its client speaks, answered by a host's

@@ -65,11 +65,24 @@ pub(crate) struct NewCustomerBody {
     /// `key=value` tags.
     #[serde(default)]
     pub(crate) tags: Vec<String>,
+    /// CA certificates (PEM) the host's certificate must chain to (an https endpoint).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) ca_pem: Option<String>,
+    /// The SHA-256 of the host's certificate, for a self-signed one: `sha256:` and 64 hex digits
+    /// (openssl's `AB:CD:…` is accepted too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) pin_sha256: Option<String>,
 }
 
 impl From<NewCustomerBody> for NewCustomer {
     fn from(body: NewCustomerBody) -> Self {
-        NewCustomer { id: body.id, name: body.name, endpoint: body.endpoint, tags: body.tags }
+        NewCustomer {
+            id: body.id,
+            name: body.name,
+            endpoint: body.endpoint,
+            tags: body.tags,
+            trust: voicefleet_core::transport::HostTrust { ca_pem: body.ca_pem, pin_sha256: body.pin_sha256 },
+        }
     }
 }
 
@@ -80,6 +93,8 @@ impl From<NewCustomer> for NewCustomerBody {
             name: customer.name,
             endpoint: customer.endpoint,
             tags: customer.tags,
+            ca_pem: customer.trust.ca_pem,
+            pin_sha256: customer.trust.pin_sha256,
         }
     }
 }

@@ -47,6 +47,7 @@ async fn fleet_of_ten(signer: &HostTokenSigner, console: &Arc<Console>) -> Vec<T
                     name: String::new(),
                     endpoint: host.endpoint.clone(),
                     tags: vec!["tier=prod".into()],
+                    trust: Default::default(),
                 },
             )
             .await
@@ -70,6 +71,7 @@ async fn fleet_of_ten(signer: &HostTokenSigner, console: &Arc<Console>) -> Vec<T
                 name: String::new(),
                 endpoint: down_endpoint(),
                 tags: vec!["tier=prod".into()],
+                trust: Default::default(),
             },
         )
         .await
@@ -168,6 +170,7 @@ async fn a_failing_canary_stops_a_bad_rollout_and_auto_rollback_restores_it() {
                     name: String::new(),
                     endpoint: host.endpoint.clone(),
                     tags: vec![],
+                    trust: Default::default(),
                 },
             )
             .await

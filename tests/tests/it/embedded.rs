@@ -16,7 +16,13 @@ async fn without_a_refresher_metrics_come_from_the_host_and_alerts_are_evaluated
     let console = crate::console(dir.path(), &signer, Duration::from_millis(800));
     let admin = Actor::new("t", Role::Admin);
     for (id, endpoint) in [("acme", host.endpoint.clone()), ("gone", down_endpoint())] {
-        let customer = NewCustomer { id: id.into(), name: String::new(), endpoint, tags: Vec::new() };
+        let customer = NewCustomer {
+            id: id.into(),
+            name: String::new(),
+            endpoint,
+            tags: Vec::new(),
+            trust: Default::default(),
+        };
         console.add_customer(&admin, customer).await.unwrap();
     }
     for name in ["openai_api_key", "deepgram_api_key", "elevenlabs_api_key"] {

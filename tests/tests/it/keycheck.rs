@@ -64,7 +64,13 @@ async fn a_host_checks_each_provider_key_live_and_the_console_reports_and_audits
     console
         .add_customer(
             &admin(),
-            NewCustomer { id: id.into(), name: String::new(), endpoint: host.endpoint.clone(), tags: vec![] },
+            NewCustomer {
+                id: id.into(),
+                name: String::new(),
+                endpoint: host.endpoint.clone(),
+                tags: vec![],
+                trust: Default::default(),
+            },
         )
         .await
         .unwrap();

@@ -24,6 +24,7 @@ async fn the_console_hears_each_simulated_crash_at_once() {
             name: String::new(),
             endpoint: served.endpoint.clone(),
             tags: Vec::new(),
+            trust: Default::default(),
         };
         console.add_customer(&admin, customer).await.unwrap();
     }

@@ -15,7 +15,7 @@ use voicefleet_http::HostTokenSigner;
 use voicefleet_tests::hosts::{TestHost, simulated_config};
 
 fn customer(id: &str, endpoint: String) -> NewCustomer {
-    NewCustomer { id: id.into(), name: String::new(), endpoint, tags: Vec::new() }
+    NewCustomer { id: id.into(), name: String::new(), endpoint, tags: Vec::new(), trust: Default::default() }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

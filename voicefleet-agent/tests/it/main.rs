@@ -103,6 +103,7 @@ pub(crate) fn settings(dir: &Path, customer: &str, port: u16) -> Settings {
         secrets_file: None,
         console_public_key: Some(key_path),
         tls: None,
+        exposure: Default::default(),
         stop_agent_on_exit: true,
         rate_limit: 5000,
         log_limits: Default::default(),

@@ -55,6 +55,19 @@ pub(crate) struct ServeArgs {
     /// TLS private key (PEM)
     #[arg(long, env = "VOICEFLEET_CONSOLE_TLS_KEY", requires = "tls_cert", value_name = "FILE")]
     pub(crate) tls_key: Option<PathBuf>,
+    /// Serve plain HTTP on a non-loopback address (a proxy in front terminates TLS); refused
+    /// without it, and warned about at every start
+    #[arg(long, env = "VOICEFLEET_CONSOLE_INSECURE_PLAINTEXT")]
+    pub(crate) insecure_plaintext: bool,
+    /// Accept clients only from this network (repeat it, or separate with commas), as
+    /// 10.0.0.0/16 [default: any]
+    #[arg(
+        long = "allow-cidr",
+        env = "VOICEFLEET_CONSOLE_ALLOW_CIDR",
+        value_name = "CIDR",
+        value_delimiter = ','
+    )]
+    pub(crate) allow_cidr: Vec<String>,
     /// Allowed CORS origin, repeatable
     #[arg(long = "cors-origin")]
     pub(crate) cors_origins: Vec<String>,

@@ -26,6 +26,13 @@ pub(crate) enum CustomersCommand {
         /// key=value, repeatable
         #[arg(long = "tag")]
         tags: Vec<String>,
+        /// CA certificates (PEM file) the host's certificate must chain to
+        #[arg(long, value_name = "FILE", conflicts_with = "pin")]
+        ca: Option<std::path::PathBuf>,
+        /// The host certificate's SHA-256, for a self-signed one (as `openssl x509 -noout
+        /// -fingerprint -sha256` prints it)
+        #[arg(long, value_name = "SHA256")]
+        pin: Option<String>,
     },
     /// Show one customer
     Show {

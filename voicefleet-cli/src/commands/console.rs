@@ -59,7 +59,22 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         _ => None,
     };
+    // Refused before anything is created; allowed with --insecure-plaintext, and said each time.
+    let tls = args.tls_cert.is_some() && args.tls_key.is_some();
+    if let Some(warning) =
+        voicefleet_core::transport::plaintext_verdict(args.listen, tls, args.insecure_plaintext)?
+    {
+        eprintln!("warning: {warning}");
+    }
     let mut options = ServeOptions::new(data.clone());
+    options.exposure = voicefleet_http::Exposure {
+        insecure_plaintext: args.insecure_plaintext,
+        allow: args
+            .allow_cidr
+            .iter()
+            .map(|text| voicefleet_core::transport::parse_cidr(text))
+            .collect::<Result<_, _>>()?,
+    };
     options.listen = args.listen;
     options.tls = args.tls_cert.zip(args.tls_key);
     let options_tls = options.tls.is_some();

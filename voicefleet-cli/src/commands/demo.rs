@@ -182,6 +182,7 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             secrets_file: None,
             console_public_key: Some(key_path.clone()),
             tls: None,
+            exposure: Default::default(),
             stop_agent_on_exit: true,
             rate_limit: 2000,
             log_limits: Default::default(),
@@ -210,6 +211,7 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
                         name: (*name).into(),
                         endpoint: endpoint.clone(),
                         tags: vec![format!("tier={tier}"), "demo=true".into()],
+                        trust: Default::default(),
                     },
                 )
                 .await?;

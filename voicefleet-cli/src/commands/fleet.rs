@@ -45,8 +45,19 @@ pub(crate) async fn customers(
                 print!("{}", table(&["CUSTOMER", "NAME", "ENDPOINT", "TAGS", "DEPLOYED"], &rows));
             }
         }
-        CustomersCommand::Add { id, endpoint, name, tags } => {
-            let added = fleet.add_customer(&actor, NewCustomer { id, name, endpoint, tags }).await?;
+        CustomersCommand::Add { id, endpoint, name, tags, ca, pin } => {
+            let ca_pem = match ca {
+                Some(path) => Some(std::fs::read_to_string(&path).map_err(|error| {
+                    crate::exit::Refusal::new(
+                        voicefleet_core::ErrorKind::InvalidInput,
+                        format!("cannot read the CA bundle {}: {error}", path.display()),
+                        "give a PEM file of CA certificates",
+                    )
+                })?),
+                None => None,
+            };
+            let trust = voicefleet_core::transport::HostTrust { ca_pem, pin_sha256: pin };
+            let added = fleet.add_customer(&actor, NewCustomer { id, name, endpoint, tags, trust }).await?;
             if output == OutputFormat::Json {
                 print_json(&added)?;
             } else {
@@ -64,6 +75,14 @@ pub(crate) async fn customers(
                 );
                 for (key, value) in &customer.tags {
                     println!("tag       {key}={value}");
+                }
+                match (&customer.trust.pin_sha256, &customer.trust.ca_pem) {
+                    (Some(pin), _) => println!("tls       pinned certificate {pin}"),
+                    (None, Some(pem)) => println!(
+                        "tls       {} CA certificate(s) of its own",
+                        pem.matches("-----BEGIN CERTIFICATE-----").count()
+                    ),
+                    (None, None) => println!("tls       the system's roots (https) or none (loopback http)"),
                 }
                 println!(
                     "deployed  {}",

@@ -17,6 +17,7 @@ mod keycheck;
 mod rollout;
 mod safety;
 mod status;
+mod transport;
 mod tty;
 
 use std::path::Path;

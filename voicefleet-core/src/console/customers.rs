@@ -22,6 +22,7 @@ fn view(record: CustomerRecord) -> CustomerView {
         tags: record.tags,
         created_at_ms: record.created_at_ms,
         deployed_revision: record.deployed_revision,
+        trust: record.trust,
     }
 }
 
@@ -29,6 +30,12 @@ pub(super) async fn add(console: &Console, actor: &Actor, customer: NewCustomer)
     console.require(actor, Role::Admin, "customer.add", &customer.id).await?;
     let id = CustomerId::parse(&customer.id)?;
     let endpoint = parse_endpoint(&customer.endpoint)?;
+    if !customer.trust.is_default() && endpoint.scheme() != "https" {
+        return Err(Error::InvalidEndpoint {
+            endpoint: customer.endpoint.clone(),
+            reason: "a CA or a pin checks a TLS certificate: the endpoint must be https".to_owned(),
+        });
+    }
     let tags = customer.tags.iter().map(|t| parse_tag(t)).collect::<Result<BTreeMap<_, _>>>()?;
     let name = if customer.name.trim().is_empty() { id.to_string() } else { customer.name.trim().to_owned() };
     let record = CustomerRecord {
@@ -38,6 +45,7 @@ pub(super) async fn add(console: &Console, actor: &Actor, customer: NewCustomer)
         tags,
         created_at_ms: console.options.clock.now_ms(),
         deployed_revision: None,
+        trust: customer.trust.checked()?,
     };
     console
         .store

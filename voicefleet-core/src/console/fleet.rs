@@ -44,6 +44,9 @@ pub struct NewCustomer {
     /// `key=value` tags.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// How to check the host's certificate: a CA bundle or a pin (default: the system's roots).
+    #[serde(default)]
+    pub trust: crate::transport::HostTrust,
 }
 
 /// What the console can say of a customer's agent: its state, that its host did not answer
@@ -74,6 +77,9 @@ pub struct CustomerView {
     pub tags: BTreeMap<String, String>,
     pub created_at_ms: u64,
     pub deployed_revision: Option<u64>,
+    /// How the console checks the host's certificate, when not by the system's roots.
+    #[serde(default, skip_serializing_if = "crate::transport::HostTrust::is_default")]
+    pub trust: crate::transport::HostTrust,
 }
 
 /// One customer's status as polled, with the last known one when the host does not answer.

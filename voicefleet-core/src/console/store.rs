@@ -22,6 +22,9 @@ pub struct CustomerRecord {
     pub created_at_ms: u64,
     /// The revision last deployed to the host, if any.
     pub deployed_revision: Option<u64>,
+    /// How the console checks the host's certificate (`customers add --ca | --pin`).
+    #[serde(default, skip_serializing_if = "crate::transport::HostTrust::is_default")]
+    pub trust: crate::transport::HostTrust,
 }
 
 /// A stored configuration revision.

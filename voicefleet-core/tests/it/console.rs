@@ -131,6 +131,7 @@ async fn the_store_survives_a_restart_and_refuses_duplicates() {
         tags: [("tier".to_owned(), "prod".to_owned())].into(),
         created_at_ms: 1,
         deployed_revision: None,
+        trust: Default::default(),
     };
     {
         let store = SqliteStore::open(&path).unwrap();

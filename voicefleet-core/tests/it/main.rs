@@ -24,3 +24,4 @@ mod supervisor;
 mod supervisor_restarts;
 mod support;
 mod templates;
+mod transport;

@@ -96,6 +96,8 @@ pub struct ServeOptions {
     /// Default `127.0.0.1:9000`; anything else must be given explicitly.
     pub listen: SocketAddr,
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// Plain HTTP off loopback, and the networks clients may come from.
+    pub exposure: crate::serve::Exposure,
     /// Origins allowed by CORS (the web team's dev server, e.g. `http://localhost:5173`).
     pub cors_origins: Vec<String>,
     /// The first admin's password (generated and shown once when absent).
@@ -113,6 +115,7 @@ impl ServeOptions {
             data_dir,
             listen: SocketAddr::from(([127, 0, 0, 1], 9000)),
             tls: None,
+            exposure: Default::default(),
             cors_origins: Vec::new(),
             admin_password: None,
             refresh_interval: Duration::from_secs(5),
@@ -135,6 +138,15 @@ pub struct ConsoleServer {
 
 impl ConsoleServer {
     pub async fn start(options: ServeOptions) -> Result<ConsoleServer> {
+        // Before anything is opened or created: a refused address changes nothing.
+        let plaintext = voicefleet_core::transport::plaintext_verdict(
+            options.listen,
+            options.tls.is_some(),
+            options.exposure.insecure_plaintext,
+        )?;
+        if let Some(warning) = plaintext {
+            tracing::warn!("{warning}");
+        }
         let notifier = match &options.alert_webhook {
             Some(url) => {
                 Some(Arc::new(super::webhook::WebhookNotifier::new(url, 3, Duration::from_millis(500))?)
@@ -177,7 +189,8 @@ impl ConsoleServer {
                 run.id
             );
         }
-        let (handle, server) = crate::serve::spawn_server(listener, options.tls.as_ref(), app).await?;
+        let (handle, server) =
+            crate::serve::spawn_server(listener, options.tls.as_ref(), &options.exposure, app).await?;
         let refresher = embedded.console.spawn_refresher(options.refresh_interval);
         // Every host's event stream; the customer list is read again at each refresh interval.
         let live = embedded.console.spawn_live(voicefleet_core::console::LiveOptions {

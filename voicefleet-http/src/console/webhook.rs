@@ -21,13 +21,7 @@ impl WebhookNotifier {
     pub fn new(url: &str, retries: u32, backoff: Duration) -> Result<Self> {
         let parsed = url::Url::parse(url)
             .map_err(|e| Error::InvalidEndpoint { endpoint: url.to_owned(), reason: e.to_string() })?;
-        let loopback = match parsed.host() {
-            Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-            Some(url::Host::Ipv4(address)) => address.is_loopback(),
-            Some(url::Host::Ipv6(address)) => address.is_loopback(),
-            None => false,
-        };
-        if !(parsed.scheme() == "https" || (parsed.scheme() == "http" && loopback)) {
+        if !voicefleet_core::transport::is_secure_url(&parsed) {
             return Err(Error::InvalidEndpoint {
                 endpoint: url.to_owned(),
                 reason: "an alert webhook must use https (plain http only to a loopback host)".to_owned(),

@@ -79,13 +79,16 @@ impl AgentConnector {
 impl HostConnector for AgentConnector {
     fn connect(&self, customer: &CustomerRecord) -> Result<Arc<dyn Host>> {
         let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((endpoint, client)) = clients.get(&customer.id)
-            && *endpoint == customer.endpoint
+        // A client is reused while the endpoint and the way its certificate is checked stay.
+        let key = format!("{}\n{:?}", customer.endpoint, customer.trust);
+        if let Some((known, client)) = clients.get(&customer.id)
+            && *known == key
         {
             return Ok(client.clone());
         }
         let token = TokenSource::Mint(Arc::new(reused_token(self.signer.clone(), customer.id.clone())));
-        let mut client = match &self.http {
+        let own = super::trust::client_for(&customer.trust)?;
+        let mut client = match own.as_ref().or(self.http.as_ref()) {
             Some(http) => {
                 AgentClient::with_http(&customer.endpoint, token, self.options.clone(), http.clone())?
             }
@@ -95,7 +98,7 @@ impl HostConnector for AgentConnector {
             client = client.with_metrics(metrics.clone());
         }
         let client = Arc::new(client);
-        clients.insert(customer.id.clone(), (customer.endpoint.clone(), client.clone()));
+        clients.insert(customer.id.clone(), (key, client.clone()));
         Ok(client)
     }
 }

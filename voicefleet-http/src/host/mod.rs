@@ -9,6 +9,7 @@ pub(crate) mod connector;
 mod event_log;
 mod routes;
 mod subscription;
+mod trust;
 mod version;
 pub(crate) mod wire;
 

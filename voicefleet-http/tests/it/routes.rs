@@ -147,6 +147,7 @@ async fn alerts_reach_the_webhook_with_retries() {
                 name: String::new(),
                 endpoint: crate::down_endpoint(),
                 tags: vec![],
+                trust: Default::default(),
             },
         )
         .await
@@ -204,6 +205,7 @@ async fn live_updates_arrive_as_server_sent_events() {
                 name: String::new(),
                 endpoint: crate::down_endpoint(),
                 tags: vec![],
+                trust: Default::default(),
             },
         )
         .await

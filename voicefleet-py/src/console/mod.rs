@@ -122,7 +122,7 @@ impl RawConsole {
         tags: Vec<String>,
     ) -> PyResult<String> {
         let (fleet, actor) = self.parts()?;
-        let customer = NewCustomer { id, name, endpoint, tags };
+        let customer = NewCustomer { id, name, endpoint, tags, trust: Default::default() };
         to_json(&block_on(py, async move { fleet.add_customer(&actor, customer).await })?)
     }
 

@@ -6,7 +6,7 @@ use super::{db_error, json_error, query_all, query_one};
 use crate::console::store::{CustomerRecord, RevisionRecord, SecretRecord};
 use crate::error::{Error, Result};
 
-const CUSTOMER_COLUMNS: &str = "id, name, endpoint, tags, created_at_ms, deployed_revision";
+const CUSTOMER_COLUMNS: &str = "id, name, endpoint, tags, created_at_ms, deployed_revision, trust";
 const REVISION_COLUMNS: &str = "customer_id, number, document, hash, author, message, created_at_ms";
 const SECRET_COLUMNS: &str = "name, nonce, ciphertext, updated_at_ms";
 
@@ -19,7 +19,19 @@ fn customer_from_row(row: &Row<'_>) -> rusqlite::Result<CustomerRecord> {
         tags: serde_json::from_str(&tags).unwrap_or_default(),
         created_at_ms: row.get(4)?,
         deployed_revision: row.get(5)?,
+        trust: row
+            .get::<_, Option<String>>(6)?
+            .and_then(|trust| serde_json::from_str(&trust).ok())
+            .unwrap_or_default(),
     })
+}
+
+/// The trust column: JSON, or NULL for the system's roots.
+fn trust_column(trust: &crate::transport::HostTrust) -> Result<Option<String>> {
+    if trust.is_default() {
+        return Ok(None);
+    }
+    serde_json::to_string(trust).map(Some).map_err(json_error)
 }
 
 fn revision_from_row(row: &Row<'_>) -> rusqlite::Result<RevisionRecord> {
@@ -47,14 +59,15 @@ pub(super) fn insert(tx: &Transaction<'_>, customer: &CustomerRecord) -> Result<
     let tags = serde_json::to_string(&customer.tags).map_err(json_error)?;
     let inserted = tx
         .execute(
-            &format!("INSERT INTO customers ({CUSTOMER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO NOTHING"),
+            &format!("INSERT INTO customers ({CUSTOMER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING"),
             params![
                 customer.id,
                 customer.name,
                 customer.endpoint,
                 tags,
                 customer.created_at_ms,
-                customer.deployed_revision
+                customer.deployed_revision,
+                trust_column(&customer.trust)?
             ],
         )
         .map_err(db_error)?;

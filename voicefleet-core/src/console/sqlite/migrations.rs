@@ -48,6 +48,8 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX events_by_customer ON events (customer_id, at_ms);",
     // Login tokens issued before this second (a password change) are refused.
     "ALTER TABLE users ADD COLUMN tokens_after_s INTEGER NOT NULL DEFAULT 0;",
+    // How the console checks each host's certificate (JSON: a CA bundle or a pin).
+    "ALTER TABLE customers ADD COLUMN trust TEXT;",
 ];
 
 /// The schema version this voicefleet writes (`PRAGMA user_version` after every migration).

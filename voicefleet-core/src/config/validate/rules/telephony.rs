@@ -91,7 +91,7 @@ pub(super) fn webhook_rules(root: &Value, issues: &mut Vec<Issue>) {
         Err(error) => {
             push(issues, &keys, "invalid_format", Severity::Error, format!("is not a valid URL: {error}"))
         }
-        Ok(url) if url.scheme() == "http" && !is_loopback_host(&url) => push(
+        Ok(url) if !crate::transport::is_secure_url(&url) => push(
             issues,
             &keys,
             "insecure_url",
@@ -100,14 +100,5 @@ pub(super) fn webhook_rules(root: &Value, issues: &mut Vec<Issue>) {
                 .to_owned(),
         ),
         Ok(_) => {}
-    }
-}
-
-fn is_loopback_host(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(address)) => address.is_loopback(),
-        Some(url::Host::Ipv6(address)) => address.is_loopback(),
-        None => false,
     }
 }
