@@ -59,6 +59,8 @@ impl SimHost {
             }),
             calls: CallSummary::default(),
             config: None,
+            machine: None,
+            agent_version: None,
         };
         Arc::new(SimHost {
             state: Mutex::new(SimState { status, config: None, secrets: BTreeMap::new() }),

@@ -11,6 +11,19 @@ pub(crate) enum OutputFormat {
     Text,
     /// Stable JSON, for scripts.
     Json,
+    /// For people, with more columns where a command has them (`status`: host agent version and
+    /// the host machine; `metrics`: the host machine); like text elsewhere.
+    Wide,
+}
+
+impl OutputFormat {
+    /// The format for a command without a wide view: wide is text there.
+    pub(crate) fn plain(self) -> OutputFormat {
+        match self {
+            OutputFormat::Wide => OutputFormat::Text,
+            other => other,
+        }
+    }
 }
 
 /// Prints a JSON value, pretty, on standard output.

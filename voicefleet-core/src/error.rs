@@ -143,6 +143,11 @@ pub enum Error {
     #[error("internal error: {message}")]
     Internal { message: String },
 
+    /// A host agent speaks a version of the host API that this side does not: its answers are
+    /// not read.
+    #[error("host agent {agent_version} speaks host API v{host_api}; this console speaks v{supported}")]
+    IncompatibleHost { agent_version: String, host_api: u32, supported: u32 },
+
     /// An error reported by a remote voicefleet service (a host agent, a console), with its kind.
     #[error("{message}")]
     Remote { kind: ErrorKind, message: String, hint: Option<String>, issues: Vec<Issue> },
@@ -192,7 +197,7 @@ impl Error {
             Error::Forbidden { .. } => ErrorKind::Forbidden,
             Error::Conflict { .. } | Error::Stale { .. } => ErrorKind::Conflict,
             Error::Io { .. } | Error::Internal { .. } => ErrorKind::Internal,
-            Error::Unavailable { .. } => ErrorKind::Unavailable,
+            Error::Unavailable { .. } | Error::IncompatibleHost { .. } => ErrorKind::Unavailable,
             Error::Remote { kind, .. } => *kind,
         }
     }
@@ -261,6 +266,13 @@ impl Error {
             Error::Forbidden { .. } => Some("ask an admin for a token or user with that role".to_owned()),
             Error::Io { .. } | Error::Internal { .. } | Error::Unavailable { .. } => None,
             Error::Remote { hint, .. } => hint.clone(),
+            Error::IncompatibleHost { host_api, supported, .. } => Some(if host_api > supported {
+                "upgrade the console to a release that speaks the host's API (see docs/operations.md, Upgrading)"
+                    .to_owned()
+            } else {
+                "upgrade the host agent's package to this console's release (see docs/operations.md, Upgrading)"
+                    .to_owned()
+            }),
             Error::UnknownTemplate { .. } => {
                 Some(format!("available templates: {}", crate::config::template_names().join(", ")))
             }

@@ -63,6 +63,63 @@ pub struct MetricsSample {
     /// without turns): "when did p95 jump?" is a query over the history.
     #[serde(default)]
     pub p95_e2e_ms: Option<f64>,
+    /// The machine the host agent runs on, sampled about when this sample was taken (none from
+    /// a host agent that does not report it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine: Option<MachineSample>,
+}
+
+/// The machine a host agent runs on, at one instant: the host's own health, not the voice
+/// agent's. Each figure is absent when the machine could not tell it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct MachineSample {
+    pub at_ms: u64,
+    /// CPU busy since the previous sample, in percent of all cores (0 to 100).
+    #[serde(default)]
+    pub cpu_percent: Option<f64>,
+    #[serde(default)]
+    pub memory_total_bytes: Option<u64>,
+    /// Memory available to new work without swapping (`MemAvailable`).
+    #[serde(default)]
+    pub memory_available_bytes: Option<u64>,
+    /// `100 × (total − available) / total`.
+    #[serde(default)]
+    pub memory_used_percent: Option<f64>,
+    /// Load averages over 1, 5 and 15 minutes (runnable and waiting tasks).
+    #[serde(default)]
+    pub load1: Option<f64>,
+    #[serde(default)]
+    pub load5: Option<f64>,
+    #[serde(default)]
+    pub load15: Option<f64>,
+    /// Time since the machine booted.
+    #[serde(default)]
+    pub uptime_seconds: Option<u64>,
+    /// Space an unprivileged writer may still use on the filesystem that holds the host agent's
+    /// state directory (configuration, secrets, logs).
+    #[serde(default)]
+    pub state_fs_available_bytes: Option<u64>,
+    /// That filesystem's size.
+    #[serde(default)]
+    pub state_fs_size_bytes: Option<u64>,
+}
+
+impl MachineSample {
+    /// Available memory as a fraction of the total (0 to 1), when both are known.
+    pub fn memory_available_ratio(&self) -> Option<f64> {
+        match (self.memory_available_bytes, self.memory_total_bytes) {
+            (Some(available), Some(total)) if total > 0 => Some(available as f64 / total as f64),
+            _ => None,
+        }
+    }
+
+    /// Free space of the state directory's filesystem as a fraction of its size (0 to 1).
+    pub fn state_fs_available_ratio(&self) -> Option<f64> {
+        match (self.state_fs_available_bytes, self.state_fs_size_bytes) {
+            (Some(available), Some(size)) if size > 0 => Some(available as f64 / size as f64),
+            _ => None,
+        }
+    }
 }
 
 /// Call metrics derived from the agent's events.
@@ -110,6 +167,13 @@ pub struct HostStatus {
     pub resources: Option<MetricsSample>,
     pub calls: CallSummary,
     pub config: Option<ConfigRevision>,
+    /// The machine the host agent runs on (CPU, memory, load, uptime, the state directory's
+    /// filesystem), sampled on the host's metrics interval; none when it was not sampled yet.
+    #[serde(default)]
+    pub machine: Option<MachineSample>,
+    /// The host agent's package version (none from a host agent that does not say).
+    #[serde(default)]
+    pub agent_version: Option<String>,
 }
 
 /// Revision metadata sent with a configuration.

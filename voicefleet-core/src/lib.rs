@@ -29,6 +29,8 @@ pub mod customer;
 mod error;
 pub mod fs;
 pub mod host;
+#[cfg(all(unix, feature = "unix-supervisor"))]
+pub mod hostinfo;
 pub mod keycheck;
 pub mod lifecycle;
 pub mod logs;

@@ -39,3 +39,11 @@ pub use host::wire::{ConsoleKeyView, ConsoleKeys};
 pub use keyprobe::HttpKeyProbe;
 pub use serve::{Exposure, ServerTask, bind, spawn_server};
 pub use token::{HOST_TOKEN_SECONDS, HostTokenSigner};
+
+/// The version of the host API this crate serves and its client speaks, answered by a host's
+/// `GET /v1/health` as `api_version`. Raised when a change breaks what an older console reads;
+/// a console refuses to read a host whose version differs (the customer shows `incompatible`).
+pub const HOST_API_VERSION: u32 = 1;
+
+/// The version of the console API this crate serves, answered by the console's `GET /v1/health`.
+pub const CONSOLE_API_VERSION: u32 = 1;

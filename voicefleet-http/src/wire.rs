@@ -318,13 +318,18 @@ impl From<BulkSpec> for BulkSpecBody {
 pub(crate) struct Health {
     /// Always `ok`.
     pub(crate) status: String,
-    /// The server's version.
+    /// The server's package version.
     pub(crate) version: String,
+    // `crate::HOST_API_VERSION` on a host agent, `crate::CONSOLE_API_VERSION` on a console.
+    /// The version of the API this server speaks (the host API on a host agent, the console API
+    /// on a console). A client that speaks another one must not read the server's other answers;
+    /// this body keeps its shape in every version.
+    pub(crate) api_version: u32,
 }
 
 impl Health {
-    pub(crate) fn now() -> Health {
-        Health { status: "ok".to_owned(), version: env!("CARGO_PKG_VERSION").to_owned() }
+    pub(crate) fn now(api_version: u32) -> Health {
+        Health { status: "ok".to_owned(), version: env!("CARGO_PKG_VERSION").to_owned(), api_version }
     }
 }
 

@@ -52,6 +52,12 @@ async fn without_a_refresher_metrics_come_from_the_host_and_alerts_are_evaluated
         alerts.iter().any(|a| a.customer_id == "gone" && a.rule == "unreachable" && a.firing),
         "{alerts:?}"
     );
-    assert!(!alerts.iter().any(|a| a.customer_id == "acme"), "{alerts:?}");
+    // None for the running agent. (The machine's own rules judge the machine these tests run on,
+    // which may be short of disk: not what this test is about.)
+    let machine_rules = ["disk_low", "memory_pressure"];
+    assert!(
+        !alerts.iter().any(|a| a.customer_id == "acme" && !machine_rules.contains(&a.rule.as_str())),
+        "{alerts:?}"
+    );
     host.stop().await;
 }

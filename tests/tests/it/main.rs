@@ -12,6 +12,7 @@ mod live;
 mod metrics;
 mod rotation;
 mod sim;
+mod versions;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -24,6 +24,7 @@ fn customer(id: &str, endpoint: &str) -> (CustomerRecord, AuditRecord) {
         tags: Default::default(),
         created_at_ms: 1,
         deployed_revision: None,
+        trust: Default::default(),
     };
     let audit = AuditRecord {
         actor: "admin".into(),

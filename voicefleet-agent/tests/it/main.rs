@@ -3,6 +3,7 @@
 mod adoption;
 mod contract;
 mod e2e;
+mod hostinfo;
 mod isolation;
 mod systemd_unit;
 

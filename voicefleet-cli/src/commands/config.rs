@@ -109,8 +109,8 @@ pub(crate) async fn run(global: &Global, command: ConfigCommand) -> anyhow::Resu
             };
             match output {
                 OutputFormat::Json => print_json(&changes)?,
-                OutputFormat::Text if changes.is_empty() => eprintln!("no differences"),
-                OutputFormat::Text => {
+                OutputFormat::Text | OutputFormat::Wide if changes.is_empty() => eprintln!("no differences"),
+                OutputFormat::Text | OutputFormat::Wide => {
                     for change in &changes {
                         match (&change.old, &change.new) {
                             (Some(old), Some(new)) => println!("~ {}: {old} -> {new}", change.path),
@@ -307,7 +307,7 @@ fn validate(file: &Path, secrets: Option<Vec<String>>, output: OutputFormat) -> 
     let validation = document.validate_with(&options);
     match output {
         OutputFormat::Json => print_json(&validation)?,
-        OutputFormat::Text => {
+        OutputFormat::Text | OutputFormat::Wide => {
             for issue in &validation.issues {
                 println!("{}: {}: {}", issue.severity.as_str(), issue.path, issue.message);
             }

@@ -378,10 +378,11 @@ pub(crate) async fn metrics(
     if output == OutputFormat::Json {
         print_json(&samples)?;
     } else {
+        let wide = output == OutputFormat::Wide;
         let rows: Vec<Vec<String>> = samples
             .iter()
             .map(|s| {
-                vec![
+                let mut row = vec![
                     ago(Some(s.at_ms)),
                     format!("{:.1}%", s.cpu_percent),
                     bytes(s.rss_bytes),
@@ -390,10 +391,18 @@ pub(crate) async fn metrics(
                     s.active_calls.to_string(),
                     format!("{:.1}%", s.error_rate * 100.0),
                     s.p95_e2e_ms.map_or_else(|| "-".to_owned(), |p95| format!("{p95:.0}ms")),
-                ]
+                ];
+                if wide {
+                    row.extend(super::status::machine_cells(s.machine.as_ref()));
+                }
+                row
             })
             .collect();
-        print!("{}", table(&["WHEN", "CPU", "RSS", "THREADS", "FILES", "CALLS", "ERRORS", "P95"], &rows));
+        let mut headers = vec!["WHEN", "CPU", "RSS", "THREADS", "FILES", "CALLS", "ERRORS", "P95"];
+        if wide {
+            headers.extend(["HOST CPU", "MEM AVAIL", "LOAD 1/5/15", "DISK FREE", "HOST UP"]);
+        }
+        print!("{}", table(&headers, &rows));
         if samples.is_empty() {
             eprintln!("no samples since {}; the console samples every host while it runs", args.since);
         }

@@ -90,6 +90,15 @@ fn print_status(status: &HostStatus) {
         Some(config) => println!("revision  {} ({})", config.revision, config.hash),
         None => println!("revision  none: no configuration applied yet"),
     }
+    if let Some(version) = &status.agent_version {
+        println!("agent     voicefleet-agent {version}");
+    }
+    if let Some(machine) = &status.machine {
+        let [cpu, memory, load, disk, up] = super::status::machine_cells(Some(machine));
+        println!(
+            "host      CPU {cpu}, memory available {memory}, load {load}, state disk free {disk}, up {up}"
+        );
+    }
 }
 
 pub(crate) async fn run(output: OutputFormat, args: HostArgs) -> anyhow::Result<ExitCode> {

@@ -33,7 +33,10 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
-    let global = cli.global;
+    let mut global = cli.global;
+    // `-o wide` is for the commands that have a wide view; the others print text.
+    let wide = global.output;
+    global.output = global.output.plain();
     let output = global.output;
     match cli.command {
         Command::Demo(args) => demo::run(args).await,
@@ -73,13 +76,13 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let result = match command {
                 Command::Whoami => accounts::whoami(&backend, output).await,
                 Command::Customers(command) => fleet::customers(&backend, output, command).await,
-                Command::Status(args) => status::status(&backend, output, args).await,
+                Command::Status(args) => status::status(&backend, wide, args).await,
                 Command::Secrets(command) => fleet::secrets(&backend, output, command).await,
                 Command::Agent(command) => fleet::control(&backend, output, command).await,
                 Command::Bulk(command) => bulk::run(&backend, output, command).await,
                 Command::Logs(args) => fleet::logs(&backend, output, args).await,
                 Command::Events(args) => events::events(&backend, output, args).await,
-                Command::Metrics(args) => fleet::metrics(&backend, output, args).await,
+                Command::Metrics(args) => fleet::metrics(&backend, wide, args).await,
                 Command::Alerts(args) => fleet::alerts(&backend, output, args).await,
                 Command::Audit(command) => fleet::audit(&backend, output, command).await,
                 Command::Users(command) => accounts::users(&backend, output, command).await,

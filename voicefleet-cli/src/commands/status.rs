@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use voicefleet_core::console::{Actor, CustomerStatus, Fleet, Selector, health};
+use voicefleet_core::host::MachineSample;
 
 use crate::backend::Backend;
 use crate::cli::StatusArgs;
@@ -14,7 +15,7 @@ use crate::output::{OutputFormat, ago, bytes, duration, painted_table, print_jso
 
 /// The status table: one row per customer, with the reason behind an unhealthy state.
 pub(crate) fn status_table(statuses: &[CustomerStatus]) -> String {
-    status_table_with(statuses, false)
+    status_table_with(statuses, false, false)
 }
 
 fn state_colour(state: &str) -> Option<&'static str> {
@@ -26,7 +27,7 @@ fn state_colour(state: &str) -> Option<&'static str> {
     }
 }
 
-fn status_table_with(statuses: &[CustomerStatus], colour: bool) -> String {
+fn status_table_with(statuses: &[CustomerStatus], colour: bool, wide: bool) -> String {
     let rows: Vec<Vec<String>> = statuses
         .iter()
         .map(|s| {
@@ -57,19 +58,60 @@ fn status_table_with(statuses: &[CustomerStatus], colour: bool) -> String {
                     (false, None) => String::new(),
                 },
                 if s.reachable { "now".to_owned() } else { ago(s.last_seen_ms) },
-                health::reason(s).unwrap_or_default(),
             ]
+            .into_iter()
+            .chain(if wide { wide_cells(s) } else { Vec::new() })
+            .chain([health::reason(s).unwrap_or_default()])
+            .collect()
         })
         .collect();
-    let headers = [
+    let mut headers = vec![
         "CUSTOMER", "STATE", "UPTIME", "RESTARTS", "CPU", "RSS", "CALLS", "TOTAL", "ERRORS", "P95", "REV",
-        "DRIFT", "SEEN", "REASON",
+        "DRIFT", "SEEN",
     ];
+    if wide {
+        headers.extend(WIDE_HEADERS);
+    }
+    headers.push("REASON");
     painted_table(&headers, &rows, |column, cell| match column {
         1 if colour => state_colour(cell),
         11 if colour && !cell.is_empty() => Some("33"),
         _ => None,
     })
+}
+
+/// The wide view's columns: the host agent's version and the host machine (CPU of all cores,
+/// memory available of the total, load averages, free space of the state filesystem, uptime).
+const WIDE_HEADERS: [&str; 6] = ["AGENT", "HOST CPU", "MEM AVAIL", "LOAD 1/5/15", "DISK FREE", "HOST UP"];
+
+fn wide_cells(status: &CustomerStatus) -> Vec<String> {
+    let dash = || "-".to_owned();
+    let mut cells = vec![status.agent_version.clone().unwrap_or_else(dash)];
+    cells.extend(machine_cells(status.status.as_ref().and_then(|h| h.machine).as_ref()));
+    cells
+}
+
+/// The host machine's figures as table cells (a dash for what is unknown): CPU, memory
+/// available of the total, load averages, free space of the state filesystem, uptime.
+pub(crate) fn machine_cells(machine: Option<&MachineSample>) -> [String; 5] {
+    let dash = || "-".to_owned();
+    let Some(m) = machine else { return [dash(), dash(), dash(), dash(), dash()] };
+    let share = |part: Option<u64>, whole: Option<u64>| match (part, whole) {
+        (Some(part), Some(whole)) if whole > 0 => {
+            format!("{}/{} {:.0}%", bytes(part), bytes(whole), part as f64 / whole as f64 * 100.0)
+        }
+        _ => dash(),
+    };
+    [
+        m.cpu_percent.map(|cpu| format!("{cpu:.1}%")).unwrap_or_else(dash),
+        share(m.memory_available_bytes, m.memory_total_bytes),
+        match (m.load1, m.load5, m.load15) {
+            (Some(one), Some(five), Some(fifteen)) => format!("{one:.2} {five:.2} {fifteen:.2}"),
+            _ => dash(),
+        },
+        share(m.state_fs_available_bytes, m.state_fs_size_bytes),
+        m.uptime_seconds.map(|up| duration(up as f64)).unwrap_or_else(dash),
+    ]
 }
 
 pub(crate) async fn status(
@@ -108,7 +150,7 @@ pub(crate) async fn status(
             if statuses.is_empty() {
                 println!("no customer matches these filters ({})", health::summary(&selected));
             } else {
-                print!("{}", status_table_with(&statuses, colour));
+                print!("{}", status_table_with(&statuses, colour, output == OutputFormat::Wide));
                 let hidden = selected.len() - statuses.len();
                 let hidden = if hidden > 0 { format!(" ({hidden} more not shown)") } else { String::new() };
                 println!("{}{hidden}", health::summary(&statuses));

@@ -85,6 +85,12 @@ fn the_host_cli_controls_the_local_agent_without_a_console() {
         std::thread::sleep(Duration::from_millis(200));
     };
     assert!(status.contains("revision  1 (sha256:"), "{status}");
+    // The host agent's version and the machine it runs on.
+    assert!(
+        status.contains(&format!("agent     voicefleet-agent {}\n", env!("CARGO_PKG_VERSION"))),
+        "{status}"
+    );
+    assert!(status.contains("host      CPU ") && status.contains(", state disk free "), "{status}");
     let first = pid(&status).expect("a pid");
 
     let r = host(&["logs", "-n", "2", "--no-events"]);

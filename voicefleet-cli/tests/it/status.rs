@@ -113,3 +113,57 @@ async fn status_puts_what_is_wrong_first_and_filters_it() {
         let _ = run(&env, &["agent", "stop", "acme", "--drain-timeout", "0.2"]);
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wide_and_json_status_show_the_host_agent_version_and_the_host_machine() {
+    let env = env().await;
+    tokio::task::block_in_place(|| {
+        running_customer(&env, json!({"ready_delay_ms": 20, "call_interval_ms": 100000}));
+        let version = env!("CARGO_PKG_VERSION");
+
+        // The default table stays as it was; the wide one adds the version and the machine.
+        let r = run(&env, &["status"]);
+        ok(&r, "status");
+        assert!(!r.stdout.contains("AGENT") && !r.stdout.contains("DISK FREE"), "{}", r.stdout);
+        let r = run(&env, &["status", "-o", "wide"]);
+        ok(&r, "status -o wide");
+        let lines: Vec<&str> = r.stdout.lines().collect();
+        for header in ["AGENT", "HOST CPU", "MEM AVAIL", "LOAD 1/5/15", "DISK FREE", "HOST UP"] {
+            assert!(lines[0].contains(header), "{header}: {}", r.stdout);
+        }
+        assert!(lines[0].ends_with("REASON"), "{}", r.stdout);
+        assert!(lines[1].starts_with("acme ") && lines[1].contains(&format!(" {version} ")), "{}", r.stdout);
+        // Memory and disk as `available/total percent` (the host's CPU needs a second sample).
+        assert!(lines[1].matches('/').count() >= 2, "{}", r.stdout);
+
+        let r = run(&env, &["status", "-o", "json"]);
+        ok(&r, "status -o json");
+        let statuses: Value = serde_json::from_str(&r.stdout).unwrap();
+        let acme = &statuses[0];
+        assert_eq!(acme["agent_version"], version, "{acme}");
+        let machine = &acme["status"]["machine"];
+        let (available, total) = (
+            machine["memory_available_bytes"].as_u64().unwrap(),
+            machine["memory_total_bytes"].as_u64().unwrap(),
+        );
+        assert!(available <= total, "{machine}");
+        let (free, size) = (
+            machine["state_fs_available_bytes"].as_u64().unwrap(),
+            machine["state_fs_size_bytes"].as_u64().unwrap(),
+        );
+        assert!(free <= size, "{machine}");
+        assert!(machine["uptime_seconds"].as_u64().unwrap() > 0, "{machine}");
+
+        // Other commands print text under `-o wide`.
+        let r = run(&env, &["customers", "list", "-o", "wide"]);
+        ok(&r, "customers list -o wide");
+        assert!(r.stdout.contains("acme"), "{}", r.stdout);
+        let r = run(&env, &["metrics", "acme", "-o", "wide"]);
+        ok(&r, "metrics -o wide");
+        assert!(
+            r.stdout.lines().next().is_some_and(|h| h.contains("HOST CPU") && h.contains("DISK FREE")),
+            "{}",
+            r.stdout
+        );
+    });
+}

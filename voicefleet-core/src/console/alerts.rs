@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use super::{Actor, AlertRecord, Console, CustomerStatus, FleetEvent};
 use crate::auth::Role;
 use crate::error::Result;
+use crate::host::MachineSample;
 use crate::lifecycle::ProcessState;
 
 /// Alert thresholds.
@@ -16,18 +17,30 @@ pub struct AlertThresholds {
     pub rss_bytes: u64,
     pub error_rate: f64,
     pub p95_ms: f64,
+    /// `disk_low` fires when the host's state filesystem has less than this fraction free…
+    pub disk_free_ratio: f64,
+    /// …or less than this many bytes free, whichever comes first.
+    pub disk_free_bytes: u64,
+    /// `memory_pressure` fires when the host's available memory is under this fraction.
+    pub memory_available_ratio: f64,
     /// The `security` rule fires when failed logins and role denials within
     /// [`SECURITY_WINDOW_MS`] add up to more than this.
     pub security_events: usize,
 }
 
 impl Default for AlertThresholds {
+    /// CPU over 90 %, RSS over 2 GiB, error rate over 5 %, p95 over 2 s; the host's state
+    /// filesystem under 10 % or 1 GiB free; the host's available memory under 10 %; more than 10
+    /// failed logins and denials in 5 minutes.
     fn default() -> Self {
         Self {
             cpu_percent: 90.0,
             rss_bytes: 2 * 1024 * 1024 * 1024,
             error_rate: 0.05,
             p95_ms: 2000.0,
+            disk_free_ratio: 0.10,
+            disk_free_bytes: 1024 * 1024 * 1024,
+            memory_available_ratio: 0.10,
             security_events: 10,
         }
     }
@@ -63,7 +76,8 @@ pub trait AlertNotifier: Send + Sync {
 /// One rule's verdict on one status.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RuleOutcome {
-    /// `unreachable`, `agent_down`, `crash_loop`, `cpu`, `memory`, `error_rate` or `p95_latency`.
+    /// `unreachable`, `incompatible`, `agent_down`, `crash_loop`, `cpu`, `memory`, `error_rate`,
+    /// `p95_latency`, `disk_low`, `memory_pressure` or (console-wide) `security`.
     pub rule: &'static str,
     pub firing: bool,
     /// What the alert says when it fires.
@@ -75,7 +89,8 @@ fn outcome(rule: &'static str, firing: bool, message: String) -> RuleOutcome {
 }
 
 /// Every rule's verdict on `status`. The resource and call rules are judged only while the host
-/// answers (an unreachable host's cached figures say nothing new).
+/// answers (an unreachable host's cached figures say nothing new); the machine's rules
+/// (`disk_low`, `memory_pressure`) only when the host reports those figures.
 pub fn evaluate_rules(status: &CustomerStatus, thresholds: &AlertThresholds) -> Vec<RuleOutcome> {
     let host = status.status.as_ref();
     let state = host.map(|h| h.state);
@@ -84,6 +99,11 @@ pub fn evaluate_rules(status: &CustomerStatus, thresholds: &AlertThresholds) -> 
             "unreachable",
             !status.reachable,
             format!("host does not answer: {}", status.error.clone().unwrap_or_default()),
+        ),
+        outcome(
+            "incompatible",
+            status.state == super::health::INCOMPATIBLE,
+            status.error.clone().unwrap_or_else(|| "the host agent speaks another API version".to_owned()),
         ),
         outcome(
             "agent_down",
@@ -122,8 +142,59 @@ pub fn evaluate_rules(status: &CustomerStatus, thresholds: &AlertThresholds) -> 
             p95 > thresholds.p95_ms,
             format!("p95 turn latency {p95:.0} ms over {:.0} ms", thresholds.p95_ms),
         ));
+        if let Some(machine) = &host.machine {
+            outcomes.extend(machine_rules(machine, thresholds));
+        }
     }
     outcomes
+}
+
+/// The host machine's rules: its state filesystem filling up, its memory running out.
+fn machine_rules(machine: &MachineSample, thresholds: &AlertThresholds) -> Vec<RuleOutcome> {
+    let mut outcomes = Vec::new();
+    if let (Some(available), Some(ratio)) =
+        (machine.state_fs_available_bytes, machine.state_fs_available_ratio())
+    {
+        let size = machine.state_fs_size_bytes.unwrap_or_default();
+        outcomes.push(outcome(
+            "disk_low",
+            ratio < thresholds.disk_free_ratio || available < thresholds.disk_free_bytes,
+            format!(
+                "the host's state filesystem has {} free of {} ({:.1} %; alert under {:.0} % or {}): \
+                 free space or grow the disk before logs and configurations cannot be written",
+                bytes(available),
+                bytes(size),
+                ratio * 100.0,
+                thresholds.disk_free_ratio * 100.0,
+                bytes(thresholds.disk_free_bytes),
+            ),
+        ));
+    }
+    if let (Some(available), Some(ratio)) = (machine.memory_available_bytes, machine.memory_available_ratio())
+    {
+        outcomes.push(outcome(
+            "memory_pressure",
+            ratio < thresholds.memory_available_ratio,
+            format!(
+                "the host has {} of memory available ({:.1} %; alert under {:.0} %)",
+                bytes(available),
+                ratio * 100.0,
+                thresholds.memory_available_ratio * 100.0,
+            ),
+        ));
+    }
+    outcomes
+}
+
+/// Bytes in the largest binary unit that keeps a whole number in front: `512 MiB`, `3.2 GiB`.
+fn bytes(value: u64) -> String {
+    const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+    match value {
+        v if v >= 1 << 30 => format!("{:.1} GiB", v as f64 / GIB),
+        v if v >= 1 << 20 => format!("{} MiB", v >> 20),
+        v if v >= 1 << 10 => format!("{} KiB", v >> 10),
+        v => format!("{v} B"),
+    }
 }
 
 /// The alerts that change when `outcomes` meet the customer's stored alerts (by rule): a rule

@@ -49,8 +49,10 @@ pub struct NewCustomer {
     pub trust: crate::transport::HostTrust,
 }
 
-/// What the console can say of a customer's agent: its state, or that its host did not answer.
-/// (The fields that hold it are strings; this names their values for the schema.)
+/// What the console can say of a customer's agent: its state, that its host did not answer
+/// (`unreachable`), or that its host agent speaks an API version this console does not
+/// (`incompatible`). (The fields that hold it are strings; this names their values for the
+/// schema.)
 #[derive(schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[allow(dead_code)]
@@ -63,6 +65,7 @@ enum CustomerState {
     Exited,
     CrashLoop,
     Unreachable,
+    Incompatible,
 }
 
 /// A customer as the console knows it.
@@ -85,7 +88,8 @@ pub struct CustomerStatus {
     pub customer_id: String,
     pub name: String,
     pub tags: BTreeMap<String, String>,
-    /// The agent's state, or `unreachable`.
+    /// The agent's state, `unreachable`, or `incompatible` (the host agent speaks an API version
+    /// this console does not: `error` says which, and nothing it answers is read).
     #[schemars(with = "CustomerState")]
     pub state: String,
     pub reachable: bool,
@@ -102,6 +106,9 @@ pub struct CustomerStatus {
     /// The latest revision, when it is newer than the deployed one (not deployed yet).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_revision: Option<u64>,
+    /// The host agent's package version, as it last said (none before it answered).
+    #[serde(default)]
+    pub agent_version: Option<String>,
 }
 
 /// A new revision: a whole document, or operations on the latest one.

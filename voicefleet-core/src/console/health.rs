@@ -8,9 +8,23 @@ use super::{CustomerStatus, Selector};
 use crate::customer::parse_tag;
 use crate::error::{Error, Result};
 
-/// Every state a customer can show (the agent's states, and `unreachable`).
-pub const STATES: [&str; 8] =
-    ["stopped", "starting", "running", "backoff", "stopping", "exited", "crash_loop", "unreachable"];
+/// Every state a customer can show (the agent's states, `unreachable`, and `incompatible`: the
+/// host agent speaks an API version this console does not).
+pub const STATES: [&str; 9] = [
+    "stopped",
+    "starting",
+    "running",
+    "backoff",
+    "stopping",
+    "exited",
+    "crash_loop",
+    "unreachable",
+    INCOMPATIBLE,
+];
+
+/// The state of a customer whose host agent speaks an API version this console does not: its
+/// answers are not read, so nothing else about it is known.
+pub const INCOMPATIBLE: &str = "incompatible";
 
 /// Healthy: the host answers and the agent is running. Anything else (stopped included, since
 /// it takes no calls) is unhealthy.
@@ -21,7 +35,7 @@ pub fn is_healthy(status: &CustomerStatus) -> bool {
 /// Why a customer is in its state, when that needs saying: the error behind `unreachable`, the
 /// failed start or last exit behind `backoff`, `crash_loop` or `exited`, a revision drift.
 pub fn reason(status: &CustomerStatus) -> Option<String> {
-    if !status.reachable {
+    if !status.reachable || status.state == INCOMPATIBLE {
         return Some(status.error.clone().unwrap_or_else(|| "the host does not answer".to_owned()));
     }
     let host = status.status.as_ref()?;
@@ -111,7 +125,7 @@ pub fn sort_unhealthy_first(statuses: &mut [CustomerStatus]) {
     let rank = |status: &CustomerStatus| match status.state.as_str() {
         _ if is_healthy(status) => 9,
         "crash_loop" => 0,
-        "unreachable" => 1,
+        "unreachable" | INCOMPATIBLE => 1,
         "backoff" => 2,
         "exited" => 3,
         "stopping" | "starting" => 4,

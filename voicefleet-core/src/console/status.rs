@@ -10,7 +10,7 @@ use futures_util::StreamExt as _;
 
 use super::{Actor, Console, CustomerRecord, CustomerStatus, FleetEvent, Selector};
 use crate::auth::Role;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::host::{HostStatus, MetricsSample};
 use crate::lifecycle::ProcessState;
 
@@ -153,22 +153,38 @@ impl Console {
         let outcome = match self.host(record) {
             Ok(host) => match tokio::time::timeout(self.options.host_timeout, host.status()).await {
                 Ok(Ok(status)) => Ok(status),
-                Ok(Err(error)) => Err(error.to_string()),
-                Err(_) => Err(format!("no answer within {:?}", self.options.host_timeout)),
+                Ok(Err(error)) => Err(error),
+                Err(_) => Err(Error::Unavailable {
+                    message: format!("no answer within {:?}", self.options.host_timeout),
+                }),
             },
-            Err(error) => Err(error.to_string()),
+            Err(error) => Err(error),
         };
+        let mut incompatible_version = None;
         let (status, reachable, error, last_seen) = match outcome {
             Ok(status) => {
                 let at = self.options.clock.now_ms();
                 self.statuses.set_host(&record.id, status.clone(), at);
                 (Some(status), true, None, Some(at))
             }
+            // It answered, in an API this console does not speak: reported, never read.
+            Err(error @ Error::IncompatibleHost { .. }) => {
+                let message = match error.hint() {
+                    Some(hint) => format!("{error}: {hint}"),
+                    None => error.to_string(),
+                };
+                if let Error::IncompatibleHost { agent_version, .. } = error {
+                    incompatible_version = Some(agent_version);
+                }
+                (None, true, Some(message), Some(self.options.clock.now_ms()))
+            }
             Err(error) => {
                 let cached = self.statuses.host(&record.id);
-                (cached.as_ref().map(|c| c.0.clone()), false, Some(error), cached.map(|c| c.1))
+                (cached.as_ref().map(|c| c.0.clone()), false, Some(error.to_string()), cached.map(|c| c.1))
             }
         };
+        let agent_version =
+            incompatible_version.clone().or_else(|| status.as_ref().and_then(|s| s.agent_version.clone()));
         let running_revision = status.as_ref().and_then(|s| s.config.as_ref()).map(|c| c.revision);
         let running_hash = status.as_ref().and_then(|s| s.config.as_ref()).map(|c| c.hash.clone());
         let deployed_hash = record
@@ -180,12 +196,14 @@ impl Console {
             .get(&record.id)
             .copied()
             .filter(|latest| record.deployed_revision.is_none_or(|deployed| *latest > deployed));
-        let drift = reachable && deployed_hash.is_some() && running_hash != deployed_hash;
+        let drift = reachable && status.is_some() && deployed_hash.is_some() && running_hash != deployed_hash;
         CustomerStatus {
             customer_id: record.id.clone(),
             name: record.name.clone(),
             tags: record.tags.clone(),
-            state: if reachable {
+            state: if incompatible_version.is_some() {
+                super::health::INCOMPATIBLE.to_owned()
+            } else if reachable {
                 status.as_ref().map(|s| s.state.as_str().to_owned()).unwrap_or_default()
             } else {
                 "unreachable".to_owned()
@@ -198,6 +216,7 @@ impl Console {
             running_revision,
             drift,
             pending_revision,
+            agent_version,
         }
     }
 
@@ -267,6 +286,7 @@ pub(super) fn sample_of(status: &CustomerStatus) -> Option<MetricsSample> {
     let host = status.status.as_ref().filter(|_| status.reachable)?;
     let mut sample = host.resources?;
     sample.active_calls = host.calls.active_calls;
+    sample.machine = sample.machine.or(host.machine);
     Some(sample)
 }
 

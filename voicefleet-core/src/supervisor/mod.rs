@@ -11,6 +11,9 @@
 //! - `observe`: log polling (events), resource sampling, the status snapshot;
 //! - `state_dir`: the state directory's paths and files, one JSON read/write;
 //! - `shim` and `procfs`: the shim process, and reading `/proc`.
+//!
+//! The machine's own figures ([`crate::hostinfo`]) are sampled beside the actor, on the metrics
+//! interval, and joined into the status and the history when they are read.
 
 mod actor;
 mod launch;
@@ -119,7 +122,12 @@ struct Shared {
     events: broadcast::Sender<HostEvent>,
     key_probe: Option<Arc<dyn KeyProbe>>,
     provider_urls: ProviderUrls,
+    /// The machine's CPU, memory, load, uptime and state filesystem, sampled on a timer.
+    machine: crate::hostinfo::MachineMonitor,
 }
+
+/// The host agent's package version, as a status answers it.
+const AGENT_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// A running supervisor; cheap to clone. Implements [`Host`].
 #[derive(Clone)]
@@ -151,6 +159,11 @@ impl Supervisor {
             events,
             key_probe: options.key_probe.clone(),
             provider_urls: options.provider_urls.clone(),
+            machine: crate::hostinfo::MachineMonitor::spawn(
+                &options.state_dir,
+                options.metrics_interval,
+                options.clock.clone(),
+            ),
         });
         let (requests, receiver) = mpsc::channel(256);
         let mut actor = actor::Actor::new(options, shared.clone(), requests.clone())?;
@@ -169,7 +182,16 @@ impl Supervisor {
     }
 
     async fn control(&self, request: ControlRequest, options: StopOptions) -> Result<HostStatus> {
-        self.ask(|reply| Request::Control { request, options, reply }).await?
+        self.ask(|reply| Request::Control { request, options, reply })
+            .await?
+            .map(|status| self.complete(status))
+    }
+
+    /// A status with what the actor does not know: the machine and this agent's version.
+    fn complete(&self, mut status: HostStatus) -> HostStatus {
+        status.machine = self.shared.machine.latest();
+        status.agent_version = Some(AGENT_VERSION.to_owned());
+        status
     }
 
     /// Stops supervising. The voice agent keeps running for the next supervisor to adopt,
@@ -193,10 +215,12 @@ impl Supervisor {
 #[async_trait::async_trait]
 impl Host for Supervisor {
     async fn status(&self) -> Result<HostStatus> {
-        if let Some(status) = self.shared.status.borrow().clone() {
-            return Ok(status);
-        }
-        self.ask(Request::Status).await
+        let published = self.shared.status.borrow().clone();
+        let status = match published {
+            Some(status) => status,
+            None => self.ask(Request::Status).await?,
+        };
+        Ok(self.complete(status))
     }
 
     async fn start(&self) -> Result<HostStatus> {
@@ -266,8 +290,12 @@ impl Host for Supervisor {
     }
 
     async fn metrics_history(&self, since_ms: u64) -> Result<Vec<MetricsSample>> {
-        let history = self.shared.metrics.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(history.iter().filter(|sample| sample.at_ms >= since_ms).copied().collect())
+        let mut samples: Vec<MetricsSample> = {
+            let history = self.shared.metrics.lock().unwrap_or_else(|p| p.into_inner());
+            history.iter().filter(|sample| sample.at_ms >= since_ms).copied().collect()
+        };
+        self.shared.machine.attach(&mut samples);
+        Ok(samples)
     }
 
     fn subscribe(&self) -> broadcast::Receiver<HostEvent> {

@@ -149,6 +149,8 @@ impl Observer {
             // The status's call figures: at most a second old, computed once for both.
             error_rate: self.call_figures.as_ref().map_or(0.0, |f| f.error_rate_5m),
             p95_e2e_ms: self.call_figures.as_ref().and_then(|f| f.latency_5m.e2e_ms).map(|p| p.p95),
+            // The machine's figures are joined in when read (`hostinfo`).
+            machine: None,
         };
         self.latest = Some(sample);
         let mut history = history.lock().unwrap_or_else(|p| p.into_inner());
@@ -200,6 +202,9 @@ impl Observer {
                 latency_histograms: self.stats.histograms.clone(),
             },
             config: facts.config,
+            // Filled by the handle when read (`hostinfo` samples the machine on its own timer).
+            machine: None,
+            agent_version: None,
         }
     }
 }

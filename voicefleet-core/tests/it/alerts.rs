@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use voicefleet_core::console::{AlertRecord, AlertThresholds, CustomerStatus, evaluate_rules, transitions};
-use voicefleet_core::host::{HostStatus, MetricsSample};
+use voicefleet_core::host::{HostStatus, MachineSample, MetricsSample};
 use voicefleet_core::lifecycle::ProcessState;
 
 fn status(reachable: bool, host: Option<HostStatus>) -> CustomerStatus {
@@ -20,6 +20,7 @@ fn status(reachable: bool, host: Option<HostStatus>) -> CustomerStatus {
         running_revision: None,
         drift: false,
         pending_revision: None,
+        agent_version: None,
     }
 }
 
@@ -37,6 +38,8 @@ fn host(state: ProcessState, edit: impl FnOnce(&mut HostStatus)) -> Option<HostS
         resources: None,
         calls: Default::default(),
         config: None,
+        machine: None,
+        agent_version: None,
     };
     edit(&mut host);
     Some(host)
@@ -89,6 +92,88 @@ fn each_rule_fires_on_its_condition_only() {
     for (name, status, expected) in cases {
         assert_eq!(firing(&status), expected, "{name}");
     }
+}
+
+const GIB: u64 = 1 << 30;
+
+/// A running host on a machine with this much of its state filesystem and memory free.
+fn machine(fs: Option<(u64, u64)>, memory: Option<(u64, u64)>) -> CustomerStatus {
+    let sample = MachineSample {
+        at_ms: 1,
+        state_fs_available_bytes: fs.map(|(available, _)| available),
+        state_fs_size_bytes: fs.map(|(_, size)| size),
+        memory_available_bytes: memory.map(|(available, _)| available),
+        memory_total_bytes: memory.map(|(_, total)| total),
+        ..MachineSample::default()
+    };
+    status(true, host(ProcessState::Running, |h| h.machine = Some(sample)))
+}
+
+#[test]
+fn machine_rules_fire_under_ten_percent_or_one_gib_free() {
+    let plenty = Some((8 * GIB, 16 * GIB));
+    let cases: Vec<(&str, CustomerStatus, Vec<&str>)> = vec![
+        ("plenty of both", machine(Some((50 * GIB, 100 * GIB)), plenty), vec![]),
+        ("disk at 10 % exactly", machine(Some((10 * GIB, 100 * GIB)), plenty), vec![]),
+        ("disk under 10 %", machine(Some((9 * GIB, 100 * GIB)), plenty), vec!["disk_low"]),
+        // 20 % free of a small disk, but under 1 GiB: logs fill that in hours.
+        ("disk under 1 GiB", machine(Some((GIB / 2, 5 * GIB / 2)), plenty), vec!["disk_low"]),
+        ("disk at 1 GiB exactly, 50 %", machine(Some((GIB, 2 * GIB)), plenty), vec![]),
+        ("disk full", machine(Some((0, 100 * GIB)), plenty), vec!["disk_low"]),
+        (
+            "memory under 10 %",
+            machine(Some((50 * GIB, 100 * GIB)), Some((GIB, 16 * GIB))),
+            vec!["memory_pressure"],
+        ),
+        ("memory at 10 % exactly", machine(Some((50 * GIB, 100 * GIB)), Some((10, 100))), vec![]),
+        ("both", machine(Some((GIB / 4, 100 * GIB)), Some((1, 100))), vec!["disk_low", "memory_pressure"]),
+        // Figures the host could not read judge nothing (no alert opens, none resolves).
+        ("no figures", machine(None, None), vec![]),
+        ("a size of 0 judges nothing", machine(Some((0, 0)), Some((0, 0))), vec![]),
+    ];
+    for (name, status, expected) in cases {
+        assert_eq!(firing(&status), expected, "{name}");
+    }
+    let judged = |s: &CustomerStatus| -> Vec<&'static str> {
+        evaluate_rules(s, &AlertThresholds::default()).into_iter().map(|o| o.rule).collect()
+    };
+    assert!(!judged(&machine(None, None)).contains(&"disk_low"));
+    assert!(judged(&machine(Some((50 * GIB, 100 * GIB)), None)).contains(&"disk_low"));
+    // An unreachable host's cached machine figures are not judged either.
+    let mut unreachable = machine(Some((0, 100 * GIB)), Some((1, 100)));
+    unreachable.reachable = false;
+    unreachable.state = "unreachable".to_owned();
+    assert_eq!(firing(&unreachable), vec!["unreachable"]);
+}
+
+#[test]
+fn machine_alerts_say_what_is_left_and_what_to_do() {
+    let outcomes = evaluate_rules(
+        &machine(Some((GIB / 2, 100 * GIB)), Some((GIB, 20 * GIB))),
+        &AlertThresholds::default(),
+    );
+    let message = |rule: &str| outcomes.iter().find(|o| o.rule == rule).map(|o| o.message.clone()).unwrap();
+    let disk = message("disk_low");
+    assert!(disk.contains("512 MiB free of 100.0 GiB (0.5 %"), "{disk}");
+    assert!(disk.contains("free space or grow the disk"), "{disk}");
+    let memory = message("memory_pressure");
+    assert!(memory.contains("1.0 GiB of memory available (5.0 %; alert under 10 %)"), "{memory}");
+    // Thresholds are the caller's: a stricter one fires where the default does not.
+    let strict = AlertThresholds { disk_free_ratio: 0.6, ..AlertThresholds::default() };
+    let outcomes = evaluate_rules(&machine(Some((50 * GIB, 100 * GIB)), None), &strict);
+    assert!(outcomes.iter().any(|o| o.rule == "disk_low" && o.firing));
+}
+
+#[test]
+fn an_incompatible_host_alerts_with_its_reason_and_nothing_else() {
+    let mut incompatible = status(true, None);
+    incompatible.state = "incompatible".to_owned();
+    incompatible.error = Some("host agent 9.0.0 speaks host API v2; this console speaks v1".to_owned());
+    assert_eq!(firing(&incompatible), vec!["incompatible"]);
+    let outcomes = evaluate_rules(&incompatible, &AlertThresholds::default());
+    let message = &outcomes.iter().find(|o| o.rule == "incompatible").unwrap().message;
+    assert!(message.contains("speaks host API v2"), "{message}");
+    assert!(firing(&status(true, host(ProcessState::Running, |_| {}))).is_empty());
 }
 
 #[test]

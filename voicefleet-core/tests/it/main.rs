@@ -5,6 +5,7 @@ mod backup;
 mod console;
 mod customer;
 mod diff_and_hash;
+mod hostinfo;
 mod keycheck;
 mod lifecycle;
 mod lifecycle_decisions;

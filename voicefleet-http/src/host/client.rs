@@ -14,6 +14,7 @@ use voicefleet_core::host::{
 use voicefleet_core::logs::LogLine;
 use voicefleet_core::{Error, ErrorKind, Result};
 
+use super::version::{HealthAnswer, VersionCheck};
 use super::wire::{
     AddConsoleKey, ConfigResponse, ConsoleKeys, ControlBody, LogsResponse, PutConfig, PutSecret, SecretNames,
 };
@@ -71,6 +72,8 @@ pub struct AgentClient {
     http: reqwest::Client,
     events: super::subscription::Pump,
     metrics: Option<HostRequestMetrics>,
+    /// The host's API version, read from its health before anything else is read.
+    version: VersionCheck,
 }
 
 impl AgentClient {
@@ -98,7 +101,7 @@ impl AgentClient {
             running: Default::default(),
             metrics: None,
         };
-        Ok(Self { base, token, options, http, events, metrics: None })
+        Ok(Self { base, token, options, http, events, metrics: None, version: VersionCheck::default() })
     }
 
     /// Records every request's duration and outcome in `metrics` (the console's).
@@ -119,6 +122,7 @@ impl AgentClient {
         body: Option<&B>,
         extra_timeout: Duration,
     ) -> Result<reqwest::Response> {
+        self.compatible().await?;
         let idempotent = matches!(method, Method::GET | Method::PUT | Method::DELETE);
         let url = self.url(path)?;
         let mut attempt = 0;
@@ -154,9 +158,15 @@ impl AgentClient {
                 attempt += 1;
                 continue;
             }
-            let response = outcome.map_err(|error| crate::error::transport_error(url.as_str(), &error))?;
+            let response = outcome.map_err(|error| {
+                self.version.forget();
+                crate::error::transport_error(url.as_str(), &error)
+            })?;
             if response.status().is_success() {
                 return Ok(response);
+            }
+            if response.status().is_server_error() {
+                self.version.forget();
             }
             return Err(crate::error::remote_error(response, "the host agent").await);
         }
@@ -183,8 +193,10 @@ impl AgentClient {
             .bytes()
             .await
             .map_err(|e| Error::Unavailable { message: format!("reading the answer failed: {e}") })?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::Unavailable {
-            message: format!("the host agent answered a malformed body: {e}"),
+        serde_json::from_slice(&bytes).map_err(|e| {
+            // Perhaps another release now: its version is read again before the next request.
+            self.version.forget();
+            Error::Unavailable { message: format!("the host agent answered a malformed body: {e}") }
         })
     }
 
@@ -201,6 +213,38 @@ impl AgentClient {
     /// The console keys the host trusts.
     pub async fn console_keys(&self) -> Result<ConsoleKeys> {
         self.call::<_, ()>(Method::GET, "v1/console-keys", None).await
+    }
+
+    /// The host agent's version when it speaks this client's host API, from its `GET
+    /// /v1/health` (read at most once a minute, and again after a failure; connection errors
+    /// retried like any read); [`Error::IncompatibleHost`] when it speaks another.
+    pub async fn compatible(&self) -> Result<String> {
+        if let Some(verdict) = self.version.fresh() {
+            return verdict;
+        }
+        let url = self.url("v1/health")?;
+        let mut attempt = 0;
+        let response = loop {
+            let outcome = self.http.get(url.clone()).timeout(self.options.timeout).send().await;
+            match outcome {
+                Err(error)
+                    if (error.is_connect() || error.is_timeout()) && attempt < self.options.retries =>
+                {
+                    tokio::time::sleep(self.options.retry_backoff * 2u32.pow(attempt)).await;
+                    attempt += 1;
+                }
+                outcome => {
+                    break outcome.map_err(|error| crate::error::transport_error(url.as_str(), &error))?;
+                }
+            }
+        };
+        if !response.status().is_success() {
+            return Err(crate::error::remote_error(response, "the host agent").await);
+        }
+        let answer: HealthAnswer = response.json().await.map_err(|e| Error::Unavailable {
+            message: format!("the host agent's health answer is not one this console reads: {e}"),
+        })?;
+        self.version.record(answer)
     }
 
     async fn control(&self, action: &str, options: StopOptions) -> Result<HostStatus> {
@@ -240,7 +284,12 @@ const NO_BODY: Option<&()> = None;
 #[async_trait::async_trait]
 impl Host for AgentClient {
     async fn status(&self) -> Result<HostStatus> {
-        self.call(Method::GET, "v1/status", NO_BODY).await
+        let mut status: HostStatus = self.call(Method::GET, "v1/status", NO_BODY).await?;
+        if status.agent_version.is_none() {
+            // A host agent from before the status said its version: its health says it.
+            status.agent_version = self.compatible().await.ok();
+        }
+        Ok(status)
     }
 
     async fn start(&self) -> Result<HostStatus> {

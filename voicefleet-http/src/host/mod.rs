@@ -11,6 +11,7 @@ pub(crate) mod keys;
 mod routes;
 mod subscription;
 mod trust;
+mod version;
 pub(crate) mod wire;
 
 use std::sync::Arc;

@@ -12,7 +12,7 @@ use crate::extract::{Caller, Params};
 use crate::wire::Health;
 
 pub(crate) async fn health() -> Json<Health> {
-    Json(Health::now())
+    Json(Health::now(crate::CONSOLE_API_VERSION))
 }
 
 pub(crate) async fn fleet(

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use serde::Deserialize;
 use voicefleet_core::ErrorKind;
-use voicefleet_core::host::MetricsSample;
+use voicefleet_core::host::{MachineSample, MetricsSample};
 use voicefleet_core::lifecycle::ProcessState;
 
 use crate::error::ApiError;
@@ -158,8 +158,67 @@ pub(crate) async fn prometheus(
         "Requests served by the host API",
         counter(state.requests_total.load(Ordering::Relaxed)),
     );
+    if let Some(machine) = &status.machine {
+        register_machine(&mut registry, machine);
+    }
     registry.register_collector(Box::new(TurnLatency {
         sets: vec![(Vec::new(), status.calls.latency_histograms)],
     }));
     Ok(respond(&registry, headers.get(header::ACCEPT).and_then(|value| value.to_str().ok())))
+}
+
+/// The machine the host agent runs on, in base units; a figure the host could not read is left
+/// out rather than shown as 0.
+fn register_machine(registry: &mut Registry, machine: &MachineSample) {
+    if let Some(cpu) = machine.cpu_percent {
+        register(
+            registry,
+            "host_cpu_ratio",
+            "CPU busy on the host, as a fraction of all its cores",
+            gauge(cpu / 100.0),
+        );
+    }
+    let bytes: [(&str, &str, Option<u64>); 4] = [
+        ("host_memory_total", "Memory of the host", machine.memory_total_bytes),
+        (
+            "host_memory_available",
+            "Memory available on the host without swapping",
+            machine.memory_available_bytes,
+        ),
+        (
+            "host_state_fs_available",
+            "Space left to the host agent on the filesystem of its state directory",
+            machine.state_fs_available_bytes,
+        ),
+        (
+            "host_state_fs_size",
+            "Size of the filesystem of the host agent's state directory",
+            machine.state_fs_size_bytes,
+        ),
+    ];
+    for (name, help, value) in bytes {
+        if let Some(value) = value {
+            register_with_unit(registry, name, help, Unit::Bytes, gauge(value as f64));
+        }
+    }
+    let loads = [
+        ("host_load1", "1", machine.load1),
+        ("host_load5", "5", machine.load5),
+        ("host_load15", "15", machine.load15),
+    ];
+    for (name, minutes, value) in loads {
+        if let Some(value) = value {
+            let help = format!("Load average of the host over {minutes} minutes");
+            register(registry, name, &help, gauge(value));
+        }
+    }
+    if let Some(uptime) = machine.uptime_seconds {
+        register_with_unit(
+            registry,
+            "host_uptime",
+            "Time since the host booted",
+            Unit::Seconds,
+            gauge(uptime as f64),
+        );
+    }
 }

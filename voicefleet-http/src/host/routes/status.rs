@@ -12,7 +12,7 @@ use crate::host::wire::Readiness;
 use crate::wire::Health;
 
 pub(crate) async fn health() -> Json<Health> {
-    Json(Health::now())
+    Json(Health::now(crate::HOST_API_VERSION))
 }
 
 pub(crate) async fn ready(
