@@ -679,13 +679,25 @@ export interface components {
         AuditOrder: "oldest" | "newest";
         /** @description The result of checking the chain. */
         AuditVerification: {
+            /**
+             * Format: uint64
+             * @description Signed checkpoints (kept outside the database) the chain was checked against.
+             * @default 0
+             */
+            checkpoints?: number;
             /** Format: uint64 */
             entries: number;
             /**
              * Format: uint64
-             * @description The first entry whose chain breaks (edited, or following a deleted one).
+             * @description The first entry whose chain breaks (edited, following a deleted one, rebuilt, or the first
+             *     one missing after a truncation).
              */
             first_broken_seq?: number | null;
+            /**
+             * @description The newest of them.
+             * @default null
+             */
+            latest_checkpoint?: components["schemas"]["CheckpointSummary"] | null;
             ok: boolean;
             reason?: string | null;
         };
@@ -949,6 +961,21 @@ export interface components {
             /** @description The dot path of the changed leaf. */
             path: string;
         };
+        /** @description The newest checkpoint `verify` checked, for the answer. */
+        CheckpointSummary: {
+            /**
+             * Format: uint64
+             * @description When it was written.
+             */
+            at_ms: number;
+            /** @description Why it was written (`periodic`, `shutdown`, `restore of …`). */
+            note: string;
+            /**
+             * Format: uint64
+             * @description The entry it vouches for.
+             */
+            seq: number;
+        };
         /** @description The configuration revision a host runs. */
         ConfigRevision: {
             /** Format: uint64 */
@@ -972,13 +999,20 @@ export interface components {
             drain_timeout_seconds?: number | null;
         };
         /**
-         * @description What the console can say of a customer's agent: its state, or that its host did not answer.
-         *     (The fields that hold it are strings; this names their values for the schema.)
+         * @description What the console can say of a customer's agent: its state, that its host did not answer
+         *     (`unreachable`), or that its host agent speaks an API version this console does not
+         *     (`incompatible`). (The fields that hold it are strings; this names their values for the
+         *     schema.)
          * @enum {string}
          */
-        CustomerState: "stopped" | "starting" | "running" | "backoff" | "stopping" | "exited" | "crash_loop" | "unreachable";
+        CustomerState: "stopped" | "starting" | "running" | "backoff" | "stopping" | "exited" | "crash_loop" | "unreachable" | "incompatible";
         /** @description One customer's status as polled, with the last known one when the host does not answer. */
         CustomerStatus: {
+            /**
+             * @description The host agent's package version, as it last said (none before it answered).
+             * @default null
+             */
+            agent_version?: string | null;
             customer_id: string;
             /** Format: uint64 */
             deployed_revision?: number | null;
@@ -1002,7 +1036,10 @@ export interface components {
              * @description The revision the host says it runs.
              */
             running_revision?: number | null;
-            /** @description The agent's state, or `unreachable`. */
+            /**
+             * @description The agent's state, `unreachable`, or `incompatible` (the host agent speaks an API version
+             *     this console does not: `error` says which, and nothing it answers is read).
+             */
             state: components["schemas"]["CustomerState"];
             /** @description The last status the host gave (current when reachable). */
             status?: components["schemas"]["HostStatus"] | null;
@@ -1027,6 +1064,8 @@ export interface components {
             tags: {
                 [key: string]: string;
             };
+            /** @description How the console checks the host's certificate, when not by the system's roots. */
+            trust?: components["schemas"]["HostTrust"];
         };
         /** @description Every list answers a page: `{items, next_cursor}`; pass `cursor` back for the next one. */
         CustomerViewPage: {
@@ -1093,9 +1132,16 @@ export interface components {
         };
         /** @description `GET /v1/health` on both APIs: answers while the server runs, without a token. */
         Health: {
+            /**
+             * Format: uint32
+             * @description The version of the API this server speaks (the host API on a host agent, the console API
+             *     on a console). A client that speaks another one must not read the server's other answers;
+             *     this body keeps its shape in every version.
+             */
+            api_version: number;
             /** @description Always `ok`. */
             status: string;
-            /** @description The server's version. */
+            /** @description The server's package version. */
             version: string;
         };
         /** @description When a target counts as healthy after its action. */
@@ -1149,6 +1195,11 @@ export interface components {
         };
         /** @description Everything a status request answers. */
         HostStatus: {
+            /**
+             * @description The host agent's package version (none from a host agent that does not say).
+             * @default null
+             */
+            agent_version?: string | null;
             calls: components["schemas"]["CallSummary"];
             config?: components["schemas"]["ConfigRevision"] | null;
             /** Format: uint32 */
@@ -1161,6 +1212,12 @@ export interface components {
              */
             last_error?: string | null;
             last_exit?: components["schemas"]["ExitInfo"] | null;
+            /**
+             * @description The machine the host agent runs on (CPU, memory, load, uptime, the state directory's
+             *     filesystem), sampled on the host's metrics interval; none when it was not sampled yet.
+             * @default null
+             */
+            machine?: components["schemas"]["MachineSample"] | null;
             /** Format: uint64 */
             next_restart_in_ms?: number | null;
             /** Format: int32 */
@@ -1171,6 +1228,17 @@ export interface components {
             state: components["schemas"]["ProcessState"];
             /** Format: double */
             uptime_seconds?: number | null;
+        };
+        /**
+         * @description How the console checks a host's TLS certificate, recorded with the customer: the system's
+         *     roots when both are absent; else the given CA bundle, or the certificate's SHA-256 pin (for a
+         *     self-signed host certificate, without turning verification off).
+         */
+        HostTrust: {
+            /** @description CA certificates (PEM) the host's certificate must chain to. */
+            ca_pem?: string | null;
+            /** @description The SHA-256 of the host's certificate (DER), as `sha256:` and 64 hex digits. */
+            pin_sha256?: string | null;
         };
         /** @description Barge-in handling. */
         Interruption: {
@@ -1314,6 +1382,72 @@ export interface components {
              */
             next_cursor: number;
         };
+        /**
+         * @description The machine a host agent runs on, at one instant: the host's own health, not the voice
+         *     agent's. Each figure is absent when the machine could not tell it.
+         */
+        MachineSample: {
+            /** Format: uint64 */
+            at_ms: number;
+            /**
+             * Format: double
+             * @description CPU busy since the previous sample, in percent of all cores (0 to 100).
+             * @default null
+             */
+            cpu_percent?: number | null;
+            /**
+             * Format: double
+             * @description Load averages over 1, 5 and 15 minutes (runnable and waiting tasks).
+             * @default null
+             */
+            load1?: number | null;
+            /**
+             * Format: double
+             * @default null
+             */
+            load15?: number | null;
+            /**
+             * Format: double
+             * @default null
+             */
+            load5?: number | null;
+            /**
+             * Format: uint64
+             * @description Memory available to new work without swapping (`MemAvailable`).
+             * @default null
+             */
+            memory_available_bytes?: number | null;
+            /**
+             * Format: uint64
+             * @default null
+             */
+            memory_total_bytes?: number | null;
+            /**
+             * Format: double
+             * @description `100 × (total − available) / total`.
+             * @default null
+             */
+            memory_used_percent?: number | null;
+            /**
+             * Format: uint64
+             * @description Space an unprivileged writer may still use on the filesystem that holds the host agent's
+             *     state directory (configuration, secrets, logs).
+             * @default null
+             */
+            state_fs_available_bytes?: number | null;
+            /**
+             * Format: uint64
+             * @description That filesystem's size.
+             * @default null
+             */
+            state_fs_size_bytes?: number | null;
+            /**
+             * Format: uint64
+             * @description Time since the machine booted.
+             * @default null
+             */
+            uptime_seconds?: number | null;
+        };
         /** @description Resource use of the agent's whole process group at one instant. */
         MetricsSample: {
             /** Format: uint64 */
@@ -1328,6 +1462,11 @@ export interface components {
              * @default 0
              */
             error_rate?: number;
+            /**
+             * @description The machine the host agent runs on, sampled about when this sample was taken (none from
+             *     a host agent that does not report it).
+             */
+            machine?: components["schemas"]["MachineSample"] | null;
             /** Format: uint64 */
             open_files: number;
             /**
@@ -1346,11 +1485,18 @@ export interface components {
         };
         /** @description `POST /v1/customers`. */
         NewCustomer: {
+            /** @description CA certificates (PEM) the host's certificate must chain to (an https endpoint). */
+            ca_pem?: string | null;
             /** @description The host agent's base URL. */
             endpoint: string;
             id: string;
             /** @default  */
             name?: string;
+            /**
+             * @description The SHA-256 of the host's certificate, for a self-signed one: `sha256:` and 64 hex digits
+             *     (openssl's `AB:CD:…` is accepted too).
+             */
+            pin_sha256?: string | null;
             /**
              * @description `key=value` tags.
              * @default []
@@ -1410,6 +1556,8 @@ export interface components {
         };
         /** @description `PUT /v1/users/{name}/password`. */
         Password: {
+            /** @description Your current password: needed to change your own (not when an admin sets another user's). */
+            current_password?: string | null;
             password: string;
         };
         /** @description One edit of a patch: set or remove the value at a dot path. */
@@ -1498,7 +1646,7 @@ export interface components {
             revision: number;
         };
         /** @description How a run ended. */
-        RunOutcome: ("running" | "succeeded" | "stopped_on_errors" | "canary_failed" | "cancelled" | "dry_run") | "completed_with_errors";
+        RunOutcome: ("running" | "succeeded" | "stopped_on_errors" | "canary_failed" | "cancelled" | "dry_run") | "completed_with_errors" | "interrupted";
         /** @description How the host agent runs the voice-agent process. */
         Runtime: {
             /** @description argv of the voice agent; never run through a shell. */
@@ -1656,11 +1804,8 @@ export interface components {
             started_at_ms?: number | null;
             state: components["schemas"]["TargetState"];
         };
-        /**
-         * @description Where one target stands.
-         * @enum {string}
-         */
-        TargetState: "pending" | "running" | "succeeded" | "failed" | "skipped" | "rolled_back";
+        /** @description Where one target stands. */
+        TargetState: ("pending" | "running" | "succeeded" | "failed" | "skipped" | "rolled_back") | "interrupted";
         /** @description Phone numbers and the carrier that routes them. */
         Telephony: {
             /** @description twilio: `AC` followed by 32 hex digits. */

@@ -7,6 +7,7 @@ const TONE: Record<string, string> = {
   backoff: "bad",
   crash_loop: "bad",
   unreachable: "bad",
+  incompatible: "bad",
 };
 
 export function StateBadge({ state }: { state: string }) {

@@ -88,7 +88,8 @@ export function p95(row: CustomerStatus): number | null {
 }
 
 const SEVERITY: Record<string, number> = {
-  crash_loop: 0, unreachable: 1, backoff: 2, exited: 3, starting: 4, stopping: 5, stopped: 6, running: 7,
+  crash_loop: 0, unreachable: 1, incompatible: 1, backoff: 2, exited: 3, starting: 4, stopping: 5, stopped: 6,
+  running: 7,
 };
 
 export function visibleRows(rows: CustomerStatus[], view: FleetView): CustomerStatus[] {
