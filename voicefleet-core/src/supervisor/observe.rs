@@ -23,6 +23,15 @@ struct CallFigures {
     error_rate_5m: f64,
 }
 
+/// What new log lines told.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct LogNews {
+    /// The current instance said `ready`.
+    pub(super) ready: bool,
+    /// They held events (or malformed ones): the status changed.
+    pub(super) events: bool,
+}
+
 /// What the actor knows that a status snapshot shows.
 pub(super) struct StatusFacts<'a> {
     pub(super) customer_id: &'a str,
@@ -43,6 +52,7 @@ pub(super) struct Observer {
     follower: LogFollower,
     stats: CallStats,
     cpu_baseline: Option<(Instant, u64)>,
+    group: procfs::GroupSampler,
     latest: Option<MetricsSample>,
     next_sample: Instant,
     ticks_per_second: u64,
@@ -56,6 +66,7 @@ impl Observer {
             follower: LogFollower::new(files, cursor),
             stats: CallStats::default(),
             cpu_baseline: None,
+            group: procfs::GroupSampler::default(),
             latest: None,
             next_sample: Instant::now(),
             ticks_per_second: procfs::clock_ticks_per_second(),
@@ -88,12 +99,18 @@ impl Observer {
         self.latest = None;
     }
 
-    /// Reads new log lines; returns true when the current instance (whose first line is
-    /// `current_first_seq`) said `ready` among them. A line from before the current instance
-    /// belongs to one that is gone: its `ready` and `call_started` do not count.
-    pub(super) fn poll_logs(&mut self, current_first_seq: Option<u64>, now_ms: u64) -> bool {
-        let Ok(lines) = self.follower.poll() else { return false };
+    /// When the next resource sample is due.
+    pub(super) fn next_sample(&self) -> Instant {
+        self.next_sample
+    }
+
+    /// Reads new log lines: whether they held events, and whether the current instance (whose
+    /// first line is `current_first_seq`) said `ready` among them. A line from before the
+    /// current instance belongs to one that is gone: its `ready` and `call_started` do not count.
+    pub(super) fn poll_logs(&mut self, current_first_seq: Option<u64>, now_ms: u64) -> LogNews {
+        let Ok(lines) = self.follower.poll() else { return LogNews::default() };
         let mut ready = false;
+        let mut events = false;
         for line in lines {
             if line.stream != Stream::Stdout {
                 continue;
@@ -101,17 +118,21 @@ impl Observer {
             let current = current_first_seq.is_some_and(|first| line.seq >= first);
             match parse_line(&line.text) {
                 LineKind::Event(event) => {
+                    events = true;
                     ready |= event == AgentEvent::Ready && current;
                     self.stats.record(&event, now_ms);
                     if let (AgentEvent::CallStarted { call_id }, false) = (&event, current) {
                         self.stats.forget_call(call_id);
                     }
                 }
-                LineKind::Malformed { .. } => self.stats.malformed_events += 1,
+                LineKind::Malformed { .. } => {
+                    events = true;
+                    self.stats.malformed_events += 1;
+                }
                 LineKind::Plain => {}
             }
         }
-        ready
+        LogNews { ready, events }
     }
 
     /// Samples the group `pgid` when a sample is due, into `history`; returns the new sample.
@@ -128,7 +149,7 @@ impl Observer {
         }
         self.next_sample = now + interval;
         let pgid = pgid?;
-        let usage = procfs::group_usage(pgid);
+        let usage = self.group.usage(pgid);
         let cpu_percent = match self.cpu_baseline {
             Some((at, ticks)) => {
                 let elapsed = now.duration_since(at).as_secs_f64();
