@@ -59,6 +59,7 @@ impl SimHost {
             }),
             calls: CallSummary::default(),
             config: None,
+            logs: Default::default(),
         };
         Arc::new(SimHost {
             state: Mutex::new(SimState { status, config: None, secrets: BTreeMap::new() }),

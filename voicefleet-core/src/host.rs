@@ -110,6 +110,19 @@ pub struct HostStatus {
     pub resources: Option<MetricsSample>,
     pub calls: CallSummary,
     pub config: Option<ConfigRevision>,
+    /// The health of the agent's log.
+    #[serde(default)]
+    pub logs: LogSummary,
+}
+
+/// The health of the agent's log: lines its shim could not write (a full disk) are counted,
+/// never silently lost.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct LogSummary {
+    /// Lines the agent wrote that could not be stored, since this host agent started.
+    pub lines_dropped: u64,
+    /// Of those, the ones dropped in the last 5 minutes (an alert fires while this is above 0).
+    pub lines_dropped_5m: u64,
 }
 
 /// Revision metadata sent with a configuration.

@@ -251,7 +251,8 @@ fn last_seq_of(path: &Path) -> io::Result<Option<u64>> {
     let window = len.min(2 * MAX_LINE_BYTES as u64 + 64);
     file.seek(SeekFrom::Start(len - window))?;
     let mut tail = Vec::with_capacity(window as usize);
-    file.read_to_end(&mut tail)?;
+    // At most the window: the file may grow meanwhile.
+    file.take(window).read_to_end(&mut tail)?;
     Ok(tail
         .split(|b| *b == b'\n')
         .filter(|line| !line.is_empty())

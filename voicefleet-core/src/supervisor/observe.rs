@@ -2,11 +2,12 @@
 //! resources, and building the status snapshot. Nothing here changes the agent.
 
 use std::collections::VecDeque;
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::procfs;
-use crate::host::{CallSummary, ConfigRevision, ExitInfo, HostStatus, MetricsSample};
+use crate::host::{CallSummary, ConfigRevision, ExitInfo, HostStatus, LogSummary, MetricsSample};
 use crate::lifecycle::ProcessState;
 use crate::logs::{LogFiles, LogFollower, Stream};
 use crate::protocol::{AgentEvent, CallStats, LatencySummary, LineKind, parse_line};
@@ -57,12 +58,77 @@ pub(super) struct Observer {
     next_sample: Instant,
     ticks_per_second: u64,
     call_figures: Option<CallFigures>,
+    dropped: DroppedLines,
+}
+
+/// How long dropped lines count as recent (`logs.lines_dropped_5m`).
+const DROPPED_WINDOW_MS: u64 = 5 * 60 * 1000;
+
+/// Lines the shims could not write, as they report them in `RUN_DIR/log_dropped`.
+struct DroppedLines {
+    file: PathBuf,
+    /// The sum over instances that ended.
+    ended: u64,
+    /// The running instance's count.
+    current: u64,
+    /// `(at_ms, total)` whenever the total grew, for the recent count; bounded.
+    growth: VecDeque<(u64, u64)>,
+    /// The total of the last entry dropped from `growth`.
+    forgotten: u64,
+}
+
+impl DroppedLines {
+    fn read(&self) -> u64 {
+        std::fs::read_to_string(&self.file).ok().and_then(|text| text.trim().parse().ok()).unwrap_or(0)
+    }
+
+    fn total(&self) -> u64 {
+        self.ended + self.current
+    }
+
+    fn refresh(&mut self, now_ms: u64) {
+        let current = self.read();
+        if current > self.current {
+            self.current = current;
+            self.grew(now_ms);
+        }
+    }
+
+    fn grew(&mut self, now_ms: u64) {
+        if self.growth.len() >= 1024
+            && let Some((_, total)) = self.growth.pop_front()
+        {
+            self.forgotten = total;
+        }
+        self.growth.push_back((now_ms, self.total()));
+    }
+
+    /// The final count of the instance that ended; the next one starts from 0.
+    fn instance_ended(&mut self, now_ms: u64) {
+        self.refresh(now_ms);
+        self.ended += self.current;
+        self.current = 0;
+        let _ = std::fs::remove_file(&self.file);
+    }
+
+    fn summary(&self, now_ms: u64) -> LogSummary {
+        let total = self.total();
+        let since = now_ms.saturating_sub(DROPPED_WINDOW_MS);
+        // The total just before the window: the last growth before it (0 when none).
+        let before =
+            self.growth.iter().take_while(|(at, _)| *at < since).last().map_or(self.forgotten, |(_, t)| *t);
+        LogSummary { lines_dropped: total, lines_dropped_5m: total.saturating_sub(before) }
+    }
 }
 
 impl Observer {
-    /// Follows the log from after `cursor`.
-    pub(super) fn new(files: LogFiles, cursor: u64) -> Self {
+    /// Follows the log from after `cursor`; `dropped_file` is where the shim counts the lines
+    /// it could not write.
+    pub(super) fn new(files: LogFiles, cursor: u64, dropped_file: PathBuf) -> Self {
+        let dropped =
+            DroppedLines { file: dropped_file, ended: 0, current: 0, growth: VecDeque::new(), forgotten: 0 };
         Self {
+            dropped,
             follower: LogFollower::new(files, cursor),
             stats: CallStats::default(),
             cpu_baseline: None,
@@ -78,6 +144,7 @@ impl Observer {
     /// progress come back).
     pub(super) fn replay_from(&mut self, files: LogFiles, first_seq: u64) {
         self.follower = LogFollower::new(files, first_seq.saturating_sub(1));
+        self.dropped.current = self.dropped.read();
     }
 
     pub(super) fn active_calls(&self) -> usize {
@@ -91,10 +158,12 @@ impl Observer {
     /// A new instance: its CPU is measured from scratch.
     pub(super) fn instance_started(&mut self) {
         self.cpu_baseline = None;
+        self.dropped.current = 0;
     }
 
     /// The instance ended: no call is active and no resource figure holds.
-    pub(super) fn instance_ended(&mut self) {
+    pub(super) fn instance_ended(&mut self, now_ms: u64) {
+        self.dropped.instance_ended(now_ms);
         self.stats.clear_active();
         self.latest = None;
     }
@@ -149,6 +218,7 @@ impl Observer {
         }
         self.next_sample = now + interval;
         let pgid = pgid?;
+        self.dropped.refresh(now_ms);
         let usage = self.group.usage(pgid);
         let cpu_percent = match self.cpu_baseline {
             Some((at, ticks)) => {
@@ -221,6 +291,7 @@ impl Observer {
                 latency_histograms: self.stats.histograms.clone(),
             },
             config: facts.config,
+            logs: self.dropped.summary(now),
         }
     }
 }

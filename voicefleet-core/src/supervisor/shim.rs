@@ -207,6 +207,9 @@ pub fn run(args: Vec<OsString>) -> i32 {
         first_seq,
         spawned_at_ms: now_ms(),
     };
+    // Before the handshake: once the daemon knows this instance, the count it reads is this
+    // instance's.
+    let mut dropped = DroppedCounter::create(&args.run_dir.join(DROPPED_FILE));
     write_json(&args.run_dir.join("child.json"), &info);
     let _ = std::fs::remove_file(args.run_dir.join("exit.json"));
     handshake(&Handshake::Started(info));
@@ -230,7 +233,6 @@ pub fn run(args: Vec<OsString>) -> i32 {
     })
     .collect();
     drop(sender);
-    let mut dropped = DroppedCounter::create(&args.run_dir.join(DROPPED_FILE));
     let log_thread = std::thread::spawn(move || {
         while let Ok(batch) = receiver.recv() {
             write_batch(&mut writer, batch);

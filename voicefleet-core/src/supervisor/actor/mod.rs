@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::launch::{self, reap};
 use super::observe::{Observer, StatusFacts};
 use super::procfs;
-use super::shim::{ChildInfo, ExitRecord};
+use super::shim::{ChildInfo, DROPPED_FILE, ExitRecord};
 use super::state_dir::{Loaded, Persisted, read_json};
 use super::wake::LogWatch;
 use super::{Request, Shared, SupervisorOptions};
@@ -99,7 +99,7 @@ impl Actor {
         let restarts = RestartTracker::new(restart_settings(&options, config.as_ref()));
         let last_seq = shared.files.last_seq().unwrap_or(0);
         Ok(Self {
-            observer: Observer::new(shared.files.clone(), last_seq),
+            observer: Observer::new(shared.files.clone(), last_seq, shared.paths.run.join(DROPPED_FILE)),
             persisted: shared.paths.read_persisted(),
             options,
             shared,
@@ -406,7 +406,7 @@ impl Actor {
             at_ms: record.map(|r| r.at_ms).unwrap_or_else(|| self.options.clock.now_ms()),
         };
         self.last_exit = Some(exit);
-        self.observer.instance_ended();
+        self.observer.instance_ended(self.options.clock.now_ms());
         self.drain = None;
         self.emit(HostEvent::Exited { at_ms: exit.at_ms, code: exit.code, signal: exit.signal });
         let _ = std::fs::remove_file(self.shared.paths.child());
