@@ -37,7 +37,8 @@ impl Tmpfs {
 
 impl Drop for Tmpfs {
     fn drop(&mut self) {
-        let unmounted = Command::new("umount").arg(&self.0).status().is_ok_and(|s| s.success());
+        // The agent's processes may still be letting go of their files: detach it then.
+        let unmounted = Command::new("umount").arg(&self.0).output().is_ok_and(|o| o.status.success());
         if !unmounted {
             let _ = Command::new("umount").arg("-l").arg(&self.0).status();
         }

@@ -202,9 +202,10 @@ impl Actor {
         }
         if let Some(instance) = &self.instance {
             wake = wake.min(self.observer.next_sample());
-            if self.state == ProcessState::Starting {
-                let start = Duration::from_secs_f64(self.start_seconds().max(0.0));
-                wake = wake.min(instance.spawned + start);
+            let ready_at = instance.spawned + Duration::from_secs_f64(self.start_seconds().max(0.0));
+            // Once past, the tick at that moment has judged it: never a deadline in the past.
+            if self.state == ProcessState::Starting && ready_at > now {
+                wake = wake.min(ready_at);
             }
         }
         wake.max(now)
