@@ -15,7 +15,8 @@ Measures:
   - the log path with two kinds of writer: a C child writing through stdio's buffer (100 lines
     per write) and one that writes each line with its own write() (as an unbuffered Python agent
     does), at 10,000 and 100,000 lines/s for 5 s: lines lost and the supervising processes' CPU;
-  - idle CPU: 1 and 10 supervised children doing nothing, over 30 s, from /proc/PID/stat;
+  - idle CPU: 1 and 10 supervised children doing nothing, over 30 s, from the threads'
+    schedstat (nanoseconds) and, as a cross-check, utime+stime of /proc/PID/stat (10 ms ticks);
   - the policy rows (each tool's own defaults, not a speed): stopping a child that ignores
     SIGTERM.
 
@@ -71,6 +72,22 @@ def cpu_ticks(pid):
         return int(fields[11]) + int(fields[12])
     except (OSError, IndexError):
         return 0
+
+
+def cpu_ns(pid):
+    """CPU time of every live thread of `pid` in nanoseconds (/proc/PID/task/*/schedstat): finer
+    than the clock ticks of /proc/PID/stat for a process that barely runs."""
+    total = 0
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            try:
+                with open(f"/proc/{pid}/task/{task}/schedstat") as handle:
+                    total += int(handle.read().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass
+    except OSError:
+        pass
+    return total
 
 
 def alive(pid):
@@ -367,7 +384,7 @@ def measure_crash(tool, kills, cadence):
     record = tool.record_file(0)
     latencies = []
     for _ in range(kills):
-        pid, started_ns = last_record(record)
+        pid, started_ns = wait_until("the child's start record", lambda: last_record(record), 30, 0.01)
         wait = started_ns / 1e9 + cadence - time.monotonic()
         if wait > 0:
             time.sleep(wait)
@@ -388,7 +405,7 @@ def measure_flood(tool, mode, rate, seconds, log_flags=()):
     began = time.monotonic()
     # The child floods for `seconds` from its own start (a tool may report it running up to a
     # second later): measure from now to just before the flood ends.
-    _, child_started_ns = last_record(tool.record_file(0))
+    _, child_started_ns = wait_until("the child's start record", lambda: last_record(tool.record_file(0)), 30, 0.01)
     time.sleep(max(1.0, child_started_ns / 1e9 + seconds - 0.2 - began))
     window = time.monotonic() - began
     cpu = sum(cpu_ticks(pid) - ticks[pid] for pid in pids) / CLK_TCK / window * 100
@@ -411,12 +428,14 @@ def measure_idle(tool, count, seconds=30):
     time.sleep(3)  # past the start: figures of a settled supervisor
     pids = tool.daemon_pids() + tool.helper_pids()
     ticks = {pid: cpu_ticks(pid) for pid in pids}
+    nanos = {pid: cpu_ns(pid) for pid in pids}
     began = time.monotonic()
     time.sleep(seconds)
     window = time.monotonic() - began
-    used = sum(cpu_ticks(pid) - ticks[pid] for pid in pids)
+    used_ticks = sum(cpu_ticks(pid) - ticks[pid] for pid in pids)
+    used_ns = sum(cpu_ns(pid) - nanos[pid] for pid in pids)
     tool.shutdown()
-    return used / CLK_TCK / window * 100, used
+    return used_ns / 1e9 / window * 100, used_ticks / CLK_TCK / window * 100
 
 
 def measure_stop(tool):
@@ -566,10 +585,10 @@ def print_table(results):
             key = f"flood-{mode}-{rate}"
             row(f"{name}, {rate:,} lines/s for 5 s: lines lost", lambda r, k=key: str(r[k][0]))
             row(f"{name}, {rate:,} lines/s: CPU (% of a core)", lambda r, k=key: (
-                f"{r[k][1]:.1f} %" + (f" (shim {r[k][2]:.1f} %)" if r[k][2] else "")))
+                f"{r[k][1]:.1f} %" + (f" (of which shim {r[k][2]:.1f} %)" if r[k][2] else "")))
     for count in (1, 10):
         row(f"idle CPU, {count} child{'ren' if count > 1 else ''} (% of a core)",
-            lambda r, c=count: f"{r[f'idle{c}'][0]:.3f} % ({r[f'idle{c}'][1]} ticks)")
+            lambda r, c=count: f"{r[f'idle{c}'][0]:.3f} % (utime+stime: {r[f'idle{c}'][1]:.3f} %)")
     row("policy: stop a child that ignores SIGTERM (each tool's default)", lambda r: f"{r['stop']:.2f} s")
 
 
@@ -581,13 +600,14 @@ def main():
     parser.add_argument("--kills", type=int, default=50, help="kill -9 runs per tool (default 50, at least 50)")
     parser.add_argument("--idle-seconds", type=int, default=30, help="idle CPU window (default 30 s)")
     parser.add_argument("--skip-peers", action="store_true", help="measure voicefleet only")
+    parser.add_argument("--peers-only", action="store_true", help="measure supervisord and PM2 only")
     parser.add_argument("--only", choices=["logs", "idle"], help="measure only the log path or idle CPU")
     args = parser.parse_args()
     if args.kills < 50:
         parser.error("--kills must be at least 50: a p95 of fewer runs is the max or next to it")
 
     work, child, template = build()
-    tools = [("voicefleet", lambda w: Voicefleet(w, child, template))]
+    tools = [] if args.peers_only else [("voicefleet", lambda w: Voicefleet(w, child, template))]
     if not args.skip_peers:
         venv, version = install_supervisord(work)
         if venv:

@@ -270,9 +270,9 @@ fn write_batch(writer: &mut LogWriter, batch: Batch) {
 }
 
 /// Splits a pipe into lines of at most [`MAX_LINE_BYTES`], sent in batches: after a read that
-/// did not fill the buffer the reader waits [`BATCH_WINDOW`] for more, so a child that writes
-/// each line with its own `write()` costs a read and a log write per window, not per line. The
-/// pipe is enlarged so the child does not block meanwhile.
+/// did not fill the buffer the reader waits [`BATCH_WINDOW`] for more (less when the agent
+/// dies), so a child that writes each line with its own `write()` costs a read and a log write
+/// per window, not per line. The pipe is enlarged so the child does not block meanwhile.
 fn read_lines(stream: Stream, mut pipe: File, sender: &mpsc::SyncSender<Batch>) {
     use std::os::fd::AsRawFd as _;
     // SAFETY: F_SETPIPE_SZ on a pipe we own; a refusal (over the system's limit) is harmless.
@@ -312,11 +312,24 @@ fn read_lines(stream: Stream, mut pipe: File, sender: &mpsc::SyncSender<Batch>) 
             return;
         }
         if read < buffer.len() {
-            std::thread::sleep(BATCH_WINDOW);
+            wait_for_hangup(&pipe, BATCH_WINDOW);
         }
     }
     if !line.is_empty() {
         let _ = sender.send(Batch { stream, ts_ms: now_ms(), lines: vec![line] });
+    }
+}
+
+/// Lets the pipe fill for `window`, but returns at once when its writers are gone (the agent
+/// died): its last lines, and the shim's exit that the restart waits for, are not held back.
+fn wait_for_hangup(pipe: &File, window: Duration) {
+    use std::os::fd::AsRawFd as _;
+    // No event asked for: poll reports only a hangup (or an error), else times out.
+    let mut fds = [libc::pollfd { fd: pipe.as_raw_fd(), events: 0, revents: 0 }];
+    let timeout = window.as_millis().min(i32::MAX as u128) as libc::c_int;
+    // SAFETY: one valid pollfd for the duration of the call.
+    unsafe {
+        libc::poll(fds.as_mut_ptr(), 1, timeout);
     }
 }
 
