@@ -496,15 +496,17 @@ def secret_names(document):
     return sorted(names)
 
 
-def build():
+def build(voicefleet=True):
     """Builds every binary the benchmark runs: the host agent (release), the CLI that prints the
-    stock template, and the C child."""
-    log("building voicefleet-agent (release) and voicefleet (the CLI, for the template)")
-    subprocess.run(["cargo", "build", "--release", "-q", "-p", "voicefleet-agent"], cwd=ROOT, check=True)
-    subprocess.run(["cargo", "build", "-q", "-p", "voicefleet-cli"], cwd=ROOT, check=True)
-    cli = os.path.join(ROOT, "target", "debug", "voicefleet")
-    template = json.loads(subprocess.run([cli, "config", "template", "default"], check=True,
-                                         capture_output=True, text=True).stdout)
+    stock template, and the C child (only the child when voicefleet is not measured)."""
+    template = None
+    if voicefleet:
+        log("building voicefleet-agent (release) and voicefleet (the CLI, for the template)")
+        subprocess.run(["cargo", "build", "--release", "-q", "-p", "voicefleet-agent"], cwd=ROOT, check=True)
+        subprocess.run(["cargo", "build", "-q", "-p", "voicefleet-cli"], cwd=ROOT, check=True)
+        cli = os.path.join(ROOT, "target", "debug", "voicefleet")
+        template = json.loads(subprocess.run([cli, "config", "template", "default"], check=True,
+                                             capture_output=True, text=True).stdout)
     work = tempfile.mkdtemp(prefix="voicefleet-bench-")
     child = os.path.join(work, "child")
     subprocess.run(["gcc", "-O2", "-o", child, os.path.join(ROOT, "bench", "supervisor", "child.c")], check=True)
@@ -606,7 +608,7 @@ def main():
     if args.kills < 50:
         parser.error("--kills must be at least 50: a p95 of fewer runs is the max or next to it")
 
-    work, child, template = build()
+    work, child, template = build(voicefleet=not args.peers_only)
     tools = [] if args.peers_only else [("voicefleet", lambda w: Voicefleet(w, child, template))]
     if not args.skip_peers:
         venv, version = install_supervisord(work)
