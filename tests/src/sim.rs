@@ -61,6 +61,7 @@ impl SimHost {
             config: None,
             machine: None,
             agent_version: None,
+            logs: Default::default(),
         };
         Arc::new(SimHost {
             state: Mutex::new(SimState { status, config: None, secrets: BTreeMap::new() }),

@@ -55,6 +55,13 @@ impl ErrorKind {
     }
 }
 
+/// ENOSPC and EDQUOT on Linux (every platform the supervisor runs on).
+const NO_SPACE: i32 = 28;
+const OVER_QUOTA: i32 = 122;
+
+const STORAGE_FULL_HINT: &str = "free space on that filesystem (a voice agent's old logs are in its \
+     state directory's logs/), then try again; nothing was changed";
+
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -140,6 +147,10 @@ pub enum Error {
     #[error("{message}")]
     Unavailable { message: String },
 
+    /// A write refused because the filesystem is full (or over its quota): nothing was changed.
+    #[error("cannot write {what}: the filesystem of {dir} is full")]
+    StorageFull { what: String, dir: String },
+
     #[error("internal error: {message}")]
     Internal { message: String },
 
@@ -157,6 +168,21 @@ impl Error {
     /// An I/O failure with what was being done.
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io { context: context.into(), source }
+    }
+
+    /// True for an I/O error that says the filesystem is full or over its quota.
+    pub fn is_no_space(error: &std::io::Error) -> bool {
+        matches!(error.raw_os_error(), Some(code) if code == NO_SPACE || code == OVER_QUOTA)
+    }
+
+    /// True when the failure is a full filesystem ([`Error::StorageFull`], or an I/O error
+    /// that says so): frontends answer it as such (HTTP 507).
+    pub fn is_storage_full(&self) -> bool {
+        match self {
+            Error::StorageFull { .. } => true,
+            Error::Io { source, .. } => Error::is_no_space(source),
+            _ => false,
+        }
     }
 
     /// A request that clashes with the current state.
@@ -196,8 +222,11 @@ impl Error {
             | Error::BulkRunNotFound { .. } => ErrorKind::NotFound,
             Error::Forbidden { .. } => ErrorKind::Forbidden,
             Error::Conflict { .. } | Error::Stale { .. } => ErrorKind::Conflict,
+            Error::Io { source, .. } if Error::is_no_space(source) => ErrorKind::Unavailable,
             Error::Io { .. } | Error::Internal { .. } => ErrorKind::Internal,
-            Error::Unavailable { .. } | Error::IncompatibleHost { .. } => ErrorKind::Unavailable,
+            Error::Unavailable { .. } | Error::IncompatibleHost { .. } | Error::StorageFull { .. } => {
+                ErrorKind::Unavailable
+            }
             Error::Remote { kind, .. } => *kind,
         }
     }
@@ -264,6 +293,8 @@ impl Error {
                 Some("list the bulk runs with `voicefleet bulk list` and check the id".to_owned())
             }
             Error::Forbidden { .. } => Some("ask an admin for a token or user with that role".to_owned()),
+            Error::StorageFull { .. } => Some(STORAGE_FULL_HINT.to_owned()),
+            Error::Io { source, .. } if Error::is_no_space(source) => Some(STORAGE_FULL_HINT.to_owned()),
             Error::Io { .. } | Error::Internal { .. } | Error::Unavailable { .. } => None,
             Error::Remote { hint, .. } => hint.clone(),
             Error::IncompatibleHost { host_api, supported, .. } => Some(if host_api > supported {

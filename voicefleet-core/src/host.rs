@@ -174,6 +174,19 @@ pub struct HostStatus {
     /// The host agent's package version (none from a host agent that does not say).
     #[serde(default)]
     pub agent_version: Option<String>,
+    /// The health of the agent's log.
+    #[serde(default)]
+    pub logs: LogSummary,
+}
+
+/// The health of the agent's log: lines its shim could not write (a full disk) are counted,
+/// never silently lost.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct LogSummary {
+    /// Lines the agent wrote that could not be stored, since this host agent started.
+    pub lines_dropped: u64,
+    /// Of those, the ones dropped in the last 5 minutes (an alert fires while this is above 0).
+    pub lines_dropped_5m: u64,
 }
 
 /// Revision metadata sent with a configuration.

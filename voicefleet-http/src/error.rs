@@ -140,8 +140,13 @@ impl From<Error> for ApiError {
                 "internal error; the server's log has the details under this request's x-request-id",
             );
         }
-        // A stale `If-Match` is a failed precondition; everything else follows the table.
-        let status = matches!(error, Error::Stale { .. }).then_some(StatusCode::PRECONDITION_FAILED);
+        // A stale `If-Match` is a failed precondition, a full disk is insufficient storage (its
+        // kind stays `unavailable`); everything else follows the table.
+        let status = match &error {
+            Error::Stale { .. } => Some(StatusCode::PRECONDITION_FAILED),
+            _ if error.is_storage_full() => Some(StatusCode::INSUFFICIENT_STORAGE),
+            _ => None,
+        };
         ApiError {
             kind,
             message: error.to_string(),

@@ -141,7 +141,8 @@ fn operation(generator: &mut schemars::SchemaGenerator, route: &RouteDoc) -> Val
     responses.insert(
         "default".into(),
         error_response(
-            "an error: conflict (409), too many requests (429), unavailable (503), internal (500)",
+            "an error: conflict (409), too many requests (429), unavailable (503), \
+             insufficient storage (507: a full disk, kind `unavailable`), internal (500)",
         ),
     );
     let mut operation = json!({

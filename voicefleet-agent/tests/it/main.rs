@@ -2,6 +2,7 @@
 
 mod adoption;
 mod contract;
+mod disk_full;
 mod e2e;
 mod hostinfo;
 mod isolation;

@@ -86,6 +86,12 @@ fn print_status(status: &HostStatus) {
     if let Some(error) = &status.last_error {
         println!("error     {error}");
     }
+    if status.logs.lines_dropped > 0 {
+        println!(
+            "logs      {} lines could not be written ({} in the last 5 min): is the state directory full?",
+            status.logs.lines_dropped, status.logs.lines_dropped_5m
+        );
+    }
     match &status.config {
         Some(config) => println!("revision  {} ({})", config.revision, config.hash),
         None => println!("revision  none: no configuration applied yet"),

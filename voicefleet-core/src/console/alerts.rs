@@ -77,7 +77,8 @@ pub trait AlertNotifier: Send + Sync {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RuleOutcome {
     /// `unreachable`, `incompatible`, `agent_down`, `crash_loop`, `cpu`, `memory`, `error_rate`,
-    /// `p95_latency`, `disk_low`, `memory_pressure` or (console-wide) `security`.
+    /// `p95_latency`, `log_lines_dropped`, `disk_low`, `memory_pressure` or (console-wide)
+    /// `security`.
     pub rule: &'static str,
     pub firing: bool,
     /// What the alert says when it fires.
@@ -141,6 +142,15 @@ pub fn evaluate_rules(status: &CustomerStatus, thresholds: &AlertThresholds) -> 
             "p95_latency",
             p95 > thresholds.p95_ms,
             format!("p95 turn latency {p95:.0} ms over {:.0} ms", thresholds.p95_ms),
+        ));
+        outcomes.push(outcome(
+            "log_lines_dropped",
+            host.logs.lines_dropped_5m > 0,
+            format!(
+                "{} log lines of the voice agent could not be written in the last 5 minutes ({} in all); \
+                 the host's state directory is most likely full: free space on it",
+                host.logs.lines_dropped_5m, host.logs.lines_dropped
+            ),
         ));
         if let Some(machine) = &host.machine {
             outcomes.extend(machine_rules(machine, thresholds));

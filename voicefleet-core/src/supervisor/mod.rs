@@ -21,12 +21,13 @@ mod observe;
 mod procfs;
 mod shim;
 mod state_dir;
+mod wake;
 
 use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{broadcast, mpsc, oneshot};
 
@@ -67,7 +68,8 @@ pub struct SupervisorOptions {
     /// After a stop's SIGTERM, once active calls are 0, how long the agent may take to exit on
     /// its own before the group is killed.
     pub stop_grace: Duration,
-    /// How often logs and timers are checked.
+    /// How often a stop in progress is checked (and the log, when inotify is unavailable);
+    /// otherwise the supervisor wakes on events and deadlines only.
     pub tick: Duration,
     /// How often resource metrics are sampled.
     pub metrics_interval: Duration,
@@ -113,9 +115,10 @@ enum Request {
 /// What the handle and the actor share.
 struct Shared {
     customer_id: CustomerId,
-    /// The latest status, published by the actor after every change and every tick: a status
-    /// request reads it without waiting for the actor.
-    status: tokio::sync::watch::Sender<Option<HostStatus>>,
+    /// The latest status and when it was taken, published by the actor after every change and
+    /// every metrics sample: a status request reads it without waiting for the actor (its
+    /// clocks, uptime and time to the next restart, are brought forward to now).
+    status: tokio::sync::watch::Sender<Option<(Instant, HostStatus)>>,
     files: LogFiles,
     paths: Paths,
     metrics: Mutex<VecDeque<MetricsSample>>,
@@ -217,7 +220,17 @@ impl Host for Supervisor {
     async fn status(&self) -> Result<HostStatus> {
         let published = self.shared.status.borrow().clone();
         let status = match published {
-            Some(status) => status,
+            Some((at, mut status)) => {
+                // Brought forward to the moment of the read.
+                let elapsed = at.elapsed();
+                if let Some(uptime) = &mut status.uptime_seconds {
+                    *uptime += elapsed.as_secs_f64();
+                }
+                if let Some(next) = &mut status.next_restart_in_ms {
+                    *next = next.saturating_sub(elapsed.as_millis() as u64);
+                }
+                status
+            }
             None => self.ask(Request::Status).await?,
         };
         Ok(self.complete(status))

@@ -2,11 +2,12 @@
 //! resources, and building the status snapshot. Nothing here changes the agent.
 
 use std::collections::VecDeque;
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::procfs;
-use crate::host::{CallSummary, ConfigRevision, ExitInfo, HostStatus, MetricsSample};
+use crate::host::{CallSummary, ConfigRevision, ExitInfo, HostStatus, LogSummary, MetricsSample};
 use crate::lifecycle::ProcessState;
 use crate::logs::{LogFiles, LogFollower, Stream};
 use crate::protocol::{AgentEvent, CallStats, LatencySummary, LineKind, parse_line};
@@ -21,6 +22,15 @@ struct CallFigures {
     latency_5m: LatencySummary,
     latency_1h: LatencySummary,
     error_rate_5m: f64,
+}
+
+/// What new log lines told.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct LogNews {
+    /// The current instance said `ready`.
+    pub(super) ready: bool,
+    /// They held events (or malformed ones): the status changed.
+    pub(super) events: bool,
 }
 
 /// What the actor knows that a status snapshot shows.
@@ -43,19 +53,86 @@ pub(super) struct Observer {
     follower: LogFollower,
     stats: CallStats,
     cpu_baseline: Option<(Instant, u64)>,
+    group: procfs::GroupSampler,
     latest: Option<MetricsSample>,
     next_sample: Instant,
     ticks_per_second: u64,
     call_figures: Option<CallFigures>,
+    dropped: DroppedLines,
+}
+
+/// How long dropped lines count as recent (`logs.lines_dropped_5m`).
+const DROPPED_WINDOW_MS: u64 = 5 * 60 * 1000;
+
+/// Lines the shims could not write, as they report them in `RUN_DIR/log_dropped`.
+struct DroppedLines {
+    file: PathBuf,
+    /// The sum over instances that ended.
+    ended: u64,
+    /// The running instance's count.
+    current: u64,
+    /// `(at_ms, total)` whenever the total grew, for the recent count; bounded.
+    growth: VecDeque<(u64, u64)>,
+    /// The total of the last entry dropped from `growth`.
+    forgotten: u64,
+}
+
+impl DroppedLines {
+    fn read(&self) -> u64 {
+        std::fs::read_to_string(&self.file).ok().and_then(|text| text.trim().parse().ok()).unwrap_or(0)
+    }
+
+    fn total(&self) -> u64 {
+        self.ended + self.current
+    }
+
+    fn refresh(&mut self, now_ms: u64) {
+        let current = self.read();
+        if current > self.current {
+            self.current = current;
+            self.grew(now_ms);
+        }
+    }
+
+    fn grew(&mut self, now_ms: u64) {
+        if self.growth.len() >= 1024
+            && let Some((_, total)) = self.growth.pop_front()
+        {
+            self.forgotten = total;
+        }
+        self.growth.push_back((now_ms, self.total()));
+    }
+
+    /// The final count of the instance that ended; the next one starts from 0.
+    fn instance_ended(&mut self, now_ms: u64) {
+        self.refresh(now_ms);
+        self.ended += self.current;
+        self.current = 0;
+        let _ = std::fs::remove_file(&self.file);
+    }
+
+    fn summary(&self, now_ms: u64) -> LogSummary {
+        let total = self.total();
+        let since = now_ms.saturating_sub(DROPPED_WINDOW_MS);
+        // The total just before the window: the last growth before it (0 when none).
+        let before =
+            self.growth.iter().take_while(|(at, _)| *at < since).last().map_or(self.forgotten, |(_, t)| *t);
+        LogSummary { lines_dropped: total, lines_dropped_5m: total.saturating_sub(before) }
+    }
 }
 
 impl Observer {
-    /// Follows the log from after `cursor`.
-    pub(super) fn new(files: LogFiles, cursor: u64) -> Self {
+    /// Follows the log from after `cursor`; `dropped_file` is where the shim counts the lines
+    /// it could not write.
+    pub(super) fn new(files: LogFiles, cursor: u64, dropped_file: PathBuf) -> Self {
+        let dropped =
+            DroppedLines { file: dropped_file, ended: 0, current: 0, growth: VecDeque::new(), forgotten: 0 };
         Self {
+            dropped,
             follower: LogFollower::new(files, cursor),
             stats: CallStats::default(),
             cpu_baseline: None,
+            group: procfs::GroupSampler::default(),
             latest: None,
             next_sample: Instant::now(),
             ticks_per_second: procfs::clock_ticks_per_second(),
@@ -67,6 +144,7 @@ impl Observer {
     /// progress come back).
     pub(super) fn replay_from(&mut self, files: LogFiles, first_seq: u64) {
         self.follower = LogFollower::new(files, first_seq.saturating_sub(1));
+        self.dropped.current = self.dropped.read();
     }
 
     pub(super) fn active_calls(&self) -> usize {
@@ -80,20 +158,28 @@ impl Observer {
     /// A new instance: its CPU is measured from scratch.
     pub(super) fn instance_started(&mut self) {
         self.cpu_baseline = None;
+        self.dropped.current = 0;
     }
 
     /// The instance ended: no call is active and no resource figure holds.
-    pub(super) fn instance_ended(&mut self) {
+    pub(super) fn instance_ended(&mut self, now_ms: u64) {
+        self.dropped.instance_ended(now_ms);
         self.stats.clear_active();
         self.latest = None;
     }
 
-    /// Reads new log lines; returns true when the current instance (whose first line is
-    /// `current_first_seq`) said `ready` among them. A line from before the current instance
-    /// belongs to one that is gone: its `ready` and `call_started` do not count.
-    pub(super) fn poll_logs(&mut self, current_first_seq: Option<u64>, now_ms: u64) -> bool {
-        let Ok(lines) = self.follower.poll() else { return false };
+    /// When the next resource sample is due.
+    pub(super) fn next_sample(&self) -> Instant {
+        self.next_sample
+    }
+
+    /// Reads new log lines: whether they held events, and whether the current instance (whose
+    /// first line is `current_first_seq`) said `ready` among them. A line from before the
+    /// current instance belongs to one that is gone: its `ready` and `call_started` do not count.
+    pub(super) fn poll_logs(&mut self, current_first_seq: Option<u64>, now_ms: u64) -> LogNews {
+        let Ok(lines) = self.follower.poll() else { return LogNews::default() };
         let mut ready = false;
+        let mut events = false;
         for line in lines {
             if line.stream != Stream::Stdout {
                 continue;
@@ -101,17 +187,21 @@ impl Observer {
             let current = current_first_seq.is_some_and(|first| line.seq >= first);
             match parse_line(&line.text) {
                 LineKind::Event(event) => {
+                    events = true;
                     ready |= event == AgentEvent::Ready && current;
                     self.stats.record(&event, now_ms);
                     if let (AgentEvent::CallStarted { call_id }, false) = (&event, current) {
                         self.stats.forget_call(call_id);
                     }
                 }
-                LineKind::Malformed { .. } => self.stats.malformed_events += 1,
+                LineKind::Malformed { .. } => {
+                    events = true;
+                    self.stats.malformed_events += 1;
+                }
                 LineKind::Plain => {}
             }
         }
-        ready
+        LogNews { ready, events }
     }
 
     /// Samples the group `pgid` when a sample is due, into `history`; returns the new sample.
@@ -128,7 +218,8 @@ impl Observer {
         }
         self.next_sample = now + interval;
         let pgid = pgid?;
-        let usage = procfs::group_usage(pgid);
+        self.dropped.refresh(now_ms);
+        let usage = self.group.usage(pgid);
         let cpu_percent = match self.cpu_baseline {
             Some((at, ticks)) => {
                 let elapsed = now.duration_since(at).as_secs_f64();
@@ -205,6 +296,7 @@ impl Observer {
             // Filled by the handle when read (`hostinfo` samples the machine on its own timer).
             machine: None,
             agent_version: None,
+            logs: self.dropped.summary(now),
         }
     }
 }

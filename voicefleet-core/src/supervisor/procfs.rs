@@ -2,6 +2,7 @@
 //! resource figures of a whole group. Cheaper than a general process library for one group.
 
 use std::fs;
+use std::time::{Duration, Instant};
 
 /// Fields of `/proc/PID/stat` the supervisor uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,14 +89,58 @@ pub(crate) struct GroupUsage {
     pub(crate) open_files: u64,
 }
 
-pub(crate) fn group_usage(pgid: i32) -> GroupUsage {
-    let page = page_size();
-    group_members(pgid).into_iter().fold(GroupUsage::default(), |mut usage, (pid, stat)| {
-        usage.processes += 1;
-        usage.cpu_ticks += stat.cpu_ticks;
-        usage.rss_bytes += stat.rss_pages * page;
-        usage.threads += stat.threads;
-        usage.open_files += open_files(pid);
-        usage
-    })
+/// How long a group's membership may go without a full scan of `/proc` while processes are
+/// being created on the machine.
+const RESCAN_EVERY: Duration = Duration::from_secs(10);
+
+/// Samples one process group cheaply: a full scan of `/proc` finds its members, later samples
+/// read only those (one `stat` each). The machine's last allocated PID (`/proc/loadavg`) tells
+/// whether any process was created since: if none was, no member can have joined; if some
+/// were, the group is scanned again at most every [`RESCAN_EVERY`], so a new member of the
+/// group counts within that time.
+#[derive(Debug, Default)]
+pub(crate) struct GroupSampler {
+    pgid: i32,
+    /// Known members: PID and start time.
+    members: Vec<(i32, u64)>,
+    scanned: Option<(Instant, Option<u64>)>,
+}
+
+impl GroupSampler {
+    pub(crate) fn usage(&mut self, pgid: i32) -> GroupUsage {
+        let last_pid = last_pid();
+        let rescan = self.pgid != pgid
+            || match self.scanned {
+                None => true,
+                Some((at, seen)) => seen != last_pid && at.elapsed() >= RESCAN_EVERY,
+            };
+        let members: Vec<(i32, ProcStat)> = if rescan {
+            self.pgid = pgid;
+            self.scanned = Some((Instant::now(), last_pid));
+            group_members(pgid)
+        } else {
+            self.members
+                .iter()
+                .filter_map(|(pid, start_time)| {
+                    stat(*pid).map(|stat| (*pid, stat)).filter(|(_, s)| s.start_time == *start_time)
+                })
+                .filter(|(_, stat)| stat.pgrp == pgid && stat.state != 'Z')
+                .collect()
+        };
+        self.members = members.iter().map(|(pid, stat)| (*pid, stat.start_time)).collect();
+        let page = page_size();
+        members.into_iter().fold(GroupUsage::default(), |mut usage, (pid, stat)| {
+            usage.processes += 1;
+            usage.cpu_ticks += stat.cpu_ticks;
+            usage.rss_bytes += stat.rss_pages * page;
+            usage.threads += stat.threads;
+            usage.open_files += open_files(pid);
+            usage
+        })
+    }
+}
+
+/// The last PID the kernel allocated (the fifth field of `/proc/loadavg`).
+fn last_pid() -> Option<u64> {
+    fs::read_to_string("/proc/loadavg").ok()?.split_whitespace().nth(4)?.parse().ok()
 }

@@ -14,11 +14,14 @@
 //! [--cwd DIR] -- PROGRAM [ARGS...]`. The agent inherits the shim's environment.
 
 use std::ffi::OsString;
-use std::io::{BufRead as _, BufReader, Read, Write as _};
+use std::fs::File;
+use std::io::{Read as _, Write as _};
+use std::os::fd::OwnedFd;
 use std::os::unix::process::CommandExt as _;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
+use std::time::Duration;
 
 use nix::sys::signal::{self, SaFlags, SigAction, SigHandler, SigSet, Signal};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
@@ -28,6 +31,17 @@ use serde::{Deserialize, Serialize};
 use super::procfs;
 use crate::clock::{Clock as _, SystemClock};
 use crate::logs::{LogLimits, LogWriter, MAX_LINE_BYTES, Stream};
+
+/// How long a reader lets a pipe fill after a short read.
+const BATCH_WINDOW: Duration = Duration::from_millis(10);
+/// One read from a pipe.
+const READ_BYTES: usize = 256 * 1024;
+/// The pipe's capacity (the kernel's default is 64 KiB).
+const PIPE_BYTES: libc::c_int = 1024 * 1024;
+/// Batches waiting for the log writer before the readers block.
+const BATCHES_IN_FLIGHT: usize = 16;
+/// `RUN_DIR/log_dropped`: how many lines the log could not take (see [`DroppedCounter`]).
+pub(crate) const DROPPED_FILE: &str = "log_dropped";
 
 /// The identity of a spawned voice agent, as told by its shim.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -193,6 +207,9 @@ pub fn run(args: Vec<OsString>) -> i32 {
         first_seq,
         spawned_at_ms: now_ms(),
     };
+    // Before the handshake: once the daemon knows this instance, the count it reads is this
+    // instance's.
+    let mut dropped = DroppedCounter::create(&args.run_dir.join(DROPPED_FILE));
     write_json(&args.run_dir.join("child.json"), &info);
     let _ = std::fs::remove_file(args.run_dir.join("exit.json"));
     handshake(&Handshake::Started(info));
@@ -201,30 +218,32 @@ pub fn run(args: Vec<OsString>) -> i32 {
         let _ = nix::unistd::dup2_stdout(null);
     }
 
-    // Readers push lines into a bounded channel: when the disk is slow the agent blocks on its
-    // pipe instead of a line being dropped.
-    let (sender, receiver) = mpsc::sync_channel::<(Stream, Vec<u8>)>(16 * 1024);
+    // Readers push batches of lines into a bounded channel: when the disk is slow the agent
+    // blocks on its pipe instead of a line being dropped.
+    let (sender, receiver) = mpsc::sync_channel::<Batch>(BATCHES_IN_FLIGHT);
     let readers: Vec<_> = [
-        child.stdout.take().map(|pipe| (Stream::Stdout, Box::new(pipe) as Box<dyn Read + Send>)),
-        child.stderr.take().map(|pipe| (Stream::Stderr, Box::new(pipe) as Box<dyn Read + Send>)),
+        child.stdout.take().map(|pipe| (Stream::Stdout, OwnedFd::from(pipe))),
+        child.stderr.take().map(|pipe| (Stream::Stderr, OwnedFd::from(pipe))),
     ]
     .into_iter()
     .flatten()
     .map(|(stream, pipe)| {
         let sender = sender.clone();
-        std::thread::spawn(move || read_lines(stream, pipe, &sender))
+        std::thread::spawn(move || read_lines(stream, File::from(pipe), &sender))
     })
     .collect();
     drop(sender);
     let log_thread = std::thread::spawn(move || {
-        while let Ok((stream, line)) = receiver.recv() {
-            let _ = writer.write(stream, &line, now_ms());
-            while let Ok((stream, line)) = receiver.try_recv() {
-                let _ = writer.write(stream, &line, now_ms());
+        while let Ok(batch) = receiver.recv() {
+            write_batch(&mut writer, batch);
+            while let Ok(batch) = receiver.try_recv() {
+                write_batch(&mut writer, batch);
             }
             let _ = writer.flush();
+            dropped.record(writer.dropped_lines());
         }
         let _ = writer.flush();
+        dropped.record(writer.dropped_lines());
     });
 
     let exit = reap_until_done(pid);
@@ -237,35 +256,108 @@ pub fn run(args: Vec<OsString>) -> i32 {
     0
 }
 
-/// Splits a pipe into lines of at most [`MAX_LINE_BYTES`].
-fn read_lines(stream: Stream, pipe: Box<dyn Read + Send>, sender: &mpsc::SyncSender<(Stream, Vec<u8>)>) {
-    let mut reader = BufReader::with_capacity(128 * 1024, pipe);
+/// Lines read from one pipe at one time.
+struct Batch {
+    stream: Stream,
+    ts_ms: u64,
+    lines: Vec<Vec<u8>>,
+}
+
+fn write_batch(writer: &mut LogWriter, batch: Batch) {
+    for line in batch.lines {
+        let _ = writer.write(batch.stream, &line, batch.ts_ms);
+    }
+}
+
+/// Splits a pipe into lines of at most [`MAX_LINE_BYTES`], sent in batches: after a read that
+/// did not fill the buffer the reader waits [`BATCH_WINDOW`] for more (less when the agent
+/// dies), so a child that writes each line with its own `write()` costs a read and a log write
+/// per window, not per line. The pipe is enlarged so the child does not block meanwhile.
+fn read_lines(stream: Stream, mut pipe: File, sender: &mpsc::SyncSender<Batch>) {
+    use std::os::fd::AsRawFd as _;
+    // SAFETY: F_SETPIPE_SZ on a pipe we own; a refusal (over the system's limit) is harmless.
+    unsafe {
+        libc::fcntl(pipe.as_raw_fd(), libc::F_SETPIPE_SZ, PIPE_BYTES);
+    }
+    let mut buffer = vec![0u8; READ_BYTES];
     let mut line = Vec::new();
     loop {
-        let buffer = match reader.fill_buf() {
-            Ok([]) => break,
-            Ok(buffer) => buffer,
+        let read = match pipe.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(read) => read,
             Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(_) => break,
         };
-        let room = MAX_LINE_BYTES - line.len();
-        let (take, complete) = match buffer.iter().take(room).position(|b| *b == b'\n') {
-            Some(newline) => (newline + 1, true),
-            None => (buffer.len().min(room), buffer.len() >= room),
-        };
-        line.extend_from_slice(&buffer[..take]);
-        reader.consume(take);
-        if complete {
-            if line.last() == Some(&b'\n') {
-                line.pop();
+        let mut lines = Vec::new();
+        let mut rest = &buffer[..read];
+        while !rest.is_empty() {
+            let room = MAX_LINE_BYTES - line.len();
+            match rest.iter().take(room).position(|b| *b == b'\n') {
+                Some(newline) => {
+                    line.extend_from_slice(&rest[..newline]);
+                    rest = &rest[newline + 1..];
+                    lines.push(std::mem::take(&mut line));
+                }
+                None => {
+                    let take = rest.len().min(room);
+                    line.extend_from_slice(&rest[..take]);
+                    rest = &rest[take..];
+                    if line.len() >= MAX_LINE_BYTES {
+                        lines.push(std::mem::take(&mut line));
+                    }
+                }
             }
-            if sender.send((stream, std::mem::take(&mut line))).is_err() {
-                return;
-            }
+        }
+        if !lines.is_empty() && sender.send(Batch { stream, ts_ms: now_ms(), lines }).is_err() {
+            return;
+        }
+        if read < buffer.len() {
+            wait_for_hangup(&pipe, BATCH_WINDOW);
         }
     }
     if !line.is_empty() {
-        let _ = sender.send((stream, line));
+        let _ = sender.send(Batch { stream, ts_ms: now_ms(), lines: vec![line] });
+    }
+}
+
+/// Lets the pipe fill for `window`, but returns at once when its writers are gone (the agent
+/// died): its last lines, and the shim's exit that the restart waits for, are not held back.
+fn wait_for_hangup(pipe: &File, window: Duration) {
+    use std::os::fd::AsRawFd as _;
+    // No event asked for: poll reports only a hangup (or an error), else times out.
+    let mut fds = [libc::pollfd { fd: pipe.as_raw_fd(), events: 0, revents: 0 }];
+    let timeout = window.as_millis().min(i32::MAX as u128) as libc::c_int;
+    // SAFETY: one valid pollfd for the duration of the call.
+    unsafe {
+        libc::poll(fds.as_mut_ptr(), 1, timeout);
+    }
+}
+
+/// The count of lines the log could not take, in `RUN_DIR/log_dropped` for the daemon: created
+/// (with its space) when the shim starts, then rewritten in place, which needs no new space on
+/// a full disk.
+struct DroppedCounter {
+    file: Option<File>,
+    recorded: u64,
+}
+
+impl DroppedCounter {
+    fn create(path: &std::path::Path) -> Self {
+        let file = File::create(path).ok();
+        let mut counter = Self { file, recorded: u64::MAX };
+        counter.record(0);
+        counter
+    }
+
+    fn record(&mut self, dropped: u64) {
+        use std::os::unix::fs::FileExt as _;
+        if dropped == self.recorded {
+            return;
+        }
+        self.recorded = dropped;
+        if let Some(file) = &self.file {
+            let _ = file.write_all_at(format!("{dropped:020}\n").as_bytes(), 0);
+        }
     }
 }
 

@@ -147,13 +147,10 @@ struct Launched {
 
 /// An error writing into the state directory, naming a full disk for what it is.
 pub(super) fn write_error(what: &str, state: &Path, error: std::io::Error) -> Error {
-    if error.raw_os_error() == Some(libc::ENOSPC) || error.raw_os_error() == Some(libc::EDQUOT) {
-        return Error::Unavailable {
-            message: format!(
-                "cannot write {what}: the state directory's filesystem ({}) is full; \
-                 hint: free space on it, then try again (the previous configuration is intact)",
-                state.display()
-            ),
+    if Error::is_no_space(&error) {
+        return Error::StorageFull {
+            what: what.to_owned(),
+            dir: format!("the state directory {}", state.display()),
         };
     }
     Error::io(format!("cannot write {what}"), error)

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use voicefleet_core::console::{AlertRecord, AlertThresholds, CustomerStatus, evaluate_rules, transitions};
-use voicefleet_core::host::{HostStatus, MachineSample, MetricsSample};
+use voicefleet_core::host::{HostStatus, LogSummary, MachineSample, MetricsSample};
 use voicefleet_core::lifecycle::ProcessState;
 
 fn status(reachable: bool, host: Option<HostStatus>) -> CustomerStatus {
@@ -40,6 +40,7 @@ fn host(state: ProcessState, edit: impl FnOnce(&mut HostStatus)) -> Option<HostS
         config: None,
         machine: None,
         agent_version: None,
+        logs: Default::default(),
     };
     edit(&mut host);
     Some(host)
@@ -87,6 +88,26 @@ fn each_rule_fires_on_its_condition_only() {
             "error rate",
             status(true, host(ProcessState::Running, |h| h.calls.error_rate_5m = 0.5)),
             vec!["error_rate"],
+        ),
+        (
+            "log lines dropped recently",
+            status(
+                true,
+                host(ProcessState::Running, |h| {
+                    h.logs = LogSummary { lines_dropped: 40, lines_dropped_5m: 12 };
+                }),
+            ),
+            vec!["log_lines_dropped"],
+        ),
+        (
+            "log lines dropped long ago",
+            status(
+                true,
+                host(ProcessState::Running, |h| {
+                    h.logs = LogSummary { lines_dropped: 40, lines_dropped_5m: 0 };
+                }),
+            ),
+            vec![],
         ),
     ];
     for (name, status, expected) in cases {

@@ -139,3 +139,26 @@ fn a_follower_started_late_catches_up_from_its_cursor() {
     assert_eq!(first.last().unwrap().seq, 200);
     assert!(follower.poll().unwrap().is_empty());
 }
+
+#[test]
+fn lines_that_cannot_be_written_are_counted_and_writing_carries_on() {
+    let dir = scratch();
+    // The log is a device that is always full (ENOSPC on every write).
+    std::os::unix::fs::symlink("/dev/full", dir.path().join("agent.log")).unwrap();
+    let mut writer = LogWriter::open(dir.path(), LogLimits::default()).unwrap();
+    for i in 0..3 {
+        writer.write(Stream::Stdout, format!("line {i}").as_bytes(), i).unwrap();
+    }
+    let error = writer.flush().unwrap_err();
+    assert_eq!(error.raw_os_error(), Some(28), "{error}");
+    assert_eq!(writer.dropped_lines(), 3);
+    // Numbering goes on (a reader sees the gap), and so do the counts.
+    assert_eq!(writer.next_seq(), 4);
+    writer.write(Stream::Stderr, b"more", 4).unwrap();
+    writer.write(Stream::Stdout, b"and more", 5).unwrap();
+    assert!(writer.flush().is_err());
+    assert_eq!(writer.dropped_lines(), 5);
+    // Nothing is held back in memory: a flush with nothing buffered succeeds.
+    writer.flush().unwrap();
+    assert_eq!(writer.dropped_lines(), 5);
+}

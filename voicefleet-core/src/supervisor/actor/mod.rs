@@ -1,5 +1,6 @@
 //! The actor: one task owns all of a supervisor's mutable state. Requests arrive over a channel,
-//! the shim's end from a pidfd, and a short tick reads new log lines and the timers. Decisions
+//! the shim's end from a pidfd, new log lines from inotify, and the timers at their deadlines:
+//! an idle supervisor does not wake. Decisions
 //! come from `lifecycle` (pure); this module carries them out.
 
 mod configure;
@@ -16,8 +17,9 @@ use tokio::sync::{mpsc, oneshot};
 use super::launch::{self, reap};
 use super::observe::{Observer, StatusFacts};
 use super::procfs;
-use super::shim::{ChildInfo, ExitRecord};
+use super::shim::{ChildInfo, DROPPED_FILE, ExitRecord};
 use super::state_dir::{Loaded, Persisted, read_json};
+use super::wake::LogWatch;
 use super::{Request, Shared, SupervisorOptions};
 use crate::error::{Error, Result};
 use crate::host::{ExitInfo, HostEvent, HostStatus};
@@ -25,6 +27,9 @@ use crate::lifecycle::{
     Action, Drain, DrainVerdict, Event, MemoryFacts, Outcome, ProcessState, RestartContext, RestartDecision,
     RestartSettings, RestartTracker, RunEnd, memory_verdict, ready_by_time, run_was_healthy, transition,
 };
+
+/// The longest an idle actor sleeps with nothing due.
+const IDLE_WAKE: Duration = Duration::from_secs(60);
 
 /// The running instance.
 struct Instance {
@@ -94,7 +99,7 @@ impl Actor {
         let restarts = RestartTracker::new(restart_settings(&options, config.as_ref()));
         let last_seq = shared.files.last_seq().unwrap_or(0);
         Ok(Self {
-            observer: Observer::new(shared.files.clone(), last_seq),
+            observer: Observer::new(shared.files.clone(), last_seq, shared.paths.run.join(DROPPED_FILE)),
             persisted: shared.paths.read_persisted(),
             options,
             shared,
@@ -148,10 +153,12 @@ impl Actor {
         }
     }
 
+    /// Sleeps until something happens: a request, the shim's end (its pidfd sends a request),
+    /// the log growing (inotify), or a timer due ([`Actor::next_wake`]).
     pub(super) async fn run(mut self, mut receiver: mpsc::Receiver<Request>) {
-        let mut tick = tokio::time::interval(self.options.tick);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut logs = LogWatch::new(&self.shared.paths.logs);
         loop {
+            let wake = self.next_wake(logs.is_active());
             tokio::select! {
                 request = receiver.recv() => {
                     let Some(request) = request else { return };
@@ -160,9 +167,11 @@ impl Actor {
                             self.queue.push_back(Event::StopRequested);
                             self.process().await;
                             while self.state != ProcessState::Stopped {
+                                let wake = self.next_wake(logs.is_active());
                                 tokio::select! {
                                     Some(Request::ShimExited { shim_pid }) = receiver.recv() => self.on_shim_exited(shim_pid).await,
-                                    _ = tick.tick() => self.on_tick().await,
+                                    () = logs.changed() => self.on_logs_changed().await,
+                                    () = tokio::time::sleep_until(wake.into()) => self.on_tick().await,
                                 }
                             }
                         }
@@ -171,9 +180,35 @@ impl Actor {
                     }
                     self.handle(request).await;
                 }
-                _ = tick.tick() => self.on_tick().await,
+                () = logs.changed() => self.on_logs_changed().await,
+                () = tokio::time::sleep_until(wake.into()) => self.on_tick().await,
             }
         }
+    }
+
+    /// When the next timer is due. A stop in progress is checked every tick (its drain waits
+    /// for calls to end and for deadlines); otherwise only real deadlines wake the actor: a
+    /// retry, a start's readiness by time, the next metrics sample. Without inotify the log is
+    /// polled every tick.
+    fn next_wake(&self, watching_logs: bool) -> Instant {
+        let now = Instant::now();
+        let tick = now + self.options.tick;
+        if !watching_logs || self.state == ProcessState::Stopping || self.drain.is_some() {
+            return tick;
+        }
+        let mut wake = now + IDLE_WAKE;
+        if let Some(at) = self.retry_at {
+            wake = wake.min(at);
+        }
+        if let Some(instance) = &self.instance {
+            wake = wake.min(self.observer.next_sample());
+            let ready_at = instance.spawned + Duration::from_secs_f64(self.start_seconds().max(0.0));
+            // Once past, the tick at that moment has judged it: never a deadline in the past.
+            if self.state == ProcessState::Starting && ready_at > now {
+                wake = wake.min(ready_at);
+            }
+        }
+        wake.max(now)
     }
 
     async fn handle(&mut self, request: Request) {
@@ -372,7 +407,7 @@ impl Actor {
             at_ms: record.map(|r| r.at_ms).unwrap_or_else(|| self.options.clock.now_ms()),
         };
         self.last_exit = Some(exit);
-        self.observer.instance_ended();
+        self.observer.instance_ended(self.options.clock.now_ms());
         self.drain = None;
         self.emit(HostEvent::Exited { at_ms: exit.at_ms, code: exit.code, signal: exit.signal });
         let _ = std::fs::remove_file(self.shared.paths.child());
@@ -391,6 +426,15 @@ impl Actor {
         }
     }
 
+    /// The log grew: new events (readiness, calls) are read at once.
+    async fn on_logs_changed(&mut self) {
+        if self.poll_logs() {
+            self.check_drain();
+            self.process().await;
+            self.publish_status();
+        }
+    }
+
     async fn on_tick(&mut self) {
         self.poll_logs();
         self.check_timers();
@@ -403,17 +447,20 @@ impl Actor {
 
     fn publish_status(&mut self) {
         let status = self.status();
-        self.shared.status.send_replace(Some(status));
+        self.shared.status.send_replace(Some((Instant::now(), status)));
     }
 
-    fn poll_logs(&mut self) {
+    /// Reads new log lines; true when they held events (the status changed).
+    fn poll_logs(&mut self) -> bool {
         let current_first_seq = self.instance.as_ref().map(|i| i.info.first_seq);
-        if self.observer.poll_logs(current_first_seq, self.options.clock.now_ms()) {
+        let news = self.observer.poll_logs(current_first_seq, self.options.clock.now_ms());
+        if news.ready {
             if let Some(instance) = &mut self.instance {
                 instance.ready_event = true;
             }
             self.queue.push_back(Event::Ready);
         }
+        news.events
     }
 
     fn check_timers(&mut self) {

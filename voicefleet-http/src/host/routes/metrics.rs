@@ -109,6 +109,12 @@ pub(crate) async fn prometheus(
         Unit::Seconds,
         gauge(status.uptime_seconds.unwrap_or(0.0)),
     );
+    register(
+        &mut registry,
+        "log_lines_dropped",
+        "Lines the voice agent wrote that could not be stored in its log (a full disk)",
+        counter(status.logs.lines_dropped),
+    );
     register(&mut registry, "calls_active", "Calls in progress", gauge(status.calls.active_calls as f64));
     register(
         &mut registry,

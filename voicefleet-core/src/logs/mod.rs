@@ -6,9 +6,13 @@
 //! across restarts of the writer), milliseconds since the Unix epoch, `o` for stdout or `e` for
 //! stderr, then the text as written (lossy UTF-8).
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+mod writer;
+
+use std::fs::{self, File};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+
+pub use writer::LogWriter;
 
 /// Longest stored line; longer output is split into several lines, never dropped.
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
@@ -85,12 +89,6 @@ pub struct LogLine {
 }
 
 impl LogLine {
-    fn encode(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(format!("{} {} {} ", self.seq, self.ts_ms, self.stream.code()).as_bytes());
-        out.extend_from_slice(self.text.as_bytes());
-        out.push(b'\n');
-    }
-
     fn decode(line: &[u8]) -> Option<LogLine> {
         let text = String::from_utf8_lossy(line);
         let mut parts = text.splitn(4, ' ');
@@ -253,132 +251,14 @@ fn last_seq_of(path: &Path) -> io::Result<Option<u64>> {
     let window = len.min(2 * MAX_LINE_BYTES as u64 + 64);
     file.seek(SeekFrom::Start(len - window))?;
     let mut tail = Vec::with_capacity(window as usize);
-    file.read_to_end(&mut tail)?;
+    // At most the window: the file may grow meanwhile.
+    file.take(window).read_to_end(&mut tail)?;
     Ok(tail
         .split(|b| *b == b'\n')
         .filter(|line| !line.is_empty())
         .filter_map(LogLine::decode)
         .map(|line| line.seq)
         .next_back())
-}
-
-/// Appends lines to the current file, rotating by rename. Used by the shim, which owns the
-/// voice agent's pipes.
-#[derive(Debug)]
-pub struct LogWriter {
-    files: LogFiles,
-    limits: LogLimits,
-    out: BufWriter<File>,
-    size: u64,
-    next_seq: u64,
-    scratch: Vec<u8>,
-}
-
-impl LogWriter {
-    /// Opens (creating) the log directory and continues numbering after the last stored line.
-    pub fn open(dir: impl Into<PathBuf>, limits: LogLimits) -> io::Result<Self> {
-        let files = LogFiles::new(dir);
-        fs::create_dir_all(&files.dir)?;
-        let next_seq = files.last_seq()? + 1;
-        let (mut out, mut size) = open_append(&files.current())?;
-        if size > 0 && !ends_with_newline(&files.current())? {
-            // A writer died mid-line: end that line so the next one starts clean.
-            out.write_all(b"\n")?;
-            size += 1;
-        }
-        Ok(Self { files, limits, out, size, next_seq, scratch: Vec::with_capacity(1024) })
-    }
-
-    /// The sequence number the next line will get.
-    pub fn next_seq(&self) -> u64 {
-        self.next_seq
-    }
-
-    /// Stores `text` (without its newline), split into pieces of at most [`MAX_LINE_BYTES`].
-    /// Returns the sequence number of the last piece.
-    pub fn write(&mut self, stream: Stream, text: &[u8], ts_ms: u64) -> io::Result<u64> {
-        let mut rest = text;
-        loop {
-            let cut = split_point(rest);
-            let (piece, tail) = rest.split_at(cut);
-            let line = LogLine {
-                seq: self.next_seq,
-                ts_ms,
-                stream,
-                text: String::from_utf8_lossy(piece).replace('\n', " "),
-            };
-            self.scratch.clear();
-            line.encode(&mut self.scratch);
-            if self.size > 0 && self.size + self.scratch.len() as u64 > self.limits.max_file_bytes {
-                self.rotate()?;
-            }
-            self.out.write_all(&self.scratch)?;
-            self.size += self.scratch.len() as u64;
-            self.next_seq += 1;
-            rest = tail;
-            if rest.is_empty() {
-                return Ok(self.next_seq - 1);
-            }
-        }
-    }
-
-    /// Pushes buffered lines to the file so readers see them.
-    pub fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
-    }
-
-    fn rotate(&mut self) -> io::Result<()> {
-        self.out.flush()?;
-        let keep = self.limits.keep_files;
-        if keep == 0 {
-            fs::remove_file(self.files.current())?;
-        } else {
-            let _ = fs::remove_file(self.files.rotated(keep));
-            for index in (1..keep).rev() {
-                let from = self.files.rotated(index);
-                if from.exists() {
-                    fs::rename(&from, self.files.rotated(index + 1))?;
-                }
-            }
-            fs::rename(self.files.current(), self.files.rotated(1))?;
-        }
-        let (out, size) = open_append(&self.files.current())?;
-        self.out = out;
-        self.size = size;
-        Ok(())
-    }
-}
-
-/// Where to cut `text` so the piece is at most [`MAX_LINE_BYTES`] and, when possible, does not
-/// split a UTF-8 character.
-fn split_point(text: &[u8]) -> usize {
-    if text.len() <= MAX_LINE_BYTES {
-        return text.len();
-    }
-    let mut cut = MAX_LINE_BYTES;
-    while cut > MAX_LINE_BYTES - 4 && (text[cut] & 0b1100_0000) == 0b1000_0000 {
-        cut -= 1;
-    }
-    cut
-}
-
-fn ends_with_newline(path: &Path) -> io::Result<bool> {
-    let mut file = File::open(path)?;
-    file.seek(SeekFrom::End(-1))?;
-    let mut last = [0u8; 1];
-    file.read_exact(&mut last)?;
-    Ok(last[0] == b'\n')
-}
-
-fn open_append(path: &Path) -> io::Result<(BufWriter<File>, u64)> {
-    let file = OpenOptions::new().create(true).append(true).open(path)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let _ = fs::set_permissions(path, fs::Permissions::from_mode(0o600));
-    }
-    let size = file.metadata()?.len();
-    Ok((BufWriter::with_capacity(256 * 1024, file), size))
 }
 
 /// Follows the log as it grows, across rotations: each [`LogFollower::poll`] returns the lines
