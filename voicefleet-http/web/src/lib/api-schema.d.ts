@@ -1213,6 +1213,14 @@ export interface components {
             last_error?: string | null;
             last_exit?: components["schemas"]["ExitInfo"] | null;
             /**
+             * @description The health of the agent's log.
+             * @default {
+             *       "lines_dropped": 0,
+             *       "lines_dropped_5m": 0
+             *     }
+             */
+            logs?: components["schemas"]["LogSummary"];
+            /**
              * @description The machine the host agent runs on (CPU, memory, load, uptime, the state directory's
              *     filesystem), sampled on the host's metrics interval; none when it was not sampled yet.
              * @default null
@@ -1360,6 +1368,22 @@ export interface components {
          * @enum {string}
          */
         LogStream: "stdout" | "stderr";
+        /**
+         * @description The health of the agent's log: lines its shim could not write (a full disk) are counted,
+         *     never silently lost.
+         */
+        LogSummary: {
+            /**
+             * Format: uint64
+             * @description Lines the agent wrote that could not be stored, since this host agent started.
+             */
+            lines_dropped: number;
+            /**
+             * Format: uint64
+             * @description Of those, the ones dropped in the last 5 minutes (an alert fires while this is above 0).
+             */
+            lines_dropped_5m: number;
+        };
         /** @description `POST /v1/auth/login`. */
         Login: {
             name: string;
@@ -2019,7 +2043,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2091,7 +2115,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2173,7 +2197,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2220,7 +2244,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2271,7 +2295,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2318,7 +2342,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2388,7 +2412,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2460,7 +2484,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2527,7 +2551,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2594,7 +2618,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2641,7 +2665,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2713,7 +2737,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2782,7 +2806,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2849,7 +2873,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2914,7 +2938,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2994,7 +3018,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3075,7 +3099,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3155,7 +3179,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3236,7 +3260,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3321,7 +3345,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3402,7 +3426,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3485,7 +3509,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3579,7 +3603,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3649,7 +3673,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3729,7 +3753,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3810,7 +3834,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3889,7 +3913,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3968,7 +3992,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -4034,7 +4058,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -4101,7 +4125,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -4148,7 +4172,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -4220,7 +4244,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -4249,7 +4273,7 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -4278,7 +4302,7 @@ export interface operations {
                     "application/json": components["schemas"]["OpenApiDocument"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -4352,7 +4376,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -4422,7 +4446,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -4491,7 +4515,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -4556,7 +4580,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -4626,7 +4650,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -4695,7 +4719,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -4760,7 +4784,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -4838,7 +4862,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description an error: conflict (409), too many requests (429), unavailable (503), internal (500) */
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
             default: {
                 headers: {
                     [name: string]: unknown;
