@@ -168,6 +168,12 @@ impl Observer {
         self.latest = None;
     }
 
+    /// Forgets the cached call figures: the next status computes them afresh (an instance's last
+    /// lines were just read, and no later status may come to refresh them).
+    pub(super) fn refresh_call_figures(&mut self) {
+        self.call_figures = None;
+    }
+
     /// When the next resource sample is due.
     pub(super) fn next_sample(&self) -> Instant {
         self.next_sample

@@ -423,6 +423,10 @@ impl Actor {
         self.process().await;
         if !stopping {
             self.poll_logs();
+            // The instance's last lines (its final calls) are in the status now; with no tick
+            // to publish it later, publish it here, with its call figures computed afresh.
+            self.observer.refresh_call_figures();
+            self.publish_status();
         }
     }
 
