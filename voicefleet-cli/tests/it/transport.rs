@@ -57,9 +57,9 @@ fn plain_http_off_loopback_is_refused_unless_asked_for() {
     // Asked for: it starts, and says what it means.
     let args = ["--data", data_arg, "console", "serve", "--listen", "0.0.0.0:0", "--insecure-plaintext"];
     let (mut child, seen) = started(&args, "voicefleet console on ");
-    assert!(seen.contains("--insecure-plaintext") && seen.contains("in clear"), "{seen}");
     let _ = child.kill();
     let _ = child.wait();
+    assert!(seen.contains("--insecure-plaintext") && seen.contains("in clear"), "{seen}");
 
     // The host agent: the same rule, before its state directory exists.
     let state = dir.path().join("state");
