@@ -82,44 +82,39 @@ fn plain_http_off_loopback_is_refused_unless_asked_for() {
     assert!(!state.exists(), "a refused start creates nothing");
 }
 
+/// `GET /v1/health` of a console serving with `--allow-cidr allow`: its status and body.
+async fn health_with_allow_list(data: &std::path::Path, allow: &str) -> (u16, String) {
+    let args = [
+        "--data",
+        data.to_str().unwrap(),
+        "console",
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--allow-cidr",
+        allow,
+    ];
+    let (mut child, seen) = tokio::task::block_in_place(|| started(&args, "voicefleet console on "));
+    let answer = async {
+        let answer = reqwest::get(format!("{}/v1/health", address_of(&seen))).await?;
+        let status = answer.status().as_u16();
+        Ok::<_, reqwest::Error>((status, answer.text().await?))
+    }
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    answer.expect("an answer from the console")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn allow_cidr_keeps_other_networks_out() {
     let dir = voicefleet_tests::scratch();
     let data = dir.path().join("data");
-    let args = [
-        "--data",
-        data.to_str().unwrap(),
-        "console",
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--allow-cidr",
-        "10.0.0.0/8",
-    ];
-    let (mut child, seen) = tokio::task::block_in_place(|| started(&args, "voicefleet console on "));
-    let url = address_of(&seen);
-    let answer = reqwest::get(format!("{url}/v1/health")).await.unwrap();
-    assert_eq!(answer.status().as_u16(), 403);
-    let body = answer.text().await.unwrap();
+    let (status, body) = health_with_allow_list(&data, "10.0.0.0/8").await;
+    assert_eq!(status, 403, "{body}");
     assert!(body.contains("127.0.0.1 is not in this server's allowed networks"), "{body}");
-    let _ = child.kill();
-    let _ = child.wait();
-
-    let args = [
-        "--data",
-        data.to_str().unwrap(),
-        "console",
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--allow-cidr",
-        "10.0.0.0/8,127.0.0.0/8",
-    ];
-    let (mut child, seen) = tokio::task::block_in_place(|| started(&args, "voicefleet console on "));
-    let url = address_of(&seen);
-    assert_eq!(reqwest::get(format!("{url}/v1/health")).await.unwrap().status().as_u16(), 200);
-    let _ = child.kill();
-    let _ = child.wait();
+    let (status, body) = health_with_allow_list(&data, "10.0.0.0/8,127.0.0.0/8").await;
+    assert_eq!(status, 200, "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
