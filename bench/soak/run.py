@@ -56,6 +56,8 @@ def main():
     parser.add_argument("--warmup", type=float, default=60.0, help="minutes before the growth rate counts")
     parser.add_argument("--binary", help="a voicefleet binary (default: build one with cargo)")
     parser.add_argument("--release", action="store_true", help="build and run the release binary")
+    parser.add_argument("--port", type=int, default=9400,
+                        help="the demo console's port; its host agents take the next five (default 9400)")
     args = parser.parse_args()
 
     binary = args.binary
@@ -68,7 +70,7 @@ def main():
     seconds = args.minutes * 60
     with tempfile.TemporaryDirectory(prefix="voicefleet-soak-") as data:
         demo = subprocess.Popen(
-            [binary, "demo", "--no-watch", "--data", data, "--port", "9400", "--host-port", "9401",
+            [binary, "demo", "--no-watch", "--data", data, "--port", str(args.port), "--host-port", str(args.port + 1),
              "--duration", str(seconds)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         started = time.monotonic()

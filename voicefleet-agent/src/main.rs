@@ -31,6 +31,9 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     voicefleet_agent::init_logging();
+    if let Err(error) = voicefleet_core::heap::tune_for_daemon() {
+        tracing::warn!(%error, "cannot start the heap trimmer; freed memory may stay resident");
+    }
     let settings = match Settings::resolve(cli.args) {
         Ok(settings) => settings,
         Err(error) => return report(&error),

@@ -21,6 +21,9 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     if cli.command.prints_for_a_pipe() {
         exit_quietly_on_broken_pipe();
+    } else if let Err(error) = voicefleet_core::heap::tune_for_daemon() {
+        // A server (console, demo, agent): its memory stays flat over months with the tuning.
+        eprintln!("voicefleet: cannot start the heap trimmer ({error}); freed memory may stay resident");
     }
     match commands::run(cli) {
         Ok(code) => code,

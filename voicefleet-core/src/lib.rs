@@ -28,6 +28,8 @@ pub mod console;
 pub mod customer;
 mod error;
 pub mod fs;
+#[cfg(all(unix, feature = "unix-supervisor"))]
+pub mod heap;
 pub mod host;
 #[cfg(all(unix, feature = "unix-supervisor"))]
 pub mod hostinfo;
