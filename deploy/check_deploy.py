@@ -139,6 +139,9 @@ def deb(package, path):
         binary, unit, settings, settings_mode, user = "/usr/bin/voicefleet-agent", "voicefleet-agent.service", "/etc/voicefleet-agent/agent.toml", "-rw-------", "voicefleet-voice"
     unit_paths = [p for p in modes if p.endswith("/systemd/system/" + unit)]
     check(modes.get(binary) == "-rwxr-xr-x", f"{path}: {binary} has mode {modes.get(binary)}")
+    if package == "voicefleet-agent":
+        shim = "/usr/bin/voicefleet-shim"
+        check(modes.get(shim) == "-rwxr-xr-x", f"{path}: the dedicated shim {shim} is missing (mode {modes.get(shim)})")
     check(len(unit_paths) == 1, f"{path}: the unit {unit} is not in the package ({sorted(modes)})")
     check(modes.get(settings) == settings_mode, f"{path}: {settings} has mode {modes.get(settings)}, not {settings_mode}")
     check(f"/usr/share/doc/{package}/operations.md" in modes, f"{path}: docs/operations.md is not installed")

@@ -414,7 +414,9 @@ def build(voicefleet=True):
     template = None
     if voicefleet:
         log("building voicefleet-agent (release) and voicefleet (the CLI, for the template)")
-        subprocess.run(["cargo", "build", "--release", "-q", "-p", "voicefleet-agent"], cwd=ROOT, check=True)
+        # The daemon and the dedicated shim beside it, as the agent package installs them.
+        subprocess.run(["cargo", "build", "--release", "-q", "-p", "voicefleet-agent", "-p", "voicefleet-core",
+                        "--bin", "voicefleet-agent", "--bin", "voicefleet-shim"], cwd=ROOT, check=True)
         subprocess.run(["cargo", "build", "-q", "-p", "voicefleet-cli"], cwd=ROOT, check=True)
         cli = os.path.join(ROOT, "target", "debug", "voicefleet")
         template = json.loads(subprocess.run([cli, "config", "template", "default"], check=True,

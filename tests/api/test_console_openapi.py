@@ -9,54 +9,31 @@ import json
 import re
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BINARY = os.environ.get("VOICEFLEET_BIN", os.path.join(ROOT, "target", "debug", "voicefleet"))
+from apiservers import CONSOLE_BIN, free_port, start_server, stop_server
+
 PASSWORD = "schemathesis admin password"
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture()
 def console():
-    if not os.path.exists(BINARY):
-        pytest.fail(f"{BINARY} is missing: build it with `cargo build -p voicefleet-cli` first")
-    data = tempfile.mkdtemp(prefix="voicefleet-schemathesis-")
+    work = tempfile.mkdtemp(prefix="voicefleet-schemathesis-")
     port = free_port()
-    env = dict(os.environ, VOICEFLEET_ADMIN_PASSWORD=PASSWORD, VOICEFLEET_LOG="warn")
-    process = subprocess.Popen(
-        [BINARY, "--data", data, "console", "serve", "--listen", f"127.0.0.1:{port}"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/v1/health", timeout=1):
-                break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        process.kill()
-        pytest.fail("the console did not start: " + process.stderr.read().decode(errors="replace"))
+    process = start_server(
+        [CONSOLE_BIN, "--data", os.path.join(work, "console"), "console", "serve", "--listen", f"127.0.0.1:{port}"],
+        url, os.path.join(work, "console.log"), env={"VOICEFLEET_ADMIN_PASSWORD": PASSWORD})
     try:
         yield url
     finally:
-        process.terminate()
-        process.wait(timeout=30)
-        shutil.rmtree(data, ignore_errors=True)
+        stop_server(process)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def test_no_server_error_and_schema_conformance(console):

@@ -14,17 +14,14 @@ checked against the schema, and every other operation may not answer any 5xx.
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BINARY = os.environ.get("VOICEFLEET_AGENT_BIN", os.path.join(ROOT, "target", "debug", "voicefleet-agent"))
+from apiservers import AGENT_BIN, free_port, start_server, stop_server
+
 CONFIG = """
 [[operations]]
 include-name = "GET /v1/ready"
@@ -32,49 +29,24 @@ checks.not_a_server_error.expected-statuses = ["2xx", "3xx", "4xx", "503"]
 """
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture()
 def host():
-    if not os.path.exists(BINARY):
-        pytest.fail(f"{BINARY} is missing: build it with `cargo build -p voicefleet-agent --bin voicefleet-agent` first")
-    state = tempfile.mkdtemp(prefix="voicefleet-schemathesis-host-")
+    work = tempfile.mkdtemp(prefix="voicefleet-schemathesis-host-")
+    state = os.path.join(work, "state")
     port = free_port()
-    env = dict(os.environ, VOICEFLEET_LOG="warn")
-    # A fuzzed PUT /v1/config could in theory be valid and start a voice agent: stop it on exit.
-    process = subprocess.Popen(
-        [BINARY, "--customer-id", "acme", "--state-dir", state, "--listen", f"127.0.0.1:{port}",
-         "--stop-agent-on-exit"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
     url = f"http://127.0.0.1:{port}"
     token_file = os.path.join(state, "admin.token")
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail("the host agent exited at start: " + process.stderr.read().decode(errors="replace"))
-        try:
-            with urllib.request.urlopen(f"{url}/v1/health", timeout=1):
-                pass
-            if os.path.exists(token_file):
-                break
-        except OSError:
-            pass
-        time.sleep(0.1)
-    else:
-        process.kill()
-        pytest.fail("the host agent did not start: " + process.stderr.read().decode(errors="replace"))
+    # A fuzzed PUT /v1/config could in theory be valid and start a voice agent: stop it on exit.
+    process = start_server(
+        [AGENT_BIN, "--customer-id", "acme", "--state-dir", state, "--listen", f"127.0.0.1:{port}",
+         "--stop-agent-on-exit"],
+        url, os.path.join(work, "host.log"), ready_file=token_file)
     try:
         with open(token_file) as file:
             yield url, file.read().strip()
     finally:
-        process.terminate()
-        process.wait(timeout=30)
-        shutil.rmtree(state, ignore_errors=True)
+        stop_server(process)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def test_no_server_error_and_schema_conformance(host, tmp_path):

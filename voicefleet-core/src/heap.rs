@@ -33,12 +33,14 @@ pub fn tune_for_daemon() -> std::io::Result<()> {
         unsafe {
             libc::mallopt(libc::M_ARENA_MAX, ARENA_MAX);
         }
-        std::thread::Builder::new().name("voicefleet-heap-trim".to_owned()).stack_size(64 * 1024).spawn(|| {
-            loop {
-                std::thread::sleep(TRIM_EVERY);
-                trim();
-            }
-        })?;
+        std::thread::Builder::new().name("voicefleet-heap-trim".to_owned()).stack_size(64 * 1024).spawn(
+            || {
+                loop {
+                    std::thread::sleep(TRIM_EVERY);
+                    trim();
+                }
+            },
+        )?;
     }
     Ok(())
 }

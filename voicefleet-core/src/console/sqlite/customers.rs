@@ -144,6 +144,10 @@ pub(super) fn insert_revision(tx: &Transaction<'_>, revision: &RevisionRecord) -
 }
 
 pub(super) fn revision(c: &Connection, customer_id: &str, number: u64) -> Result<Option<RevisionRecord>> {
+    // SQLite integers are i64: a number past that range names no revision (not a failed query).
+    if i64::try_from(number).is_err() {
+        return Ok(None);
+    }
     query_one(
         c,
         &format!("SELECT {REVISION_COLUMNS} FROM revisions WHERE customer_id = ?1 AND number = ?2"),
