@@ -16,7 +16,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -25,20 +24,13 @@ import urllib.request
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CONSOLE_BIN = os.environ.get("VOICEFLEET_BIN", os.path.join(ROOT, "target", "debug", "voicefleet"))
-AGENT_BIN = os.environ.get("VOICEFLEET_AGENT_BIN", os.path.join(ROOT, "target", "debug", "voicefleet-agent"))
+from apiservers import AGENT_BIN, CONSOLE_BIN, ROOT, free_port, start_server, stop_server
+
 DOCS = os.path.join(ROOT, "docs", "metrics.md")
 DASHBOARD = os.path.join(ROOT, "deploy", "grafana", "voicefleet.json")
 PASSWORD = "metrics docs admin password"
 CUSTOMER = "acme"
 HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def request(url, token=None, body=None, method=None, accept=None):
@@ -111,23 +103,9 @@ SECRETS = {name: f"test-{name}-not-a-real-key"
            for name in ("openai_api_key", "deepgram_api_key", "elevenlabs_api_key", "twilio_auth_token")}
 
 
-def stop(process):
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 @pytest.fixture(scope="module")
 def scrapes():
     """Classic-format scrapes of a live host agent and of a live console that polls it."""
-    for binary, build in ((CONSOLE_BIN, "voicefleet-cli --bin voicefleet"),
-                          (AGENT_BIN, "voicefleet-agent --bin voicefleet-agent")):
-        if not os.path.exists(binary):
-            pytest.fail(f"{binary} is missing: build it with `cargo build -p {build}` first")
     work = tempfile.mkdtemp(prefix="voicefleet-metrics-docs-")
     processes = []
     try:
@@ -135,11 +113,9 @@ def scrapes():
         data = os.path.join(work, "console")
         console_port = free_port()
         console = f"http://127.0.0.1:{console_port}"
-        env = dict(os.environ, VOICEFLEET_ADMIN_PASSWORD=PASSWORD, VOICEFLEET_LOG="warn")
-        processes.append(subprocess.Popen(
+        processes.append(start_server(
             [CONSOLE_BIN, "--data", data, "console", "serve", "--listen", f"127.0.0.1:{console_port}"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
-        wait_until("the console", lambda: request(f"{console}/v1/health")[0] == 200, timeout=30)
+            console, os.path.join(work, "console.log"), env={"VOICEFLEET_ADMIN_PASSWORD": PASSWORD}))
         public_key = os.path.join(data, "console.pub.pem")
         wait_until("the console's public key", lambda: os.path.exists(public_key), timeout=10)
 
@@ -152,20 +128,12 @@ def scrapes():
             json.dump(SECRETS, file)
         host_port = free_port()
         host = f"http://127.0.0.1:{host_port}"
-        host_process = subprocess.Popen(
+        token_file = os.path.join(state, "admin.token")
+        processes.append(start_server(
             [AGENT_BIN, "--customer-id", CUSTOMER, "--state-dir", state, "--listen", f"127.0.0.1:{host_port}",
              "--config", config, "--secrets-file", secrets, "--console-public-key", public_key,
              "--stop-agent-on-exit"],
-            env=dict(os.environ, VOICEFLEET_LOG="warn"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        processes.append(host_process)
-        token_file = os.path.join(state, "admin.token")
-
-        def host_started():
-            if host_process.poll() is not None:
-                pytest.fail("the host agent exited: " + host_process.stderr.read().decode(errors="replace"))
-            return request(f"{host}/v1/health")[0] == 200 and os.path.exists(token_file)
-
-        wait_until("the host agent", host_started, timeout=30)
+            host, os.path.join(work, "host.log"), ready_file=token_file))
         with open(token_file) as file:
             host_token = file.read().strip()
 
@@ -226,7 +194,7 @@ def scrapes():
         yield {"console": console_text, "host": host_text}
     finally:
         for process in reversed(processes):
-            stop(process)
+            stop_server(process)
         shutil.rmtree(work, ignore_errors=True)
 
 
