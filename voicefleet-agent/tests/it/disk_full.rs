@@ -12,7 +12,7 @@ use voicefleet_agent::Daemon;
 use voicefleet_core::auth::Role;
 use voicefleet_tests::{AgentCleanup, TempDir};
 
-use crate::e2e::Api;
+use crate::e2e::{Api, sample};
 use crate::{SECRETS, eventually, settings, simulated_config, token};
 
 /// A tmpfs mounted for the test's life; unmounted (lazily, should something still hold it)
@@ -120,23 +120,9 @@ async fn a_full_state_directory_is_named_counted_and_leaves_the_old_config_intac
     assert_eq!(body["revision"]["message"], "first", "{body}");
 
     // Prometheus counts the dropped lines.
-    let metrics = api
-        .http
-        .get(format!("{}/metrics", api.base))
-        .bearer_auth(&api.token)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let counted: u64 = metrics
-        .lines()
-        .find(|line| line.starts_with("voicefleet_log_lines_dropped_total{"))
-        .and_then(|line| line.rsplit(' ').next())
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(0);
-    assert!(counted > 0, "{metrics}");
+    let metrics = api.metrics().await;
+    let counted = sample(&metrics, "voicefleet_log_lines_dropped_total{", "").unwrap_or(0.0);
+    assert!(counted > 0.0, "{metrics}");
 
     // The daemon still answers and stops the agent.
     let (status, body) =

@@ -29,6 +29,21 @@ impl Api {
         let text = response.text().await.unwrap();
         (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
+
+    /// The host's Prometheus exposition (`GET /metrics`).
+    pub(crate) async fn metrics(&self) -> String {
+        let response =
+            self.http.get(format!("{}/metrics", self.base)).bearer_auth(&self.token).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        response.text().await.unwrap()
+    }
+}
+
+/// The value of the first sample in `metrics` whose line starts with `prefix` and contains
+/// `contains` (a label, or "" for any).
+pub(crate) fn sample(metrics: &str, prefix: &str, contains: &str) -> Option<f64> {
+    let line = metrics.lines().find(|line| line.starts_with(prefix) && line.contains(contains))?;
+    line.rsplit(' ').next()?.parse().ok()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -147,30 +162,14 @@ async fn push_configs_restart_and_follow_logs_without_a_gap() {
     assert!(text.contains("id: 4") || text.contains("id:4"), "{text}");
 
     // Host metrics for Prometheus, labelled by customer.
-    let metrics = api
-        .http
-        .get(format!("{}/metrics", api.base))
-        .bearer_auth(&api.token)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = api.metrics().await;
     assert!(metrics.contains("voicefleet_agent_up{customer=\"acme\"} 1.0"), "{metrics}");
     assert!(metrics.contains("voicefleet_agent_state{customer=\"acme\",state=\"running\"} 1.0"), "{metrics}");
     assert!(metrics.contains("# TYPE voicefleet_calls_total counter"), "{metrics}");
     assert!(metrics.contains("# TYPE voicefleet_turn_latency_seconds histogram"), "{metrics}");
     // Turns were observed: the e2e histogram's +Inf bucket counts them.
-    let observed: u64 = metrics
-        .lines()
-        .find(|line| {
-            line.starts_with("voicefleet_turn_latency_seconds_count{") && line.contains("stage=\"e2e\"")
-        })
-        .and_then(|line| line.rsplit(' ').next())
-        .and_then(|count| count.parse().ok())
-        .unwrap_or(0);
-    assert!(observed > 0, "{metrics}");
+    let observed = sample(&metrics, "voicefleet_turn_latency_seconds_count{", "stage=\"e2e\"").unwrap_or(0.0);
+    assert!(observed > 0.0, "{metrics}");
     voicefleet_tests::promtool_check(&metrics);
 
     // The daemon wires its break-glass token and the console's key: both are admitted, another

@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use voicefleet_core::auth::Role;
 
-use crate::e2e::Api;
+use crate::e2e::{Api, sample};
 use crate::{SECRETS, TestHost, eventually, simulated_config, token};
 
 fn number(value: &Value, key: &str) -> f64 {
@@ -79,25 +79,12 @@ async fn status_history_and_metrics_report_the_host_machine() {
     }
 
     // Prometheus: the machine's gauges in base units, clean under promtool.
-    let metrics = api
-        .http
-        .get(format!("{}/metrics", api.base))
-        .bearer_auth(&api.token)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = api.metrics().await;
     voicefleet_tests::promtool_check(&metrics);
     let gauge = |name: &str| -> f64 {
-        let prefix = format!("{name}{{customer=\"acme\"}} ");
-        let line = metrics
-            .lines()
-            .find(|line| line.starts_with(&prefix))
-            .unwrap_or_else(|| panic!("{name}: {metrics}"));
         assert!(metrics.contains(&format!("# TYPE {name} gauge")), "{name}: {metrics}");
-        line[prefix.len()..].parse().unwrap()
+        sample(&metrics, &format!("{name}{{customer=\"acme\"}} "), "")
+            .unwrap_or_else(|| panic!("{name}: {metrics}"))
     };
     let ratio = gauge("voicefleet_host_cpu_ratio");
     assert!((0.0..=1.0).contains(&ratio), "{ratio}");
