@@ -299,7 +299,19 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         }
     }
     scenario.abort();
+    // The token handed to other shells dies with the demo (a kept data directory holds no live
+    // admin credential); the file that carried it goes too.
+    let revoked = embedded.accounts.revoke_token(&admin, &token.id).await;
+    let _ = std::fs::remove_file(&env_path);
     demo.stop().await?;
+    if let Err(error) = revoked {
+        eprintln!(
+            "voicefleet demo: could not revoke the demo's API token {} ({error}); revoke it with `voicefleet --data {} tokens revoke {}`",
+            token.id,
+            data.join("console").display(),
+            token.id
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

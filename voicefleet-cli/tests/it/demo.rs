@@ -54,11 +54,25 @@ fn the_demo_runs_five_customers_and_cleans_up() {
     assert_eq!(running, 5, "{}", run.stdout);
     assert!(run.stderr.contains("five customers running after"), "{}", run.stderr);
     assert!(started.elapsed() < Duration::from_secs(60));
-    let env = std::fs::read_to_string(data.join("demo.env")).unwrap();
-    assert!(
-        env.contains("VOICEFLEET_CONSOLE=http://127.0.0.1:") && env.contains("VOICEFLEET_TOKEN=vft_"),
-        "{env}"
+    // The shell line it printed named demo.env; the token it held is revoked now, and the file
+    // that carried it is gone.
+    assert!(run.stderr.contains("demo.env"), "{}", run.stderr);
+    assert!(!data.join("demo.env").exists(), "demo.env outlived the demo");
+    let tokens = voicefleet_tests::run(
+        std::path::Path::new(env!("CARGO_BIN_EXE_voicefleet")),
+        &["--data", data.join("console").to_str().unwrap(), "tokens", "list", "-o", "json"],
+        "",
     );
+    assert_eq!(tokens.code, 0, "{}", tokens.stderr);
+    let tokens: serde_json::Value = serde_json::from_str(&tokens.stdout).unwrap();
+    let demo_tokens: Vec<_> = tokens
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["name"].as_str().unwrap().starts_with("demo-"))
+        .collect();
+    assert_eq!(demo_tokens.len(), 1, "{tokens}");
+    assert_eq!(demo_tokens[0]["revoked"], true, "the demo's admin token outlived it: {tokens}");
     assert!(
         processes_mentioning(data.to_str().unwrap()).is_empty(),
         "left behind: {:?}",
