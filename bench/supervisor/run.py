@@ -24,7 +24,7 @@ supervisord is installed with pip into a temporary venv and PM2 with npm into a 
 when the registries are reachable; a tool that cannot be installed is reported as skipped.
 Every loop is bounded in count and time. Prints a Markdown table.
 
-Usage: python3 bench/supervisor/run.py [--kills 50] [--skip-peers] [--only voicefleet-logs|idle]
+Usage: python3 bench/supervisor/run.py [--kills 50] [--skip-peers] [--only logs|idle|memory|crash]
 """
 
 import argparse
@@ -454,13 +454,15 @@ def measure_tool(label, make, args, work):
         for count in (1, 10):
             row[f"idle{count}"] = run(measure_idle, count, args.idle_seconds)
             log(f"  idle with {count}: {row[f'idle{count}']}")
-    if args.only is None:
+    if args.only in (None, "memory"):
         row["rss1"] = run(measure_rss, 1)
         row["rss10"] = run(measure_rss, 10)
+    if args.only in (None, "crash"):
         for key, cadence in (("crash", KILL_CADENCE), ("crash-fast", FAST_KILL_CADENCE)):
             latencies = run(measure_crash, args.kills, cadence)
             row[key] = (statistics.median(latencies), percentile(latencies, 95), max(latencies), len(latencies))
             log(f"  kill every {cadence} s: {row[key]}")
+    if args.only is None:
         row["stop"] = run(measure_stop)
     log(json.dumps(row))
     return row
@@ -517,7 +519,8 @@ def main():
     parser.add_argument("--idle-seconds", type=int, default=30, help="idle CPU window (default 30 s)")
     parser.add_argument("--skip-peers", action="store_true", help="measure voicefleet only")
     parser.add_argument("--peers-only", action="store_true", help="measure supervisord and PM2 only")
-    parser.add_argument("--only", choices=["logs", "idle"], help="measure only the log path or idle CPU")
+    parser.add_argument("--only", choices=["logs", "idle", "memory", "crash"],
+                        help="measure only the log path, idle CPU, memory or crash → new process")
     args = parser.parse_args()
     if args.kills < 50:
         parser.error("--kills must be at least 50: a p95 of fewer runs is the max or next to it")
