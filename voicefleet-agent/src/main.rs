@@ -68,7 +68,7 @@ fn report(error: &voicefleet_agent::Error) -> ExitCode {
     eprintln!("error: {error}");
     if let voicefleet_agent::Error::Core(core) = error {
         for issue in core.issues() {
-            eprintln!("  {}: {}: {}", issue.severity.as_str(), issue.path, issue.message);
+            eprintln!("  {issue}");
         }
         if let Some(hint) = core.hint() {
             eprintln!("hint: {hint}");

@@ -55,6 +55,12 @@ impl ErrorKind {
     }
 }
 
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// ENOSPC and EDQUOT on Linux (every platform the supervisor runs on).
 const NO_SPACE: i32 = 28;
 const OVER_QUOTA: i32 = 122;

@@ -109,13 +109,7 @@ async fn patch_preview(
                     latest.number + 1
                 ));
                 for change in before.diff(&after) {
-                    let line = match (&change.old, &change.new) {
-                        (Some(old), Some(new)) => format!("~ {}: {old} -> {new}", change.path),
-                        (None, Some(new)) => format!("+ {}: {new}", change.path),
-                        (Some(old), None) => format!("- {}: {old}", change.path),
-                        (None, None) => continue,
-                    };
-                    text.push_str(&format!("    {line}\n"));
+                    text.push_str(&format!("    {change}\n"));
                 }
             }
             Err(error) => text.push_str(&format!("{id}: would fail: {error}\n")),

@@ -112,12 +112,7 @@ pub(crate) async fn run(global: &Global, command: ConfigCommand) -> anyhow::Resu
                 OutputFormat::Text | OutputFormat::Wide if changes.is_empty() => eprintln!("no differences"),
                 OutputFormat::Text | OutputFormat::Wide => {
                     for change in &changes {
-                        match (&change.old, &change.new) {
-                            (Some(old), Some(new)) => println!("~ {}: {old} -> {new}", change.path),
-                            (None, Some(new)) => println!("+ {}: {new}", change.path),
-                            (Some(old), None) => println!("- {}: {old}", change.path),
-                            (None, None) => {}
-                        }
+                        println!("{change}");
                     }
                 }
             }
@@ -309,7 +304,7 @@ fn validate(file: &Path, secrets: Option<Vec<String>>, output: OutputFormat) -> 
         OutputFormat::Json => print_json(&validation)?,
         OutputFormat::Text | OutputFormat::Wide => {
             for issue in &validation.issues {
-                println!("{}: {}: {}", issue.severity.as_str(), issue.path, issue.message);
+                println!("{issue}");
             }
         }
     }

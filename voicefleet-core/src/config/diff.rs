@@ -21,6 +21,18 @@ pub struct Change {
     pub new: Option<Value>,
 }
 
+/// `~ path: old -> new` for a change, `+ path: new` for an addition, `- path: old` for a removal.
+impl std::fmt::Display for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.old, &self.new) {
+            (Some(old), Some(new)) => write!(f, "~ {}: {old} -> {new}", self.path),
+            (None, Some(new)) => write!(f, "+ {}: {new}", self.path),
+            (Some(old), None) => write!(f, "- {}: {old}", self.path),
+            (None, None) => write!(f, "= {}", self.path),
+        }
+    }
+}
+
 /// Changes from `old` to `new`, leaf by leaf, in the order keys appear (old's keys first).
 pub(crate) fn diff(old: &Value, new: &Value) -> Vec<Change> {
     let mut changes = Vec::new();

@@ -54,7 +54,14 @@ impl Severity {
     }
 }
 
-/// One problem found by validation.
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One problem found by validation. Displayed as `error: runtime.command: must not be empty`
+/// (the document itself when the path is empty).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Issue {
     /// Dot path of the offending value (`telephony.numbers[1]`).
@@ -64,6 +71,13 @@ pub struct Issue {
     pub severity: Severity,
     /// A sentence for people, lower case, no trailing period.
     pub message: String,
+}
+
+impl std::fmt::Display for Issue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let path = if self.path.is_empty() { "(document)" } else { &self.path };
+        write!(f, "{}: {path}: {}", self.severity, self.message)
+    }
 }
 
 /// Options for [`ConfigDocument::validate_with`].

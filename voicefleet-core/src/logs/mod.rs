@@ -88,6 +88,13 @@ pub struct LogLine {
     pub text: String,
 }
 
+/// `SEQ TS_MS STREAM TEXT`, the line as stored (`42 1767225600000 stdout ready`).
+impl std::fmt::Display for LogLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} {} {}", self.seq, self.ts_ms, self.stream.as_str(), self.text)
+    }
+}
+
 impl LogLine {
     fn decode(line: &[u8]) -> Option<LogLine> {
         let text = String::from_utf8_lossy(line);

@@ -59,3 +59,33 @@ fn hash_ignores_key_order_and_formatting() {
     let e = ConfigDocument::parse(r#"{"version": 1, "runtime": {"command": ["a", "b"]}}"#).unwrap();
     assert_ne!(d.content_hash(), e.content_hash());
 }
+
+#[test]
+fn changes_issues_and_kinds_display_as_the_frontends_print_them() {
+    use voicefleet_core::ErrorKind;
+    use voicefleet_core::config::{Issue, Severity};
+
+    let mut before = template("default").unwrap();
+    let mut after = before.clone();
+    after.set("agent_settings.llm.temperature", json!(0.25)).unwrap();
+    after.set("extensions.note", json!("new")).unwrap();
+    before.set("extensions.gone", json!(1)).unwrap();
+    let lines: Vec<String> = before.diff(&after).iter().map(ToString::to_string).collect();
+    assert!(
+        lines.iter().any(|l| l.starts_with("~ agent_settings.llm.temperature: ") && l.ends_with(" -> 0.25")),
+        "{lines:?}"
+    );
+    assert!(lines.contains(&"+ extensions.note: \"new\"".to_owned()), "{lines:?}");
+    assert!(lines.contains(&"- extensions.gone: 1".to_owned()), "{lines:?}");
+
+    let issue = Issue {
+        path: "runtime.command".into(),
+        code: "empty".into(),
+        severity: Severity::Error,
+        message: "must not be empty".into(),
+    };
+    assert_eq!(issue.to_string(), "error: runtime.command: must not be empty");
+    let whole = Issue { path: String::new(), severity: Severity::Warning, ..issue };
+    assert_eq!(whole.to_string(), "warning: (document): must not be empty");
+    assert_eq!(ErrorKind::NotFound.to_string(), "not_found");
+}
