@@ -296,6 +296,10 @@ describe("the web console against a live demo fleet", { timeout: 300_000 }, () =
     }, 30_000);
     const reason = await row("umbrella-clinic").locator('[data-testid="reason"]').textContent();
     assert.match(reason ?? "", /nonexistent/);
+    // The red row came from the live event; the other rows still hold the poll from before the
+    // Bulk page (uptimes of 0 s, "last seen" 20 s ago). Shoot after the next fleet poll lands.
+    await page.waitForResponse((response) => new URL(response.url()).pathname === "/v1/status", { timeout: 15_000 });
+    await page.waitForTimeout(300);
     await shot("fleet-failed-start");
   });
 
