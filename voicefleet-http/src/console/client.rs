@@ -13,16 +13,16 @@ use voicefleet_core::auth::Role;
 use voicefleet_core::config::Change;
 use voicefleet_core::console::{
     Actor, AlertRecord, AuditEntry, AuditQuery, AuditVerification, BulkEvent, BulkRun, BulkSpec,
-    ControlAction, CustomerStatus, CustomerView, EventQuery, Fleet, FleetEvent, NewCustomer, RevisionInput,
-    RevisionView, SecretInfo, Selector, TokenView, UserView,
+    ControlAction, CustomerStatus, CustomerView, EventQuery, Fleet, FleetEvent, MfaEnrollment, MfaPolicy,
+    NewCustomer, RevisionInput, RevisionView, SecretInfo, Selector, TokenView, UserView,
 };
 use voicefleet_core::host::{HostStatus, LogQuery, MetricsSample};
 use voicefleet_core::logs::LogLine;
 use voicefleet_core::{Error, Result};
 
 use super::wire::{
-    Control, Deploy, Login, LoginResponse, NewRevision, NewToken, NewUser, Page, Password, Rollback,
-    SecretValue, TagPatch, WhoAmI,
+    Control, Deploy, Login, LoginResponse, MfaDisable, MfaRequirement, NewRevision, NewToken, NewUser,
+    OtpCode, Page, Password, Rollback, SecretValue, TagPatch, WhoAmI,
 };
 use crate::host::wire::{LogLineBody, LogsResponse};
 use crate::wire::{BulkSpecBody, NewCustomerBody};
@@ -130,12 +130,46 @@ impl ConsoleClient {
 
     /// Exchanges a user name and password for a token.
     pub async fn login(&self, name: &str, password: &str) -> Result<LoginResponse> {
-        self.call(
-            Method::POST,
-            "/v1/auth/login",
-            Some(to_value(&Login { name: name.to_owned(), password: password.to_owned() })?),
-        )
-        .await
+        self.login_with_otp(name, password, None).await
+    }
+
+    /// Logs in with a second-factor code (or a recovery code) for a user who has one; without it
+    /// such a login is refused with [`voicefleet_core::Error::SecondFactor`] (`otp_required`).
+    pub async fn login_with_otp(
+        &self,
+        name: &str,
+        password: &str,
+        otp: Option<&str>,
+    ) -> Result<LoginResponse> {
+        let body =
+            Login { name: name.to_owned(), password: password.to_owned(), otp: otp.map(str::to_owned) };
+        self.call(Method::POST, "/v1/auth/login", Some(to_value(&body)?)).await
+    }
+
+    /// A new (pending) second factor for `name`: its otpauth URI and recovery codes, shown once.
+    pub async fn enable_mfa(&self, name: &str) -> Result<MfaEnrollment> {
+        self.call(Method::POST, &format!("/v1/users/{name}/mfa"), None).await
+    }
+
+    pub async fn confirm_mfa(&self, name: &str, otp: &str) -> Result<()> {
+        let body = OtpCode { otp: otp.to_owned() };
+        self.call_empty(Method::POST, &format!("/v1/users/{name}/mfa/confirm"), Some(to_value(&body)?)).await
+    }
+
+    /// `otp`: a current code, to remove your own.
+    pub async fn disable_mfa(&self, name: &str, otp: Option<&str>) -> Result<()> {
+        let body = MfaDisable { otp: otp.map(str::to_owned) };
+        self.call_empty(Method::POST, &format!("/v1/users/{name}/mfa/disable"), Some(to_value(&body)?)).await
+    }
+
+    pub async fn mfa_policy(&self) -> Result<MfaPolicy> {
+        self.call(Method::GET, "/v1/mfa/policy", None).await
+    }
+
+    /// Requires (or, `required: false`, stops requiring) a second factor for `role`.
+    pub async fn set_mfa_required(&self, role: Role, required: bool) -> Result<MfaPolicy> {
+        let body = MfaRequirement { role, required };
+        self.call(Method::PUT, "/v1/mfa/policy", Some(to_value(&body)?)).await
     }
 
     /// The title of the server's OpenAPI document (`voicefleet console API`, or `voicefleet host
