@@ -27,6 +27,14 @@ use super::wire::{
 use crate::host::wire::{LogLineBody, LogsResponse};
 use crate::wire::{BulkSpecBody, NewCustomerBody};
 
+/// Your own second factor's route (`/v1/auth/mfa`), or an admin's route to `user`'s.
+fn mfa_path(user: Option<&str>, verb: &str) -> String {
+    match user {
+        None => format!("/v1/auth/mfa{verb}"),
+        Some(name) => format!("/v1/users/{name}/mfa{verb}"),
+    }
+}
+
 /// The console API's client; implements [`Fleet`].
 #[derive(Clone)]
 pub struct ConsoleClient {
@@ -146,20 +154,23 @@ impl ConsoleClient {
         self.call(Method::POST, "/v1/auth/login", Some(to_value(&body)?)).await
     }
 
-    /// A new (pending) second factor for `name`: its otpauth URI and recovery codes, shown once.
-    pub async fn enable_mfa(&self, name: &str) -> Result<MfaEnrollment> {
-        self.call(Method::POST, &format!("/v1/users/{name}/mfa"), None).await
+    /// A new (pending) second factor for `user` (yourself when `None`): its otpauth URI and
+    /// recovery codes, shown once.
+    pub async fn enable_mfa(&self, user: Option<&str>) -> Result<MfaEnrollment> {
+        self.call(Method::POST, &mfa_path(user, ""), None).await
     }
 
-    pub async fn confirm_mfa(&self, name: &str, otp: &str) -> Result<()> {
+    /// Confirms the pending second factor of `user` (yourself when `None`) with a first code.
+    pub async fn confirm_mfa(&self, user: Option<&str>, otp: &str) -> Result<()> {
         let body = OtpCode { otp: otp.to_owned() };
-        self.call_empty(Method::POST, &format!("/v1/users/{name}/mfa/confirm"), Some(to_value(&body)?)).await
+        self.call_empty(Method::POST, &mfa_path(user, "/confirm"), Some(to_value(&body)?)).await
     }
 
-    /// `otp`: a current code, to remove your own.
-    pub async fn disable_mfa(&self, name: &str, otp: Option<&str>) -> Result<()> {
+    /// Removes the second factor of `user` (yourself when `None`; `otp`: a current code, which
+    /// removing your own needs).
+    pub async fn disable_mfa(&self, user: Option<&str>, otp: Option<&str>) -> Result<()> {
         let body = MfaDisable { otp: otp.map(str::to_owned) };
-        self.call_empty(Method::POST, &format!("/v1/users/{name}/mfa/disable"), Some(to_value(&body)?)).await
+        self.call_empty(Method::POST, &mfa_path(user, "/disable"), Some(to_value(&body)?)).await
     }
 
     pub async fn mfa_policy(&self) -> Result<MfaPolicy> {

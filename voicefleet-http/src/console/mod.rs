@@ -97,6 +97,16 @@ route_table! { Shared;
          a missing or wrong code is a 401 with `code` otp_required or otp_invalid",
         body: Login, ok: 200 json(LoginResponse);
     get "/v1/auth/whoami" [Viewer] => login::whoami, "who the token belongs to", ok: 200 json(WhoAmI);
+    post "/v1/auth/mfa" [Viewer] => mfa::enable_mine,
+        "give yourself a new second factor, pending its first code; the otpauth URI and recovery codes \
+         are shown only in this answer",
+        ok: 201 json(MfaEnrollment);
+    post "/v1/auth/mfa/confirm" [Viewer] => mfa::confirm_mine,
+        "confirm your pending second factor with a first code; logins need one from then on",
+        body: OtpCode, ok: 204 empty;
+    post "/v1/auth/mfa/disable" [Viewer] => mfa::disable_mine,
+        "remove your second factor (a confirmed one needs a current code or a recovery code)",
+        optional_body: MfaDisable, ok: 204 empty;
     get "/metrics" [Viewer] => metrics::prometheus, "Prometheus text", ok: 200 text;
     get "/v1/customers" [Viewer] => customers::list, "list customers", query: PageParams,
         ok: 200 json(Page<CustomerView>);
@@ -151,15 +161,15 @@ route_table! { Shared;
     delete "/v1/users/{name}" [Admin] => users::remove, "remove a user", ok: 204 empty;
     put "/v1/users/{name}/password" [Viewer] => users::set_password,
         "set a password (admins: anyone's; others: their own)", body: Password, ok: 204 empty;
-    post "/v1/users/{name}/mfa" [Viewer] => mfa::enable,
-        "give a user a new second factor, pending its first code (admins: anyone; others: themselves); \
-         the otpauth URI and recovery codes are shown only in this answer",
+    post "/v1/users/{name}/mfa" [Admin] => mfa::enable,
+        "give a user a new second factor, pending its first code; the otpauth URI and recovery codes \
+         are shown only in this answer",
         ok: 201 json(MfaEnrollment);
-    post "/v1/users/{name}/mfa/confirm" [Viewer] => mfa::confirm,
-        "confirm a pending second factor with a first code; logins need one from then on",
+    post "/v1/users/{name}/mfa/confirm" [Admin] => mfa::confirm,
+        "confirm a user's pending second factor with a first code (their first login with a code also does)",
         body: OtpCode, ok: 204 empty;
-    post "/v1/users/{name}/mfa/disable" [Viewer] => mfa::disable,
-        "remove a user's second factor (admins: anyone's; your own needs a current code)",
+    post "/v1/users/{name}/mfa/disable" [Admin] => mfa::disable,
+        "remove a user's second factor (your own needs a current code)",
         optional_body: MfaDisable, ok: 204 empty;
     get "/v1/mfa/policy" [Admin] => mfa::policy, "the roles that must have a second factor, and who of them has none",
         ok: 200 json(MfaPolicy);
