@@ -77,15 +77,17 @@ pub(super) fn put(tx: &Transaction<'_>, record: &MfaRecord) -> Result<()> {
     Ok(())
 }
 
-/// One statement: of two logins with the same code, one updates the row and the other does not.
-pub(super) fn use_step(tx: &Transaction<'_>, name: &str, step: u64, confirm: bool) -> Result<bool> {
-    let step = step.min(i64::MAX as u64) as i64;
-    let sql = if confirm {
-        "UPDATE user_mfa SET last_step = ?2, confirmed = 1 WHERE name = ?1 AND last_step < ?2"
-    } else {
-        "UPDATE user_mfa SET last_step = ?2 WHERE name = ?1 AND last_step < ?2"
-    };
-    Ok(tx.execute(sql, params![name, step]).map_err(db_error)? > 0)
+/// Records `step` as `name`'s last used one if it is later, in one statement: of two logins
+/// with the same code, one updates the row and the other does not.
+pub(super) fn use_step(tx: &Transaction<'_>, name: &str, step: u64) -> Result<bool> {
+    let sql = "UPDATE user_mfa SET last_step = ?2 WHERE name = ?1 AND last_step < ?2";
+    Ok(tx.execute(sql, params![name, step.min(i64::MAX as u64) as i64]).map_err(db_error)? > 0)
+}
+
+/// [`use_step`] that also marks the enrollment confirmed.
+pub(super) fn confirm_with_step(tx: &Transaction<'_>, name: &str, step: u64) -> Result<bool> {
+    let sql = "UPDATE user_mfa SET last_step = ?2, confirmed = 1 WHERE name = ?1 AND last_step < ?2";
+    Ok(tx.execute(sql, params![name, step.min(i64::MAX as u64) as i64]).map_err(db_error)? > 0)
 }
 
 pub(super) fn use_recovery_code(tx: &Transaction<'_>, name: &str, hash: &str, at_ms: u64) -> Result<bool> {

@@ -416,14 +416,14 @@ impl Store for SqliteStore {
 
     async fn use_totp_step(&self, name: &str, step: u64) -> Result<bool> {
         let name = name.to_owned();
-        self.transaction(move |tx| mfa::use_step(tx, &name, step, false)).await
+        self.transaction(move |tx| mfa::use_step(tx, &name, step)).await
     }
 
     async fn confirm_mfa(&self, name: &str, step: u64, audit: AuditRecord) -> Result<bool> {
         let (name, key) = (name.to_owned(), self.key());
         // The audit entry only when the confirmation took (same transaction).
         self.transaction(move |tx| {
-            let confirmed = mfa::use_step(tx, &name, step, true)?;
+            let confirmed = mfa::confirm_with_step(tx, &name, step)?;
             if confirmed {
                 audit::append(tx, &audit, key.as_deref())?;
             }
