@@ -153,7 +153,7 @@ pub struct Accounts {
     pub(super) store: Arc<dyn Store>,
     pub(super) clock: SharedClock,
     /// Seals users' TOTP secrets (the console's master key).
-    pub(super) secrets: SecretBox,
+    pub(super) secrets: Arc<SecretBox>,
 }
 
 impl std::fmt::Debug for Accounts {
@@ -170,7 +170,7 @@ impl Accounts {
 
     /// Accounts in `store`, second factors sealed with `secrets`, timed by `clock`.
     pub fn with_clock(store: Arc<dyn Store>, secrets: SecretBox, clock: SharedClock) -> Self {
-        Self { store, clock, secrets }
+        Self { store, clock, secrets: Arc::new(secrets) }
     }
 
     pub(super) fn audit(
