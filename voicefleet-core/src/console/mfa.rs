@@ -21,6 +21,10 @@ use super::totp;
 use crate::auth::Role;
 use crate::error::{Error, ErrorKind, OtpRefusal, Result};
 
+/// Where wrong codes given to remove your own second factor are counted, in the store's failed
+/// logins (by user and "address"): they slow down as failed logins do.
+const DISABLE_SLOT: &str = "mfa-disable";
+
 /// The issuer authenticator apps show next to the account name.
 pub const ISSUER: &str = "voicefleet";
 
@@ -253,17 +257,29 @@ impl Accounts {
                     Some("give --otp CODE (from your authenticator app, or a recovery code)"),
                 ));
             };
+            // Wrong codes slow down like failed logins (a stolen session cannot try them all).
+            let now = self.clock.now_ms();
+            if let Some((failures, last_ms)) = self.store.login_failures(name, DISABLE_SLOT).await?
+                && let wait = super::login::login_wait_ms(failures, last_ms, now)
+                && wait > 0
+            {
+                return Err(remote(
+                    ErrorKind::Unavailable,
+                    "too many wrong codes for removing this second factor",
+                    Some(&format!("try again in {} s", wait.div_ceil(1000))),
+                ));
+            }
             if let Err(reason) = self.use_factor(&record, otp).await? {
                 let outcome = format!("failed: {reason}");
-                self.store
-                    .append_audit(self.audit(&actor.name, "mfa.disable", name, &actor.request_id, &outcome))
-                    .await?;
+                let audit = self.audit(&actor.name, "mfa.disable", name, &actor.request_id, &outcome);
+                self.store.record_login_failure(name, DISABLE_SLOT, now, audit).await?;
                 return Err(remote(
                     ErrorKind::InvalidInput,
                     "that code is wrong, expired or already used",
                     Some("give the code your authenticator app shows now, or an unused recovery code"),
                 ));
             }
+            self.store.clear_login_failures(name, Some(DISABLE_SLOT), None).await?;
         }
         let audit = self.audit(&actor.name, "mfa.disable", name, &actor.request_id, "ok");
         if !self.store.delete_mfa(name, audit).await? {

@@ -199,6 +199,15 @@ async fn only_admins_manage_others_and_your_own_removal_needs_a_code() {
     assert!(error.to_string().contains("needs a current code"), "{error}");
     let error = s.accounts.disable_mfa(&alice, "alice", Some("111111")).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
+    // Wrong codes slow down like failed logins: after three, even the right one waits.
+    for _ in 0..2 {
+        s.accounts.disable_mfa(&alice, "alice", Some("111111")).await.unwrap_err();
+    }
+    s.next_step();
+    s.clock.0.fetch_sub(29_500, Ordering::SeqCst);
+    let right = code_at(&secret, s.now_s());
+    let slowed = s.accounts.disable_mfa(&alice, "alice", Some(&right)).await.unwrap_err();
+    assert!(slowed.to_string().contains("too many wrong codes"), "{slowed}");
     s.next_step();
     s.accounts.disable_mfa(&alice, "alice", Some(&code_at(&secret, s.now_s()))).await.unwrap();
     s.login("alice", None).await.unwrap();
