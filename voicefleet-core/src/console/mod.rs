@@ -31,7 +31,7 @@ mod selector;
 mod sqlite;
 mod status;
 mod store;
-pub mod totp;
+mod totp;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::AtomicBool;

@@ -11,22 +11,22 @@ use subtle::ConstantTimeEq as _;
 use crate::error::Result;
 
 /// Seconds per time step (RFC 6238's default, and the only period authenticator apps all honour).
-pub const STEP_SECONDS: u64 = 30;
+pub(crate) const STEP_SECONDS: u64 = 30;
 /// Digits per code.
-pub const DIGITS: usize = 6;
+pub(crate) const DIGITS: usize = 6;
 /// Steps before and after now whose codes are still accepted (a clock off by up to 30 s, or a
 /// code typed as it rolled over).
-pub const WINDOW_STEPS: u64 = 1;
+pub(crate) const WINDOW_STEPS: u64 = 1;
 /// Bytes of a new secret: 160 bits, the HMAC-SHA1 output size RFC 4226 recommends.
-pub const SECRET_BYTES: usize = 20;
+pub(crate) const SECRET_BYTES: usize = 20;
 /// Recovery codes handed out at enrollment.
-pub const RECOVERY_CODES: usize = 10;
+pub(crate) const RECOVERY_CODES: usize = 10;
 
 /// The RFC 4648 base32 alphabet (authenticator apps read secrets in it).
 const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 /// `bytes` in RFC 4648 base32, without padding (as `otpauth://` URIs carry secrets).
-pub fn base32(bytes: &[u8]) -> String {
+pub(crate) fn base32(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(5) * 8);
     let (mut buffer, mut bits) = (0u32, 0u32);
     for byte in bytes {
@@ -45,7 +45,7 @@ pub fn base32(bytes: &[u8]) -> String {
 
 /// The bytes of base32 `text` (case and spaces ignored, padding allowed); `None` when it is not
 /// base32.
-pub fn base32_decode(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn base32_decode(text: &str) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     let (mut buffer, mut bits) = (0u32, 0u32);
     for c in text.chars().filter(|c| !c.is_whitespace() && *c != '=') {
@@ -62,7 +62,7 @@ pub fn base32_decode(text: &str) -> Option<Vec<u8>> {
 }
 
 /// RFC 4226 HOTP: the `DIGITS`-digit code of `secret` at `counter`.
-pub fn hotp(secret: &[u8], counter: u64) -> String {
+pub(crate) fn hotp(secret: &[u8], counter: u64) -> String {
     let mut mac = Hmac::<Sha1>::new_from_slice(secret).expect("HMAC takes a key of any length");
     mac.update(&counter.to_be_bytes());
     let digest = mac.finalize().into_bytes();
@@ -74,24 +74,30 @@ pub fn hotp(secret: &[u8], counter: u64) -> String {
 }
 
 /// The time step of `unix_seconds`.
-pub fn step_of(unix_seconds: u64) -> u64 {
+pub(crate) fn step_of(unix_seconds: u64) -> u64 {
     unix_seconds / STEP_SECONDS
 }
 
 /// The code an authenticator app shows for `secret` at `unix_seconds`.
-pub fn code_at(secret: &[u8], unix_seconds: u64) -> String {
+#[cfg(test)]
+pub(crate) fn code_at(secret: &[u8], unix_seconds: u64) -> String {
     hotp(secret, step_of(unix_seconds))
 }
 
 /// Whether `text` looks like a TOTP code (six digits) rather than a recovery code.
-pub fn is_code(text: &str) -> bool {
+pub(crate) fn is_code(text: &str) -> bool {
     text.len() == DIGITS && text.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// The step whose code is `code`, within [`WINDOW_STEPS`] of `unix_seconds`, and later than
 /// `last_used_step` (a code, once accepted, is never accepted again, nor is any older one: RFC
 /// 6238 section 5.2). Every candidate is compared in constant time.
-pub fn matching_step(secret: &[u8], code: &str, unix_seconds: u64, last_used_step: u64) -> Option<u64> {
+pub(crate) fn matching_step(
+    secret: &[u8],
+    code: &str,
+    unix_seconds: u64,
+    last_used_step: u64,
+) -> Option<u64> {
     if !is_code(code) {
         return None;
     }
@@ -118,7 +124,7 @@ fn percent(text: &str) -> String {
 
 /// The `otpauth://totp/...` URI an authenticator app enrolls from (Google Authenticator's key
 /// URI format: issuer in the label and as a parameter, SHA1, 6 digits, 30 s).
-pub fn otpauth_uri(issuer: &str, account: &str, secret_base32: &str) -> String {
+pub(crate) fn otpauth_uri(issuer: &str, account: &str, secret_base32: &str) -> String {
     format!(
         "otpauth://totp/{}:{}?secret={secret_base32}&issuer={}&algorithm=SHA1&digits={DIGITS}&period={STEP_SECONDS}",
         percent(issuer),
@@ -128,18 +134,18 @@ pub fn otpauth_uri(issuer: &str, account: &str, secret_base32: &str) -> String {
 }
 
 /// A new TOTP secret.
-pub fn new_secret() -> Result<[u8; SECRET_BYTES]> {
+pub(crate) fn new_secret() -> Result<[u8; SECRET_BYTES]> {
     crate::random::bytes()
 }
 
 /// A recovery code as typed: lower case, without the dashes and spaces it is shown with.
-pub fn normalize_recovery_code(text: &str) -> String {
+pub(crate) fn normalize_recovery_code(text: &str) -> String {
     text.chars().filter(|c| *c != '-' && !c.is_whitespace()).map(|c| c.to_ascii_lowercase()).collect()
 }
 
 /// [`RECOVERY_CODES`] new recovery codes, each 80 random bits as 16 base32 characters shown in
 /// four groups (`abcd-efgh-ijkl-mnop`).
-pub fn new_recovery_codes() -> Result<Vec<String>> {
+pub(crate) fn new_recovery_codes() -> Result<Vec<String>> {
     (0..RECOVERY_CODES)
         .map(|_| {
             let text = base32(&crate::random::bytes::<10>()?).to_ascii_lowercase();
@@ -156,13 +162,13 @@ pub fn new_recovery_codes() -> Result<Vec<String>> {
 /// human choice, so a stolen database gives nothing to guess from; 2^80 hashes are out of reach
 /// however fast each is, and a slow hash would only slow every login that uses one. The salt
 /// keeps equal codes (never expected) from having equal hashes and rules out precomputation.
-pub fn recovery_code_hash(salt: &str, code: &str) -> String {
+pub(crate) fn recovery_code_hash(salt: &str, code: &str) -> String {
     let digest = Sha256::digest(format!("voicefleet-recovery:{salt}:{}", normalize_recovery_code(code)));
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Whether `code` hashes to `hash` under `salt`, compared in constant time.
-pub fn recovery_code_matches(salt: &str, hash: &str, code: &str) -> bool {
+pub(crate) fn recovery_code_matches(salt: &str, hash: &str, code: &str) -> bool {
     recovery_code_hash(salt, code).as_bytes().ct_eq(hash.as_bytes()).into()
 }
 
