@@ -105,6 +105,7 @@ pub fn workspace_binary(name: &str) -> std::path::PathBuf {
 
 pub mod drill;
 pub mod events;
+pub mod otp;
 pub use events::sse_events;
 pub mod fleet_contract;
 pub mod hosts;

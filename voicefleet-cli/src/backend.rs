@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 use voicefleet_core::auth::Role;
 use voicefleet_core::clock::Clock as _;
-use voicefleet_core::console::{Actor, Fleet, TokenView, UserView};
+use voicefleet_core::console::{Actor, Fleet, MfaEnrollment, MfaPolicy, TokenView, UserView};
 use voicefleet_http::{ConsoleClient, Embedded, WhoAmI, open_embedded};
 
 use voicefleet_core::ErrorKind;
@@ -268,6 +268,58 @@ impl Backend {
             Backend::Local(embedded) => {
                 Ok(embedded.accounts.set_password(&self.actor(), name, password, current).await?)
             }
+        }
+    }
+
+    /// `None` when `name` is the logged-in user (their own routes), else `Some(name)` (an
+    /// admin's routes).
+    async fn mfa_subject<'a>(client: &ConsoleClient, name: &'a str) -> anyhow::Result<Option<&'a str>> {
+        Ok(if client.whoami().await?.name == name { None } else { Some(name) })
+    }
+
+    pub(crate) async fn enable_mfa(&self, name: &str) -> anyhow::Result<MfaEnrollment> {
+        match self {
+            Backend::Remote(client) => Ok(client.enable_mfa(Self::mfa_subject(client, name).await?).await?),
+            Backend::Local(embedded) => Ok(embedded.accounts.enable_mfa(&self.actor(), name).await?),
+        }
+    }
+
+    pub(crate) async fn confirm_mfa(&self, name: &str, otp: &str) -> anyhow::Result<()> {
+        match self {
+            Backend::Remote(client) => {
+                Ok(client.confirm_mfa(Self::mfa_subject(client, name).await?, otp).await?)
+            }
+            Backend::Local(embedded) => Ok(embedded.accounts.confirm_mfa(&self.actor(), name, otp).await?),
+        }
+    }
+
+    pub(crate) async fn disable_mfa(&self, name: &str, otp: Option<&str>) -> anyhow::Result<()> {
+        match self {
+            Backend::Remote(client) => {
+                Ok(client.disable_mfa(Self::mfa_subject(client, name).await?, otp).await?)
+            }
+            Backend::Local(embedded) => Ok(embedded.accounts.disable_mfa(&self.actor(), name, otp).await?),
+        }
+    }
+
+    pub(crate) async fn mfa_policy(&self) -> anyhow::Result<MfaPolicy> {
+        match self {
+            Backend::Remote(client) => Ok(client.mfa_policy().await?),
+            Backend::Local(embedded) => Ok(embedded.accounts.mfa_policy(&self.actor()).await?),
+        }
+    }
+
+    pub(crate) async fn require_mfa(&self, role: Role) -> anyhow::Result<MfaPolicy> {
+        match self {
+            Backend::Remote(client) => Ok(client.set_mfa_required(role, true).await?),
+            Backend::Local(embedded) => Ok(embedded.accounts.require_mfa(&self.actor(), role).await?),
+        }
+    }
+
+    pub(crate) async fn unrequire_mfa(&self, role: Role) -> anyhow::Result<MfaPolicy> {
+        match self {
+            Backend::Remote(client) => Ok(client.set_mfa_required(role, false).await?),
+            Backend::Local(embedded) => Ok(embedded.accounts.unrequire_mfa(&self.actor(), role).await?),
         }
     }
 

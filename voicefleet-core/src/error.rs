@@ -61,6 +61,38 @@ impl std::fmt::Display for ErrorKind {
     }
 }
 
+/// Why a login with the right password was refused at its second factor. Its
+/// [`OtpRefusal::code`] is the error body's `code`, so a client knows to ask for a code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OtpRefusal {
+    /// The user has a second factor and gave no code.
+    Required,
+    /// The code (or recovery code) is wrong, too old, or was used already.
+    Invalid,
+    /// The user's role requires a second factor and the user has none enrolled.
+    EnrollmentRequired,
+}
+
+impl OtpRefusal {
+    /// Every refusal, for the OpenAPI document's `code` enum.
+    pub const ALL: [OtpRefusal; 3] =
+        [OtpRefusal::Required, OtpRefusal::Invalid, OtpRefusal::EnrollmentRequired];
+
+    /// The stable snake_case code of the error body.
+    pub fn code(self) -> &'static str {
+        match self {
+            OtpRefusal::Required => "otp_required",
+            OtpRefusal::Invalid => "otp_invalid",
+            OtpRefusal::EnrollmentRequired => "mfa_enrollment_required",
+        }
+    }
+
+    /// Parses [`OtpRefusal::code`].
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|refusal| refusal.code() == code)
+    }
+}
+
 /// ENOSPC and EDQUOT on Linux (every platform the supervisor runs on).
 const NO_SPACE: i32 = 28;
 const OVER_QUOTA: i32 = 122;
@@ -165,6 +197,10 @@ pub enum Error {
     #[error("host agent {agent_version} speaks host API v{host_api}; this console speaks v{supported}")]
     IncompatibleHost { agent_version: String, host_api: u32, supported: u32 },
 
+    /// A login refused at its second factor (kind unauthorized; [`Error::code`] says which).
+    #[error("{message}")]
+    SecondFactor { refusal: OtpRefusal, message: String, hint: Option<String> },
+
     /// An error reported by a remote voicefleet service (a host agent, a console), with its kind.
     #[error("{message}")]
     Remote { kind: ErrorKind, message: String, hint: Option<String>, issues: Vec<Issue> },
@@ -227,6 +263,7 @@ impl Error {
             | Error::RevisionNotFound { .. }
             | Error::BulkRunNotFound { .. } => ErrorKind::NotFound,
             Error::Forbidden { .. } => ErrorKind::Forbidden,
+            Error::SecondFactor { .. } => ErrorKind::Unauthorized,
             Error::Conflict { .. } | Error::Stale { .. } => ErrorKind::Conflict,
             Error::Io { source, .. } if Error::is_no_space(source) => ErrorKind::Unavailable,
             Error::Io { .. } | Error::Internal { .. } => ErrorKind::Internal,
@@ -302,7 +339,7 @@ impl Error {
             Error::StorageFull { .. } => Some(STORAGE_FULL_HINT.to_owned()),
             Error::Io { source, .. } if Error::is_no_space(source) => Some(STORAGE_FULL_HINT.to_owned()),
             Error::Io { .. } | Error::Internal { .. } | Error::Unavailable { .. } => None,
-            Error::Remote { hint, .. } => hint.clone(),
+            Error::Remote { hint, .. } | Error::SecondFactor { hint, .. } => hint.clone(),
             Error::IncompatibleHost { host_api, supported, .. } => Some(if host_api > supported {
                 "upgrade the console to a release that speaks the host's API (see docs/operations.md, Upgrading)"
                     .to_owned()
@@ -313,6 +350,15 @@ impl Error {
             Error::UnknownTemplate { .. } => {
                 Some(format!("available templates: {}", crate::config::template_names().join(", ")))
             }
+        }
+    }
+
+    /// A finer code than the kind, for the refusals a client acts on (`otp_required`: ask for
+    /// a code and try again).
+    pub fn code(&self) -> Option<&'static str> {
+        match self {
+            Error::SecondFactor { refusal, .. } => Some(refusal.code()),
+            _ => None,
         }
     }
 

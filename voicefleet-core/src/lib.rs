@@ -44,4 +44,4 @@ pub mod simulator;
 pub mod supervisor;
 pub mod transport;
 
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorKind, OtpRefusal, Result};

@@ -57,6 +57,11 @@ fn kind_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     schemars::json_schema!({"type": "string", "enum": kind_names()})
 }
 
+fn code_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let codes: Vec<&str> = voicefleet_core::OtpRefusal::ALL.iter().map(|refusal| refusal.code()).collect();
+    schemars::json_schema!({"type": "string", "enum": codes})
+}
+
 /// The names of every error kind, for the OpenAPI document's error enum.
 pub fn kind_names() -> Vec<&'static str> {
     ERROR_CODES.iter().map(|(kind, _)| kind.as_str()).collect()
@@ -75,6 +80,11 @@ pub struct ErrorDetail {
     /// The error's kind; clients branch on it.
     #[schemars(schema_with = "kind_schema")]
     pub kind: String,
+    /// A finer reason than the kind, for refusals a client acts on: `otp_required` (log in
+    /// again with `otp`), `otp_invalid`, `mfa_enrollment_required`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "code_schema")]
+    pub code: Option<String>,
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
@@ -86,6 +96,7 @@ pub struct ErrorDetail {
 #[derive(Debug)]
 pub struct ApiError {
     kind: ErrorKind,
+    code: Option<&'static str>,
     message: String,
     hint: Option<String>,
     issues: Vec<Issue>,
@@ -94,7 +105,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into(), hint: None, issues: Vec::new(), status: None }
+        Self { kind, code: None, message: message.into(), hint: None, issues: Vec::new(), status: None }
     }
 
     /// The kind of error this answer says.
@@ -149,6 +160,7 @@ impl From<Error> for ApiError {
         };
         ApiError {
             kind,
+            code: error.code(),
             message: error.to_string(),
             hint: error.hint(),
             issues: error.issues().to_vec(),
@@ -163,6 +175,7 @@ impl IntoResponse for ApiError {
         let body = ErrorBody {
             error: ErrorDetail {
                 kind: self.kind.as_str().to_owned(),
+                code: self.code.map(str::to_owned),
                 message: self.message,
                 hint: self.hint,
                 issues: self.issues,
@@ -179,6 +192,13 @@ pub async fn remote_error(response: reqwest::Response, server: &str) -> Error {
     let fallback = kind_for_status(status);
     let bytes = response.bytes().await.unwrap_or_default();
     match serde_json::from_slice::<ErrorBody>(&bytes) {
+        // A refused second factor comes back as itself: a client asks for a code on `otp_required`.
+        Ok(body)
+            if let Some(refusal) =
+                body.error.code.as_deref().and_then(voicefleet_core::OtpRefusal::parse) =>
+        {
+            Error::SecondFactor { refusal, message: body.error.message, hint: body.error.hint }
+        }
         Ok(body) => Error::Remote {
             kind: if status == StatusCode::TOO_MANY_REQUESTS {
                 ErrorKind::Unavailable

@@ -2,8 +2,11 @@
 
 use std::process::ExitCode;
 
+use std::io::IsTerminal as _;
+
 use anyhow::Context as _;
 use voicefleet_core::auth::Role;
+use voicefleet_core::console::MfaState;
 use voicefleet_http::ConsoleClient;
 
 use crate::backend::{
@@ -23,7 +26,20 @@ pub(crate) async fn login(global: &Global, args: LoginArgs) -> anyhow::Result<Ex
     }
     let password = read_secret(&format!("password for {} at {console}: ", args.user), false)?;
     let client = ConsoleClient::new(&console, None)?;
-    let login = client.login(&args.user, &password).await?;
+    let login = match client.login_with_otp(&args.user, &password, args.otp.as_deref()).await {
+        // The console wants a second-factor code and none was given: ask for it on a terminal.
+        Err(voicefleet_core::Error::SecondFactor {
+            refusal: voicefleet_core::OtpRefusal::Required, ..
+        }) if args.otp.is_none() && std::io::stdin().is_terminal() => {
+            let otp = rpassword::prompt_password(format!(
+                "second-factor code for {} (or a recovery code): ",
+                args.user
+            ))
+            .context("cannot read the terminal")?;
+            client.login_with_otp(&args.user, &password, Some(otp.trim())).await?
+        }
+        other => other?,
+    };
     let path = credentials_path().context("no HOME to keep the token in")?;
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
@@ -145,11 +161,18 @@ pub(crate) async fn users(
                             u.name.clone(),
                             u.role.to_string(),
                             ago(Some(u.created_at_ms)),
+                            match (u.mfa, u.mfa_required) {
+                                (MfaState::Off, true) => "off (required: login refused)".to_owned(),
+                                (MfaState::Pending, true) => {
+                                    "pending (required: next login needs a code)".to_owned()
+                                }
+                                (state, _) => state.to_string(),
+                            },
                             if u.locked { "locked".into() } else { String::new() },
                         ]
                     })
                     .collect();
-                print!("{}", table(&["USER", "ROLE", "CREATED", "LOCKED"], &rows));
+                print!("{}", table(&["USER", "ROLE", "CREATED", "MFA", "LOCKED"], &rows));
             }
         }
         UsersCommand::Rm { name, yes } => {
@@ -173,6 +196,7 @@ pub(crate) async fn users(
             backend.set_password(&name, &password, current.as_deref()).await?;
             eprintln!("password changed for {name}; their earlier logins have ended");
         }
+        UsersCommand::Mfa(command) => return super::mfa::mfa(backend, output, command).await,
     }
     Ok(ExitCode::SUCCESS)
 }

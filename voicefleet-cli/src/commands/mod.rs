@@ -11,6 +11,7 @@ mod events;
 mod fleet;
 mod host;
 mod lines;
+mod mfa;
 mod progress;
 mod status;
 

@@ -14,6 +14,7 @@ mod general;
 mod history;
 mod host;
 mod keycheck;
+mod mfa;
 mod rollout;
 mod safety;
 mod status;

@@ -36,14 +36,35 @@ pub(crate) struct TtyRun {
 /// Runs on a pseudo-terminal (standard input, output and error all the terminal), typing
 /// `input` once `prompt` shows; bounded to 30 s.
 pub(crate) fn on_tty(home: &Path, args: &[&str], env: &[(&str, &str)], prompt: &str, input: &str) -> TtyRun {
+    let answers: &[(&str, &str)] =
+        if prompt.is_empty() && input.is_empty() { &[] } else { &[(prompt, input)] };
+    on_tty_answering(home, args, env, answers)
+}
+
+/// [`on_tty`] with several prompts, each answered in turn once it shows.
+pub(crate) fn on_tty_answering(
+    home: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    answers: &[(&str, &str)],
+) -> TtyRun {
     let pty = nix::pty::openpty(None, None).expect("a pseudo-terminal");
     let slave = |fd: &OwnedFd| Stdio::from(fd.try_clone().expect("dup the terminal"));
-    let mut child = command(home, args, env)
-        .stdin(slave(&pty.slave))
-        .stdout(slave(&pty.slave))
-        .stderr(slave(&pty.slave))
-        .spawn()
-        .expect("run voicefleet");
+    let mut command = command(home, args, env);
+    command.stdin(slave(&pty.slave)).stdout(slave(&pty.slave)).stderr(slave(&pty.slave));
+    // The terminal is the child's controlling terminal, as in a login shell: hidden prompts
+    // (passwords, codes) open /dev/tty.
+    // SAFETY: setsid and ioctl are async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        use std::os::unix::process::CommandExt as _;
+        command.pre_exec(|| {
+            if nix::libc::setsid() == -1 || nix::libc::ioctl(0, nix::libc::TIOCSCTTY as _, 0) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().expect("run voicefleet");
     drop(pty.slave);
     let mut master = std::fs::File::from(pty.master);
     let mut reader = master.try_clone().expect("dup the terminal");
@@ -59,14 +80,18 @@ pub(crate) fn on_tty(home: &Path, args: &[&str], env: &[(&str, &str)], prompt: &
     });
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut screen = Vec::new();
-    let mut typed = prompt.is_empty() && input.is_empty();
+    // How many answers were typed, and how much of the screen their prompts took.
+    let (mut typed, mut seen) = (0, 0);
     let code = loop {
         while let Ok(chunk) = receiver.recv_timeout(Duration::from_millis(20)) {
             screen.extend_from_slice(&chunk);
         }
-        if !typed && String::from_utf8_lossy(&screen).contains(prompt) {
+        if let Some((prompt, input)) = answers.get(typed)
+            && let Some(at) = String::from_utf8_lossy(&screen[seen..]).find(prompt)
+        {
             master.write_all(input.as_bytes()).expect("type on the terminal");
-            typed = true;
+            typed += 1;
+            seen += at + prompt.len();
         }
         if let Some(status) = child.try_wait().expect("wait") {
             while let Ok(chunk) = receiver.recv_timeout(Duration::from_millis(100)) {

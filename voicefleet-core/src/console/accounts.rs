@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use super::audit::AuditRecord;
+use super::crypto::SecretBox;
 use super::fleet::Actor;
+use super::mfa::MfaState;
 use super::store::Store;
 use crate::auth::Role;
 use crate::clock::SharedClock;
@@ -36,6 +38,13 @@ pub struct UserView {
     pub role: Role,
     pub created_at_ms: u64,
     pub locked: bool,
+    /// Their second factor: `off`, `pending` (enabled, waiting for its first code) or `on`.
+    #[serde(default)]
+    pub mfa: MfaState,
+    /// Their role requires a second factor (`users mfa require`): without one confirmed, their
+    /// login is refused.
+    #[serde(default)]
+    pub mfa_required: bool,
 }
 
 /// A stored API token: only its hash.
@@ -143,6 +152,8 @@ pub(super) fn password_matches(password: &str, hash: &str) -> bool {
 pub struct Accounts {
     pub(super) store: Arc<dyn Store>,
     pub(super) clock: SharedClock,
+    /// Seals users' TOTP secrets (the console's master key).
+    pub(super) secrets: Arc<SecretBox>,
 }
 
 impl std::fmt::Debug for Accounts {
@@ -152,14 +163,14 @@ impl std::fmt::Debug for Accounts {
 }
 
 impl Accounts {
-    /// Accounts in `store`, timed by the system clock.
-    pub fn new(store: Arc<dyn Store>) -> Self {
-        Self::with_clock(store, crate::clock::system())
+    /// Accounts in `store`, second factors sealed with `secrets`, timed by the system clock.
+    pub fn new(store: Arc<dyn Store>, secrets: SecretBox) -> Self {
+        Self::with_clock(store, secrets, crate::clock::system())
     }
 
-    /// Accounts in `store`, timed by `clock`.
-    pub fn with_clock(store: Arc<dyn Store>, clock: SharedClock) -> Self {
-        Self { store, clock }
+    /// Accounts in `store`, second factors sealed with `secrets`, timed by `clock`.
+    pub fn with_clock(store: Arc<dyn Store>, secrets: SecretBox, clock: SharedClock) -> Self {
+        Self { store, clock, secrets: Arc::new(secrets) }
     }
 
     pub(super) fn audit(
@@ -180,7 +191,7 @@ impl Accounts {
         }
     }
 
-    fn require_admin(actor: &Actor) -> Result<()> {
+    pub(super) fn require_admin(actor: &Actor) -> Result<()> {
         if actor.role.allows(Role::Admin) {
             Ok(())
         } else {
@@ -232,8 +243,15 @@ impl Accounts {
             locked_until_ms: None,
             tokens_after_s: 0,
         };
-        let view =
-            UserView { name: user.name.clone(), role, created_at_ms: user.created_at_ms, locked: false };
+        let mfa_required = self.store.mfa_required_roles().await?.contains(&role);
+        let view = UserView {
+            name: user.name.clone(),
+            role,
+            created_at_ms: user.created_at_ms,
+            locked: false,
+            mfa: MfaState::Off,
+            mfa_required,
+        };
         self.store
             .insert_user(user, self.audit(&actor.name, "user.add", name, &actor.request_id, "ok"))
             .await?;
@@ -243,12 +261,16 @@ impl Accounts {
     pub async fn users(&self, actor: &Actor) -> Result<Vec<UserView>> {
         Self::require_admin(actor)?;
         let now = self.clock.now_ms();
+        let states = self.mfa_states().await?;
+        let required = self.store.mfa_required_roles().await?;
         Ok(self
             .store
             .users()
             .await?
             .into_iter()
             .map(|u| UserView {
+                mfa: states.get(&u.name).copied().unwrap_or_default(),
+                mfa_required: required.contains(&u.role),
                 name: u.name,
                 role: u.role,
                 created_at_ms: u.created_at_ms,

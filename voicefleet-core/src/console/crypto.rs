@@ -18,7 +18,8 @@ pub enum KeySource {
     Generated(PathBuf),
 }
 
-/// Encrypts and decrypts secret values.
+/// Encrypts and decrypts secret values (customers' secrets, console users' TOTP secrets).
+#[derive(Clone)]
 pub struct SecretBox {
     cipher: XChaCha20Poly1305,
     /// The audit chain's MAC key, derived from the same master key (see [`AuditKey`]).
@@ -94,13 +95,42 @@ impl SecretBox {
         format!("voicefleet-secret:{customer_id}:{name}").into_bytes()
     }
 
+    /// The associated data of a console user's TOTP secret: a sealed secret moved to another
+    /// user (or to a customer's secrets) does not decrypt.
+    fn user_aad(user: &str) -> Vec<u8> {
+        format!("voicefleet-user-totp:{user}").into_bytes()
+    }
+
     /// Returns (nonce, ciphertext).
     pub fn seal(&self, customer_id: &str, name: &str, value: &str) -> Result<(Vec<u8>, Vec<u8>)> {
+        self.seal_bound(&Self::aad(customer_id, name), value)
+    }
+
+    /// Seals a console user's TOTP secret; returns (nonce, ciphertext).
+    pub(crate) fn seal_user_totp(&self, user: &str, secret: &str) -> Result<(Vec<u8>, Vec<u8>)> {
+        self.seal_bound(&Self::user_aad(user), secret)
+    }
+
+    /// Opens what [`SecretBox::seal_user_totp`] sealed for `user`.
+    pub(crate) fn open_user_totp(&self, user: &str, nonce: &[u8], ciphertext: &[u8]) -> Result<String> {
+        if nonce.len() != 24 {
+            return Err(Error::Internal { message: "a stored second factor has a bad nonce".to_owned() });
+        }
+        let aad = Self::user_aad(user);
+        let plain = self.cipher.decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: &aad }).map_err(|_| {
+            Error::Unavailable {
+                message: format!("the second factor of user `{user}` does not decrypt: wrong master key, or the data was altered"),
+            }
+        })?;
+        String::from_utf8(plain)
+            .map_err(|_| Error::Internal { message: "a stored second factor is not UTF-8".to_owned() })
+    }
+
+    fn seal_bound(&self, aad: &[u8], value: &str) -> Result<(Vec<u8>, Vec<u8>)> {
         let nonce: [u8; 24] = crate::random::bytes()?;
-        let aad = Self::aad(customer_id, name);
         let ciphertext = self
             .cipher
-            .encrypt(XNonce::from_slice(&nonce), Payload { msg: value.as_bytes(), aad: &aad })
+            .encrypt(XNonce::from_slice(&nonce), Payload { msg: value.as_bytes(), aad })
             .map_err(|_| Error::Internal { message: "encryption failed".to_owned() })?;
         Ok((nonce.to_vec(), ciphertext))
     }

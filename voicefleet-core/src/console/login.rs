@@ -7,11 +7,15 @@
 //!   against a dummy hash, so timing does not tell which names exist.
 //! - Password hashing (argon2, deliberately slow) runs on the blocking pool behind a small
 //!   semaphore, never on the async workers: a burst of logins cannot stall the API.
+//! - A user with a second factor (`mfa.rs`) also gives a code; only after the right password is a
+//!   missing or wrong code told apart (`otp_required`, `otp_invalid`), and it counts as a
+//!   failure in the slowdown like a wrong password.
 
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use super::accounts::{Accounts, UserView, hash_password, password_matches, remote, validate_name};
+use super::mfa::{FactorCheck, MfaState};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Failed logins of one user from one address allowed before each attempt has to wait.
@@ -62,17 +66,20 @@ fn refused() -> Error {
 }
 
 impl Accounts {
-    /// Checks a user's password. `address` is the caller's (an IP address, or `local`); every
-    /// outcome is audited, a failure answers the same whatever its cause.
+    /// Checks a user's password, and their second factor (`otp`: a code or a recovery code)
+    /// when they have one or their role requires one. `address` is the caller's (an IP address,
+    /// or `local`); every outcome is audited, a wrong name or password answers the same whatever
+    /// its cause.
     pub async fn login(
         &self,
         name: &str,
         password: &str,
+        otp: Option<&str>,
         address: &str,
         request_id: &str,
     ) -> Result<UserView> {
         let now = self.clock.now_ms();
-        if validate_name(name).is_err() || password.len() > 1024 {
+        if validate_name(name).is_err() || password.len() > 1024 || otp.is_some_and(|otp| otp.len() > 64) {
             // Nothing of the submitted name is stored or echoed.
             let audit =
                 self.audit("anonymous", "login", "<invalid name>", request_id, "failed: invalid name");
@@ -100,8 +107,25 @@ impl Accounts {
             self.store.record_login_failure(name, address, now, audit).await?;
             return Err(refused());
         };
-        let audit = self.audit(name, "login", name, request_id, &format!("ok: from {address}"));
+        let (factor, mfa) = match self.check_second_factor(&user, otp).await? {
+            FactorCheck::NotNeeded => (String::new(), MfaState::Off),
+            FactorCheck::Passed(how) => (format!(", second factor: {how}"), MfaState::On),
+            FactorCheck::Refused(error, why) => {
+                let outcome = format!("failed: second factor: {why}, from {address}");
+                let audit = self.audit(name, "login", name, request_id, &outcome);
+                self.store.record_login_failure(name, address, now, audit).await?;
+                return Err(error);
+            }
+        };
+        let audit = self.audit(name, "login", name, request_id, &format!("ok: from {address}{factor}"));
         self.store.clear_login_failures(name, Some(address), Some(audit)).await?;
-        Ok(UserView { name: user.name, role: user.role, created_at_ms: user.created_at_ms, locked: false })
+        Ok(UserView {
+            name: user.name,
+            role: user.role,
+            created_at_ms: user.created_at_ms,
+            locked: false,
+            mfa,
+            mfa_required: false,
+        })
     }
 }

@@ -20,6 +20,7 @@ mod fleet;
 pub mod health;
 mod live;
 pub mod login;
+pub mod mfa;
 mod rate;
 pub mod recover;
 mod revisions;
@@ -30,6 +31,7 @@ mod selector;
 mod sqlite;
 mod status;
 mod store;
+mod totp;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::AtomicBool;
@@ -52,6 +54,7 @@ pub use fleet::{
     NewCustomer, RevisionInput, RevisionView, SecretInfo,
 };
 pub use live::LiveOptions;
+pub use mfa::{MfaEnrollment, MfaPolicy, MfaState};
 pub use rate::{Limit, RateControl};
 pub use selector::Selector;
 #[cfg(feature = "sqlite")]

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use super::accounts::{TokenRecord, UserRecord};
 use super::audit::{AuditEntry, AuditRecord};
 use super::bulk::{BulkRun, TargetResult};
+use super::mfa::MfaRecord;
+use crate::auth::Role;
 use crate::error::Result;
 use crate::host::MetricsSample;
 
@@ -153,6 +155,26 @@ pub trait Store: Send + Sync {
     async fn users(&self) -> Result<Vec<UserRecord>>;
     async fn update_user(&self, user: UserRecord, audit: Option<AuditRecord>) -> Result<()>;
     async fn delete_user(&self, name: &str, audit: AuditRecord) -> Result<()>;
+    /// A user's second factor (the secret sealed, recovery codes hashed), if enrolled or pending.
+    async fn mfa(&self, name: &str) -> Result<Option<MfaRecord>>;
+    /// Every user's second factor.
+    async fn mfa_all(&self) -> Result<Vec<MfaRecord>>;
+    /// Stores `record` in place of the user's earlier second factor (and its recovery codes).
+    async fn put_mfa(&self, record: MfaRecord, audit: AuditRecord) -> Result<()>;
+    /// Records that `name`'s code of time step `step` was used, only if `step` is later than the
+    /// last used one (atomically: two logins with one code cannot both win); false otherwise.
+    async fn use_totp_step(&self, name: &str, step: u64) -> Result<bool>;
+    /// [`Store::use_totp_step`] that also marks the enrollment confirmed, with its audit entry.
+    async fn confirm_mfa(&self, name: &str, step: u64, audit: AuditRecord) -> Result<bool>;
+    /// Marks `name`'s unused recovery code whose hash is `hash` used at `at_ms` (atomically);
+    /// false when there is no such unused code.
+    async fn use_recovery_code(&self, name: &str, hash: &str, at_ms: u64) -> Result<bool>;
+    /// Removes `name`'s second factor; false when there was none.
+    async fn delete_mfa(&self, name: &str, audit: AuditRecord) -> Result<bool>;
+    /// The roles whose users must have a second factor to log in.
+    async fn mfa_required_roles(&self) -> Result<Vec<Role>>;
+    async fn set_mfa_required(&self, role: Role, required: bool, audit: AuditRecord) -> Result<()>;
+
     async fn insert_token(&self, token: TokenRecord, audit: AuditRecord) -> Result<()>;
     async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>>;
     async fn tokens(&self) -> Result<Vec<TokenRecord>>;

@@ -42,7 +42,11 @@ fn the_wait_doubles_after_the_free_failures_up_to_fifteen_minutes() {
 async fn accounts() -> (Accounts, Arc<TestClock>, Arc<SqliteStore>) {
     let store = Arc::new(SqliteStore::in_memory().unwrap());
     let clock = Arc::new(TestClock(AtomicU64::new(1_700_000_000_000)));
-    let accounts = Accounts::with_clock(store.clone(), clock.clone());
+    let accounts = Accounts::with_clock(
+        store.clone(),
+        voicefleet_core::console::SecretBox::new(&[9; 32]),
+        clock.clone(),
+    );
     accounts
         .add_user(&Actor::new("root", Role::Admin), "alice", Role::Operator, "alice's long password")
         .await
@@ -54,19 +58,20 @@ async fn accounts() -> (Accounts, Arc<TestClock>, Arc<SqliteStore>) {
 async fn failures_slow_one_address_down_and_never_lock_the_user_out_of_another() {
     let (accounts, clock, _) = accounts().await;
     for _ in 0..FREE_FAILURES {
-        let error = accounts.login("alice", "wrong password!!", "203.0.113.9", "r").await.unwrap_err();
+        let error = accounts.login("alice", "wrong password!!", None, "203.0.113.9", "r").await.unwrap_err();
         assert_eq!(error.to_string(), "wrong user name or password");
     }
     // The attacker's address now waits, even with the right password…
-    let slowed = accounts.login("alice", "alice's long password", "203.0.113.9", "r").await.unwrap_err();
+    let slowed =
+        accounts.login("alice", "alice's long password", None, "203.0.113.9", "r").await.unwrap_err();
     assert!(slowed.to_string().contains("too many failed logins"), "{slowed}");
     assert!(slowed.hint().is_some_and(|h| h.contains("try again in 1 s")), "{:?}", slowed.hint());
     // …while alice, from her own address, gets in.
-    let alice = accounts.login("alice", "alice's long password", "198.51.100.4", "r").await.unwrap();
+    let alice = accounts.login("alice", "alice's long password", None, "198.51.100.4", "r").await.unwrap();
     assert_eq!(alice.role, Role::Operator);
     // After the wait, the slowed address may try again.
     clock.0.fetch_add(1_001, Ordering::SeqCst);
-    accounts.login("alice", "alice's long password", "203.0.113.9", "r").await.unwrap();
+    accounts.login("alice", "alice's long password", None, "203.0.113.9", "r").await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -75,7 +80,9 @@ async fn concurrent_failures_are_all_counted() {
     let attempts: Vec<_> = (0..12)
         .map(|_| {
             let accounts = accounts.clone();
-            tokio::spawn(async move { accounts.login("alice", "wrong password!!", "203.0.113.9", "r").await })
+            tokio::spawn(async move {
+                accounts.login("alice", "wrong password!!", None, "203.0.113.9", "r").await
+            })
         })
         .collect();
     for attempt in attempts {
@@ -99,10 +106,10 @@ async fn unknown_users_bad_names_and_wrong_passwords_get_one_answer_and_nothing_
     let (accounts, _, store) = accounts().await;
     let huge = "x".repeat(1_900_000);
     let answers: Vec<String> = [
-        accounts.login("nobody", "some password!!", "a", "r").await,
-        accounts.login("alice", "wrong password!!", "b", "r").await,
-        accounts.login(&huge, "some password!!", "c", "r").await,
-        accounts.login("evil\u{1b}[2Jname", "some password!!", "d", "r").await,
+        accounts.login("nobody", "some password!!", None, "a", "r").await,
+        accounts.login("alice", "wrong password!!", None, "b", "r").await,
+        accounts.login(&huge, "some password!!", None, "c", "r").await,
+        accounts.login("evil\u{1b}[2Jname", "some password!!", None, "d", "r").await,
     ]
     .into_iter()
     .map(|answer| answer.unwrap_err().to_string())
@@ -112,7 +119,7 @@ async fn unknown_users_bad_names_and_wrong_passwords_get_one_answer_and_nothing_
     assert!(audit.iter().all(|e| e.target.len() <= 64 && !e.target.contains('\u{1b}')), "names are bounded");
     assert_eq!(audit.iter().filter(|e| e.target == "<invalid name>").count(), 2);
     // A success is audited too.
-    accounts.login("alice", "alice's long password", "e", "r").await.unwrap();
+    accounts.login("alice", "alice's long password", None, "e", "r").await.unwrap();
     let audit = store.audit(0, 1000).await.unwrap();
     assert!(audit.iter().any(|e| e.action == "login" && e.actor == "alice" && e.outcome == "ok: from e"));
 }

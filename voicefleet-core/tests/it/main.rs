@@ -12,6 +12,7 @@ mod lifecycle_decisions;
 mod load_limits;
 mod login;
 mod logs;
+mod mfa;
 mod paths;
 mod properties;
 mod protocol;

@@ -13,19 +13,27 @@ use voicefleet_core::auth::Role;
 use voicefleet_core::config::Change;
 use voicefleet_core::console::{
     Actor, AlertRecord, AuditEntry, AuditQuery, AuditVerification, BulkEvent, BulkRun, BulkSpec,
-    ControlAction, CustomerStatus, CustomerView, EventQuery, Fleet, FleetEvent, NewCustomer, RevisionInput,
-    RevisionView, SecretInfo, Selector, TokenView, UserView,
+    ControlAction, CustomerStatus, CustomerView, EventQuery, Fleet, FleetEvent, MfaEnrollment, MfaPolicy,
+    NewCustomer, RevisionInput, RevisionView, SecretInfo, Selector, TokenView, UserView,
 };
 use voicefleet_core::host::{HostStatus, LogQuery, MetricsSample};
 use voicefleet_core::logs::LogLine;
 use voicefleet_core::{Error, Result};
 
 use super::wire::{
-    Control, Deploy, Login, LoginResponse, NewRevision, NewToken, NewUser, Page, Password, Rollback,
-    SecretValue, TagPatch, WhoAmI,
+    Control, Deploy, Login, LoginResponse, MfaDisable, MfaRequirement, NewRevision, NewToken, NewUser,
+    OtpCode, Page, Password, Rollback, SecretValue, TagPatch, WhoAmI,
 };
 use crate::host::wire::{LogLineBody, LogsResponse};
 use crate::wire::{BulkSpecBody, NewCustomerBody};
+
+/// Your own second factor's route (`/v1/auth/mfa`), or an admin's route to `user`'s.
+fn mfa_path(user: Option<&str>, verb: &str) -> String {
+    match user {
+        None => format!("/v1/auth/mfa{verb}"),
+        Some(name) => format!("/v1/users/{name}/mfa{verb}"),
+    }
+}
 
 /// The console API's client; implements [`Fleet`].
 #[derive(Clone)]
@@ -130,12 +138,49 @@ impl ConsoleClient {
 
     /// Exchanges a user name and password for a token.
     pub async fn login(&self, name: &str, password: &str) -> Result<LoginResponse> {
-        self.call(
-            Method::POST,
-            "/v1/auth/login",
-            Some(to_value(&Login { name: name.to_owned(), password: password.to_owned() })?),
-        )
-        .await
+        self.login_with_otp(name, password, None).await
+    }
+
+    /// Logs in with a second-factor code (or a recovery code) for a user who has one; without it
+    /// such a login is refused with [`voicefleet_core::Error::SecondFactor`] (`otp_required`).
+    pub async fn login_with_otp(
+        &self,
+        name: &str,
+        password: &str,
+        otp: Option<&str>,
+    ) -> Result<LoginResponse> {
+        let body =
+            Login { name: name.to_owned(), password: password.to_owned(), otp: otp.map(str::to_owned) };
+        self.call(Method::POST, "/v1/auth/login", Some(to_value(&body)?)).await
+    }
+
+    /// A new (pending) second factor for `user` (yourself when `None`): its otpauth URI and
+    /// recovery codes, shown once.
+    pub async fn enable_mfa(&self, user: Option<&str>) -> Result<MfaEnrollment> {
+        self.call(Method::POST, &mfa_path(user, ""), None).await
+    }
+
+    /// Confirms the pending second factor of `user` (yourself when `None`) with a first code.
+    pub async fn confirm_mfa(&self, user: Option<&str>, otp: &str) -> Result<()> {
+        let body = OtpCode { otp: otp.to_owned() };
+        self.call_empty(Method::POST, &mfa_path(user, "/confirm"), Some(to_value(&body)?)).await
+    }
+
+    /// Removes the second factor of `user` (yourself when `None`; `otp`: a current code, which
+    /// removing your own needs).
+    pub async fn disable_mfa(&self, user: Option<&str>, otp: Option<&str>) -> Result<()> {
+        let body = MfaDisable { otp: otp.map(str::to_owned) };
+        self.call_empty(Method::POST, &mfa_path(user, "/disable"), Some(to_value(&body)?)).await
+    }
+
+    pub async fn mfa_policy(&self) -> Result<MfaPolicy> {
+        self.call(Method::GET, "/v1/mfa/policy", None).await
+    }
+
+    /// Requires (or, `required: false`, stops requiring) a second factor for `role`.
+    pub async fn set_mfa_required(&self, role: Role, required: bool) -> Result<MfaPolicy> {
+        let body = MfaRequirement { role, required };
+        self.call(Method::PUT, "/v1/mfa/policy", Some(to_value(&body)?)).await
     }
 
     /// The title of the server's OpenAPI document (`voicefleet console API`, or `voicefleet host

@@ -25,13 +25,14 @@ use voicefleet_core::console::{Accounts, Actor, Fleet, Selector};
 
 use self::auth::TokenVerifier;
 use self::routes::{
-    agent, alerts, audit, bulk, config_schema, customers, events, login, logs, metrics, revisions, secrets,
-    status, tokens, users,
+    agent, alerts, audit, bulk, config_schema, customers, events, login, logs, metrics, mfa, revisions,
+    secrets, status, tokens, users,
 };
 use self::wire::{
     AlertParams, AuditParams, ConfigSchema, Control, CursorParams, Deploy, DiffParams, EventHistoryParams,
-    KeyCheckParams, KeyCheckReport, LogParams, Login, LoginResponse, MetricsParams, NewRevision, NewToken,
-    NewUser, Page, PageParams, Password, Rollback, SecretValue, StatusParams, TagPatch, WhoAmI,
+    KeyCheckParams, KeyCheckReport, LogParams, Login, LoginResponse, MetricsParams, MfaDisable,
+    MfaRequirement, NewRevision, NewToken, NewUser, OtpCode, Page, PageParams, Password, Rollback,
+    SecretValue, StatusParams, TagPatch, WhoAmI,
 };
 use crate::error::ApiError;
 use crate::host::wire::LogsResponse;
@@ -44,6 +45,7 @@ use voicefleet_core::console::{
     AlertRecord, AuditEntry, AuditVerification, BulkEvent, BulkRun, CustomerStatus, CustomerView, FleetEvent,
     RevisionView, SecretInfo, TokenView, UserView,
 };
+use voicefleet_core::console::{MfaEnrollment, MfaPolicy};
 use voicefleet_core::host::{HostStatus, MetricsSample};
 
 /// Largest accepted request body.
@@ -90,9 +92,21 @@ impl Authenticate for Shared {
 route_table! { Shared;
     get "/v1/health" [] => status::health, "liveness", ok: 200 json(Health);
     get "/v1/openapi.json" [] => serve_openapi, "this document", ok: 200 json(OpenApiDocument);
-    post "/v1/auth/login" [] => login::login, "exchange a user name and password for a token",
+    post "/v1/auth/login" [] => login::login,
+        "exchange a user name and password (and a second-factor code, for users who have one) for a token; \
+         a missing or wrong code is a 401 with `code` otp_required or otp_invalid",
         body: Login, ok: 200 json(LoginResponse);
     get "/v1/auth/whoami" [Viewer] => login::whoami, "who the token belongs to", ok: 200 json(WhoAmI);
+    post "/v1/auth/mfa" [Viewer] => mfa::enable_mine,
+        "give yourself a new second factor, pending its first code; the otpauth URI and recovery codes \
+         are shown only in this answer",
+        ok: 201 json(MfaEnrollment);
+    post "/v1/auth/mfa/confirm" [Viewer] => mfa::confirm_mine,
+        "confirm your pending second factor with a first code; logins need one from then on",
+        body: OtpCode, ok: 204 empty;
+    post "/v1/auth/mfa/disable" [Viewer] => mfa::disable_mine,
+        "remove your second factor (a confirmed one needs a current code or a recovery code)",
+        optional_body: MfaDisable, ok: 204 empty;
     get "/metrics" [Viewer] => metrics::prometheus, "Prometheus text", ok: 200 text;
     get "/v1/customers" [Viewer] => customers::list, "list customers", query: PageParams,
         ok: 200 json(Page<CustomerView>);
@@ -147,6 +161,21 @@ route_table! { Shared;
     delete "/v1/users/{name}" [Admin] => users::remove, "remove a user", ok: 204 empty;
     put "/v1/users/{name}/password" [Viewer] => users::set_password,
         "set a password (admins: anyone's; others: their own)", body: Password, ok: 204 empty;
+    post "/v1/users/{name}/mfa" [Admin] => mfa::enable,
+        "give a user a new second factor, pending its first code; the otpauth URI and recovery codes \
+         are shown only in this answer",
+        ok: 201 json(MfaEnrollment);
+    post "/v1/users/{name}/mfa/confirm" [Admin] => mfa::confirm,
+        "confirm a user's pending second factor with a first code (their first login with a code also does)",
+        body: OtpCode, ok: 204 empty;
+    post "/v1/users/{name}/mfa/disable" [Admin] => mfa::disable,
+        "remove a user's second factor (your own needs a current code)",
+        optional_body: MfaDisable, ok: 204 empty;
+    get "/v1/mfa/policy" [Admin] => mfa::policy, "the roles that must have a second factor, and who of them has none",
+        ok: 200 json(MfaPolicy);
+    put "/v1/mfa/policy" [Admin] => mfa::set_policy,
+        "require (or stop requiring) a second factor at login for a role",
+        body: MfaRequirement, ok: 200 json(MfaPolicy);
     get "/v1/tokens" [Admin] => tokens::list, "list API tokens", query: CursorParams, ok: 200 json(Page<TokenView>);
     post "/v1/tokens" [Admin] => tokens::create, "create an API token (its secret is shown once)",
         body: NewToken, ok: 201 json(TokenView);

@@ -110,8 +110,10 @@ async fn open(
         checkpoints: Some(checkpoints),
         ..ConsoleOptions::default()
     };
+    // Users' TOTP secrets are sealed with the same master key as customers' secrets.
+    let console_secrets = secrets.clone();
     let console = Console::new(store.clone(), connector, secrets, options);
-    let accounts = Accounts::new(store);
+    let accounts = Accounts::new(store, console_secrets);
     let first_admin = accounts.ensure_first_admin(admin_password).await?;
     // Whatever was appended since the last checkpoint (another process, a crash) is vouched for now.
     console.checkpoint_audit("open").await?;

@@ -125,7 +125,7 @@ impl ConsoleMetrics {
         for state in FINAL_TARGET_STATES {
             drop(metrics.bulk_targets.get_or_create(&vec![label("state", state)]));
         }
-        for reason in ["credentials", "rate_limited", "other"] {
+        for reason in ["credentials", "second_factor", "rate_limited", "other"] {
             drop(metrics.login_failures.get_or_create(&vec![label("reason", reason)]));
         }
         metrics

@@ -58,6 +58,12 @@ pub(crate) struct StatusParams {
 pub(crate) struct Login {
     pub(crate) name: String,
     pub(crate) password: String,
+    /// The second factor, for a user who has one (or whose role requires one): the 6-digit
+    /// code from their authenticator app, or one of their recovery codes. Without it such a
+    /// login is refused with code `otp_required`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 64))]
+    pub(crate) otp: Option<String>,
 }
 
 /// What login answers.
@@ -273,3 +279,32 @@ pub(crate) struct NewToken {
 pub(crate) struct ConfigSchema(
     #[schemars(with = "serde_json::Map<String, serde_json::Value>")] pub(crate) serde_json::Value,
 );
+
+/// `POST /v1/users/{name}/mfa/confirm`.
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OtpCode {
+    /// The 6-digit code the authenticator app shows now.
+    #[schemars(length(max = 64))]
+    pub(crate) otp: String,
+}
+
+/// `POST /v1/users/{name}/mfa/disable`.
+#[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MfaDisable {
+    /// A current code or a recovery code: needed to remove your own confirmed second factor
+    /// (not when an admin removes another user's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 64))]
+    pub(crate) otp: Option<String>,
+}
+
+/// `PUT /v1/mfa/policy`.
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MfaRequirement {
+    pub(crate) role: Role,
+    /// Whether users of `role` must have a second factor to log in.
+    pub(crate) required: bool,
+}

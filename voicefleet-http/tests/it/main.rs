@@ -5,6 +5,7 @@
 
 mod host_client;
 mod manners;
+mod mfa;
 mod openapi;
 mod roles;
 mod routes;

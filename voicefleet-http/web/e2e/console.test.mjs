@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { after, before, describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
+import { createHmac } from "node:crypto";
 import { chromium } from "playwright-core";
 import { adminApi, startDemo, until } from "./demo-fleet.mjs";
 
@@ -42,6 +43,18 @@ async function accessible(name) {
 const row = (id) => page.locator(`tr[data-customer="${id}"]`);
 const pidOf = async (id) => (await row(id).getAttribute("data-pid")) ?? "";
 const cell = async (id, field) => (await row(id).locator(`[data-field="${field}"]`).textContent()) ?? "";
+
+/** The TOTP code (RFC 6238: HMAC-SHA1, 30 s, 6 digits) of an otpauth:// URI's secret at `atSeconds`. */
+function totp(uri, atSeconds) {
+  const secret = new URL(uri).searchParams.get("secret") ?? "";
+  const bits = [...secret].map((c) => "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".indexOf(c).toString(2).padStart(5, "0")).join("");
+  const key = Buffer.from((bits.match(/.{8}/g) ?? []).map((byte) => parseInt(byte, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(atSeconds / 30)));
+  const hash = createHmac("sha1", key).update(counter).digest();
+  const value = (hash.readUInt32BE(hash[19] & 0xf) & 0x7fffffff) % 1_000_000;
+  return String(value).padStart(6, "0");
+}
 
 async function login(name, password) {
   await page.goto(demo.url);
@@ -357,6 +370,34 @@ describe("the web console against a live demo fleet", { timeout: 300_000 }, () =
     await page.getByText(/session expired/).waitFor();
     await page.getByRole("heading", { name: "voicefleet console" }).waitFor();
     assert.deepEqual(cspViolations, [], "no Content-Security-Policy violation");
+  });
+
+  it("asks a user with a second factor for a code, and refuses a wrong one", async () => {
+    const password = "second factor password";
+    assert.equal((await api("POST", "/v1/users", { name: "otp-user", role: "viewer", password })).status, 201);
+    const enrollment = await api("POST", "/v1/users/otp-user/mfa");
+    assert.equal(enrollment.status, 201);
+    const uri = enrollment.body.otpauth_uri;
+    const now = Date.now() / 1000;
+    assert.equal((await api("POST", "/v1/users/otp-user/mfa/confirm", { otp: totp(uri, now) })).status, 204);
+
+    // The session before ended (expired): the login page shows.
+    await page.goto(demo.url);
+    await page.getByLabel("User").fill("otp-user");
+    await page.getByLabel("Password").fill(password);
+    await page.keyboard.press("Enter");
+    // The console answers otp_required: the code field shows, focused, with what to type.
+    await page.getByText("enter the 6-digit code from your authenticator app").waitFor();
+    assert.equal(await page.getByLabel("Code").evaluate((input) => input === document.activeElement), true);
+    await accessible("login-second-factor");
+    await shot("login-second-factor");
+    await page.keyboard.type("000000");
+    await page.keyboard.press("Enter");
+    await page.getByRole("alert").getByText(/wrong, expired or already used/).waitFor();
+    // The code of the next step (within the accepted window; the confirming one is used up).
+    await page.getByLabel("Code").fill(totp(uri, now + 30));
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "Fleet" }).waitFor();
   });
 
   // The 1,000-customer figures come from the host-fleet simulator: fleet-1000.test.mjs.

@@ -399,10 +399,17 @@ class User(Value):
     role: str
     created_at: datetime
     locked: bool
+    #: The second factor: ``off``, ``pending`` (enabled, waiting for its first code) or ``on``.
+    mfa: str = "off"
+    #: Whether the user's role requires a second factor (without one, their login is refused).
+    mfa_required: bool = False
 
     @classmethod
     def _from_json(cls, d: Dict[str, Any]) -> "User":
-        return cls(name=d["name"], role=d["role"], created_at=_time(d["created_at_ms"]), locked=d["locked"])
+        return cls(
+            name=d["name"], role=d["role"], created_at=_time(d["created_at_ms"]), locked=d["locked"],
+            mfa=d.get("mfa", "off"), mfa_required=d.get("mfa_required", False),
+        )
 
 
 @dataclass(frozen=True)

@@ -84,8 +84,11 @@ pub(super) fn update_user(tx: &Transaction<'_>, user: &UserRecord) -> Result<()>
     Ok(())
 }
 
-/// Deletes the user and revokes every API token they created, in one transaction.
+/// Deletes the user with their second factor and revokes every API token they created, in one
+/// transaction.
 pub(super) fn delete_user(tx: &Transaction<'_>, name: &str) -> Result<()> {
+    tx.execute("DELETE FROM mfa_recovery_codes WHERE name = ?1", [name]).map_err(db_error)?;
+    tx.execute("DELETE FROM user_mfa WHERE name = ?1", [name]).map_err(db_error)?;
     tx.execute("DELETE FROM users WHERE name = ?1", [name]).map_err(db_error)?;
     tx.execute("UPDATE api_tokens SET revoked = 1 WHERE created_by = ?1", [name]).map_err(db_error)?;
     Ok(())

@@ -50,6 +50,17 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE users ADD COLUMN tokens_after_s INTEGER NOT NULL DEFAULT 0;",
     // How the console checks each host's certificate (JSON: a CA bundle or a pin).
     "ALTER TABLE customers ADD COLUMN trust TEXT;",
+    // Console users' second factor: the TOTP secret sealed with the master key, the last time
+    // step used (the replay guard), hashed single-use recovery codes, and the roles that must
+    // have one.
+    "CREATE TABLE user_mfa (
+        name TEXT PRIMARY KEY REFERENCES users(name) ON DELETE CASCADE, nonce BLOB NOT NULL,
+        ciphertext BLOB NOT NULL, confirmed INTEGER NOT NULL DEFAULT 0, last_step INTEGER NOT NULL DEFAULT 0,
+        created_at_ms INTEGER NOT NULL);
+     CREATE TABLE mfa_recovery_codes (
+        name TEXT NOT NULL REFERENCES user_mfa(name) ON DELETE CASCADE, salt TEXT NOT NULL,
+        hash TEXT NOT NULL, used_at_ms INTEGER, PRIMARY KEY (name, hash));
+     CREATE TABLE mfa_required_roles (role TEXT PRIMARY KEY);",
 ];
 
 /// The schema version this voicefleet writes (`PRAGMA user_version` after every migration).

@@ -3,7 +3,7 @@
 //!
 //! `migrations.rs` holds the schema; one module per table group holds its SQL
 //! (`customers.rs`: customers, revisions and secrets; `bulk.rs`; `audit.rs`; `samples.rs`:
-//! samples and alerts; `accounts.rs`: users and API tokens). Every change and its audit entry
+//! samples and alerts; `accounts.rs`: users and API tokens; `mfa.rs`: users' second factor). Every change and its audit entry
 //! are written in one transaction ([`SqliteStore::audited`]).
 
 mod accounts;
@@ -11,6 +11,7 @@ mod audit;
 mod bulk;
 mod customers;
 mod events;
+mod mfa;
 mod migrations;
 mod samples;
 
@@ -398,6 +399,60 @@ impl Store for SqliteStore {
     async fn delete_user(&self, name: &str, audit: AuditRecord) -> Result<()> {
         let name = name.to_owned();
         self.audited(audit, move |tx| accounts::delete_user(tx, &name)).await
+    }
+
+    async fn mfa(&self, name: &str) -> Result<Option<super::mfa::MfaRecord>> {
+        let name = name.to_owned();
+        self.with(move |c| mfa::get(c, &name)).await
+    }
+
+    async fn mfa_all(&self) -> Result<Vec<super::mfa::MfaRecord>> {
+        self.with(|c| mfa::all(c)).await
+    }
+
+    async fn put_mfa(&self, record: super::mfa::MfaRecord, audit: AuditRecord) -> Result<()> {
+        self.audited(audit, move |tx| mfa::put(tx, &record)).await
+    }
+
+    async fn use_totp_step(&self, name: &str, step: u64) -> Result<bool> {
+        let name = name.to_owned();
+        self.transaction(move |tx| mfa::use_step(tx, &name, step)).await
+    }
+
+    async fn confirm_mfa(&self, name: &str, step: u64, audit: AuditRecord) -> Result<bool> {
+        let (name, key) = (name.to_owned(), self.key());
+        // The audit entry only when the confirmation took (same transaction).
+        self.transaction(move |tx| {
+            let confirmed = mfa::confirm_with_step(tx, &name, step)?;
+            if confirmed {
+                audit::append(tx, &audit, key.as_deref())?;
+            }
+            Ok(confirmed)
+        })
+        .await
+    }
+
+    async fn use_recovery_code(&self, name: &str, hash: &str, at_ms: u64) -> Result<bool> {
+        let (name, hash) = (name.to_owned(), hash.to_owned());
+        self.transaction(move |tx| mfa::use_recovery_code(tx, &name, &hash, at_ms)).await
+    }
+
+    async fn delete_mfa(&self, name: &str, audit: AuditRecord) -> Result<bool> {
+        let name = name.to_owned();
+        self.audited(audit, move |tx| mfa::delete(tx, &name)).await
+    }
+
+    async fn mfa_required_roles(&self) -> Result<Vec<crate::auth::Role>> {
+        self.with(|c| mfa::required_roles(c)).await
+    }
+
+    async fn set_mfa_required(
+        &self,
+        role: crate::auth::Role,
+        required: bool,
+        audit: AuditRecord,
+    ) -> Result<()> {
+        self.audited(audit, move |tx| mfa::set_required(tx, role, required)).await
     }
 
     async fn insert_token(&self, token: TokenRecord, audit: AuditRecord) -> Result<()> {

@@ -25,17 +25,19 @@ pub(crate) async fn login(
     let request_id =
         request_id.and_then(|id| id.0.header_value().to_str().ok().map(str::to_owned)).unwrap_or_default();
     let from = address.map_or_else(|| "local".to_owned(), |a| a.to_string());
-    let user = match state.accounts.login(&body.name, &body.password, &from, &request_id).await {
-        Ok(user) => user,
-        Err(error) => {
-            state.metrics.login_failed(if error.kind() == ErrorKind::Unauthorized {
-                "credentials"
-            } else {
-                "other"
-            });
-            return Err(error.into());
-        }
-    };
+    let user =
+        match state.accounts.login(&body.name, &body.password, body.otp.as_deref(), &from, &request_id).await
+        {
+            Ok(user) => user,
+            Err(error) => {
+                state.metrics.login_failed(match (error.kind(), error.code()) {
+                    (ErrorKind::Unauthorized, Some(_)) => "second_factor",
+                    (ErrorKind::Unauthorized, None) => "credentials",
+                    _ => "other",
+                });
+                return Err(error.into());
+            }
+        };
     let token = state.signer.sign(
         voicefleet_core::auth::TokenKind::Login,
         &user.name,

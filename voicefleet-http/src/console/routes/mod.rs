@@ -10,6 +10,7 @@ pub(crate) mod events;
 pub(crate) mod login;
 pub(crate) mod logs;
 pub(crate) mod metrics;
+pub(crate) mod mfa;
 pub(crate) mod revisions;
 pub(crate) mod secrets;
 pub(crate) mod status;

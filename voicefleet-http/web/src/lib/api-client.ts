@@ -11,6 +11,8 @@ export type Schemas = components["schemas"];
 export class ApiError extends Error {
   readonly status: number;
   readonly kind: Schemas["ErrorDetail"]["kind"] | "unknown";
+  /** A finer reason a client acts on (`otp_required`: ask for the second factor). */
+  readonly code: NonNullable<Schemas["ErrorDetail"]["code"]> | null;
   readonly hint: string | null;
   readonly issues: Schemas["Issue"][];
 
@@ -18,6 +20,7 @@ export class ApiError extends Error {
     super(body?.error.message ?? `the console answered ${status}`);
     this.status = status;
     this.kind = body?.error.kind ?? "unknown";
+    this.code = body?.error.code ?? null;
     this.hint = body?.error.hint ?? null;
     this.issues = body?.error.issues ?? [];
   }

@@ -7,6 +7,7 @@ import { useCreateUser } from "@/features/users/api/create-user";
 import { useDeleteUser } from "@/features/users/api/delete-user";
 import { useUsers } from "@/features/users/api/get-users";
 import type { Role } from "@/lib/session";
+import type { Schemas } from "@/lib/api-client";
 import { formatTime } from "@/lib/format";
 
 const ROLES: Role[] = ["viewer", "operator", "admin"];
@@ -22,6 +23,13 @@ function RoleSelect({ value, onChange }: { value: Role; onChange: (role: Role) =
       </select>
     </label>
   );
+}
+
+/** A user's second factor, and whether their role requires one they lack. */
+function mfaLabel(user: Schemas["UserView"]): string {
+  const state = user.mfa ?? "off";
+  if (state === "on" || !user.mfa_required) return state;
+  return state === "off" ? "off (required: login refused)" : "pending (required)";
 }
 
 export function UsersPage() {
@@ -56,6 +64,7 @@ export function UsersPage() {
             <th scope="col">Name</th>
             <th scope="col">Role</th>
             <th scope="col">Created</th>
+            <th scope="col">Second factor</th>
             <th scope="col">Locked</th>
             <th scope="col">
               <span className="visually-hidden">Actions</span>
@@ -68,6 +77,7 @@ export function UsersPage() {
               <td>{item.name}</td>
               <td>{item.role}</td>
               <td className="small">{formatTime(item.created_at_ms)}</td>
+              <td>{mfaLabel(item)}</td>
               <td>{item.locked ? "locked" : ""}</td>
               <td>
                 <button type="button" onClick={() => deleteUser.mutate(item.name)} aria-label={`remove user ${item.name}`}>
