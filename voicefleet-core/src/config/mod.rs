@@ -60,8 +60,7 @@ impl std::fmt::Display for Severity {
     }
 }
 
-/// One problem found by validation. Displayed as `error: runtime.command: must not be empty`
-/// (the document itself when the path is empty).
+/// One problem found by validation.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Issue {
     /// Dot path of the offending value (`telephony.numbers[1]`).
@@ -73,6 +72,7 @@ pub struct Issue {
     pub message: String,
 }
 
+/// `error: runtime.command: must not be empty` (`(document)` when the path is empty).
 impl std::fmt::Display for Issue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let path = if self.path.is_empty() { "(document)" } else { &self.path };
