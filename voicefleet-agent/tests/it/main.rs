@@ -1,6 +1,7 @@
 //! The host agent end to end: real daemons on loopback, real voice-agent processes, real tokens.
 
 mod adoption;
+mod agent_user;
 mod contract;
 mod disk_full;
 mod e2e;

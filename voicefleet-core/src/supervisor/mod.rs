@@ -16,6 +16,7 @@
 //! interval, and joined into the status and the history when they are read.
 
 mod actor;
+mod agent_user;
 mod launch;
 mod observe;
 mod procfs;
