@@ -167,7 +167,7 @@ def deb(package, path):
         check(service.get("CapabilityBoundingSet") == "", f"{unit}: the console keeps capabilities")
     else:
         check(service.get("KillMode") == "process", f"{unit}: KillMode={service.get('KillMode')}: a restart would kill the voice agent")
-        check(sorted(service.get("CapabilityBoundingSet", "").split()) == ["CAP_KILL", "CAP_SETGID", "CAP_SETUID"], f"{unit}: capabilities {service.get('CapabilityBoundingSet')}")
+        check(sorted(service.get("CapabilityBoundingSet", "").split()) == ["CAP_CHOWN", "CAP_KILL", "CAP_SETGID", "CAP_SETUID"], f"{unit}: capabilities {service.get('CapabilityBoundingSet')}")
 
 
 def main():

@@ -166,3 +166,37 @@ async fn an_agent_run_as_runtime_user_reads_its_config_and_not_the_daemons_files
     Command::new("kill").args(["-15", &daemon.id().to_string()]).status().unwrap();
     daemon.wait().unwrap();
 }
+
+#[test]
+fn a_host_agent_not_running_as_root_refuses_another_user_and_says_why() {
+    let Some(uid) = test_user() else { return };
+    let gid = nix::unistd::User::from_uid(uid.into()).unwrap().unwrap().gid.as_raw();
+    let dir = TempDir::new().unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    }
+    let mut config = template("default").unwrap();
+    config.set("runtime.command", json!(["/bin/sleep", "600"])).unwrap();
+    config.set("runtime.user", json!("nobody")).unwrap();
+    std::fs::write(dir.path().join("acme.json"), config.to_json_pretty()).unwrap();
+    std::fs::write(dir.path().join("secrets.json"), r#"{"openai_api_key": "a", "deepgram_api_key": "b", "elevenlabs_api_key": "c"}"#)
+        .unwrap();
+    // The daemon as the unprivileged test user: its state directory is its own.
+    let output = Command::new("setpriv")
+        .args([&format!("--reuid={uid}"), &format!("--regid={gid}"), "--clear-groups", "--"])
+        .arg(AGENT)
+        .args(["--customer-id", "acme", "--listen", "127.0.0.1:0", "--stop-agent-on-exit"])
+        .arg("--state-dir")
+        .arg(dir.path().join("state"))
+        .arg("--config")
+        .arg(dir.path().join("acme.json"))
+        .arg("--secrets-file")
+        .arg(dir.path().join("secrets.json"))
+        .env("VOICEFLEET_LOG", "warn")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("runtime.user") && stderr.contains("not root") && stderr.contains("`nobody`"), "{stderr}");
+}

@@ -60,7 +60,7 @@ async fn a_unit_restart_signals_the_daemon_alone_and_the_agent_is_adopted() {
     assert_eq!(one(&settings, "KillSignal"), "SIGTERM");
     let mut capabilities: Vec<&str> = one(&settings, "CapabilityBoundingSet").split_whitespace().collect();
     capabilities.sort_unstable();
-    assert_eq!(capabilities, ["CAP_KILL", "CAP_SETGID", "CAP_SETUID"]);
+    assert_eq!(capabilities, ["CAP_CHOWN", "CAP_KILL", "CAP_SETGID", "CAP_SETUID"]);
 
     let dir = TempDir::new().unwrap();
     let state = dir.path().join("var/lib/voicefleet-agent");
