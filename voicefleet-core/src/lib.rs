@@ -36,6 +36,7 @@ pub mod lifecycle;
 pub mod logs;
 pub mod protocol;
 pub mod random;
+pub mod secret_env;
 #[cfg(all(unix, feature = "unix-supervisor"))]
 pub mod simulator;
 #[cfg(all(unix, feature = "unix-supervisor"))]

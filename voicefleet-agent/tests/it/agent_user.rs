@@ -102,8 +102,7 @@ async fn an_agent_run_as_runtime_user_reads_its_config_and_not_the_daemons_files
     })
     .await;
     let lines: Vec<String> = eventually("the agent's report", Duration::from_secs(20), async || {
-        let response =
-            http.get(format!("{url}/v1/logs?tail=50")).bearer_auth(&token).send().await.ok()?;
+        let response = http.get(format!("{url}/v1/logs?tail=50")).bearer_auth(&token).send().await.ok()?;
         let body: Value = response.json().await.ok()?;
         let lines: Vec<String> =
             body["lines"].as_array()?.iter().filter_map(|l| l["text"].as_str().map(str::to_owned)).collect();
@@ -111,7 +110,11 @@ async fn an_agent_run_as_runtime_user_reads_its_config_and_not_the_daemons_files
     })
     .await;
     let line = |prefix: &str| -> String {
-        lines.iter().find(|l| l.starts_with(prefix)).cloned().unwrap_or_else(|| panic!("no `{prefix}` in {lines:?}"))
+        lines
+            .iter()
+            .find(|l| l.starts_with(prefix))
+            .cloned()
+            .unwrap_or_else(|| panic!("no `{prefix}` in {lines:?}"))
     };
 
     // Its own user and group, and no supplementary groups (root's are cleared).
@@ -127,7 +130,10 @@ async fn an_agent_run_as_runtime_user_reads_its_config_and_not_the_daemons_files
     }
     assert!(line("list state:").ends_with("Permission denied"), "{lines:?}");
     // Its own configuration copy and working directory.
-    assert!(line(&format!("open {}:", state.join("agent-config.json").display())).ends_with(": ok"), "{lines:?}");
+    assert!(
+        line(&format!("open {}:", state.join("agent-config.json").display())).ends_with(": ok"),
+        "{lines:?}"
+    );
     assert_eq!(line("write cwd:"), "write cwd: ok");
 
     // On disk: the copy is the user's and private; the state directory only passable.
@@ -145,7 +151,8 @@ async fn an_agent_run_as_runtime_user_reads_its_config_and_not_the_daemons_files
     for private in ["logs", "run"] {
         assert_eq!(meta(&state.join(private)), (0, 0o700), "{private}");
     }
-    let copy: Value = serde_json::from_slice(&std::fs::read(state.join("agent-config.json")).unwrap()).unwrap();
+    let copy: Value =
+        serde_json::from_slice(&std::fs::read(state.join("agent-config.json")).unwrap()).unwrap();
     assert_eq!(copy["runtime"]["user"], TEST_USER);
 
     // An unknown user is refused at apply time, naming the field and what to do.
@@ -161,7 +168,10 @@ async fn an_agent_run_as_runtime_user_reads_its_config_and_not_the_daemons_files
     assert_eq!(response.status(), 422);
     let body: Value = response.json().await.unwrap();
     let text = body.to_string();
-    assert!(text.contains("runtime.user") && text.contains("vf-no-such-user") && text.contains("useradd"), "{text}");
+    assert!(
+        text.contains("runtime.user") && text.contains("vf-no-such-user") && text.contains("useradd"),
+        "{text}"
+    );
 
     Command::new("kill").args(["-15", &daemon.id().to_string()]).status().unwrap();
     daemon.wait().unwrap();
@@ -180,8 +190,11 @@ fn a_host_agent_not_running_as_root_refuses_another_user_and_says_why() {
     config.set("runtime.command", json!(["/bin/sleep", "600"])).unwrap();
     config.set("runtime.user", json!("nobody")).unwrap();
     std::fs::write(dir.path().join("acme.json"), config.to_json_pretty()).unwrap();
-    std::fs::write(dir.path().join("secrets.json"), r#"{"openai_api_key": "a", "deepgram_api_key": "b", "elevenlabs_api_key": "c"}"#)
-        .unwrap();
+    std::fs::write(
+        dir.path().join("secrets.json"),
+        r#"{"openai_api_key": "a", "deepgram_api_key": "b", "elevenlabs_api_key": "c"}"#,
+    )
+    .unwrap();
     // The daemon as the unprivileged test user: its state directory is its own.
     let output = Command::new("setpriv")
         .args([&format!("--reuid={uid}"), &format!("--regid={gid}"), "--clear-groups", "--"])
@@ -198,5 +211,8 @@ fn a_host_agent_not_running_as_root_refuses_another_user_and_says_why() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("runtime.user") && stderr.contains("not root") && stderr.contains("`nobody`"), "{stderr}");
+    assert!(
+        stderr.contains("runtime.user") && stderr.contains("not root") && stderr.contains("`nobody`"),
+        "{stderr}"
+    );
 }

@@ -76,7 +76,12 @@ pub(super) fn resolve(user: Option<&str>) -> Result<Option<AgentUser>> {
     if user.uid == Uid::effective() {
         return Ok(None);
     }
-    Ok(Some(AgentUser { name: name.to_owned(), uid: user.uid.as_raw(), gid: user.gid.as_raw(), home: user.dir }))
+    Ok(Some(AgentUser {
+        name: name.to_owned(),
+        uid: user.uid.as_raw(),
+        gid: user.gid.as_raw(),
+        home: user.dir,
+    }))
 }
 
 /// The configuration file the agent reads (`VOICEFLEET_CONFIG`): the daemon's own when the

@@ -106,8 +106,12 @@ fn parse_args(args: Vec<OsString>) -> Result<ShimArgs, String> {
             Some("--run-dir") => run_dir = Some(PathBuf::from(value()?)),
             Some("--log-dir") => log_dir = Some(PathBuf::from(value()?)),
             Some("--cwd") => cwd = Some(PathBuf::from(value()?)),
-            Some("--uid") => uid = Some(value()?.to_string_lossy().parse().map_err(|_| "--uid must be a number")?),
-            Some("--gid") => gid = Some(value()?.to_string_lossy().parse().map_err(|_| "--gid must be a number")?),
+            Some("--uid") => {
+                uid = Some(value()?.to_string_lossy().parse().map_err(|_| "--uid must be a number")?)
+            }
+            Some("--gid") => {
+                gid = Some(value()?.to_string_lossy().parse().map_err(|_| "--gid must be a number")?)
+            }
             Some("--max-file-bytes") => {
                 limits.max_file_bytes =
                     value()?.to_string_lossy().parse().map_err(|_| "--max-file-bytes must be a number")?
