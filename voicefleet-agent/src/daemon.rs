@@ -64,6 +64,7 @@ impl Daemon {
             admin_token: admin_token.clone(),
             console_public_key,
             console_keys_file: Some(settings.state_dir.join("console-keys.json")),
+            audit_file: Some(settings.state_dir.join("audit.log")),
             rate_limit: settings.rate_limit,
             clock: voicefleet_core::clock::system(),
         };

@@ -5,6 +5,7 @@ mod agent_user;
 mod contract;
 mod disk_full;
 mod e2e;
+mod host_audit;
 mod hostinfo;
 mod isolation;
 mod systemd_unit;

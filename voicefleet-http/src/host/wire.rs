@@ -179,3 +179,11 @@ pub struct ConsoleKeyView {
 pub struct ConsoleKeys {
     pub keys: Vec<ConsoleKeyView>,
 }
+
+/// `GET /v1/audit`: entries of the host's audit file, oldest first.
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
+pub(crate) struct HostAuditPage {
+    pub(crate) entries: Vec<crate::host::audit_log::HostAuditEntry>,
+    /// Pass as `after` to read on from here.
+    pub(crate) next_after: u64,
+}
