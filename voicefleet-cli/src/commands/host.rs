@@ -16,7 +16,7 @@ use crate::cli::{HostArgs, HostCommand};
 use crate::commands::fleet::parse_drain_timeout;
 use crate::commands::lines::LineFilter;
 use crate::exit::Refusal;
-use crate::output::{OutputFormat, duration, print_json, timestamp};
+use crate::output::{OutputFormat, duration, escape_control, print_json, table, timestamp};
 
 /// The state directory: given, else the only one `voicefleet-agent` would have made.
 fn state_dir(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
@@ -163,6 +163,9 @@ pub(crate) async fn run(output: OutputFormat, args: HostArgs) -> anyhow::Result<
             }
             return Ok(ExitCode::SUCCESS);
         }
+        HostCommand::Audit { after, limit, verify } => {
+            return audit(&host, output, after, limit, verify).await;
+        }
         HostCommand::Events => {
             // The connection is checked first: a stream that never opens would be silent.
             host.status().await?;
@@ -185,6 +188,60 @@ pub(crate) async fn run(output: OutputFormat, args: HostArgs) -> anyhow::Result<
         print_json(&status)?;
     } else {
         print_status(&status);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `voicefleet host audit`: a page of the audit file, or its verification (exit 1 when broken).
+async fn audit(
+    host: &AgentClient,
+    output: OutputFormat,
+    after: u64,
+    limit: u32,
+    verify: bool,
+) -> anyhow::Result<ExitCode> {
+    if verify {
+        let verification = host.verify_audit().await?;
+        if output == OutputFormat::Json {
+            print_json(&verification)?;
+        } else if verification.intact {
+            println!(
+                "intact: entries {} to {} ({} checked), head {}",
+                verification.first_seq, verification.last_seq, verification.entries, verification.last_hash
+            );
+        } else {
+            let count = verification.problems.len();
+            let noun = if count == 1 { "problem" } else { "problems" };
+            println!("broken: {count} {noun} in {} entries", verification.entries);
+            for problem in &verification.problems {
+                println!("  {}", escape_control(problem));
+            }
+        }
+        return Ok(if verification.intact { ExitCode::SUCCESS } else { ExitCode::from(1) });
+    }
+    let page = host.audit(after, limit.clamp(1, 1000)).await?;
+    if output == OutputFormat::Json {
+        print_json(&page)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows: Vec<Vec<String>> = page
+        .entries
+        .iter()
+        .map(|entry| {
+            vec![
+                entry.seq.to_string(),
+                timestamp(entry.at_ms),
+                escape_control(&entry.actor),
+                escape_control(&entry.action),
+                escape_control(&entry.target),
+                format!("{} {}", entry.outcome, entry.status),
+                escape_control(&entry.request_id),
+            ]
+        })
+        .collect();
+    print!("{}", table(&["SEQ", "TIME", "ACTOR", "ACTION", "TARGET", "OUTCOME", "REQUEST"], &rows));
+    if page.entries.len() as u32 == limit.clamp(1, 1000) {
+        eprintln!("more after {}: voicefleet host audit --after {}", page.next_after, page.next_after);
     }
     Ok(ExitCode::SUCCESS)
 }

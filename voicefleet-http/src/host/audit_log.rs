@@ -28,31 +28,31 @@ pub(crate) const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 /// One line of the host's audit file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct HostAuditEntry {
+pub struct HostAuditEntry {
     /// 1, 2, 3… across rotations.
-    pub(crate) seq: u64,
+    pub seq: u64,
     /// Milliseconds since the Unix epoch.
-    pub(crate) at_ms: u64,
+    pub at_ms: u64,
     /// Who asked: a console token's subject, `break-glass` (the host's admin token), or
     /// `anonymous` (no valid token).
-    pub(crate) actor: String,
+    pub actor: String,
     /// The caller's role (`viewer`, `operator`, `admin`), empty when unknown.
-    pub(crate) role: String,
+    pub role: String,
     /// What was asked: `config.apply`, `config.patch`, `secret.set`, `secret.delete`,
     /// `agent.restart`, `console_key.add`, …, or `METHOD /route` for a refused read.
-    pub(crate) action: String,
+    pub action: String,
     /// What it was asked of: the customer, or `secret:NAME`.
-    pub(crate) target: String,
+    pub target: String,
     /// `ok`, `denied` (401 or 403), `refused` (another 4xx) or `failed` (5xx).
-    pub(crate) outcome: String,
+    pub outcome: String,
     /// The HTTP status answered.
-    pub(crate) status: u16,
+    pub status: u16,
     /// The request's `x-request-id`.
-    pub(crate) request_id: String,
+    pub request_id: String,
     /// The previous entry's `hash` (empty for the first entry).
-    pub(crate) prev: String,
+    pub prev: String,
     /// `sha256:` of this line with `hash` empty.
-    pub(crate) hash: String,
+    pub hash: String,
 }
 
 impl HostAuditEntry {
@@ -90,18 +90,18 @@ fn outcome(status: u16) -> &'static str {
 
 /// What verifying the audit files found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub(crate) struct AuditVerification {
+pub struct AuditVerification {
     /// Every line parsed, hashed right and chained to the one before.
-    pub(crate) intact: bool,
+    pub intact: bool,
     /// Lines checked.
-    pub(crate) entries: u64,
+    pub entries: u64,
     /// The first entry checked (1 unless older entries were rotated away); 0 when empty.
-    pub(crate) first_seq: u64,
+    pub first_seq: u64,
     /// The last entry's sequence number and hash: the head a reader may keep as an anchor.
-    pub(crate) last_seq: u64,
-    pub(crate) last_hash: String,
+    pub last_seq: u64,
+    pub last_hash: String,
     /// Each break, in words (`entry 12: its hash does not match its content`).
-    pub(crate) problems: Vec<String>,
+    pub problems: Vec<String>,
 }
 
 struct Writer {

@@ -14,9 +14,11 @@ use voicefleet_core::host::{
 use voicefleet_core::logs::LogLine;
 use voicefleet_core::{Error, ErrorKind, Result};
 
+use super::audit_log::AuditVerification;
 use super::version::{HealthAnswer, VersionCheck};
 use super::wire::{
-    AddConsoleKey, ConfigResponse, ConsoleKeys, ControlBody, LogsResponse, PutConfig, PutSecret, SecretNames,
+    AddConsoleKey, ConfigResponse, ConsoleKeys, ControlBody, HostAuditPage, LogsResponse, PutConfig,
+    PutSecret, SecretNames,
 };
 use crate::console::telemetry::HostRequestMetrics;
 
@@ -213,6 +215,16 @@ impl AgentClient {
     /// The console keys the host trusts.
     pub async fn console_keys(&self) -> Result<ConsoleKeys> {
         self.call::<_, ()>(Method::GET, "v1/console-keys", None).await
+    }
+
+    /// Entries of the host's audit file after sequence number `after`, at most `limit`.
+    pub async fn audit(&self, after: u64, limit: u32) -> Result<HostAuditPage> {
+        self.call::<_, ()>(Method::GET, &format!("v1/audit?after={after}&limit={limit}"), None).await
+    }
+
+    /// The host's check of its audit file's hash chain.
+    pub async fn verify_audit(&self) -> Result<AuditVerification> {
+        self.call::<_, ()>(Method::GET, "v1/audit/verify", None).await
     }
 
     /// The host agent's version when it speaks this client's host API, from its `GET

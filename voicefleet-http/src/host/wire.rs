@@ -181,9 +181,9 @@ pub struct ConsoleKeys {
 }
 
 /// `GET /v1/audit`: entries of the host's audit file, oldest first.
-#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub(crate) struct HostAuditPage {
-    pub(crate) entries: Vec<crate::host::audit_log::HostAuditEntry>,
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct HostAuditPage {
+    pub entries: Vec<crate::host::audit_log::HostAuditEntry>,
     /// Pass as `after` to read on from here.
-    pub(crate) next_after: u64,
+    pub next_after: u64,
 }
