@@ -195,7 +195,15 @@ pub fn run(args: Vec<OsString>) -> i32 {
     let mut child = match command.spawn() {
         Ok(child) => child,
         Err(error) => {
-            let message = super::launch::describe_spawn_error(&args.program, args.cwd.as_deref(), &error);
+            let mut message = super::launch::describe_spawn_error(&args.program, args.cwd.as_deref(), &error);
+            if let Some((uid, _)) = args.user
+                && error.kind() == std::io::ErrorKind::PermissionDenied
+            {
+                message.push_str(&format!(
+                    " (as runtime.user, uid {uid}: that user must be able to reach the program and the \
+                     working directory, and every directory above them)"
+                ));
+            }
             if let Ok(mut writer) = LogWriter::open(&args.log_dir, args.limits) {
                 let _ = writer.write(Stream::Stderr, format!("voicefleet: {message}").as_bytes(), now_ms());
                 let _ = writer.flush();
