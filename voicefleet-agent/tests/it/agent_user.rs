@@ -12,7 +12,7 @@ use voicefleet_tests::{AgentCleanup, TempDir};
 use crate::{AGENT, eventually};
 
 /// The system user these tests start agents as.
-const TEST_USER: &str = "vf-test-agent";
+pub(crate) const TEST_USER: &str = "vf-test-agent";
 
 fn is_root() -> bool {
     nix::unistd::Uid::effective().is_root()
@@ -20,7 +20,7 @@ fn is_root() -> bool {
 
 /// The test user's uid, creating the user when absent (a system user with no home and no login
 /// shell). `None` (with the reason printed) when this process is not root.
-fn test_user() -> Option<u32> {
+pub(crate) fn test_user() -> Option<u32> {
     if !is_root() {
         eprintln!("skipped: runtime.user needs the host agent to run as root, and these tests do not");
         return None;
@@ -213,6 +213,26 @@ fn a_host_agent_not_running_as_root_refuses_another_user_and_says_why() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
         stderr.contains("runtime.user") && stderr.contains("not root") && stderr.contains("`nobody`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_unknown_agent_user_stops_the_host_agent_at_start() {
+    let dir = TempDir::new().unwrap();
+    let output = Command::new(AGENT)
+        .args(["--customer-id", "acme", "--listen", "127.0.0.1:0", "--agent-user", "vf-no-such-user"])
+        .arg("--state-dir")
+        .arg(dir.path().join("state"))
+        .env("VOICEFLEET_LOG", "warn")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--agent-user vf-no-such-user")
+            && stderr.contains("is not a user on this host")
+            && stderr.contains("useradd"),
         "{stderr}"
     );
 }

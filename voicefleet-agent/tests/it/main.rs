@@ -112,6 +112,7 @@ pub(crate) fn settings(dir: &Path, customer: &str, port: u16) -> Settings {
         log_limits: Default::default(),
         provider_urls: Default::default(),
         shim: ShimCommand { program: AGENT.into(), args: vec!["__shim".into()] },
+        agent_user: None,
     }
 }
 

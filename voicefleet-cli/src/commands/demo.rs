@@ -238,6 +238,7 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             log_limits: Default::default(),
             provider_urls: Default::default(),
             shim: ShimCommand { program: program.clone(), args: vec!["__shim".into()] },
+            agent_user: None,
         };
         let host = match Daemon::start(settings).await {
             Ok(host) => host,

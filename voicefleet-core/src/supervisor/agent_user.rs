@@ -64,6 +64,22 @@ pub(super) fn check(user: Option<&str>) -> Result<()> {
     })
 }
 
+/// The refusal of a host-wide default user (`--agent-user`) this host cannot honour.
+pub(super) fn check_default(user: Option<&str>) -> Result<()> {
+    match user.and_then(problem) {
+        Some(reason) => Err(Error::InvalidValue {
+            value: format!("--agent-user {}", user.unwrap_or_default()),
+            reason: reason.replace("unset runtime.user", "drop --agent-user"),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The user a configuration's agent runs as: its `runtime.user`, else the host's default.
+pub(super) fn configured<'a>(loaded: &'a Loaded, default: Option<&'a str>) -> Option<&'a str> {
+    loaded.typed.runtime.user.as_deref().or(default)
+}
+
 /// The user to start the agent as: `None` when that is the daemon's own user (unset, or the
 /// daemon's name), else the resolved user. Errors as [`check`] does.
 pub(super) fn resolve(user: Option<&str>) -> Result<Option<AgentUser>> {
@@ -115,9 +131,9 @@ pub(super) fn prepare(paths: &Paths, loaded: &Loaded, user: Option<&AgentUser>) 
 
 /// The state directory's mode when the daemon opens it: passable when the applied
 /// configuration runs the agent as another user (the agent may be running already), else 0700.
-pub(super) fn open_state(paths: &Paths, loaded: Option<&Loaded>) {
+pub(super) fn open_state(paths: &Paths, loaded: Option<&Loaded>, default: Option<&str>) {
     let other_user = loaded
-        .and_then(|loaded| resolve(loaded.typed.runtime.user.as_deref()).ok())
+        .and_then(|loaded| resolve(configured(loaded, default)).ok())
         .is_some_and(|user| user.is_some());
     let _ = set_mode(&paths.state, if other_user { 0o711 } else { 0o700 });
 }

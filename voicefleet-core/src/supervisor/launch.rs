@@ -112,7 +112,7 @@ pub(super) fn inherited_environment(user: Option<&AgentUser>) -> Vec<(String, st
 /// directory, program not found, not executable, an unknown user).
 pub(super) async fn launch(loaded: &Loaded, paths: &Paths, options: &SupervisorOptions) -> Result<ChildInfo> {
     let runtime = &loaded.typed.runtime;
-    let user = agent_user::resolve(runtime.user.as_deref())?;
+    let user = agent_user::resolve(agent_user::configured(loaded, options.default_agent_user.as_deref()))?;
     agent_user::prepare(paths, loaded, user.as_ref())?;
     let config = agent_user::config_path(paths, user.as_ref());
     let mut command = std::process::Command::new(&options.shim.program);

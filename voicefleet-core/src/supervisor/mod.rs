@@ -82,6 +82,9 @@ pub struct SupervisorOptions {
     pub key_probe: Option<Arc<dyn KeyProbe>>,
     /// Each provider's API base URL for the key checks.
     pub provider_urls: ProviderUrls,
+    /// The user the voice agent runs as when its configuration names no `runtime.user` (the
+    /// packaged host agent's `voicefleet-voice`); `None`: the host agent's own user.
+    pub default_agent_user: Option<String>,
 }
 
 impl SupervisorOptions {
@@ -98,6 +101,7 @@ impl SupervisorOptions {
             backoff_initial: Duration::from_secs(1),
             key_probe: None,
             provider_urls: ProviderUrls::default(),
+            default_agent_user: None,
         }
     }
 }
@@ -151,6 +155,7 @@ impl Supervisor {
     /// PID and start time), or starts it when it should be running, and begins supervising.
     /// Must be called inside a tokio runtime.
     pub async fn open(options: SupervisorOptions) -> Result<Self> {
+        agent_user::check_default(options.default_agent_user.as_deref())?;
         let paths = Paths::new(&options.state_dir);
         paths.create()?;
         let (events, _) = broadcast::channel(1024);

@@ -57,8 +57,9 @@ impl Actor {
         self.restarts.set_settings(settings);
         match action {
             ApplyAction::Reloaded => {
+                let default = self.options.default_agent_user.as_deref();
                 if let Some(loaded) = &self.config
-                    && let Ok(user) = agent_user::resolve(loaded.typed.runtime.user.as_deref())
+                    && let Ok(user) = agent_user::resolve(agent_user::configured(loaded, default))
                 {
                     // The agent run as another user rereads its own copy.
                     agent_user::prepare(&self.shared.paths, loaded, user.as_ref())?;
