@@ -112,6 +112,7 @@ def cloud_init():
         check(not any("http://" in c for c in commands), f"cloud-init {name}: a download over plain http")
     agent_toml = yaml.safe_load(host)["write_files"][0]["content"]
     check('customer_id = "acme"' in agent_toml, "cloud-init host: the customer id is not in agent.toml")
+    check('agent_user = "voicefleet-voice"' in agent_toml, "cloud-init host: the voice agent's user is not in agent.toml")
     pem_file = [f for f in yaml.safe_load(host)["write_files"] if f["path"].endswith("console.pub.pem")][0]
     check(pem_file["content"].strip() == pem, "cloud-init host: the console's public key is mangled")
 
