@@ -298,4 +298,11 @@ pub trait Host: Send + Sync {
     async fn metrics_history(&self, since_ms: u64) -> Result<Vec<MetricsSample>>;
     /// Live events; a slow receiver misses events (it is told by a lag error), never blocks.
     fn subscribe(&self) -> tokio::sync::broadcast::Receiver<HostEvent>;
+    /// What this host itself would refuse or warn about in a document, beyond the document's
+    /// own rules: a `runtime.user` it does not have or cannot become (errors), a program or
+    /// working directory missing here (warnings). None by default.
+    fn host_issues(&self, runtime: &crate::config::Runtime) -> Vec<crate::config::Issue> {
+        let _ = runtime;
+        Vec::new()
+    }
 }

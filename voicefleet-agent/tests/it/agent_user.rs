@@ -155,9 +155,21 @@ async fn an_agent_run_as_runtime_user_reads_its_config_and_not_the_daemons_files
         serde_json::from_slice(&std::fs::read(state.join("agent-config.json")).unwrap()).unwrap();
     assert_eq!(copy["runtime"]["user"], TEST_USER);
 
-    // An unknown user is refused at apply time, naming the field and what to do.
+    // An unknown user: an error of validation on this host, and refused at apply time, naming
+    // the field and what to do.
     let mut unknown = config.as_value();
     unknown["runtime"]["user"] = json!("vf-no-such-user");
+    let response = http
+        .post(format!("{url}/v1/config/validate"))
+        .bearer_auth(&token)
+        .json(&unknown)
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["valid"], false, "{body}");
+    let issue = body["issues"].as_array().unwrap().iter().find(|i| i["path"] == "runtime.user").cloned();
+    assert_eq!(issue.as_ref().map(|i| i["severity"].clone()), Some(json!("error")), "{body}");
     let response = http
         .put(format!("{url}/v1/config"))
         .bearer_auth(&token)

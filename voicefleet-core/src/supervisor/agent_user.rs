@@ -51,17 +51,22 @@ fn problem(name: &str) -> Option<String> {
     }
 }
 
+/// The error issue of a `runtime.user` this host cannot honour, if so.
+pub(super) fn issue(user: Option<&str>) -> Option<Issue> {
+    user.and_then(problem).map(|message| Issue {
+        path: "runtime.user".to_owned(),
+        code: "not_on_this_host".to_owned(),
+        severity: Severity::Error,
+        message,
+    })
+}
+
 /// The refusal of a document whose `runtime.user` cannot be honoured here (applied nowhere).
 pub(super) fn check(user: Option<&str>) -> Result<()> {
-    let Some(message) = user.and_then(problem) else { return Ok(()) };
-    Err(Error::InvalidConfig {
-        issues: vec![Issue {
-            path: "runtime.user".to_owned(),
-            code: "not_on_this_host".to_owned(),
-            severity: Severity::Error,
-            message,
-        }],
-    })
+    match issue(user) {
+        Some(issue) => Err(Error::InvalidConfig { issues: vec![issue] }),
+        None => Ok(()),
+    }
 }
 
 /// The refusal of a host-wide default user (`--agent-user`) this host cannot honour.

@@ -223,6 +223,12 @@ impl Supervisor {
 
 #[async_trait::async_trait]
 impl Host for Supervisor {
+    fn host_issues(&self, runtime: &crate::config::Runtime) -> Vec<crate::config::Issue> {
+        let mut issues: Vec<_> = agent_user::issue(runtime.user.as_deref()).into_iter().collect();
+        issues.extend(launch::host_warnings(&runtime.command, runtime.working_dir.as_deref()));
+        issues
+    }
+
     async fn status(&self) -> Result<HostStatus> {
         let published = self.shared.status.borrow().clone();
         let status = match published {

@@ -108,7 +108,7 @@ route_table! { SharedState;
     put "/v1/config" [Admin] => config::put_config, "apply a whole document", body: PutConfig, ok: 200 json(AppliedConfig);
     patch "/v1/config" [Admin] => config::patch_config, "apply operations to the applied document",
         body: PatchConfig, ok: 200 json(AppliedConfig);
-    post "/v1/config/validate" [Operator] => config::validate, "validate a document against this host's secrets",
+    post "/v1/config/validate" [Operator] => config::validate, "validate a document against this host's secrets, users and programs",
         body: VoiceAgentConfig, ok: 200 json(ValidateResponse);
     get "/v1/secrets" [Operator] => secrets::names, "secret names, never values", ok: 200 json(SecretNames);
     post "/v1/secrets/check" [Operator] => secrets::check,
