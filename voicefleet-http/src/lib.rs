@@ -33,7 +33,7 @@ pub use console::server::{ConsoleServer, Embedded, ServeOptions, open_embedded, 
 pub use console::telemetry::HostRequestMetrics;
 pub use console::webhook::WebhookNotifier;
 pub use console::wire::{LoginResponse, WhoAmI};
-pub use host::audit_log::{AuditVerification, HostAuditEntry};
+pub use host::audit_log::{HostAuditEntry, HostAuditVerification};
 pub use host::client::{AgentClient, AgentClientOptions, TokenSource};
 pub use host::connector::AgentConnector;
 pub use host::wire::{ConsoleKeyView, ConsoleKeys, HostAuditPage};

@@ -90,7 +90,7 @@ fn outcome(status: u16) -> &'static str {
 
 /// What verifying the audit files found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct AuditVerification {
+pub struct HostAuditVerification {
     /// Every line parsed, hashed right and chained to the one before.
     pub intact: bool,
     /// Lines checked.
@@ -220,7 +220,7 @@ impl HostAudit {
 
     /// Checks every line kept: that it parses, that its hash matches its content, and that it
     /// follows the one before (sequence and `prev`).
-    pub(crate) fn verify(&self) -> Result<AuditVerification> {
+    pub(crate) fn verify(&self) -> Result<HostAuditVerification> {
         let mut verification = verify_lines(&self.all_lines()?);
         if verification.first_seq > 1 && !self.rotated.exists() {
             verification.problems.push(format!(
@@ -241,8 +241,8 @@ fn rotated_path(path: &Path) -> PathBuf {
 }
 
 /// Verifies lines of the audit file, oldest first (pure).
-pub(crate) fn verify_lines(lines: &[String]) -> AuditVerification {
-    let mut result = AuditVerification {
+pub(crate) fn verify_lines(lines: &[String]) -> HostAuditVerification {
+    let mut result = HostAuditVerification {
         intact: true,
         entries: 0,
         first_seq: 0,

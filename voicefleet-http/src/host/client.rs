@@ -14,7 +14,7 @@ use voicefleet_core::host::{
 use voicefleet_core::logs::LogLine;
 use voicefleet_core::{Error, ErrorKind, Result};
 
-use super::audit_log::AuditVerification;
+use super::audit_log::HostAuditVerification;
 use super::version::{HealthAnswer, VersionCheck};
 use super::wire::{
     AddConsoleKey, ConfigResponse, ConsoleKeys, ControlBody, HostAuditPage, LogsResponse, PutConfig,
@@ -223,7 +223,7 @@ impl AgentClient {
     }
 
     /// The host's check of its audit file's hash chain.
-    pub async fn verify_audit(&self) -> Result<AuditVerification> {
+    pub async fn verify_audit(&self) -> Result<HostAuditVerification> {
         self.call::<_, ()>(Method::GET, "v1/audit/verify", None).await
     }
 

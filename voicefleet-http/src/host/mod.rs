@@ -28,7 +28,7 @@ use voicefleet_core::console::Actor;
 use voicefleet_core::host::Host;
 use voicefleet_core::{ErrorKind, Result};
 
-use self::audit_log::{AuditVerification, HostAudit};
+use self::audit_log::{HostAudit, HostAuditVerification};
 use self::auth::Authenticator;
 pub use self::auth::load_or_create_admin_token;
 use self::routes::{agent, audit, config, console_keys, events, logs, metrics, secrets, status};
@@ -128,7 +128,7 @@ route_table! { SharedState;
         body: AddConsoleKey, ok: 200 json(ConsoleKeys);
     get "/v1/audit" [Admin] => audit::page, "entries of the host's append-only audit file: who asked what, and the answer",
         query: audit::AuditParams, ok: 200 json(HostAuditPage);
-    get "/v1/audit/verify" [Admin] => audit::verify, "check the audit file's hash chain", ok: 200 json(AuditVerification);
+    get "/v1/audit/verify" [Admin] => audit::verify, "check the audit file's hash chain", ok: 200 json(HostAuditVerification);
     get "/v1/events" [Viewer] => events::events, "state changes, exits, crash loops, applied configurations",
         ok: 200 events(open: StreamOpened, state_changed: HostEvent, exited: HostEvent, crash_loop: HostEvent,
             config_applied: HostEvent, memory_limit: HostEvent, lagged: HostEvent);

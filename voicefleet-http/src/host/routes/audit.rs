@@ -11,7 +11,7 @@ use voicefleet_core::ErrorKind;
 use crate::error::ApiError;
 use crate::extract::Params;
 use crate::host::SharedState;
-use crate::host::audit_log::{AuditVerification, HostAudit};
+use crate::host::audit_log::{HostAudit, HostAuditVerification};
 use crate::host::wire::HostAuditPage;
 
 /// The most entries one page holds.
@@ -48,7 +48,9 @@ pub(crate) async fn page(
     Ok(Json(HostAuditPage { entries, next_after }))
 }
 
-pub(crate) async fn verify(State(state): State<SharedState>) -> Result<Json<AuditVerification>, ApiError> {
+pub(crate) async fn verify(
+    State(state): State<SharedState>,
+) -> Result<Json<HostAuditVerification>, ApiError> {
     let audit = audit_file(&state)?;
     let verification = tokio::task::spawn_blocking(move || audit.verify())
         .await
