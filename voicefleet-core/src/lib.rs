@@ -29,6 +29,7 @@ pub mod customer;
 mod error;
 pub mod fs;
 pub mod host;
+pub mod host_audit;
 #[cfg(all(unix, feature = "unix-supervisor"))]
 pub mod hostinfo;
 pub mod keycheck;

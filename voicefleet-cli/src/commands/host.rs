@@ -16,7 +16,7 @@ use crate::cli::{HostArgs, HostCommand};
 use crate::commands::fleet::parse_drain_timeout;
 use crate::commands::lines::LineFilter;
 use crate::exit::Refusal;
-use crate::output::{OutputFormat, duration, escape_control, print_json, table, timestamp};
+use crate::output::{OutputFormat, duration, print_json, timestamp};
 
 /// The state directory: given, else the only one `voicefleet-agent` would have made.
 fn state_dir(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
@@ -201,48 +201,10 @@ async fn audit(
     verify: bool,
 ) -> anyhow::Result<ExitCode> {
     if verify {
-        let verification = host.verify_audit().await?;
-        if output == OutputFormat::Json {
-            print_json(&verification)?;
-        } else if verification.intact {
-            println!(
-                "intact: entries {} to {} ({} checked), head {}",
-                verification.first_seq, verification.last_seq, verification.entries, verification.last_hash
-            );
-        } else {
-            let count = verification.problems.len();
-            let noun = if count == 1 { "problem" } else { "problems" };
-            println!("broken: {count} {noun} in {} entries", verification.entries);
-            for problem in &verification.problems {
-                println!("  {}", escape_control(problem));
-            }
-        }
-        return Ok(if verification.intact { ExitCode::SUCCESS } else { ExitCode::from(1) });
+        return super::host_audit::print_verification(&host.verify_audit().await?, output);
     }
-    let page = host.audit(after, limit.clamp(1, 1000)).await?;
-    if output == OutputFormat::Json {
-        print_json(&page)?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    let rows: Vec<Vec<String>> = page
-        .entries
-        .iter()
-        .map(|entry| {
-            vec![
-                entry.seq.to_string(),
-                timestamp(entry.at_ms),
-                escape_control(&entry.actor),
-                escape_control(&entry.action),
-                escape_control(&entry.target),
-                format!("{} {}", entry.outcome, entry.status),
-                escape_control(&entry.request_id),
-            ]
-        })
-        .collect();
-    print!("{}", table(&["SEQ", "TIME", "ACTOR", "ACTION", "TARGET", "OUTCOME", "REQUEST"], &rows));
-    if page.entries.len() as u32 == limit.clamp(1, 1000) {
-        eprintln!("more after {}: voicefleet host audit --after {}", page.next_after, page.next_after);
-    }
+    let limit = limit.clamp(1, 1000);
+    super::host_audit::print_page(&host.audit(after, limit).await?, limit, output, "voicefleet host audit")?;
     Ok(ExitCode::SUCCESS)
 }
 

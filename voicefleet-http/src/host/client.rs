@@ -217,16 +217,6 @@ impl AgentClient {
         self.call::<_, ()>(Method::GET, "v1/console-keys", None).await
     }
 
-    /// Entries of the host's audit file after sequence number `after`, at most `limit`.
-    pub async fn audit(&self, after: u64, limit: u32) -> Result<HostAuditPage> {
-        self.call::<_, ()>(Method::GET, &format!("v1/audit?after={after}&limit={limit}"), None).await
-    }
-
-    /// The host's check of its audit file's hash chain.
-    pub async fn verify_audit(&self) -> Result<HostAuditVerification> {
-        self.call::<_, ()>(Method::GET, "v1/audit/verify", None).await
-    }
-
     /// The host agent's version when it speaks this client's host API, from its `GET
     /// /v1/health` (read at most once a minute, and again after a failure; connection errors
     /// retried like any read); [`Error::IncompatibleHost`] when it speaks another.
@@ -295,6 +285,16 @@ const NO_BODY: Option<&()> = None;
 
 #[async_trait::async_trait]
 impl Host for AgentClient {
+    /// Entries of the host's audit file after sequence number `after`, at most `limit`.
+    async fn audit(&self, after: u64, limit: u32) -> Result<HostAuditPage> {
+        self.call::<_, ()>(Method::GET, &format!("v1/audit?after={after}&limit={limit}"), None).await
+    }
+
+    /// The host's check of its audit file's hash chain.
+    async fn verify_audit(&self) -> Result<HostAuditVerification> {
+        self.call::<_, ()>(Method::GET, "v1/audit/verify", None).await
+    }
+
     async fn status(&self) -> Result<HostStatus> {
         let mut status: HostStatus = self.call(Method::GET, "v1/status", NO_BODY).await?;
         if status.agent_version.is_none() {

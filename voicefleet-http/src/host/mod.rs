@@ -10,7 +10,7 @@ pub(crate) mod client;
 pub(crate) mod connector;
 mod event_log;
 pub(crate) mod keys;
-mod routes;
+pub(crate) mod routes;
 mod subscription;
 mod trust;
 mod version;

@@ -180,10 +180,4 @@ pub struct ConsoleKeys {
     pub keys: Vec<ConsoleKeyView>,
 }
 
-/// `GET /v1/audit`: entries of the host's audit file, oldest first.
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct HostAuditPage {
-    pub entries: Vec<crate::host::audit_log::HostAuditEntry>,
-    /// Pass as `after` to read on from here.
-    pub next_after: u64,
-}
+pub use voicefleet_core::host_audit::HostAuditPage;

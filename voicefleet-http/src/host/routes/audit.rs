@@ -22,9 +22,16 @@ const MAX_LIMIT: u32 = 1000;
 #[serde(deny_unknown_fields)]
 pub(crate) struct AuditParams {
     /// Entries after this sequence number (default 0: from the oldest kept).
-    after: Option<u64>,
+    pub(crate) after: Option<u64>,
     /// At most this many entries (1 to 1000; default 100).
-    limit: Option<u32>,
+    pub(crate) limit: Option<u32>,
+}
+
+impl AuditParams {
+    /// `after` and `limit` with their defaults, `limit` bounded.
+    pub(crate) fn resolved(&self) -> (u64, u32) {
+        (self.after.unwrap_or(0), self.limit.unwrap_or(100).clamp(1, MAX_LIMIT))
+    }
 }
 
 fn audit_file(state: &SharedState) -> Result<Arc<HostAudit>, ApiError> {
@@ -39,8 +46,8 @@ pub(crate) async fn page(
     Params(params): Params<AuditParams>,
 ) -> Result<Json<HostAuditPage>, ApiError> {
     let audit = audit_file(&state)?;
-    let after = params.after.unwrap_or(0);
-    let limit = params.limit.unwrap_or(100).clamp(1, MAX_LIMIT) as usize;
+    let (after, limit) = params.resolved();
+    let limit = limit as usize;
     let entries = tokio::task::spawn_blocking(move || audit.page(after, limit))
         .await
         .map_err(|e| ApiError::new(ErrorKind::Internal, e.to_string()))??;
