@@ -112,6 +112,7 @@ def cloud_init():
         check(not any("http://" in c for c in commands), f"cloud-init {name}: a download over plain http")
     agent_toml = yaml.safe_load(host)["write_files"][0]["content"]
     check('customer_id = "acme"' in agent_toml, "cloud-init host: the customer id is not in agent.toml")
+    check('agent_user = "voicefleet-voice"' in agent_toml, "cloud-init host: the voice agent's user is not in agent.toml")
     pem_file = [f for f in yaml.safe_load(host)["write_files"] if f["path"].endswith("console.pub.pem")][0]
     check(pem_file["content"].strip() == pem, "cloud-init host: the console's public key is mangled")
 
@@ -170,7 +171,7 @@ def deb(package, path):
         check(service.get("CapabilityBoundingSet") == "", f"{unit}: the console keeps capabilities")
     else:
         check(service.get("KillMode") == "process", f"{unit}: KillMode={service.get('KillMode')}: a restart would kill the voice agent")
-        check(sorted(service.get("CapabilityBoundingSet", "").split()) == ["CAP_KILL", "CAP_SETGID", "CAP_SETUID"], f"{unit}: capabilities {service.get('CapabilityBoundingSet')}")
+        check(sorted(service.get("CapabilityBoundingSet", "").split()) == ["CAP_CHOWN", "CAP_KILL", "CAP_SETGID", "CAP_SETUID"], f"{unit}: capabilities {service.get('CapabilityBoundingSet')}")
 
 
 def main():

@@ -82,6 +82,7 @@ impl TestHost {
             log_limits: Default::default(),
             provider_urls,
             shim: ShimCommand { program: agent, args: vec!["__shim".into()] },
+            agent_user: None,
         };
         let daemon = Daemon::start(settings).await.expect("start a host agent");
         let endpoint = format!("{scheme}://{}", daemon.local_addr());

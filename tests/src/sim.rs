@@ -227,6 +227,7 @@ impl SimFleet {
                 admin_token: voicefleet_core::random::hex::<16>()?,
                 console_public_key: Some(console_public_key.as_bytes().to_vec()),
                 console_keys_file: None,
+                audit_file: None,
                 rate_limit: 10_000,
                 clock: voicefleet_core::clock::system(),
             };

@@ -64,6 +64,7 @@ impl Daemon {
             admin_token: admin_token.clone(),
             console_public_key,
             console_keys_file: Some(settings.state_dir.join("console-keys.json")),
+            audit_file: Some(settings.state_dir.join("audit.log")),
             rate_limit: settings.rate_limit,
             clock: voicefleet_core::clock::system(),
         };
@@ -72,6 +73,7 @@ impl Daemon {
             SupervisorOptions::new(settings.customer_id.clone(), &settings.state_dir, settings.shim.clone());
         options.log_limits = settings.log_limits;
         options.provider_urls = settings.provider_urls.clone();
+        options.default_agent_user = settings.agent_user.clone();
         options.key_probe = Some(Arc::new(voicefleet_http::HttpKeyProbe::new()?));
         let supervisor = Supervisor::open(options).await?;
         if let Some(path) = &settings.secrets_file {

@@ -30,6 +30,10 @@ fn main() -> ExitCode {
         return code;
     }
     let cli = Cli::parse();
+    // Secrets read once (by the parse above): gone from the environment before any thread
+    // starts, so nothing the daemon starts and no later reader sees them.
+    // SAFETY: no other thread has started yet.
+    unsafe { voicefleet_core::secret_env::take_from_environment() };
     voicefleet_agent::init_logging();
     if let Err(error) = voicefleet_core::heap::tune_for_daemon() {
         tracing::warn!(%error, "cannot start the heap trimmer; freed memory may stay resident");

@@ -83,6 +83,11 @@ pub struct AgentArgs {
         value_delimiter = ','
     )]
     pub provider_urls: Vec<String>,
+    /// The Unix user the voice agent runs as when its configuration names no `runtime.user`;
+    /// needs the host agent to run as root (the package sets `voicefleet-voice`) [default: the
+    /// host agent's user]
+    #[arg(long, env = "VOICEFLEET_AGENT_AGENT_USER", value_name = "USER")]
+    pub agent_user: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -103,6 +108,7 @@ struct FileSettings {
     log_max_file_bytes: Option<u64>,
     log_keep_files: Option<u32>,
     provider_urls: Option<BTreeMap<String, String>>,
+    agent_user: Option<String>,
 }
 
 /// Resolved settings.
@@ -125,6 +131,8 @@ pub struct Settings {
     /// How to start the per-agent shim: `voicefleet-shim` beside this binary, else this binary
     /// with `__shim`.
     pub shim: ShimCommand,
+    /// The voice agent's user when its configuration names none (`--agent-user`).
+    pub agent_user: Option<String>,
 }
 
 impl Settings {
@@ -215,6 +223,7 @@ impl Settings {
             },
             provider_urls,
             shim,
+            agent_user: args.agent_user.or(file.agent_user),
         })
     }
 }

@@ -19,6 +19,12 @@ fn main() -> ExitCode {
         return code;
     }
     let cli = cli::Cli::parse();
+    if cli.command.runs_a_server() {
+        // Read once (by the parse above, and kept for the master key): gone from the environment
+        // before any thread starts, so no child and no later reader sees them.
+        // SAFETY: no other thread has started yet.
+        unsafe { voicefleet_core::secret_env::take_from_environment() };
+    }
     if cli.command.prints_for_a_pipe() {
         exit_quietly_on_broken_pipe();
     } else if let Err(error) = voicefleet_core::heap::tune_for_daemon() {

@@ -298,4 +298,29 @@ pub trait Host: Send + Sync {
     async fn metrics_history(&self, since_ms: u64) -> Result<Vec<MetricsSample>>;
     /// Live events; a slow receiver misses events (it is told by a lag error), never blocks.
     fn subscribe(&self) -> tokio::sync::broadcast::Receiver<HostEvent>;
+    /// Entries of the host's audit file after sequence number `after`, at most `limit`: who
+    /// asked each change of the host, and each refused request. A host that keeps no such file
+    /// (the in-process supervisor: the file is its HTTP server's) answers not found.
+    async fn audit(&self, after: u64, limit: u32) -> Result<crate::host_audit::HostAuditPage> {
+        let _ = (after, limit);
+        Err(no_audit_file())
+    }
+    /// The host's check of its audit file's hash chain.
+    async fn verify_audit(&self) -> Result<crate::host_audit::HostAuditVerification> {
+        Err(no_audit_file())
+    }
+    /// What this host itself would refuse or warn about in a document, beyond the document's
+    /// own rules: a `runtime.user` it does not have or cannot become (errors), a program or
+    /// working directory missing here (warnings). None by default.
+    fn host_issues(&self, runtime: &crate::config::Runtime) -> Vec<crate::config::Issue> {
+        let _ = runtime;
+        Vec::new()
+    }
+}
+
+/// The answer of a host that keeps no audit file.
+fn no_audit_file() -> crate::error::Error {
+    crate::error::Error::Unavailable {
+        message: "this host keeps no audit file (a host agent keeps one in STATE/audit.log)".to_owned(),
+    }
 }

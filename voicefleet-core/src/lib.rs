@@ -31,6 +31,7 @@ pub mod fs;
 #[cfg(all(unix, feature = "unix-supervisor"))]
 pub mod heap;
 pub mod host;
+pub mod host_audit;
 #[cfg(all(unix, feature = "unix-supervisor"))]
 pub mod hostinfo;
 pub mod keycheck;
@@ -38,6 +39,7 @@ pub mod lifecycle;
 pub mod logs;
 pub mod protocol;
 pub mod random;
+pub mod secret_env;
 #[cfg(all(unix, feature = "unix-supervisor"))]
 pub mod simulator;
 #[cfg(all(unix, feature = "unix-supervisor"))]

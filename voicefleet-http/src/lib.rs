@@ -33,9 +33,10 @@ pub use console::server::{ConsoleServer, Embedded, ServeOptions, open_embedded, 
 pub use console::telemetry::HostRequestMetrics;
 pub use console::webhook::WebhookNotifier;
 pub use console::wire::{LoginResponse, WhoAmI};
+pub use host::audit_log::{HostAuditEntry, HostAuditVerification};
 pub use host::client::{AgentClient, AgentClientOptions, TokenSource};
 pub use host::connector::AgentConnector;
-pub use host::wire::{ConsoleKeyView, ConsoleKeys};
+pub use host::wire::{ConsoleKeyView, ConsoleKeys, HostAuditPage};
 pub use keyprobe::HttpKeyProbe;
 pub use serve::{Exposure, ServerTask, bind, spawn_server};
 pub use token::{HOST_TOKEN_SECONDS, HostTokenSigner};

@@ -120,14 +120,19 @@ async fn authorize<S: Authenticate>(
         // The route's template, not the request's path: bounded, and no caller input.
         let path = request.extensions().get::<axum::extract::MatchedPath>().map_or("?", |p| p.as_str());
         state.denied(&actor, role, &format!("{} {path}", request.method())).await;
-        return ApiError::new(
+        let mut response = ApiError::new(
             ErrorKind::Forbidden,
             format!("this needs the {role} role; {} has {}", actor.name, actor.role),
         )
         .into_response();
+        response.extensions_mut().insert(actor);
+        return response;
     }
-    request.extensions_mut().insert(actor);
-    next.run(request).await
+    request.extensions_mut().insert(actor.clone());
+    // The caller also rides on the answer, for a layer outside this one (the host's audit).
+    let mut response = next.run(request).await;
+    response.extensions_mut().insert(actor);
+    response
 }
 
 /// Declares an API's route table: `ROUTES` (every route with its role, request and answer types)

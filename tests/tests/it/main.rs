@@ -6,6 +6,7 @@ mod console_contract;
 mod console_http;
 mod disaster;
 mod embedded;
+mod host_audit;
 mod interrupted;
 mod keycheck;
 mod live;

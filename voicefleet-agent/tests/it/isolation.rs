@@ -1,6 +1,7 @@
 //! What a customer's voice agent can see of its host: its own environment (PATH, HOME, LANG, TZ,
 //! the protocol variables, `runtime.env` and its secrets) and its own working directory — not
-//! the daemon's environment, where a console's master key or an operator's token may be.
+//! the daemon's environment, where a console's master key or an operator's token may be (and
+//! which the daemon rids of such secrets at start).
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
@@ -85,6 +86,14 @@ async fn the_agent_sees_its_own_environment_and_directory_not_the_daemons() {
     assert_eq!(env.get("VOICEFLEET_CUSTOMER_ID").map(String::as_str), Some("acme"));
     assert!(env.contains_key("VOICEFLEET_CONFIG") && env.contains_key("PATH"));
     assert_eq!(env.get("LANG").map(String::as_str), Some("C.UTF-8"));
+    // The daemon took its own VOICEFLEET_ secrets out of its environment once read: not even
+    // its /proc/PID/environ (the initial environment's memory) still holds the values.
+    let daemon_environ =
+        String::from_utf8_lossy(&std::fs::read(format!("/proc/{}/environ", daemon.id())).unwrap())
+            .into_owned();
+    for canary in ["canary-master-key", "canary-operator-token"] {
+        assert!(!daemon_environ.contains(canary), "{canary} is still in the daemon's /proc/PID/environ");
+    }
     let allowed = ["PATH", "HOME", "LANG", "TZ", "GREETING", "VOICEFLEET_CONFIG", "VOICEFLEET_CUSTOMER_ID"];
     let unexpected: Vec<&String> = env
         .keys()

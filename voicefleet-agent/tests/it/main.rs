@@ -1,9 +1,11 @@
 //! The host agent end to end: real daemons on loopback, real voice-agent processes, real tokens.
 
 mod adoption;
+mod agent_user;
 mod contract;
 mod disk_full;
 mod e2e;
+mod host_audit;
 mod hostinfo;
 mod isolation;
 mod systemd_unit;
@@ -110,6 +112,7 @@ pub(crate) fn settings(dir: &Path, customer: &str, port: u16) -> Settings {
         log_limits: Default::default(),
         provider_urls: Default::default(),
         shim: ShimCommand { program: AGENT.into(), args: vec!["__shim".into()] },
+        agent_user: None,
     }
 }
 

@@ -60,7 +60,7 @@ async fn a_unit_restart_signals_the_daemon_alone_and_the_agent_is_adopted() {
     assert_eq!(one(&settings, "KillSignal"), "SIGTERM");
     let mut capabilities: Vec<&str> = one(&settings, "CapabilityBoundingSet").split_whitespace().collect();
     capabilities.sort_unstable();
-    assert_eq!(capabilities, ["CAP_KILL", "CAP_SETGID", "CAP_SETUID"]);
+    assert_eq!(capabilities, ["CAP_CHOWN", "CAP_KILL", "CAP_SETGID", "CAP_SETUID"]);
 
     let dir = TempDir::new().unwrap();
     let state = dir.path().join("var/lib/voicefleet-agent");
@@ -77,9 +77,24 @@ async fn a_unit_restart_signals_the_daemon_alone_and_the_agent_is_adopted() {
         r#"{"openai_api_key": "a", "deepgram_api_key": "b", "elevenlabs_api_key": "c"}"#,
     )
     .unwrap();
-    // The packaged settings file, with this test's customer, port and files.
+    // The packaged settings file, with this test's customer, port and files, and its agent user
+    // (`voicefleet-voice`, which the package creates) played by the test user: the voice agent
+    // runs as it, through the state directory's parents as through /var/lib.
     let packaged = include_str!("../../../deploy/etc/agent.toml");
+    assert!(
+        packaged.contains("\nagent_user = \"voicefleet-voice\"\n"),
+        "the package runs agents as voicefleet-voice"
+    );
+    let agent_user = match crate::agent_user::test_user() {
+        Some(_) => format!("agent_user = \"{}\"", crate::agent_user::TEST_USER),
+        None => String::new(),
+    };
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
+    }
     let toml = packaged
+        .replace("agent_user = \"voicefleet-voice\"", &agent_user)
         .replace("#customer_id = \"acme\"", "customer_id = \"acme\"")
         .replace("listen = \"127.0.0.1:8000\"", &format!("listen = \"127.0.0.1:{port}\""))
         .replace("console_public_key = \"/etc/voicefleet-agent/console.pub.pem\"\n", "")
@@ -117,6 +132,14 @@ async fn a_unit_restart_signals_the_daemon_alone_and_the_agent_is_adopted() {
     })
     .await;
     let pid = before["pid"].as_i64().unwrap();
+    if let Some(uid) = crate::agent_user::test_user() {
+        use std::os::unix::fs::MetadataExt as _;
+        assert_eq!(
+            std::fs::metadata(format!("/proc/{pid}")).unwrap().uid(),
+            uid,
+            "the agent runs as agent_user"
+        );
+    }
 
     // `systemctl restart` under KillMode=process: SIGTERM to the main PID, then a new one.
     kill(daemon.id(), "-TERM");

@@ -317,4 +317,24 @@ Examples:
     },
     /// Check the hash chain; exit 1 when it is broken
     Verify,
+    /// A customer's host audit file, read through the console: who asked each change of that
+    /// host (the console, or the host's break-glass token) and each request it refused
+    #[command(after_long_help = "\
+Examples:
+  voicefleet audit host acme
+  voicefleet audit host acme --after 120 --limit 500
+  voicefleet audit host acme --verify")]
+    Host {
+        /// The customer whose host to read
+        customer: String,
+        /// Entries after this sequence number
+        #[arg(long, value_name = "SEQ", default_value_t = 0)]
+        after: u64,
+        /// At most this many entries (1 to 1000)
+        #[arg(long, value_name = "N", default_value_t = 100)]
+        limit: u32,
+        /// Check the file's hash chain instead; exits 1 when it is broken
+        #[arg(long)]
+        verify: bool,
+    },
 }

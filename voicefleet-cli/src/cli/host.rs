@@ -15,6 +15,8 @@ Examples:
   voicefleet host logs -n 50 --no-events
   voicefleet host restart --drain-timeout 30s
   voicefleet host events
+  voicefleet host audit --after 120
+  voicefleet host audit --verify
   voicefleet host --state-dir /var/lib/voicefleet-agent/acme --url http://127.0.0.1:8000 stop")]
 pub(crate) struct HostArgs {
     /// The host agent's state directory [default: the only one under
@@ -72,4 +74,16 @@ pub(crate) enum HostCommand {
     },
     /// Follow the host's events (state changes, exits, crash loops, configurations) until Ctrl-C
     Events,
+    /// The host's audit file: who asked each change of it, and each refused request
+    Audit {
+        /// Entries after this sequence number
+        #[arg(long, value_name = "SEQ", default_value_t = 0)]
+        after: u64,
+        /// At most this many entries (1 to 1000)
+        #[arg(long, value_name = "N", default_value_t = 100)]
+        limit: u32,
+        /// Check the file's hash chain instead; exits 1 when it is broken
+        #[arg(long)]
+        verify: bool,
+    },
 }

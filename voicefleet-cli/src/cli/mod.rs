@@ -146,6 +146,11 @@ Examples:
 impl Command {
     /// Commands that print and exit (or follow until Ctrl-C), as opposed to the servers (`demo`,
     /// `console serve`, `agent run`).
+    /// A server (or a console-side tool): it takes its secrets out of its environment at start.
+    pub(crate) fn runs_a_server(&self) -> bool {
+        !self.prints_for_a_pipe()
+    }
+
     pub(crate) fn prints_for_a_pipe(&self) -> bool {
         !matches!(self, Command::Demo(_) | Command::Console(_) | Command::Agent(AgentCommand::Run(_)))
     }

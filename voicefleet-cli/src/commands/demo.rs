@@ -45,10 +45,14 @@ fn demo_config(
     index: usize,
     template_name: &str,
     program: &Path,
+    user: Option<&str>,
 ) -> anyhow::Result<voicefleet_core::config::ConfigDocument> {
     let mut document = template(template_name)?;
     document.set("runtime.command", json!([program, "__simulate"]))?;
     document.unset("runtime.working_dir").ok();
+    if let Some(user) = user {
+        document.set("runtime.user", json!(user))?;
+    }
     document.set("runtime.start_seconds", json!(3))?;
     // Each customer gets its own pace so the table moves differently per row.
     let interval = 900 + 350 * index as u64;
@@ -62,6 +66,48 @@ fn demo_config(
         document.set("agent_settings.llm.model", json!("gemini-2.5-flash"))?;
     }
     Ok(document)
+}
+
+/// The user the simulated agents run as when the demo runs as root.
+const DEMO_AGENT_USER: &str = "nobody";
+
+/// Whether every directory above `path` (and `path` itself) lets others pass (`o+x`).
+fn others_can_reach(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt as _;
+    path.ancestors().all(|dir| {
+        dir.as_os_str().is_empty()
+            || std::fs::metadata(dir).is_ok_and(|meta| meta.permissions().mode() & 0o001 != 0)
+    })
+}
+
+/// `runtime.user` for the demo's agents: [`DEMO_AGENT_USER`] when the demo runs as root and
+/// that user can reach this program and the hosts' state directories (made passable here:
+/// `DATA` and `DATA/hosts` 0711); else none, with the reason printed. A demo does not create
+/// users; `nobody` exists on every Debian system.
+fn demo_agent_user(program: &Path, data: &Path) -> Option<&'static str> {
+    use std::os::unix::fs::PermissionsExt as _;
+    if !nix::unistd::Uid::effective().is_root() {
+        return None;
+    }
+    let reason = if nix::unistd::User::from_name(DEMO_AGENT_USER).ok().flatten().is_none() {
+        Some(format!("there is no `{DEMO_AGENT_USER}` user"))
+    } else if !others_can_reach(program) {
+        Some(format!("`{DEMO_AGENT_USER}` cannot reach {}", program.display()))
+    } else if data.parent().is_some_and(|parent| !others_can_reach(parent)) {
+        Some(format!("`{DEMO_AGENT_USER}` cannot reach {}", data.display()))
+    } else {
+        None
+    };
+    if let Some(reason) = reason {
+        eprintln!("running as root: the simulated agents run as root too, since {reason}");
+        return None;
+    }
+    let hosts = data.join("hosts");
+    let passable = std::fs::create_dir_all(&hosts).is_ok()
+        && [data, hosts.as_path()]
+            .iter()
+            .all(|dir| std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o711)).is_ok());
+    passable.then_some(DEMO_AGENT_USER)
 }
 
 struct Demo {
@@ -166,6 +212,10 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let fleet: Arc<dyn Fleet> = embedded.console.clone();
     let admin = Actor::new("demo", Role::Admin);
 
+    let agent_user = demo_agent_user(&program, &data);
+    if let Some(user) = agent_user {
+        eprintln!("running as root: the simulated agents run as `{user}` (runtime.user)");
+    }
     let mut demo = Demo { console: Some(console), hosts: Vec::new(), _temporary: temporary };
     let key_path = data.join("console").join("console.pub.pem");
     for (index, (id, name, template_name, tier)) in CUSTOMERS.iter().enumerate() {
@@ -188,6 +238,7 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             log_limits: Default::default(),
             provider_urls: Default::default(),
             shim: ShimCommand { program: program.clone(), args: vec!["__shim".into()] },
+            agent_user: None,
         };
         let host = match Daemon::start(settings).await {
             Ok(host) => host,
@@ -215,7 +266,7 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
                     },
                 )
                 .await?;
-            let document = demo_config(index, template_name, &program)?;
+            let document = demo_config(index, template_name, &program, agent_user)?;
             for secret in document.secret_references() {
                 fleet.set_secret(&admin, id, &secret, &format!("demo-{secret}-not-a-real-key")).await?;
             }

@@ -486,6 +486,22 @@ pub(crate) async fn audit(
                 }
             }
         }
+        AuditCommand::Host { customer, after, limit, verify } => {
+            if verify {
+                return super::host_audit::print_verification(
+                    &fleet.verify_host_audit(&actor, &customer).await?,
+                    output,
+                );
+            }
+            let limit = limit.clamp(1, 1000);
+            let page = fleet.host_audit(&actor, &customer, after, limit).await?;
+            super::host_audit::print_page(
+                &page,
+                limit,
+                output,
+                &format!("voicefleet audit host {customer}"),
+            )?;
+        }
         AuditCommand::Verify => {
             let verification = fleet.verify_audit(&actor).await?;
             if output == OutputFormat::Json {

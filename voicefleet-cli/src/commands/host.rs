@@ -163,6 +163,9 @@ pub(crate) async fn run(output: OutputFormat, args: HostArgs) -> anyhow::Result<
             }
             return Ok(ExitCode::SUCCESS);
         }
+        HostCommand::Audit { after, limit, verify } => {
+            return audit(&host, output, after, limit, verify).await;
+        }
         HostCommand::Events => {
             // The connection is checked first: a stream that never opens would be silent.
             host.status().await?;
@@ -186,6 +189,22 @@ pub(crate) async fn run(output: OutputFormat, args: HostArgs) -> anyhow::Result<
     } else {
         print_status(&status);
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `voicefleet host audit`: a page of the audit file, or its verification (exit 1 when broken).
+async fn audit(
+    host: &AgentClient,
+    output: OutputFormat,
+    after: u64,
+    limit: u32,
+    verify: bool,
+) -> anyhow::Result<ExitCode> {
+    if verify {
+        return super::host_audit::print_verification(&host.verify_audit().await?, output);
+    }
+    let limit = limit.clamp(1, 1000);
+    super::host_audit::print_page(&host.audit(after, limit).await?, limit, output, "voicefleet host audit")?;
     Ok(ExitCode::SUCCESS)
 }
 

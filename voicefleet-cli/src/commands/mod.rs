@@ -10,6 +10,7 @@ mod demo;
 mod events;
 mod fleet;
 mod host;
+mod host_audit;
 mod lines;
 mod mfa;
 mod progress;

@@ -130,6 +130,32 @@ fn the_host_cli_controls_the_local_agent_without_a_console() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("\"state\": \"stopped\""), "{}", r.stdout);
 
+    // The host's audit file: each change made here, by the break-glass token.
+    let r = host(&["audit"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rows: Vec<&str> = r.stdout.lines().skip(1).collect();
+    assert!(
+        rows.iter().any(|row| row.contains("break-glass") && row.contains("agent.restart")),
+        "{}",
+        r.stdout
+    );
+    assert!(rows.iter().any(|row| row.contains("break-glass") && row.contains("agent.stop")), "{}", r.stdout);
+    let r = host(&["audit", "--verify"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.starts_with("intact: entries 1 to "), "{}", r.stdout);
+    // Someone rewrites the stop as a start: the chain breaks there, and the command says so.
+    let audit = daemon.state.join("audit.log");
+    let text = std::fs::read_to_string(&audit).unwrap();
+    std::fs::write(&audit, text.replace("\"agent.stop\"", "\"agent.start\"")).unwrap();
+    let r = host(&["audit", "--verify"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.starts_with("broken: 1 problem in ")
+            && r.stdout.contains("its hash does not match its content"),
+        "{}",
+        r.stdout
+    );
+
     // A directory that is no host's, and a daemon that does not answer.
     args = vec!["host", "--state-dir", "/nonexistent", "status"];
     let r = piped(home.path(), &args, &[]);

@@ -8,6 +8,7 @@ mod config;
 mod console_backup;
 mod demo;
 mod docs;
+mod environment;
 mod errors;
 mod fleet;
 mod general;

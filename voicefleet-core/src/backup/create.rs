@@ -58,7 +58,7 @@ pub(crate) fn master_key_fingerprint(text: &str) -> String {
 }
 
 fn master_key_note(data_dir: &std::path::Path) -> KeptOutside {
-    let from_env = std::env::var("VOICEFLEET_MASTER_KEY").ok();
+    let from_env = crate::secret_env::var("VOICEFLEET_MASTER_KEY");
     let from_file = std::fs::read_to_string(data_dir.join(MASTER_KEY_FILE)).ok();
     KeptOutside {
         file: MASTER_KEY_FILE.to_owned(),

@@ -155,9 +155,9 @@ fn audit_key(options: &RestoreOptions, manifest: &BackupManifest) -> Result<Opti
     let text = match &options.master_key {
         Some(path) => std::fs::read_to_string(path)
             .map_err(|e| Error::io(format!("cannot read the master key {}", path.display()), e))?,
-        None => match std::env::var("VOICEFLEET_MASTER_KEY") {
-            Ok(text) => text,
-            Err(_) => return Ok(None),
+        None => match crate::secret_env::var("VOICEFLEET_MASTER_KEY") {
+            Some(text) => text,
+            None => return Ok(None),
         },
     };
     let key = decode(&text).ok_or_else(|| Error::InvalidValue {

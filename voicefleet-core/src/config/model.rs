@@ -21,6 +21,8 @@ pub(crate) const E164_PATTERN: &str = r"^\+[0-9]{8,15}$";
 pub(crate) const LANGUAGE_PATTERN: &str = r"^(multi|[a-z]{2,3}(-[A-Za-z0-9]{2,8})*)$";
 /// An absolute path.
 pub(crate) const ABSOLUTE_PATH_PATTERN: &str = r"^/";
+/// A Unix user name (the portable set: lower case, digits, `_`, `-`; at most 32 characters).
+pub(crate) const UNIX_USER_PATTERN: &str = r"^[a-z_][a-z0-9_-]{0,31}$";
 /// A SIP URI.
 pub(crate) const SIP_URI_PATTERN: &str = r"^sips?:[^\s]+$";
 /// A Twilio account SID.
@@ -61,10 +63,17 @@ pub struct Runtime {
     /// argv of the voice agent; never run through a shell.
     #[schemars(length(min = 1, max = 64), inner(length(min = 1)))]
     pub command: Vec<String>,
-    /// Absolute working directory; defaults to the host agent's state directory.
+    /// Absolute working directory; defaults to a directory of the agent's own in the host
+    /// agent's state directory (`STATE/agent`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(ABSOLUTE_PATH_PATTERN))]
     pub working_dir: Option<String>,
+    /// The Unix user the voice agent runs as. A host agent running as root starts the agent as
+    /// this user (supplementary groups cleared) and hands it its configuration file and working
+    /// directory; unset, the agent runs as the host agent's user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(UNIX_USER_PATTERN))]
+    pub user: Option<String>,
     /// Extra environment variables. Names starting `VOICEFLEET_` are reserved.
     #[serde(default)]
     #[schemars(extend("propertyNames" = {"pattern": ENV_NAME_PATTERN}))]

@@ -1,4 +1,5 @@
-//! Acting on a customer's host: start, stop, restart, drain, and reading its logs.
+//! Acting on a customer's host: start, stop, restart, drain, and reading its logs and its audit
+//! file.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,6 +8,7 @@ use super::{Actor, Console, ControlAction, CustomerRecord};
 use crate::auth::Role;
 use crate::error::Result;
 use crate::host::{Host, HostStatus, LogQuery, StopOptions};
+use crate::host_audit::{HostAuditPage, HostAuditVerification};
 use crate::logs::LogLine;
 
 impl Console {
@@ -46,4 +48,26 @@ pub(super) async fn logs(
     console.require(actor, Role::Operator, "logs", id).await?;
     let record = console.record(id).await?;
     console.host(&record)?.logs(query).await
+}
+
+pub(super) async fn host_audit(
+    console: &Console,
+    actor: &Actor,
+    id: &str,
+    after: u64,
+    limit: u32,
+) -> Result<HostAuditPage> {
+    console.require(actor, Role::Admin, "host_audit.read", id).await?;
+    let record = console.record(id).await?;
+    console.host(&record)?.audit(after, limit).await
+}
+
+pub(super) async fn verify_host_audit(
+    console: &Console,
+    actor: &Actor,
+    id: &str,
+) -> Result<HostAuditVerification> {
+    console.require(actor, Role::Admin, "host_audit.verify", id).await?;
+    let record = console.record(id).await?;
+    console.host(&record)?.verify_audit().await
 }

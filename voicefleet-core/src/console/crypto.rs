@@ -48,7 +48,7 @@ impl SecretBox {
     /// The key from `VOICEFLEET_MASTER_KEY` (64 hex digits), else from `path`, else a new one
     /// generated into `path` (mode 0600).
     pub fn load_or_create(path: &Path) -> Result<(SecretBox, KeySource)> {
-        if let Ok(text) = std::env::var("VOICEFLEET_MASTER_KEY") {
+        if let Some(text) = crate::secret_env::var("VOICEFLEET_MASTER_KEY") {
             let key = decode_hex(&text).ok_or_else(|| Error::Unavailable {
                 message: "VOICEFLEET_MASTER_KEY must be 64 hexadecimal digits (32 bytes)".to_owned(),
             })?;
@@ -85,7 +85,7 @@ impl SecretBox {
     /// The master key from `VOICEFLEET_MASTER_KEY`, else from `path`, without creating one:
     /// `None` when there is neither (a tool that only appends to the audit log).
     pub fn load_existing(path: &Path) -> Result<Option<SecretBox>> {
-        if std::env::var_os("VOICEFLEET_MASTER_KEY").is_none() && !path.exists() {
+        if crate::secret_env::var("VOICEFLEET_MASTER_KEY").is_none() && !path.exists() {
             return Ok(None);
         }
         Self::load_or_create(path).map(|(secrets, _)| Some(secrets))

@@ -16,6 +16,7 @@ use crate::auth::Role;
 use crate::config::{Change, PatchOperation};
 use crate::error::Result;
 use crate::host::{HostStatus, LogQuery, MetricsSample};
+use crate::host_audit::{HostAuditPage, HostAuditVerification};
 use crate::keycheck::KeyCheck;
 use crate::logs::LogLine;
 
@@ -336,6 +337,11 @@ pub trait Fleet: Send + Sync {
         drain_timeout: Option<Duration>,
     ) -> Result<HostStatus>;
     async fn logs(&self, actor: &Actor, id: &str, query: LogQuery) -> Result<Vec<LogLine>>;
+    /// A page of the customer's host audit file (admin): who asked each change of that host
+    /// (the console, or the host's break-glass token) and each request it refused.
+    async fn host_audit(&self, actor: &Actor, id: &str, after: u64, limit: u32) -> Result<HostAuditPage>;
+    /// The customer's host's check of its audit file's hash chain (admin).
+    async fn verify_host_audit(&self, actor: &Actor, id: &str) -> Result<HostAuditVerification>;
     async fn metrics(
         &self,
         actor: &Actor,

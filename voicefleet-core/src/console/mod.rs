@@ -67,6 +67,7 @@ use crate::clock::SharedClock;
 use crate::config::Change;
 use crate::error::Result;
 use crate::host::{Host, HostStatus, LogQuery, MetricsSample};
+use crate::host_audit::{HostAuditPage, HostAuditVerification};
 use crate::logs::LogLine;
 
 /// How the console reaches a customer's host (an HTTP client with a token for that customer, or
@@ -288,6 +289,14 @@ impl Fleet for Console {
 
     async fn logs(&self, actor: &Actor, id: &str, query: LogQuery) -> Result<Vec<LogLine>> {
         control::logs(self, actor, id, query).await
+    }
+
+    async fn host_audit(&self, actor: &Actor, id: &str, after: u64, limit: u32) -> Result<HostAuditPage> {
+        control::host_audit(self, actor, id, after, limit).await
+    }
+
+    async fn verify_host_audit(&self, actor: &Actor, id: &str) -> Result<HostAuditVerification> {
+        control::verify_host_audit(self, actor, id).await
     }
 
     async fn metrics(

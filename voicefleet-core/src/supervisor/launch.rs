@@ -14,22 +14,24 @@ use nix::unistd::Pid;
 use sha2::{Digest as _, Sha256};
 use tokio::sync::mpsc;
 
+use super::agent_user::{self, AgentUser};
 use super::shim::{ChildInfo, Handshake};
 use super::state_dir::{Loaded, Paths};
 use super::{Request, SupervisorOptions};
 use crate::config::{ConfigDocument, Issue, SecretReference, Severity, VoiceAgentConfig};
 use crate::error::{Error, Result};
 
-/// The environment of the voice-agent protocol.
+/// The environment of the voice-agent protocol; `config` is the file the agent reads.
 pub(super) fn agent_environment(
     loaded: &Loaded,
     paths: &Paths,
+    config: &Path,
     options: &SupervisorOptions,
 ) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> =
         loaded.typed.runtime.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     env.extend(secret_environment(&loaded.document, &loaded.typed, &paths.read_secrets()));
-    env.push(("VOICEFLEET_CONFIG".to_owned(), paths.config.to_string_lossy().into_owned()));
+    env.push(("VOICEFLEET_CONFIG".to_owned(), config.to_string_lossy().into_owned()));
     env.push(("VOICEFLEET_CUSTOMER_ID".to_owned(), options.customer_id.to_string()));
     env
 }
@@ -91,20 +93,28 @@ const INHERITED: [&str; 4] = ["PATH", "HOME", "LANG", "TZ"];
 const DEFAULT_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 
 /// The part of the agent's environment taken from the daemon's: [`INHERITED`], with a default
-/// `PATH`.
-pub(super) fn inherited_environment() -> Vec<(String, std::ffi::OsString)> {
+/// `PATH`; an agent run as another user gets that user's `HOME`, not the daemon's.
+pub(super) fn inherited_environment(user: Option<&AgentUser>) -> Vec<(String, std::ffi::OsString)> {
     let mut env: Vec<(String, std::ffi::OsString)> =
         INHERITED.iter().filter_map(|name| Some((name.to_string(), std::env::var_os(name)?))).collect();
     if !env.iter().any(|(name, _)| name == "PATH") {
         env.push(("PATH".to_owned(), DEFAULT_PATH.into()));
     }
+    if let Some(user) = user {
+        env.retain(|(name, _)| name != "HOME");
+        env.push(("HOME".to_owned(), user.home.clone().into_os_string()));
+    }
     env
 }
 
-/// Starts the shim, which starts the agent, and reads its handshake. On failure the error names
-/// the cause (missing working directory, program not found, not executable).
+/// Starts the shim, which starts the agent (as `runtime.user` when that is not the daemon's
+/// user), and reads its handshake. On failure the error names the cause (missing working
+/// directory, program not found, not executable, an unknown user).
 pub(super) async fn launch(loaded: &Loaded, paths: &Paths, options: &SupervisorOptions) -> Result<ChildInfo> {
     let runtime = &loaded.typed.runtime;
+    let user = agent_user::resolve(agent_user::configured(loaded, options.default_agent_user.as_deref()))?;
+    agent_user::prepare(paths, loaded, user.as_ref())?;
+    let config = agent_user::config_path(paths, user.as_ref());
     let mut command = std::process::Command::new(&options.shim.program);
     command
         .args(&options.shim.args)
@@ -117,12 +127,16 @@ pub(super) async fn launch(loaded: &Loaded, paths: &Paths, options: &SupervisorO
         .arg("--keep-files")
         .arg(options.log_limits.keep_files.to_string())
         .arg("--cwd")
-        .arg(working_dir(loaded, paths))
+        .arg(working_dir(loaded, paths));
+    if let Some(user) = &user {
+        command.arg("--uid").arg(user.uid.to_string()).arg("--gid").arg(user.gid.to_string());
+    }
+    command
         .arg("--")
         .args(&runtime.command)
         .env_clear()
-        .envs(inherited_environment())
-        .envs(agent_environment(loaded, paths, options))
+        .envs(inherited_environment(user.as_ref()))
+        .envs(agent_environment(loaded, paths, &config, options))
         .stdin(Stdio::null())
         .stdout(Stdio::piped());
     let shim_log = std::fs::OpenOptions::new()

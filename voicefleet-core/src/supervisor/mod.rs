@@ -16,6 +16,7 @@
 //! interval, and joined into the status and the history when they are read.
 
 mod actor;
+mod agent_user;
 mod launch;
 mod observe;
 mod procfs;
@@ -81,6 +82,9 @@ pub struct SupervisorOptions {
     pub key_probe: Option<Arc<dyn KeyProbe>>,
     /// Each provider's API base URL for the key checks.
     pub provider_urls: ProviderUrls,
+    /// The user the voice agent runs as when its configuration names no `runtime.user` (the
+    /// packaged host agent's `voicefleet-voice`); `None`: the host agent's own user.
+    pub default_agent_user: Option<String>,
 }
 
 impl SupervisorOptions {
@@ -97,6 +101,7 @@ impl SupervisorOptions {
             backoff_initial: Duration::from_secs(1),
             key_probe: None,
             provider_urls: ProviderUrls::default(),
+            default_agent_user: None,
         }
     }
 }
@@ -150,6 +155,7 @@ impl Supervisor {
     /// PID and start time), or starts it when it should be running, and begins supervising.
     /// Must be called inside a tokio runtime.
     pub async fn open(options: SupervisorOptions) -> Result<Self> {
+        agent_user::check_default(options.default_agent_user.as_deref())?;
         let paths = Paths::new(&options.state_dir);
         paths.create()?;
         let (events, _) = broadcast::channel(1024);
@@ -217,6 +223,12 @@ impl Supervisor {
 
 #[async_trait::async_trait]
 impl Host for Supervisor {
+    fn host_issues(&self, runtime: &crate::config::Runtime) -> Vec<crate::config::Issue> {
+        let mut issues: Vec<_> = agent_user::issue(runtime.user.as_deref()).into_iter().collect();
+        issues.extend(launch::host_warnings(&runtime.command, runtime.working_dir.as_deref()));
+        issues
+    }
+
     async fn status(&self) -> Result<HostStatus> {
         let published = self.shared.status.borrow().clone();
         let status = match published {

@@ -11,7 +11,9 @@
 //! - `RUN_DIR/exit.json` with the exit status, then exits.
 //!
 //! Usage: `voicefleet-shim --run-dir DIR --log-dir DIR --max-file-bytes N --keep-files N
-//! [--cwd DIR] -- PROGRAM [ARGS...]`. The agent inherits the shim's environment.
+//! [--cwd DIR] [--uid N --gid N] -- PROGRAM [ARGS...]`. The agent inherits the shim's
+//! environment. With `--uid`, the agent runs as that user and group with no supplementary
+//! groups, while the shim keeps the daemon's user (the log and run records stay private).
 
 use std::ffi::OsString;
 use std::fs::File;
@@ -85,6 +87,8 @@ struct ShimArgs {
     log_dir: PathBuf,
     limits: LogLimits,
     cwd: Option<PathBuf>,
+    /// The user and group the agent runs as (`--uid`, `--gid`).
+    user: Option<(u32, u32)>,
     program: OsString,
     args: Vec<OsString>,
 }
@@ -94,6 +98,7 @@ fn parse_args(args: Vec<OsString>) -> Result<ShimArgs, String> {
     let mut log_dir = None;
     let mut limits = LogLimits::default();
     let mut cwd = None;
+    let (mut uid, mut gid) = (None, None);
     let mut iter = args.into_iter();
     while let Some(arg) = iter.next() {
         let mut value = || iter.next().ok_or_else(|| format!("{} needs a value", arg.to_string_lossy()));
@@ -101,6 +106,12 @@ fn parse_args(args: Vec<OsString>) -> Result<ShimArgs, String> {
             Some("--run-dir") => run_dir = Some(PathBuf::from(value()?)),
             Some("--log-dir") => log_dir = Some(PathBuf::from(value()?)),
             Some("--cwd") => cwd = Some(PathBuf::from(value()?)),
+            Some("--uid") => {
+                uid = Some(value()?.to_string_lossy().parse().map_err(|_| "--uid must be a number")?)
+            }
+            Some("--gid") => {
+                gid = Some(value()?.to_string_lossy().parse().map_err(|_| "--gid must be a number")?)
+            }
             Some("--max-file-bytes") => {
                 limits.max_file_bytes =
                     value()?.to_string_lossy().parse().map_err(|_| "--max-file-bytes must be a number")?
@@ -111,11 +122,17 @@ fn parse_args(args: Vec<OsString>) -> Result<ShimArgs, String> {
             }
             Some("--") => {
                 let program = iter.next().ok_or("no program after --")?;
+                let user = match (uid, gid) {
+                    (Some(uid), Some(gid)) => Some((uid, gid)),
+                    (None, None) => None,
+                    _ => return Err("--uid and --gid go together".to_owned()),
+                };
                 return Ok(ShimArgs {
                     run_dir: run_dir.ok_or("--run-dir is required")?,
                     log_dir: log_dir.ok_or("--log-dir is required")?,
                     limits,
                     cwd,
+                    user,
                     program,
                     args: iter.collect(),
                 });
@@ -171,10 +188,22 @@ pub fn run(args: Vec<OsString>) -> i32 {
     if let Some(cwd) = &args.cwd {
         command.current_dir(cwd);
     }
+    if let Some((uid, gid)) = args.user {
+        // std sets the group, clears the supplementary groups (setgroups(0)), then sets the user.
+        command.uid(uid).gid(gid);
+    }
     let mut child = match command.spawn() {
         Ok(child) => child,
         Err(error) => {
-            let message = super::launch::describe_spawn_error(&args.program, args.cwd.as_deref(), &error);
+            let mut message = super::launch::describe_spawn_error(&args.program, args.cwd.as_deref(), &error);
+            if let Some((uid, _)) = args.user
+                && error.kind() == std::io::ErrorKind::PermissionDenied
+            {
+                message.push_str(&format!(
+                    " (as runtime.user, uid {uid}: that user must be able to reach the program and the \
+                     working directory, and every directory above them)"
+                ));
+            }
             if let Ok(mut writer) = LogWriter::open(&args.log_dir, args.limits) {
                 let _ = writer.write(Stream::Stderr, format!("voicefleet: {message}").as_bytes(), now_ms());
                 let _ = writer.flush();

@@ -11,7 +11,11 @@
 //! STATE/run/exit.json      how it ended (written by the shim)
 //! STATE/run/shim.log       the shim's own messages
 //! STATE/agent/             the agent's working directory unless `runtime.working_dir` names one
+//! STATE/agent-config.json  the agent's copy of config.json when it runs as `runtime.user`
 //! ```
+//!
+//! The state directory is 0700, or 0711 while the agent runs as another user (see
+//! `agent_user.rs`); every file in it is 0600 and every directory but `agent/` 0700.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -35,6 +39,8 @@ pub(super) struct Paths {
     pub(super) run: PathBuf,
     /// The agent's own working directory (not the state directory, next to its secrets).
     pub(super) agent: PathBuf,
+    /// The agent's copy of the configuration when it runs as another user.
+    pub(super) agent_config: PathBuf,
 }
 
 impl Paths {
@@ -49,6 +55,7 @@ impl Paths {
             logs: state.join("logs"),
             run: state.join("run"),
             agent: state.join("agent"),
+            agent_config: state.join("agent-config.json"),
         }
     }
 
@@ -64,14 +71,17 @@ impl Paths {
         self.run.join("shim.log")
     }
 
-    /// Creates the directories (the state directory private to its owner).
+    /// Creates the directories (the state directory, its logs and its run records private to
+    /// their owner).
     pub(super) fn create(&self) -> Result<()> {
         for dir in [&self.state, &self.logs, &self.run, &self.agent] {
             std::fs::create_dir_all(dir)
                 .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
         }
         use std::os::unix::fs::PermissionsExt as _;
-        let _ = std::fs::set_permissions(&self.state, std::fs::Permissions::from_mode(0o700));
+        for private in [&self.state, &self.logs, &self.run] {
+            let _ = std::fs::set_permissions(private, std::fs::Permissions::from_mode(0o700));
+        }
         Ok(())
     }
 

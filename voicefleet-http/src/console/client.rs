@@ -17,6 +17,7 @@ use voicefleet_core::console::{
     NewCustomer, RevisionInput, RevisionView, SecretInfo, Selector, TokenView, UserView,
 };
 use voicefleet_core::host::{HostStatus, LogQuery, MetricsSample};
+use voicefleet_core::host_audit::{HostAuditPage, HostAuditVerification};
 use voicefleet_core::logs::LogLine;
 use voicefleet_core::{Error, Result};
 
@@ -438,6 +439,15 @@ impl Fleet for ConsoleClient {
     ) -> Result<HostStatus> {
         let body = to_value(&Control { drain_timeout_seconds: drain_timeout.map(|d| d.as_secs_f64()) })?;
         self.call(Method::POST, &format!("/v1/customers/{id}/agent/{}", action.as_str()), Some(body)).await
+    }
+
+    async fn host_audit(&self, _: &Actor, id: &str, after: u64, limit: u32) -> Result<HostAuditPage> {
+        self.call(Method::GET, &format!("/v1/customers/{id}/host-audit?after={after}&limit={limit}"), None)
+            .await
+    }
+
+    async fn verify_host_audit(&self, _: &Actor, id: &str) -> Result<HostAuditVerification> {
+        self.call(Method::GET, &format!("/v1/customers/{id}/host-audit/verify"), None).await
     }
 
     async fn logs(&self, _: &Actor, id: &str, query: LogQuery) -> Result<Vec<LogLine>> {

@@ -25,8 +25,8 @@ use voicefleet_core::console::{Accounts, Actor, Fleet, Selector};
 
 use self::auth::TokenVerifier;
 use self::routes::{
-    agent, alerts, audit, bulk, config_schema, customers, events, login, logs, metrics, mfa, revisions,
-    secrets, status, tokens, users,
+    agent, alerts, audit, bulk, config_schema, customers, events, host_audit, login, logs, metrics, mfa,
+    revisions, secrets, status, tokens, users,
 };
 use self::wire::{
     AlertParams, AuditParams, ConfigSchema, Control, CursorParams, Deploy, DiffParams, EventHistoryParams,
@@ -47,6 +47,7 @@ use voicefleet_core::console::{
 };
 use voicefleet_core::console::{MfaEnrollment, MfaPolicy};
 use voicefleet_core::host::{HostStatus, MetricsSample};
+use voicefleet_core::host_audit::{HostAuditPage, HostAuditVerification};
 
 /// Largest accepted request body.
 const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -146,6 +147,11 @@ route_table! { Shared;
         optional_body: Control, ok: 200 json(HostStatus);
     get "/v1/customers/{id}/logs" [Operator] => logs::logs, "log lines (tail or cursor), proxied from the host",
         query: LogParams, ok: 200 json(LogsResponse);
+    get "/v1/customers/{id}/host-audit" [Admin] => host_audit::page,
+        "the customer's host audit file: who asked each change of that host, and each request it refused",
+        query: host_audit::HostAuditParams, ok: 200 json(HostAuditPage);
+    get "/v1/customers/{id}/host-audit/verify" [Admin] => host_audit::verify,
+        "the customer's host's check of its audit file's hash chain", ok: 200 json(HostAuditVerification);
     get "/v1/customers/{id}/metrics" [Viewer] => metrics::history, "metrics history", query: MetricsParams,
         ok: 200 json(Vec<MetricsSample>);
     get "/v1/alerts" [Viewer] => alerts::list, "alerts", query: AlertParams, ok: 200 json(Page<AlertRecord>);

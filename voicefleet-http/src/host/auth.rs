@@ -17,7 +17,7 @@ use crate::error::ApiError;
 use crate::token::{Refusal, bearer, verify};
 
 /// The name the break-glass admin token's caller goes by.
-const BREAK_GLASS: &str = "break-glass admin token";
+pub(crate) const BREAK_GLASS: &str = "break-glass admin token";
 /// Seconds of clock skew allowed past a token's expiry.
 const LEEWAY_SECONDS: u64 = 5;
 /// Tokens whose signature was checked, kept until they expire (the console reuses one token per

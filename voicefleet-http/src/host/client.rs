@@ -14,9 +14,11 @@ use voicefleet_core::host::{
 use voicefleet_core::logs::LogLine;
 use voicefleet_core::{Error, ErrorKind, Result};
 
+use super::audit_log::HostAuditVerification;
 use super::version::{HealthAnswer, VersionCheck};
 use super::wire::{
-    AddConsoleKey, ConfigResponse, ConsoleKeys, ControlBody, LogsResponse, PutConfig, PutSecret, SecretNames,
+    AddConsoleKey, ConfigResponse, ConsoleKeys, ControlBody, HostAuditPage, LogsResponse, PutConfig,
+    PutSecret, SecretNames,
 };
 use crate::console::telemetry::HostRequestMetrics;
 
@@ -283,6 +285,16 @@ const NO_BODY: Option<&()> = None;
 
 #[async_trait::async_trait]
 impl Host for AgentClient {
+    /// Entries of the host's audit file after sequence number `after`, at most `limit`.
+    async fn audit(&self, after: u64, limit: u32) -> Result<HostAuditPage> {
+        self.call::<_, ()>(Method::GET, &format!("v1/audit?after={after}&limit={limit}"), None).await
+    }
+
+    /// The host's check of its audit file's hash chain.
+    async fn verify_audit(&self) -> Result<HostAuditVerification> {
+        self.call::<_, ()>(Method::GET, "v1/audit/verify", None).await
+    }
+
     async fn status(&self) -> Result<HostStatus> {
         let mut status: HostStatus = self.call(Method::GET, "v1/status", NO_BODY).await?;
         if status.agent_version.is_none() {

@@ -3,12 +3,14 @@
 //! [`ROUTES`]; and its other end, [`client::AgentClient`], with the console's
 //! [`connector::AgentConnector`].
 
+mod audit_layer;
+pub(crate) mod audit_log;
 pub(crate) mod auth;
 pub(crate) mod client;
 pub(crate) mod connector;
 mod event_log;
 pub(crate) mod keys;
-mod routes;
+pub(crate) mod routes;
 mod subscription;
 mod trust;
 mod version;
@@ -26,12 +28,14 @@ use voicefleet_core::console::Actor;
 use voicefleet_core::host::Host;
 use voicefleet_core::{ErrorKind, Result};
 
+use self::audit_log::{HostAudit, HostAuditVerification};
 use self::auth::Authenticator;
 pub use self::auth::load_or_create_admin_token;
-use self::routes::{agent, config, console_keys, events, logs, metrics, secrets, status};
+use self::routes::{agent, audit, config, console_keys, events, logs, metrics, secrets, status};
 use self::wire::{
-    AddConsoleKey, CheckParams, ConfigResponse, ConsoleKeys, ControlBody, KeyChecks, LogLineBody,
-    LogsResponse, PatchConfig, PutConfig, PutSecret, Readiness, SecretNames, StreamOpened, ValidateResponse,
+    AddConsoleKey, CheckParams, ConfigResponse, ConsoleKeys, ControlBody, HostAuditPage, KeyChecks,
+    LogLineBody, LogsResponse, PatchConfig, PutConfig, PutSecret, Readiness, SecretNames, StreamOpened,
+    ValidateResponse,
 };
 use crate::error::ApiError;
 use crate::middleware::AddressLimiter;
@@ -55,6 +59,9 @@ pub struct HostApiOptions {
     /// Where console keys pushed by a signing-key rotation are kept (`STATE/console-keys.json`);
     /// `None`: such keys last until the host restarts.
     pub console_keys_file: Option<std::path::PathBuf>,
+    /// The append-only audit file (`STATE/audit.log`): every change asked of this host and every
+    /// refused request, with its caller; `None`: nothing is audited (`/v1/audit` answers 404).
+    pub audit_file: Option<std::path::PathBuf>,
     /// Requests per second allowed per client address (bursts of twice that) before 429.
     pub rate_limit: u32,
     pub clock: SharedClock,
@@ -70,6 +77,8 @@ pub(crate) struct AppState {
     pub(crate) clock: SharedClock,
     /// Numbered events for `/v1/events` (ids, replay after a reconnect).
     pub(crate) events: event_log::EventLog,
+    /// The audit file, when kept.
+    pub(crate) audit: Option<Arc<HostAudit>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -99,7 +108,7 @@ route_table! { SharedState;
     put "/v1/config" [Admin] => config::put_config, "apply a whole document", body: PutConfig, ok: 200 json(AppliedConfig);
     patch "/v1/config" [Admin] => config::patch_config, "apply operations to the applied document",
         body: PatchConfig, ok: 200 json(AppliedConfig);
-    post "/v1/config/validate" [Operator] => config::validate, "validate a document against this host's secrets",
+    post "/v1/config/validate" [Operator] => config::validate, "validate a document against this host's secrets, users and programs",
         body: VoiceAgentConfig, ok: 200 json(ValidateResponse);
     get "/v1/secrets" [Operator] => secrets::names, "secret names, never values", ok: 200 json(SecretNames);
     post "/v1/secrets/check" [Operator] => secrets::check,
@@ -117,6 +126,9 @@ route_table! { SharedState;
     post "/v1/console-keys" [Admin] => console_keys::add,
         "trust a new console public key (a signing-key rotation), the others until a grace period ends",
         body: AddConsoleKey, ok: 200 json(ConsoleKeys);
+    get "/v1/audit" [Admin] => audit::page, "entries of the host's append-only audit file: who asked what, and the answer",
+        query: audit::AuditParams, ok: 200 json(HostAuditPage);
+    get "/v1/audit/verify" [Admin] => audit::verify, "check the audit file's hash chain", ok: 200 json(HostAuditVerification);
     get "/v1/events" [Viewer] => events::events, "state changes, exits, crash loops, applied configurations",
         ok: 200 events(open: StreamOpened, state_changed: HostEvent, exited: HostEvent, crash_loop: HostEvent,
             config_applied: HostEvent, memory_limit: HostEvent, lagged: HostEvent);
@@ -150,6 +162,7 @@ pub fn router(host: Arc<dyn Host>, options: HostApiOptions) -> Result<Router> {
         options.console_public_key.as_deref(),
         options.console_keys_file,
     )?;
+    let audit = options.audit_file.map(HostAudit::open).transpose()?.map(Arc::new);
     let state = Arc::new(AppState {
         host,
         auth,
@@ -159,9 +172,11 @@ pub fn router(host: Arc<dyn Host>, options: HostApiOptions) -> Result<Router> {
         started: Instant::now(),
         events: event_log::EventLog::new(options.clock.clone()),
         clock: options.clock,
+        audit,
     });
     let limited = state.clone();
     let router = routes(&state)
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), audit_layer::record))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(move |request: Request, next: Next| {

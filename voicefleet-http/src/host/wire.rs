@@ -179,3 +179,5 @@ pub struct ConsoleKeyView {
 pub struct ConsoleKeys {
     pub keys: Vec<ConsoleKeyView>,
 }
+
+pub use voicefleet_core::host_audit::HostAuditPage;

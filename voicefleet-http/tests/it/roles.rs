@@ -327,6 +327,7 @@ async fn every_host_route_checks_its_role() {
         admin_token: break_glass,
         console_public_key: Some(console.public_pem().as_bytes().to_vec()),
         console_keys_file: None,
+        audit_file: None,
         rate_limit: 100_000,
         clock: voicefleet_core::clock::system(),
     };

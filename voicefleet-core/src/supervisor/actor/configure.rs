@@ -11,6 +11,7 @@ use crate::config::{ConfigDocument, ReloadMode, ValidateOptions};
 use crate::error::{Error, Result};
 use crate::host::{AppliedConfig, ApplyAction, ConfigRevision, HostEvent, RevisionMeta};
 use crate::lifecycle::{ConfigChange, Event, ProcessState, apply_action};
+use crate::supervisor::agent_user;
 use crate::supervisor::launch::{self, host_warnings};
 use crate::supervisor::state_dir::Loaded;
 
@@ -25,6 +26,7 @@ impl Actor {
         let mut warnings: Vec<_> = validation.warnings().cloned().collect();
         validation.into_result()?;
         let typed = document.typed()?;
+        agent_user::check(typed.runtime.user.as_deref())?;
         warnings.extend(host_warnings(&typed.runtime.command, typed.runtime.working_dir.as_deref()));
         let hash = document.content_hash();
         let previous = self.config.as_ref();
@@ -55,6 +57,13 @@ impl Actor {
         self.restarts.set_settings(settings);
         match action {
             ApplyAction::Reloaded => {
+                let default = self.options.default_agent_user.as_deref();
+                if let Some(loaded) = &self.config
+                    && let Ok(user) = agent_user::resolve(agent_user::configured(loaded, default))
+                {
+                    // The agent run as another user rereads its own copy.
+                    agent_user::prepare(&self.shared.paths, loaded, user.as_ref())?;
+                }
                 if let Some(instance) = &self.instance {
                     let _ = kill(Pid::from_raw(instance.info.pid), Signal::SIGHUP);
                 }

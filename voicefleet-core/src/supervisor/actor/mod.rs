@@ -96,6 +96,12 @@ impl Actor {
         requests: mpsc::Sender<Request>,
     ) -> Result<Self> {
         let config = shared.paths.read_config(options.clock.now_ms())?;
+        // An agent already running as `runtime.user` keeps its passage to its own files.
+        crate::supervisor::agent_user::open_state(
+            &shared.paths,
+            config.as_ref(),
+            options.default_agent_user.as_deref(),
+        );
         let restarts = RestartTracker::new(restart_settings(&options, config.as_ref()));
         let last_seq = shared.files.last_seq().unwrap_or(0);
         Ok(Self {

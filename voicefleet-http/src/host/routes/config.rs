@@ -54,7 +54,11 @@ pub(crate) async fn validate(
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Json<ValidateResponse>, ApiError> {
     let document = ConfigDocument::from_value(body)?;
-    let validation = document.validate_with(&secret_options(&state).await?);
+    let mut validation = document.validate_with(&secret_options(&state).await?);
+    // A document valid in itself may still name what this host lacks (a user, a program).
+    if let Ok(typed) = document.typed() {
+        validation.issues.extend(state.host.host_issues(&typed.runtime));
+    }
     Ok(Json(ValidateResponse { valid: validation.is_valid(), issues: validation.issues }))
 }
 
