@@ -314,6 +314,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/customers/{id}/host-audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** the customer's host audit file: who asked each change of that host, and each request it refused */
+        get: operations["get_v1_customers__id__host-audit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{id}/host-audit/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** the customer's host's check of its audit file's hash chain */
+        get: operations["get_v1_customers__id__host-audit_verify"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/customers/{id}/logs": {
         parameters: {
             query?: never;
@@ -1319,6 +1353,78 @@ export interface components {
             /** Format: double */
             sum_seconds: number;
         };
+        /** @description One line of the host's audit file. */
+        HostAuditEntry: {
+            /**
+             * @description What was asked: `config.apply`, `config.patch`, `secret.set`, `secret.delete`,
+             *     `agent.restart`, `console_key.add`, …, or `METHOD /route` for a refused read.
+             */
+            action: string;
+            /**
+             * @description Who asked: a console token's subject, `break-glass` (the host's admin token), or
+             *     `anonymous` (no valid token).
+             */
+            actor: string;
+            /**
+             * Format: uint64
+             * @description Milliseconds since the Unix epoch.
+             */
+            at_ms: number;
+            /** @description `sha256:` of this line with `hash` empty. */
+            hash: string;
+            /** @description `ok`, `denied` (401 or 403), `refused` (another 4xx) or `failed` (5xx). */
+            outcome: string;
+            /** @description The previous entry's `hash` (empty for the first entry). */
+            prev: string;
+            /** @description The request's `x-request-id`. */
+            request_id: string;
+            /** @description The caller's role (`viewer`, `operator`, `admin`), empty when unknown. */
+            role: string;
+            /**
+             * Format: uint64
+             * @description 1, 2, 3… across rotations.
+             */
+            seq: number;
+            /**
+             * Format: uint16
+             * @description The HTTP status answered.
+             */
+            status: number;
+            /** @description What it was asked of: the customer, or `secret:NAME`. */
+            target: string;
+        };
+        /** @description A page of the host's audit file, oldest first. */
+        HostAuditPage: {
+            entries: components["schemas"]["HostAuditEntry"][];
+            /**
+             * Format: uint64
+             * @description Pass as `after` to read on from here.
+             */
+            next_after: number;
+        };
+        /** @description What verifying the audit files found. */
+        HostAuditVerification: {
+            /**
+             * Format: uint64
+             * @description Lines checked.
+             */
+            entries: number;
+            /**
+             * Format: uint64
+             * @description The first entry checked (1 unless older entries were rotated away); 0 when empty.
+             */
+            first_seq: number;
+            /** @description Every line parsed, hashed right and chained to the one before. */
+            intact: boolean;
+            last_hash: string;
+            /**
+             * Format: uint64
+             * @description The last entry's sequence number and hash: the head a reader may keep as an anchor.
+             */
+            last_seq: number;
+            /** @description Each break, in words (`entry 12: its hash does not match its content`). */
+            problems: string[];
+        };
         /** @description Everything a status request answers. */
         HostStatus: {
             /**
@@ -1896,7 +2002,16 @@ export interface components {
              * @default 1
              */
             start_seconds?: number;
-            /** @description Absolute working directory; defaults to the host agent's state directory. */
+            /**
+             * @description The Unix user the voice agent runs as. A host agent running as root starts the agent as
+             *     this user (supplementary groups cleared) and hands it its configuration file and working
+             *     directory; unset, the agent runs as the host agent's user.
+             */
+            user?: string | null;
+            /**
+             * @description Absolute working directory; defaults to a directory of the agent's own in the host
+             *     agent's state directory (`STATE/agent`).
+             */
             working_dir?: string | null;
         };
         /** @description A secret's name and when it last changed; never its value. */
@@ -3585,6 +3700,154 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token's role is below the route's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such customer, revision, run, user or token */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a value refused by a rule (the error lists every issue) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "get_v1_customers__id__host-audit": {
+        parameters: {
+            query?: {
+                /** @description Entries after this sequence number (default 0: from the oldest kept). */
+                after?: number | null;
+                /** @description At most this many entries (1 to 1000; default 100). */
+                limit?: number | null;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostAuditPage"];
+                };
+            };
+            /** @description a malformed body or query string */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token's role is below the route's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such customer, revision, run, user or token */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a value refused by a rule (the error lists every issue) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "get_v1_customers__id__host-audit_verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostAuditVerification"];
                 };
             };
             /** @description no valid token */
