@@ -31,6 +31,7 @@ pub mod fs;
 pub mod host;
 #[cfg(all(unix, feature = "unix-supervisor"))]
 pub mod hostinfo;
+pub mod instances;
 pub mod keycheck;
 pub mod lifecycle;
 pub mod logs;
