@@ -6,6 +6,7 @@ mod console;
 mod customer;
 mod diff_and_hash;
 mod hostinfo;
+mod instances;
 mod keycheck;
 mod lifecycle;
 mod lifecycle_decisions;
