@@ -5,6 +5,8 @@ mod backup;
 mod console;
 mod customer;
 mod diff_and_hash;
+#[cfg(feature = "aws")]
+mod ec2;
 mod hostinfo;
 mod instances;
 mod keycheck;
