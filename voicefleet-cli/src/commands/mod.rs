@@ -10,6 +10,7 @@ mod demo;
 mod events;
 mod fleet;
 mod host;
+mod instances;
 mod lines;
 mod progress;
 mod status;
@@ -80,6 +81,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 Command::Secrets(command) => fleet::secrets(&backend, output, command).await,
                 Command::Agent(command) => fleet::control(&backend, output, command).await,
                 Command::Bulk(command) => bulk::run(&backend, output, command).await,
+                Command::Instances(command) => instances::run(&backend, output, command).await,
                 Command::Logs(args) => fleet::logs(&backend, output, args).await,
                 Command::Events(args) => events::events(&backend, output, args).await,
                 Command::Metrics(args) => fleet::metrics(&backend, wide, args).await,

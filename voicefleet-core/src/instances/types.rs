@@ -6,8 +6,9 @@ use std::net::IpAddr;
 /// The tag that names an instance's customer: `voicefleet:customer=<customer id>`.
 pub const CUSTOMER_TAG: &str = "voicefleet:customer";
 
-/// One cloud instance (an EC2 instance) as discovery saw it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One cloud instance (an EC2 instance) as discovery saw it. (Serialized only as the console
+/// store's record of it.)
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Instance {
     /// The provider's id (`i-0123456789abcdef0`).
     pub id: String,
@@ -41,7 +42,8 @@ impl Instance {
 }
 
 /// An instance's lifecycle state, as EC2 names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum InstanceState {
     Pending,
     Running,
@@ -95,7 +97,8 @@ impl fmt::Display for InstanceState {
 }
 
 /// The result of one of the provider's status checks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum StatusCheck {
     Ok,
     Impaired,
@@ -165,8 +168,10 @@ impl InstanceAction {
     }
 }
 
-/// How to launch a customer's host: an image and a type, or a launch template.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// How to launch a customer's host: an image and a type, or a launch template. (Serialized as
+/// the console store's record of it: a replacement is launched from it.)
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct LaunchSpec {
     /// The machine image (`ami-…`); needed unless the launch template names one.
     pub image_id: Option<String>,

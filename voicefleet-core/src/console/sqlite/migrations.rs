@@ -50,6 +50,11 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE users ADD COLUMN tokens_after_s INTEGER NOT NULL DEFAULT 0;",
     // How the console checks each host's certificate (JSON: a CA bundle or a pin).
     "ALTER TABLE customers ADD COLUMN trust TEXT;",
+    // Customer hosts as the last instance sync found them, and how to launch each customer's.
+    "CREATE TABLE instances (
+        id TEXT PRIMARY KEY, customer_tag TEXT, body TEXT NOT NULL, synced_at_ms INTEGER NOT NULL);
+     CREATE TABLE launch_specs (
+        customer_id TEXT PRIMARY KEY REFERENCES customers(id) ON DELETE CASCADE, body TEXT NOT NULL);",
 ];
 
 /// The schema version this voicefleet writes (`PRAGMA user_version` after every migration).

@@ -7,6 +7,7 @@ pub(crate) mod bulk;
 pub(crate) mod config_schema;
 pub(crate) mod customers;
 pub(crate) mod events;
+pub(crate) mod instances;
 pub(crate) mod login;
 pub(crate) mod logs;
 pub(crate) mod metrics;
