@@ -363,6 +363,7 @@ impl From<InstanceBody> for voicefleet_core::instances::Instance {
 /// Where a customer's endpoint comes from.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "EndpointSource")]
 pub(crate) enum EndpointSourceBody {
     /// Set for the customer.
     Set,
@@ -374,6 +375,7 @@ pub(crate) enum EndpointSourceBody {
 
 /// A customer and its instance.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "LinkedInstance")]
 pub(crate) struct LinkedInstanceBody {
     pub(crate) customer_id: String,
     pub(crate) instance: InstanceBody,
@@ -384,6 +386,7 @@ pub(crate) struct LinkedInstanceBody {
 
 /// `GET /v1/instances`, `POST /v1/instances/sync`: the customers' hosts.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "Instances")]
 pub(crate) struct InstancesBody {
     /// Where they were read (`ec2 us-east-1`); none when the console has no instance provider.
     pub(crate) provider: Option<String>,
