@@ -13,6 +13,9 @@ mod fleet;
 mod general;
 mod history;
 mod host;
+mod instances;
+#[cfg(feature = "aws")]
+mod instances_ec2;
 mod keycheck;
 mod rollout;
 mod safety;
