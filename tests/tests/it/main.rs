@@ -9,6 +9,7 @@ mod embedded;
 mod interrupted;
 mod keycheck;
 mod live;
+mod recovery;
 mod metrics;
 mod rotation;
 mod sim;

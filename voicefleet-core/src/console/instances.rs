@@ -73,7 +73,7 @@ impl Console {
         self.instance_provider.set(provider).is_ok()
     }
 
-    fn provider(&self) -> Result<&Arc<dyn InstanceProvider>> {
+    pub(super) fn provider(&self) -> Result<&Arc<dyn InstanceProvider>> {
         self.instance_provider.get().ok_or_else(|| Error::Unavailable {
             message: "this console has no instance provider: set VOICEFLEET_EC2=1 (with AWS credentials \
                       and region) where it runs, in a build with the aws feature (the packages)"
@@ -81,7 +81,7 @@ impl Console {
         })
     }
 
-    async fn report(&self) -> Result<InstanceReport> {
+    pub(super) async fn report(&self) -> Result<InstanceReport> {
         let customers = self.store.customers().await?;
         let (instances, synced_at_ms) = self.store.instances().await?;
         // Every stored customer has its endpoint set; the mapping derives one only for those
@@ -123,7 +123,7 @@ impl Console {
         }
     }
 
-    async fn store_instance(&self, instance: &Instance) -> Result<()> {
+    pub(super) async fn store_instance(&self, instance: &Instance) -> Result<()> {
         self.store.put_instance(instance.clone(), self.options.clock.now_ms()).await
     }
 }

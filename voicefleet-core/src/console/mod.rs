@@ -23,6 +23,7 @@ mod live;
 pub mod login;
 mod rate;
 pub mod recover;
+mod recovery;
 mod revisions;
 mod run;
 mod secrets;
@@ -54,6 +55,7 @@ pub use fleet::{
 };
 pub use instances::{InstanceControl, InstanceReport};
 pub use live::LiveOptions;
+pub use recovery::RecoveryStep;
 pub use rate::{Limit, RateControl};
 pub use selector::Selector;
 #[cfg(feature = "sqlite")]
@@ -142,6 +144,8 @@ pub struct Console {
     last_prune_ms: std::sync::atomic::AtomicU64,
     /// The cloud that runs the customers' hosts, when the console was given one.
     instance_provider: std::sync::OnceLock<Arc<dyn crate::instances::InstanceProvider>>,
+    /// When hosts stopped answering and when each was last recovered.
+    recovery: recovery::RecoveryMemory,
     me: std::sync::Weak<Console>,
 }
 
@@ -172,12 +176,23 @@ impl Console {
             refreshed: std::sync::atomic::AtomicBool::new(false),
             last_prune_ms: std::sync::atomic::AtomicU64::new(0),
             instance_provider: std::sync::OnceLock::new(),
+            recovery: recovery::RecoveryMemory::default(),
             me: me.clone(),
         })
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// One recovery pass (operator): polls every host, and for each that has not answered for
+    /// the policy's `unreachable_after` acts as the policy says, at most once per window.
+    pub async fn recover_instances(
+        &self,
+        actor: &Actor,
+        policy: &crate::instances::RecoveryPolicy,
+    ) -> Result<Vec<RecoveryStep>> {
+        recovery::pass(self, actor, policy).await
     }
 }
 

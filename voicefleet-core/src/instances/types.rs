@@ -184,6 +184,8 @@ pub struct LaunchSpec {
     pub key_name: Option<String>,
     /// A launch template id (`lt-…`) used instead of, or under, the fields above.
     pub launch_template_id: Option<String>,
+    /// The cloud-init user data the host was launched with: a replacement gets the same.
+    pub user_data: Option<String>,
 }
 
 impl LaunchSpec {
