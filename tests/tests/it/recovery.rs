@@ -51,8 +51,13 @@ async fn each_recovery_branch_acts_once_per_window() {
     let admin = Actor::new("admin", Role::Admin);
     // Every host is down (nothing answers on its endpoint).
     for id in ["stopped", "impaired", "gone", "fine"] {
-        let customer =
-            NewCustomer { id: id.to_owned(), name: String::new(), endpoint: down_endpoint(), tags: vec![], trust: Default::default() };
+        let customer = NewCustomer {
+            id: id.to_owned(),
+            name: String::new(),
+            endpoint: down_endpoint(),
+            tags: vec![],
+            trust: Default::default(),
+        };
         console.add_customer(&admin, customer).await.unwrap();
     }
     let spec = LaunchSpec {
@@ -72,7 +77,11 @@ async fn each_recovery_branch_acts_once_per_window() {
     console.store().put_launch_spec("gone", spec, audit).await.unwrap();
     console.sync_instances(&admin).await.unwrap();
 
-    let policy = RecoveryPolicy { enabled: true, unreachable_after: Duration::from_secs(120), window: Duration::from_secs(1800) };
+    let policy = RecoveryPolicy {
+        enabled: true,
+        unreachable_after: Duration::from_secs(120),
+        window: Duration::from_secs(1800),
+    };
     // Off: nothing, whatever the state.
     let off = RecoveryPolicy { enabled: false, ..policy };
     assert!(console.recover_instances(&admin, &off).await.unwrap().is_empty());
@@ -101,12 +110,18 @@ async fn each_recovery_branch_acts_once_per_window() {
     );
     let mut asked = cloud.asked();
     asked.sort_by(|a, b| a.0.cmp(&b.0));
-    assert_eq!(asked, [("i-impaired".to_owned(), InstanceAction::Reboot), ("i-stopped".to_owned(), InstanceAction::Start)]);
+    assert_eq!(
+        asked,
+        [("i-impaired".to_owned(), InstanceAction::Reboot), ("i-stopped".to_owned(), InstanceAction::Start)]
+    );
     assert_eq!(cloud.asked().len(), 2, "{:?}", cloud.asked());
     let replacement = steps[0].instance_id.clone().unwrap();
     let report = console.instances(&admin).await.unwrap();
     let gone = report.mapping.linked.iter().find(|l| l.customer.as_str() == "gone").unwrap();
-    assert_eq!((gone.instance.id.as_str(), gone.instance.instance_type.as_str()), (replacement.as_str(), "t3.small"));
+    assert_eq!(
+        (gone.instance.id.as_str(), gone.instance.instance_type.as_str()),
+        (replacement.as_str(), "t3.small")
+    );
 
     // Still down within the window: nothing more. After the window: once more.
     clock.0.fetch_add(29 * MINUTE, Ordering::SeqCst);
@@ -122,7 +137,10 @@ async fn each_recovery_branch_acts_once_per_window() {
     );
     // Every step is audited.
     let entries = console.store().audit(0, 1000).await.unwrap();
-    let recoveries: Vec<_> =
-        entries.iter().filter(|e| e.action.starts_with("instance.recover.")).map(|e| (e.action.as_str(), e.target.as_str())).collect();
+    let recoveries: Vec<_> = entries
+        .iter()
+        .filter(|e| e.action.starts_with("instance.recover."))
+        .map(|e| (e.action.as_str(), e.target.as_str()))
+        .collect();
     assert_eq!(recoveries.len(), 4, "{recoveries:?}");
 }

@@ -55,8 +55,8 @@ pub use fleet::{
 };
 pub use instances::{InstanceControl, InstanceReport};
 pub use live::LiveOptions;
-pub use recovery::RecoveryStep;
 pub use rate::{Limit, RateControl};
+pub use recovery::RecoveryStep;
 pub use selector::Selector;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;

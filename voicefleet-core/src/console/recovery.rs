@@ -36,7 +36,11 @@ pub struct RecoveryStep {
     pub error: Option<String>,
 }
 
-pub(super) async fn pass(console: &Console, actor: &Actor, policy: &RecoveryPolicy) -> Result<Vec<RecoveryStep>> {
+pub(super) async fn pass(
+    console: &Console,
+    actor: &Actor,
+    policy: &RecoveryPolicy,
+) -> Result<Vec<RecoveryStep>> {
     console.require(actor, Role::Operator, "instance.recover", "").await?;
     if !policy.enabled {
         return Ok(Vec::new());
