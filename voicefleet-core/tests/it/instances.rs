@@ -261,3 +261,44 @@ fn a_permission_error_names_the_iam_action() {
     assert!(error.to_string().contains("ec2:StopInstances"), "{error}");
     assert!(error.hint().unwrap().starts_with("grant ec2:StopInstances"), "{:?}", error.hint());
 }
+
+#[test]
+fn a_hosts_user_data_is_the_shipped_template_filled_in() {
+    use voicefleet_core::instances::{HostUserData, render_host_user_data};
+    let key = "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAabc=\n-----END PUBLIC KEY-----\n";
+    let acme = CustomerId::parse("acme").unwrap();
+    let values = HostUserData {
+        customer_id: &acme,
+        package_url: "https://packages.example.com/voicefleet-agent_0.1.0-1_amd64.deb",
+        console_public_key_pem: key,
+    };
+    let rendered = render_host_user_data(&values).unwrap();
+    assert!(rendered.starts_with("#cloud-config\n"), "{rendered}");
+    assert!(!rendered.contains("${"), "every variable is filled in:\n{rendered}");
+    assert!(rendered.contains("customer_id = \"acme\""), "{rendered}");
+    assert!(
+        rendered.contains("\"https://packages.example.com/voicefleet-agent_0.1.0-1_amd64.deb\""),
+        "{rendered}"
+    );
+    assert!(
+        rendered.contains(
+            "      -----BEGIN PUBLIC KEY-----\n      MCowBQYDK2VwAyEAabc=\n      -----END PUBLIC KEY-----\n"
+        ),
+        "{rendered}"
+    );
+    assert!(rendered.contains("\"/CN=acme\""), "{rendered}");
+
+    for (url, pem) in [
+        ("http://packages.example.com/a.deb", key),
+        ("https://packages.example.com/a b.deb", key),
+        ("https://packages.example.com/a.deb", "not a key"),
+    ] {
+        let error = render_host_user_data(&HostUserData {
+            package_url: url,
+            console_public_key_pem: pem,
+            ..values.clone()
+        })
+        .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidInput, "{url}: {error}");
+    }
+}
