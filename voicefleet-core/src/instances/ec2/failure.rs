@@ -52,7 +52,12 @@ where
     if RETRYABLE_CODES.contains(&code.as_str())
         || (code.is_empty() && status.is_some_and(|s| s == 429 || s >= 500))
     {
-        return Failure::Retry(unavailable(format!("{code}: {message}")));
+        let what = if code.is_empty() {
+            format!("HTTP {}", status.unwrap_or_default())
+        } else {
+            format!("{code}: {message}")
+        };
+        return Failure::Retry(unavailable(what));
     }
     if PERMISSION_CODES.contains(&code.as_str()) {
         return Failure::Fail(Error::CloudPermission {
