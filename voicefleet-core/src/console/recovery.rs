@@ -49,6 +49,7 @@ pub(super) async fn pass(
     let statuses = console.poll_fleet(&Selector::All).await?;
     let now = console.options.clock.now_ms();
     let memory = &console.recovery;
+    let linked = console.report().await?.mapping.linked;
     let mut steps = Vec::new();
     for status in statuses {
         let id = status.customer_id.clone();
@@ -65,7 +66,7 @@ pub(super) async fn pass(
             continue;
         }
         // The cloud's word now, not the last sync's.
-        let stored = console.report().await?.mapping.linked.into_iter().find(|l| l.customer.as_str() == id);
+        let stored = linked.iter().find(|l| l.customer.as_str() == id);
         let instance = match stored {
             Some(linked) => match provider.instance(&linked.instance.id).await {
                 Ok(fresh) => Some(fresh),
