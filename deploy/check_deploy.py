@@ -76,7 +76,7 @@ def terraform():
     policy = blocks[("data", "aws_iam_policy_document", "console")]
     actions = sorted(a for statement in policy["statement"] for a in statement["actions"])
     check(
-        actions == sorted(["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:ListBucket", "kms:GenerateDataKey", "kms:Decrypt", "ec2:DescribeInstances"]),
+        actions == sorted(["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:ListBucket", "kms:GenerateDataKey", "kms:Decrypt", "ec2:DescribeInstances", "ec2:DescribeInstanceStatus", "ec2:StartInstances", "ec2:StopInstances", "ec2:RebootInstances", "ec2:ModifyInstanceAttribute", "ec2:TerminateInstances"]),
         f"terraform: the console's policy names {actions}",
     )
     check(not any("*" in a for a in actions), "terraform: a wildcard action in the console's policy")

@@ -1,7 +1,9 @@
 # Least privilege. The console calls exactly these AWS actions: for backups, s3:PutObject,
 # s3:GetObject, s3:DeleteObject (retention) under the bucket's console/ prefix and s3:ListBucket
-# on that prefix; for host discovery by tag, ec2:DescribeInstances (which AWS does not scope to
-# resources). Customer hosts call no AWS action: their role carries no policy.
+# on that prefix; for host discovery by tag, ec2:DescribeInstances and ec2:DescribeInstanceStatus
+# (which AWS does not scope to resources); for `voicefleet instances start|stop|reboot|resize|
+# terminate`, the instance actions on instances tagged voicefleet:customer only. Customer hosts
+# call no AWS action: their role carries no policy.
 
 data "aws_iam_policy_document" "assume_ec2" {
   statement {
@@ -41,8 +43,21 @@ data "aws_iam_policy_document" "console" {
   }
   statement {
     sid       = "HostDiscovery"
-    actions   = ["ec2:DescribeInstances"]
+    actions   = ["ec2:DescribeInstances", "ec2:DescribeInstanceStatus"]
     resources = ["*"]
+  }
+  statement {
+    sid = "HostControl"
+    actions = [
+      "ec2:StartInstances", "ec2:StopInstances", "ec2:RebootInstances", "ec2:ModifyInstanceAttribute",
+      "ec2:TerminateInstances",
+    ]
+    resources = ["arn:aws:ec2:*:*:instance/*"]
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/voicefleet:customer"
+      values   = ["false"]
+    }
   }
 }
 

@@ -103,12 +103,14 @@ pub fn workspace_binary(name: &str) -> std::path::PathBuf {
     path
 }
 
+pub mod cloud;
 pub mod drill;
 pub mod events;
 pub mod otp;
 pub use events::sse_events;
 pub mod fleet_contract;
 pub mod hosts;
+pub mod instances_contract;
 
 /// Checks Prometheus exposition text with `promtool check metrics` (Debian's `prometheus`
 /// package, which the test command installs): panics with promtool's findings, or with what to
@@ -137,4 +139,5 @@ pub fn promtool_check(text: &str) {
     );
 }
 pub mod live;
+pub mod moto;
 pub mod sim;

@@ -206,6 +206,7 @@ impl Backend {
                     eprintln!("created the console's first admin `{name}` with password {password}");
                     eprintln!("(shown once; the embedded console in {} needs no login)", dir.display());
                 }
+                crate::instance_provider::install(&embedded.console).await?;
                 Ok(Backend::Local(embedded))
             }
         }

@@ -7,6 +7,7 @@ mod cli;
 mod commands;
 mod confirm;
 mod exit;
+mod instance_provider;
 mod output;
 
 use std::process::ExitCode;

@@ -171,6 +171,13 @@ pub enum Error {
     #[error("bulk run `{id}` does not exist")]
     BulkRunNotFound { id: String },
 
+    #[error("instance `{id}` does not exist")]
+    InstanceNotFound { id: String },
+
+    /// The cloud refused a call for want of a permission: `action` is the IAM action to grant.
+    #[error("the cloud refused {action}: {message}")]
+    CloudPermission { action: String, message: String },
+
     /// Valid credentials without the role the action needs.
     #[error("this needs the {needed} role; {actor} has {role}")]
     Forbidden { actor: String, role: crate::auth::Role, needed: crate::auth::Role },
@@ -261,15 +268,17 @@ impl Error {
             | Error::SecretNotFound { .. }
             | Error::CustomerNotFound { .. }
             | Error::RevisionNotFound { .. }
-            | Error::BulkRunNotFound { .. } => ErrorKind::NotFound,
+            | Error::BulkRunNotFound { .. }
+            | Error::InstanceNotFound { .. } => ErrorKind::NotFound,
             Error::Forbidden { .. } => ErrorKind::Forbidden,
             Error::SecondFactor { .. } => ErrorKind::Unauthorized,
             Error::Conflict { .. } | Error::Stale { .. } => ErrorKind::Conflict,
             Error::Io { source, .. } if Error::is_no_space(source) => ErrorKind::Unavailable,
             Error::Io { .. } | Error::Internal { .. } => ErrorKind::Internal,
-            Error::Unavailable { .. } | Error::IncompatibleHost { .. } | Error::StorageFull { .. } => {
-                ErrorKind::Unavailable
-            }
+            Error::Unavailable { .. }
+            | Error::IncompatibleHost { .. }
+            | Error::StorageFull { .. }
+            | Error::CloudPermission { .. } => ErrorKind::Unavailable,
             Error::Remote { kind, .. } => *kind,
         }
     }
@@ -335,6 +344,13 @@ impl Error {
             Error::BulkRunNotFound { .. } => {
                 Some("list the bulk runs with `voicefleet bulk list` and check the id".to_owned())
             }
+            Error::InstanceNotFound { .. } => {
+                Some("list the instances with `voicefleet instances list` and check the id".to_owned())
+            }
+            Error::CloudPermission { action, .. } => Some(format!(
+                "grant {action} to the console's AWS identity (its instance profile or the credentials in its \
+                 environment), then try again"
+            )),
             Error::Forbidden { .. } => Some("ask an admin for a token or user with that role".to_owned()),
             Error::StorageFull { .. } => Some(STORAGE_FULL_HINT.to_owned()),
             Error::Io { source, .. } if Error::is_no_space(source) => Some(STORAGE_FULL_HINT.to_owned()),

@@ -34,6 +34,7 @@ pub mod host;
 pub mod host_audit;
 #[cfg(all(unix, feature = "unix-supervisor"))]
 pub mod hostinfo;
+pub mod instances;
 pub mod keycheck;
 pub mod lifecycle;
 pub mod logs;

@@ -29,6 +29,7 @@ fn path_parameter(name: &str) -> Value {
     match name {
         "number" => json!({"type": "integer", "minimum": 1, "description": "a revision number"}),
         "action" => json!({"type": "string", "enum": ["start", "stop", "restart", "drain"]}),
+        "instance_action" => json!({"type": "string", "enum": ["start", "stop", "reboot"]}),
         "id" => json!({"type": "string", "description": "a customer id, a bulk run id or a token id"}),
         "name" => json!({"type": "string", "description": "a secret's or a user's name"}),
         _ => json!({"type": "string"}),

@@ -32,3 +32,31 @@ async fn fleet_contract_in_process() {
     }
     slow_task.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_in_process() {
+    use voicefleet_tests::cloud::{FakeCloud, instance};
+    let signer = HostTokenSigner::generate().unwrap();
+    let mut host = TestHost::start("acme", &signer).await;
+    let dir = voicefleet_tests::scratch();
+    let console = crate::console(dir.path(), &signer, Duration::from_millis(800));
+    let cloud =
+        Arc::new(FakeCloud::with(vec![instance("i-acme", Some("acme")), instance("i-stray", Some("zulu"))]));
+    assert!(console.set_instance_provider(cloud.clone()));
+    let customers = [("acme".to_owned(), host.endpoint.clone()), ("globex".to_owned(), down_endpoint())];
+    voicefleet_tests::instances_contract::run(RoleFleets::same(console.clone()), cloud, customers).await;
+    host.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_without_a_provider_say_how_to_get_one() {
+    let signer = HostTokenSigner::generate().unwrap();
+    let dir = voicefleet_tests::scratch();
+    let console = crate::console(dir.path(), &signer, Duration::from_millis(800));
+    let admin = voicefleet_core::console::Actor::new("admin", voicefleet_core::auth::Role::Admin);
+    let report = console.instances(&admin).await.unwrap();
+    assert_eq!((report.provider, report.synced_at_ms), (None, None));
+    let error = console.sync_instances(&admin).await.unwrap_err();
+    assert_eq!(error.kind(), voicefleet_core::ErrorKind::Unavailable);
+    assert!(error.to_string().contains("VOICEFLEET_EC2=1"), "{error}");
+}

@@ -57,3 +57,41 @@ async fn fleet_contract_over_http() {
     slow_task.abort();
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_over_http() {
+    use voicefleet_core::auth::Role;
+    use voicefleet_tests::cloud::{FakeCloud, instance};
+    let dir = voicefleet_tests::scratch();
+    let mut options = voicefleet_http::ServeOptions::new(dir.path().join("data"));
+    options.listen = ([127, 0, 0, 1], 0).into();
+    options.admin_password = Some("correct horse battery staple".to_owned());
+    options.host_timeout = Duration::from_millis(800);
+    let server = voicefleet_http::ConsoleServer::start(options).await.unwrap();
+    let cloud =
+        Arc::new(FakeCloud::with(vec![instance("i-acme", Some("acme")), instance("i-stray", Some("zulu"))]));
+    assert!(server.embedded().console.set_instance_provider(cloud.clone()));
+    let url = format!("http://{}", server.local_addr());
+    let signer = server.embedded().signer.clone();
+    let mut host = TestHost::start("acme", &signer).await;
+    let anonymous = ConsoleClient::new(&url, None).unwrap();
+    let login = anonymous.login("admin", "correct horse battery staple").await.unwrap();
+    let admin = ConsoleClient::new(&url, Some(login.token)).unwrap();
+    let role_client = |name: &'static str, role| {
+        let (admin, anonymous) = (admin.clone(), anonymous.clone());
+        async move {
+            admin.add_user(name, role, "a long enough password").await.unwrap();
+            let token = anonymous.login(name, "a long enough password").await.unwrap().token;
+            Arc::new(ConsoleClient::new(&anonymous_url(&anonymous), Some(token)).unwrap()) as Arc<dyn Fleet>
+        }
+    };
+    let fleets = RoleFleets {
+        admin: Arc::new(admin.clone()),
+        operator: role_client("instances-operator", Role::Operator).await,
+        viewer: role_client("instances-viewer", Role::Viewer).await,
+    };
+    let customers = [("acme".to_owned(), host.endpoint.clone()), ("globex".to_owned(), down_endpoint())];
+    voicefleet_tests::instances_contract::run(fleets, cloud, customers).await;
+    host.stop().await;
+    server.shutdown().await;
+}

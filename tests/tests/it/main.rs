@@ -11,6 +11,7 @@ mod interrupted;
 mod keycheck;
 mod live;
 mod metrics;
+mod recovery;
 mod rotation;
 mod sim;
 mod versions;

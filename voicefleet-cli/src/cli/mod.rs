@@ -8,6 +8,7 @@ mod console;
 mod demo;
 mod fleet;
 mod host;
+mod instances;
 
 pub(crate) use accounts::*;
 pub(crate) use bulk::*;
@@ -16,6 +17,7 @@ pub(crate) use console::*;
 pub(crate) use demo::*;
 pub(crate) use fleet::*;
 pub(crate) use host::*;
+pub(crate) use instances::*;
 
 use std::path::PathBuf;
 
@@ -103,6 +105,9 @@ Examples:
     /// Act on many customers at once, with rate control and canaries
     #[command(subcommand)]
     Bulk(BulkCommand),
+    /// The customers' hosts as cloud instances: list, sync, start, stop, reboot, resize, terminate
+    #[command(subcommand)]
+    Instances(InstancesCommand),
     /// A customer's voice-agent logs
     Logs(LogsArgs),
     /// What happened: state changes with their exits, restarts, alerts, deploys
@@ -200,6 +205,10 @@ mod tests {
             "voicefleet console serve --listen 127.0.0.1:9100 --cors-origin http://localhost:5173",
             "voicefleet agent run --customer-id acme --listen 127.0.0.1:8100",
             "voicefleet completions zsh",
+            "voicefleet instances list -o json",
+            "voicefleet instances sync",
+            "voicefleet instances resize acme t3.large",
+            "voicefleet instances terminate acme --confirm Acme",
         ] {
             let words: Vec<&str> = line.split_whitespace().collect();
             if let Err(error) = Cli::try_parse_from(&words) {
@@ -222,6 +231,8 @@ mod tests {
             "voicefleet customers add acme",
             "voicefleet status --output yaml",
             "voicefleet console serve --tls-cert only.pem",
+            "voicefleet instances resize acme",
+            "voicefleet instances reboot",
         ] {
             let words: Vec<&str> = line.split_whitespace().collect();
             assert!(Cli::try_parse_from(&words).is_err(), "{line} should be refused");

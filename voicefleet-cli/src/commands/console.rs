@@ -88,6 +88,7 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
     options.audit_checkpoints = args.audit_checkpoints.clone();
     let server = ConsoleServer::start(options).await?;
     let embedded = server.embedded();
+    crate::instance_provider::install(&embedded.console).await?;
     let scheme = if options_tls { "https" } else { "http" };
     eprintln!("voicefleet console on {scheme}://{} (data in {})", server.local_addr(), data.display());
     if let Some((name, password)) = &embedded.first_admin

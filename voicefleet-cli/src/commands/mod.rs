@@ -11,6 +11,7 @@ mod events;
 mod fleet;
 mod host;
 mod host_audit;
+mod instances;
 mod lines;
 mod mfa;
 mod progress;
@@ -82,6 +83,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 Command::Secrets(command) => fleet::secrets(&backend, output, command).await,
                 Command::Agent(command) => fleet::control(&backend, output, command).await,
                 Command::Bulk(command) => bulk::run(&backend, output, command).await,
+                Command::Instances(command) => instances::run(&backend, output, command).await,
                 Command::Logs(args) => fleet::logs(&backend, output, args).await,
                 Command::Events(args) => events::events(&backend, output, args).await,
                 Command::Metrics(args) => fleet::metrics(&backend, wide, args).await,

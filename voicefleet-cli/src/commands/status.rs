@@ -15,7 +15,22 @@ use crate::output::{OutputFormat, ago, bytes, duration, painted_table, print_jso
 
 /// The status table: one row per customer, with the reason behind an unhealthy state.
 pub(crate) fn status_table(statuses: &[CustomerStatus]) -> String {
-    status_table_with(statuses, false, false)
+    status_table_with(statuses, false, false, &Instances::new())
+}
+
+/// Each customer's instance (`i-… running`), when the console knows of any.
+type Instances = std::collections::HashMap<String, String>;
+
+/// The customers' instances from the console's last sync; none when it has no provider (or is
+/// a console that predates instances).
+async fn instances(fleet: &dyn Fleet, actor: &Actor) -> Instances {
+    let Ok(report) = fleet.instances(actor).await else { return Instances::new() };
+    report
+        .mapping
+        .linked
+        .iter()
+        .map(|l| (l.customer.to_string(), format!("{} {}", l.instance.id, l.instance.state)))
+        .collect()
 }
 
 fn state_colour(state: &str) -> Option<&'static str> {
@@ -27,7 +42,7 @@ fn state_colour(state: &str) -> Option<&'static str> {
     }
 }
 
-fn status_table_with(statuses: &[CustomerStatus], colour: bool, wide: bool) -> String {
+fn status_table_with(statuses: &[CustomerStatus], colour: bool, wide: bool, instances: &Instances) -> String {
     let rows: Vec<Vec<String>> = statuses
         .iter()
         .map(|s| {
@@ -61,6 +76,10 @@ fn status_table_with(statuses: &[CustomerStatus], colour: bool, wide: bool) -> S
             ]
             .into_iter()
             .chain(if wide { wide_cells(s) } else { Vec::new() })
+            .chain(
+                (!instances.is_empty())
+                    .then(|| instances.get(&s.customer_id).cloned().unwrap_or_else(|| "-".to_owned())),
+            )
             .chain([health::reason(s).unwrap_or_default()])
             .collect()
         })
@@ -71,6 +90,9 @@ fn status_table_with(statuses: &[CustomerStatus], colour: bool, wide: bool) -> S
     ];
     if wide {
         headers.extend(WIDE_HEADERS);
+    }
+    if !instances.is_empty() {
+        headers.push("INSTANCE");
     }
     headers.push("REASON");
     painted_table(&headers, &rows, |column, cell| match column {
@@ -128,6 +150,8 @@ pub(crate) async fn status(
         .with_states(args.states.clone())?;
     let terminal = std::io::stdout().is_terminal();
     let colour = crate::output::colour_stdout();
+    let instances =
+        if output == OutputFormat::Json { Instances::new() } else { instances(fleet.as_ref(), &actor).await };
     loop {
         let selected = fleet.status(&actor, &selector).await?;
         if let Some(id) = &args.customer
@@ -150,7 +174,7 @@ pub(crate) async fn status(
             if statuses.is_empty() {
                 println!("no customer matches these filters ({})", health::summary(&selected));
             } else {
-                print!("{}", status_table_with(&statuses, colour, output == OutputFormat::Wide));
+                print!("{}", status_table_with(&statuses, colour, output == OutputFormat::Wide, &instances));
                 let hidden = selected.len() - statuses.len();
                 let hidden = if hidden > 0 { format!(" ({hidden} more not shown)") } else { String::new() };
                 println!("{}{hidden}", health::summary(&statuses));

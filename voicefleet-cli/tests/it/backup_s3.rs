@@ -4,84 +4,18 @@
 //!
 //!   unshare -n sh -c 'ip link set lo up && cargo test -p voicefleet-cli --features aws --test it s3'
 
-use std::io::{Read as _, Write as _};
-use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
-/// moto's server: `VOICEFLEET_MOTO_SERVER`, else the test venv's.
-fn moto_server() -> std::path::PathBuf {
-    if let Ok(path) = std::env::var("VOICEFLEET_MOTO_SERVER") {
-        return path.into();
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/moto_server")
-}
-
-/// Only the loopback interface exists here (a network namespace of its own).
-fn isolated() -> bool {
-    let devices = std::fs::read_to_string("/proc/net/dev").unwrap_or_default();
-    devices.lines().skip(2).all(|line| line.trim_start().starts_with("lo:"))
-}
-
-struct Moto(Child);
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// One plain HTTP request to moto (unsigned: moto does not check signatures); the status code.
-fn http(port: u16, method: &str, path: &str) -> Option<u16> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).ok()?;
-    answer.split_whitespace().nth(1)?.parse().ok()
-}
+use voicefleet_tests::moto::Moto;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_disaster_drill_against_moto_on_loopback() {
-    assert!(
-        isolated(),
-        "run this test inside `unshare -n` with loopback up (scripts/test does): it must not reach any network"
-    );
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let server = moto_server();
-    let moto = Moto(
-        Command::new(&server)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot start {} (scripts/test installs moto[server] in .venv): {e}", server.display())
-            }),
-    );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while http(port, "GET", "/").is_none() {
-        assert!(Instant::now() < deadline, "moto did not answer on 127.0.0.1:{port} within 30 s");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert_eq!(http(port, "PUT", "/drill-backups"), Some(200), "create the bucket");
+    let moto = Moto::start();
+    assert_eq!(moto.http("PUT", "/drill-backups"), Some(200), "create the bucket");
 
-    let endpoint = format!("http://127.0.0.1:{port}");
-    let env = [
-        ("AWS_ENDPOINT_URL", endpoint.as_str()),
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_EC2_METADATA_DISABLED", "true"),
-        ("AWS_CONFIG_FILE", "/nonexistent"),
-        ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent"),
-    ];
+    let endpoint = moto.endpoint();
+    let mut env = vec![("AWS_ENDPOINT_URL", endpoint.as_str())];
+    env.extend(voicefleet_tests::moto::ENV);
     let dir = voicefleet_tests::scratch();
     let binary = Path::new(env!("CARGO_BIN_EXE_voicefleet"));
     voicefleet_tests::drill::drill(binary, dir.path(), "s3://drill-backups/console", &env).await;

@@ -14,6 +14,9 @@ mod fleet;
 mod general;
 mod history;
 mod host;
+mod instances;
+#[cfg(feature = "aws")]
+mod instances_ec2;
 mod keycheck;
 mod mfa;
 mod rollout;

@@ -367,4 +367,24 @@ pub trait Fleet: Send + Sync {
     /// Audit entries newest first, filtered (admin).
     async fn audit_newest(&self, actor: &Actor, query: &AuditQuery) -> Result<Vec<AuditEntry>>;
     async fn verify_audit(&self, actor: &Actor) -> Result<AuditVerification>;
+
+    /// The customers' hosts as the last sync found them, mapped onto the customers (viewer).
+    async fn instances(&self, actor: &Actor) -> Result<super::InstanceReport>;
+    /// Reads the cloud now (every page), stores what it found, and maps it (operator).
+    async fn sync_instances(&self, actor: &Actor) -> Result<super::InstanceReport>;
+    /// Starts, stops (drained first), reboots or terminates (admin; drained first) the customer's
+    /// instance; the instance as the cloud reports it afterwards.
+    async fn instance_control(
+        &self,
+        actor: &Actor,
+        id: &str,
+        control: super::InstanceControl,
+    ) -> Result<crate::instances::Instance>;
+    /// Changes the type of the customer's instance: drain, stop, set the type, start (operator).
+    async fn resize_instance(
+        &self,
+        actor: &Actor,
+        id: &str,
+        instance_type: &str,
+    ) -> Result<crate::instances::Instance>;
 }

@@ -18,11 +18,13 @@ mod crypto;
 mod customers;
 mod fleet;
 pub mod health;
+mod instances;
 mod live;
 pub mod login;
 pub mod mfa;
 mod rate;
 pub mod recover;
+mod recovery;
 mod revisions;
 mod run;
 mod secrets;
@@ -53,9 +55,11 @@ pub use fleet::{
     Actor, AuditQuery, ControlAction, CustomerStatus, CustomerView, EventQuery, Fleet, FleetEvent,
     NewCustomer, RevisionInput, RevisionView, SecretInfo,
 };
+pub use instances::{InstanceControl, InstanceReport};
 pub use live::LiveOptions;
 pub use mfa::{MfaEnrollment, MfaPolicy, MfaState};
 pub use rate::{Limit, RateControl};
+pub use recovery::RecoveryStep;
 pub use selector::Selector;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
@@ -92,6 +96,10 @@ pub struct ConsoleOptions {
     /// Where signed checkpoints of the audit chain's head go (outside the database); `None`:
     /// none are written or checked.
     pub checkpoints: Option<Arc<CheckpointLog>>,
+    /// How instances map onto customers (the agent port of derived endpoints).
+    pub instance_mapping: crate::instances::MappingOptions,
+    /// How a resize waits for the cloud.
+    pub resize: crate::instances::ResizeOptions,
 }
 
 impl std::fmt::Debug for ConsoleOptions {
@@ -110,6 +118,8 @@ impl Default for ConsoleOptions {
             health_poll: Duration::from_millis(250),
             clock: crate::clock::system(),
             checkpoints: None,
+            instance_mapping: crate::instances::MappingOptions::default(),
+            resize: crate::instances::ResizeOptions::default(),
         }
     }
 }
@@ -136,6 +146,10 @@ pub struct Console {
     refreshed: std::sync::atomic::AtomicBool,
     /// When a refresh last pruned old samples (ms since the epoch).
     last_prune_ms: std::sync::atomic::AtomicU64,
+    /// The cloud that runs the customers' hosts, when the console was given one.
+    instance_provider: std::sync::OnceLock<Arc<dyn crate::instances::InstanceProvider>>,
+    /// When hosts stopped answering and when each was last recovered.
+    recovery: recovery::RecoveryMemory,
     me: std::sync::Weak<Console>,
 }
 
@@ -165,12 +179,24 @@ impl Console {
             fleet_events,
             refreshed: std::sync::atomic::AtomicBool::new(false),
             last_prune_ms: std::sync::atomic::AtomicU64::new(0),
+            instance_provider: std::sync::OnceLock::new(),
+            recovery: recovery::RecoveryMemory::default(),
             me: me.clone(),
         })
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// One recovery pass (operator): polls every host, and for each that has not answered for
+    /// the policy's `unreachable_after` acts as the policy says, at most once per window.
+    pub async fn recover_instances(
+        &self,
+        actor: &Actor,
+        policy: &crate::instances::RecoveryPolicy,
+    ) -> Result<Vec<RecoveryStep>> {
+        recovery::pass(self, actor, policy).await
     }
 }
 
@@ -351,5 +377,31 @@ impl Fleet for Console {
 
     async fn verify_audit(&self, actor: &Actor) -> Result<AuditVerification> {
         access::verify(self, actor).await
+    }
+
+    async fn instances(&self, actor: &Actor) -> Result<InstanceReport> {
+        instances::list(self, actor).await
+    }
+
+    async fn sync_instances(&self, actor: &Actor) -> Result<InstanceReport> {
+        instances::sync(self, actor).await
+    }
+
+    async fn instance_control(
+        &self,
+        actor: &Actor,
+        id: &str,
+        control: InstanceControl,
+    ) -> Result<crate::instances::Instance> {
+        instances::control(self, actor, id, control).await
+    }
+
+    async fn resize_instance(
+        &self,
+        actor: &Actor,
+        id: &str,
+        instance_type: &str,
+    ) -> Result<crate::instances::Instance> {
+        instances::resize_instance(self, actor, id, instance_type).await
     }
 }

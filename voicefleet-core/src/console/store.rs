@@ -13,6 +13,7 @@ use super::mfa::MfaRecord;
 use crate::auth::Role;
 use crate::error::Result;
 use crate::host::MetricsSample;
+use crate::instances::{Instance, LaunchSpec};
 
 /// A stored customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -180,4 +181,19 @@ pub trait Store: Send + Sync {
     async fn tokens(&self) -> Result<Vec<TokenRecord>>;
     /// Returns false when there was none.
     async fn revoke_token(&self, id: &str, audit: AuditRecord) -> Result<bool>;
+
+    /// Replaces the stored instances with what a sync found, with its audit entry.
+    async fn replace_instances(
+        &self,
+        instances: Vec<Instance>,
+        synced_at_ms: u64,
+        audit: AuditRecord,
+    ) -> Result<()>;
+    /// Stores one instance as the cloud reported it after an action (audited by the action).
+    async fn put_instance(&self, instance: Instance, synced_at_ms: u64) -> Result<()>;
+    /// The stored instances, and when the newest of them was read from the cloud.
+    async fn instances(&self) -> Result<(Vec<Instance>, Option<u64>)>;
+    /// How to launch the customer's host (a replacement is launched from it).
+    async fn put_launch_spec(&self, customer_id: &str, spec: LaunchSpec, audit: AuditRecord) -> Result<()>;
+    async fn launch_spec(&self, customer_id: &str) -> Result<Option<LaunchSpec>>;
 }

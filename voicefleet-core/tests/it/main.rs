@@ -5,7 +5,10 @@ mod backup;
 mod console;
 mod customer;
 mod diff_and_hash;
+#[cfg(feature = "aws")]
+mod ec2;
 mod hostinfo;
+mod instances;
 mod keycheck;
 mod lifecycle;
 mod lifecycle_decisions;

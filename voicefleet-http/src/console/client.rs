@@ -13,17 +13,20 @@ use voicefleet_core::auth::Role;
 use voicefleet_core::config::Change;
 use voicefleet_core::console::{
     Actor, AlertRecord, AuditEntry, AuditQuery, AuditVerification, BulkEvent, BulkRun, BulkSpec,
-    ControlAction, CustomerStatus, CustomerView, EventQuery, Fleet, FleetEvent, MfaEnrollment, MfaPolicy,
-    NewCustomer, RevisionInput, RevisionView, SecretInfo, Selector, TokenView, UserView,
+    ControlAction, CustomerStatus, CustomerView, EventQuery, Fleet, FleetEvent, InstanceControl,
+    InstanceReport, MfaEnrollment, MfaPolicy, NewCustomer, RevisionInput, RevisionView, SecretInfo, Selector,
+    TokenView, UserView,
 };
 use voicefleet_core::host::{HostStatus, LogQuery, MetricsSample};
 use voicefleet_core::host_audit::{HostAuditPage, HostAuditVerification};
+use voicefleet_core::instances::Instance;
 use voicefleet_core::logs::LogLine;
 use voicefleet_core::{Error, Result};
 
 use super::wire::{
-    Control, Deploy, Login, LoginResponse, MfaDisable, MfaRequirement, NewRevision, NewToken, NewUser,
-    OtpCode, Page, Password, Rollback, SecretValue, TagPatch, WhoAmI,
+    Control, Deploy, InstanceBody, InstanceResize, InstancesBody, Login, LoginResponse, MfaDisable,
+    MfaRequirement, NewRevision, NewToken, NewUser, OtpCode, Page, Password, Rollback, SecretValue, TagPatch,
+    WhoAmI,
 };
 use crate::host::wire::{LogLineBody, LogsResponse};
 use crate::wire::{BulkSpecBody, NewCustomerBody};
@@ -544,5 +547,24 @@ impl Fleet for ConsoleClient {
 
     async fn verify_audit(&self, _: &Actor) -> Result<AuditVerification> {
         self.call(Method::GET, "/v1/audit/verify", None).await
+    }
+
+    async fn instances(&self, _: &Actor) -> Result<InstanceReport> {
+        self.call::<InstancesBody>(Method::GET, "/v1/instances", None).await?.into_report()
+    }
+
+    async fn sync_instances(&self, _: &Actor) -> Result<InstanceReport> {
+        self.call::<InstancesBody>(Method::POST, "/v1/instances/sync", None).await?.into_report()
+    }
+
+    async fn instance_control(&self, _: &Actor, id: &str, control: InstanceControl) -> Result<Instance> {
+        let path = format!("/v1/customers/{id}/instance/{}", control.as_str());
+        Ok(self.call::<InstanceBody>(Method::POST, &path, None).await?.into())
+    }
+
+    async fn resize_instance(&self, _: &Actor, id: &str, instance_type: &str) -> Result<Instance> {
+        let body = to_value(&InstanceResize { instance_type: instance_type.to_owned() })?;
+        let path = format!("/v1/customers/{id}/instance/resize");
+        Ok(self.call::<InstanceBody>(Method::POST, &path, Some(body)).await?.into())
     }
 }

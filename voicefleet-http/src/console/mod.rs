@@ -25,14 +25,14 @@ use voicefleet_core::console::{Accounts, Actor, Fleet, Selector};
 
 use self::auth::TokenVerifier;
 use self::routes::{
-    agent, alerts, audit, bulk, config_schema, customers, events, host_audit, login, logs, metrics, mfa,
-    revisions, secrets, status, tokens, users,
+    agent, alerts, audit, bulk, config_schema, customers, events, host_audit, instances, login, logs,
+    metrics, mfa, revisions, secrets, status, tokens, users,
 };
 use self::wire::{
     AlertParams, AuditParams, ConfigSchema, Control, CursorParams, Deploy, DiffParams, EventHistoryParams,
-    KeyCheckParams, KeyCheckReport, LogParams, Login, LoginResponse, MetricsParams, MfaDisable,
-    MfaRequirement, NewRevision, NewToken, NewUser, OtpCode, Page, PageParams, Password, Rollback,
-    SecretValue, StatusParams, TagPatch, WhoAmI,
+    InstanceBody, InstanceResize, InstancesBody, KeyCheckParams, KeyCheckReport, LogParams, Login,
+    LoginResponse, MetricsParams, MfaDisable, MfaRequirement, NewRevision, NewToken, NewUser, OtpCode, Page,
+    PageParams, Password, Rollback, SecretValue, StatusParams, TagPatch, WhoAmI,
 };
 use crate::error::ApiError;
 use crate::host::wire::LogsResponse;
@@ -188,6 +188,20 @@ route_table! { Shared;
     delete "/v1/tokens/{id}" [Admin] => tokens::revoke, "revoke an API token", ok: 204 empty;
     get "/v1/events" [Viewer] => events::events, "live updates: bulk progress, status changes, alerts",
         ok: 200 events(bulk: BulkEvent, fleet: FleetEvent, lagged: u64);
+    get "/v1/instances" [Viewer] => instances::list,
+        "the customers' hosts (cloud instances) as the last sync found them, mapped onto the customers",
+        ok: 200 json(InstancesBody);
+    post "/v1/instances/sync" [Operator] => instances::sync,
+        "read the cloud now (instances tagged voicefleet:customer), store and map what it found",
+        ok: 200 json(InstancesBody);
+    post "/v1/customers/{id}/instance/resize" [Operator] => instances::resize,
+        "change the type of the customer's instance: drain, stop, set the type, start",
+        body: InstanceResize, ok: 200 json(InstanceBody);
+    post "/v1/customers/{id}/instance/terminate" [Admin] => instances::terminate,
+        "terminate the customer's instance (drained first); it cannot be undone",
+        ok: 200 json(InstanceBody);
+    post "/v1/customers/{id}/instance/{instance_action}" [Operator] => instances::control,
+        "start, stop (drained first) or reboot the customer's instance", ok: 200 json(InstanceBody);
     get "/v1/events/history" [Viewer] => events::history,
         "past fleet events (status changes with their exits, alerts), oldest first; kept 7 days",
         query: EventHistoryParams, ok: 200 json(Vec<FleetEvent>);

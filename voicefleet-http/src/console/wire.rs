@@ -308,3 +308,209 @@ pub(crate) struct MfaRequirement {
     /// Whether users of `role` must have a second factor to log in.
     pub(crate) required: bool,
 }
+
+/// An instance's state, as EC2 names them (the schema of [`InstanceBody::state`]).
+#[derive(schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[allow(dead_code)]
+enum InstanceStateName {
+    Pending,
+    Running,
+    Stopping,
+    Stopped,
+    ShuttingDown,
+    Terminated,
+    Unknown,
+}
+
+/// A status check's result (the schema of the `*_status` fields).
+#[derive(schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[allow(dead_code)]
+enum StatusCheckName {
+    Ok,
+    Impaired,
+    Initializing,
+    InsufficientData,
+    NotApplicable,
+    Unknown,
+}
+
+/// A customer host's cloud instance.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "Instance")]
+pub(crate) struct InstanceBody {
+    /// The cloud's id (`i-0123456789abcdef0`).
+    pub(crate) id: String,
+    #[schemars(with = "InstanceStateName")]
+    pub(crate) state: String,
+    /// `t3.medium`.
+    pub(crate) instance_type: String,
+    pub(crate) private_address: Option<String>,
+    pub(crate) public_address: Option<String>,
+    pub(crate) availability_zone: Option<String>,
+    pub(crate) launched_at_ms: Option<u64>,
+    /// The cloud's check of the hardware and network under the instance.
+    #[schemars(with = "StatusCheckName")]
+    pub(crate) system_status: String,
+    /// The cloud's check of the instance's own system.
+    #[schemars(with = "StatusCheckName")]
+    pub(crate) instance_status: String,
+    /// Its `voicefleet:customer` tag, as written.
+    pub(crate) customer_tag: Option<String>,
+}
+
+impl From<&voicefleet_core::instances::Instance> for InstanceBody {
+    fn from(instance: &voicefleet_core::instances::Instance) -> Self {
+        InstanceBody {
+            id: instance.id.clone(),
+            state: instance.state.as_str().to_owned(),
+            instance_type: instance.instance_type.clone(),
+            private_address: instance.private_address.map(|a| a.to_string()),
+            public_address: instance.public_address.map(|a| a.to_string()),
+            availability_zone: instance.availability_zone.clone(),
+            launched_at_ms: instance.launched_at_ms,
+            system_status: instance.system_status.as_str().to_owned(),
+            instance_status: instance.instance_status.as_str().to_owned(),
+            customer_tag: instance.customer_tag.clone(),
+        }
+    }
+}
+
+impl From<InstanceBody> for voicefleet_core::instances::Instance {
+    fn from(body: InstanceBody) -> Self {
+        use voicefleet_core::instances::{InstanceState, StatusCheck};
+        voicefleet_core::instances::Instance {
+            id: body.id,
+            state: InstanceState::parse(&body.state),
+            instance_type: body.instance_type,
+            private_address: body.private_address.and_then(|a| a.parse().ok()),
+            public_address: body.public_address.and_then(|a| a.parse().ok()),
+            availability_zone: body.availability_zone,
+            launched_at_ms: body.launched_at_ms,
+            system_status: StatusCheck::parse(&body.system_status),
+            instance_status: StatusCheck::parse(&body.instance_status),
+            customer_tag: body.customer_tag,
+        }
+    }
+}
+
+/// Where a customer's endpoint comes from.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "EndpointSource")]
+pub(crate) enum EndpointSourceBody {
+    /// Set for the customer.
+    Set,
+    /// `https://ADDRESS:AGENT_PORT` from the instance.
+    Derived,
+    /// Neither: the instance has no address.
+    None,
+}
+
+/// A customer and its instance.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "LinkedInstance")]
+pub(crate) struct LinkedInstanceBody {
+    pub(crate) customer_id: String,
+    pub(crate) instance: InstanceBody,
+    /// The host agent's base URL.
+    pub(crate) endpoint: Option<String>,
+    pub(crate) endpoint_source: EndpointSourceBody,
+}
+
+/// `GET /v1/instances`, `POST /v1/instances/sync`: the customers' hosts.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "Instances")]
+pub(crate) struct InstancesBody {
+    /// Where they were read (`ec2 us-east-1`); none when the console has no instance provider.
+    pub(crate) provider: Option<String>,
+    /// When the cloud was last read; none before the first sync.
+    pub(crate) synced_at_ms: Option<u64>,
+    /// One per customer that has an instance.
+    pub(crate) linked: Vec<LinkedInstanceBody>,
+    /// Tagged instances whose tag names no customer.
+    pub(crate) without_customer: Vec<InstanceBody>,
+    /// A customer's other instances, besides its linked one (a terminated predecessor).
+    pub(crate) extra: Vec<InstanceBody>,
+    /// Customers no instance names.
+    pub(crate) customers_without_instance: Vec<String>,
+}
+
+impl From<&voicefleet_core::console::InstanceReport> for InstancesBody {
+    fn from(report: &voicefleet_core::console::InstanceReport) -> Self {
+        use voicefleet_core::instances::EndpointSource;
+        let mapping = &report.mapping;
+        InstancesBody {
+            provider: report.provider.clone(),
+            synced_at_ms: report.synced_at_ms,
+            linked: mapping
+                .linked
+                .iter()
+                .map(|l| LinkedInstanceBody {
+                    customer_id: l.customer.to_string(),
+                    instance: (&l.instance).into(),
+                    endpoint: l.endpoint.as_ref().map(|u| u.to_string()),
+                    endpoint_source: match l.endpoint_source {
+                        EndpointSource::Set => EndpointSourceBody::Set,
+                        EndpointSource::Derived => EndpointSourceBody::Derived,
+                        EndpointSource::None => EndpointSourceBody::None,
+                    },
+                })
+                .collect(),
+            without_customer: mapping.without_customer.iter().map(InstanceBody::from).collect(),
+            extra: mapping.extra.iter().map(InstanceBody::from).collect(),
+            customers_without_instance: mapping
+                .customers_without_instance
+                .iter()
+                .map(|c| c.to_string())
+                .collect(),
+        }
+    }
+}
+
+impl InstancesBody {
+    /// Back into core's report (the client's side); `None` for a customer id that is not one.
+    pub(crate) fn into_report(self) -> voicefleet_core::Result<voicefleet_core::console::InstanceReport> {
+        use voicefleet_core::customer::CustomerId;
+        use voicefleet_core::instances::{EndpointSource, InstanceMapping, LinkedInstance};
+        let linked = self
+            .linked
+            .into_iter()
+            .map(|l| {
+                Ok(LinkedInstance {
+                    customer: CustomerId::parse(&l.customer_id)?,
+                    instance: l.instance.into(),
+                    endpoint: l.endpoint.and_then(|e| e.parse().ok()),
+                    endpoint_source: match l.endpoint_source {
+                        EndpointSourceBody::Set => EndpointSource::Set,
+                        EndpointSourceBody::Derived => EndpointSource::Derived,
+                        EndpointSourceBody::None => EndpointSource::None,
+                    },
+                })
+            })
+            .collect::<voicefleet_core::Result<Vec<_>>>()?;
+        Ok(voicefleet_core::console::InstanceReport {
+            provider: self.provider,
+            synced_at_ms: self.synced_at_ms,
+            mapping: InstanceMapping {
+                linked,
+                without_customer: self.without_customer.into_iter().map(Into::into).collect(),
+                extra: self.extra.into_iter().map(Into::into).collect(),
+                customers_without_instance: self
+                    .customers_without_instance
+                    .iter()
+                    .map(|c| CustomerId::parse(c))
+                    .collect::<voicefleet_core::Result<Vec<_>>>()?,
+            },
+        })
+    }
+}
+
+/// `POST /v1/customers/{id}/instance/resize`.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct InstanceResize {
+    /// The new instance type (`t3.large`).
+    pub(crate) instance_type: String,
+}

@@ -31,7 +31,8 @@ fn concrete(route: &RouteDoc) -> String {
         .replace("{id}", "nosuch")
         .replace("{number}", "1")
         .replace("{name}", "nosuch")
-        .replace("{action}", "stop");
+        .replace("{action}", "stop")
+        .replace("{instance_action}", "reboot");
     match path.as_str() {
         "/v1/metrics/history" => "/v1/metrics/history?since=5m".to_owned(),
         "/v1/logs" => "/v1/logs?tail=1".to_owned(),

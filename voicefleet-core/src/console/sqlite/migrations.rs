@@ -61,6 +61,11 @@ const MIGRATIONS: &[&str] = &[
         name TEXT NOT NULL REFERENCES user_mfa(name) ON DELETE CASCADE, salt TEXT NOT NULL,
         hash TEXT NOT NULL, used_at_ms INTEGER, PRIMARY KEY (name, hash));
      CREATE TABLE mfa_required_roles (role TEXT PRIMARY KEY);",
+    // Customer hosts as the last instance sync found them, and how to launch each customer's.
+    "CREATE TABLE instances (
+        id TEXT PRIMARY KEY, customer_tag TEXT, body TEXT NOT NULL, synced_at_ms INTEGER NOT NULL);
+     CREATE TABLE launch_specs (
+        customer_id TEXT PRIMARY KEY REFERENCES customers(id) ON DELETE CASCADE, body TEXT NOT NULL);",
 ];
 
 /// The schema version this voicefleet writes (`PRAGMA user_version` after every migration).

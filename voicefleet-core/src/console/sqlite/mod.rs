@@ -11,6 +11,7 @@ mod audit;
 mod bulk;
 mod customers;
 mod events;
+mod instances;
 mod mfa;
 mod migrations;
 mod samples;
@@ -30,6 +31,7 @@ use super::bulk::{BulkRun, TargetResult};
 use super::store::{AlertRecord, CustomerRecord, RevisionRecord, SecretRecord, Store};
 use crate::error::{Error, Result};
 use crate::host::MetricsSample;
+use crate::instances::{Instance, LaunchSpec};
 
 /// The SQLite store.
 #[derive(Clone)]
@@ -471,5 +473,32 @@ impl Store for SqliteStore {
     async fn revoke_token(&self, id: &str, audit: AuditRecord) -> Result<bool> {
         let id = id.to_owned();
         self.audited(audit, move |tx| accounts::revoke_token(tx, &id)).await
+    }
+
+    async fn replace_instances(
+        &self,
+        found: Vec<Instance>,
+        synced_at_ms: u64,
+        audit: AuditRecord,
+    ) -> Result<()> {
+        self.audited(audit, move |tx| instances::replace(tx, &found, synced_at_ms)).await
+    }
+
+    async fn put_instance(&self, instance: Instance, synced_at_ms: u64) -> Result<()> {
+        self.with(move |c| instances::put(c, &instance, synced_at_ms)).await
+    }
+
+    async fn instances(&self) -> Result<(Vec<Instance>, Option<u64>)> {
+        self.with(|c| instances::all(c)).await
+    }
+
+    async fn put_launch_spec(&self, customer_id: &str, spec: LaunchSpec, audit: AuditRecord) -> Result<()> {
+        let customer_id = customer_id.to_owned();
+        self.audited(audit, move |tx| instances::put_launch_spec(tx, &customer_id, &spec)).await
+    }
+
+    async fn launch_spec(&self, customer_id: &str) -> Result<Option<LaunchSpec>> {
+        let customer_id = customer_id.to_owned();
+        self.with(move |c| instances::launch_spec(c, &customer_id)).await
     }
 }

@@ -8,6 +8,7 @@ pub(crate) mod config_schema;
 pub(crate) mod customers;
 pub(crate) mod events;
 pub(crate) mod host_audit;
+pub(crate) mod instances;
 pub(crate) mod login;
 pub(crate) mod logs;
 pub(crate) mod metrics;

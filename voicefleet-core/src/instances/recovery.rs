@@ -1,0 +1,128 @@
+//! The recovery policy: what to do about a customer whose host agent has stopped answering,
+//! given what the cloud says of its instance. Pure (state × observations → decision); the
+//! console observes, asks [`decide`], acts, and records when it acted.
+//!
+//! A host unreachable for `unreachable_after` whose instance is stopped is started; one whose
+//! status checks report a failure is rebooted; one whose instance is terminated or missing is
+//! replaced from its recorded launch spec. An instance in transition (pending, stopping,
+//! shutting down) is left to finish. An instance that runs with passing checks is not the
+//! cloud's problem: no cloud action (the host agent's own alerting covers it). At most one
+//! recovery per instance per `window`.
+
+use std::time::Duration;
+
+use super::types::{Instance, InstanceState};
+
+/// Recovery settings, fleet-wide or for one customer. Off by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecoveryPolicy {
+    pub enabled: bool,
+    /// How long a host must have been unreachable before anything is done.
+    pub unreachable_after: Duration,
+    /// After a recovery, no other one for the same customer within this long.
+    pub window: Duration,
+}
+
+impl Default for RecoveryPolicy {
+    fn default() -> Self {
+        RecoveryPolicy {
+            enabled: false,
+            unreachable_after: Duration::from_secs(120),
+            window: Duration::from_secs(30 * 60),
+        }
+    }
+}
+
+/// What the console knows of one customer at a moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecoveryObservation<'a> {
+    pub now_ms: u64,
+    /// Since when its host agent has not answered; `None` when it answers.
+    pub unreachable_since_ms: Option<u64>,
+    /// Its instance as the cloud reports it; `None` when the cloud has none.
+    pub instance: Option<&'a Instance>,
+    /// When the last recovery for this customer was started.
+    pub last_recovery_ms: Option<u64>,
+}
+
+/// A recovery step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecoveryAction {
+    /// The instance is stopped: start it.
+    Start,
+    /// A status check fails: reboot it.
+    Reboot,
+    /// Terminated or missing: launch a replacement from the launch spec and restore the
+    /// customer's configuration and secrets onto it.
+    Replace,
+}
+
+impl RecoveryAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecoveryAction::Start => "start",
+            RecoveryAction::Reboot => "reboot",
+            RecoveryAction::Replace => "replace",
+        }
+    }
+}
+
+/// Why nothing is done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Hold {
+    /// Recovery is off for this customer.
+    Disabled,
+    /// The host agent answers.
+    Reachable,
+    /// Unreachable for less than `unreachable_after`.
+    NotYet,
+    /// A recovery was started within the window.
+    RecoveredRecently,
+    /// The instance is pending, stopping or shutting down (or in a state not known here).
+    InTransition,
+    /// The instance runs and its checks pass: not a cloud failure.
+    InstanceHealthy,
+}
+
+/// The policy's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecoveryDecision {
+    Act(RecoveryAction),
+    Hold(Hold),
+}
+
+/// The decision for one customer.
+pub fn decide(policy: &RecoveryPolicy, observation: &RecoveryObservation<'_>) -> RecoveryDecision {
+    use RecoveryDecision::{Act, Hold as H};
+    if !policy.enabled {
+        return H(Hold::Disabled);
+    }
+    let Some(since) = observation.unreachable_since_ms else {
+        return H(Hold::Reachable);
+    };
+    if observation.now_ms.saturating_sub(since) < millis(policy.unreachable_after) {
+        return H(Hold::NotYet);
+    }
+    if let Some(last) = observation.last_recovery_ms
+        && observation.now_ms.saturating_sub(last) < millis(policy.window)
+    {
+        return H(Hold::RecoveredRecently);
+    }
+    let Some(instance) = observation.instance else {
+        return Act(RecoveryAction::Replace);
+    };
+    match instance.state {
+        InstanceState::Terminated => Act(RecoveryAction::Replace),
+        InstanceState::Stopped => Act(RecoveryAction::Start),
+        InstanceState::Running if instance.impaired() => Act(RecoveryAction::Reboot),
+        InstanceState::Running => H(Hold::InstanceHealthy),
+        InstanceState::Pending
+        | InstanceState::Stopping
+        | InstanceState::ShuttingDown
+        | InstanceState::Unknown => H(Hold::InTransition),
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}

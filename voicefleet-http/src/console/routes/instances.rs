@@ -1,0 +1,61 @@
+//! `GET /v1/instances`, `POST /v1/instances/sync`, and a customer's instance:
+//! `POST /v1/customers/{id}/instance/{start|stop|reboot}`, `.../terminate` (admin),
+//! `.../resize`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::IntoResponse;
+use voicefleet_core::ErrorKind;
+use voicefleet_core::console::InstanceControl;
+
+use crate::console::Shared;
+use crate::console::wire::{InstanceBody, InstanceResize, InstancesBody};
+use crate::error::ApiError;
+use crate::extract::{Caller, JsonBody};
+
+pub(crate) async fn list(
+    Caller(actor): Caller,
+    State(state): State<Shared>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(InstancesBody::from(&state.fleet.instances(&actor).await?)))
+}
+
+pub(crate) async fn sync(
+    Caller(actor): Caller,
+    State(state): State<Shared>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(InstancesBody::from(&state.fleet.sync_instances(&actor).await?)))
+}
+
+pub(crate) async fn control(
+    Caller(actor): Caller,
+    State(state): State<Shared>,
+    Path((id, action)): Path<(String, String)>,
+) -> Result<impl IntoResponse, ApiError> {
+    let control = InstanceControl::parse(&action)
+        .filter(|control| *control != InstanceControl::Terminate)
+        .ok_or_else(|| {
+            ApiError::new(ErrorKind::NotFound, format!("unknown instance action `{action}`"))
+                .with_hint("use start, stop or reboot; terminate and resize have routes of their own")
+        })?;
+    Ok(Json(InstanceBody::from(&state.fleet.instance_control(&actor, &id, control).await?)))
+}
+
+pub(crate) async fn terminate(
+    Caller(actor): Caller,
+    State(state): State<Shared>,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(InstanceBody::from(
+        &state.fleet.instance_control(&actor, &id, InstanceControl::Terminate).await?,
+    )))
+}
+
+pub(crate) async fn resize(
+    Caller(actor): Caller,
+    State(state): State<Shared>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<InstanceResize>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(InstanceBody::from(&state.fleet.resize_instance(&actor, &id, &body.instance_type).await?)))
+}
