@@ -348,6 +348,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/customers/{id}/instance/resize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** change the type of the customer's instance: drain, stop, set the type, start */
+        post: operations["post_v1_customers__id__instance_resize"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{id}/instance/terminate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** terminate the customer's instance (drained first); it cannot be undone */
+        post: operations["post_v1_customers__id__instance_terminate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{id}/instance/{instance_action}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** start, stop (drained first) or reboot the customer's instance */
+        post: operations["post_v1_customers__id__instance__instance_action_"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/customers/{id}/logs": {
         parameters: {
             query?: never;
@@ -548,6 +599,40 @@ export interface paths {
         get: operations["get_v1_health"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/instances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** the customers' hosts (cloud instances) as the last sync found them, mapped onto the customers */
+        get: operations["get_v1_instances"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/instances/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** read the cloud now (instances tagged voicefleet:customer), store and map what it found */
+        post: operations["post_v1_instances_sync"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1234,6 +1319,8 @@ export interface components {
              */
             revision?: number | null;
         };
+        /** @description Where a customer's endpoint comes from. */
+        EndpointSource: "set" | "derived" | "none";
         /** @description The error body of every voicefleet API. */
         Error: {
             error: components["schemas"]["ErrorDetail"];
@@ -1480,6 +1567,53 @@ export interface components {
             /** @description The SHA-256 of the host's certificate (DER), as `sha256:` and 64 hex digits. */
             pin_sha256?: string | null;
         };
+        /** @description A customer host's cloud instance. */
+        Instance: {
+            availability_zone?: string | null;
+            /** @description Its `voicefleet:customer` tag, as written. */
+            customer_tag?: string | null;
+            /** @description The cloud's id (`i-0123456789abcdef0`). */
+            id: string;
+            /** @description The cloud's check of the instance's own system. */
+            instance_status: components["schemas"]["StatusCheckName"];
+            /** @description `t3.medium`. */
+            instance_type: string;
+            /** Format: uint64 */
+            launched_at_ms?: number | null;
+            private_address?: string | null;
+            public_address?: string | null;
+            state: components["schemas"]["InstanceStateName"];
+            /** @description The cloud's check of the hardware and network under the instance. */
+            system_status: components["schemas"]["StatusCheckName"];
+        };
+        /** @description `POST /v1/customers/{id}/instance/resize`. */
+        InstanceResize: {
+            /** @description The new instance type (`t3.large`). */
+            instance_type: string;
+        };
+        /**
+         * @description An instance's state, as EC2 names them (the schema of [`InstanceBody::state`]).
+         * @enum {string}
+         */
+        InstanceStateName: "pending" | "running" | "stopping" | "stopped" | "shutting-down" | "terminated" | "unknown";
+        /** @description `GET /v1/instances`, `POST /v1/instances/sync`: the customers' hosts. */
+        Instances: {
+            /** @description Customers no instance names. */
+            customers_without_instance: string[];
+            /** @description A customer's other instances, besides its linked one (a terminated predecessor). */
+            extra: components["schemas"]["Instance"][];
+            /** @description One per customer that has an instance. */
+            linked: components["schemas"]["LinkedInstance"][];
+            /** @description Where they were read (`ec2 us-east-1`); none when the console has no instance provider. */
+            provider?: string | null;
+            /**
+             * Format: uint64
+             * @description When the cloud was last read; none before the first sync.
+             */
+            synced_at_ms?: number | null;
+            /** @description Tagged instances whose tag names no customer. */
+            without_customer: components["schemas"]["Instance"][];
+        };
         /** @description Barge-in handling. */
         Interruption: {
             /** @default true */
@@ -1556,6 +1690,14 @@ export interface components {
         } | {
             /** Format: uint8 */
             percent: number;
+        };
+        /** @description A customer and its instance. */
+        LinkedInstance: {
+            customer_id: string;
+            /** @description The host agent's base URL. */
+            endpoint?: string | null;
+            endpoint_source: components["schemas"]["EndpointSource"];
+            instance: components["schemas"]["Instance"];
         };
         /** @description The language model. */
         Llm: {
@@ -2065,6 +2207,11 @@ export interface components {
         Sip: {
             uri: string;
         };
+        /**
+         * @description A status check's result (the schema of the `*_status` fields).
+         * @enum {string}
+         */
+        StatusCheckName: "ok" | "impaired" | "initializing" | "insufficient-data" | "not-applicable" | "unknown";
         /**
          * @description Which lines to read: `all` (the default), `stdout` or `stderr`.
          * @enum {string}
@@ -3897,6 +4044,221 @@ export interface operations {
             };
         };
     };
+    post_v1_customers__id__instance_resize: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InstanceResize"];
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Instance"];
+                };
+            };
+            /** @description a malformed body or query string */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token's role is below the route's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such customer, revision, run, user or token */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a value refused by a rule (the error lists every issue) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_v1_customers__id__instance_terminate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Instance"];
+                };
+            };
+            /** @description no valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token's role is below the route's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such customer, revision, run, user or token */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a value refused by a rule (the error lists every issue) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_v1_customers__id__instance__instance_action_: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                instance_action: "start" | "stop" | "reboot";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Instance"];
+                };
+            };
+            /** @description no valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token's role is below the route's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such customer, revision, run, user or token */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a value refused by a rule (the error lists every issue) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     get_v1_customers__id__logs: {
         parameters: {
             query?: {
@@ -4897,6 +5259,100 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_instances: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Instances"];
+                };
+            };
+            /** @description no valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token's role is below the route's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_v1_instances_sync: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Instances"];
+                };
+            };
+            /** @description no valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token's role is below the route's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
