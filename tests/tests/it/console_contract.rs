@@ -57,6 +57,8 @@ async fn instances_without_a_provider_say_how_to_get_one() {
     let report = console.instances(&admin).await.unwrap();
     assert_eq!((report.provider, report.synced_at_ms), (None, None));
     let error = console.sync_instances(&admin).await.unwrap_err();
-    assert_eq!(error.kind(), voicefleet_core::ErrorKind::Unavailable);
-    assert!(error.to_string().contains("VOICEFLEET_EC2=1"), "{error}");
+    // Not a 503: no retry helps, the console's setup has to change.
+    assert_eq!(error.kind(), voicefleet_core::ErrorKind::Conflict);
+    assert!(error.to_string().contains("no instance provider"), "{error}");
+    assert!(error.hint().is_some_and(|hint| hint.contains("VOICEFLEET_EC2=1")), "{error}");
 }

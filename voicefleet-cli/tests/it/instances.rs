@@ -18,7 +18,7 @@ fn instance_commands_without_a_provider_say_what_to_set() {
     assert!(listed.stdout.contains("acme") && listed.stdout.contains("no instance"), "{}", listed.stdout);
     assert!(listed.stderr.contains("no instance provider"), "{}", listed.stderr);
     let sync = voicefleet(binary, &["instances", "sync"], &env, "");
-    assert_eq!(sync.code, 5, "{}", sync.stderr);
+    assert_eq!(sync.code, 1, "{}", sync.stderr);
     assert!(sync.stderr.contains("VOICEFLEET_EC2=1"), "{}", sync.stderr);
     if cfg!(not(feature = "aws")) {
         let env = [("VOICEFLEET_DATA", data.to_str().unwrap()), ("VOICEFLEET_EC2", "1")];

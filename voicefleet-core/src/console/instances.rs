@@ -74,10 +74,15 @@ impl Console {
     }
 
     pub(super) fn provider(&self) -> Result<&Arc<dyn InstanceProvider>> {
-        self.instance_provider.get().ok_or_else(|| Error::Unavailable {
-            message: "this console has no instance provider: set VOICEFLEET_EC2=1 (with AWS credentials \
-                      and region) where it runs, in a build with the aws feature (the packages)"
-                .to_owned(),
+        // A console set up without a cloud: no retry will help (not `Unavailable`, a 503), the
+        // console's configuration has to change.
+        self.instance_provider.get().ok_or_else(|| Error::Conflict {
+            message: "this console has no instance provider".to_owned(),
+            hint: Some(
+                "set VOICEFLEET_EC2=1 (with AWS credentials and region) where the console runs, in a build \
+                 with the aws feature (the packages)"
+                    .to_owned(),
+            ),
         })
     }
 
