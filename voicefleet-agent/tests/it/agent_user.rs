@@ -37,24 +37,32 @@ pub(crate) fn test_user() -> Option<u32> {
     Some(lookup().expect("the test user exists").uid.as_raw())
 }
 
-/// A daemon process on a free loopback port, started with `config` and a secret.
-fn start_daemon(dir: &std::path::Path, config: &Value) -> (Child, u16) {
-    std::fs::write(dir.join("acme.json"), serde_json::to_string_pretty(config).unwrap()).unwrap();
+/// Writes `config` (JSON text) and a secrets file into `dir`; the host agent's arguments that use
+/// them, for customer `acme`, its state in `dir/state`, stopping its agent when it exits.
+fn daemon_args(dir: &std::path::Path, config: &str) -> Vec<std::ffi::OsString> {
+    std::fs::write(dir.join("acme.json"), config).unwrap();
     std::fs::write(
         dir.join("secrets.json"),
         r#"{"openai_api_key": "sk-agent-key", "deepgram_api_key": "b", "elevenlabs_api_key": "c"}"#,
     )
     .unwrap();
+    let mut args: Vec<std::ffi::OsString> =
+        ["--customer-id", "acme", "--stop-agent-on-exit"].iter().map(Into::into).collect();
+    for (flag, path) in
+        [("--state-dir", "state"), ("--config", "acme.json"), ("--secrets-file", "secrets.json")]
+    {
+        args.push(flag.into());
+        args.push(dir.join(path).into());
+    }
+    args
+}
+
+/// A daemon process on a free loopback port, started with `config` and a secret.
+fn start_daemon(dir: &std::path::Path, config: &Value) -> (Child, u16) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let daemon = Command::new(AGENT)
-        .args(["--customer-id", "acme", "--listen", &format!("127.0.0.1:{port}")])
-        .arg("--state-dir")
-        .arg(dir.join("state"))
-        .arg("--config")
-        .arg(dir.join("acme.json"))
-        .arg("--secrets-file")
-        .arg(dir.join("secrets.json"))
-        .arg("--stop-agent-on-exit")
+        .args(daemon_args(dir, &serde_json::to_string_pretty(config).unwrap()))
+        .args(["--listen", &format!("127.0.0.1:{port}")])
         .env("VOICEFLEET_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -201,23 +209,12 @@ fn a_host_agent_not_running_as_root_refuses_another_user_and_says_why() {
     let mut config = template("default").unwrap();
     config.set("runtime.command", json!(["/bin/sleep", "600"])).unwrap();
     config.set("runtime.user", json!("nobody")).unwrap();
-    std::fs::write(dir.path().join("acme.json"), config.to_json_pretty()).unwrap();
-    std::fs::write(
-        dir.path().join("secrets.json"),
-        r#"{"openai_api_key": "a", "deepgram_api_key": "b", "elevenlabs_api_key": "c"}"#,
-    )
-    .unwrap();
     // The daemon as the unprivileged test user: its state directory is its own.
     let output = Command::new("setpriv")
         .args([&format!("--reuid={uid}"), &format!("--regid={gid}"), "--clear-groups", "--"])
         .arg(AGENT)
-        .args(["--customer-id", "acme", "--listen", "127.0.0.1:0", "--stop-agent-on-exit"])
-        .arg("--state-dir")
-        .arg(dir.path().join("state"))
-        .arg("--config")
-        .arg(dir.path().join("acme.json"))
-        .arg("--secrets-file")
-        .arg(dir.path().join("secrets.json"))
+        .args(daemon_args(dir.path(), &config.to_json_pretty()))
+        .args(["--listen", "127.0.0.1:0"])
         .env("VOICEFLEET_LOG", "warn")
         .output()
         .unwrap();

@@ -2,9 +2,7 @@
 //! first admin's password still work, and neither value is left in `/proc/PID/environ` (so no
 //! child, and no reader of that file, gets them).
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 const VOICEFLEET: &str = env!("CARGO_BIN_EXE_voicefleet");
 const MASTER_KEY: &str = "7a1f0c3e5b2d4a6978e1c0b3d5f7a9c2e4b6d8f0a1c3e5b7d9f1a3c5e7b9d1f3";
@@ -14,27 +12,16 @@ const PASSWORD: &str = "canary-admin-password";
 async fn a_console_server_keeps_its_secrets_out_of_its_environment() {
     let dir = voicefleet_tests::scratch();
     let data = dir.path().join("data");
-    let mut child = Command::new(VOICEFLEET)
-        .arg("--data")
-        .arg(&data)
-        .args(["console", "serve", "--listen", "127.0.0.1:0"])
-        .env("VOICEFLEET_MASTER_KEY", MASTER_KEY)
-        .env("VOICEFLEET_ADMIN_PASSWORD", PASSWORD)
-        .env("VOICEFLEET_TOKEN", "canary-operator-token")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let (deadline, mut seen) = (Instant::now() + Duration::from_secs(30), String::new());
-    while !seen.contains("hosts must trust") {
-        assert!(Instant::now() < deadline, "the console did not start: {seen}");
-        let mut line = String::new();
-        assert_ne!(stderr.read_line(&mut line).unwrap(), 0, "it ended: {seen}");
-        seen.push_str(&line);
-    }
-    std::thread::spawn(move || for _ in stderr.lines() {});
+    let (mut child, seen) = crate::spawned::until_stderr(
+        Command::new(VOICEFLEET)
+            .arg("--data")
+            .arg(&data)
+            .args(["console", "serve", "--listen", "127.0.0.1:0"])
+            .env("VOICEFLEET_MASTER_KEY", MASTER_KEY)
+            .env("VOICEFLEET_ADMIN_PASSWORD", PASSWORD)
+            .env("VOICEFLEET_TOKEN", "canary-operator-token"),
+        "hosts must trust",
+    );
     assert!(seen.contains("master key: from VOICEFLEET_MASTER_KEY"), "{seen}");
 
     let environ = std::fs::read(format!("/proc/{}/environ", child.id())).unwrap();
@@ -44,8 +31,7 @@ async fn a_console_server_keeps_its_secrets_out_of_its_environment() {
     }
 
     // The values were read before they went: the first admin logs in with the password.
-    let line = seen.lines().find(|l| l.contains("voicefleet console on ")).unwrap();
-    let url = line.split("voicefleet console on ").nth(1).unwrap().split_whitespace().next().unwrap();
+    let url = crate::spawned::console_url(&seen);
     let response = reqwest::Client::new()
         .post(format!("{url}/v1/auth/login"))
         .json(&serde_json::json!({"name": "admin", "password": PASSWORD}))

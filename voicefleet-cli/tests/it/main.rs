@@ -21,6 +21,7 @@ mod keycheck;
 mod mfa;
 mod rollout;
 mod safety;
+mod spawned;
 mod status;
 mod transport;
 mod tty;

@@ -2,42 +2,18 @@
 //! `--insecure-plaintext`; `--allow-cidr` keeps other networks out; host endpoints are https
 //! except on loopback. Both servers, run for real.
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use crate::fleet::{env, run};
 
 const AGENT: &str = env!("CARGO_BIN_EXE_voicefleet");
 
-/// Starts `voicefleet ARGS` and waits (bounded) for a stderr line containing `wanted`; the child
-/// and everything it printed until then.
+/// Starts `voicefleet ARGS` and waits (bounded) for a stderr line containing `wanted`.
 fn started(args: &[&str], wanted: &str) -> (std::process::Child, String) {
-    let mut child = Command::new(AGENT)
-        .args(args)
-        .env("VOICEFLEET_ADMIN_PASSWORD", "an admin password")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let (deadline, mut seen) = (Instant::now() + Duration::from_secs(30), String::new());
-    while !seen.contains(wanted) {
-        assert!(Instant::now() < deadline, "no `{wanted}`: {seen}");
-        let mut line = String::new();
-        if stderr.read_line(&mut line).unwrap() == 0 {
-            panic!("it ended before `{wanted}`: {seen}");
-        }
-        seen.push_str(&line);
-    }
-    std::thread::spawn(move || for _ in stderr.lines() {});
-    (child, seen)
-}
-
-fn address_of(seen: &str) -> String {
-    let line = seen.lines().find(|l| l.contains("voicefleet console on ")).unwrap();
-    line.split("voicefleet console on ").nth(1).unwrap().split_whitespace().next().unwrap().to_owned()
+    crate::spawned::until_stderr(
+        Command::new(AGENT).args(args).env("VOICEFLEET_ADMIN_PASSWORD", "an admin password"),
+        wanted,
+    )
 }
 
 #[test]
@@ -96,7 +72,7 @@ async fn health_with_allow_list(data: &std::path::Path, allow: &str) -> (u16, St
     ];
     let (mut child, seen) = tokio::task::block_in_place(|| started(&args, "voicefleet console on "));
     let answer = async {
-        let answer = reqwest::get(format!("{}/v1/health", address_of(&seen))).await?;
+        let answer = reqwest::get(format!("{}/v1/health", crate::spawned::console_url(&seen))).await?;
         let status = answer.status().as_u16();
         Ok::<_, reqwest::Error>((status, answer.text().await?))
     }
