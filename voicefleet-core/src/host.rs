@@ -94,7 +94,6 @@ pub struct MachineSample {
     #[serde(default)]
     pub memory_total_bytes: Option<u64>,
     /// Memory available to new work without swapping (`MemAvailable`), in bytes.
-    /// Memory available to new work without swapping (`MemAvailable`).
     #[serde(default)]
     pub memory_available_bytes: Option<u64>,
     /// `100 × (total − available) / total`.
@@ -340,7 +339,7 @@ pub enum HostEvent {
         at_ms: u64,
         /// Its revision number.
         revision: u64,
-        /// Its hash ([`ConfigRevision::hash`]).
+        /// Its hash: `sha256:<hex>` of the document's canonical JSON.
         hash: String,
         /// How it reached the agent.
         action: ApplyAction,

@@ -162,8 +162,8 @@ pub const LATENCY_BUCKETS_SECONDS: [f64; 12] =
 /// percentiles, histograms from many hosts add up, so a fleet-wide p95 can be computed from them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Histogram {
-    /// Observations per bucket (not cumulative): one entry per bound of
-    /// [`LATENCY_BUCKETS_SECONDS`], then one for those above every bound.
+    /// Observations per bucket (not cumulative): one entry per bound (0.05, 0.1, 0.2, 0.3, 0.5,
+    /// 0.75, 1, 1.5, 2, 3, 5 and 10 seconds), then one for those above every bound.
     pub buckets: Vec<u64>,
     /// The sum of every observation, in seconds.
     pub sum_seconds: f64,

@@ -49,7 +49,7 @@ pub struct UserView {
     pub role: Role,
     /// When the user was added, in milliseconds since the Unix epoch.
     pub created_at_ms: u64,
-    /// Whether the stored record is locked now ([`UserRecord::locked_until_ms`] in the future).
+    /// Whether the user is locked out now (its stored lock end is in the future).
     pub locked: bool,
     /// Their second factor: `off`, `pending` (enabled, waiting for its first code) or `on`.
     #[serde(default)]

@@ -35,7 +35,7 @@ pub struct AuditEntry {
     pub request_id: String,
     /// `ok`, `denied`, `failed: ...`.
     pub outcome: String,
-    /// The previous entry's `hash` ([`GENESIS`] for the first).
+    /// The previous entry's `hash` (`sha256:` and 64 zeros for the first entry).
     pub prev_hash: String,
     /// This entry's hash over its fields and `prev_hash`: `hmac-sha256:<hex>` under the audit key,
     /// or `sha256:<hex>` for entries written before the keyed chain.
