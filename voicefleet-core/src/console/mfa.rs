@@ -47,8 +47,8 @@ pub struct MfaRecord {
     pub recovery_codes: Vec<RecoveryCodeRecord>,
 }
 
-/// A stored recovery code: SHA-256 of a per-code salt and the code (see
-/// [`totp::recovery_code_hash`] for why not argon2).
+/// A stored recovery code: SHA-256 of a per-code salt and the code (not argon2: a code is 80
+/// random bits, so a slow hash would only slow every login that uses one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecoveryCodeRecord {
     /// The random salt of the hash, hex.
