@@ -196,8 +196,9 @@ pub struct HostStatus {
     /// Restarts since the state directory was created (counted across host agent restarts): each
     /// start after an exit or a failed start.
     pub restarts: u64,
-    /// Failed starts in a row (an instance that exited before it was ready); 5 or more puts the
-    /// agent in `crash_loop`. A successful start resets it to 0.
+    /// Failed starts in a row (an instance that could not be spawned, or exited before it was
+    /// ready); 5 or more puts the agent in `crash_loop`. A healthy run or a start request resets
+    /// it to 0.
     pub consecutive_failures: u32,
     /// Milliseconds until the scheduled restart, in `backoff` or `crash_loop`; none when no restart
     /// is scheduled.

@@ -1700,8 +1700,9 @@ export interface components {
             config?: components["schemas"]["ConfigRevision"] | null;
             /**
              * Format: uint32
-             * @description Failed starts in a row (an instance that exited before it was ready); 5 or more puts the
-             *     agent in `crash_loop`. A successful start resets it to 0.
+             * @description Failed starts in a row (an instance that could not be spawned, or exited before it was
+             *     ready); 5 or more puts the agent in `crash_loop`. A healthy run or a start request resets
+             *     it to 0.
              */
             consecutive_failures: number;
             /** @description The customer this host serves. */
