@@ -20,6 +20,7 @@ pub enum Role {
 }
 
 impl Role {
+    /// The stable lower-case name used in every API (`viewer`, `operator`, `admin`).
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Viewer => "viewer",
@@ -28,6 +29,7 @@ impl Role {
         }
     }
 
+    /// Parses [`Role::as_str`]; none for any other text.
     pub fn parse(text: &str) -> Option<Role> {
         [Role::Viewer, Role::Operator, Role::Admin].into_iter().find(|role| role.as_str() == text)
     }
@@ -69,6 +71,7 @@ pub struct Claims {
     pub sub: String,
     /// For which customer (host tokens) or `voicefleet-console` (console tokens).
     pub aud: String,
+    /// The role it grants.
     pub role: Role,
     /// Expiry, seconds since the Unix epoch.
     pub exp: u64,

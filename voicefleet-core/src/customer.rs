@@ -12,6 +12,8 @@ use crate::error::{Error, Result};
 pub struct CustomerId(String);
 
 impl CustomerId {
+    /// Checks `text` as a customer id: 1-63 lower-case letters, digits and `-`, not starting or
+    /// ending with `-` (`acme-dental`). Invalid input otherwise.
     pub fn parse(text: &str) -> Result<Self> {
         let invalid = |reason| Error::InvalidCustomerId { id: text.to_owned(), reason };
         if text.is_empty() {
@@ -32,6 +34,7 @@ impl CustomerId {
         Ok(Self(text.to_owned()))
     }
 
+    /// The id as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -70,6 +73,7 @@ pub fn parse_tag(text: &str) -> Result<(String, String)> {
 /// One customer of the operator, served by one host agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Customer {
+    /// Its id.
     pub id: CustomerId,
     /// Free text shown to people.
     pub name: String,

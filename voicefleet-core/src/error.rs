@@ -107,110 +107,266 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// A configuration document over the size limit (1 MiB), refused before it is parsed.
     #[error("document is {size} bytes, over the limit of {limit} bytes")]
-    DocumentTooLarge { size: usize, limit: usize },
+    DocumentTooLarge {
+        /// The document's size, in bytes.
+        size: usize,
+        /// The largest size accepted, in bytes.
+        limit: usize,
+    },
 
+    /// A configuration document whose objects and arrays nest too deep, refused before it is
+    /// parsed.
     #[error("document is nested deeper than {limit} levels")]
-    DocumentTooDeep { limit: usize },
+    DocumentTooDeep {
+        /// The deepest nesting accepted, in levels.
+        limit: usize,
+    },
 
+    /// Text that is not JSON.
     #[error("malformed JSON at line {line}, column {column}: {message}")]
-    MalformedJson { line: usize, column: usize, message: String },
+    MalformedJson {
+        /// Where the parser stopped: the line, from 1.
+        line: usize,
+        /// Where the parser stopped: the column, from 1.
+        column: usize,
+        /// What the parser expected there.
+        message: String,
+    },
 
+    /// A configuration document that is valid JSON but not an object.
     #[error("document root is {found}, not a JSON object")]
-    NotAnObject { found: &'static str },
+    NotAnObject {
+        /// The JSON type found instead (`array`, `string`, `number`…).
+        found: &'static str,
+    },
 
+    /// A configuration refused by validation; nothing was changed.
     #[error("configuration is invalid: {}", summarize_issues(.issues))]
-    InvalidConfig { issues: Vec<Issue> },
+    InvalidConfig {
+        /// Every issue found, errors and warnings; at least one is an error.
+        issues: Vec<Issue>,
+    },
 
+    /// A document path (`agent_settings.llm.temperature`, `telephony.numbers[0]`) that does
+    /// not parse.
     #[error("invalid path `{path}`: {reason}")]
-    InvalidPath { path: String, reason: String },
+    InvalidPath {
+        /// The path as given.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
 
     /// A value given by the user that is not in the expected form; `reason` says which form.
     #[error("invalid value `{value}`: {reason}")]
-    InvalidValue { value: String, reason: String },
+    InvalidValue {
+        /// The value as given.
+        value: String,
+        /// The form expected.
+        reason: String,
+    },
 
+    /// A document path that names no value in the document.
     #[error("path `{path}` does not exist")]
-    PathNotFound { path: String, available: Vec<String> },
+    PathNotFound {
+        /// The path as given.
+        path: String,
+        /// The keys that do exist at the deepest level reached, for a suggestion.
+        available: Vec<String>,
+    },
 
+    /// A customer id that is not 1-63 lower-case letters, digits and `-`.
     #[error("invalid customer id `{id}`: {reason}")]
-    InvalidCustomerId { id: String, reason: &'static str },
+    InvalidCustomerId {
+        /// The id as given.
+        id: String,
+        /// Which rule it breaks.
+        reason: &'static str,
+    },
 
+    /// A customer tag that is not `key=value` with a valid key and value.
     #[error("invalid tag `{tag}`: {reason}")]
-    InvalidTag { tag: String, reason: &'static str },
+    InvalidTag {
+        /// The tag as given.
+        tag: String,
+        /// Which rule it breaks.
+        reason: &'static str,
+    },
 
+    /// A host agent's base URL that cannot be used.
     #[error("invalid endpoint `{endpoint}`: {reason}")]
-    InvalidEndpoint { endpoint: String, reason: String },
+    InvalidEndpoint {
+        /// The endpoint as given.
+        endpoint: String,
+        /// What is wrong with it.
+        reason: String,
+    },
 
+    /// A configuration template name that does not exist ([`crate::config::template_names`]
+    /// lists those that do).
     #[error("unknown template `{name}`")]
-    UnknownTemplate { name: String },
+    UnknownTemplate {
+        /// The name as given.
+        name: String,
+    },
 
+    /// The request clashes with the current state: the agent is already running, another
+    /// control request is in progress, a name is taken, a secret is still referenced.
     #[error("{message}")]
-    Conflict { message: String, hint: Option<String> },
+    Conflict {
+        /// What clashes.
+        message: String,
+        /// What to do about it, when there is something to say ([`Error::hint`]).
+        hint: Option<String>,
+    },
 
     /// The caller changed something on top of a state that is no longer the latest (optimistic
     /// concurrency: an HTTP `If-Match` that no longer matches).
     #[error("{message}")]
-    Stale { message: String },
+    Stale {
+        /// Which state moved on.
+        message: String,
+    },
 
+    /// A secret name that is not 1-64 of `a-z`, `0-9` and `_`.
     #[error("invalid secret name `{name}`")]
-    InvalidSecretName { name: String },
+    InvalidSecretName {
+        /// The name as given.
+        name: String,
+    },
 
+    /// A secret that is not stored.
     #[error("secret `{name}` does not exist")]
-    SecretNotFound { name: String },
+    SecretNotFound {
+        /// The name as given.
+        name: String,
+    },
 
+    /// A customer the console does not know.
     #[error("customer `{id}` does not exist")]
-    CustomerNotFound { id: String },
+    CustomerNotFound {
+        /// The id as given.
+        id: String,
+    },
 
     /// `number: None`: the customer has no revision at all.
     #[error("{}", match .number {
         Some(number) => format!("`{customer}` has no revision {number}"),
         None => format!("`{customer}` has no revision to deploy"),
     })]
-    RevisionNotFound { customer: String, number: Option<u64> },
+    RevisionNotFound {
+        /// The customer's id.
+        customer: String,
+        /// The revision number asked for; none when any revision would do.
+        number: Option<u64>,
+    },
 
+    /// A bulk run the console does not know.
     #[error("bulk run `{id}` does not exist")]
-    BulkRunNotFound { id: String },
+    BulkRunNotFound {
+        /// The id as given.
+        id: String,
+    },
 
+    /// A cloud instance the console does not know.
     #[error("instance `{id}` does not exist")]
-    InstanceNotFound { id: String },
+    InstanceNotFound {
+        /// The id as given.
+        id: String,
+    },
 
     /// The cloud refused a call for want of a permission: `action` is the IAM action to grant.
     #[error("the cloud refused {action}: {message}")]
-    CloudPermission { action: String, message: String },
+    CloudPermission {
+        /// The IAM action refused (`ec2:RunInstances`).
+        action: String,
+        /// The cloud's own message.
+        message: String,
+    },
 
     /// Valid credentials without the role the action needs.
     #[error("this needs the {needed} role; {actor} has {role}")]
-    Forbidden { actor: String, role: crate::auth::Role, needed: crate::auth::Role },
+    Forbidden {
+        /// The user or token that asked.
+        actor: String,
+        /// The role it has.
+        role: crate::auth::Role,
+        /// The least role the action needs.
+        needed: crate::auth::Role,
+    },
 
+    /// A file or socket operation failed. A full filesystem is kind unavailable (see
+    /// [`Error::is_storage_full`]); anything else is internal.
     #[error("{context}: {source}")]
     Io {
+        /// What was being done (`cannot write /var/lib/voicefleet/acme/config.json`).
         context: String,
+        /// The operating system's error.
         #[source]
         source: std::io::Error,
     },
 
+    /// A dependency (a host agent, a process, a cloud API, the supervisor's task) could not be
+    /// reached or used; retrying later may work.
     #[error("{message}")]
-    Unavailable { message: String },
+    Unavailable {
+        /// What could not be reached, and why.
+        message: String,
+    },
 
     /// A write refused because the filesystem is full (or over its quota): nothing was changed.
     #[error("cannot write {what}: the filesystem of {dir} is full")]
-    StorageFull { what: String, dir: String },
+    StorageFull {
+        /// What was being written.
+        what: String,
+        /// The directory on the full filesystem.
+        dir: String,
+    },
 
+    /// A bug or an unexpected condition (a task that panicked, a store that is corrupt).
     #[error("internal error: {message}")]
-    Internal { message: String },
+    Internal {
+        /// What went wrong.
+        message: String,
+    },
 
     /// A host agent speaks a version of the host API that this side does not: its answers are
     /// not read.
     #[error("host agent {agent_version} speaks host API v{host_api}; this console speaks v{supported}")]
-    IncompatibleHost { agent_version: String, host_api: u32, supported: u32 },
+    IncompatibleHost {
+        /// The host agent's package version.
+        agent_version: String,
+        /// The host API version the host agent speaks.
+        host_api: u32,
+        /// The host API version this side speaks.
+        supported: u32,
+    },
 
     /// A login refused at its second factor (kind unauthorized; [`Error::code`] says which).
     #[error("{message}")]
-    SecondFactor { refusal: OtpRefusal, message: String, hint: Option<String> },
+    SecondFactor {
+        /// Which refusal: no code, a wrong code, or no second factor enrolled.
+        refusal: OtpRefusal,
+        /// The refusal in words.
+        message: String,
+        /// What to do about it.
+        hint: Option<String>,
+    },
 
     /// An error reported by a remote voicefleet service (a host agent, a console), with its kind.
     #[error("{message}")]
-    Remote { kind: ErrorKind, message: String, hint: Option<String>, issues: Vec<Issue> },
+    Remote {
+        /// The kind the remote side gave.
+        kind: ErrorKind,
+        /// The remote side's message.
+        message: String,
+        /// The remote side's hint, when it gave one.
+        hint: Option<String>,
+        /// The validation issues it reported (a refused configuration), else empty.
+        issues: Vec<Issue>,
+    },
 }
 
 impl Error {

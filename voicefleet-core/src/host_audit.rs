@@ -50,6 +50,7 @@ impl HostAuditEntry {
 /// A page of the host's audit file, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct HostAuditPage {
+    /// The entries, oldest first; empty at the end of the file.
     pub entries: Vec<HostAuditEntry>,
     /// Pass as `after` to read on from here.
     pub next_after: u64,
@@ -66,6 +67,7 @@ pub struct HostAuditVerification {
     pub first_seq: u64,
     /// The last entry's sequence number and hash: the head a reader may keep as an anchor.
     pub last_seq: u64,
+    /// The last entry's hash (`sha256:<hex>`); empty when there is no entry.
     pub last_hash: String,
     /// Each break, in words (`entry 12: its hash does not match its content`).
     pub problems: Vec<String>,

@@ -59,10 +59,13 @@ impl fmt::Display for KeyVerdict {
 /// One key's check: which secret, for which provider, the verdict and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct KeyCheck {
+    /// The secret's name (`openai_api_key`).
     pub secret: String,
+    /// The provider the key is for (`openai`, `deepgram`, `elevenlabs`…).
     pub provider: String,
     /// The document section that uses the secret (`agent_settings.llm`).
     pub path: String,
+    /// Valid, refused, or not known (the provider could not be asked).
     pub verdict: KeyVerdict,
     /// What the verdict rests on (`HTTP 401`, `no answer within 10s`); never the value.
     pub detail: String,
@@ -108,6 +111,7 @@ pub enum ProbeOutcome {
 /// Sends probe requests (an HTTP client, in a frontend crate). Must not log header values.
 #[async_trait::async_trait]
 pub trait KeyProbe: Send + Sync + fmt::Debug {
+    /// Sends one GET and reports what came back (a status, or why none did); never fails.
     async fn get(&self, request: &ProbeRequest) -> ProbeOutcome;
 }
 

@@ -19,8 +19,12 @@
 //! assert_eq!(document.get("agent_settings.llm.temperature").unwrap(), 0.3);
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![warn(missing_docs)]
+
 pub mod auth;
 #[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub mod backup;
 pub mod clock;
 pub mod config;
@@ -29,10 +33,12 @@ pub mod customer;
 mod error;
 pub mod fs;
 #[cfg(all(unix, feature = "unix-supervisor"))]
+#[cfg_attr(docsrs, doc(cfg(all(unix, feature = "unix-supervisor"))))]
 pub mod heap;
 pub mod host;
 pub mod host_audit;
 #[cfg(all(unix, feature = "unix-supervisor"))]
+#[cfg_attr(docsrs, doc(cfg(all(unix, feature = "unix-supervisor"))))]
 pub mod hostinfo;
 pub mod instances;
 pub mod keycheck;
@@ -42,8 +48,10 @@ pub mod protocol;
 pub mod random;
 pub mod secret_env;
 #[cfg(all(unix, feature = "unix-supervisor"))]
+#[cfg_attr(docsrs, doc(cfg(all(unix, feature = "unix-supervisor"))))]
 pub mod simulator;
 #[cfg(all(unix, feature = "unix-supervisor"))]
+#[cfg_attr(docsrs, doc(cfg(all(unix, feature = "unix-supervisor"))))]
 pub mod supervisor;
 pub mod transport;
 

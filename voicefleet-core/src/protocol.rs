@@ -9,19 +9,48 @@ use serde::{Deserialize, Serialize};
 /// One event from a voice agent.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AgentEvent {
+    /// `{"event": "ready"}`: the agent accepts calls (`starting` becomes `running`).
     Ready,
-    CallStarted { call_id: String },
-    CallEnded { call_id: String, duration_s: Option<f64>, disconnect_reason: Option<String> },
-    Turn { call_id: Option<String>, latency: TurnLatency },
-    Error { kind: String, message: String },
+    /// A call began; the same id twice is one call.
+    CallStarted {
+        /// The agent's id for the call.
+        call_id: String,
+    },
+    /// A call ended.
+    CallEnded {
+        /// The id its `call_started` gave.
+        call_id: String,
+        /// How long it lasted, in seconds, when the agent said.
+        duration_s: Option<f64>,
+        /// Why it ended (`caller_hangup`, `error`…), when the agent said.
+        disconnect_reason: Option<String>,
+    },
+    /// One conversational turn and its latencies.
+    Turn {
+        /// The call it belongs to, when the agent said.
+        call_id: Option<String>,
+        /// Its latencies, in milliseconds.
+        latency: TurnLatency,
+    },
+    /// Something failed in the agent; counted in the error rate.
+    Error {
+        /// A short machine-readable kind (`llm_timeout`, `reload_failed`); `unknown` when absent.
+        kind: String,
+        /// What happened, in words; empty when absent.
+        message: String,
+    },
 }
 
 /// Latencies of one conversational turn, in milliseconds; absent ones were not reported.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct TurnLatency {
+    /// End to end: from the caller's last sound to the agent's first audio.
     pub e2e_ms: Option<f64>,
+    /// The LLM's time to first token.
     pub llm_ttft_ms: Option<f64>,
+    /// Text-to-speech's time to first byte of audio.
     pub tts_ttfb_ms: Option<f64>,
+    /// Speech-to-text's delay to the final transcript.
     pub stt_ms: Option<f64>,
 }
 
@@ -32,7 +61,10 @@ pub enum LineKind {
     Event(AgentEvent),
     /// Looked like an event (a JSON object with `event`, or an object that does not parse) but is
     /// not a valid one: kept as a log line and counted, never fatal.
-    Malformed { reason: String },
+    Malformed {
+        /// Why it is not a valid event (a JSON error, an unknown `event`, a missing `call_id`).
+        reason: String,
+    },
     /// An ordinary log line.
     Plain,
 }
@@ -96,18 +128,26 @@ pub fn parse_line(line: &str) -> LineKind {
 /// p50, p95 and p99 of one latency, in milliseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Percentiles {
+    /// The median, in milliseconds.
     pub p50: f64,
+    /// The 95th percentile (nearest rank), in milliseconds.
     pub p95: f64,
+    /// The 99th percentile (nearest rank), in milliseconds.
     pub p99: f64,
+    /// How many samples they were computed from.
     pub count: usize,
 }
 
 /// Percentiles of every turn latency over one window.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LatencySummary {
+    /// End-to-end turn latency; none when no turn in the window reported it.
     pub e2e_ms: Option<Percentiles>,
+    /// The LLM's time to first token; none when no turn in the window reported it.
     pub llm_ttft_ms: Option<Percentiles>,
+    /// Text-to-speech's time to first byte; none when no turn in the window reported it.
     pub tts_ttfb_ms: Option<Percentiles>,
+    /// Speech-to-text's delay; none when no turn in the window reported it.
     pub stt_ms: Option<Percentiles>,
 }
 
@@ -122,8 +162,12 @@ pub const LATENCY_BUCKETS_SECONDS: [f64; 12] =
 /// percentiles, histograms from many hosts add up, so a fleet-wide p95 can be computed from them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Histogram {
+    /// Observations per bucket (not cumulative): one entry per bound (0.05, 0.1, 0.2, 0.3, 0.5,
+    /// 0.75, 1, 1.5, 2, 3, 5 and 10 seconds), then one for those above every bound.
     pub buckets: Vec<u64>,
+    /// The sum of every observation, in seconds.
     pub sum_seconds: f64,
+    /// How many observations.
     pub count: u64,
 }
 
@@ -155,9 +199,13 @@ impl Histogram {
 /// A histogram for each turn latency.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LatencyHistograms {
+    /// End-to-end turn latency.
     pub e2e: Histogram,
+    /// The LLM's time to first token.
     pub llm_ttft: Histogram,
+    /// Text-to-speech's time to first byte.
     pub tts_ttfb: Histogram,
+    /// Speech-to-text's delay.
     pub stt: Histogram,
 }
 
@@ -186,9 +234,13 @@ impl LatencyHistograms {
 #[derive(Debug, Clone, Default)]
 pub struct CallStats {
     active: BTreeSet<String>,
+    /// Calls started.
     pub calls_total: u64,
+    /// `error` events.
     pub errors_total: u64,
+    /// Lines that looked like events but were not valid ones.
     pub malformed_events: u64,
+    /// Ended calls by `disconnect_reason` (`unknown` when the agent gave none).
     pub disconnect_reasons: BTreeMap<String, u64>,
     /// Every turn's latencies, bucketed.
     pub histograms: LatencyHistograms,

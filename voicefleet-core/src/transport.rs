@@ -82,6 +82,7 @@ pub struct HostTrust {
 }
 
 impl HostTrust {
+    /// True when neither a CA nor a pin is set: the system's roots check the host's certificate.
     pub fn is_default(&self) -> bool {
         self.ca_pem.is_none() && self.pin_sha256.is_none()
     }

@@ -20,7 +20,9 @@ pub struct BackupOptions {
     pub data_dir: PathBuf,
     /// The console's store, where the run is audited (the same database, open in this process).
     pub store: Arc<dyn Store>,
+    /// Where the archive and its manifest are written.
     pub target: Arc<dyn BackupTarget>,
+    /// The key the archive is encrypted with; a restore needs the same key.
     pub key: BackupKey,
     /// Remove backups older than this many days after a successful run (the newest is always
     /// kept).
@@ -46,7 +48,9 @@ impl std::fmt::Debug for BackupOptions {
 /// What a run did.
 #[derive(Debug, Clone)]
 pub struct BackupReport {
+    /// What was written.
     pub manifest: BackupManifest,
+    /// Where it was written ([`BackupTarget::describe`](crate::backup::BackupTarget::describe)).
     pub target: String,
     /// The backups retention removed.
     pub pruned: Vec<String>,

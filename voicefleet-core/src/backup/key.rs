@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 /// Where the key came from, to tell the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BackupKeySource {
+    /// Read from this file.
     File(PathBuf),
     /// Made by this run: the user must keep a copy away from the backups.
     Generated(PathBuf),
@@ -48,6 +49,7 @@ pub(crate) fn decode(text: &str) -> Option<[u8; 32]> {
 }
 
 impl BackupKey {
+    /// A key from its 32 raw bytes.
     pub fn from_bytes(bytes: [u8; 32]) -> BackupKey {
         BackupKey { bytes }
     }

@@ -16,10 +16,12 @@ pub(crate) const ARCHIVE_SUFFIX: &str = ".backup";
 /// A file of the data directory that the backup does not carry, named so it can be matched.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct KeptOutside {
+    /// The file's name in the data directory (`master.key`).
     pub file: String,
     /// `sha256:` of the file's key, so a restore can tell the right one; `None` when the console
     /// took it from the environment.
     pub fingerprint: Option<String>,
+    /// What to do about it at a restore, in words.
     pub note: String,
 }
 
@@ -27,30 +29,43 @@ pub struct KeptOutside {
 /// encryption, so an edited manifest does not open.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BackupManifest {
+    /// The manifest format (1); a restore refuses a newer one.
     pub format: u32,
     /// `voicefleet-YYYYMMDDTHHMMSSmmmZ`, from the time it was taken.
     pub name: String,
+    /// When the backup was taken, in milliseconds since the Unix epoch.
     pub created_at_ms: u64,
+    /// The voicefleet version that took it.
     pub voicefleet_version: String,
     /// The store's schema version (`PRAGMA user_version`).
     pub schema_version: u32,
     /// The data directory's files in the archive.
     pub files: Vec<String>,
+    /// Audit entries in the snapshot.
     pub audit_entries: u64,
     /// The hash of the last audit entry in the snapshot (the chain's genesis when empty).
     pub audit_head: String,
+    /// The id of the backup key that encrypts the archive ([`crate::backup::BackupKey::id`]): a
+    /// restore needs that key.
     pub backup_key_id: String,
+    /// SHA-256 of the database snapshot inside the archive, hex-encoded.
     pub database_sha256: String,
+    /// The encrypted archive's size, in bytes.
     pub archive_bytes: u64,
+    /// SHA-256 of the encrypted archive, hex-encoded: a changed or truncated upload is caught
+    /// before it is opened.
     pub archive_sha256: String,
+    /// The files a restore needs that the backup does not carry (the master key).
     pub kept_outside: Vec<KeptOutside>,
 }
 
 impl BackupManifest {
+    /// The archive's file name: the backup's name and `.backup`.
     pub fn archive_name(&self) -> String {
         format!("{}{ARCHIVE_SUFFIX}", self.name)
     }
 
+    /// The manifest's file name: the backup's name and `.manifest.json`.
     pub fn manifest_name(&self) -> String {
         format!("{}{MANIFEST_SUFFIX}", self.name)
     }

@@ -25,9 +25,11 @@ use crate::error::{Error, Result};
 /// Which backup, from where, into where.
 #[derive(Debug, Clone)]
 pub struct RestoreOptions {
+    /// Where the backups are.
     pub target: Arc<dyn BackupTarget>,
     /// A backup's name; `None`: the newest in the target.
     pub name: Option<String>,
+    /// The key the backup was encrypted with ([`BackupManifest::backup_key_id`] names it).
     pub key: BackupKey,
     /// The new data directory: absent or empty.
     pub data_dir: PathBuf,
@@ -37,16 +39,21 @@ pub struct RestoreOptions {
     /// The restored console's audit checkpoint directory (default: `VOICEFLEET_AUDIT_CHECKPOINTS`,
     /// else `DATA/audit-checkpoints`), where the restore's anchor is written.
     pub checkpoints: Option<PathBuf>,
+    /// Who is restoring, for the restored console's audit log.
     pub actor: String,
 }
 
 /// What a restore did.
 #[derive(Debug, Clone)]
 pub struct RestoreReport {
+    /// The manifest of the backup restored.
     pub manifest: BackupManifest,
+    /// The data directory written.
     pub data_dir: PathBuf,
     /// Entries in the restored audit log, the restore's own entry included.
     pub audit_entries: u64,
+    /// Whether the master key file given in [`RestoreOptions::master_key`] was checked against the
+    /// backup and written into the data directory.
     pub master_key_restored: bool,
     /// The checkpoint file the restore's anchor was appended to.
     pub checkpoint_file: PathBuf,

@@ -16,7 +16,9 @@ const RULE: &str = "backup_failed";
 /// How often, and what.
 #[derive(Clone)]
 pub struct ScheduleOptions {
+    /// What each run does.
     pub backup: BackupOptions,
+    /// Time between runs.
     pub every: Duration,
     /// Where alerts are posted as well (the console's alert webhook).
     pub notifier: Option<Arc<dyn AlertNotifier>>,

@@ -11,11 +11,13 @@ use crate::error::{Error, Result};
 pub trait BackupTarget: Send + Sync + std::fmt::Debug {
     /// How to name it to the user (`/var/backups/voicefleet`, `s3://bucket/prefix`).
     fn describe(&self) -> String;
+    /// Writes object `name`, replacing one of the same name.
     async fn put(&self, name: &str, contents: Vec<u8>) -> Result<()>;
     /// Not found is an error that names the object.
     async fn get(&self, name: &str) -> Result<Vec<u8>>;
     /// The names of the objects there.
     async fn list(&self) -> Result<Vec<String>>;
+    /// Deletes object `name`.
     async fn delete(&self, name: &str) -> Result<()>;
 }
 
@@ -27,6 +29,7 @@ pub struct DirTarget {
 }
 
 impl DirTarget {
+    /// A target that keeps backups as files in `dir` (created on the first write).
     pub fn new(dir: PathBuf) -> DirTarget {
         DirTarget { dir }
     }

@@ -67,6 +67,7 @@ pub struct Issue {
     pub path: String,
     /// A stable machine-readable code (`out_of_range`, `unknown_key`, `secret_literal`, ...).
     pub code: String,
+    /// An error refuses the document; a warning does not.
     pub severity: Severity,
     /// A sentence for people, lower case, no trailing period.
     pub message: String,
@@ -92,6 +93,7 @@ pub struct ValidateOptions {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct Validation {
+    /// Every issue; empty for a document with nothing to say.
     pub issues: Vec<Issue>,
 }
 
@@ -101,21 +103,23 @@ impl Validation {
         self.errors().next().is_none()
     }
 
+    /// The issues that refuse the document.
     pub fn errors(&self) -> impl Iterator<Item = &Issue> {
         self.issues.iter().filter(|issue| issue.severity == Severity::Error)
     }
 
+    /// The issues that do not refuse the document.
     pub fn warnings(&self) -> impl Iterator<Item = &Issue> {
         self.issues.iter().filter(|issue| issue.severity == Severity::Warning)
     }
 
-    /// `Ok(self)` when valid, else [`Error::InvalidConfig`] with the error issues.
     /// Names `customer` in the fix of each missing secret (the validator alone cannot).
     pub fn for_customer(mut self, customer: &str) -> Validation {
         validate::name_customer_in(&mut self.issues, customer);
         self
     }
 
+    /// `Ok(self)` when valid, else [`Error::InvalidConfig`] with the error issues.
     pub fn into_result(self) -> Result<Validation> {
         if self.is_valid() {
             Ok(self)
@@ -131,12 +135,16 @@ impl Validation {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum PatchOperation {
+    /// Sets the value at `path`, creating the objects on the way.
     Set {
+        /// Where, as a dot path (`agent_settings.llm.temperature`, `telephony.numbers[0]`).
         path: String,
         /// The new value: any JSON value the path's rules accept.
         value: Value,
     },
+    /// Removes the value at `path` (a field then takes its default).
     Unset {
+        /// Where, as a dot path.
         path: String,
     },
 }

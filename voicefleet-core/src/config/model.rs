@@ -4,6 +4,9 @@
 //! the web team is generated from them, and the validator walks that generated schema, so a range
 //! written here is the range enforced everywhere. Rules that involve more than one field live in
 //! `validate.rs`.
+//!
+//! The enums name their values in their own description, not on each variant: a documented
+//! variant would turn the schema's `enum` into a `oneOf`, which the validator does not check.
 
 use std::collections::BTreeMap;
 
@@ -128,7 +131,10 @@ impl Default for RestartSettings {
     }
 }
 
-/// When the supervisor restarts an exited voice agent.
+/// When the supervisor restarts an exited voice agent: `always` (after any exit, a clean one
+/// too), `on-failure` (after a non-zero exit, a signal or a failed start) or `never` (it stays
+/// `exited`).
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum RestartPolicy {
@@ -138,7 +144,10 @@ pub enum RestartPolicy {
     Never,
 }
 
-/// How a configuration change reaches a running agent.
+/// How a configuration change reaches a running agent: `signal` sends it SIGHUP to re-read its
+/// configuration file (a change under `runtime` or to a secret still restarts it); `restart`
+/// drains and restarts it.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReloadMode {
@@ -151,15 +160,22 @@ pub enum ReloadMode {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgentSettings {
+    /// The language model that writes the agent's replies.
     pub llm: Llm,
+    /// Speech-to-text: turns the caller's audio into text.
     pub stt: Stt,
+    /// Text-to-speech: the agent's voice.
     pub tts: Tts,
+    /// Voice activity detection: when the caller counts as speaking.
     #[serde(default)]
     pub vad: Vad,
+    /// Turn detection: when the caller's turn is over and the agent answers.
     #[serde(default)]
     pub turn: Turn,
+    /// Barge-in: whether and when the caller may interrupt the agent.
     #[serde(default)]
     pub interruption: Interruption,
+    /// Per-call behaviour: greeting, time limits, phrases that end the call.
     #[serde(default)]
     pub call: Call,
 }
@@ -168,6 +184,7 @@ pub struct AgentSettings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Llm {
+    /// The LLM provider.
     pub provider: LlmProvider,
     /// Model name; a name the provider is not known to offer is a warning.
     #[schemars(length(min = 1, max = 128))]
@@ -176,9 +193,11 @@ pub struct Llm {
     #[serde(default = "defaults::temperature")]
     #[schemars(range(min = 0, max = 2))]
     pub temperature: f64,
+    /// Most tokens the model may produce per reply.
     #[serde(default = "defaults::max_tokens")]
     #[schemars(range(min = 50, max = 10000))]
     pub max_tokens: u32,
+    /// Instructions given to the model before every conversation; at most 32,000 characters.
     #[serde(default)]
     #[schemars(length(max = 32000))]
     pub system_prompt: String,
@@ -188,6 +207,8 @@ pub struct Llm {
     pub api_key: Option<String>,
 }
 
+/// The LLM provider: `openai`, `anthropic`, `google`, `groq` or `azure_openai`.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LlmProvider {
@@ -202,6 +223,7 @@ pub enum LlmProvider {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Stt {
+    /// The speech-to-text provider.
     pub provider: SttProvider,
     /// Model name; the provider's default when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -211,14 +233,18 @@ pub struct Stt {
     #[serde(default = "defaults::language")]
     #[schemars(pattern(LANGUAGE_PATTERN))]
     pub language: String,
+    /// Silence, in milliseconds, after which the provider ends an utterance.
     #[serde(default = "defaults::endpointing_ms")]
     #[schemars(range(min = 10, max = 5000))]
     pub endpointing_ms: u32,
+    /// The provider's API key as `secret://NAME`; a literal key is refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(SECRET_REFERENCE_PATTERN))]
     pub api_key: Option<String>,
 }
 
+/// The speech-to-text provider: `deepgram`, `assemblyai`, `google`, `azure` or `openai`.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SttProvider {
@@ -233,9 +259,13 @@ pub enum SttProvider {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Tts {
+    /// The text-to-speech provider.
     pub provider: TtsProvider,
+    /// The provider's voice id (an ElevenLabs voice id, a Cartesia voice UUID, an OpenAI voice
+    /// name…).
     #[schemars(length(min = 1, max = 128))]
     pub voice_id: String,
+    /// Model name; the provider's default when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 128))]
     pub model: Option<String>,
@@ -251,11 +281,15 @@ pub struct Tts {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0, max = 1))]
     pub similarity_boost: Option<f64>,
+    /// The provider's API key as `secret://NAME`; a literal key is refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(SECRET_REFERENCE_PATTERN))]
     pub api_key: Option<String>,
 }
 
+/// The text-to-speech provider: `elevenlabs`, `cartesia`, `openai`, `azure`, `google` or
+/// `deepgram`.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TtsProvider {
@@ -271,12 +305,15 @@ pub enum TtsProvider {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Vad {
+    /// Speech probability (0 to 1) above which audio counts as speech.
     #[serde(default = "defaults::activation_threshold")]
     #[schemars(range(min = 0, max = 1))]
     pub activation_threshold: f64,
+    /// Shortest speech, in seconds, that starts a turn.
     #[serde(default = "defaults::min_speech_seconds")]
     #[schemars(range(min = 0, max = 5))]
     pub min_speech_seconds: f64,
+    /// Silence, in seconds, after speech that ends it.
     #[serde(default = "defaults::min_silence_seconds")]
     #[schemars(range(min = 0, max = 5))]
     pub min_silence_seconds: f64,
@@ -301,12 +338,14 @@ impl Default for Vad {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Turn {
+    /// What decides that the caller's turn is over.
     #[serde(default)]
     pub detection: TurnDetection,
     /// Must be at most `max_endpointing_seconds`.
     #[serde(default = "defaults::min_endpointing_seconds")]
     #[schemars(range(min = 0, max = 10))]
     pub min_endpointing_seconds: f64,
+    /// Longest wait, in seconds, after the caller stops speaking before the agent answers.
     #[serde(default = "defaults::max_endpointing_seconds")]
     #[schemars(range(min = 0, max = 10))]
     pub max_endpointing_seconds: f64,
@@ -322,6 +361,10 @@ impl Default for Turn {
     }
 }
 
+/// What ends the caller's turn: `vad` (silence after speech), `stt` (the speech-to-text
+/// provider's end of utterance), `model` (a turn-detection model) or `manual` (the agent's own
+/// logic).
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TurnDetection {
@@ -336,11 +379,14 @@ pub enum TurnDetection {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Interruption {
+    /// Whether the caller may interrupt the agent while it speaks.
     #[serde(default = "defaults::yes")]
     pub enabled: bool,
+    /// Speech, in seconds, the caller must keep up to interrupt.
     #[serde(default = "defaults::min_interruption_seconds")]
     #[schemars(range(min = 0, max = 10))]
     pub min_duration_seconds: f64,
+    /// Words the caller must say to interrupt (0: any speech counts).
     #[serde(default)]
     #[schemars(range(min = 0, max = 10))]
     pub min_words: u32,
@@ -356,15 +402,20 @@ impl Default for Interruption {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Call {
+    /// What the agent says first when it answers a call; empty for nothing.
     #[serde(default)]
     #[schemars(length(max = 1000))]
     pub first_message: String,
+    /// Longest call, in seconds, before the agent ends it.
     #[serde(default = "defaults::max_duration_seconds")]
     #[schemars(range(min = 10, max = 43200))]
     pub max_duration_seconds: u32,
+    /// Seconds of silence from the caller after which the agent ends the call.
     #[serde(default = "defaults::silence_timeout_seconds")]
     #[schemars(range(min = 1, max = 3600))]
     pub silence_timeout_seconds: u32,
+    /// Phrases that end the call when the caller says them (at most 32, each at most 100
+    /// characters).
     #[serde(default)]
     #[schemars(length(max = 32), inner(length(max = 100)))]
     pub end_call_phrases: Vec<String>,
@@ -385,6 +436,7 @@ impl Default for Call {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Telephony {
+    /// The carrier that routes the numbers to the agent; `none` for no phone numbers.
     #[serde(default)]
     pub provider: TelephonyProvider,
     /// E.164 numbers, unique; required unless the provider is `none`.
@@ -403,6 +455,8 @@ pub struct Telephony {
     pub sip: Option<Sip>,
 }
 
+/// The carrier: `twilio`, `telnyx`, `sip` (a SIP trunk) or `none`.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TelephonyProvider {
@@ -417,6 +471,7 @@ pub enum TelephonyProvider {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Sip {
+    /// The trunk's `sip:` or `sips:` URI.
     #[schemars(pattern(SIP_URI_PATTERN))]
     pub uri: String,
 }
@@ -428,14 +483,19 @@ pub struct Webhooks {
     /// https URL; plain http only to a loopback host.
     #[schemars(pattern(HTTP_URL_PATTERN))]
     pub url: String,
+    /// Which events are posted to `url`, each named at most once.
     #[serde(default)]
     #[schemars(extend("uniqueItems" = true))]
     pub events: Vec<WebhookEvent>,
+    /// Seconds each post may take before it counts as failed.
     #[serde(default = "defaults::webhook_timeout_seconds")]
     #[schemars(range(min = 1, max = 300))]
     pub timeout_seconds: u32,
 }
 
+/// A call event a webhook can receive: `call_started`, `call_ended`, `error` or
+/// `state_changed` (the agent's process state).
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WebhookEvent {

@@ -9,7 +9,9 @@ use crate::error::{Error, Result};
 /// One step of a [`DotPath`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PathSegment {
+    /// An object key (`llm`).
     Key(String),
+    /// An array index (`[0]`), from 0.
     Index(usize),
 }
 
@@ -54,6 +56,7 @@ impl DotPath {
         Ok(Self { segments })
     }
 
+    /// The steps, outermost first.
     pub fn segments(&self) -> &[PathSegment] {
         &self.segments
     }

@@ -48,6 +48,7 @@ impl SecretReference {
         is_valid_secret_name(name).then(|| Self { name: name.to_owned() })
     }
 
+    /// The secret's name, without `secret://`.
     pub fn name(&self) -> &str {
         &self.name
     }

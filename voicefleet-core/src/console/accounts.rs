@@ -19,11 +19,20 @@ use crate::error::{Error, ErrorKind, Result};
 /// A stored user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct UserRecord {
+    /// The login name: 1-64 of `a-z`, `0-9`, `_`, `.`, `-`, `@`.
     pub name: String,
+    /// What the user may do.
     pub role: Role,
+    /// The password's argon2 hash (PHC string).
     pub password_hash: String,
+    /// When the user was added, in milliseconds since the Unix epoch.
     pub created_at_ms: u64,
+    /// A failed-login counter kept in the record; the console counts failed logins per user and
+    /// address instead (see [`Store::login_failures`](super::Store::login_failures)) and leaves
+    /// this at 0.
     pub failed_logins: u32,
+    /// A lock end kept in the record, in milliseconds since the Unix epoch; the console leaves it
+    /// `None` (failed logins are throttled per user and address instead).
     pub locked_until_ms: Option<u64>,
     /// Login tokens issued before this second (Unix time) are refused: a password change ends
     /// every session opened with the old password.
@@ -34,9 +43,13 @@ pub struct UserRecord {
 /// A user as shown (no hash).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct UserView {
+    /// The login name.
     pub name: String,
+    /// What the user may do.
     pub role: Role,
+    /// When the user was added, in milliseconds since the Unix epoch.
     pub created_at_ms: u64,
+    /// Whether the user is locked out now (its stored lock end is in the future).
     pub locked: bool,
     /// Their second factor: `off`, `pending` (enabled, waiting for its first code) or `on`.
     #[serde(default)]
@@ -50,26 +63,43 @@ pub struct UserView {
 /// A stored API token: only its hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TokenRecord {
+    /// The token's id (16 hex digits): what revoking names.
     pub id: String,
+    /// A name for people (`ci`); the audit log names its actor `token:NAME`.
     pub name: String,
+    /// What the token may do.
     pub role: Role,
+    /// The SHA-256 of the token, hex-encoded; the token itself is never stored.
     pub token_hash: String,
+    /// The user who created it.
     pub created_by: String,
+    /// When it was created, in milliseconds since the Unix epoch.
     pub created_at_ms: u64,
+    /// When it stops working, in milliseconds since the Unix epoch; none: never.
     pub expires_at_ms: Option<u64>,
+    /// Whether it was revoked (it no longer works).
     pub revoked: bool,
 }
 
 /// A token as shown; `token` only once, at creation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TokenView {
+    /// The token's id (16 hex digits): what revoking names.
     pub id: String,
+    /// A name for people (`ci`).
     pub name: String,
+    /// What the token may do.
     pub role: Role,
+    /// The user who created it.
     pub created_by: String,
+    /// When it was created, in milliseconds since the Unix epoch.
     pub created_at_ms: u64,
+    /// When it stops working, in milliseconds since the Unix epoch; none: never.
     pub expires_at_ms: Option<u64>,
+    /// Whether it was revoked.
     pub revoked: bool,
+    /// The token itself (`vft_` and 48 hex digits): only in the answer that creates it; it cannot
+    /// be read again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
 }
@@ -230,6 +260,8 @@ impl Accounts {
         Ok(Some(("admin".to_owned(), if generated { password } else { String::new() })))
     }
 
+    /// Adds a console user (admin). Invalid input for a bad name or a password that is not 10 to
+    /// 1024 characters; conflict when the name is taken.
     pub async fn add_user(&self, actor: &Actor, name: &str, role: Role, password: &str) -> Result<UserView> {
         Self::require_admin(actor)?;
         validate_name(name)?;
@@ -258,6 +290,7 @@ impl Accounts {
         Ok(view)
     }
 
+    /// Every user, by name (admin).
     pub async fn users(&self, actor: &Actor) -> Result<Vec<UserView>> {
         Self::require_admin(actor)?;
         let now = self.clock.now_ms();
@@ -279,6 +312,8 @@ impl Accounts {
             .collect())
     }
 
+    /// Removes a user (admin) with its second factor, and revokes the tokens it created. Conflict
+    /// for yourself or the last admin; not found for an unknown name.
     pub async fn remove_user(&self, actor: &Actor, name: &str) -> Result<()> {
         Self::require_admin(actor)?;
         if actor.name == name {
@@ -365,6 +400,9 @@ impl Accounts {
         Ok(self.store.user(name).await?.filter(|u| issued_at_s >= u.tokens_after_s).map(|u| u.role))
     }
 
+    /// Creates an API token (admin) with `role`, expiring at `expires_at_ms` (milliseconds since
+    /// the Unix epoch, within 10 years; none: never). The answer holds the token itself, the only
+    /// time it can be read.
     pub async fn create_token(
         &self,
         actor: &Actor,
@@ -407,11 +445,13 @@ impl Accounts {
         Ok(view)
     }
 
+    /// Every API token, oldest first, revoked ones included; never the tokens themselves (admin).
     pub async fn tokens(&self, actor: &Actor) -> Result<Vec<TokenView>> {
         Self::require_admin(actor)?;
         Ok(self.store.tokens().await?.into_iter().map(TokenView::from).collect())
     }
 
+    /// Revokes token `id` (admin); not found for an unknown id.
     pub async fn revoke_token(&self, actor: &Actor, id: &str) -> Result<()> {
         Self::require_admin(actor)?;
         if !self

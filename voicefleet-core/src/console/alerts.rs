@@ -13,9 +13,13 @@ use crate::lifecycle::ProcessState;
 /// Alert thresholds.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AlertThresholds {
+    /// `cpu` fires above this CPU use of the agent's process group, in percent of one core.
     pub cpu_percent: f64,
+    /// `memory` fires above this resident memory of the agent's process group, in bytes.
     pub rss_bytes: u64,
+    /// `error_rate` fires above this error rate (errors per turn over 5 minutes, 0 to 1).
     pub error_rate: f64,
+    /// `p95_latency` fires above this p95 end-to-end turn latency over 5 minutes, in milliseconds.
     pub p95_ms: f64,
     /// `disk_low` fires when the host's state filesystem has less than this fraction free…
     pub disk_free_ratio: f64,
@@ -70,6 +74,8 @@ pub fn security_rule(failed_logins: usize, denials: usize, thresholds: &AlertThr
 /// Where alerts go (a webhook with retries, in the HTTP crate).
 #[async_trait::async_trait]
 pub trait AlertNotifier: Send + Sync {
+    /// Sends one alert that fired or resolved; failures are the notifier's to retry or log (it
+    /// returns nothing).
     async fn notify(&self, alert: &AlertRecord);
 }
 
@@ -80,6 +86,7 @@ pub struct RuleOutcome {
     /// `p95_latency`, `log_lines_dropped`, `disk_low`, `memory_pressure` or (console-wide)
     /// `security`.
     pub rule: &'static str,
+    /// Whether the rule's condition holds now.
     pub firing: bool,
     /// What the alert says when it fires.
     pub message: String,

@@ -19,15 +19,26 @@ use sha2::{Digest, Sha256};
 /// One audit entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AuditEntry {
+    /// The entry's position in the chain, from 1.
     pub seq: u64,
+    /// When it happened, in milliseconds since the Unix epoch.
     pub at_ms: u64,
+    /// Who: a user (`admin`), an API token (`token:ci`), a local user (`local:alice`) or the
+    /// console itself (`voicefleet`).
     pub actor: String,
+    /// What, as `group.verb` (`config.deploy`, `secret.set`, `user.add`, `login`).
     pub action: String,
+    /// What it was done to: a customer id, `ID#REVISION`, `ID/SECRET`, a user or token; empty for
+    /// the console itself.
     pub target: String,
+    /// The request id of the transport request that caused it; empty when there was none.
     pub request_id: String,
     /// `ok`, `denied`, `failed: ...`.
     pub outcome: String,
+    /// The previous entry's `hash` (`sha256:` and 64 zeros for the first entry).
     pub prev_hash: String,
+    /// This entry's hash over its fields and `prev_hash`: `hmac-sha256:<hex>` under the audit key,
+    /// or `sha256:<hex>` for entries written before the keyed chain.
     pub hash: String,
 }
 
@@ -47,10 +58,15 @@ impl AuditEntry {
 /// What is recorded, before sequencing and hashing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRecord {
+    /// Who (see [`AuditEntry::actor`]).
     pub actor: String,
+    /// What (`config.deploy`).
     pub action: String,
+    /// What it was done to (see [`AuditEntry::target`]).
     pub target: String,
+    /// The transport's request id; empty when there is none.
     pub request_id: String,
+    /// `ok`, `denied` or `failed: REASON`.
     pub outcome: String,
     /// When it happened, milliseconds since the Unix epoch (from the writer's clock).
     pub at_ms: u64,
@@ -158,11 +174,14 @@ pub struct CheckpointSummary {
 /// The result of checking the chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AuditVerification {
+    /// Whether the whole chain checks out (and matches the checkpoints).
     pub ok: bool,
+    /// Entries checked.
     pub entries: u64,
     /// The first entry whose chain breaks (edited, following a deleted one, rebuilt, or the first
     /// one missing after a truncation).
     pub first_broken_seq: Option<u64>,
+    /// Why the chain breaks there; none when it checks out.
     pub reason: Option<String>,
     /// Signed checkpoints (kept outside the database) the chain was checked against.
     #[serde(default)]

@@ -56,8 +56,11 @@ pub fn default_dir(data_dir: &Path) -> PathBuf {
 pub struct Checkpoint {
     /// The entry it vouches for: the chain's head when it was written.
     pub seq: u64,
+    /// That entry's hash.
     pub hash: String,
+    /// When the checkpoint was written, in milliseconds since the Unix epoch.
     pub at_ms: u64,
+    /// Why it was written (`periodic`, `shutdown`, `restore of …`).
     pub note: String,
     /// On a restore's anchor: the head of the backup it restored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -196,6 +199,7 @@ impl CheckpointLog {
         CheckpointLog { path, signing, trusted, last: Mutex::new(last) }
     }
 
+    /// The checkpoint file.
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -13,8 +13,11 @@ use crate::error::{Error, Result};
 /// Where the master key came from, to tell the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeySource {
+    /// `VOICEFLEET_MASTER_KEY`.
     Environment,
+    /// Read from this file.
     File(PathBuf),
+    /// Made by this run and written to this file: keep a copy away from the data directory.
     Generated(PathBuf),
 }
 
@@ -73,6 +76,7 @@ impl SecretBox {
         }
     }
 
+    /// A box under the 32-byte master `key` (the audit key is derived from it too).
     pub fn new(key: &[u8; 32]) -> SecretBox {
         SecretBox { cipher: XChaCha20Poly1305::new(key.into()), audit_key: AuditKey::derive(key) }
     }
@@ -135,6 +139,8 @@ impl SecretBox {
         Ok((nonce.to_vec(), ciphertext))
     }
 
+    /// Opens what [`SecretBox::seal`] sealed for secret `name` of `customer_id`. Unavailable when
+    /// it does not decrypt: a wrong master key, or altered data.
     pub fn open(&self, customer_id: &str, name: &str, nonce: &[u8], ciphertext: &[u8]) -> Result<String> {
         if nonce.len() != 24 {
             return Err(Error::Internal { message: "a stored secret has a bad nonce".to_owned() });

@@ -23,12 +23,17 @@ use crate::logs::LogLine;
 /// Who is asking, for role checks and the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Actor {
+    /// The user or token name recorded in the audit log (`admin`, `token:ci`, `local:alice`).
     pub name: String,
+    /// The role that decides what the actor may do.
     pub role: Role,
+    /// The transport's request id, recorded with each audit entry to tie it to a request log; empty
+    /// when there is none.
     pub request_id: String,
 }
 
 impl Actor {
+    /// An actor with no request id.
     pub fn new(name: &str, role: Role) -> Actor {
         Actor { name: name.to_owned(), role, request_id: String::new() }
     }
@@ -37,7 +42,9 @@ impl Actor {
 /// A customer to add.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NewCustomer {
+    /// The customer's id: 1-63 lower-case letters, digits and `-` (`acme-dental`).
     pub id: String,
+    /// A display name; the id when empty.
     #[serde(default)]
     pub name: String,
     /// The host agent's base URL.
@@ -72,11 +79,17 @@ enum CustomerState {
 /// A customer as the console knows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CustomerView {
+    /// The customer's id.
     pub id: String,
+    /// The display name.
     pub name: String,
+    /// The host agent's base URL (`https://10.0.1.17:8000`).
     pub endpoint: String,
+    /// Tags, key to value.
     pub tags: BTreeMap<String, String>,
+    /// When the customer was added, in milliseconds since the Unix epoch.
     pub created_at_ms: u64,
+    /// The revision last deployed to the host; none before the first deploy.
     pub deployed_revision: Option<u64>,
     /// How the console checks the host's certificate, when not by the system's roots.
     #[serde(default, skip_serializing_if = "crate::transport::HostTrust::is_default")]
@@ -86,19 +99,25 @@ pub struct CustomerView {
 /// One customer's status as polled, with the last known one when the host does not answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CustomerStatus {
+    /// The customer's id.
     pub customer_id: String,
+    /// The display name.
     pub name: String,
+    /// Tags, key to value.
     pub tags: BTreeMap<String, String>,
     /// The agent's state, `unreachable`, or `incompatible` (the host agent speaks an API version
     /// this console does not: `error` says which, and nothing it answers is read).
     #[schemars(with = "CustomerState")]
     pub state: String,
+    /// Whether the host answered this poll.
     pub reachable: bool,
     /// When the host last answered.
     pub last_seen_ms: Option<u64>,
+    /// Why the host did not answer, or what it answered instead; none when it answered.
     pub error: Option<String>,
     /// The last status the host gave (current when reachable).
     pub status: Option<HostStatus>,
+    /// The revision last deployed; none before the first deploy.
     pub deployed_revision: Option<u64>,
     /// The revision the host says it runs.
     pub running_revision: Option<u64>,
@@ -116,12 +135,16 @@ pub struct CustomerStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RevisionInput {
+    /// A whole configuration document, validated against the customer's secrets.
     Full {
         /// The whole configuration document.
         #[schemars(with = "crate::config::VoiceAgentConfig")]
         document: Value,
     },
+    /// Operations applied in order to a copy of the latest revision's document, validated once at
+    /// the end.
     Patch {
+        /// The edits, applied in order.
         operations: Vec<PatchOperation>,
     },
 }
@@ -129,12 +152,20 @@ pub enum RevisionInput {
 /// A revision's summary; `document` (secrets redacted) when one revision is shown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RevisionView {
+    /// The customer's id.
     pub customer_id: String,
+    /// The revision number, from 1.
     pub number: u64,
+    /// `sha256:<hex>` of the document's canonical JSON: equal hashes are equal documents.
     pub hash: String,
+    /// Who created it (the actor's name).
     pub author: String,
+    /// Why, in the author's words (a rollback names the revision it restores when the author gave
+    /// no message).
     pub message: String,
+    /// When it was created, in milliseconds since the Unix epoch.
     pub created_at_ms: u64,
+    /// Whether it is the revision deployed to the host now.
     pub deployed: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// The document (secrets redacted), when one revision is shown.
@@ -150,7 +181,9 @@ pub struct RevisionView {
 /// A secret's name and when it last changed; never its value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SecretInfo {
+    /// The secret's name (`openai_api_key`).
     pub name: String,
+    /// When its value was last set, in milliseconds since the Unix epoch.
     pub updated_at_ms: u64,
 }
 
@@ -158,13 +191,18 @@ pub struct SecretInfo {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ControlAction {
+    /// Start the agent; answered once it runs (or fails to).
     Start,
+    /// Stop it: drain calls up to the timeout, a short grace, then kill what is left.
     Stop,
+    /// Stop then start again.
     Restart,
+    /// Like stop, but once calls end the agent may take until the timeout to exit on its own.
     Drain,
 }
 
 impl ControlAction {
+    /// The stable name used by every API (`start`, `stop`, `restart`, `drain`).
     pub fn as_str(self) -> &'static str {
         match self {
             ControlAction::Start => "start",
@@ -174,6 +212,7 @@ impl ControlAction {
         }
     }
 
+    /// Parses [`ControlAction::as_str`].
     pub fn parse(text: &str) -> Option<Self> {
         [ControlAction::Start, ControlAction::Stop, ControlAction::Restart, ControlAction::Drain]
             .into_iter()
@@ -188,11 +227,15 @@ pub enum FleetEvent {
     /// A customer's state changed (`unreachable` included): seen by a poll, or at once from the
     /// host's event stream. The optional fields are known when the host's status was read with it.
     StatusChanged {
+        /// The customer.
         customer_id: String,
+        /// The state before.
         #[schemars(with = "CustomerState")]
         from: String,
+        /// The state now.
         #[schemars(with = "CustomerState")]
         to: String,
+        /// When the console noticed, in milliseconds since the Unix epoch.
         at_ms: u64,
         /// How the agent last ended (set when this change follows an exit).
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -205,7 +248,10 @@ pub enum FleetEvent {
         pid: Option<i32>,
     },
     /// An alert fired or resolved.
-    Alert { alert: AlertRecord },
+    Alert {
+        /// The alert, as it is now.
+        alert: AlertRecord,
+    },
 }
 
 /// Which audit entries to list, newest first.
@@ -273,8 +319,12 @@ impl FleetEvent {
 /// The console's contract.
 #[async_trait::async_trait]
 pub trait Fleet: Send + Sync {
+    /// Adds a customer (admin). Invalid input for a malformed id, endpoint, tag or trust; conflict
+    /// when the id is taken. The host is not contacted.
     async fn add_customer(&self, actor: &Actor, customer: NewCustomer) -> Result<CustomerView>;
+    /// One customer (viewer); not found for an unknown id.
     async fn customer(&self, actor: &Actor, id: &str) -> Result<CustomerView>;
+    /// The customers the selector matches (viewer), by id.
     async fn customers(&self, actor: &Actor, selector: &Selector) -> Result<Vec<CustomerView>>;
     /// Adds `key=value` tags and removes the `remove` keys.
     async fn tag_customer(
@@ -284,6 +334,8 @@ pub trait Fleet: Send + Sync {
         add: Vec<String>,
         remove: Vec<String>,
     ) -> Result<CustomerView>;
+    /// Removes a customer with its revisions, secrets, samples and alerts (admin); the host and
+    /// its agent are left as they are. Conflict while a bulk run in progress targets it.
     async fn remove_customer(&self, actor: &Actor, id: &str) -> Result<()>;
 
     /// Polls the selected hosts now (concurrently, each within the host timeout).
@@ -297,6 +349,8 @@ pub trait Fleet: Send + Sync {
         max_age: Duration,
     ) -> Result<Vec<CustomerStatus>>;
 
+    /// Stores a new revision of the customer's configuration (admin), without deploying it. Invalid
+    /// input (with the issues) when the document does not validate against the customer's secrets.
     async fn create_revision(
         &self,
         actor: &Actor,
@@ -314,21 +368,33 @@ pub trait Fleet: Send + Sync {
         input: RevisionInput,
         message: &str,
     ) -> Result<RevisionView>;
+    /// The customer's revisions, newest first, without their documents (viewer).
     async fn revisions(&self, actor: &Actor, id: &str) -> Result<Vec<RevisionView>>;
+    /// One revision with its document, secrets redacted (viewer); not found for an unknown number.
     async fn revision(&self, actor: &Actor, id: &str, number: u64) -> Result<RevisionView>;
+    /// What changes from revision `from` to revision `to` (viewer).
     async fn diff(&self, actor: &Actor, id: &str, from: u64, to: u64) -> Result<Vec<Change>>;
     /// A new revision equal to `number`.
     async fn rollback(&self, actor: &Actor, id: &str, number: u64, message: &str) -> Result<RevisionView>;
     /// Pushes the revision (latest when `None`) and its secrets to the host.
     async fn deploy(&self, actor: &Actor, id: &str, number: Option<u64>) -> Result<RevisionView>;
 
+    /// Stores secret `name` for the customer, encrypted (admin). The host gets it at the next
+    /// deploy. Invalid input for a bad name or a value that is empty or over 64 KiB.
     async fn set_secret(&self, actor: &Actor, id: &str, name: &str, value: &str) -> Result<()>;
+    /// The customer's secret names and when each last changed, never values (operator).
     async fn secrets(&self, actor: &Actor, id: &str) -> Result<Vec<SecretInfo>>;
+    /// Deletes a stored secret (admin). Not found when it does not exist; conflict while the
+    /// deployed revision references it.
     async fn delete_secret(&self, actor: &Actor, id: &str, name: &str) -> Result<()>;
     /// Checks the customer's provider keys live, on its host, against the deployed configuration
     /// (every provider secret it uses, or `only` that one): verdicts, never values.
     async fn check_secrets(&self, actor: &Actor, id: &str, only: Option<&str>) -> Result<Vec<KeyCheck>>;
 
+    /// Starts, stops, restarts or drains the customer's agent on its host (operator) and answers
+    /// the host's status once done; `drain_timeout` overrides the configuration's
+    /// `runtime.drain_timeout_seconds`. Fails like [`crate::host::Host::start`] and its siblings,
+    /// or unavailable when the host does not answer.
     async fn control(
         &self,
         actor: &Actor,
@@ -336,12 +402,15 @@ pub trait Fleet: Send + Sync {
         action: ControlAction,
         drain_timeout: Option<Duration>,
     ) -> Result<HostStatus>;
+    /// Lines of the customer's agent log, read from its host (operator).
     async fn logs(&self, actor: &Actor, id: &str, query: LogQuery) -> Result<Vec<LogLine>>;
     /// A page of the customer's host audit file (admin): who asked each change of that host
     /// (the console, or the host's break-glass token) and each request it refused.
     async fn host_audit(&self, actor: &Actor, id: &str, after: u64, limit: u32) -> Result<HostAuditPage>;
     /// The customer's host's check of its audit file's hash chain (admin).
     async fn verify_host_audit(&self, actor: &Actor, id: &str) -> Result<HostAuditVerification>;
+    /// The customer's resource samples between `since_ms` and `until_ms` (milliseconds since the
+    /// Unix epoch), oldest first (viewer).
     async fn metrics(
         &self,
         actor: &Actor,
@@ -349,12 +418,17 @@ pub trait Fleet: Send + Sync {
         since_ms: u64,
         until_ms: u64,
     ) -> Result<Vec<MetricsSample>>;
+    /// Open alerts, and with `include_resolved` the resolved ones kept too (viewer).
     async fn alerts(&self, actor: &Actor, include_resolved: bool) -> Result<Vec<AlertRecord>>;
 
     /// Starts a run (or, with `dry_run`, returns its plan); follow it with [`Fleet::bulk_run`].
     async fn start_bulk(&self, actor: &Actor, spec: BulkSpec) -> Result<BulkRun>;
+    /// One bulk run (viewer); not found for an unknown id.
     async fn bulk_run(&self, actor: &Actor, id: &str) -> Result<BulkRun>;
+    /// The newest bulk runs, at most `limit` (viewer).
     async fn bulk_runs(&self, actor: &Actor, limit: usize) -> Result<Vec<BulkRun>>;
+    /// Cancels a bulk run (operator): targets not started yet are skipped, those in progress
+    /// finish. Conflict when it already ended.
     async fn cancel_bulk(&self, actor: &Actor, id: &str) -> Result<BulkRun>;
     /// Progress events of running bulk runs.
     fn bulk_events(&self) -> tokio::sync::broadcast::Receiver<BulkEvent>;
@@ -363,9 +437,11 @@ pub trait Fleet: Send + Sync {
     /// Past fleet events (state changes with their exits, alerts), oldest first; kept 7 days.
     async fn event_history(&self, actor: &Actor, query: &EventQuery) -> Result<Vec<FleetEvent>>;
 
+    /// Audit entries after sequence number `after`, oldest first, at most `limit` (admin).
     async fn audit(&self, actor: &Actor, after: u64, limit: usize) -> Result<Vec<AuditEntry>>;
     /// Audit entries newest first, filtered (admin).
     async fn audit_newest(&self, actor: &Actor, query: &AuditQuery) -> Result<Vec<AuditEntry>>;
+    /// Checks the audit log's hash chain (admin): whether any entry was altered or removed.
     async fn verify_audit(&self, actor: &Actor) -> Result<AuditVerification>;
 
     /// The customers' hosts as the last sync found them, mapped onto the customers (viewer).

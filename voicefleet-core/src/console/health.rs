@@ -113,6 +113,8 @@ impl StatusFilter {
         Ok(self)
     }
 
+    /// Whether `status` passes the filter: not excluded by a tag, in one of the states (any when
+    /// none were given) and, with `unhealthy`, not healthy.
     pub fn matches(&self, status: &CustomerStatus) -> bool {
         let excluded = self.excluded_tags.iter().any(|(key, value)| status.tags.get(key) == Some(value));
         let state = self.states.is_empty() || self.states.contains(&status.state);

@@ -20,20 +20,25 @@ pub struct InstanceReport {
     pub provider: Option<String>,
     /// When the cloud was last read; `None` before the first sync.
     pub synced_at_ms: Option<u64>,
+    /// Which instance belongs to which customer, and what does not match.
     pub mapping: InstanceMapping,
 }
 
 /// An action on a customer's instance (resizing is [`super::Fleet::resize_instance`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum InstanceControl {
+    /// Start the stopped instance.
     Start,
+    /// Drain the agent, then stop the instance.
     Stop,
+    /// Reboot the instance in place (the agent is not drained first).
     Reboot,
     /// Admins only; the instance and its disks are gone for good.
     Terminate,
 }
 
 impl InstanceControl {
+    /// The stable name used by every API (`start`, `stop`, `reboot`, `terminate`).
     pub fn as_str(self) -> &'static str {
         match self {
             InstanceControl::Start => "start",
@@ -43,6 +48,7 @@ impl InstanceControl {
         }
     }
 
+    /// Parses [`InstanceControl::as_str`]; none for any other text.
     pub fn parse(text: &str) -> Option<Self> {
         [InstanceControl::Start, InstanceControl::Stop, InstanceControl::Reboot, InstanceControl::Terminate]
             .into_iter()

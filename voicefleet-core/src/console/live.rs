@@ -24,6 +24,7 @@ pub struct LiveOptions {
     pub rescan: Duration,
     /// Streams opened at once; the next batch waits [`LiveOptions::open_pause`].
     pub open_batch: usize,
+    /// The pause between two batches of streams opened.
     pub open_pause: Duration,
     /// Hosts whose status is re-read at once after their events.
     pub concurrency: usize,

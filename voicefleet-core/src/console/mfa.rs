@@ -31,23 +31,31 @@ pub const ISSUER: &str = "voicefleet";
 /// A stored second factor: the secret sealed, the replay guard, the recovery codes hashed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MfaRecord {
+    /// The user it belongs to.
     pub name: String,
+    /// The nonce the TOTP secret was sealed with.
     pub nonce: Vec<u8>,
+    /// The TOTP secret sealed with the console's master key.
     pub ciphertext: Vec<u8>,
     /// A first valid code was given; until then logins do not need one (unless the role does).
     pub confirmed: bool,
     /// The last time step whose code was accepted (0: none); only later steps are accepted.
     pub last_step: u64,
+    /// When it was enabled, in milliseconds since the Unix epoch.
     pub created_at_ms: u64,
+    /// The recovery codes, hashed.
     pub recovery_codes: Vec<RecoveryCodeRecord>,
 }
 
-/// A stored recovery code: SHA-256 of a per-code salt and the code (see
-/// [`totp::recovery_code_hash`] for why not argon2).
+/// A stored recovery code: SHA-256 of a per-code salt and the code (not argon2: a code is 80
+/// random bits, so a slow hash would only slow every login that uses one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecoveryCodeRecord {
+    /// The random salt of the hash, hex.
     pub salt: String,
+    /// The code's salted hash, hex; the code itself is never stored.
     pub hash: String,
+    /// When it was used, in milliseconds since the Unix epoch; none while it is unused.
     pub used_at_ms: Option<u64>,
 }
 
@@ -77,6 +85,7 @@ impl std::fmt::Display for MfaState {
 /// What enabling answers, once: nothing of it can be read back later.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MfaEnrollment {
+    /// The user enrolled.
     pub name: String,
     /// `otpauth://totp/voicefleet:NAME?secret=...`: add it to an authenticator app (most read
     /// it from a QR code of this text).
@@ -90,7 +99,9 @@ pub struct MfaEnrollment {
 /// Which roles must have a second factor, and who of them has none confirmed (they cannot log in).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MfaPolicy {
+    /// The roles whose users must have a confirmed second factor to log in.
     pub required_roles: Vec<Role>,
+    /// Users of those roles without one confirmed: their logins are refused until they enroll.
     pub unenrolled: Vec<String>,
 }
 

@@ -77,6 +77,9 @@ use crate::logs::LogLine;
 /// How the console reaches a customer's host (an HTTP client with a token for that customer, or
 /// an in-process host in tests and benchmarks).
 pub trait HostConnector: Send + Sync {
+    /// A [`Host`] for the customer's host agent at its endpoint, checked with its trust settings.
+    /// Only builds the client: a host that does not answer fails the calls, not this (an error
+    /// here is an endpoint or trust that cannot be used).
     fn connect(&self, customer: &CustomerRecord) -> Result<Arc<dyn Host>>;
 }
 
@@ -87,7 +90,10 @@ pub struct ConsoleOptions {
     pub host_timeout: Duration,
     /// Hosts polled at once.
     pub status_concurrency: usize,
+    /// The thresholds of the `cpu`, `memory`, `error_rate` and `p95_latency` alerts.
     pub thresholds: AlertThresholds,
+    /// Where alerts that fire or resolve are sent, besides the store and the fleet events; none:
+    /// nowhere else.
     pub notifier: Option<Arc<dyn AlertNotifier>>,
     /// How often a health gate polls a target.
     pub health_poll: Duration,
@@ -160,6 +166,10 @@ impl std::fmt::Debug for Console {
 }
 
 impl Console {
+    /// A console over `store`, reaching hosts through `hosts`, with customer secrets sealed by
+    /// `secrets`. Starts no task: polling, live events and checkpoints run when the embedder
+    /// starts them ([`Console::spawn_refresher`], [`Console::spawn_live`],
+    /// [`Console::spawn_checkpointer`]); without them each call reads the hosts itself.
     pub fn new(
         store: Arc<dyn Store>,
         hosts: Arc<dyn HostConnector>,
@@ -185,6 +195,7 @@ impl Console {
         })
     }
 
+    /// The store the console keeps its data in.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }

@@ -10,7 +10,9 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Limit {
+    /// That many targets.
     Count(u64),
+    /// That percentage of the targets (0 to 100), rounded up.
     Percent(u8),
 }
 
@@ -45,7 +47,9 @@ impl Limit {
 /// The rate controller's view of a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RateControl {
+    /// Targets that may be in flight at once, at least 1.
     pub max_concurrency: u64,
+    /// Failed targets the run tolerates; one more stops it.
     pub max_errors: u64,
     in_flight: u64,
     errors: u64,
@@ -63,6 +67,7 @@ impl RateControl {
         !self.stopped && self.in_flight < self.max_concurrency
     }
 
+    /// Counts a target as started; call only when [`RateControl::may_start`] says so.
     pub fn started(&mut self) {
         debug_assert!(self.may_start());
         self.in_flight += 1;
@@ -86,14 +91,17 @@ impl RateControl {
         self.stopped = true;
     }
 
+    /// Whether no new target may start (too many errors, cancelled, a canary failed).
     pub fn is_stopped(&self) -> bool {
         self.stopped
     }
 
+    /// Targets started and not finished.
     pub fn in_flight(&self) -> u64 {
         self.in_flight
     }
 
+    /// Failed targets so far.
     pub fn errors(&self) -> u64 {
         self.errors
     }

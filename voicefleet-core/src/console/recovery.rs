@@ -27,10 +27,13 @@ pub(super) struct RecoveryMemory {
 /// One recovery a pass started.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecoveryStep {
+    /// The customer whose host was recovered.
     pub customer_id: String,
+    /// What was done.
     pub action: RecoveryAction,
     /// The instance acted on; for a replacement, the new one.
     pub instance_id: Option<String>,
+    /// When it started, in milliseconds since the Unix epoch.
     pub at_ms: u64,
     /// What went wrong, when it failed (it still counts as this window's recovery).
     pub error: Option<String>,

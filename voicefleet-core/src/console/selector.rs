@@ -14,9 +14,15 @@ pub enum Selector {
     /// Every customer.
     All,
     /// These customers, by id.
-    Ids { ids: Vec<String> },
+    Ids {
+        /// The customer ids.
+        ids: Vec<String>,
+    },
     /// Customers carrying every one of these tags.
-    Tags { tags: BTreeMap<String, String> },
+    Tags {
+        /// Tags, key to value: a customer must carry all of them.
+        tags: BTreeMap<String, String>,
+    },
 }
 
 impl Selector {

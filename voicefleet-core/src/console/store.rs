@@ -18,10 +18,15 @@ use crate::instances::{Instance, LaunchSpec};
 /// A stored customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CustomerRecord {
+    /// The customer's id.
     pub id: String,
+    /// The display name.
     pub name: String,
+    /// The host agent's base URL.
     pub endpoint: String,
+    /// Tags, key to value.
     pub tags: BTreeMap<String, String>,
+    /// When the customer was added, in milliseconds since the Unix epoch.
     pub created_at_ms: u64,
     /// The revision last deployed to the host, if any.
     pub deployed_revision: Option<u64>,
@@ -33,32 +38,53 @@ pub struct CustomerRecord {
 /// A stored configuration revision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RevisionRecord {
+    /// The customer's id.
     pub customer_id: String,
+    /// The revision number, from 1; 0 in a record given to [`Store::insert_revision`] means "the
+    /// next one, whatever it is".
     pub number: u64,
+    /// The configuration document as JSON text, with `secret://` references (never values).
     pub document: String,
+    /// `sha256:<hex>` of the document's canonical JSON.
     pub hash: String,
+    /// Who created it.
     pub author: String,
+    /// Why, in the author's words.
     pub message: String,
+    /// When it was created, in milliseconds since the Unix epoch.
     pub created_at_ms: u64,
 }
 
 /// A stored secret: the value encrypted, never in clear.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecretRecord {
+    /// The secret's name.
     pub name: String,
+    /// The nonce the value was sealed with.
     pub nonce: Vec<u8>,
+    /// The value sealed with the console's master key (ChaCha20-Poly1305, bound to customer and
+    /// name).
     pub ciphertext: Vec<u8>,
+    /// When the value was last set, in milliseconds since the Unix epoch.
     pub updated_at_ms: u64,
 }
 
 /// An alert's stored state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AlertRecord {
+    /// The customer it is about (empty for the console-wide `security` rule).
     pub customer_id: String,
+    /// The rule: `unreachable`, `incompatible`, `agent_down`, `crash_loop`, `cpu`, `memory`,
+    /// `error_rate`, `p95_latency`, `log_lines_dropped`, `disk_low`, `memory_pressure` or
+    /// `security`.
     pub rule: String,
+    /// Whether it is firing now; false once resolved.
     pub firing: bool,
+    /// What was wrong when it fired, in words.
     pub message: String,
+    /// When it started firing, in milliseconds since the Unix epoch.
     pub since_ms: u64,
+    /// When it resolved, in milliseconds since the Unix epoch; none while it fires.
     pub resolved_at_ms: Option<u64>,
 }
 
@@ -67,8 +93,11 @@ pub struct AlertRecord {
 pub trait Store: Send + Sync {
     /// Conflict when the id exists.
     async fn insert_customer(&self, customer: CustomerRecord, audit: AuditRecord) -> Result<()>;
+    /// The customer `id`; none when there is no such customer.
     async fn customer(&self, id: &str) -> Result<Option<CustomerRecord>>;
+    /// Every customer, by id.
     async fn customers(&self) -> Result<Vec<CustomerRecord>>;
+    /// Replaces the stored customer of the same id, with its audit entry.
     async fn update_customer(&self, customer: CustomerRecord, audit: AuditRecord) -> Result<()>;
     /// Removes the customer with its revisions, secrets and alerts.
     async fn delete_customer(&self, id: &str, audit: AuditRecord) -> Result<()>;
@@ -77,6 +106,7 @@ pub trait Store: Send + Sync {
     /// whose `number` is not 0 must be exactly the next one, else [`crate::Error::Stale`] (checked
     /// in the same transaction: two writers on the same parent cannot both win).
     async fn insert_revision(&self, revision: RevisionRecord, audit: AuditRecord) -> Result<u64>;
+    /// The customer's revision `number`; none when there is no such revision.
     async fn revision(&self, customer_id: &str, number: u64) -> Result<Option<RevisionRecord>>;
     /// Newest first.
     async fn revisions(&self, customer_id: &str) -> Result<Vec<RevisionRecord>>;
@@ -85,8 +115,11 @@ pub trait Store: Send + Sync {
     /// Each customer's latest revision number (customers with none are absent).
     async fn latest_revision_numbers(&self) -> Result<std::collections::HashMap<String, u64>>;
 
+    /// Stores a secret, replacing one of the same name, with its audit entry.
     async fn put_secret(&self, customer_id: &str, secret: SecretRecord, audit: AuditRecord) -> Result<()>;
+    /// One stored secret; none when there is no such secret.
     async fn secret(&self, customer_id: &str, name: &str) -> Result<Option<SecretRecord>>;
+    /// The customer's secrets, by name.
     async fn secrets(&self, customer_id: &str) -> Result<Vec<SecretRecord>>;
     /// Returns false when there was none.
     async fn delete_secret(&self, customer_id: &str, name: &str, audit: AuditRecord) -> Result<bool>;
@@ -97,7 +130,9 @@ pub trait Store: Send + Sync {
     /// Appends `audit` for the stored run `id` in one transaction with reading it (a cancel);
     /// `None`, and no entry, when there is no such run.
     async fn audit_bulk_run(&self, id: &str, audit: AuditRecord) -> Result<Option<BulkRun>>;
+    /// Saves one target's result of run `run_id`.
     async fn save_target_result(&self, run_id: &str, result: &TargetResult) -> Result<()>;
+    /// The stored run `id` with its targets; none when there is no such run.
     async fn bulk_run(&self, id: &str) -> Result<Option<BulkRun>>;
     /// Newest first.
     async fn bulk_runs(&self, limit: usize) -> Result<Vec<BulkRun>>;
@@ -113,9 +148,11 @@ pub trait Store: Send + Sync {
     /// Entries newest first, filtered.
     async fn audit_newest(&self, query: &super::AuditQuery) -> Result<Vec<AuditEntry>>;
 
+    /// Stores a customer's resource samples.
     async fn insert_samples(&self, customer_id: &str, samples: &[MetricsSample]) -> Result<()>;
     /// One sample for each of several customers, in one write (a status pass's samples).
     async fn insert_fleet_samples(&self, samples: Vec<(String, MetricsSample)>) -> Result<()>;
+    /// The customer's samples with `since_ms <= at_ms <= until_ms`, oldest first.
     async fn samples(&self, customer_id: &str, since_ms: u64, until_ms: u64) -> Result<Vec<MetricsSample>>;
     /// Keeps 7 days: full resolution for a day, one sample a minute after that.
     async fn prune_samples(&self, now_ms: u64) -> Result<()>;
@@ -125,7 +162,9 @@ pub trait Store: Send + Sync {
     /// The newest events that match, oldest first.
     async fn events(&self, query: &super::EventQuery) -> Result<Vec<super::FleetEvent>>;
 
+    /// Stores an alert, replacing the customer's alert of the same rule.
     async fn upsert_alert(&self, alert: AlertRecord) -> Result<()>;
+    /// Firing alerts, and with `include_resolved` the resolved ones kept too; by customer and rule.
     async fn alerts(&self, include_resolved: bool) -> Result<Vec<AlertRecord>>;
     /// One customer's alerts, resolved ones included.
     async fn customer_alerts(&self, customer_id: &str) -> Result<Vec<AlertRecord>>;
@@ -152,9 +191,14 @@ pub trait Store: Send + Sync {
 
     /// Conflict when the name exists.
     async fn insert_user(&self, user: UserRecord, audit: AuditRecord) -> Result<()>;
+    /// The user `name`; none when there is no such user.
     async fn user(&self, name: &str) -> Result<Option<UserRecord>>;
+    /// Every user, by name.
     async fn users(&self) -> Result<Vec<UserRecord>>;
+    /// Replaces the stored user of the same name, with an audit entry when given.
     async fn update_user(&self, user: UserRecord, audit: Option<AuditRecord>) -> Result<()>;
+    /// Removes the user with its second factor and revokes the tokens it created, with its audit
+    /// entry.
     async fn delete_user(&self, name: &str, audit: AuditRecord) -> Result<()>;
     /// A user's second factor (the secret sealed, recovery codes hashed), if enrolled or pending.
     async fn mfa(&self, name: &str) -> Result<Option<MfaRecord>>;
@@ -174,10 +218,14 @@ pub trait Store: Send + Sync {
     async fn delete_mfa(&self, name: &str, audit: AuditRecord) -> Result<bool>;
     /// The roles whose users must have a second factor to log in.
     async fn mfa_required_roles(&self) -> Result<Vec<Role>>;
+    /// Sets whether users of `role` must have a second factor to log in, with its audit entry.
     async fn set_mfa_required(&self, role: Role, required: bool, audit: AuditRecord) -> Result<()>;
 
+    /// Stores a new API token (its hash, never the token), with its audit entry.
     async fn insert_token(&self, token: TokenRecord, audit: AuditRecord) -> Result<()>;
+    /// The token whose SHA-256 hash is `hash`; none when there is no such token.
     async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>>;
+    /// Every token, oldest first (revoked ones included).
     async fn tokens(&self) -> Result<Vec<TokenRecord>>;
     /// Returns false when there was none.
     async fn revoke_token(&self, id: &str, audit: AuditRecord) -> Result<bool>;
@@ -195,5 +243,6 @@ pub trait Store: Send + Sync {
     async fn instances(&self) -> Result<(Vec<Instance>, Option<u64>)>;
     /// How to launch the customer's host (a replacement is launched from it).
     async fn put_launch_spec(&self, customer_id: &str, spec: LaunchSpec, audit: AuditRecord) -> Result<()>;
+    /// The customer's launch spec; none when none was stored.
     async fn launch_spec(&self, customer_id: &str) -> Result<Option<LaunchSpec>>;
 }

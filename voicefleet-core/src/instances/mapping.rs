@@ -14,6 +14,7 @@ use crate::customer::CustomerId;
 /// A customer as the mapping sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MappedCustomer {
+    /// The customer's id.
     pub id: CustomerId,
     /// The endpoint set for it by hand; `None` lets the mapping derive one.
     pub endpoint: Option<url::Url>,
@@ -46,9 +47,13 @@ pub enum EndpointSource {
 /// A customer and its host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkedInstance {
+    /// The customer.
     pub customer: CustomerId,
+    /// Its instance, as the provider reported it.
     pub instance: Instance,
+    /// The endpoint the console reaches its host agent at; none when neither set nor derivable.
     pub endpoint: Option<url::Url>,
+    /// Where `endpoint` came from.
     pub endpoint_source: EndpointSource,
 }
 

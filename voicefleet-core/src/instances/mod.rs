@@ -9,6 +9,7 @@
 
 mod backoff;
 #[cfg(feature = "aws")]
+#[cfg_attr(docsrs, doc(cfg(feature = "aws")))]
 pub mod ec2;
 mod mapping;
 mod provider;

@@ -16,6 +16,7 @@ use super::types::{Instance, InstanceState};
 /// Recovery settings, fleet-wide or for one customer. Off by default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecoveryPolicy {
+    /// Whether the console acts at all.
     pub enabled: bool,
     /// How long a host must have been unreachable before anything is done.
     pub unreachable_after: Duration,
@@ -36,6 +37,7 @@ impl Default for RecoveryPolicy {
 /// What the console knows of one customer at a moment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecoveryObservation<'a> {
+    /// The time of the observation, in milliseconds since the Unix epoch.
     pub now_ms: u64,
     /// Since when its host agent has not answered; `None` when it answers.
     pub unreachable_since_ms: Option<u64>,
@@ -58,6 +60,7 @@ pub enum RecoveryAction {
 }
 
 impl RecoveryAction {
+    /// The stable name used in the audit log and the APIs (`start`, `reboot`, `replace`).
     pub fn as_str(self) -> &'static str {
         match self {
             RecoveryAction::Start => "start",
@@ -87,7 +90,9 @@ pub enum Hold {
 /// The policy's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RecoveryDecision {
+    /// Do this now.
     Act(RecoveryAction),
+    /// Do nothing, for this reason.
     Hold(Hold),
 }
 

@@ -12,10 +12,13 @@ pub const CUSTOMER_TAG: &str = "voicefleet:customer";
 pub struct Instance {
     /// The provider's id (`i-0123456789abcdef0`).
     pub id: String,
+    /// Its lifecycle state.
     pub state: InstanceState,
     /// The provider's size name (`t3.medium`).
     pub instance_type: String,
+    /// Its address inside the VPC; none when it has none (terminated).
     pub private_address: Option<IpAddr>,
+    /// Its public address; none when it has none.
     pub public_address: Option<IpAddr>,
     /// The availability zone (`us-east-1a`).
     pub availability_zone: Option<String>,
@@ -45,11 +48,17 @@ impl Instance {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum InstanceState {
+    /// Launching.
     Pending,
+    /// Running (its host agent may still be starting).
     Running,
+    /// Stopping.
     Stopping,
+    /// Stopped: it keeps its disk and can be started again.
     Stopped,
+    /// Being terminated.
     ShuttingDown,
+    /// Terminated: gone for good.
     Terminated,
     /// A state this version does not know.
     Unknown,
@@ -100,12 +109,17 @@ impl fmt::Display for InstanceState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StatusCheck {
+    /// The check passes.
     Ok,
+    /// The check fails: the instance needs attention (a reboot, a replacement).
     Impaired,
+    /// The check is running for the first time after a start.
     Initializing,
+    /// The provider cannot tell yet.
     InsufficientData,
     /// Not checked (the instance is not running).
     NotApplicable,
+    /// A status this version does not know.
     Unknown,
 }
 
@@ -148,10 +162,15 @@ impl fmt::Display for StatusCheck {
 /// refused by the provider unless the instance is stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InstanceAction {
+    /// Start a stopped instance.
     Start,
+    /// Stop a running instance (its disk is kept).
     Stop,
+    /// Reboot it in place.
     Reboot,
+    /// Terminate it: gone for good, its disk too.
     Terminate,
+    /// Set its instance type (`t3.large`); the instance must be stopped.
     SetType(String),
 }
 
@@ -177,10 +196,13 @@ pub struct LaunchSpec {
     pub image_id: Option<String>,
     /// The instance type (`t3.medium`); needed unless the launch template names one.
     pub instance_type: Option<String>,
+    /// The subnet to launch into (`subnet-…`); the account's default when absent.
     pub subnet_id: Option<String>,
+    /// Security groups (`sg-…`); the subnet's default when empty.
     pub security_group_ids: Vec<String>,
     /// An instance profile name, for the host's own credentials.
     pub instance_profile: Option<String>,
+    /// The EC2 key pair for SSH; none for no key.
     pub key_name: Option<String>,
     /// A launch template id (`lt-…`) used instead of, or under, the fields above.
     pub launch_template_id: Option<String>,

@@ -11,6 +11,7 @@ pub const HOST_TEMPLATE: &str = include_str!("../../../deploy/cloud-init/host.ya
 /// What a host's user data is made of.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostUserData<'a> {
+    /// The customer the host serves: its host agent is set up for this customer.
     pub customer_id: &'a CustomerId,
     /// Where the host downloads the `voicefleet-agent` package (https only).
     pub package_url: &'a str,

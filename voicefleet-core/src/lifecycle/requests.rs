@@ -7,26 +7,35 @@ use crate::host::ApplyAction;
 /// A control request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ControlRequest {
+    /// Start the agent.
     Start,
+    /// Stop it: drain, a grace once calls end, then kill the group.
     Stop,
+    /// Drain it: once calls end it may take until the timeout to exit on its own.
     Drain,
+    /// Stop it (like `Stop`) then start it again.
     Restart,
 }
 
 /// What the supervisor knows when a request arrives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RequestFacts {
+    /// The agent's state now.
     pub state: ProcessState,
+    /// Whether a configuration was applied (a start needs one).
     pub has_config: bool,
     /// Another control request is still being carried out.
     pub control_in_progress: bool,
+    /// What the restart policy needs to know (policy, crash loop).
     pub context: RestartContext,
 }
 
 /// Why a request is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
+    /// Another start, stop, drain or restart is still being carried out.
     ControlInProgress,
+    /// No configuration was applied yet: there is nothing to start.
     NoConfiguration,
     /// The state machine refuses it (already running, stopping).
     State(&'static str),
@@ -53,15 +62,20 @@ pub enum StopKind {
 /// What to do with a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RequestPlan {
+    /// Refuse the request; nothing changes.
     Refuse(Refusal),
     /// Forget the restart history, run `StartRequested`.
     Start {
+        /// When to answer the caller.
         answer: AnswerWhen,
     },
     /// Run `StopRequested`; start again once stopped when `then_start`.
     Stop {
+        /// Whether to wait out the timeout or kill after the grace.
         kind: StopKind,
+        /// Whether to start again once stopped (a restart).
         then_start: bool,
+        /// When to answer the caller.
         answer: AnswerWhen,
     },
 }

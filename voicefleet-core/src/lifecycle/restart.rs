@@ -21,6 +21,7 @@ pub struct RestartSettings {
     pub jitter: f64,
     /// More immediate restarts than this within `hot_loop_window` fall back to backoff.
     pub hot_loop_limit: usize,
+    /// The window `hot_loop_limit` counts immediate restarts in.
     pub hot_loop_window: Duration,
     /// This many failed starts in a row is a crash loop.
     pub crash_loop_after: u32,
@@ -62,7 +63,9 @@ pub enum RestartReason {
 /// What to do about one ended instance.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RestartDecision {
+    /// How long to wait before starting again (zero: at once).
     pub delay: Duration,
+    /// Why that delay.
     pub reason: RestartReason,
     /// The agent is crash-looping (`crash_loop_after` failed starts in a row, or more).
     pub crash_loop: bool,
@@ -82,10 +85,12 @@ pub struct RestartTracker {
 }
 
 impl RestartTracker {
+    /// A tracker with no history.
     pub fn new(settings: RestartSettings) -> Self {
         Self { settings, consecutive_failed_starts: 0, backoff_step: 0, immediate: VecDeque::new() }
     }
 
+    /// The settings it decides with.
     pub fn settings(&self) -> RestartSettings {
         self.settings
     }

@@ -28,6 +28,7 @@ pub enum ProcessState {
 }
 
 impl ProcessState {
+    /// Every state, for tables and schemas that list them.
     pub const ALL: [ProcessState; 7] = [
         ProcessState::Stopped,
         ProcessState::Starting,
@@ -78,7 +79,10 @@ pub enum Event {
     /// The agent said `ready`, or lived `start_seconds`.
     Ready,
     /// The agent process exited; `success` when its exit code was 0.
-    ProcessExited { success: bool },
+    ProcessExited {
+        /// True when the exit code was 0.
+        success: bool,
+    },
     /// The process could not be spawned at all (command not found, no permission).
     SpawnFailed,
     /// The scheduled restart is due.
@@ -119,6 +123,7 @@ pub enum Action {
 /// What the restart policy needs to know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RestartContext {
+    /// The configuration's `runtime.restart.policy`.
     pub policy: RestartPolicy,
     /// True when the restart this exit calls for is a crash loop (5 failed starts in a row).
     pub crash_loop: bool,
@@ -128,11 +133,19 @@ pub struct RestartContext {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// Move to `next` and perform `action`, if any.
-    Move { next: ProcessState, action: Option<Action> },
+    Move {
+        /// The state to move to.
+        next: ProcessState,
+        /// What the supervisor must do; none for a change of state alone.
+        action: Option<Action>,
+    },
     /// The event does not apply in this state (a stale timer, a repeated stop); nothing changes.
     Ignored,
     /// A request that conflicts with the current state; nothing changes and the caller is told.
-    Refused { reason: &'static str },
+    Refused {
+        /// Why, for the caller (`the agent is already running`).
+        reason: &'static str,
+    },
 }
 
 fn go(next: ProcessState, action: Option<Action>) -> Outcome {

@@ -24,7 +24,9 @@ pub fn run_was_healthy(ready_event: bool, alive_for: Duration, start_seconds: f6
 /// it gets `grace` more to exit on its own (none: it may take until the deadline).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Drain {
+    /// When the group is killed whatever the calls.
     pub deadline: Instant,
+    /// How long the agent may take to exit once no call is active; none: until the deadline.
     pub grace: Option<Duration>,
     /// Since when no call has been active.
     pub calls_zero_since: Option<Instant>,
@@ -33,12 +35,14 @@ pub struct Drain {
 /// What a drain calls for now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DrainVerdict {
+    /// Calls are still active, or the grace is not over: check again later.
     Wait,
     /// The deadline passed, or the grace after the last call: SIGKILL the group.
     Kill,
 }
 
 impl Drain {
+    /// A drain that starts at `now` and ends at `now + timeout` at the latest.
     pub fn new(now: Instant, timeout: Duration, grace: Option<Duration>) -> Self {
         Self { deadline: now + timeout, grace, calls_zero_since: None }
     }
@@ -61,12 +65,15 @@ impl Drain {
 /// The facts a memory check needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MemoryFacts {
+    /// The agent's state.
     pub state: ProcessState,
+    /// The group's resident memory in the latest sample, in bytes.
     pub rss_bytes: u64,
     /// `runtime.memory_limit_mb` in bytes, if set.
     pub limit_bytes: Option<u64>,
     /// A start, stop or restart request is being carried out.
     pub control_in_progress: bool,
+    /// Calls in progress.
     pub active_calls: usize,
     /// This instance's excess has already been reported.
     pub already_reported: bool,

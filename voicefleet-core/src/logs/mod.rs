@@ -20,11 +20,14 @@ pub const MAX_LINE_BYTES: usize = 64 * 1024;
 /// Which output stream a line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Stream {
+    /// The agent's standard output (its protocol events included).
     Stdout,
+    /// The agent's standard error.
     Stderr,
 }
 
 impl Stream {
+    /// `stdout` or `stderr`, as every API names it.
     pub fn as_str(self) -> &'static str {
         match self {
             Stream::Stdout => "stdout",
@@ -43,8 +46,10 @@ impl Stream {
 /// Which streams a reader wants.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum StreamFilter {
+    /// Both streams.
     #[default]
     All,
+    /// One stream.
     Only(Stream),
 }
 
@@ -71,6 +76,7 @@ impl StreamFilter {
         }
     }
 
+    /// Whether a line of `stream` is wanted.
     pub fn accepts(self, stream: Stream) -> bool {
         match self {
             StreamFilter::All => true,
@@ -82,9 +88,14 @@ impl StreamFilter {
 /// One stored line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogLine {
+    /// The line's sequence number: one more than the line before it, across instances and log
+    /// rotation (a cursor for [`LogQuery::After`](crate::host::LogQuery::After)).
     pub seq: u64,
+    /// When the shim read it, in milliseconds since the Unix epoch.
     pub ts_ms: u64,
+    /// Which stream it came from.
     pub stream: Stream,
+    /// The line, without its newline; at most [`MAX_LINE_BYTES`].
     pub text: String,
 }
 
@@ -134,10 +145,12 @@ pub struct LogFiles {
 }
 
 impl LogFiles {
+    /// The log files in `dir` (a state directory's `logs/`).
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         Self { dir: dir.into() }
     }
 
+    /// The file being written now: `agent.log` in the directory.
     pub fn current(&self) -> PathBuf {
         self.dir.join("agent.log")
     }

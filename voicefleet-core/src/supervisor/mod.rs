@@ -55,16 +55,23 @@ const KEY_CHECK_TIMEOUT: Duration = Duration::from_secs(10);
 /// `voicefleet-shim` binary, or `voicefleet-agent` with a hidden `shim` subcommand).
 #[derive(Debug, Clone)]
 pub struct ShimCommand {
+    /// The program to run (an absolute path, or a name looked up in `PATH`).
     pub program: PathBuf,
+    /// Arguments given before the shim's own.
     pub args: Vec<OsString>,
 }
 
 /// Supervisor settings; [`SupervisorOptions::new`] fills the defaults.
 #[derive(Debug, Clone)]
 pub struct SupervisorOptions {
+    /// The customer whose agent this supervisor runs.
     pub customer_id: CustomerId,
+    /// The state directory: configuration, secrets, logs and the supervisor's own state live here
+    /// (created when missing). Two supervisors must not share one.
     pub state_dir: PathBuf,
+    /// How to start the shim that runs the agent.
     pub shim: ShimCommand,
+    /// Log rotation: size of each file and how many are kept.
     pub log_limits: LogLimits,
     /// After a stop's SIGTERM, once active calls are 0, how long the agent may take to exit on
     /// its own before the group is killed.
@@ -88,6 +95,9 @@ pub struct SupervisorOptions {
 }
 
 impl SupervisorOptions {
+    /// Options with the defaults: a 1-second stop grace, 20-ms ticks, metrics every second, a
+    /// 1-second first backoff, the system clock, no key probe, and the agent running as this
+    /// process's user.
     pub fn new(customer_id: CustomerId, state_dir: impl Into<PathBuf>, shim: ShimCommand) -> Self {
         Self {
             customer_id,

@@ -310,7 +310,9 @@ impl Observer {
 /// A process recognised for sure: its PID and its start time (a reused PID has another).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProcessIdentity {
+    /// The process id.
     pub pid: i32,
+    /// Its start time in clock ticks since boot (`/proc/PID/stat` field 22).
     pub start_time: u64,
 }
 

@@ -34,6 +34,7 @@ use crate::host::MetricsSample;
 use crate::instances::{Instance, LaunchSpec};
 
 /// The SQLite store.
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 #[derive(Clone)]
 pub struct SqliteStore {
     connection: Arc<Mutex<Connection>>,

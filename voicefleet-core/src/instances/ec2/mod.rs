@@ -29,7 +29,9 @@ use crate::error::{Error, Result};
 /// Fixed credentials, instead of the SDK's chain (a compatible cloud, tests).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaticCredentials {
+    /// The access key id (`AKIA…`).
     pub access_key_id: String,
+    /// The secret access key.
     pub secret_access_key: String,
 }
 
@@ -43,6 +45,7 @@ pub struct Ec2Options {
     pub endpoint: Option<url::Url>,
     /// `None` takes the SDK's credentials chain.
     pub credentials: Option<StaticCredentials>,
+    /// How throttled or failed calls are retried.
     pub backoff: Backoff,
     /// Instances per DescribeInstances page (5 to 1000); `None` lets EC2 choose.
     pub page_size: Option<i32>,

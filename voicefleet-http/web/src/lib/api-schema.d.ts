@@ -836,6 +836,7 @@ export interface components {
         /** @description The conversational pipeline. */
         AgentSettings: {
             /**
+             * @description Per-call behaviour: greeting, time limits, phrases that end the call.
              * @default {
              *       "end_call_phrases": [],
              *       "first_message": "",
@@ -845,6 +846,7 @@ export interface components {
              */
             call?: components["schemas"]["Call"];
             /**
+             * @description Barge-in: whether and when the caller may interrupt the agent.
              * @default {
              *       "enabled": true,
              *       "min_duration_seconds": 0.5,
@@ -852,10 +854,14 @@ export interface components {
              *     }
              */
             interruption?: components["schemas"]["Interruption"];
+            /** @description The language model that writes the agent's replies. */
             llm: components["schemas"]["Llm"];
+            /** @description Speech-to-text: turns the caller's audio into text. */
             stt: components["schemas"]["Stt"];
+            /** @description Text-to-speech: the agent's voice. */
             tts: components["schemas"]["Tts"];
             /**
+             * @description Turn detection: when the caller's turn is over and the agent answers.
              * @default {
              *       "detection": "vad",
              *       "max_endpointing_seconds": 3,
@@ -864,6 +870,7 @@ export interface components {
              */
             turn?: components["schemas"]["Turn"];
             /**
+             * @description Voice activity detection: when the caller counts as speaking.
              * @default {
              *       "activation_threshold": 0.5,
              *       "min_silence_seconds": 0.55,
@@ -875,13 +882,27 @@ export interface components {
         };
         /** @description An alert's stored state. */
         AlertRecord: {
+            /** @description The customer it is about (empty for the console-wide `security` rule). */
             customer_id: string;
+            /** @description Whether it is firing now; false once resolved. */
             firing: boolean;
+            /** @description What was wrong when it fired, in words. */
             message: string;
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description When it resolved, in milliseconds since the Unix epoch; none while it fires.
+             */
             resolved_at_ms?: number | null;
+            /**
+             * @description The rule: `unreachable`, `incompatible`, `agent_down`, `crash_loop`, `cpu`, `memory`,
+             *     `error_rate`, `p95_latency`, `log_lines_dropped`, `disk_low`, `memory_pressure` or
+             *     `security`.
+             */
             rule: string;
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description When it started firing, in milliseconds since the Unix epoch.
+             */
             since_ms: number;
         };
         /** @description Every list answers a page: `{items, next_cursor}`; pass `cursor` back for the next one. */
@@ -893,17 +914,38 @@ export interface components {
         ApplyAction: "stored" | "reloaded" | "restarted";
         /** @description One audit entry. */
         AuditEntry: {
+            /** @description What, as `group.verb` (`config.deploy`, `secret.set`, `user.add`, `login`). */
             action: string;
+            /**
+             * @description Who: a user (`admin`), an API token (`token:ci`), a local user (`local:alice`) or the
+             *     console itself (`voicefleet`).
+             */
             actor: string;
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description When it happened, in milliseconds since the Unix epoch.
+             */
             at_ms: number;
+            /**
+             * @description This entry's hash over its fields and `prev_hash`: `hmac-sha256:<hex>` under the audit key,
+             *     or `sha256:<hex>` for entries written before the keyed chain.
+             */
             hash: string;
             /** @description `ok`, `denied`, `failed: ...`. */
             outcome: string;
+            /** @description The previous entry's `hash` (`sha256:` and 64 zeros for the first entry). */
             prev_hash: string;
+            /** @description The request id of the transport request that caused it; empty when there was none. */
             request_id: string;
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description The entry's position in the chain, from 1.
+             */
             seq: number;
+            /**
+             * @description What it was done to: a customer id, `ID#REVISION`, `ID/SECRET`, a user or token; empty for
+             *     the console itself.
+             */
             target: string;
         };
         /** @description Every list answers a page: `{items, next_cursor}`; pass `cursor` back for the next one. */
@@ -924,7 +966,10 @@ export interface components {
              * @default 0
              */
             checkpoints?: number;
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description Entries checked.
+             */
             entries: number;
             /**
              * Format: uint64
@@ -937,7 +982,9 @@ export interface components {
              * @default null
              */
             latest_checkpoint?: components["schemas"]["CheckpointSummary"] | null;
+            /** @description Whether the whole chain checks out (and matches the checkpoints). */
             ok: boolean;
+            /** @description Why the chain breaks there; none when it checks out. */
             reason?: string | null;
         };
         /** @description What to do to each target. */
@@ -956,12 +1003,17 @@ export interface components {
         } | {
             /** @constant */
             kind: "deploy";
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description The revision number to deploy to every target; each customer's latest when absent.
+             */
             revision?: number | null;
         } | {
             /** @constant */
             kind: "patch";
+            /** @description The new revisions' message. */
             message: string;
+            /** @description The edits, applied in order to each customer's latest revision. */
             operations: components["schemas"]["PatchOperation"][];
         };
         /** @description What a bulk run does to each target. */
@@ -990,30 +1042,51 @@ export interface components {
         };
         /** @description Progress of a run, as a stream any frontend can follow. */
         BulkEvent: {
+            /** @description The target's result so far. */
             result: components["schemas"]["TargetResult"];
+            /** @description The run. */
             run_id: string;
             /** @constant */
             type: "target";
         } | {
+            /** @description How it ended. */
             outcome: components["schemas"]["RunOutcome"];
+            /** @description The run. */
             run_id: string;
             /** @constant */
             type: "finished";
         };
         /** @description A stored run. */
         BulkRun: {
+            /** @description Who started it. */
             actor: string;
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description When it was started, in milliseconds since the Unix epoch.
+             */
             created_at_ms: number;
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description When it ended, in milliseconds since the Unix epoch; none while it runs.
+             */
             finished_at_ms?: number | null;
+            /** @description The run's id. */
             id: string;
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description The spec's `max_concurrency` resolved for this run's number of targets.
+             */
             max_concurrency: number;
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description The spec's `max_errors` resolved for this run's number of targets.
+             */
             max_errors: number;
+            /** @description How it ended, or `running`. */
             outcome: components["schemas"]["RunOutcome"];
+            /** @description What was asked. */
             spec: components["schemas"]["BulkSpec"];
+            /** @description Every target, canaries first, in the order they start. */
             targets: components["schemas"]["TargetResult"][];
         };
         /** @description Every list answers a page: `{items, next_cursor}`; pass `cursor` back for the next one. */
@@ -1023,6 +1096,7 @@ export interface components {
         };
         /** @description A bulk operation. */
         BulkSpec: {
+            /** @description What to do to each target. */
             action: components["schemas"]["BulkAction"];
             /**
              * @description Return targets whose deploy failed to their previous revision.
@@ -1040,10 +1114,23 @@ export interface components {
              * @default false
              */
             dry_run?: boolean;
-            /** @default null */
+            /**
+             * @description What each target must show after its action to count as succeeded; none: the action's own
+             *     success is enough.
+             * @default null
+             */
             health_gate?: components["schemas"]["HealthGate"] | null;
+            /**
+             * @description How many targets may be in flight at once (a count, or a percentage of the targets rounded
+             *     up; at least 1).
+             */
             max_concurrency: components["schemas"]["Limit"];
+            /**
+             * @description How many targets may fail before the run stops starting new ones (a count, or a percentage
+             *     of the targets rounded up); targets in flight still finish.
+             */
             max_errors: components["schemas"]["Limit"];
+            /** @description Which customers are targets. */
             selector: components["schemas"]["Selector"];
         };
         /** @description `POST /v1/bulk`. */
@@ -1073,27 +1160,46 @@ export interface components {
         };
         /** @description Per-call behaviour. */
         Call: {
-            /** @default [] */
+            /**
+             * @description Phrases that end the call when the caller says them (at most 32, each at most 100
+             *     characters).
+             * @default []
+             */
             end_call_phrases?: string[];
-            /** @default  */
+            /**
+             * @description What the agent says first when it answers a call; empty for nothing.
+             * @default
+             */
             first_message?: string;
             /**
              * Format: uint32
+             * @description Longest call, in seconds, before the agent ends it.
              * @default 600
              */
             max_duration_seconds?: number;
             /**
              * Format: uint32
+             * @description Seconds of silence from the caller after which the agent ends the call.
              * @default 30
              */
             silence_timeout_seconds?: number;
         };
         /** @description Call metrics derived from the agent's events. */
         CallSummary: {
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description Calls in progress now.
+             */
             active_calls: number;
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description Calls started since the agent instance started (a `call_started` event each).
+             */
             calls_total: number;
+            /**
+             * @description Ended calls by `disconnect_reason` since the instance started (`unknown` when the agent gave
+             *     none).
+             */
             disconnect_reasons: {
                 [key: string]: number;
             };
@@ -1102,9 +1208,14 @@ export interface components {
              * @description Errors per turn over the last 5 minutes.
              */
             error_rate_5m: number;
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description `error` events since the agent instance started.
+             */
             errors_total: number;
+            /** @description Turn-latency percentiles over the last hour. */
             latency_1h: components["schemas"]["LatencySummary"];
+            /** @description Turn-latency percentiles over the last 5 minutes. */
             latency_5m: components["schemas"]["LatencySummary"];
             /**
              * @description Every turn's latencies since the agent started, bucketed (for Prometheus histograms).
@@ -1188,7 +1299,11 @@ export interface components {
              *     }
              */
             latency_histograms?: components["schemas"]["LatencyHistograms"];
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description Lines of the agent's stdout that looked like protocol events but were not valid ones (kept
+             *     as log lines, never fatal): a count above 0 points at a bug in the agent's event output.
+             */
             malformed_events: number;
         };
         /** @description One changed path: `old` is absent for an addition, `new` for a removal. */
@@ -1217,12 +1332,25 @@ export interface components {
         };
         /** @description The configuration revision a host runs. */
         ConfigRevision: {
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description When the host applied it, in milliseconds since the Unix epoch.
+             */
             applied_at_ms: number;
+            /** @description Who asked for it (a user or token name, as the caller gave it). */
             author: string;
+            /**
+             * @description `sha256:<hex>` of the document's canonical JSON (keys sorted, no whitespace): two revisions
+             *     with the same hash are the same document.
+             */
             hash: string;
+            /** @description Why, in the caller's words (may be empty). */
             message: string;
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description The revision number: 1 for the first configuration applied to the customer, one more for
+             *     each after.
+             */
             revision: number;
         };
         /** @description `GET /v1/config/schema`: the configuration document's JSON Schema (draft 2020-12). */
@@ -1252,23 +1380,30 @@ export interface components {
              * @default null
              */
             agent_version?: string | null;
+            /** @description The customer's id. */
             customer_id: string;
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description The revision last deployed; none before the first deploy.
+             */
             deployed_revision?: number | null;
             /** @description The host runs something other than the deployed revision. */
             drift: boolean;
+            /** @description Why the host did not answer, or what it answered instead; none when it answered. */
             error?: string | null;
             /**
              * Format: uint64
              * @description When the host last answered.
              */
             last_seen_ms?: number | null;
+            /** @description The display name. */
             name: string;
             /**
              * Format: uint64
              * @description The latest revision, when it is newer than the deployed one (not deployed yet).
              */
             pending_revision?: number | null;
+            /** @description Whether the host answered this poll. */
             reachable: boolean;
             /**
              * Format: uint64
@@ -1282,6 +1417,7 @@ export interface components {
             state: components["schemas"]["CustomerState"];
             /** @description The last status the host gave (current when reachable). */
             status?: components["schemas"]["HostStatus"] | null;
+            /** @description Tags, key to value. */
             tags: {
                 [key: string]: string;
             };
@@ -1293,13 +1429,23 @@ export interface components {
         };
         /** @description A customer as the console knows it. */
         CustomerView: {
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description When the customer was added, in milliseconds since the Unix epoch.
+             */
             created_at_ms: number;
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description The revision last deployed to the host; none before the first deploy.
+             */
             deployed_revision?: number | null;
+            /** @description The host agent's base URL (`https://10.0.1.17:8000`). */
             endpoint: string;
+            /** @description The customer's id. */
             id: string;
+            /** @description The display name. */
             name: string;
+            /** @description Tags, key to value. */
             tags: {
                 [key: string]: string;
             };
@@ -1344,20 +1490,35 @@ export interface components {
         };
         /** @description How the agent last ended. */
         ExitInfo: {
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description When the host saw it end, in milliseconds since the Unix epoch.
+             */
             at_ms: number;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description The agent's exit code; none when a signal ended it.
+             */
             code?: number | null;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description The signal number that ended the agent (9 for SIGKILL, 15 for SIGTERM); none when it exited
+             *     on its own with a code.
+             */
             signal?: number | null;
         };
         /** @description A change the console noticed while polling. */
         FleetEvent: {
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description When the console noticed, in milliseconds since the Unix epoch.
+             */
             at_ms: number;
+            /** @description The customer. */
             customer_id: string;
             /** @description How the agent last ended (set when this change follows an exit). */
             exit?: components["schemas"]["ExitInfo"] | null;
+            /** @description The state before. */
             from: components["schemas"]["CustomerState"];
             /**
              * Format: int32
@@ -1369,10 +1530,12 @@ export interface components {
              * @description The host's restart count.
              */
             restarts?: number | null;
+            /** @description The state now. */
             to: components["schemas"]["CustomerState"];
             /** @constant */
             type: "status_changed";
         } | {
+            /** @description The alert, as it is now. */
             alert: components["schemas"]["AlertRecord"];
             /** @constant */
             type: "alert";
@@ -1434,10 +1597,20 @@ export interface components {
          *     percentiles, histograms from many hosts add up, so a fleet-wide p95 can be computed from them.
          */
         Histogram: {
+            /**
+             * @description Observations per bucket (not cumulative): one entry per bound (0.05, 0.1, 0.2, 0.3, 0.5,
+             *     0.75, 1, 1.5, 2, 3, 5 and 10 seconds), then one for those above every bound.
+             */
             buckets: number[];
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description How many observations.
+             */
             count: number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description The sum of every observation, in seconds.
+             */
             sum_seconds: number;
         };
         /** @description One line of the host's audit file. */
@@ -1482,6 +1655,7 @@ export interface components {
         };
         /** @description A page of the host's audit file, oldest first. */
         HostAuditPage: {
+            /** @description The entries, oldest first; empty at the end of the file. */
             entries: components["schemas"]["HostAuditEntry"][];
             /**
              * Format: uint64
@@ -1503,6 +1677,7 @@ export interface components {
             first_seq: number;
             /** @description Every line parsed, hashed right and chained to the one before. */
             intact: boolean;
+            /** @description The last entry's hash (`sha256:<hex>`); empty when there is no entry. */
             last_hash: string;
             /**
              * Format: uint64
@@ -1519,10 +1694,18 @@ export interface components {
              * @default null
              */
             agent_version?: string | null;
+            /** @description Call counters and latencies derived from the agent's protocol events. */
             calls: components["schemas"]["CallSummary"];
+            /** @description The configuration revision the host runs; none before the first configuration is applied. */
             config?: components["schemas"]["ConfigRevision"] | null;
-            /** Format: uint32 */
+            /**
+             * Format: uint32
+             * @description Failed starts in a row (an instance that could not be spawned, or exited before it was
+             *     ready); 5 or more puts the agent in `crash_loop`. A healthy run or a start request resets
+             *     it to 0.
+             */
             consecutive_failures: number;
+            /** @description The customer this host serves. */
             customer_id: string;
             /**
              * @description Why the last start failed (the program or working directory is missing, no
@@ -1530,6 +1713,10 @@ export interface components {
              * @default null
              */
             last_error?: string | null;
+            /**
+             * @description How the last instance ended; none when no instance has ended since the host agent started
+             *     (or adopted it).
+             */
             last_exit?: components["schemas"]["ExitInfo"] | null;
             /**
              * @description The health of the agent's log.
@@ -1545,15 +1732,35 @@ export interface components {
              * @default null
              */
             machine?: components["schemas"]["MachineSample"] | null;
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description Milliseconds until the scheduled restart, in `backoff` or `crash_loop`; none when no restart
+             *     is scheduled.
+             */
             next_restart_in_ms?: number | null;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description The agent's process id while it has a process (`starting`, `running`, `stopping`); none
+             *     otherwise.
+             */
             pid?: number | null;
+            /**
+             * @description The latest resource sample of the agent's process group; none before the first sample or
+             *     when it has no process.
+             */
             resources?: components["schemas"]["MetricsSample"] | null;
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description Restarts since the state directory was created (counted across host agent restarts): each
+             *     start after an exit or a failed start.
+             */
             restarts: number;
+            /** @description What the agent process is doing now. */
             state: components["schemas"]["ProcessState"];
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Seconds since the current instance was spawned; none without a process.
+             */
             uptime_seconds?: number | null;
         };
         /**
@@ -1616,15 +1823,20 @@ export interface components {
         };
         /** @description Barge-in handling. */
         Interruption: {
-            /** @default true */
+            /**
+             * @description Whether the caller may interrupt the agent while it speaks.
+             * @default true
+             */
             enabled?: boolean;
             /**
              * Format: double
+             * @description Speech, in seconds, the caller must keep up to interrupt.
              * @default 0.5
              */
             min_duration_seconds?: number;
             /**
              * Format: uint32
+             * @description Words the caller must say to interrupt (0: any speech counts).
              * @default 0
              */
             min_words?: number;
@@ -1637,6 +1849,7 @@ export interface components {
             message: string;
             /** @description Dot path of the offending value (`telephony.numbers[1]`). */
             path: string;
+            /** @description An error refuses the document; a warning does not. */
             severity: components["schemas"]["Severity"];
         };
         /** @description One key's check: which secret, for which provider, the verdict and why. */
@@ -1651,8 +1864,11 @@ export interface components {
             elapsed_ms?: number | null;
             /** @description The document section that uses the secret (`agent_settings.llm`). */
             path: string;
+            /** @description The provider the key is for (`openai`, `deepgram`, `elevenlabs`…). */
             provider: string;
+            /** @description The secret's name (`openai_api_key`). */
             secret: string;
+            /** @description Valid, refused, or not known (the provider could not be asked). */
             verdict: components["schemas"]["KeyVerdict"];
         };
         /** @description `POST /v1/customers/{id}/secrets/check`: each provider key's verdict, from the host. */
@@ -1663,16 +1879,24 @@ export interface components {
         KeyVerdict: "valid" | "invalid" | "unreachable" | "unchecked";
         /** @description A histogram for each turn latency. */
         LatencyHistograms: {
+            /** @description End-to-end turn latency. */
             e2e: components["schemas"]["Histogram"];
+            /** @description The LLM's time to first token. */
             llm_ttft: components["schemas"]["Histogram"];
+            /** @description Speech-to-text's delay. */
             stt: components["schemas"]["Histogram"];
+            /** @description Text-to-speech's time to first byte. */
             tts_ttfb: components["schemas"]["Histogram"];
         };
         /** @description Percentiles of every turn latency over one window. */
         LatencySummary: {
+            /** @description End-to-end turn latency; none when no turn in the window reported it. */
             e2e_ms?: components["schemas"]["Percentiles"] | null;
+            /** @description The LLM's time to first token; none when no turn in the window reported it. */
             llm_ttft_ms?: components["schemas"]["Percentiles"] | null;
+            /** @description Speech-to-text's delay; none when no turn in the window reported it. */
             stt_ms?: components["schemas"]["Percentiles"] | null;
+            /** @description Text-to-speech's time to first byte; none when no turn in the window reported it. */
             tts_ttfb_ms?: components["schemas"]["Percentiles"] | null;
         };
         /** @description A count or a percentage of the targets. */
@@ -1705,13 +1929,18 @@ export interface components {
             api_key?: string | null;
             /**
              * Format: uint32
+             * @description Most tokens the model may produce per reply.
              * @default 250
              */
             max_tokens?: number;
             /** @description Model name; a name the provider is not known to offer is a warning. */
             model: string;
+            /** @description The LLM provider. */
             provider: components["schemas"]["LlmProvider"];
-            /** @default  */
+            /**
+             * @description Instructions given to the model before every conversation; at most 32,000 characters.
+             * @default
+             */
             system_prompt?: string;
             /**
              * Format: double
@@ -1720,7 +1949,10 @@ export interface components {
              */
             temperature?: number;
         };
-        /** @enum {string} */
+        /**
+         * @description The LLM provider: `openai`, `anthropic`, `google`, `groq` or `azure_openai`.
+         * @enum {string}
+         */
         LlmProvider: "openai" | "anthropic" | "google" | "groq" | "azure_openai";
         /** @description One line of the agent's log. */
         LogLineBody: {
@@ -1791,7 +2023,10 @@ export interface components {
          *     agent's. Each figure is absent when the machine could not tell it.
          */
         MachineSample: {
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description When the machine was sampled, in milliseconds since the Unix epoch.
+             */
             at_ms: number;
             /**
              * Format: double
@@ -1807,22 +2042,25 @@ export interface components {
             load1?: number | null;
             /**
              * Format: double
+             * @description The 15-minute load average.
              * @default null
              */
             load15?: number | null;
             /**
              * Format: double
+             * @description The 5-minute load average.
              * @default null
              */
             load5?: number | null;
             /**
              * Format: uint64
-             * @description Memory available to new work without swapping (`MemAvailable`).
+             * @description Memory available to new work without swapping (`MemAvailable`), in bytes.
              * @default null
              */
             memory_available_bytes?: number | null;
             /**
              * Format: uint64
+             * @description Physical memory of the machine (`MemTotal`), in bytes.
              * @default null
              */
             memory_total_bytes?: number | null;
@@ -1854,11 +2092,21 @@ export interface components {
         };
         /** @description Resource use of the agent's whole process group at one instant. */
         MetricsSample: {
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description Calls in progress: `call_started` events without their `call_ended`.
+             */
             active_calls: number;
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description When the sample was taken, in milliseconds since the Unix epoch.
+             */
             at_ms: number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description CPU time used by the group since the previous sample, in percent of one core (above 100 when
+             *     it keeps several cores busy; 0 in the first sample of an instance).
+             */
             cpu_percent: number;
             /**
              * Format: double
@@ -1871,7 +2119,10 @@ export interface components {
              *     a host agent that does not report it).
              */
             machine?: components["schemas"]["MachineSample"] | null;
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description File descriptors open in every process in the group.
+             */
             open_files: number;
             /**
              * Format: double
@@ -1880,11 +2131,20 @@ export interface components {
              * @default null
              */
             p95_e2e_ms?: number | null;
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description Processes in the group (the agent and its children).
+             */
             processes: number;
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description Resident memory of every process in the group, summed, in bytes.
+             */
             rss_bytes: number;
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description Threads of every process in the group.
+             */
             threads: number;
         };
         /** @description `POST /v1/users/{name}/mfa/disable`. */
@@ -1897,6 +2157,7 @@ export interface components {
         };
         /** @description What enabling answers, once: nothing of it can be read back later. */
         MfaEnrollment: {
+            /** @description The user enrolled. */
             name: string;
             /**
              * @description `otpauth://totp/voicefleet:NAME?secret=...`: add it to an authenticator app (most read
@@ -1910,7 +2171,9 @@ export interface components {
         };
         /** @description Which roles must have a second factor, and who of them has none confirmed (they cannot log in). */
         MfaPolicy: {
+            /** @description The roles whose users must have a confirmed second factor to log in. */
             required_roles: components["schemas"]["Role"][];
+            /** @description Users of those roles without one confirmed: their logins are refused until they enroll. */
             unenrolled: string[];
         };
         /** @description `PUT /v1/mfa/policy`. */
@@ -2007,34 +2270,52 @@ export interface components {
         PatchOperation: {
             /** @constant */
             op: "set";
+            /** @description Where, as a dot path (`agent_settings.llm.temperature`, `telephony.numbers[0]`). */
             path: string;
             /** @description The new value: any JSON value the path's rules accept. */
             value: unknown;
         } | {
             /** @constant */
             op: "unset";
+            /** @description Where, as a dot path. */
             path: string;
         };
         /** @description p50, p95 and p99 of one latency, in milliseconds. */
         Percentiles: {
-            /** Format: uint */
+            /**
+             * Format: uint
+             * @description How many samples they were computed from.
+             */
             count: number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description The median, in milliseconds.
+             */
             p50: number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description The 95th percentile (nearest rank), in milliseconds.
+             */
             p95: number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description The 99th percentile (nearest rank), in milliseconds.
+             */
             p99: number;
         };
         /** @description Where a supervised voice agent is in its life. */
         ProcessState: "stopped" | "starting" | "running" | "backoff" | "stopping" | "exited" | "crash_loop";
         /**
-         * @description How a configuration change reaches a running agent.
+         * @description How a configuration change reaches a running agent: `signal` sends it SIGHUP to re-read its
+         *     configuration file (a change under `runtime` or to a secret still restarts it); `restart`
+         *     drains and restarts it.
          * @enum {string}
          */
         ReloadMode: "signal" | "restart";
         /**
-         * @description When the supervisor restarts an exited voice agent.
+         * @description When the supervisor restarts an exited voice agent: `always` (after any exit, a clean one
+         *     too), `on-failure` (after a non-zero exit, a signal or a failed start) or `never` (it stays
+         *     `exited`).
          * @enum {string}
          */
         RestartPolicy: "always" | "on-failure" | "never";
@@ -2060,18 +2341,32 @@ export interface components {
              *     secret value changed).
              */
             applied?: components["schemas"]["ApplyAction"] | null;
+            /** @description Who created it (the actor's name). */
             author: string;
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description When it was created, in milliseconds since the Unix epoch.
+             */
             created_at_ms: number;
+            /** @description The customer's id. */
             customer_id: string;
+            /** @description Whether it is the revision deployed to the host now. */
             deployed: boolean;
             /** @description The document (secrets redacted), when one revision is shown. */
             document?: {
                 [key: string]: unknown;
             } | null;
+            /** @description `sha256:<hex>` of the document's canonical JSON: equal hashes are equal documents. */
             hash: string;
+            /**
+             * @description Why, in the author's words (a rollback names the revision it restores when the author gave
+             *     no message).
+             */
             message: string;
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description The revision number, from 1.
+             */
             number: number;
         };
         /** @description Every list answers a page: `{items, next_cursor}`; pass `cursor` back for the next one. */
@@ -2089,7 +2384,7 @@ export interface components {
             revision: number;
         };
         /** @description How a run ended. */
-        RunOutcome: ("running" | "succeeded" | "stopped_on_errors" | "canary_failed" | "cancelled" | "dry_run") | "completed_with_errors" | "interrupted";
+        RunOutcome: "running" | "succeeded" | "completed_with_errors" | "stopped_on_errors" | "canary_failed" | "cancelled" | "dry_run" | "interrupted";
         /** @description How the host agent runs the voice-agent process. */
         Runtime: {
             /** @description argv of the voice agent; never run through a shell. */
@@ -2158,8 +2453,12 @@ export interface components {
         };
         /** @description A secret's name and when it last changed; never its value. */
         SecretInfo: {
+            /** @description The secret's name (`openai_api_key`). */
             name: string;
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description When its value was last set, in milliseconds since the Unix epoch.
+             */
             updated_at_ms: number;
         };
         /** @description Every list answers a page: `{items, next_cursor}`; pass `cursor` back for the next one. */
@@ -2176,12 +2475,14 @@ export interface components {
             /** @constant */
             kind: "all";
         } | {
+            /** @description The customer ids. */
             ids: string[];
             /** @constant */
             kind: "ids";
         } | {
             /** @constant */
             kind: "tags";
+            /** @description Tags, key to value: a customer must carry all of them. */
             tags: {
                 [key: string]: string;
             };
@@ -2205,6 +2506,7 @@ export interface components {
         Severity: "error" | "warning";
         /** @description SIP trunk settings. */
         Sip: {
+            /** @description The trunk's `sip:` or `sips:` URI. */
             uri: string;
         };
         /**
@@ -2219,9 +2521,11 @@ export interface components {
         StreamChoice: "all" | "stdout" | "stderr";
         /** @description Speech-to-text. */
         Stt: {
+            /** @description The provider's API key as `secret://NAME`; a literal key is refused. */
             api_key?: string | null;
             /**
              * Format: uint32
+             * @description Silence, in milliseconds, after which the provider ends an utterance.
              * @default 300
              */
             endpointing_ms?: number;
@@ -2232,9 +2536,13 @@ export interface components {
             language?: string;
             /** @description Model name; the provider's default when absent. */
             model?: string | null;
+            /** @description The speech-to-text provider. */
             provider: components["schemas"]["SttProvider"];
         };
-        /** @enum {string} */
+        /**
+         * @description The speech-to-text provider: `deepgram`, `assemblyai`, `google`, `azure` or `openai`.
+         * @enum {string}
+         */
         SttProvider: "deepgram" | "assemblyai" | "google" | "azure" | "openai";
         /** @description `PATCH /v1/customers/{id}`. */
         TagPatch: {
@@ -2245,24 +2553,37 @@ export interface components {
         };
         /** @description One target's result. */
         TargetResult: {
+            /** @description Whether it is one of the run's canaries. */
             canary: boolean;
+            /** @description The target customer. */
             customer_id: string;
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description When it finished, in milliseconds since the Unix epoch; none before.
+             */
             finished_at_ms?: number | null;
             /**
              * Format: uint64
              * @description For deploys: the revision before and the one deployed.
              */
             previous_revision?: number | null;
+            /** @description Why it failed, was skipped or rolled back; none while it goes well. */
             reason?: string | null;
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description The revision deployed to it (deploy and patch runs).
+             */
             revision?: number | null;
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description When its action started, in milliseconds since the Unix epoch; none before.
+             */
             started_at_ms?: number | null;
+            /** @description Where it stands. */
             state: components["schemas"]["TargetState"];
         };
         /** @description Where one target stands. */
-        TargetState: ("pending" | "running" | "succeeded" | "failed" | "skipped" | "rolled_back") | "interrupted";
+        TargetState: "pending" | "running" | "succeeded" | "failed" | "skipped" | "rolled_back" | "interrupted";
         /** @description Phone numbers and the carrier that routes them. */
         Telephony: {
             /** @description twilio: `AC` followed by 32 hex digits. */
@@ -2274,24 +2595,45 @@ export interface components {
              * @default []
              */
             numbers?: string[];
-            /** @default none */
+            /**
+             * @description The carrier that routes the numbers to the agent; `none` for no phone numbers.
+             * @default none
+             */
             provider?: components["schemas"]["TelephonyProvider"];
             /** @description Required for sip. */
             sip?: components["schemas"]["Sip"] | null;
         };
-        /** @enum {string} */
+        /**
+         * @description The carrier: `twilio`, `telnyx`, `sip` (a SIP trunk) or `none`.
+         * @enum {string}
+         */
         TelephonyProvider: "twilio" | "telnyx" | "sip" | "none";
         /** @description A token as shown; `token` only once, at creation. */
         TokenView: {
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description When it was created, in milliseconds since the Unix epoch.
+             */
             created_at_ms: number;
+            /** @description The user who created it. */
             created_by: string;
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description When it stops working, in milliseconds since the Unix epoch; none: never.
+             */
             expires_at_ms?: number | null;
+            /** @description The token's id (16 hex digits): what revoking names. */
             id: string;
+            /** @description A name for people (`ci`). */
             name: string;
+            /** @description Whether it was revoked. */
             revoked: boolean;
+            /** @description What the token may do. */
             role: components["schemas"]["Role"];
+            /**
+             * @description The token itself (`vft_` and 48 hex digits): only in the answer that creates it; it cannot
+             *     be read again.
+             */
             token?: string | null;
         };
         /** @description Every list answers a page: `{items, next_cursor}`; pass `cursor` back for the next one. */
@@ -2301,8 +2643,11 @@ export interface components {
         };
         /** @description Text-to-speech. */
         Tts: {
+            /** @description The provider's API key as `secret://NAME`; a literal key is refused. */
             api_key?: string | null;
+            /** @description Model name; the provider's default when absent. */
             model?: string | null;
+            /** @description The text-to-speech provider. */
             provider: components["schemas"]["TtsProvider"];
             /**
              * Format: double
@@ -2320,16 +2665,28 @@ export interface components {
              * @description elevenlabs only.
              */
             stability?: number | null;
+            /**
+             * @description The provider's voice id (an ElevenLabs voice id, a Cartesia voice UUID, an OpenAI voice
+             *     name…).
+             */
             voice_id: string;
         };
-        /** @enum {string} */
+        /**
+         * @description The text-to-speech provider: `elevenlabs`, `cartesia`, `openai`, `azure`, `google` or
+         *     `deepgram`.
+         * @enum {string}
+         */
         TtsProvider: "elevenlabs" | "cartesia" | "openai" | "azure" | "google" | "deepgram";
         /** @description Turn detection. */
         Turn: {
-            /** @default vad */
+            /**
+             * @description What decides that the caller's turn is over.
+             * @default vad
+             */
             detection?: components["schemas"]["TurnDetection"];
             /**
              * Format: double
+             * @description Longest wait, in seconds, after the caller stops speaking before the agent answers.
              * @default 3
              */
             max_endpointing_seconds?: number;
@@ -2340,12 +2697,21 @@ export interface components {
              */
             min_endpointing_seconds?: number;
         };
-        /** @enum {string} */
+        /**
+         * @description What ends the caller's turn: `vad` (silence after speech), `stt` (the speech-to-text
+         *     provider's end of utterance), `model` (a turn-detection model) or `manual` (the agent's own
+         *     logic).
+         * @enum {string}
+         */
         TurnDetection: "vad" | "stt" | "model" | "manual";
         /** @description A user as shown (no hash). */
         UserView: {
-            /** Format: uint64 */
+            /**
+             * Format: uint64
+             * @description When the user was added, in milliseconds since the Unix epoch.
+             */
             created_at_ms: number;
+            /** @description Whether the user is locked out now (its stored lock end is in the future). */
             locked: boolean;
             /**
              * @description Their second factor: `off`, `pending` (enabled, waiting for its first code) or `on`.
@@ -2358,7 +2724,9 @@ export interface components {
              * @default false
              */
             mfa_required?: boolean;
+            /** @description The login name. */
             name: string;
+            /** @description What the user may do. */
             role: components["schemas"]["Role"];
         };
         /** @description Every list answers a page: `{items, next_cursor}`; pass `cursor` back for the next one. */
@@ -2370,16 +2738,19 @@ export interface components {
         Vad: {
             /**
              * Format: double
+             * @description Speech probability (0 to 1) above which audio counts as speech.
              * @default 0.5
              */
             activation_threshold?: number;
             /**
              * Format: double
+             * @description Silence, in seconds, after speech that ends it.
              * @default 0.55
              */
             min_silence_seconds?: number;
             /**
              * Format: double
+             * @description Shortest speech, in seconds, that starts a turn.
              * @default 0.05
              */
             min_speech_seconds?: number;
@@ -2423,14 +2794,22 @@ export interface components {
             /** @description Where call events are posted. */
             webhooks?: components["schemas"]["Webhooks"] | null;
         };
-        /** @enum {string} */
+        /**
+         * @description A call event a webhook can receive: `call_started`, `call_ended`, `error` or
+         *     `state_changed` (the agent's process state).
+         * @enum {string}
+         */
         WebhookEvent: "call_started" | "call_ended" | "error" | "state_changed";
         /** @description Where call events are posted. */
         Webhooks: {
-            /** @default [] */
+            /**
+             * @description Which events are posted to `url`, each named at most once.
+             * @default []
+             */
             events?: components["schemas"]["WebhookEvent"][];
             /**
              * Format: uint32
+             * @description Seconds each post may take before it counts as failed.
              * @default 20
              */
             timeout_seconds?: number;
