@@ -29,6 +29,8 @@ mod revisions;
 mod run;
 mod secrets;
 mod selector;
+#[cfg(feature = "postgres")]
+mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod status;
@@ -61,10 +63,18 @@ pub use mfa::{MfaEnrollment, MfaPolicy, MfaState};
 pub use rate::{Limit, RateControl};
 pub use recovery::RecoveryStep;
 pub use selector::Selector;
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 #[cfg(feature = "sqlite")]
 pub(crate) use sqlite::{SCHEMA_VERSION, audit_chain};
+// One list of schema versions in two dialects: a migration added to one store needs its twin.
+#[cfg(all(feature = "sqlite", feature = "postgres"))]
+const _: () = assert!(
+    postgres::MIGRATIONS.len() as u32 == SCHEMA_VERSION,
+    "sqlite/migrations.rs and postgres/migrations.rs must list the same schema versions"
+);
 pub use store::{AlertRecord, CustomerRecord, RevisionRecord, SecretRecord, Store};
 
 use crate::clock::SharedClock;
