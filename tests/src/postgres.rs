@@ -162,7 +162,11 @@ impl PostgresServer {
             if ready {
                 return;
             }
-            assert!(Instant::now() < deadline, "postgres did not accept connections in 60 s:\n{}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "postgres did not accept connections in 60 s:\n{}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }

@@ -116,7 +116,8 @@ async fn customers(store: Arc<dyn Store>) {
     assert!(matches!(missing, Err(Error::CustomerNotFound { .. })), "{missing:?}");
 
     store.insert_revision(revision("acme", 0, "a"), record("config.create", "acme#1")).await.unwrap();
-    let secret = SecretRecord { name: "KEY".to_owned(), nonce: vec![1], ciphertext: vec![2], updated_at_ms: 5 };
+    let secret =
+        SecretRecord { name: "KEY".to_owned(), nonce: vec![1], ciphertext: vec![2], updated_at_ms: 5 };
     store.put_secret("acme", secret, record("secret.set", "acme/KEY")).await.unwrap();
     store.delete_customer("acme", record("customer.remove", "acme")).await.unwrap();
     assert_eq!(store.customer("acme").await.unwrap(), None);
@@ -136,16 +137,22 @@ async fn revisions(store: Arc<dyn Store>) {
     }
     let stale = store.insert_revision(revision("acme", 3, "late"), record("config.create", "acme")).await;
     assert!(matches!(stale, Err(Error::Stale { .. })), "{stale:?}");
-    assert_eq!(store.insert_revision(revision("acme", 4, "next"), record("config.create", "acme")).await.unwrap(), 4);
+    assert_eq!(
+        store.insert_revision(revision("acme", 4, "next"), record("config.create", "acme")).await.unwrap(),
+        4
+    );
 
     // Two writers on the same parent: one wins, the other is told its parent is stale.
     let racers = (0..4).map(|i| {
         let store = store.clone();
         tokio::spawn(async move {
-            store.insert_revision(revision("acme", 5, &format!("race{i}")), record("config.create", "acme")).await
+            store
+                .insert_revision(revision("acme", 5, &format!("race{i}")), record("config.create", "acme"))
+                .await
         })
     });
-    let results: Vec<_> = futures_util::future::join_all(racers).await.into_iter().map(Result::unwrap).collect();
+    let results: Vec<_> =
+        futures_util::future::join_all(racers).await.into_iter().map(Result::unwrap).collect();
     assert_eq!(results.iter().filter(|r| matches!(r, Ok(5))).count(), 1, "{results:?}");
     assert!(results.iter().all(|r| matches!(r, Ok(5) | Err(Error::Stale { .. }))), "{results:?}");
 
@@ -218,7 +225,9 @@ async fn audit_chain(store: Arc<dyn Store>) {
         customize(&mut query);
         query
     };
-    let seqs = |entries: Vec<voicefleet_core::console::AuditEntry>| entries.iter().map(|e| e.seq).collect::<Vec<_>>();
+    let seqs = |entries: Vec<voicefleet_core::console::AuditEntry>| {
+        entries.iter().map(|e| e.seq).collect::<Vec<_>>()
+    };
     let by_customer = store.audit_newest(&query(|q| q.customer = Some("acme".to_owned()))).await.unwrap();
     assert_eq!(seqs(by_customer), [82, 81]);
     let by_actor = store.audit_newest(&query(|q| q.actor = Some("token:ci".to_owned()))).await.unwrap();
@@ -285,7 +294,8 @@ async fn bulk_runs(store: Arc<dyn Store>) {
 
     let newest: Vec<String> = store.bulk_runs(2).await.unwrap().into_iter().map(|r| r.id).collect();
     assert_eq!(newest, ["run-3", "run-2"]);
-    let unfinished: Vec<String> = store.unfinished_bulk_runs().await.unwrap().into_iter().map(|r| r.id).collect();
+    let unfinished: Vec<String> =
+        store.unfinished_bulk_runs().await.unwrap().into_iter().map(|r| r.id).collect();
     assert_eq!(unfinished, ["run-1", "run-3"]);
 
     let mut finished = loaded.clone();
@@ -367,7 +377,11 @@ fn mfa(name: &str, last_step: u64) -> MfaRecord {
         created_at_ms: 5,
         recovery_codes: ["c", "a", "b"]
             .iter()
-            .map(|code| RecoveryCodeRecord { salt: format!("salt-{code}"), hash: format!("hash-{code}"), used_at_ms: None })
+            .map(|code| RecoveryCodeRecord {
+                salt: format!("salt-{code}"),
+                hash: format!("hash-{code}"),
+                used_at_ms: None,
+            })
             .collect(),
     }
 }
@@ -390,7 +404,8 @@ async fn second_factor(store: Arc<dyn Store>) {
         let store = store.clone();
         tokio::spawn(async move { store.use_totp_step("alice", 101).await.unwrap() })
     });
-    let used: Vec<bool> = futures_util::future::join_all(logins).await.into_iter().map(Result::unwrap).collect();
+    let used: Vec<bool> =
+        futures_util::future::join_all(logins).await.into_iter().map(Result::unwrap).collect();
     assert_eq!(used.iter().filter(|u| **u).count(), 1, "{used:?}");
     assert!(!store.use_totp_step("alice", 100).await.unwrap());
     assert!(store.use_totp_step("alice", 102).await.unwrap());
@@ -400,7 +415,8 @@ async fn second_factor(store: Arc<dyn Store>) {
         let store = store.clone();
         tokio::spawn(async move { store.use_recovery_code("alice", "hash-a", 77).await.unwrap() })
     });
-    let used: Vec<bool> = futures_util::future::join_all(codes).await.into_iter().map(Result::unwrap).collect();
+    let used: Vec<bool> =
+        futures_util::future::join_all(codes).await.into_iter().map(Result::unwrap).collect();
     assert_eq!(used.iter().filter(|u| **u).count(), 1, "{used:?}");
     assert!(!store.use_recovery_code("alice", "no-such", 77).await.unwrap());
     let stored = store.mfa("alice").await.unwrap().unwrap();
@@ -423,7 +439,7 @@ async fn second_factor(store: Arc<dyn Store>) {
     assert_eq!(store.mfa_required_roles().await.unwrap(), expected);
     store.set_mfa_required(Role::Operator, false, record("mfa.require", "operator")).await.unwrap();
     assert_eq!(store.mfa_required_roles().await.unwrap(), [Role::Admin]);
-    assert_eq!(verified_chain(&*store).await, 11);
+    assert_eq!(verified_chain(&*store).await, 12);
 }
 
 async fn login_failures(store: Arc<dyn Store>) {
@@ -448,7 +464,10 @@ async fn login_failures(store: Arc<dyn Store>) {
     assert_eq!(store.login_failures("alice", "10.0.0.2").await.unwrap(), None);
     // Failures older than a day are forgotten when another is counted.
     store.record_login_failure("bob", "10.0.0.3", now, record("login", "bob")).await.unwrap();
-    store.record_login_failure("carol", "10.0.0.3", now + 2 * DAY_MS, record("login", "carol")).await.unwrap();
+    store
+        .record_login_failure("carol", "10.0.0.3", now + 2 * DAY_MS, record("login", "carol"))
+        .await
+        .unwrap();
     assert_eq!(store.login_failures("bob", "10.0.0.3").await.unwrap(), None);
     assert_eq!(verified_chain(&*store).await, 14);
 }
@@ -468,12 +487,18 @@ async fn samples(store: Arc<dyn Store>) {
     let thinned = [minute_start + 1, minute_start + 2, minute_start + 3, minute_start + MINUTE + 1];
     store.insert_samples("acme", &thinned.map(|at| sample(at, 3.0))).await.unwrap();
     store
-        .insert_fleet_samples(vec![("acme".to_owned(), sample(now - 5, 4.0)), ("beta".to_owned(), sample(now - 5, 5.0))])
+        .insert_fleet_samples(vec![
+            ("acme".to_owned(), sample(now - 5, 4.0)),
+            ("beta".to_owned(), sample(now - 5, 5.0)),
+        ])
         .await
         .unwrap();
     assert_eq!(store.samples("acme", 0, u64::MAX).await.unwrap().len(), 7);
     assert_eq!(store.samples("beta", 0, u64::MAX).await.unwrap(), [sample(now - 5, 5.0)]);
-    assert_eq!(store.samples("acme", now - 10, now - 5).await.unwrap(), [sample(now - 10, 2.0), sample(now - 5, 4.0)]);
+    assert_eq!(
+        store.samples("acme", now - 10, now - 5).await.unwrap(),
+        [sample(now - 10, 2.0), sample(now - 5, 4.0)]
+    );
 
     store.prune_samples(now).await.unwrap();
     let kept: Vec<u64> = store.samples("acme", 0, u64::MAX).await.unwrap().iter().map(|s| s.at_ms).collect();
@@ -500,9 +525,16 @@ async fn events(store: Arc<dyn Store>) {
         store.insert_event("acme", at, &status_event("acme", at)).await.unwrap();
     }
     store.insert_event("beta", now - 15, &status_event("beta", now - 15)).await.unwrap();
-    let query = |customer: Option<&str>, since_ms, limit| EventQuery { customer: customer.map(str::to_owned), since_ms, limit };
+    let query = |customer: Option<&str>, since_ms, limit| EventQuery {
+        customer: customer.map(str::to_owned),
+        since_ms,
+        limit,
+    };
     let times = |events: Vec<FleetEvent>| events.iter().map(|e| e.customer_and_time().1).collect::<Vec<_>>();
-    assert_eq!(times(store.events(&query(None, now - DAY, 100)).await.unwrap()), [now - 30, now - 20, now - 15, now - 10]);
+    assert_eq!(
+        times(store.events(&query(None, now - DAY, 100)).await.unwrap()),
+        [now - 30, now - 20, now - 15, now - 10]
+    );
     assert_eq!(times(store.events(&query(Some("acme"), 0, 2)).await.unwrap()), [now - 20, now - 10]);
     assert_eq!(store.events(&query(Some("beta"), 0, 10)).await.unwrap(), [status_event("beta", now - 15)]);
     store.prune_samples(now).await.unwrap();
@@ -542,7 +574,11 @@ async fn instances(store: Arc<dyn Store>) {
     use crate::cloud::instance;
     assert_eq!(store.instances().await.unwrap(), (Vec::new(), None));
     store
-        .replace_instances(vec![instance("i-2", Some("acme")), instance("i-1", None)], 100, record("instances.sync", "ec2"))
+        .replace_instances(
+            vec![instance("i-2", Some("acme")), instance("i-1", None)],
+            100,
+            record("instances.sync", "ec2"),
+        )
         .await
         .unwrap();
     let (found, synced) = store.instances().await.unwrap();
@@ -552,12 +588,19 @@ async fn instances(store: Arc<dyn Store>) {
     stopped.state = voicefleet_core::instances::InstanceState::Stopped;
     store.put_instance(stopped.clone(), 200).await.unwrap();
     store.put_instance(instance("i-3", Some("beta")), 150).await.unwrap();
-    assert_eq!(store.instances().await.unwrap(), (vec![instance("i-1", None), stopped, instance("i-3", Some("beta"))], Some(200)));
+    assert_eq!(
+        store.instances().await.unwrap(),
+        (vec![instance("i-1", None), stopped, instance("i-3", Some("beta"))], Some(200))
+    );
     store.replace_instances(vec![instance("i-9", None)], 300, record("instances.sync", "ec2")).await.unwrap();
     assert_eq!(store.instances().await.unwrap(), (vec![instance("i-9", None)], Some(300)));
 
     store.insert_customer(customer("acme"), record("customer.add", "acme")).await.unwrap();
-    let spec = LaunchSpec { image_id: Some("ami-1".to_owned()), instance_type: Some("t3.small".to_owned()), ..LaunchSpec::default() };
+    let spec = LaunchSpec {
+        image_id: Some("ami-1".to_owned()),
+        instance_type: Some("t3.small".to_owned()),
+        ..LaunchSpec::default()
+    };
     store.put_launch_spec("acme", spec.clone(), record("instances.launch_spec", "acme")).await.unwrap();
     assert_eq!(store.launch_spec("acme").await.unwrap(), Some(spec));
     let template = LaunchSpec { launch_template_id: Some("lt-1".to_owned()), ..LaunchSpec::default() };

@@ -20,8 +20,11 @@ mod fleet;
 pub mod health;
 mod instances;
 mod live;
+mod location;
 pub mod login;
 pub mod mfa;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod rate;
 pub mod recover;
 mod recovery;
@@ -29,8 +32,6 @@ mod revisions;
 mod run;
 mod secrets;
 mod selector;
-#[cfg(feature = "postgres")]
-mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod status;
@@ -59,12 +60,15 @@ pub use fleet::{
 };
 pub use instances::{InstanceControl, InstanceReport};
 pub use live::LiveOptions;
+pub use location::{SQLITE_FILE, StoreLocation};
 pub use mfa::{MfaEnrollment, MfaPolicy, MfaState};
+#[cfg(all(feature = "postgres", feature = "sqlite"))]
+pub use postgres::MoveReport;
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
 pub use rate::{Limit, RateControl};
 pub use recovery::RecoveryStep;
 pub use selector::Selector;
-#[cfg(feature = "postgres")]
-pub use postgres::PostgresStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 #[cfg(feature = "sqlite")]

@@ -12,7 +12,8 @@ async fn store_contract_sqlite() {
     let path = dir.path().to_owned();
     let counter = std::sync::atomic::AtomicUsize::new(0);
     let factory: Box<Factory> = Box::new(move || {
-        let file = path.join(format!("console-{}.db", counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst)));
+        let file =
+            path.join(format!("console-{}.db", counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst)));
         Box::pin(async move {
             Arc::new(SqliteStore::open(&file).unwrap().with_audit_key(audit_key())) as Arc<dyn Store>
         })
@@ -42,9 +43,11 @@ mod postgres {
         let factory: Box<Factory> = {
             let server = server.clone();
             Box::new(move || {
-                let url = server.create_database(&format!("contract{}", counter.fetch_add(1, Ordering::SeqCst)));
+                let url =
+                    server.create_database(&format!("contract{}", counter.fetch_add(1, Ordering::SeqCst)));
                 Box::pin(async move {
-                    Arc::new(PostgresStore::connect(&url).await.unwrap().with_audit_key(audit_key())) as Arc<dyn Store>
+                    Arc::new(PostgresStore::connect(&url).await.unwrap().with_audit_key(audit_key()))
+                        as Arc<dyn Store>
                 })
             })
         };
@@ -65,7 +68,9 @@ mod postgres {
         let url = server.create_database("together");
         let opens = (0..4).map(|_| {
             let url = url.clone();
-            tokio::spawn(async move { PostgresStore::connect(&url).await.map(|s| s.with_audit_key(audit_key())) })
+            tokio::spawn(
+                async move { PostgresStore::connect(&url).await.map(|s| s.with_audit_key(audit_key())) },
+            )
         });
         let stores: Vec<PostgresStore> = futures_util::future::join_all(opens)
             .await
@@ -96,19 +101,37 @@ mod postgres {
         };
         let port = server.port;
         // No password (and none in PGPASSWORD): the server asks for one.
-        // SAFETY: no other thread reads PGPASSWORD during this test.
-        unsafe { std::env::remove_var("PGPASSWORD") };
-        let text = message(PostgresStore::connect(&format!("postgres://{USER}@127.0.0.1:{port}/postgres?sslmode=disable")).await);
-        assert!(text.contains("password") && text.contains("PGPASSWORD"), "{text}");
-        let text = message(PostgresStore::connect(&format!("postgres://{USER}:wrong@127.0.0.1:{port}/postgres?sslmode=disable")).await);
+        assert!(
+            std::env::var_os("PGPASSWORD").is_none()
+                && std::env::var_os("VOICEFLEET_STORE_PASSWORD").is_none()
+        );
+        let text = message(
+            PostgresStore::connect(&format!("postgres://{USER}@127.0.0.1:{port}/postgres?sslmode=disable"))
+                .await,
+        );
+        assert!(text.contains("asks for a password") && text.contains("VOICEFLEET_STORE_PASSWORD"), "{text}");
+        let text = message(
+            PostgresStore::connect(&format!(
+                "postgres://{USER}:wrong@127.0.0.1:{port}/postgres?sslmode=disable"
+            ))
+            .await,
+        );
         assert!(text.contains("check the user and password"), "{text}");
         assert!(!text.contains("wrong"), "the password is never shown: {text}");
         let text = message(
-            PostgresStore::connect(&format!("postgres://{USER}:{PASSWORD}@127.0.0.1:{port}/missing?sslmode=disable")).await,
+            PostgresStore::connect(&format!(
+                "postgres://{USER}:{PASSWORD}@127.0.0.1:{port}/missing?sslmode=disable"
+            ))
+            .await,
         );
         assert!(text.contains("create the database"), "{text}");
         let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let text = message(PostgresStore::connect(&format!("postgres://{USER}:{PASSWORD}@127.0.0.1:{closed}/db?sslmode=disable")).await);
+        let text = message(
+            PostgresStore::connect(&format!(
+                "postgres://{USER}:{PASSWORD}@127.0.0.1:{closed}/db?sslmode=disable"
+            ))
+            .await,
+        );
         assert!(text.contains("running and reachable") && !text.contains(PASSWORD), "{text}");
         let text = message(PostgresStore::connect("mysql://root@localhost/db").await);
         assert!(text.contains("postgres://USER:PASSWORD@HOST:PORT/DATABASE"), "{text}");
@@ -129,8 +152,11 @@ mod postgres {
     /// A plain connection, for changing the database behind the store's back.
     async fn tokio_postgres_connect(url: &str) -> (tokio_postgres::Client, tokio::task::JoinHandle<()>) {
         let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
-        (client, tokio::spawn(async move {
-            let _ = connection.await;
-        }))
+        (
+            client,
+            tokio::spawn(async move {
+                let _ = connection.await;
+            }),
+        )
     }
 }

@@ -168,9 +168,12 @@ pub(super) async fn record_login_failure(
     address: &str,
     at_ms: u64,
 ) -> Result<u32> {
-    tx.execute("DELETE FROM login_failures WHERE last_failure_ms < $1", &[&int(at_ms.saturating_sub(DAY_MS))])
-        .await
-        .map_err(db_error)?;
+    tx.execute(
+        "DELETE FROM login_failures WHERE last_failure_ms < $1",
+        &[&int(at_ms.saturating_sub(DAY_MS))],
+    )
+    .await
+    .map_err(db_error)?;
     let row = tx
         .query_one(
             "INSERT INTO login_failures (name, address, failures, last_failure_ms) VALUES ($1, $2, 1, $3)
@@ -184,10 +187,15 @@ pub(super) async fn record_login_failure(
     Ok(u32::try_from(row.get::<_, i64>(0)).unwrap_or(u32::MAX))
 }
 
-pub(super) async fn clear_login_failures(tx: &Transaction<'_>, name: &str, address: Option<&str>) -> Result<()> {
+pub(super) async fn clear_login_failures(
+    tx: &Transaction<'_>,
+    name: &str,
+    address: Option<&str>,
+) -> Result<()> {
     match address {
         Some(address) => {
-            tx.execute("DELETE FROM login_failures WHERE name = $1 AND address = $2", &[&name, &address]).await
+            tx.execute("DELETE FROM login_failures WHERE name = $1 AND address = $2", &[&name, &address])
+                .await
         }
         None => tx.execute("DELETE FROM login_failures WHERE name = $1", &[&name]).await,
     }

@@ -119,9 +119,7 @@ pub(super) async fn newest(c: &Client, query: &AuditQuery) -> Result<Vec<AuditEn
 
 /// The chain's newest entry's (seq, hash), if any.
 pub(super) async fn head(c: &impl GenericClient) -> Result<Option<(u64, String)>> {
-    let row = c
-        .query_opt("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", &[])
-        .await
-        .map_err(db_error)?;
+    let row =
+        c.query_opt("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", &[]).await.map_err(db_error)?;
     Ok(row.map(|row| (uint(row.get(0)), row.get(1))))
 }

@@ -38,7 +38,8 @@ pub(super) async fn save_target(c: &impl GenericClient, run_id: &str, result: &T
 }
 
 pub(super) async fn load(c: &impl GenericClient, id: &str) -> Result<Option<BulkRun>> {
-    let Some(row) = c.query_opt("SELECT body FROM bulk_runs WHERE id = $1", &[&id]).await.map_err(db_error)?
+    let Some(row) =
+        c.query_opt("SELECT body FROM bulk_runs WHERE id = $1", &[&id]).await.map_err(db_error)?
     else {
         return Ok(None);
     };

@@ -1,4 +1,5 @@
 //! Opening a pool on a `postgres://` URL: the URL read (the password from it, else
+//! `VOICEFLEET_STORE_PASSWORD`, which a server takes out of its environment at start, else
 //! `PGPASSWORD`), TLS through rustls with the platform's roots unless `sslmode=disable`, and
 //! errors that say what to change.
 
@@ -8,7 +9,11 @@ use std::sync::Arc;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::config::{Host, SslMode};
 
+use crate::console::StoreLocation;
 use crate::error::{Error, Result};
+
+/// Where the password comes from when the URL has none (kept out of the URL, so out of `ps`).
+const PASSWORD_VARIABLE: &str = "VOICEFLEET_STORE_PASSWORD";
 
 /// How many connections one console keeps open at most.
 const POOL_SIZE: usize = 16;
@@ -21,22 +26,24 @@ pub(super) struct Target {
 
 /// Reads `url` (`postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=…`).
 pub(super) fn target(url: &str) -> Result<Target> {
-    let invalid = |reason: String| Error::InvalidValue { value: redact(url), reason };
+    let invalid = |reason: String| Error::InvalidValue {
+        value: StoreLocation::Postgres(url.to_owned()).describe(),
+        reason,
+    };
     if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
         return Err(invalid(
             "a PostgreSQL store is a URL: postgres://USER:PASSWORD@HOST:PORT/DATABASE".to_owned(),
         ));
     }
     let mut config = tokio_postgres::Config::from_str(url).map_err(|error| {
-        invalid(format!(
-            "cannot read it ({error}); expected postgres://USER:PASSWORD@HOST:PORT/DATABASE"
-        ))
+        invalid(format!("cannot read it ({error}); expected postgres://USER:PASSWORD@HOST:PORT/DATABASE"))
     })?;
     if config.get_user().is_none() {
         return Err(invalid("it names no user: postgres://USER:PASSWORD@HOST:PORT/DATABASE".to_owned()));
     }
     if config.get_password().is_none()
-        && let Ok(password) = std::env::var("PGPASSWORD")
+        && let Some(password) =
+            crate::secret_env::var(PASSWORD_VARIABLE).or_else(|| std::env::var("PGPASSWORD").ok())
     {
         config.password(password);
     }
@@ -64,18 +71,6 @@ fn describe(config: &tokio_postgres::Config) -> String {
     )
 }
 
-/// `url` with its password replaced (for errors about a URL that did not parse).
-pub(crate) fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        Ok(parsed) => parsed.to_string(),
-        Err(_) => "(a --store URL that does not parse)".to_owned(),
-    }
-}
-
 /// A pool of connections to `target`, with TLS unless the URL says `sslmode=disable`.
 pub(super) fn pool(target: &Target) -> Result<Pool> {
     let manager_config = ManagerConfig { recycling_method: RecyclingMethod::Fast };
@@ -84,9 +79,10 @@ pub(super) fn pool(target: &Target) -> Result<Pool> {
     } else {
         Manager::from_config(target.config.clone(), tls()?, manager_config)
     };
-    Pool::builder(manager).max_size(POOL_SIZE).build().map_err(|error| Error::Internal {
-        message: format!("cannot build the PostgreSQL pool: {error}"),
-    })
+    Pool::builder(manager)
+        .max_size(POOL_SIZE)
+        .build()
+        .map_err(|error| Error::Internal { message: format!("cannot build the PostgreSQL pool: {error}") })
 }
 
 /// rustls with the platform's certificate roots (a managed database's CA among them).
@@ -116,12 +112,14 @@ pub(super) fn connect_error(shown: &str, error: &tokio_postgres::Error) -> Error
     let hint = match code.as_deref() {
         Some("28P01") | Some("28000") => {
             "check the user and password in --store (postgres://USER:PASSWORD@HOST:PORT/DATABASE, \
-             or the password in PGPASSWORD)"
+             or the password in VOICEFLEET_STORE_PASSWORD)"
         }
-        Some("3D000") => "create the database first (createdb, or CREATE DATABASE), or name another in --store",
+        Some("3D000") => {
+            "create the database first (createdb, or CREATE DATABASE), or name another in --store"
+        }
         _ if detail.contains("password missing") => {
-            "the server asks for a password and the URL has none: postgres://USER:PASSWORD@HOST:PORT/DATABASE, \
-             or set PGPASSWORD"
+            "the server asks for a password and the URL has none: set VOICEFLEET_STORE_PASSWORD \
+             (or PGPASSWORD), or give postgres://USER:PASSWORD@HOST:PORT/DATABASE"
         }
         _ => "check --store's host and port, and that the PostgreSQL server is running and reachable",
     };

@@ -37,7 +37,11 @@ pub(super) async fn all(c: &Client) -> Result<(Vec<Instance>, Option<u64>)> {
     Ok((bodies(&rows)?, synced.map(uint)))
 }
 
-pub(super) async fn put_launch_spec(tx: &Transaction<'_>, customer_id: &str, spec: &LaunchSpec) -> Result<()> {
+pub(super) async fn put_launch_spec(
+    tx: &Transaction<'_>,
+    customer_id: &str,
+    spec: &LaunchSpec,
+) -> Result<()> {
     let body = serde_json::to_string(spec).map_err(json_error)?;
     tx.execute(
         "INSERT INTO launch_specs (customer_id, body) VALUES ($1, $2)

@@ -101,7 +101,12 @@ pub(super) async fn confirm_with_step(tx: &Transaction<'_>, name: &str, step: u6
     Ok(tx.execute(sql, &[&name, &int(step)]).await.map_err(db_error)? > 0)
 }
 
-pub(super) async fn use_recovery_code(tx: &Transaction<'_>, name: &str, hash: &str, at_ms: u64) -> Result<bool> {
+pub(super) async fn use_recovery_code(
+    tx: &Transaction<'_>,
+    name: &str,
+    hash: &str,
+    at_ms: u64,
+) -> Result<bool> {
     let updated = tx
         .execute(
             "UPDATE mfa_recovery_codes SET used_at_ms = $3 WHERE name = $1 AND hash = $2 AND used_at_ms IS NULL",

@@ -13,6 +13,8 @@ mod bulk;
 mod connect;
 mod customers;
 mod events;
+#[cfg(feature = "sqlite")]
+mod import;
 mod instances;
 mod mfa;
 mod migrations;
@@ -25,6 +27,8 @@ use deadpool_postgres::{Object, Pool, PoolError, Transaction};
 use serde::de::DeserializeOwned;
 use tokio_postgres::Row;
 
+#[cfg(feature = "sqlite")]
+pub use import::MoveReport;
 pub(crate) use migrations::MIGRATIONS;
 
 use super::audit::{AuditEntry, AuditKey, AuditRecord};

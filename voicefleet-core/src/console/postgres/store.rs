@@ -153,7 +153,8 @@ impl Store for PostgresStore {
     }
 
     async fn insert_fleet_samples(&self, samples: Vec<(String, MetricsSample)>) -> Result<()> {
-        let rows: Vec<(&str, &MetricsSample)> = samples.iter().map(|(id, sample)| (id.as_str(), sample)).collect();
+        let rows: Vec<(&str, &MetricsSample)> =
+            samples.iter().map(|(id, sample)| (id.as_str(), sample)).collect();
         let mut c = self.client().await?;
         let tx = begin!(c);
         samples::insert(&tx, &rows).await?;
