@@ -80,7 +80,7 @@ pub(crate) struct MigrateArgs {
     /// The PostgreSQL database: postgres://USER@HOST:PORT/DATABASE (the password in
     /// VOICEFLEET_STORE_PASSWORD, PGPASSWORD or the URL)
     #[arg(long, env = "VOICEFLEET_STORE", value_name = "URL", hide_env_values = true)]
-    pub(crate) to: String,
+    pub(crate) to: Option<String>,
 }
 
 #[derive(Debug, Args)]

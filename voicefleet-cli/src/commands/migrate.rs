@@ -10,8 +10,15 @@ use crate::cli::MigrateArgs;
 use crate::output::{OutputFormat, print_json, table};
 
 pub(crate) async fn run(output: OutputFormat, args: MigrateArgs) -> anyhow::Result<ExitCode> {
+    let Some(to) = &args.to else {
+        return Err(Error::InvalidValue {
+            value: "--to".to_owned(),
+            reason: "give the PostgreSQL database to move into: --to postgres://USER@HOST:PORT/DATABASE (or VOICEFLEET_STORE)".to_owned(),
+        }
+        .into());
+    };
     let (StoreLocation::Sqlite(dir), StoreLocation::Postgres(url)) =
-        (StoreLocation::parse(&args.from)?, StoreLocation::parse(&args.to)?)
+        (StoreLocation::parse(&args.from)?, StoreLocation::parse(to)?)
     else {
         return Err(Error::InvalidValue {
             value: format!("--from {} --to …", StoreLocation::parse(&args.from)?.describe()),
