@@ -20,7 +20,7 @@ VOICEFLEET_ADMIN_PASSWORD). Hosts must trust DATA/console.pub.pem (--console-pub
 Every scheduled backup is audited; a failed one raises the `backup_failed` alert.
 With --store postgres://…, the data is in PostgreSQL (its schema is made or upgraded at start);
 the keys and audit checkpoints stay in DATA, and backups are PostgreSQL's own (pg_dump, snapshots).")]
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Take an encrypted backup of the console's data (while it runs)
     #[command(after_long_help = "\
 Examples:

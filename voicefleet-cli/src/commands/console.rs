@@ -21,7 +21,7 @@ use crate::output::{OutputFormat, ago, bytes, print_json, table};
 
 pub(crate) async fn run(global: &Global, command: ConsoleCommand) -> anyhow::Result<ExitCode> {
     match command {
-        ConsoleCommand::Serve(args) => serve(global, args).await,
+        ConsoleCommand::Serve(args) => serve(global, *args).await,
         ConsoleCommand::Backup(args) => backup_now(global, args).await,
         ConsoleCommand::Backups(BackupsCommand::List { from }) => list(global.output, &from).await,
         ConsoleCommand::Restore(args) => restore(global, args).await,
