@@ -27,7 +27,13 @@ pub struct PostgresServer {
 /// `/usr/lib/postgresql/N/bin`); panics with what to install when there is none.
 pub fn bin_dir() -> PathBuf {
     if let Ok(dir) = std::env::var("VOICEFLEET_PG_BIN") {
-        return dir.into();
+        let dir = PathBuf::from(dir);
+        assert!(
+            dir.join("initdb").exists(),
+            "VOICEFLEET_PG_BIN={} holds no initdb: `apt-get install postgresql`, or unset it",
+            dir.display()
+        );
+        return dir;
     }
     let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .into_iter()
