@@ -192,6 +192,34 @@ impl PostgresServer {
         format!("postgres://{USER}:{PASSWORD}@127.0.0.1:{}/{name}?sslmode=disable", self.port)
     }
 
+    /// Makes a self-signed certificate for 127.0.0.1 (openssl) and the server's files of it;
+    /// returns the `ALTER SYSTEM` statements that turn TLS on with them (then
+    /// `SELECT pg_reload_conf()`). Clients that do not trust it must refuse the server.
+    pub fn tls_statements(&self) -> Vec<String> {
+        let (cert, key) = (self.dir.path().join("server.crt"), self.dir.path().join("server.key"));
+        let output = Command::new("openssl")
+            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"])
+            .args(["-addext", "subjectAltName=IP:127.0.0.1", "-keyout"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .output()
+            .expect("run openssl (Debian's openssl package)");
+        assert!(output.status.success(), "openssl: {}", String::from_utf8_lossy(&output.stderr));
+        if let Some((uid, gid)) = ACCOUNT.get().copied() {
+            for file in [&cert, &key] {
+                std::os::unix::fs::chown(file, Some(uid), Some(gid)).expect("chown the certificate");
+            }
+        }
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("chmod the key");
+        vec![
+            format!("ALTER SYSTEM SET ssl_cert_file = '{}'", cert.display()),
+            format!("ALTER SYSTEM SET ssl_key_file = '{}'", key.display()),
+            "ALTER SYSTEM SET ssl = on".to_owned(),
+        ]
+    }
+
     /// Creates database `name`; returns its URL.
     pub fn create_database(&self, name: &str) -> String {
         let output = Command::new(self.bin.join("createdb"))

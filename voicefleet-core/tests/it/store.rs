@@ -56,6 +56,7 @@ mod postgres {
         two_consoles_migrate_one_database_once(&server).await;
         bad_urls_say_what_to_do(&server).await;
         a_newer_database_is_refused(&server).await;
+        an_untrusted_tls_certificate_is_refused(&server).await;
         drop(factory);
         let server = Arc::into_inner(server).expect("the last reference");
         let dir = server.dir().to_owned();
@@ -147,6 +148,42 @@ mod postgres {
         let error = PostgresStore::connect(&url).await.unwrap_err();
         assert!(matches!(error, Error::Unavailable { .. }), "{error:?}");
         assert!(error.to_string().contains("newer than this voicefleet"), "{error}");
+    }
+
+    async fn an_untrusted_tls_certificate_is_refused(server: &PostgresServer) {
+        let url = server.create_database("tls");
+        let (client, connection) = tokio_postgres_connect(&url).await;
+        for statement in server.tls_statements() {
+            client.batch_execute(&statement).await.unwrap();
+        }
+        client.batch_execute("SELECT pg_reload_conf()").await.unwrap();
+        drop(client);
+        connection.abort();
+        let port = server.port;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let text = loop {
+            // TLS is the default (sslmode=prefer), and sslmode=require insists on it.
+            let result =
+                PostgresStore::connect(&format!("postgres://{USER}:{PASSWORD}@127.0.0.1:{port}/tls")).await;
+            match result {
+                Err(error) => break error.to_string(),
+                // Until the reload has taken: no TLS offered, so prefer fell back to plain.
+                Ok(_) => assert!(std::time::Instant::now() < deadline, "TLS never came on"),
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        };
+        assert!(
+            text.contains("TLS certificate is not trusted") && text.contains("sslmode=disable"),
+            "{text}"
+        );
+        let text = PostgresStore::connect(&format!(
+            "postgres://{USER}:{PASSWORD}@127.0.0.1:{port}/tls?sslmode=require"
+        ))
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(text.contains("TLS certificate is not trusted"), "{text}");
+        PostgresStore::connect(&format!("{url}")).await.expect("sslmode=disable still connects");
     }
 
     /// A plain connection, for changing the database behind the store's back.

@@ -117,6 +117,11 @@ pub(super) fn connect_error(shown: &str, error: &tokio_postgres::Error) -> Error
         Some("3D000") => {
             "create the database first (createdb, or CREATE DATABASE), or name another in --store"
         }
+        _ if detail.contains("certificate") => {
+            "the server's TLS certificate is not trusted: add its CA to the system's certificate roots \
+             (Debian: /usr/local/share/ca-certificates/, then update-ca-certificates), or, on a private \
+             network only, add sslmode=disable to the URL"
+        }
         _ if detail.contains("password missing") => {
             "the server asks for a password and the URL has none: set VOICEFLEET_STORE_PASSWORD \
              (or PGPASSWORD), or give postgres://USER:PASSWORD@HOST:PORT/DATABASE"
