@@ -183,7 +183,7 @@ mod postgres {
         .unwrap_err()
         .to_string();
         assert!(text.contains("TLS certificate is not trusted"), "{text}");
-        PostgresStore::connect(&format!("{url}")).await.expect("sslmode=disable still connects");
+        PostgresStore::connect(&url).await.expect("sslmode=disable still connects");
     }
 
     /// A plain connection, for changing the database behind the store's back.
