@@ -1,8 +1,8 @@
 //! Users, API tokens and failed logins.
 
-use tokio_postgres::{Client, Row, Transaction};
+use tokio_postgres::{Row, Transaction};
 
-use super::{db_error, int, uint};
+use super::{Client, db_error, int, prepared, uint};
 use crate::auth::Role;
 use crate::console::accounts::{TokenRecord, UserRecord};
 use crate::error::{Error, Result};
@@ -62,15 +62,20 @@ pub(super) async fn insert_user(tx: &Transaction<'_>, user: &UserRecord) -> Resu
 
 pub(super) async fn user(c: &Client, name: &str) -> Result<Option<UserRecord>> {
     let row = c
-        .query_opt(&format!("SELECT {USER_COLUMNS} FROM users WHERE name = $1"), &[&name])
+        .query_opt(
+            &prepared(c, &format!("SELECT {USER_COLUMNS} FROM users WHERE name = $1")).await?,
+            &[&name],
+        )
         .await
         .map_err(db_error)?;
     Ok(row.as_ref().map(user_from_row))
 }
 
 pub(super) async fn users(c: &Client) -> Result<Vec<UserRecord>> {
-    let rows =
-        c.query(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY name"), &[]).await.map_err(db_error)?;
+    let rows = c
+        .query(&prepared(c, &format!("SELECT {USER_COLUMNS} FROM users ORDER BY name")).await?, &[])
+        .await
+        .map_err(db_error)?;
     Ok(rows.iter().map(user_from_row).collect())
 }
 
@@ -126,7 +131,10 @@ pub(super) async fn insert_token(tx: &Transaction<'_>, token: &TokenRecord) -> R
 
 pub(super) async fn token_by_hash(c: &Client, hash: &str) -> Result<Option<TokenRecord>> {
     let row = c
-        .query_opt(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1"), &[&hash])
+        .query_opt(
+            &prepared(c, &format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1")).await?,
+            &[&hash],
+        )
         .await
         .map_err(db_error)?;
     Ok(row.as_ref().map(token_from_row))
@@ -134,7 +142,11 @@ pub(super) async fn token_by_hash(c: &Client, hash: &str) -> Result<Option<Token
 
 pub(super) async fn tokens(c: &Client) -> Result<Vec<TokenRecord>> {
     let rows = c
-        .query(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at_ms, id"), &[])
+        .query(
+            &prepared(c, &format!("SELECT {TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at_ms, id"))
+                .await?,
+            &[],
+        )
         .await
         .map_err(db_error)?;
     Ok(rows.iter().map(token_from_row).collect())
@@ -152,7 +164,11 @@ const DAY_MS: u64 = 86_400_000;
 pub(super) async fn login_failures(c: &Client, name: &str, address: &str) -> Result<Option<(u32, u64)>> {
     let row = c
         .query_opt(
-            "SELECT failures, last_failure_ms FROM login_failures WHERE name = $1 AND address = $2",
+            &prepared(
+                c,
+                "SELECT failures, last_failure_ms FROM login_failures WHERE name = $1 AND address = $2",
+            )
+            .await?,
             &[&name, &address],
         )
         .await

@@ -1,9 +1,9 @@
 //! The audit table: the hash chain's append (serialized across connections and processes) and
 //! its pages. The hashing rule is core's (`console/audit.rs`), as for SQLite.
 
-use tokio_postgres::{Client, GenericClient, Row, Transaction};
+use tokio_postgres::{GenericClient, Row, Transaction};
 
-use super::{ADVISORY_NAMESPACE, db_error, int, uint};
+use super::{ADVISORY_NAMESPACE, Client, db_error, int, prepared, uint};
 use crate::console::AuditQuery;
 use crate::console::audit::{AuditEntry, AuditKey, AuditRecord, GENESIS, entry_hash, is_keyed};
 use crate::error::{Error, Result};
@@ -82,7 +82,8 @@ fn entry(row: &Row) -> AuditEntry {
 pub(super) async fn page(c: &Client, after: u64, limit: usize) -> Result<Vec<AuditEntry>> {
     let rows = c
         .query(
-            &format!("SELECT {COLUMNS} FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2"),
+            &prepared(c, &format!("SELECT {COLUMNS} FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2"))
+                .await?,
             &[&int(after), &int(limit as u64)],
         )
         .await
@@ -93,8 +94,7 @@ pub(super) async fn page(c: &Client, after: u64, limit: usize) -> Result<Vec<Aud
 /// Entries newest first, filtered as [`AuditQuery::matches`] says.
 pub(super) async fn newest(c: &Client, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
     let rows = c
-        .query(
-            &format!(
+        .query(&prepared(c, &format!(
                 "SELECT {COLUMNS} FROM audit
                  WHERE ($1::BIGINT IS NULL OR seq < $1) AND ($2::BIGINT IS NULL OR at_ms >= $2)
                    AND ($3::TEXT IS NULL OR actor = $3)
@@ -102,7 +102,7 @@ pub(super) async fn newest(c: &Client, query: &AuditQuery) -> Result<Vec<AuditEn
                    AND ($5::TEXT IS NULL OR action = $5
                         OR (right($5, 1) = '.' AND left(action, length($5)) = $5))
                  ORDER BY seq DESC LIMIT $6"
-            ),
+            )).await?,
             &[
                 &query.before.map(int),
                 &query.since_ms.map(int),

@@ -1,8 +1,8 @@
 //! Bulk runs: the run's header and one row per target.
 
-use tokio_postgres::{Client, GenericClient, Transaction};
+use tokio_postgres::{GenericClient, Transaction};
 
-use super::{bodies, db_error, int, json_error};
+use super::{Client, bodies, db_error, int, json_error, prepared};
 use crate::console::bulk::{BulkRun, TargetResult};
 use crate::error::Result;
 
@@ -55,7 +55,7 @@ pub(super) async fn load(c: &impl GenericClient, id: &str) -> Result<Option<Bulk
 async fn load_all(c: &Client, ids: Vec<String>) -> Result<Vec<BulkRun>> {
     let mut runs = Vec::with_capacity(ids.len());
     for id in ids {
-        if let Some(run) = load(c, &id).await? {
+        if let Some(run) = load(&**c, &id).await? {
             runs.push(run);
         }
     }
@@ -66,7 +66,8 @@ async fn load_all(c: &Client, ids: Vec<String>) -> Result<Vec<BulkRun>> {
 pub(super) async fn newest(c: &Client, limit: usize) -> Result<Vec<BulkRun>> {
     let rows = c
         .query(
-            "SELECT id FROM bulk_runs ORDER BY created_at_ms DESC, row_order DESC LIMIT $1",
+            &prepared(c, "SELECT id FROM bulk_runs ORDER BY created_at_ms DESC, row_order DESC LIMIT $1")
+                .await?,
             &[&int(limit as u64)],
         )
         .await
@@ -77,8 +78,7 @@ pub(super) async fn newest(c: &Client, limit: usize) -> Result<Vec<BulkRun>> {
 /// Runs whose stored outcome is still `running`, oldest first.
 pub(super) async fn unfinished(c: &Client) -> Result<Vec<BulkRun>> {
     let rows = c
-        .query(
-            "SELECT id FROM bulk_runs WHERE body::jsonb ->> 'outcome' = 'running' ORDER BY created_at_ms, row_order",
+        .query(&prepared(c, "SELECT id FROM bulk_runs WHERE body::jsonb ->> 'outcome' = 'running' ORDER BY created_at_ms, row_order").await?,
             &[],
         )
         .await

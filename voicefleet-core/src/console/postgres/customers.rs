@@ -1,8 +1,8 @@
 //! Customers with their revisions and secrets (deleted with the customer).
 
-use tokio_postgres::{Client, Row, Transaction};
+use tokio_postgres::{Row, Transaction};
 
-use super::{db_error, int, json_error, uint};
+use super::{Client, db_error, int, json_error, prepared, uint};
 use crate::console::store::{CustomerRecord, RevisionRecord, SecretRecord};
 use crate::error::{Error, Result};
 
@@ -85,7 +85,10 @@ pub(super) async fn insert(tx: &Transaction<'_>, customer: &CustomerRecord) -> R
 
 pub(super) async fn get(c: &Client, id: &str) -> Result<Option<CustomerRecord>> {
     let row = c
-        .query_opt(&format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id = $1"), &[&id])
+        .query_opt(
+            &prepared(c, &format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id = $1")).await?,
+            &[&id],
+        )
         .await
         .map_err(db_error)?;
     Ok(row.as_ref().map(customer_from_row))
@@ -93,7 +96,7 @@ pub(super) async fn get(c: &Client, id: &str) -> Result<Option<CustomerRecord>> 
 
 pub(super) async fn all(c: &Client) -> Result<Vec<CustomerRecord>> {
     let rows = c
-        .query(&format!("SELECT {CUSTOMER_COLUMNS} FROM customers ORDER BY id"), &[])
+        .query(&prepared(c, &format!("SELECT {CUSTOMER_COLUMNS} FROM customers ORDER BY id")).await?, &[])
         .await
         .map_err(db_error)?;
     Ok(rows.iter().map(customer_from_row).collect())
@@ -176,7 +179,11 @@ pub(super) async fn revision(c: &Client, customer_id: &str, number: u64) -> Resu
     let Ok(number) = i64::try_from(number) else { return Ok(None) };
     let row = c
         .query_opt(
-            &format!("SELECT {REVISION_COLUMNS} FROM revisions WHERE customer_id = $1 AND number = $2"),
+            &prepared(
+                c,
+                &format!("SELECT {REVISION_COLUMNS} FROM revisions WHERE customer_id = $1 AND number = $2"),
+            )
+            .await?,
             &[&customer_id, &number],
         )
         .await
@@ -188,8 +195,12 @@ pub(super) async fn revision(c: &Client, customer_id: &str, number: u64) -> Resu
 pub(super) async fn deployed_hashes(c: &Client) -> Result<Vec<(String, u64, String)>> {
     let rows = c
         .query(
-            "SELECT r.customer_id, r.number, r.hash FROM customers c
+            &prepared(
+                c,
+                "SELECT r.customer_id, r.number, r.hash FROM customers c
              JOIN revisions r ON r.customer_id = c.id AND r.number = c.deployed_revision",
+            )
+            .await?,
             &[],
         )
         .await
@@ -199,7 +210,10 @@ pub(super) async fn deployed_hashes(c: &Client) -> Result<Vec<(String, u64, Stri
 
 pub(super) async fn latest_revision_numbers(c: &Client) -> Result<std::collections::HashMap<String, u64>> {
     let rows = c
-        .query("SELECT customer_id, MAX(number) FROM revisions GROUP BY customer_id", &[])
+        .query(
+            &prepared(c, "SELECT customer_id, MAX(number) FROM revisions GROUP BY customer_id").await?,
+            &[],
+        )
         .await
         .map_err(db_error)?;
     Ok(rows.iter().map(|row| (row.get(0), uint(row.get(1)))).collect())
@@ -209,7 +223,13 @@ pub(super) async fn latest_revision_numbers(c: &Client) -> Result<std::collectio
 pub(super) async fn revisions(c: &Client, customer_id: &str) -> Result<Vec<RevisionRecord>> {
     let rows = c
         .query(
-            &format!("SELECT {REVISION_COLUMNS} FROM revisions WHERE customer_id = $1 ORDER BY number DESC"),
+            &prepared(
+                c,
+                &format!(
+                    "SELECT {REVISION_COLUMNS} FROM revisions WHERE customer_id = $1 ORDER BY number DESC"
+                ),
+            )
+            .await?,
             &[&customer_id],
         )
         .await
@@ -232,7 +252,11 @@ pub(super) async fn put_secret(tx: &Transaction<'_>, customer_id: &str, secret: 
 pub(super) async fn secret(c: &Client, customer_id: &str, name: &str) -> Result<Option<SecretRecord>> {
     let row = c
         .query_opt(
-            &format!("SELECT {SECRET_COLUMNS} FROM secrets WHERE customer_id = $1 AND name = $2"),
+            &prepared(
+                c,
+                &format!("SELECT {SECRET_COLUMNS} FROM secrets WHERE customer_id = $1 AND name = $2"),
+            )
+            .await?,
             &[&customer_id, &name],
         )
         .await
@@ -243,7 +267,11 @@ pub(super) async fn secret(c: &Client, customer_id: &str, name: &str) -> Result<
 pub(super) async fn secrets(c: &Client, customer_id: &str) -> Result<Vec<SecretRecord>> {
     let rows = c
         .query(
-            &format!("SELECT {SECRET_COLUMNS} FROM secrets WHERE customer_id = $1 ORDER BY name"),
+            &prepared(
+                c,
+                &format!("SELECT {SECRET_COLUMNS} FROM secrets WHERE customer_id = $1 ORDER BY name"),
+            )
+            .await?,
             &[&customer_id],
         )
         .await

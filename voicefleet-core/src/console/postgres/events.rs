@@ -1,8 +1,8 @@
 //! The fleet's event history (state changes with exits, alerts), kept 7 days.
 
-use tokio_postgres::{Client, Transaction};
+use tokio_postgres::Transaction;
 
-use super::{bodies, db_error, int, json_error};
+use super::{Client, bodies, db_error, int, json_error, prepared};
 use crate::console::{EventQuery, FleetEvent};
 use crate::error::Result;
 
@@ -11,7 +11,7 @@ const KEEP_MS: u64 = 7 * 86_400_000;
 pub(super) async fn insert(c: &Client, customer_id: &str, at_ms: u64, event: &FleetEvent) -> Result<()> {
     let body = serde_json::to_string(event).map_err(json_error)?;
     c.execute(
-        "INSERT INTO events (customer_id, at_ms, body) VALUES ($1, $2, $3)",
+        &prepared(c, "INSERT INTO events (customer_id, at_ms, body) VALUES ($1, $2, $3)").await?,
         &[&customer_id, &int(at_ms), &body],
     )
     .await
@@ -23,8 +23,12 @@ pub(super) async fn insert(c: &Client, customer_id: &str, at_ms: u64, event: &Fl
 pub(super) async fn list(c: &Client, query: &EventQuery) -> Result<Vec<FleetEvent>> {
     let rows = c
         .query(
-            "SELECT body FROM events WHERE ($1::TEXT IS NULL OR customer_id = $1) AND at_ms >= $2
+            &prepared(
+                c,
+                "SELECT body FROM events WHERE ($1::TEXT IS NULL OR customer_id = $1) AND at_ms >= $2
              ORDER BY at_ms DESC, row_order DESC LIMIT $3",
+            )
+            .await?,
             &[&query.customer, &int(query.since_ms), &(query.limit.clamp(1, 10_000) as i64)],
         )
         .await

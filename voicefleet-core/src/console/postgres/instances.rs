@@ -1,8 +1,8 @@
 //! Customer hosts: the instances the last sync found, and each customer's launch spec.
 
-use tokio_postgres::{Client, GenericClient, Transaction};
+use tokio_postgres::{GenericClient, Transaction};
 
-use super::{bodies, db_error, int, json_error, uint};
+use super::{Client, bodies, db_error, int, json_error, prepared, uint};
 use crate::error::Result;
 use crate::instances::{Instance, LaunchSpec};
 
@@ -31,9 +31,15 @@ pub(super) async fn put(c: &impl GenericClient, instance: &Instance, synced_at_m
 
 /// Every stored instance, by id, and the time of the newest sync.
 pub(super) async fn all(c: &Client) -> Result<(Vec<Instance>, Option<u64>)> {
-    let rows = c.query("SELECT body FROM instances ORDER BY id", &[]).await.map_err(db_error)?;
-    let synced: Option<i64> =
-        c.query_one("SELECT MAX(synced_at_ms) FROM instances", &[]).await.map_err(db_error)?.get(0);
+    let rows = c
+        .query(&prepared(c, "SELECT body FROM instances ORDER BY id").await?, &[])
+        .await
+        .map_err(db_error)?;
+    let synced: Option<i64> = c
+        .query_one(&prepared(c, "SELECT MAX(synced_at_ms) FROM instances").await?, &[])
+        .await
+        .map_err(db_error)?
+        .get(0);
     Ok((bodies(&rows)?, synced.map(uint)))
 }
 
@@ -55,7 +61,10 @@ pub(super) async fn put_launch_spec(
 
 pub(super) async fn launch_spec(c: &Client, customer_id: &str) -> Result<Option<LaunchSpec>> {
     let row = c
-        .query_opt("SELECT body FROM launch_specs WHERE customer_id = $1", &[&customer_id])
+        .query_opt(
+            &prepared(c, "SELECT body FROM launch_specs WHERE customer_id = $1").await?,
+            &[&customer_id],
+        )
         .await
         .map_err(db_error)?;
     row.map(|row| serde_json::from_str(row.get::<_, &str>(0)).map_err(json_error)).transpose()

@@ -1,8 +1,8 @@
 //! Console users' second factor: `user_mfa`, `mfa_recovery_codes`, `mfa_required_roles`.
 
-use tokio_postgres::{Client, Row, Transaction};
+use tokio_postgres::{Row, Transaction};
 
-use super::{db_error, int, uint};
+use super::{Client, db_error, int, prepared, uint};
 use crate::auth::Role;
 use crate::console::mfa::{MfaRecord, RecoveryCodeRecord};
 use crate::error::Result;
@@ -24,7 +24,11 @@ fn mfa_from_row(row: &Row) -> MfaRecord {
 async fn recovery_codes(c: &Client, name: &str) -> Result<Vec<RecoveryCodeRecord>> {
     let rows = c
         .query(
-            "SELECT salt, hash, used_at_ms FROM mfa_recovery_codes WHERE name = $1 ORDER BY row_order",
+            &prepared(
+                c,
+                "SELECT salt, hash, used_at_ms FROM mfa_recovery_codes WHERE name = $1 ORDER BY row_order",
+            )
+            .await?,
             &[&name],
         )
         .await
@@ -41,7 +45,10 @@ async fn recovery_codes(c: &Client, name: &str) -> Result<Vec<RecoveryCodeRecord
 
 pub(super) async fn get(c: &Client, name: &str) -> Result<Option<MfaRecord>> {
     let row = c
-        .query_opt(&format!("SELECT {MFA_COLUMNS} FROM user_mfa WHERE name = $1"), &[&name])
+        .query_opt(
+            &prepared(c, &format!("SELECT {MFA_COLUMNS} FROM user_mfa WHERE name = $1")).await?,
+            &[&name],
+        )
         .await
         .map_err(db_error)?;
     let Some(row) = row else { return Ok(None) };
@@ -51,8 +58,10 @@ pub(super) async fn get(c: &Client, name: &str) -> Result<Option<MfaRecord>> {
 }
 
 pub(super) async fn all(c: &Client) -> Result<Vec<MfaRecord>> {
-    let rows =
-        c.query(&format!("SELECT {MFA_COLUMNS} FROM user_mfa ORDER BY name"), &[]).await.map_err(db_error)?;
+    let rows = c
+        .query(&prepared(c, &format!("SELECT {MFA_COLUMNS} FROM user_mfa ORDER BY name")).await?, &[])
+        .await
+        .map_err(db_error)?;
     let mut records = Vec::with_capacity(rows.len());
     for row in &rows {
         let mut record = mfa_from_row(row);
@@ -123,7 +132,8 @@ pub(super) async fn delete(tx: &Transaction<'_>, name: &str) -> Result<bool> {
 }
 
 pub(super) async fn required_roles(c: &Client) -> Result<Vec<Role>> {
-    let rows = c.query("SELECT role FROM mfa_required_roles", &[]).await.map_err(db_error)?;
+    let rows =
+        c.query(&prepared(c, "SELECT role FROM mfa_required_roles").await?, &[]).await.map_err(db_error)?;
     let mut roles: Vec<Role> = rows.iter().filter_map(|row| Role::parse(row.get(0))).collect();
     roles.sort();
     Ok(roles)

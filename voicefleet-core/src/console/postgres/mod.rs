@@ -5,7 +5,8 @@
 //! and opens the pool; one module per table group holds its SQL, as in `sqlite/`. Every change
 //! and its audit entry are written in one transaction ([`PostgresStore::finish`]); appends to the
 //! audit chain are serialized by a transaction-scoped advisory lock (`audit.rs`), so the chain
-//! stays linear whichever process or connection writes.
+//! stays linear whichever process or connection writes. Reads use statements prepared once per
+//! pooled connection (`prepared`).
 
 mod accounts;
 mod audit;
@@ -71,6 +72,14 @@ fn int(value: u64) -> i64 {
 /// A stored BIGINT as u64.
 fn uint(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
+}
+
+/// A pooled connection, with its cache of prepared statements.
+type Client = deadpool_postgres::ClientWrapper;
+
+/// `sql` prepared once per connection (the pool's statement cache): a read is one round trip.
+async fn prepared(c: &Client, sql: &str) -> Result<tokio_postgres::Statement> {
+    c.prepare_cached(sql).await.map_err(db_error)
 }
 
 /// Every row's first column, a JSON body, parsed.

@@ -1,8 +1,8 @@
 //! Metrics samples (7 days, thinned after one) and alerts.
 
-use tokio_postgres::{Client, Transaction};
+use tokio_postgres::Transaction;
 
-use super::{bodies, db_error, int, json_error};
+use super::{Client, bodies, db_error, int, json_error, prepared};
 use crate::console::store::AlertRecord;
 use crate::error::Result;
 use crate::host::MetricsSample;
@@ -40,8 +40,12 @@ pub(super) async fn between(
 ) -> Result<Vec<MetricsSample>> {
     let rows = c
         .query(
-            "SELECT body FROM samples WHERE customer_id = $1 AND at_ms >= $2 AND at_ms <= $3
+            &prepared(
+                c,
+                "SELECT body FROM samples WHERE customer_id = $1 AND at_ms >= $2 AND at_ms <= $3
              ORDER BY at_ms, row_order",
+            )
+            .await?,
             &[&customer_id, &int(since_ms), &int(until_ms)],
         )
         .await
@@ -69,8 +73,12 @@ pub(super) async fn prune(tx: &Transaction<'_>, now_ms: u64) -> Result<()> {
 pub(super) async fn upsert_alert(c: &Client, alert: &AlertRecord) -> Result<()> {
     let body = serde_json::to_string(alert).map_err(json_error)?;
     c.execute(
-        "INSERT INTO alerts (customer_id, rule, body) VALUES ($1, $2, $3)
+        &prepared(
+            c,
+            "INSERT INTO alerts (customer_id, rule, body) VALUES ($1, $2, $3)
          ON CONFLICT (customer_id, rule) DO UPDATE SET body = excluded.body",
+        )
+        .await?,
         &[&alert.customer_id, &alert.rule, &body],
     )
     .await
@@ -80,14 +88,20 @@ pub(super) async fn upsert_alert(c: &Client, alert: &AlertRecord) -> Result<()> 
 
 pub(super) async fn customer_alerts(c: &Client, customer_id: &str) -> Result<Vec<AlertRecord>> {
     let rows = c
-        .query("SELECT body FROM alerts WHERE customer_id = $1 ORDER BY rule", &[&customer_id])
+        .query(
+            &prepared(c, "SELECT body FROM alerts WHERE customer_id = $1 ORDER BY rule").await?,
+            &[&customer_id],
+        )
         .await
         .map_err(db_error)?;
     bodies(&rows)
 }
 
 pub(super) async fn alerts(c: &Client, include_resolved: bool) -> Result<Vec<AlertRecord>> {
-    let rows = c.query("SELECT body FROM alerts ORDER BY customer_id, rule", &[]).await.map_err(db_error)?;
+    let rows = c
+        .query(&prepared(c, "SELECT body FROM alerts ORDER BY customer_id, rule").await?, &[])
+        .await
+        .map_err(db_error)?;
     let alerts: Vec<AlertRecord> = bodies(&rows)?;
     Ok(alerts.into_iter().filter(|alert| include_resolved || alert.firing).collect())
 }

@@ -25,11 +25,11 @@ impl Store for PostgresStore {
     }
 
     async fn customer(&self, id: &str) -> Result<Option<CustomerRecord>> {
-        customers::get(&**self.client().await?, id).await
+        customers::get(&*self.client().await?, id).await
     }
 
     async fn customers(&self) -> Result<Vec<CustomerRecord>> {
-        customers::all(&**self.client().await?).await
+        customers::all(&*self.client().await?).await
     }
 
     async fn update_customer(&self, customer: CustomerRecord, audit: AuditRecord) -> Result<()> {
@@ -55,19 +55,19 @@ impl Store for PostgresStore {
     }
 
     async fn revision(&self, customer_id: &str, number: u64) -> Result<Option<RevisionRecord>> {
-        customers::revision(&**self.client().await?, customer_id, number).await
+        customers::revision(&*self.client().await?, customer_id, number).await
     }
 
     async fn revisions(&self, customer_id: &str) -> Result<Vec<RevisionRecord>> {
-        customers::revisions(&**self.client().await?, customer_id).await
+        customers::revisions(&*self.client().await?, customer_id).await
     }
 
     async fn deployed_hashes(&self) -> Result<Vec<(String, u64, String)>> {
-        customers::deployed_hashes(&**self.client().await?).await
+        customers::deployed_hashes(&*self.client().await?).await
     }
 
     async fn latest_revision_numbers(&self) -> Result<HashMap<String, u64>> {
-        customers::latest_revision_numbers(&**self.client().await?).await
+        customers::latest_revision_numbers(&*self.client().await?).await
     }
 
     async fn put_secret(&self, customer_id: &str, secret: SecretRecord, audit: AuditRecord) -> Result<()> {
@@ -78,11 +78,11 @@ impl Store for PostgresStore {
     }
 
     async fn secret(&self, customer_id: &str, name: &str) -> Result<Option<SecretRecord>> {
-        customers::secret(&**self.client().await?, customer_id, name).await
+        customers::secret(&*self.client().await?, customer_id, name).await
     }
 
     async fn secrets(&self, customer_id: &str) -> Result<Vec<SecretRecord>> {
-        customers::secrets(&**self.client().await?, customer_id).await
+        customers::secrets(&*self.client().await?, customer_id).await
     }
 
     async fn delete_secret(&self, customer_id: &str, name: &str, audit: AuditRecord) -> Result<bool> {
@@ -117,11 +117,11 @@ impl Store for PostgresStore {
     }
 
     async fn bulk_runs(&self, limit: usize) -> Result<Vec<BulkRun>> {
-        bulk::newest(&**self.client().await?, limit).await
+        bulk::newest(&*self.client().await?, limit).await
     }
 
     async fn unfinished_bulk_runs(&self) -> Result<Vec<BulkRun>> {
-        bulk::unfinished(&**self.client().await?).await
+        bulk::unfinished(&*self.client().await?).await
     }
 
     async fn append_audit(&self, record: AuditRecord) -> Result<AuditEntry> {
@@ -137,11 +137,11 @@ impl Store for PostgresStore {
     }
 
     async fn audit(&self, after: u64, limit: usize) -> Result<Vec<AuditEntry>> {
-        audit::page(&**self.client().await?, after, limit).await
+        audit::page(&*self.client().await?, after, limit).await
     }
 
     async fn audit_newest(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
-        audit::newest(&**self.client().await?, query).await
+        audit::newest(&*self.client().await?, query).await
     }
 
     async fn insert_samples(&self, customer_id: &str, samples: &[MetricsSample]) -> Result<()> {
@@ -162,7 +162,7 @@ impl Store for PostgresStore {
     }
 
     async fn samples(&self, customer_id: &str, since_ms: u64, until_ms: u64) -> Result<Vec<MetricsSample>> {
-        samples::between(&**self.client().await?, customer_id, since_ms, until_ms).await
+        samples::between(&*self.client().await?, customer_id, since_ms, until_ms).await
     }
 
     async fn prune_samples(&self, now_ms: u64) -> Result<()> {
@@ -174,27 +174,27 @@ impl Store for PostgresStore {
     }
 
     async fn insert_event(&self, customer_id: &str, at_ms: u64, event: &FleetEvent) -> Result<()> {
-        events::insert(&**self.client().await?, customer_id, at_ms, event).await
+        events::insert(&*self.client().await?, customer_id, at_ms, event).await
     }
 
     async fn events(&self, query: &EventQuery) -> Result<Vec<FleetEvent>> {
-        events::list(&**self.client().await?, query).await
+        events::list(&*self.client().await?, query).await
     }
 
     async fn upsert_alert(&self, alert: AlertRecord) -> Result<()> {
-        samples::upsert_alert(&**self.client().await?, &alert).await
+        samples::upsert_alert(&*self.client().await?, &alert).await
     }
 
     async fn alerts(&self, include_resolved: bool) -> Result<Vec<AlertRecord>> {
-        samples::alerts(&**self.client().await?, include_resolved).await
+        samples::alerts(&*self.client().await?, include_resolved).await
     }
 
     async fn customer_alerts(&self, customer_id: &str) -> Result<Vec<AlertRecord>> {
-        samples::customer_alerts(&**self.client().await?, customer_id).await
+        samples::customer_alerts(&*self.client().await?, customer_id).await
     }
 
     async fn login_failures(&self, name: &str, address: &str) -> Result<Option<(u32, u64)>> {
-        accounts::login_failures(&**self.client().await?, name, address).await
+        accounts::login_failures(&*self.client().await?, name, address).await
     }
 
     async fn record_login_failure(
@@ -231,11 +231,11 @@ impl Store for PostgresStore {
     }
 
     async fn user(&self, name: &str) -> Result<Option<UserRecord>> {
-        accounts::user(&**self.client().await?, name).await
+        accounts::user(&*self.client().await?, name).await
     }
 
     async fn users(&self) -> Result<Vec<UserRecord>> {
-        accounts::users(&**self.client().await?).await
+        accounts::users(&*self.client().await?).await
     }
 
     async fn update_user(&self, user: UserRecord, audit: Option<AuditRecord>) -> Result<()> {
@@ -253,11 +253,11 @@ impl Store for PostgresStore {
     }
 
     async fn mfa(&self, name: &str) -> Result<Option<MfaRecord>> {
-        mfa::get(&**self.client().await?, name).await
+        mfa::get(&*self.client().await?, name).await
     }
 
     async fn mfa_all(&self) -> Result<Vec<MfaRecord>> {
-        mfa::all(&**self.client().await?).await
+        mfa::all(&*self.client().await?).await
     }
 
     async fn put_mfa(&self, record: MfaRecord, audit: AuditRecord) -> Result<()> {
@@ -301,7 +301,7 @@ impl Store for PostgresStore {
     }
 
     async fn mfa_required_roles(&self) -> Result<Vec<Role>> {
-        mfa::required_roles(&**self.client().await?).await
+        mfa::required_roles(&*self.client().await?).await
     }
 
     async fn set_mfa_required(&self, role: Role, required: bool, audit: AuditRecord) -> Result<()> {
@@ -319,11 +319,11 @@ impl Store for PostgresStore {
     }
 
     async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>> {
-        accounts::token_by_hash(&**self.client().await?, hash).await
+        accounts::token_by_hash(&*self.client().await?, hash).await
     }
 
     async fn tokens(&self) -> Result<Vec<TokenRecord>> {
-        accounts::tokens(&**self.client().await?).await
+        accounts::tokens(&*self.client().await?).await
     }
 
     async fn revoke_token(&self, id: &str, audit: AuditRecord) -> Result<bool> {
@@ -351,7 +351,7 @@ impl Store for PostgresStore {
     }
 
     async fn instances(&self) -> Result<(Vec<Instance>, Option<u64>)> {
-        instances::all(&**self.client().await?).await
+        instances::all(&*self.client().await?).await
     }
 
     async fn put_launch_spec(&self, customer_id: &str, spec: LaunchSpec, audit: AuditRecord) -> Result<()> {
@@ -362,6 +362,6 @@ impl Store for PostgresStore {
     }
 
     async fn launch_spec(&self, customer_id: &str) -> Result<Option<LaunchSpec>> {
-        instances::launch_spec(&**self.client().await?, customer_id).await
+        instances::launch_spec(&*self.client().await?, customer_id).await
     }
 }
