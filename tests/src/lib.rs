@@ -111,6 +111,7 @@ pub use events::sse_events;
 pub mod fleet_contract;
 pub mod hosts;
 pub mod instances_contract;
+pub mod store_contract;
 
 /// Checks Prometheus exposition text with `promtool check metrics` (Debian's `prometheus`
 /// package, which the test command installs): panics with promtool's findings, or with what to
@@ -140,4 +141,5 @@ pub fn promtool_check(text: &str) {
 }
 pub mod live;
 pub mod moto;
+pub mod postgres;
 pub mod sim;

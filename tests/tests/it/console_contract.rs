@@ -1,21 +1,39 @@
-//! The fleet contract suite against the in-process console.
+//! The fleet contract suite against the in-process console, on SQLite and on PostgreSQL.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use voicefleet_core::console::Fleet;
+use voicefleet_core::console::{
+    Console, ConsoleOptions, Fleet, PostgresStore, SecretBox, SqliteStore, Store,
+};
 use voicefleet_http::HostTokenSigner;
 use voicefleet_tests::fleet_contract::{ContractHosts, RoleFleets, run};
 use voicefleet_tests::hosts::{TestHost, down_endpoint, slow_endpoint};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fleet_contract_in_process() {
+    let dir = voicefleet_tests::scratch();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("console.db")).unwrap());
+    fleet_contract_on(store).await;
+}
+
+/// The same console with its data in PostgreSQL (a real server, started for this test).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fleet_contract_on_postgres() {
+    let server = voicefleet_tests::postgres::PostgresServer::start();
+    let url = server.create_database("fleet");
+    let store = Arc::new(PostgresStore::connect(&url).await.unwrap());
+    fleet_contract_on(store).await;
+}
+
+async fn fleet_contract_on(store: Arc<dyn Store>) {
     let signer = HostTokenSigner::generate().unwrap();
     let mut hosts = vec![TestHost::start("acme", &signer).await, TestHost::start("globex", &signer).await];
     let (slow, slow_task) = slow_endpoint().await;
-    let dir = voicefleet_tests::scratch();
     let timeout = Duration::from_millis(800);
-    let console = crate::console(dir.path(), &signer, timeout);
+    let options = ConsoleOptions { host_timeout: timeout, ..ConsoleOptions::default() };
+    let console =
+        Console::new(store, voicefleet_tests::hosts::connector(&signer), SecretBox::new(&[9; 32]), options);
     let fleet: Arc<dyn Fleet> = console.clone();
     run(
         RoleFleets::same(fleet),

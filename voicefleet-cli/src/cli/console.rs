@@ -13,11 +13,14 @@ Examples:
   voicefleet console serve --data /var/lib/voicefleet --listen 10.0.0.5:9000 --tls-cert c.pem --tls-key k.pem
   VOICEFLEET_ADMIN_PASSWORD=... voicefleet console serve --cors-origin http://localhost:5173
   voicefleet console serve --backup-to s3://acme-backups/console --backup-every 24h --backup-keep-days 30
+  VOICEFLEET_STORE_PASSWORD=... voicefleet console serve --store postgres://voicefleet@db.internal/voicefleet
 
 On first start the admin user is created with a generated password, shown once (or with
 VOICEFLEET_ADMIN_PASSWORD). Hosts must trust DATA/console.pub.pem (--console-public-key).
-Every scheduled backup is audited; a failed one raises the `backup_failed` alert.")]
-    Serve(ServeArgs),
+Every scheduled backup is audited; a failed one raises the `backup_failed` alert.
+With --store postgres://…, the data is in PostgreSQL (its schema is made or upgraded at start);
+the keys and audit checkpoints stay in DATA, and backups are PostgreSQL's own (pg_dump, snapshots).")]
+    Serve(Box<ServeArgs>),
     /// Take an encrypted backup of the console's data (while it runs)
     #[command(after_long_help = "\
 Examples:
@@ -56,6 +59,28 @@ hosts that did not take it, then writes the new pair to DATA/console.key and con
 trusting the old key for --grace; restart the console within it to sign with the new one
 (users log in again). Give hosts that did not take it the new console.pub.pem by hand.")]
     RotateSigningKey(RotateArgs),
+    /// Move the console's data from its SQLite database into PostgreSQL
+    #[command(after_long_help = "\
+Examples:
+  VOICEFLEET_STORE_PASSWORD=... voicefleet console migrate \\
+      --from sqlite:/var/lib/voicefleet --to postgres://voicefleet@db.internal/voicefleet
+
+Stop the console first. Every table is copied in one transaction into the database, which must
+hold no console data yet; the audit chain is checked before the move (with the master key from
+VOICEFLEET_MASTER_KEY or FROM/master.key) and after it, entry for entry, and the move is recorded
+in it. The SQLite database is left as it was. Then: voicefleet console serve --data DIR --store URL.")]
+    Migrate(MigrateArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct MigrateArgs {
+    /// The console's data directory, as sqlite:DIR
+    #[arg(long, value_name = "sqlite:DIR")]
+    pub(crate) from: String,
+    /// The PostgreSQL database: postgres://USER@HOST:PORT/DATABASE (the password in
+    /// VOICEFLEET_STORE_PASSWORD, PGPASSWORD or the URL)
+    #[arg(long, env = "VOICEFLEET_STORE", value_name = "URL", hide_env_values = true)]
+    pub(crate) to: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -67,6 +92,10 @@ pub(crate) struct RotateArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
+    /// Where the data is kept: sqlite:DIR, or postgres://USER@HOST:PORT/DATABASE with the password
+    /// in VOICEFLEET_STORE_PASSWORD (or PGPASSWORD, or the URL) [default: the SQLite database in DATA]
+    #[arg(long, env = "VOICEFLEET_STORE", value_name = "STORE", hide_env_values = true)]
+    pub(crate) store: Option<String>,
     /// Address to serve on; anything but loopback needs TLS
     #[arg(long, env = "VOICEFLEET_CONSOLE_LISTEN", default_value = "127.0.0.1:9000")]
     pub(crate) listen: std::net::SocketAddr,

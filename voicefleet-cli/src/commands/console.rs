@@ -10,7 +10,7 @@ use voicefleet_core::Error;
 use voicefleet_core::backup::{
     self, BackupKey, BackupKeySource, BackupManifest, BackupOptions, RestoreOptions, ScheduleOptions,
 };
-use voicefleet_core::console::{SecretBox, SqliteStore, Store, checkpoint};
+use voicefleet_core::console::{SecretBox, SqliteStore, Store, StoreLocation, checkpoint};
 use voicefleet_http::{
     ConsoleServer, PREVIOUS_KEYS_FILE, RotateOptions, ServeOptions, WebhookNotifier, rotate_signing_key,
 };
@@ -21,11 +21,12 @@ use crate::output::{OutputFormat, ago, bytes, print_json, table};
 
 pub(crate) async fn run(global: &Global, command: ConsoleCommand) -> anyhow::Result<ExitCode> {
     match command {
-        ConsoleCommand::Serve(args) => serve(global, args).await,
+        ConsoleCommand::Serve(args) => serve(global, *args).await,
         ConsoleCommand::Backup(args) => backup_now(global, args).await,
         ConsoleCommand::Backups(BackupsCommand::List { from }) => list(global.output, &from).await,
         ConsoleCommand::Restore(args) => restore(global, args).await,
         ConsoleCommand::RotateSigningKey(args) => rotate(global, args).await,
+        ConsoleCommand::Migrate(args) => super::migrate::run(global.output, args).await,
     }
 }
 
@@ -48,6 +49,17 @@ fn backup_key(data: &Path, path: Option<PathBuf>) -> anyhow::Result<BackupKey> {
 
 async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let data = global.data.clone().unwrap_or_else(default_data_dir);
+    let store = args.store.as_deref().map(StoreLocation::parse).transpose()?;
+    if let (Some(StoreLocation::Postgres(_)), Some(_)) = (&store, &args.backup_to) {
+        return Err(Error::InvalidValue {
+            value: "--backup-to".to_owned(),
+            reason: "scheduled backups cover the embedded SQLite store; with a PostgreSQL store, back \
+                     up the database with its own tools (pg_dump, your provider's snapshots) and keep \
+                     DATA (keys, checkpoints) with them"
+                .to_owned(),
+        }
+        .into());
+    }
     let schedule = match (&args.backup_to, &args.backup_every) {
         (Some(to), Some(every_text)) => {
             let every = voicefleet_core::clock::parse_duration(every_text)?;
@@ -70,6 +82,7 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
         eprintln!("warning: {warning}");
     }
     let mut options = ServeOptions::new(data.clone());
+    options.store = store.clone();
     options.exposure = voicefleet_http::Exposure {
         insecure_plaintext: args.insecure_plaintext,
         allow: args
@@ -109,6 +122,9 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
         voicefleet_core::console::KeySource::Environment => {
             eprintln!("master key: from VOICEFLEET_MASTER_KEY")
         }
+    }
+    if let Some(store) = &store {
+        eprintln!("store: {}", store.describe());
     }
     eprintln!("hosts must trust {}", data.join("console.pub.pem").display());
     eprintln!("audit checkpoints: {}", embedded.checkpoint_file.display());

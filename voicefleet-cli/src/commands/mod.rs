@@ -14,6 +14,7 @@ mod host_audit;
 mod instances;
 mod lines;
 mod mfa;
+mod migrate;
 mod progress;
 mod status;
 

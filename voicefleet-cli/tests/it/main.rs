@@ -19,6 +19,7 @@ mod instances;
 mod instances_ec2;
 mod keycheck;
 mod mfa;
+mod postgres;
 mod rollout;
 mod safety;
 mod spawned;

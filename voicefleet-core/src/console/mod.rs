@@ -20,8 +20,11 @@ mod fleet;
 pub mod health;
 mod instances;
 mod live;
+mod location;
 pub mod login;
 pub mod mfa;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod rate;
 pub mod recover;
 mod recovery;
@@ -57,7 +60,12 @@ pub use fleet::{
 };
 pub use instances::{InstanceControl, InstanceReport};
 pub use live::LiveOptions;
+pub use location::{SQLITE_FILE, StoreLocation};
 pub use mfa::{MfaEnrollment, MfaPolicy, MfaState};
+#[cfg(all(feature = "postgres", feature = "sqlite"))]
+pub use postgres::MoveReport;
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
 pub use rate::{Limit, RateControl};
 pub use recovery::RecoveryStep;
 pub use selector::Selector;
@@ -65,6 +73,12 @@ pub use selector::Selector;
 pub use sqlite::SqliteStore;
 #[cfg(feature = "sqlite")]
 pub(crate) use sqlite::{SCHEMA_VERSION, audit_chain};
+// One list of schema versions in two dialects: a migration added to one store needs its twin.
+#[cfg(all(feature = "sqlite", feature = "postgres"))]
+const _: () = assert!(
+    postgres::MIGRATIONS.len() as u32 == SCHEMA_VERSION,
+    "sqlite/migrations.rs and postgres/migrations.rs must list the same schema versions"
+);
 pub use store::{AlertRecord, CustomerRecord, RevisionRecord, SecretRecord, Store};
 
 use crate::clock::SharedClock;

@@ -24,6 +24,7 @@ mod restart_policy;
 mod rules;
 mod schema;
 mod secrets;
+mod store;
 mod supervisor;
 mod supervisor_restarts;
 mod support;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use voicefleet_core::auth::Role;
 use voicefleet_core::console::checkpoint;
 use voicefleet_core::console::{
-    Accounts, CheckpointLog, Console, ConsoleOptions, KeySource, SecretBox, SqliteStore,
+    Accounts, CheckpointLog, Console, ConsoleOptions, KeySource, SecretBox, SqliteStore, StoreLocation,
 };
 use voicefleet_core::{Error, Result};
 
@@ -65,11 +65,12 @@ pub async fn open_embedded_with(
     notifier: Option<Arc<dyn voicefleet_core::console::AlertNotifier>>,
 ) -> Result<Embedded> {
     let checkpoints = checkpoint::default_dir(&data_dir);
-    open(data_dir, admin_password, host_timeout, notifier, checkpoints).await
+    open(data_dir, None, admin_password, host_timeout, notifier, checkpoints).await
 }
 
 async fn open(
     data_dir: PathBuf,
+    store: Option<&StoreLocation>,
     admin_password: Option<String>,
     host_timeout: Duration,
     notifier: Option<Arc<dyn voicefleet_core::console::AlertNotifier>>,
@@ -85,9 +86,12 @@ async fn open(
     }
     let (secrets, key_source) = SecretBox::load_or_create(&data_dir.join("master.key"))?;
     // New audit entries are chained with the audit key (derived from the master key).
-    let store = Arc::new(
-        SqliteStore::open(&data_dir.join("console.db"))?.with_audit_key(secrets.audit_key().clone()),
-    );
+    let store = match store {
+        Some(location) => location.open(secrets.audit_key().clone()).await?,
+        None => Arc::new(
+            SqliteStore::open(&data_dir.join("console.db"))?.with_audit_key(secrets.audit_key().clone()),
+        ),
+    };
     let signer = HostTokenSigner::load_or_create(&data_dir)?;
     let previous = checkpoint::previous_keys(&data_dir);
     let checkpoints = Arc::new(CheckpointLog::new(&checkpoint_dir, signer.signing_key(), previous));
@@ -133,6 +137,9 @@ async fn open(
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
     pub data_dir: PathBuf,
+    /// Where the console's data is kept: `None`, the embedded SQLite database in `data_dir`;
+    /// or a PostgreSQL server (keys and checkpoints stay in `data_dir`).
+    pub store: Option<StoreLocation>,
     /// Default `127.0.0.1:9000`; anything else must be given explicitly.
     pub listen: SocketAddr,
     pub tls: Option<(PathBuf, PathBuf)>,
@@ -160,6 +167,7 @@ impl ServeOptions {
     pub fn new(data_dir: PathBuf) -> Self {
         Self {
             data_dir,
+            store: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 9000)),
             tls: None,
             exposure: Default::default(),
@@ -209,6 +217,7 @@ impl ConsoleServer {
             options.audit_checkpoints.clone().unwrap_or_else(|| checkpoint::default_dir(&options.data_dir));
         let embedded = open(
             options.data_dir.clone(),
+            options.store.as_ref(),
             options.admin_password.clone(),
             options.host_timeout,
             notifier,

@@ -5,7 +5,8 @@ use rusqlite::Connection;
 use super::db_error;
 use crate::error::{Error, Result};
 
-/// Schema versions, applied in order; `PRAGMA user_version` records how many ran.
+/// Schema versions, applied in order; `PRAGMA user_version` records how many ran. Each has its
+/// PostgreSQL twin in `postgres/migrations.rs` (the build checks both lists have every version).
 const MIGRATIONS: &[&str] = &[
     "CREATE TABLE customers (
         id TEXT PRIMARY KEY, name TEXT NOT NULL, endpoint TEXT NOT NULL, tags TEXT NOT NULL,

@@ -1,0 +1,71 @@
+//! Customer hosts: the instances the last sync found, and each customer's launch spec.
+
+use tokio_postgres::{GenericClient, Transaction};
+
+use super::{Client, bodies, db_error, int, json_error, prepared, uint};
+use crate::error::Result;
+use crate::instances::{Instance, LaunchSpec};
+
+/// Replaces every stored instance with `instances` (a sync).
+pub(super) async fn replace(tx: &Transaction<'_>, instances: &[Instance], synced_at_ms: u64) -> Result<()> {
+    tx.execute("DELETE FROM instances", &[]).await.map_err(db_error)?;
+    for instance in instances {
+        put(tx, instance, synced_at_ms).await?;
+    }
+    Ok(())
+}
+
+/// Stores one instance (after an action on it).
+pub(super) async fn put(c: &impl GenericClient, instance: &Instance, synced_at_ms: u64) -> Result<()> {
+    let body = serde_json::to_string(instance).map_err(json_error)?;
+    c.execute(
+        "INSERT INTO instances (id, customer_tag, body, synced_at_ms) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (id) DO UPDATE SET customer_tag = excluded.customer_tag, body = excluded.body,
+         synced_at_ms = excluded.synced_at_ms",
+        &[&instance.id, &instance.customer_tag, &body, &int(synced_at_ms)],
+    )
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+/// Every stored instance, by id, and the time of the newest sync.
+pub(super) async fn all(c: &Client) -> Result<(Vec<Instance>, Option<u64>)> {
+    let rows = c
+        .query(&prepared(c, "SELECT body FROM instances ORDER BY id").await?, &[])
+        .await
+        .map_err(db_error)?;
+    let synced: Option<i64> = c
+        .query_one(&prepared(c, "SELECT MAX(synced_at_ms) FROM instances").await?, &[])
+        .await
+        .map_err(db_error)?
+        .get(0);
+    Ok((bodies(&rows)?, synced.map(uint)))
+}
+
+pub(super) async fn put_launch_spec(
+    tx: &Transaction<'_>,
+    customer_id: &str,
+    spec: &LaunchSpec,
+) -> Result<()> {
+    let body = serde_json::to_string(spec).map_err(json_error)?;
+    tx.execute(
+        "INSERT INTO launch_specs (customer_id, body) VALUES ($1, $2)
+         ON CONFLICT (customer_id) DO UPDATE SET body = excluded.body",
+        &[&customer_id, &body],
+    )
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+pub(super) async fn launch_spec(c: &Client, customer_id: &str) -> Result<Option<LaunchSpec>> {
+    let row = c
+        .query_opt(
+            &prepared(c, "SELECT body FROM launch_specs WHERE customer_id = $1").await?,
+            &[&customer_id],
+        )
+        .await
+        .map_err(db_error)?;
+    row.map(|row| serde_json::from_str(row.get::<_, &str>(0)).map_err(json_error)).transpose()
+}
