@@ -314,7 +314,8 @@ pub async fn run(fleets: RoleFleets, hosts: ContractHosts) {
     assert!(!samples.is_empty(), "no metrics samples for {first}");
     assert!(samples.iter().all(|s| s.at_ms > 0 && s.rss_bytes > 0 && s.processes >= 1), "{samples:?}");
     // Alerts: the host that does not answer has its `unreachable` alert firing; the running
-    // customer has none.
+    // customer has none of the agent's own (the machine rules, `disk_low` and `memory_pressure`,
+    // read the machine the tests run on, which may well be short of disk).
     let deadline = Instant::now() + Duration::from_secs(10);
     let alerts = loop {
         let alerts = fv.alerts(&viewer, false).await.unwrap();
@@ -329,7 +330,11 @@ pub async fn run(fleets: RoleFleets, hosts: ContractHosts) {
         alerts.iter().any(|a| a.customer_id == "down-host" && a.rule == "unreachable" && a.firing),
         "{alerts:?}"
     );
-    assert!(!alerts.iter().any(|a| a.customer_id == first && a.firing), "{alerts:?}");
+    let machine_rule = |rule: &str| matches!(rule, "disk_low" | "memory_pressure");
+    assert!(
+        !alerts.iter().any(|a| a.customer_id == first && a.firing && !machine_rule(&a.rule)),
+        "{alerts:?}"
+    );
 
     // Audit: every change is there and the chain verifies; viewers may not read it.
     let entries = fa.audit(&admin, 0, 1000).await.unwrap();

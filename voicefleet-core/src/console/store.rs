@@ -1,6 +1,7 @@
-//! The store port: everything the console keeps. The embedded default is SQLite
-//! (`sqlite.rs`); a PostgreSQL implementation can follow behind the same trait without changing
-//! callers: every method is one unit of work, atomic on its own.
+//! The store port: everything the console keeps. The embedded default is SQLite (`sqlite/`);
+//! PostgreSQL (`postgres/`, feature `postgres`) implements the same trait, and one contract suite
+//! (`voicefleet-tests`' `store_contract`) holds both to it. Every method is one unit of work,
+//! atomic on its own: a change and its audit entry commit together.
 
 use std::collections::BTreeMap;
 
