@@ -1,6 +1,6 @@
 //! Voice-agent protocol events and the call metrics derived from them.
 
-use voicefleet_core::protocol::{AgentEvent, CallStats, LineKind, TurnLatency, parse_line, percentiles};
+use voicefleet_core::protocol::{AgentEvent, CallStats, LineKind, TurnLatency, parse_line};
 
 fn check(line: &str, expected: LineKind) {
     assert_eq!(parse_line(line), expected, "{line}");
@@ -108,10 +108,85 @@ fn latency_windows_of_five_minutes_and_an_hour() {
     assert_eq!(stats.latency(t0 + 45 * minute, 24 * 60 * minute).e2e_ms.unwrap().count, 100);
 }
 
+/// Exact nearest-rank percentiles of `samples`: what the windows approximate.
+fn exact(mut samples: Vec<f64>) -> [f64; 3] {
+    samples.sort_by(f64::total_cmp);
+    [50.0, 95.0, 99.0].map(|p: f64| {
+        let rank = ((p / 100.0) * samples.len() as f64).ceil() as usize;
+        samples[rank.clamp(1, samples.len()) - 1]
+    })
+}
+
+fn e2e(ms: f64) -> AgentEvent {
+    AgentEvent::Turn { call_id: None, latency: TurnLatency { e2e_ms: Some(ms), ..TurnLatency::default() } }
+}
+
 #[test]
 fn percentile_edges() {
-    assert_eq!(percentiles(vec![]), None);
-    let one = percentiles(vec![7.0]).unwrap();
-    assert_eq!((one.p50, one.p95, one.p99), (7.0, 7.0, 7.0));
-    assert_eq!(percentiles(vec![f64::NAN, 1.0]).unwrap().count, 1);
+    let mut stats = CallStats::default();
+    assert_eq!(stats.latency(1_000, 300_000).e2e_ms, None);
+    stats.record(&e2e(7.0), 1_000);
+    let one = stats.latency(1_000, 300_000).e2e_ms.unwrap();
+    assert_eq!((one.p50, one.p95, one.p99, one.count), (7.0, 7.0, 7.0, 1));
+    // Not a latency: not counted (the turn is, in the error rate).
+    for bad in [f64::NAN, f64::INFINITY, -3.0] {
+        stats.record(&e2e(bad), 1_000);
+    }
+    assert_eq!(stats.latency(1_000, 300_000).e2e_ms.unwrap().count, 1);
+    // Zero and huge latencies have their bins too.
+    stats.record(&e2e(0.0), 1_000);
+    stats.record(&e2e(1e12), 1_000);
+    let all = stats.latency(1_000, 300_000).e2e_ms.unwrap();
+    assert_eq!((all.p50, all.p99, all.count), (7.0, 1e12, 3));
+}
+
+#[test]
+fn windowed_percentiles_stay_within_a_bin_of_the_exact_ones() {
+    // 20,000 turns over ten minutes, spread like voice turns (a long tail), from a fixed LCG.
+    let mut stats = CallStats::default();
+    let (start, mut seed, mut samples) = (7 * 3_600_000u64, 42u64, Vec::new());
+    for i in 0..20_000u64 {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let unit = (seed >> 11) as f64 / (1u64 << 53) as f64;
+        let ms = 250.0 + 600.0 * unit + if i % 50 == 0 { 4000.0 * unit } else { 0.0 };
+        stats.record(&e2e(ms), start + i * 30);
+        samples.push(ms);
+    }
+    let now = start + 20_000 * 30;
+    let got = stats.latency(now, 60 * 60_000).e2e_ms.unwrap();
+    assert_eq!(got.count, 20_000);
+    for (got, want) in [got.p50, got.p95, got.p99].into_iter().zip(exact(samples)) {
+        assert!((got - want).abs() <= want * 0.008, "{got} vs exact {want}");
+    }
+    // The same latency many times comes back exact.
+    let mut stats = CallStats::default();
+    for _ in 0..1000 {
+        stats.record(&e2e(812.5), start);
+    }
+    let same = stats.latency(start, 300_000).e2e_ms.unwrap();
+    assert_eq!((same.p50, same.p99, same.count), (812.5, 812.5, 1000));
+}
+
+#[test]
+fn error_rate_counts_whole_minutes_of_the_window() {
+    let mut stats = CallStats::default();
+    let minute = 60_000u64;
+    let t0 = 100 * minute;
+    let error = AgentEvent::Error { kind: "x".into(), message: String::new() };
+    // Twenty minutes ago: 3 errors, 1 turn. Now: 1 error, 3 turns.
+    for _ in 0..3 {
+        stats.record(&error, t0 - 20 * minute);
+    }
+    stats.record(&e2e(500.0), t0 - 20 * minute);
+    stats.record(&error, t0);
+    for _ in 0..3 {
+        stats.record(&e2e(500.0), t0 + 1);
+    }
+    assert!((stats.error_rate(t0 + 1, 5 * minute) - 0.25).abs() < 1e-9);
+    assert!((stats.error_rate(t0 + 1, 60 * minute) - 0.5).abs() < 1e-9);
+    // An hour later everything has expired; a clock that steps back counts into the newest minute.
+    stats.record(&e2e(500.0), t0 + 61 * minute);
+    stats.record(&error, t0 + 61 * minute - 5_000);
+    assert!((stats.error_rate(t0 + 61 * minute, 60 * minute) - 0.5).abs() < 1e-9);
+    assert_eq!(stats.errors_total, 5);
 }
