@@ -237,7 +237,10 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             rate_limit: 2000,
             log_limits: Default::default(),
             provider_urls: Default::default(),
-            shim: ShimCommand { program: program.clone(), args: vec!["__shim".into()] },
+            shim: ShimCommand {
+                program: program.clone(),
+                args: vec![voicefleet_core::supervisor::SHIM_ARG.into()],
+            },
             agent_user: None,
         };
         let host = match Daemon::start(settings).await {

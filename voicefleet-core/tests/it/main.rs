@@ -25,6 +25,7 @@ mod rules;
 mod schema;
 mod secrets;
 mod supervisor;
+mod supervisor_embed;
 mod supervisor_restarts;
 mod support;
 mod templates;

@@ -82,6 +82,16 @@ impl Actor {
 
     /// Answers the callers whose wait is over.
     pub(super) fn resolve_waiters(&mut self) {
+        if let Some(message) = self.start_error.take() {
+            for waiter in std::mem::take(&mut self.waiters) {
+                match waiter {
+                    Waiter::Started(reply) => {
+                        let _ = reply.send(Err(Error::Unavailable { message: message.clone() }));
+                    }
+                    other => self.waiters.push(other),
+                }
+            }
+        }
         let state = self.state;
         let started = matches!(
             state,
