@@ -19,9 +19,12 @@ mod customers;
 mod fleet;
 pub mod health;
 mod instances;
+pub mod keyfile;
 mod live;
 pub mod login;
 pub mod mfa;
+#[cfg(feature = "sqlite")]
+mod open;
 mod rate;
 pub mod recover;
 mod recovery;
@@ -58,6 +61,8 @@ pub use fleet::{
 pub use instances::{InstanceControl, InstanceReport};
 pub use live::LiveOptions;
 pub use mfa::{MfaEnrollment, MfaPolicy, MfaState};
+#[cfg(feature = "sqlite")]
+pub use open::{OpenSqlite, OpenedConsole};
 pub use rate::{Limit, RateControl};
 pub use recovery::RecoveryStep;
 pub use selector::Selector;

@@ -3,6 +3,7 @@
 mod alerts;
 mod backup;
 mod console;
+mod console_open;
 mod customer;
 mod diff_and_hash;
 #[cfg(feature = "aws")]
