@@ -26,9 +26,10 @@ pub fn create_data_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Loads `DIR/console.key`, creating it (mode 0600) when absent, and (re)writes
-/// `DIR/console.pub.pem` from it.
+/// Loads `DIR/console.key`, creating it (mode 0600, and `DIR` with [`create_data_dir`]) when
+/// absent, and (re)writes `DIR/console.pub.pem` from it.
 pub fn load_or_create_signing_key(dir: &Path) -> Result<SigningKey> {
+    create_data_dir(dir)?;
     let private_path = dir.join(SIGNING_KEY_FILE);
     let signing = match std::fs::read_to_string(&private_path) {
         Ok(pem) => SigningKey::from_pkcs8_pem(&pem).map_err(|e| Error::Unavailable {
