@@ -141,6 +141,15 @@ impl ApiError {
     }
 }
 
+/// What to do about `error` in this API's terms (its route), where core's library terms would
+/// leave a client guessing which request that is.
+fn route_hint(error: &Error) -> Option<String> {
+    match error {
+        Error::NoConfiguration => Some("PUT /v1/config with a full document first".to_owned()),
+        _ => None,
+    }
+}
+
 impl From<Error> for ApiError {
     fn from(error: Error) -> Self {
         let kind = error.kind();
@@ -162,7 +171,7 @@ impl From<Error> for ApiError {
             kind,
             code: error.code(),
             message: error.to_string(),
-            hint: error.hint(),
+            hint: route_hint(&error).or_else(|| error.hint()),
             issues: error.issues().to_vec(),
             status,
         }

@@ -367,7 +367,7 @@ impl Actor {
 
     async fn spawn(&mut self) {
         let Some(loaded) = &self.config else {
-            self.spawn_failed(Error::conflict("no configuration has been applied to this host yet", None));
+            self.spawn_failed(Error::NoConfiguration);
             return;
         };
         let secrets = launch::secrets_fingerprint(loaded, &self.shared.paths.read_secrets());
