@@ -140,7 +140,7 @@ impl Demo {
         let stops = self
             .hosts
             .iter()
-            .map(|host| host.supervisor().stop(StopOptions { timeout: Some(Duration::from_secs(2)) }));
+            .map(|host| host.supervisor().stop(StopOptions::with_timeout(Duration::from_secs(2))));
         // All at once: each agent gets 2 s to finish its calls.
         let _ = futures_util::future::join_all(stops).await;
         // The console first: it holds an event stream open to every host, which a host's

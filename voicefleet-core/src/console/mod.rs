@@ -25,6 +25,7 @@ pub mod login;
 pub mod mfa;
 #[cfg(feature = "sqlite")]
 mod open;
+mod options;
 mod rate;
 pub mod recover;
 mod recovery;
@@ -85,8 +86,9 @@ pub trait HostConnector: Send + Sync {
     fn connect(&self, customer: &CustomerRecord) -> Result<Arc<dyn Host>>;
 }
 
-/// Console settings.
+/// Console settings: [`ConsoleOptions::default`], then a setter per field.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct ConsoleOptions {
     /// Longest wait for one host's status.
     pub host_timeout: Duration,

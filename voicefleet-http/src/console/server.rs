@@ -228,10 +228,9 @@ impl ConsoleServer {
             crate::serve::spawn_server(listener, options.tls.as_ref(), &options.exposure, app).await?;
         let refresher = embedded.console.spawn_refresher(options.refresh_interval);
         // Every host's event stream; the customer list is read again at each refresh interval.
-        let live = embedded.console.spawn_live(voicefleet_core::console::LiveOptions {
-            rescan: options.refresh_interval,
-            ..Default::default()
-        });
+        let live = embedded
+            .console
+            .spawn_live(voicefleet_core::console::LiveOptions::default().rescan(options.refresh_interval));
         let checkpointer =
             embedded.console.spawn_checkpointer(options.checkpoint_entries, options.checkpoint_every);
         tracing::info!(%address, data = %embedded.data_dir.display(), "console listening");
