@@ -9,6 +9,24 @@ use crate::error::{Error, Result};
 /// The first argument that makes a binary run as the shim (see [`shim_entry_point`]).
 pub const SHIM_ARG: &str = "__shim";
 
+/// Set in the shim's environment (not the agent's): a process started as a shim that opens a
+/// supervisor instead (its `main` does not begin with [`shim_entry_point`]) is refused at
+/// `open`, rather than starting shims of itself without end.
+pub(super) const SHIM_ENV: &str = "VOICEFLEET_SHIM";
+
+/// Errs when this process was started as a shim (see [`SHIM_ENV`]).
+pub(super) fn refuse_inside_shim() -> Result<()> {
+    if std::env::var_os(SHIM_ENV).is_some() {
+        return Err(Error::Unavailable {
+            message: format!(
+                "this process was started as a supervisor's shim (first argument {SHIM_ARG}) but opened a \
+                 supervisor: call voicefleet_core::supervisor::shim_entry_point() first in main"
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// The name of the dedicated shim binary (`voicefleet-shim`, built from this crate).
 const DEDICATED_SHIM: &str = "voicefleet-shim";
 

@@ -149,6 +149,7 @@ pub(super) async fn launch(
         .env_clear()
         .envs(inherited_environment(user.as_ref()))
         .envs(agent_environment(loaded, paths, &config, options))
+        .env(super::entry::SHIM_ENV, "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped());
     let shim_log = std::fs::OpenOptions::new()

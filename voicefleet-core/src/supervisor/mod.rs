@@ -160,6 +160,7 @@ impl Supervisor {
     /// Must be called inside a tokio runtime with its IO and time drivers enabled (an error
     /// says so otherwise).
     pub async fn open(options: SupervisorOptions) -> Result<Self> {
+        entry::refuse_inside_shim()?;
         runtime_check::check()?;
         if let Some(spec) = &options.process {
             spec.check()?;

@@ -25,12 +25,16 @@ async fn a_plain_command_runs_without_a_document_and_stops() {
     let dir = TempDir::new().unwrap();
     let _cleanup = AgentCleanup(dir.path().join("state"));
     let out = dir.path().join("env.txt");
-    let spec = ProcessSpec::new(["sh", "-c", "echo \"$GREETING $TOKEN\" > \"$OUT\"; exec sleep 600"])
-        .env("GREETING", "hello")
-        .env("OUT", out.to_str().unwrap())
-        .secret_env("TOKEN", "api_token")
-        .ready_after(Duration::from_millis(200))
-        .stop_timeout(Duration::from_secs(2));
+    let spec = ProcessSpec::new([
+        "sh",
+        "-c",
+        "echo \"$GREETING $TOKEN${VOICEFLEET_SHIM:-}\" > \"$OUT\"; exec sleep 600",
+    ])
+    .env("GREETING", "hello")
+    .env("OUT", out.to_str().unwrap())
+    .secret_env("TOKEN", "api_token")
+    .ready_after(Duration::from_millis(200))
+    .stop_timeout(Duration::from_secs(2));
     let host = Supervisor::builder(acme(), dir.path().join("state"))
         .process(spec)
         .shim(shim())
@@ -44,6 +48,7 @@ async fn a_plain_command_runs_without_a_document_and_stops() {
     let pid = status.pid.expect("a running process has a pid");
     assert!(alive(pid));
     wait_for(&host, "running", Duration::from_secs(10), |s| s.state == "running").await;
+    // The shim's own marker is not in the program's environment.
     assert_eq!(std::fs::read_to_string(&out).unwrap().trim(), "hello s3cret");
 
     // A document is refused: this supervisor's process was given directly.
@@ -74,6 +79,22 @@ async fn a_shim_that_cannot_run_fails_the_start_and_stops() {
     let status = host.status().await.unwrap();
     assert_eq!(status.state, "stopped", "no retry of a shim that cannot run: {status:?}");
     assert!(status.last_error.is_some_and(|e| e.contains("no-such-shim")));
+
+    // The shim is told it is one (a binary that forgets shim_entry_point() refuses to open a
+    // supervisor of its own instead of starting shims of itself).
+    let marker = dir.path().join("shim-env.txt");
+    let script = format!("echo \"$VOICEFLEET_SHIM\" > {}", marker.display());
+    let recording =
+        ShimCommand { program: "/bin/sh".into(), args: vec!["-c".into(), script.into(), "sh".into()] };
+    let other = TempDir::new().unwrap();
+    let host = Supervisor::builder(acme(), other.path().join("state"))
+        .command(["sleep", "600"])
+        .shim(recording)
+        .open()
+        .await
+        .unwrap();
+    assert!(host.start().await.is_err(), "a shell is no shim");
+    assert_eq!(std::fs::read_to_string(&marker).unwrap().trim(), "1");
 
     // A program that is not a shim (no handshake) is named as such.
     let not_a_shim = ShimCommand { program: "/bin/true".into(), args: Vec::new() };
