@@ -9,6 +9,8 @@ use std::os::fd::{FromRawFd as _, OwnedFd};
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use nix::unistd::Pid;
 use sha2::{Digest as _, Sha256};
@@ -102,6 +104,9 @@ pub(super) fn inherited_environment(user: Option<&AgentUser>) -> Vec<(String, st
     env
 }
 
+/// How long a shim may take to answer its handshake (it answers once the agent is spawned).
+const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Why a launch failed: the shim itself could not run (the supervisor's setup: a retry cannot
 /// help), or the agent could not be started (its configuration, or this host).
 #[derive(Debug)]
@@ -162,34 +167,58 @@ pub(super) async fn launch(
     // pre-exec hook, so the spawn can use posix_spawn rather than fork).
     command.process_group(0);
     let shim_program = options.shim.program.clone();
-    let (handshake, shim_pid) = tokio::task::spawn_blocking(move || -> Result<_, LaunchError> {
-        let mut child = command.spawn().map_err(|e| {
-            LaunchError::Shim(Error::Unavailable {
-                message: format!("cannot start the shim {}: {e}", shim_program.display()),
-            })
-        })?;
-        let shim_pid = child.id() as i32;
-        let mut line = String::new();
-        let stdout = child.stdout.take().expect("piped");
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .map_err(|e| Error::io("cannot read the shim handshake", e))?;
-        // The shim is reaped when its pidfd reports the exit.
-        std::mem::forget(child);
-        let Ok(handshake) = serde_json::from_str::<Handshake>(&line) else {
-            reap(shim_pid);
+    let shown = shim_program.display().to_string();
+    // The shim's PID once spawned, for the timeout below to end it.
+    let spawned = Arc::new(AtomicI32::new(0));
+    let reader = {
+        let spawned = spawned.clone();
+        tokio::task::spawn_blocking(move || -> Result<_, LaunchError> {
+            let mut child = command.spawn().map_err(|e| {
+                LaunchError::Shim(Error::Unavailable {
+                    message: format!("cannot start the shim {}: {e}", shim_program.display()),
+                })
+            })?;
+            let shim_pid = child.id() as i32;
+            spawned.store(shim_pid, Ordering::SeqCst);
+            let mut line = String::new();
+            let stdout = child.stdout.take().expect("piped");
+            BufReader::new(stdout)
+                .read_line(&mut line)
+                .map_err(|e| Error::io("cannot read the shim handshake", e))?;
+            let Ok(handshake) = serde_json::from_str::<Handshake>(&line) else {
+                // Not a shim: nothing of it may be left running.
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(LaunchError::Shim(Error::Unavailable {
+                    message: format!(
+                        "the shim {} gave no handshake (see run/shim.log): is it a voicefleet shim, \
+                         or a program whose main calls supervisor::shim_entry_point() first?",
+                        shim_program.display()
+                    ),
+                }));
+            };
+            // The shim is reaped when its pidfd reports the exit.
+            std::mem::forget(child);
+            Ok((handshake, shim_pid))
+        })
+    };
+    let (handshake, shim_pid) = match tokio::time::timeout(HANDSHAKE_TIMEOUT, reader).await {
+        Ok(joined) => joined.map_err(|e| Error::Internal { message: e.to_string() })??,
+        Err(_) => {
+            // Its end closes the pipe: the reader then kills and reaps what is left.
+            let pid = spawned.load(Ordering::SeqCst);
+            if pid > 0 {
+                let _ = nix::sys::signal::kill(Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+            }
             return Err(LaunchError::Shim(Error::Unavailable {
                 message: format!(
-                    "the shim {} gave no handshake (see run/shim.log): is it a voicefleet shim, \
-                     or a program whose main calls supervisor::shim_entry_point() first?",
-                    shim_program.display()
+                    "the shim {shown} gave no handshake within {} s: is it a voicefleet shim, or a program \
+                     whose main calls supervisor::shim_entry_point() first?",
+                    HANDSHAKE_TIMEOUT.as_secs()
                 ),
             }));
-        };
-        Ok((handshake, shim_pid))
-    })
-    .await
-    .map_err(|e| Error::Internal { message: e.to_string() })??;
+        }
+    };
     match handshake {
         Handshake::Started(info) => Ok(info),
         Handshake::Failed { error } => {

@@ -96,6 +96,23 @@ async fn a_shim_that_cannot_run_fails_the_start_and_stops() {
     assert!(host.start().await.is_err(), "a shell is no shim");
     assert_eq!(std::fs::read_to_string(&marker).unwrap().trim(), "1");
 
+    // A shim that closes its output without a handshake and keeps running is ended, not left.
+    let pid_file = dir.path().join("silent.pid");
+    let script = format!("echo $$ > {}; exec 1>&-; exec sleep 600", pid_file.display());
+    let silent =
+        ShimCommand { program: "/bin/sh".into(), args: vec!["-c".into(), script.into(), "sh".into()] };
+    let other = TempDir::new().unwrap();
+    let host = Supervisor::builder(acme(), other.path().join("state"))
+        .command(["sleep", "600"])
+        .shim(silent)
+        .open()
+        .await
+        .unwrap();
+    let error = host.start().await.unwrap_err();
+    assert!(error.to_string().contains("gave no handshake"), "{error}");
+    let pid: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
+    assert!(!alive(pid), "the silent shim {pid} was ended");
+
     // A program that is not a shim (no handshake) is named as such.
     let not_a_shim = ShimCommand { program: "/bin/true".into(), args: Vec::new() };
     let other = TempDir::new().unwrap();
