@@ -40,11 +40,7 @@ async fn main() {
     let customers = args.get(1).copied().unwrap_or(100).max(1);
     let dir = voicefleet_tests::scratch();
     let clock = Arc::new(SetClock(AtomicU64::new(1_790_000_000_000)));
-    let options = ConsoleOptions {
-        host_timeout: Duration::from_millis(500),
-        clock: clock.clone(),
-        ..ConsoleOptions::default()
-    };
+    let options = ConsoleOptions::default().host_timeout(Duration::from_millis(500)).clock(clock.clone());
     let store = Arc::new(SqliteStore::open(&dir.path().join("console.db")).unwrap());
     let signer = HostTokenSigner::generate().unwrap();
     let console: Arc<Console> =

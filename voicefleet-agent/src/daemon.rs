@@ -178,9 +178,10 @@ pub fn init_logging() {
 /// shim the supervisor starts, see ARCHITECTURE.md) and `__simulate` (the simulated voice agent).
 /// Returns the exit code when `argv[1]` names one of them.
 pub fn hidden_entry_point() -> Option<std::process::ExitCode> {
-    let mut argv = std::env::args_os();
-    let code = match argv.nth(1) {
-        Some(first) if first == "__shim" => voicefleet_core::supervisor::run_shim(argv.collect()),
+    if let Some(code) = voicefleet_core::supervisor::shim_entry_point() {
+        return Some(code);
+    }
+    let code = match std::env::args_os().nth(1) {
         Some(first) if first == "__simulate" => voicefleet_core::simulator::run(),
         _ => return None,
     };

@@ -188,17 +188,10 @@ impl Settings {
         }
         let provider_urls = ProviderUrls::new(provider_urls)
             .map_err(|error| settings_error(format!("provider URL: {error}")))?;
-        let program = std::env::current_exe().map_err(|error| {
-            settings_error(format!("cannot find this program's path for the shim: {error}"))
-        })?;
         // The small dedicated shim beside this binary when installed (less memory per agent),
-        // else this binary's own `__shim` entry point.
-        let dedicated = program.with_file_name("voicefleet-shim");
-        let shim = if dedicated.is_file() {
-            ShimCommand { program: dedicated, args: Vec::new() }
-        } else {
-            ShimCommand { program, args: vec!["__shim".into()] }
-        };
+        // else this binary's own shim entry point.
+        let shim =
+            ShimCommand::installed_or_current_exe().map_err(|error| settings_error(error.to_string()))?;
         Ok(Settings {
             customer_id,
             state_dir,

@@ -49,6 +49,40 @@ pub(crate) fn code_for(error: &anyhow::Error) -> ExitCode {
     ExitCode::from(kind_of(error).map_or(FAILURE, code_for_kind))
 }
 
+/// The command that helps with `error`, where core's hint says it in library terms.
+fn command_hint(error: &Error) -> Option<String> {
+    Some(match error {
+        Error::NotAnObject { .. } => "run `voicefleet config template` for a starting point".to_owned(),
+        Error::InvalidConfig { .. } => "run `voicefleet config validate` to see every issue".to_owned(),
+        Error::CustomerNotFound { .. } => {
+            "list the customers with `voicefleet customers list` and check the id".to_owned()
+        }
+        Error::RevisionNotFound { customer, .. } => {
+            format!("list the revisions with `voicefleet config history {customer}`")
+        }
+        Error::BulkRunNotFound { .. } => {
+            "list the bulk runs with `voicefleet bulk list` and check the id".to_owned()
+        }
+        Error::InstanceNotFound { .. } => {
+            "list the instances with `voicefleet instances list` and check the id".to_owned()
+        }
+        _ => return None,
+    })
+}
+
+/// How to set a secret an issue finds missing (`secret `NAME` is not set for CUSTOMER`).
+fn secret_hint(issue: &voicefleet_core::config::Issue) -> Option<String> {
+    if issue.code != "secret_missing" {
+        return None;
+    }
+    let name = issue.message.split('`').nth(1)?;
+    let customer = issue.message.rsplit_once(" is not set for ").map(|(_, customer)| customer)?;
+    Some(match customer {
+        "this customer" => format!("set `{name}` with `voicefleet secrets set CUSTOMER {name}`"),
+        customer => format!("set it with `voicefleet secrets set {customer} {name}`"),
+    })
+}
+
 /// Prints `error: ...`, any validation issues, then `hint: ...`, all on standard error.
 pub(crate) fn report(error: &anyhow::Error) {
     eprintln!("error: {error:#}");
@@ -59,7 +93,10 @@ pub(crate) fn report(error: &anyhow::Error) {
                 eprintln!("  {}: {}", issue.path, issue.message);
             }
         }
-        if let Some(hint) = core.hint() {
+        if let Some(hint) = command_hint(core).or_else(|| core.hint()) {
+            eprintln!("hint: {hint}");
+        }
+        for hint in issues.iter().filter_map(secret_hint) {
             eprintln!("hint: {hint}");
         }
     }

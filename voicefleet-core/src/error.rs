@@ -222,6 +222,10 @@ pub enum Error {
         hint: Option<String>,
     },
 
+    /// A control request (start, restart) to a host with no configuration document applied.
+    #[error("no configuration has been applied to this host yet")]
+    NoConfiguration,
+
     /// The caller changed something on top of a state that is no longer the latest (optimistic
     /// concurrency: an HTTP `If-Match` that no longer matches).
     #[error("{message}")]
@@ -428,7 +432,7 @@ impl Error {
             | Error::InstanceNotFound { .. } => ErrorKind::NotFound,
             Error::Forbidden { .. } => ErrorKind::Forbidden,
             Error::SecondFactor { .. } => ErrorKind::Unauthorized,
-            Error::Conflict { .. } | Error::Stale { .. } => ErrorKind::Conflict,
+            Error::Conflict { .. } | Error::Stale { .. } | Error::NoConfiguration => ErrorKind::Conflict,
             Error::Io { source, .. } if Error::is_no_space(source) => ErrorKind::Unavailable,
             Error::Io { .. } | Error::Internal { .. } => ErrorKind::Internal,
             Error::Unavailable { .. }
@@ -453,12 +457,10 @@ impl Error {
             }
             Error::NotAnObject { .. } => Some(
                 "a configuration document is an object such as {\"version\": 1, ...}; \
-                 run `voicefleet config template` for a starting point"
+                 start from a template"
                     .to_owned(),
             ),
-            Error::InvalidConfig { .. } => {
-                Some("run `voicefleet config validate` to see every issue".to_owned())
-            }
+            Error::InvalidConfig { .. } => Some("validate the document to see every issue".to_owned()),
             Error::InvalidPath { .. } => Some(
                 "paths are dot-separated keys with [i] for array items, \
                  for example agent_settings.llm.temperature or telephony.numbers[0]"
@@ -482,6 +484,7 @@ impl Error {
                 Some("give the host agent's base URL, for example https://10.0.1.17:8000".to_owned())
             }
             Error::Conflict { hint, .. } => hint.clone(),
+            Error::NoConfiguration => Some("apply a configuration document to the host first".to_owned()),
             Error::Stale { .. } => {
                 Some("read the latest revision, make your change on top of it, and try again".to_owned())
             }
@@ -491,18 +494,12 @@ impl Error {
             Error::SecretNotFound { .. } => {
                 Some("list the secret names that exist and check the spelling".to_owned())
             }
-            Error::CustomerNotFound { .. } => {
-                Some("list the customers with `voicefleet customers list` and check the id".to_owned())
-            }
+            Error::CustomerNotFound { .. } => Some("list the customers and check the id".to_owned()),
             Error::RevisionNotFound { customer, .. } => {
-                Some(format!("list the revisions with `voicefleet config history {customer}`"))
+                Some(format!("list {customer}'s revisions and check the number"))
             }
-            Error::BulkRunNotFound { .. } => {
-                Some("list the bulk runs with `voicefleet bulk list` and check the id".to_owned())
-            }
-            Error::InstanceNotFound { .. } => {
-                Some("list the instances with `voicefleet instances list` and check the id".to_owned())
-            }
+            Error::BulkRunNotFound { .. } => Some("list the bulk runs and check the id".to_owned()),
+            Error::InstanceNotFound { .. } => Some("list the instances and check the id".to_owned()),
             Error::CloudPermission { action, .. } => Some(format!(
                 "grant {action} to the console's AWS identity (its instance profile or the credentials in its \
                  environment), then try again"

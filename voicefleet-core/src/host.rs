@@ -14,6 +14,7 @@ use crate::protocol::LatencySummary;
 
 /// How a stop or drain behaves.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StopOptions {
     /// Longest wait for calls to end before the process group is killed; the configuration's
     /// `runtime.drain_timeout_seconds` when absent.
@@ -24,6 +25,11 @@ pub struct StopOptions {
 pub const MAX_DRAIN_SECONDS: f64 = 43_200.0;
 
 impl StopOptions {
+    /// A stop that waits at most `timeout` for calls to end.
+    pub fn with_timeout(timeout: Duration) -> StopOptions {
+        StopOptions { timeout: Some(timeout) }
+    }
+
     /// Options from a drain timeout in seconds, as the APIs take it: 0 to [`MAX_DRAIN_SECONDS`].
     pub fn from_seconds(seconds: Option<f64>) -> crate::Result<StopOptions> {
         match seconds {

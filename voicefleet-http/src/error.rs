@@ -6,9 +6,11 @@
 //! per kind, from which the server's answers, the clients' fallbacks and the OpenAPI error enum are
 //! all derived.
 
+#[cfg(feature = "server")]
 use axum::Json;
-use axum::http::StatusCode;
+#[cfg(feature = "server")]
 use axum::response::{IntoResponse, Response};
+use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 use voicefleet_core::config::Issue;
 use voicefleet_core::{Error, ErrorKind};
@@ -92,6 +94,7 @@ pub struct ErrorDetail {
     pub issues: Vec<Issue>,
 }
 
+#[cfg(feature = "server")]
 /// An error answered to an HTTP client.
 #[derive(Debug)]
 pub struct ApiError {
@@ -103,6 +106,7 @@ pub struct ApiError {
     status: Option<StatusCode>,
 }
 
+#[cfg(feature = "server")]
 impl ApiError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Self { kind, code: None, message: message.into(), hint: None, issues: Vec::new(), status: None }
@@ -141,6 +145,17 @@ impl ApiError {
     }
 }
 
+#[cfg(feature = "server")]
+/// What to do about `error` in this API's terms (its route), where core's library terms would
+/// leave a client guessing which request that is.
+fn route_hint(error: &Error) -> Option<String> {
+    match error {
+        Error::NoConfiguration => Some("PUT /v1/config with a full document first".to_owned()),
+        _ => None,
+    }
+}
+
+#[cfg(feature = "server")]
 impl From<Error> for ApiError {
     fn from(error: Error) -> Self {
         let kind = error.kind();
@@ -162,13 +177,14 @@ impl From<Error> for ApiError {
             kind,
             code: error.code(),
             message: error.to_string(),
-            hint: error.hint(),
+            hint: route_hint(&error).or_else(|| error.hint()),
             issues: error.issues().to_vec(),
             status,
         }
     }
 }
 
+#[cfg(feature = "server")]
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status.unwrap_or_else(|| status_for(self.kind));

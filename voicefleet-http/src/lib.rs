@@ -9,19 +9,33 @@
 //!   ([`HostTokenSigner`]), authentication and role checks from one route table per API,
 //!   extractors, middleware (request ids, CORS, rate limits), SSE and serving over TLS.
 //!
+//! Features: `server` (default) is both APIs' servers (axum); `client` alone is the clients, the
+//! [`AgentConnector`] and token signing over reqwest, for a program that embeds a console
+//! (`voicefleet_core::console::Console::open_sqlite`) without serving:
+//! `voicefleet-http = { version = "0.1", default-features = false, features = ["client"] }`.
+//!
 //! Not here: domain rules (they live in `voicefleet-core`) and the host daemon's wiring (settings,
 //! signals, the supervisor: `voicefleet-agent`). This crate does not depend on the Unix supervisor:
 //! a user of [`ConsoleClient`] compiles none of it.
 
+// Without feature `server`, the wire types and records only the servers read stay compiled (one
+// definition for both ends) but unused.
+#![cfg_attr(not(feature = "server"), allow(dead_code, unused_imports))]
+
 pub mod console;
 pub mod error;
+#[cfg(feature = "server")]
 mod extract;
 pub mod host;
 mod keyprobe;
 mod metrics;
+#[cfg(feature = "server")]
 mod middleware;
+#[cfg(feature = "server")]
 mod openapi;
+#[cfg(feature = "server")]
 pub mod routes;
+#[cfg(feature = "server")]
 mod serve;
 mod sse;
 mod token;
@@ -29,6 +43,7 @@ mod wire;
 
 pub use console::client::ConsoleClient;
 pub use console::rotate::{PREVIOUS_KEYS_FILE, RotateOptions, RotateReport, rotate_signing_key};
+#[cfg(feature = "server")]
 pub use console::server::{ConsoleServer, Embedded, ServeOptions, open_embedded, open_embedded_with};
 pub use console::telemetry::HostRequestMetrics;
 pub use console::webhook::WebhookNotifier;
@@ -38,6 +53,7 @@ pub use host::client::{AgentClient, AgentClientOptions, TokenSource};
 pub use host::connector::AgentConnector;
 pub use host::wire::{ConsoleKeyView, ConsoleKeys, HostAuditPage};
 pub use keyprobe::HttpKeyProbe;
+#[cfg(feature = "server")]
 pub use serve::{Exposure, ServerTask, bind, spawn_server};
 pub use token::{HOST_TOKEN_SECONDS, HostTokenSigner};
 

@@ -9,10 +9,15 @@
 //! `x_total` in OpenMetrics, `x_total` throughout in the classic format), the `# UNIT` lines and
 //! the `# EOF` marker. The conversion is a few lines; a second encoder crate would be more.
 
+// Without the servers only the label helpers (and HostRequestMetrics) are used.
+#![cfg_attr(not(feature = "server"), allow(dead_code, unused_imports))]
+
 use std::borrow::Cow;
 use std::sync::atomic::AtomicU64;
 
+#[cfg(feature = "server")]
 use axum::http::header;
+#[cfg(feature = "server")]
 use axum::response::{IntoResponse, Response};
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, NoLabelSet};
@@ -34,6 +39,7 @@ pub(crate) fn label(name: &'static str, value: impl Into<String>) -> Label {
     (Cow::Borrowed(name), Cow::Owned(value.into()))
 }
 
+#[cfg(feature = "server")]
 /// The registry as an HTTP answer: OpenMetrics when `accept` asks for it, else the classic
 /// text format.
 pub(crate) fn respond(registry: &Registry, accept: Option<&str>) -> Response {

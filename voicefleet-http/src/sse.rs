@@ -2,15 +2,22 @@
 //! told how many events it missed, never silently skipped), and the client side's parsing of a
 //! response body into events (`eventsource-stream`).
 
+#[cfg(feature = "server")]
 use std::convert::Infallible;
 
+#[cfg(feature = "server")]
 use axum::response::sse::{Event, KeepAlive, KeepAliveStream, Sse};
 use futures_util::{Stream, StreamExt as _};
+#[cfg(feature = "server")]
 use serde::Serialize;
+#[cfg(feature = "server")]
 use tokio::sync::broadcast;
+#[cfg(feature = "server")]
 use tokio_stream::wrappers::BroadcastStream;
+#[cfg(feature = "server")]
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
+#[cfg(feature = "server")]
 /// Each message of `receiver` as an event named by `name`, with its JSON as data; `lagged` (with
 /// the number missed) when the reader fell behind.
 pub(crate) fn broadcast_events<T>(
@@ -33,6 +40,7 @@ where
     })
 }
 
+#[cfg(feature = "server")]
 /// An event stream with the keep-alive comments every voicefleet stream sends.
 pub(crate) fn respond<S>(stream: S) -> Sse<KeepAliveStream<S>>
 where

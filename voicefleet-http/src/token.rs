@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use ed25519_dalek::SigningKey;
-use ed25519_dalek::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _, EncodePublicKey as _};
+use ed25519_dalek::pkcs8::{EncodePrivateKey as _, EncodePublicKey as _};
 use jsonwebtoken::errors::ErrorKind as JwtErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use voicefleet_core::auth::{Claims, ISSUER, Role, TokenKind};
@@ -21,7 +21,6 @@ pub struct HostTokenSigner {
     key: EncodingKey,
     signing: std::sync::Arc<SigningKey>,
     public_pem: String,
-    private_pem: String,
 }
 
 impl std::fmt::Debug for HostTokenSigner {
@@ -39,36 +38,17 @@ impl HostTokenSigner {
 
     fn from_signing_key(signing: &SigningKey) -> Result<Self> {
         let internal = |e: &dyn std::fmt::Display| Error::Internal { message: format!("key encoding: {e}") };
-        let private_pem = signing.to_pkcs8_pem(Default::default()).map_err(|e| internal(&e))?.to_string();
+        let private_pem = signing.to_pkcs8_pem(Default::default()).map_err(|e| internal(&e))?;
         let public_pem =
             signing.verifying_key().to_public_key_pem(Default::default()).map_err(|e| internal(&e))?;
         let key = EncodingKey::from_ed_pem(private_pem.as_bytes()).map_err(|e| internal(&e))?;
-        Ok(Self { key, signing: std::sync::Arc::new(signing.clone()), public_pem, private_pem })
+        Ok(Self { key, signing: std::sync::Arc::new(signing.clone()), public_pem })
     }
 
     /// Loads `DIR/console.key` (PKCS#8 PEM), creating it (mode 0600) and `DIR/console.pub.pem`
     /// when absent.
     pub fn load_or_create(dir: &Path) -> Result<Self> {
-        let private_path = dir.join("console.key");
-        let public_path = dir.join("console.pub.pem");
-        let signer = match std::fs::read_to_string(&private_path) {
-            Ok(pem) => {
-                let signing = SigningKey::from_pkcs8_pem(&pem).map_err(|e| Error::Unavailable {
-                    message: format!("{} is not an Ed25519 PKCS#8 PEM key: {e}", private_path.display()),
-                })?;
-                Self::from_signing_key(&signing)?
-            }
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                let signer = Self::generate()?;
-                voicefleet_core::fs::write_atomic(&private_path, signer.private_pem.as_bytes(), 0o600)
-                    .map_err(|e| Error::io(format!("cannot write {}", private_path.display()), e))?;
-                signer
-            }
-            Err(error) => return Err(Error::io(format!("cannot read {}", private_path.display()), error)),
-        };
-        voicefleet_core::fs::write_atomic(&public_path, signer.public_pem.as_bytes(), 0o644)
-            .map_err(|e| Error::io(format!("cannot write {}", public_path.display()), e))?;
-        Ok(signer)
+        Self::from_signing_key(&voicefleet_core::console::keyfile::load_or_create_signing_key(dir)?)
     }
 
     /// The Ed25519 key itself (it also signs the audit checkpoints).
@@ -78,12 +58,7 @@ impl HostTokenSigner {
 
     /// Writes this key pair as `DIR/console.key` (0600) and `DIR/console.pub.pem`, replacing them.
     pub fn save(&self, dir: &Path) -> Result<()> {
-        let private_path = dir.join("console.key");
-        let public_path = dir.join("console.pub.pem");
-        voicefleet_core::fs::write_atomic(&private_path, self.private_pem.as_bytes(), 0o600)
-            .map_err(|e| Error::io(format!("cannot write {}", private_path.display()), e))?;
-        voicefleet_core::fs::write_atomic(&public_path, self.public_pem.as_bytes(), 0o644)
-            .map_err(|e| Error::io(format!("cannot write {}", public_path.display()), e))
+        voicefleet_core::console::keyfile::save_signing_key(dir, &self.signing)
     }
 
     /// The public key, PEM, for hosts' `--console-public-key`.

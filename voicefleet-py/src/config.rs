@@ -1,7 +1,5 @@
 //! Configuration documents for Python: a raw class over JSON text, wrapped in Python.
 
-use std::collections::BTreeSet;
-
 use pyo3::prelude::*;
 use voicefleet_core::config::{ConfigDocument, ValidateOptions};
 
@@ -49,8 +47,7 @@ impl RawConfigDocument {
 
     #[pyo3(signature = (secrets=None))]
     fn validate_json(&self, secrets: Option<Vec<String>>) -> String {
-        let options =
-            ValidateOptions { secret_names: secrets.map(|names| names.into_iter().collect::<BTreeSet<_>>()) };
+        let options = secrets.map(ValidateOptions::with_secrets).unwrap_or_default();
         to_json(&self.inner.validate_with(&options))
     }
 

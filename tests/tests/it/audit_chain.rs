@@ -41,7 +41,7 @@ fn console(dir: &Path, signer: &HostTokenSigner) -> Setup {
     let store = SqliteStore::open(&db).unwrap().with_audit_key(secrets.audit_key().clone());
     let checkpoints = dir.join("checkpoints");
     let log = CheckpointLog::new(&checkpoints, signer.signing_key(), Vec::new());
-    let options = ConsoleOptions { checkpoints: Some(Arc::new(log)), ..ConsoleOptions::default() };
+    let options = ConsoleOptions::default().checkpoints(Arc::new(log));
     let console = Console::new(Arc::new(store), voicefleet_tests::hosts::connector(signer), secrets, options);
     Setup { console, db, checkpoints }
 }
@@ -260,7 +260,7 @@ async fn checkpoints_signed_before_a_key_rotation_stay_trusted_through_the_previ
     let new = HostTokenSigner::generate().unwrap();
     let reopen = |previous| {
         let log = CheckpointLog::new(&setup.checkpoints, new.signing_key(), previous);
-        let options = ConsoleOptions { checkpoints: Some(Arc::new(log)), ..ConsoleOptions::default() };
+        let options = ConsoleOptions::default().checkpoints(Arc::new(log));
         Console::new(
             setup.console.store().clone(),
             voicefleet_tests::hosts::connector(&new),

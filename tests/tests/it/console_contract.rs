@@ -31,7 +31,7 @@ async fn fleet_contract_on(store: Arc<dyn Store>) {
     let mut hosts = vec![TestHost::start("acme", &signer).await, TestHost::start("globex", &signer).await];
     let (slow, slow_task) = slow_endpoint().await;
     let timeout = Duration::from_millis(800);
-    let options = ConsoleOptions { host_timeout: timeout, ..ConsoleOptions::default() };
+    let options = ConsoleOptions::default().host_timeout(timeout);
     let console =
         Console::new(store, voicefleet_tests::hosts::connector(&signer), SecretBox::new(&[9; 32]), options);
     let fleet: Arc<dyn Fleet> = console.clone();

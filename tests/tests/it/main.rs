@@ -29,6 +29,6 @@ pub(crate) fn console(
     host_timeout: Duration,
 ) -> Arc<Console> {
     let store = Arc::new(SqliteStore::open(&dir.join("console.db")).unwrap());
-    let options = ConsoleOptions { host_timeout, ..ConsoleOptions::default() };
+    let options = ConsoleOptions::default().host_timeout(host_timeout);
     Console::new(store, voicefleet_tests::hosts::connector(signer), SecretBox::new(&[9; 32]), options)
 }

@@ -33,11 +33,7 @@ async fn each_recovery_branch_acts_once_per_window() {
     let signer = HostTokenSigner::generate().unwrap();
     let clock = Arc::new(TestClock(AtomicU64::new(1_000 * MINUTE)));
     let store = Arc::new(SqliteStore::open(&dir.path().join("console.db")).unwrap());
-    let options = ConsoleOptions {
-        host_timeout: Duration::from_millis(300),
-        clock: clock.clone(),
-        ..ConsoleOptions::default()
-    };
+    let options = ConsoleOptions::default().host_timeout(Duration::from_millis(300)).clock(clock.clone());
     let console: Arc<Console> =
         Console::new(store, voicefleet_tests::hosts::connector(&signer), SecretBox::new(&[9; 32]), options);
     let mut stopped = instance("i-stopped", Some("stopped"));

@@ -29,7 +29,7 @@ async fn the_console_hears_each_simulated_crash_at_once() {
         console.add_customer(&admin, customer).await.unwrap();
     }
     let mut events = console.fleet_events();
-    let live = console.spawn_live(LiveOptions { open_batch: 8, ..LiveOptions::default() });
+    let live = console.spawn_live(LiveOptions::default().open_batch(8));
     // Every host's stream opens (bounded: 40 hosts, 10 s).
     let started = Instant::now();
     while fleet.streamed() < fleet.hosts.len() {

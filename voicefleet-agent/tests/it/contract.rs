@@ -102,7 +102,7 @@ async fn host_contract(host: Arc<dyn Host>) {
     assert_eq!(host.status().await.unwrap().pid, Some(first_pid));
 
     // Restart: a new process, drained first.
-    let restarted = host.restart(StopOptions { timeout: Some(Duration::from_millis(300)) }).await.unwrap();
+    let restarted = host.restart(StopOptions::with_timeout(Duration::from_millis(300))).await.unwrap();
     assert_eq!(restarted.state, "running");
     assert_ne!(restarted.pid, Some(first_pid));
     let (_, passed) = next_event(&mut events, Duration::from_secs(5), "running after the restart", |e| {
@@ -138,7 +138,7 @@ async fn host_contract(host: Arc<dyn Host>) {
     assert_eq!(host.delete_secret("openai_api_key").await.unwrap_err().kind(), ErrorKind::Conflict);
     assert_eq!(host.delete_secret("never_set").await.unwrap_err().kind(), ErrorKind::NotFound);
 
-    let stopped = host.stop(StopOptions { timeout: Some(Duration::from_millis(300)) }).await.unwrap();
+    let stopped = host.stop(StopOptions::with_timeout(Duration::from_millis(300))).await.unwrap();
     assert_eq!((stopped.state.as_str(), stopped.pid), ("stopped", None));
     // Stop is idempotent.
     assert_eq!(host.stop(StopOptions::default()).await.unwrap().state, "stopped");

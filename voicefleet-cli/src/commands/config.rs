@@ -1,6 +1,5 @@
 //! `voicefleet config ...`: documents in files, and customers' revisions on the console.
 
-use std::collections::BTreeSet;
 use std::io::Read as _;
 use std::path::Path;
 use std::process::ExitCode;
@@ -290,15 +289,13 @@ async fn patch(
 
 fn validate(file: &Path, secrets: Option<Vec<String>>, output: OutputFormat) -> anyhow::Result<ExitCode> {
     let document = load(file)?;
-    let options = ValidateOptions {
-        secret_names: secrets.map(|names| {
-            names
-                .into_iter()
-                .map(|name| name.trim().to_owned())
-                .filter(|name| !name.is_empty())
-                .collect::<BTreeSet<_>>()
-        }),
-    };
+    let options = secrets
+        .map(|names| {
+            ValidateOptions::with_secrets(
+                names.into_iter().map(|name| name.trim().to_owned()).filter(|name| !name.is_empty()),
+            )
+        })
+        .unwrap_or_default();
     let validation = document.validate_with(&options);
     match output {
         OutputFormat::Json => print_json(&validation)?,

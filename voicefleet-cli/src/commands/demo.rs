@@ -140,7 +140,7 @@ impl Demo {
         let stops = self
             .hosts
             .iter()
-            .map(|host| host.supervisor().stop(StopOptions { timeout: Some(Duration::from_secs(2)) }));
+            .map(|host| host.supervisor().stop(StopOptions::with_timeout(Duration::from_secs(2))));
         // All at once: each agent gets 2 s to finish its calls.
         let _ = futures_util::future::join_all(stops).await;
         // The console first: it holds an event stream open to every host, which a host's
@@ -237,7 +237,10 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             rate_limit: 2000,
             log_limits: Default::default(),
             provider_urls: Default::default(),
-            shim: ShimCommand { program: program.clone(), args: vec!["__shim".into()] },
+            shim: ShimCommand {
+                program: program.clone(),
+                args: vec![voicefleet_core::supervisor::SHIM_ARG.into()],
+            },
             agent_user: None,
         };
         let host = match Daemon::start(settings).await {

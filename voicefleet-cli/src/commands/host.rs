@@ -118,7 +118,8 @@ pub(crate) async fn run(output: OutputFormat, args: HostArgs) -> anyhow::Result<
     let host = AgentClient::new(&args.url, TokenSource::Static(token), options)
         .with_context(|| format!("the host agent's URL {}", args.url))?;
     let stop = |text: &Option<String>| -> anyhow::Result<StopOptions> {
-        Ok(StopOptions { timeout: text.as_deref().map(parse_drain_timeout).transpose()? })
+        let timeout = text.as_deref().map(parse_drain_timeout).transpose()?;
+        Ok(timeout.map(StopOptions::with_timeout).unwrap_or_default())
     };
     let status = match args.command {
         HostCommand::Status => host.status().await?,

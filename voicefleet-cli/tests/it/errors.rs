@@ -33,10 +33,9 @@ async fn errors_say_what_to_do() {
 
         let r = run(&env, &["config", "set", "acme", "agent_settings.llm.api_key", "secret://nope_key"]);
         assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(r.stderr.contains("secret `nope_key` is not set for acme"), "{}", r.stderr);
         assert!(
-            r.stderr.contains(
-                "secret `nope_key` is not set for acme; set it with `voicefleet secrets set acme nope_key`"
-            ),
+            r.stderr.contains("hint: set it with `voicefleet secrets set acme nope_key`"),
             "{}",
             r.stderr
         );

@@ -83,10 +83,22 @@ impl std::fmt::Display for Issue {
 
 /// Options for [`ConfigDocument::validate_with`].
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct ValidateOptions {
     /// The names of the secrets the customer has; when given, every `secret://NAME` reference must
     /// name one of them.
     pub secret_names: Option<BTreeSet<String>>,
+}
+
+impl ValidateOptions {
+    /// Validation against these secret names: every `secret://NAME` must name one of them.
+    pub fn with_secrets<I, S>(names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self { secret_names: Some(names.into_iter().map(Into::into).collect()) }
+    }
 }
 
 /// The outcome of validation: every issue, errors first, each group in document order.

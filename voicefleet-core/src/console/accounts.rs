@@ -235,6 +235,16 @@ impl Accounts {
 
     /// Creates `admin` when there is no user yet; returns its password when one was generated.
     pub async fn ensure_first_admin(&self, password: Option<String>) -> Result<Option<(String, String)>> {
+        self.ensure_first_admin_named("admin", password).await
+    }
+
+    /// Creates the admin `name` when there is no user yet, with `password` or a generated one;
+    /// returns the name and the generated password (empty when it was given).
+    pub async fn ensure_first_admin_named(
+        &self,
+        name: &str,
+        password: Option<String>,
+    ) -> Result<Option<(String, String)>> {
         if !self.store.users().await?.is_empty() {
             return Ok(None);
         }
@@ -247,8 +257,9 @@ impl Accounts {
             }
         };
         validate_password(&password)?;
+        validate_name(name)?;
         let user = UserRecord {
-            name: "admin".to_owned(),
+            name: name.to_owned(),
             role: Role::Admin,
             password_hash: hash_password(&password)?,
             created_at_ms: self.clock.now_ms(),
@@ -256,8 +267,8 @@ impl Accounts {
             locked_until_ms: None,
             tokens_after_s: 0,
         };
-        self.store.insert_user(user, self.audit("voicefleet", "user.add", "admin", "", "ok")).await?;
-        Ok(Some(("admin".to_owned(), if generated { password } else { String::new() })))
+        self.store.insert_user(user, self.audit("voicefleet", "user.add", name, "", "ok")).await?;
+        Ok(Some((name.to_owned(), if generated { password } else { String::new() })))
     }
 
     /// Adds a console user (admin). Invalid input for a bad name or a password that is not 10 to

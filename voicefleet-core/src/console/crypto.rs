@@ -57,6 +57,12 @@ impl SecretBox {
             })?;
             return Ok((SecretBox::new(&key), KeySource::Environment));
         }
+        Self::load_or_create_file(path)
+    }
+
+    /// The key from `path`, else a new one generated into `path` (mode 0600); the environment
+    /// is not read.
+    pub fn load_or_create_file(path: &Path) -> Result<(SecretBox, KeySource)> {
         match std::fs::read_to_string(path) {
             Ok(text) => {
                 let key = decode_hex(&text).ok_or_else(|| Error::Unavailable {

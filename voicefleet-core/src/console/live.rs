@@ -17,8 +17,9 @@ use super::{Console, CustomerRecord, CustomerStatus, FleetEvent};
 use crate::host::{ExitInfo, HostEvent};
 use crate::lifecycle::ProcessState;
 
-/// How the console follows its hosts' events.
+/// How the console follows its hosts' events; [`LiveOptions::default`], then a setter per field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LiveOptions {
     /// How often the customer list is read again (new customers, removed ones, new endpoints).
     pub rescan: Duration,
@@ -41,6 +42,38 @@ impl Default for LiveOptions {
             concurrency: 64,
             retry: Duration::from_secs(1),
         }
+    }
+}
+
+impl LiveOptions {
+    /// Sets how often the customer list is read again.
+    pub fn rescan(mut self, every: Duration) -> Self {
+        self.rescan = every;
+        self
+    }
+
+    /// Sets how many streams are opened at once.
+    pub fn open_batch(mut self, streams: usize) -> Self {
+        self.open_batch = streams;
+        self
+    }
+
+    /// Sets the pause between batches of streams opened.
+    pub fn open_pause(mut self, pause: Duration) -> Self {
+        self.open_pause = pause;
+        self
+    }
+
+    /// Sets how many hosts' statuses are re-read at once.
+    pub fn concurrency(mut self, hosts: usize) -> Self {
+        self.concurrency = hosts;
+        self
+    }
+
+    /// Sets the wait before subscribing again to a closed event channel.
+    pub fn retry(mut self, wait: Duration) -> Self {
+        self.retry = wait;
+        self
     }
 }
 

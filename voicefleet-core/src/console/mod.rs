@@ -19,10 +19,14 @@ mod customers;
 mod fleet;
 pub mod health;
 mod instances;
+pub mod keyfile;
 mod live;
 mod location;
 pub mod login;
 pub mod mfa;
+#[cfg(feature = "sqlite")]
+mod open;
+mod options;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod rate;
@@ -62,6 +66,8 @@ pub use instances::{InstanceControl, InstanceReport};
 pub use live::LiveOptions;
 pub use location::{SQLITE_FILE, StoreLocation};
 pub use mfa::{MfaEnrollment, MfaPolicy, MfaState};
+#[cfg(feature = "sqlite")]
+pub use open::{OpenSqlite, OpenedConsole};
 #[cfg(all(feature = "postgres", feature = "sqlite"))]
 pub use postgres::MoveReport;
 #[cfg(feature = "postgres")]
@@ -97,8 +103,9 @@ pub trait HostConnector: Send + Sync {
     fn connect(&self, customer: &CustomerRecord) -> Result<Arc<dyn Host>>;
 }
 
-/// Console settings.
+/// Console settings: [`ConsoleOptions::default`], then a setter per field.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct ConsoleOptions {
     /// Longest wait for one host's status.
     pub host_timeout: Duration,

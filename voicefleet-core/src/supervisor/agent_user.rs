@@ -82,7 +82,7 @@ pub(super) fn check_default(user: Option<&str>) -> Result<()> {
 
 /// The user a configuration's agent runs as: its `runtime.user`, else the host's default.
 pub(super) fn configured<'a>(loaded: &'a Loaded, default: Option<&'a str>) -> Option<&'a str> {
-    loaded.typed.runtime.user.as_deref().or(default)
+    loaded.spec.user.as_deref().or(default)
 }
 
 /// The user to start the agent as: `None` when that is the daemon's own user (unset, or the
@@ -126,10 +126,11 @@ pub(super) fn prepare(paths: &Paths, loaded: &Loaded, user: Option<&AgentUser>) 
         set_mode(private, 0o700)?;
     }
     set_mode(&paths.state, 0o711)?;
-    if loaded.typed.runtime.working_dir.is_none() {
+    if loaded.spec.working_dir.is_none() {
         give(&paths.agent, user, 0o700)?;
     }
-    crate::fs::write_atomic(&paths.agent_config, loaded.document.to_json_pretty().as_bytes(), 0o600)
+    let Some(document) = &loaded.document else { return Ok(()) };
+    crate::fs::write_atomic(&paths.agent_config, document.to_json_pretty().as_bytes(), 0o600)
         .map_err(|e| super::state_dir::write_error("the agent's configuration copy", &paths.state, e))?;
     give(&paths.agent_config, user, 0o600)
 }

@@ -9,6 +9,8 @@ use std::os::fd::{FromRawFd as _, OwnedFd};
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use nix::unistd::Pid;
 use sha2::{Digest as _, Sha256};
@@ -18,8 +20,8 @@ use super::agent_user::{self, AgentUser};
 use super::shim::{ChildInfo, Handshake};
 use super::state_dir::{Loaded, Paths};
 use super::{Request, SupervisorOptions};
-use crate::config::{ConfigDocument, Issue, SecretReference, Severity, VoiceAgentConfig};
-use crate::error::{Error, Result};
+use crate::config::{ConfigDocument, Issue, SecretReference, Severity};
+use crate::error::Error;
 
 /// The environment of the voice-agent protocol; `config` is the file the agent reads.
 pub(super) fn agent_environment(
@@ -29,30 +31,29 @@ pub(super) fn agent_environment(
     options: &SupervisorOptions,
 ) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> =
-        loaded.typed.runtime.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    env.extend(secret_environment(&loaded.document, &loaded.typed, &paths.read_secrets()));
-    env.push(("VOICEFLEET_CONFIG".to_owned(), config.to_string_lossy().into_owned()));
+        loaded.spec.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    env.extend(secret_environment(loaded, &paths.read_secrets()));
+    if loaded.document.is_some() {
+        env.push(("VOICEFLEET_CONFIG".to_owned(), config.to_string_lossy().into_owned()));
+    }
     env.push(("VOICEFLEET_CUSTOMER_ID".to_owned(), options.customer_id.to_string()));
     env
 }
 
 /// The secrets a document puts in the agent's environment: each `secret://NAME` under its env
-/// name, and each `runtime.secret_env` alias.
-fn secret_environment(
-    document: &ConfigDocument,
-    typed: &VoiceAgentConfig,
-    secrets: &BTreeMap<String, String>,
-) -> Vec<(String, String)> {
+/// name, and each `runtime.secret_env` alias (a process without a document: its `secret_env`).
+fn secret_environment(loaded: &Loaded, secrets: &BTreeMap<String, String>) -> Vec<(String, String)> {
     let mut env = Vec::new();
-    for name in document.secret_references() {
+    let references = loaded.document.as_ref().map(ConfigDocument::secret_references).unwrap_or_default();
+    for name in references {
         if let (Some(value), Some(reference)) =
             (secrets.get(&name), SecretReference::parse(&format!("secret://{name}")))
         {
             env.push((reference.env_name(), value.clone()));
         }
     }
-    for (alias, reference) in &typed.runtime.secret_env {
-        if let Some(value) = SecretReference::parse(reference).and_then(|r| secrets.get(r.name())) {
+    for (alias, name) in &loaded.spec.secret_env {
+        if let Some(value) = secrets.get(name) {
             env.push((alias.clone(), value.clone()));
         }
     }
@@ -62,12 +63,8 @@ fn secret_environment(
 /// A digest of the secrets a document would give the agent, with the host's secrets now: two
 /// equal digests mean the agent's environment holds the same secret values. Only the digest is
 /// kept (`STATE/launched.json`), never the values.
-pub(super) fn secrets_fingerprint(
-    document: &ConfigDocument,
-    typed: &VoiceAgentConfig,
-    secrets: &BTreeMap<String, String>,
-) -> String {
-    let mut env = secret_environment(document, typed, secrets);
+pub(super) fn secrets_fingerprint(loaded: &Loaded, secrets: &BTreeMap<String, String>) -> String {
+    let mut env = secret_environment(loaded, secrets);
     env.sort();
     let mut digest = Sha256::new();
     for (name, value) in env {
@@ -81,7 +78,7 @@ pub(super) fn secrets_fingerprint(
 /// The working directory of the agent: `runtime.working_dir`, or its own directory in the state
 /// directory (`STATE/agent`, not the state directory itself, where the secrets are).
 pub(super) fn working_dir(loaded: &Loaded, paths: &Paths) -> PathBuf {
-    loaded.typed.runtime.working_dir.as_deref().map(PathBuf::from).unwrap_or_else(|| paths.agent.clone())
+    loaded.spec.working_dir.clone().unwrap_or_else(|| paths.agent.clone())
 }
 
 /// What the agent inherits from the daemon's environment: these names, nothing else. The daemon
@@ -107,11 +104,31 @@ pub(super) fn inherited_environment(user: Option<&AgentUser>) -> Vec<(String, st
     env
 }
 
+/// How long a shim may take to answer its handshake (it answers once the agent is spawned).
+const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Why a launch failed: the shim itself could not run (the supervisor's setup: a retry cannot
+/// help), or the agent could not be started (its configuration, or this host).
+#[derive(Debug)]
+pub(super) enum LaunchError {
+    Shim(Error),
+    Agent(Error),
+}
+
+impl From<Error> for LaunchError {
+    fn from(error: Error) -> Self {
+        LaunchError::Agent(error)
+    }
+}
+
 /// Starts the shim, which starts the agent (as `runtime.user` when that is not the daemon's
 /// user), and reads its handshake. On failure the error names the cause (missing working
 /// directory, program not found, not executable, an unknown user).
-pub(super) async fn launch(loaded: &Loaded, paths: &Paths, options: &SupervisorOptions) -> Result<ChildInfo> {
-    let runtime = &loaded.typed.runtime;
+pub(super) async fn launch(
+    loaded: &Loaded,
+    paths: &Paths,
+    options: &SupervisorOptions,
+) -> Result<ChildInfo, LaunchError> {
     let user = agent_user::resolve(agent_user::configured(loaded, options.default_agent_user.as_deref()))?;
     agent_user::prepare(paths, loaded, user.as_ref())?;
     let config = agent_user::config_path(paths, user.as_ref());
@@ -133,10 +150,11 @@ pub(super) async fn launch(loaded: &Loaded, paths: &Paths, options: &SupervisorO
     }
     command
         .arg("--")
-        .args(&runtime.command)
+        .args(&loaded.spec.command)
         .env_clear()
         .envs(inherited_environment(user.as_ref()))
         .envs(agent_environment(loaded, paths, &config, options))
+        .env(super::entry::SHIM_ENV, "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped());
     let shim_log = std::fs::OpenOptions::new()
@@ -149,30 +167,69 @@ pub(super) async fn launch(loaded: &Loaded, paths: &Paths, options: &SupervisorO
     // pre-exec hook, so the spawn can use posix_spawn rather than fork).
     command.process_group(0);
     let shim_program = options.shim.program.clone();
-    let (handshake, shim_pid) = tokio::task::spawn_blocking(move || -> Result<(Handshake, i32)> {
-        let mut child = command.spawn().map_err(|e| Error::Unavailable {
-            message: format!("cannot start the shim {}: {e}", shim_program.display()),
-        })?;
-        let shim_pid = child.id() as i32;
-        let mut line = String::new();
-        let stdout = child.stdout.take().expect("piped");
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .map_err(|e| Error::io("cannot read the shim handshake", e))?;
-        // The shim is reaped when its pidfd reports the exit.
-        std::mem::forget(child);
-        let handshake = serde_json::from_str(&line).unwrap_or(Handshake::Failed {
-            error: "the shim gave no handshake (see run/shim.log)".to_owned(),
-        });
-        Ok((handshake, shim_pid))
-    })
-    .await
-    .map_err(|e| Error::Internal { message: e.to_string() })??;
+    let shown = shim_program.display().to_string();
+    // The shim's PID once spawned, for the timeout below to end it.
+    let spawned = Arc::new(AtomicI32::new(0));
+    let reader = {
+        let spawned = spawned.clone();
+        tokio::task::spawn_blocking(move || -> Result<_, LaunchError> {
+            let mut child = command.spawn().map_err(|e| {
+                LaunchError::Shim(Error::Unavailable {
+                    message: format!("cannot start the shim {}: {e}", shim_program.display()),
+                })
+            })?;
+            let shim_pid = child.id() as i32;
+            spawned.store(shim_pid, Ordering::SeqCst);
+            let mut line = String::new();
+            let stdout = child.stdout.take().expect("piped");
+            BufReader::new(stdout)
+                .read_line(&mut line)
+                .map_err(|e| Error::io("cannot read the shim handshake", e))?;
+            let Ok(handshake) = serde_json::from_str::<Handshake>(&line) else {
+                // Not a shim: nothing of it may be left running.
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(LaunchError::Shim(Error::Unavailable {
+                    message: format!(
+                        "the shim {} gave no handshake (see run/shim.log): is it a voicefleet shim, \
+                         or a program whose main calls supervisor::shim_entry_point() first?",
+                        shim_program.display()
+                    ),
+                }));
+            };
+            // The shim is reaped when its pidfd reports the exit.
+            std::mem::forget(child);
+            Ok((handshake, shim_pid))
+        })
+    };
+    let (handshake, shim_pid) = match tokio::time::timeout(HANDSHAKE_TIMEOUT, reader).await {
+        Ok(joined) => joined.map_err(|e| Error::Internal { message: e.to_string() })??,
+        Err(_) => {
+            // Its end closes the pipe: the reader then kills and reaps what is left.
+            let pid = spawned.load(Ordering::SeqCst);
+            if pid > 0 {
+                let _ = nix::sys::signal::kill(Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+            }
+            return Err(LaunchError::Shim(Error::Unavailable {
+                message: format!(
+                    "the shim {shown} gave no handshake within {} s: is it a voicefleet shim, or a program \
+                     whose main calls supervisor::shim_entry_point() first?",
+                    HANDSHAKE_TIMEOUT.as_secs()
+                ),
+            }));
+        }
+    };
     match handshake {
         Handshake::Started(info) => Ok(info),
         Handshake::Failed { error } => {
             reap(shim_pid);
-            Err(Error::Unavailable { message: error })
+            // The shim's own arguments refused: a shim of another version.
+            let error = Error::Unavailable { message: error };
+            Err(if error.to_string().starts_with("voicefleet-shim:") {
+                LaunchError::Shim(error)
+            } else {
+                LaunchError::Agent(error)
+            })
         }
     }
 }

@@ -17,23 +17,29 @@
 
 mod actor;
 mod agent_user;
+mod builder;
+mod entry;
 mod launch;
 mod observe;
 mod procfs;
+mod runtime_check;
 mod shim;
+mod spec;
 mod state_dir;
 mod wake;
 
 use std::collections::VecDeque;
-use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{broadcast, mpsc, oneshot};
 
+pub use builder::SupervisorBuilder;
+pub use entry::{SHIM_ARG, ShimCommand, shim_entry_point};
 pub use observe::ProcessIdentity;
 pub use shim::run as run_shim;
+pub use spec::ProcessSpec;
 
 use crate::clock::SharedClock;
 use crate::config::ConfigDocument;
@@ -51,18 +57,10 @@ use state_dir::Paths;
 /// How long one provider may take to answer a key check.
 const KEY_CHECK_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How to start the shim: a program and the arguments before the shim's own (for example the
-/// `voicefleet-shim` binary, or `voicefleet-agent` with a hidden `shim` subcommand).
+/// Supervisor settings; [`SupervisorOptions::new`] fills the defaults ([`Supervisor::builder`]
+/// sets them one by one).
 #[derive(Debug, Clone)]
-pub struct ShimCommand {
-    /// The program to run (an absolute path, or a name looked up in `PATH`).
-    pub program: PathBuf,
-    /// Arguments given before the shim's own.
-    pub args: Vec<OsString>,
-}
-
-/// Supervisor settings; [`SupervisorOptions::new`] fills the defaults.
-#[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct SupervisorOptions {
     /// The customer whose agent this supervisor runs.
     pub customer_id: CustomerId,
@@ -92,6 +90,9 @@ pub struct SupervisorOptions {
     /// The user the voice agent runs as when its configuration names no `runtime.user` (the
     /// packaged host agent's `voicefleet-voice`); `None`: the host agent's own user.
     pub default_agent_user: Option<String>,
+    /// The process to supervise, given without a configuration document; `None`: the document
+    /// applied with [`Host::apply_config`] says what runs.
+    pub process: Option<ProcessSpec>,
 }
 
 impl SupervisorOptions {
@@ -112,6 +113,7 @@ impl SupervisorOptions {
             key_probe: None,
             provider_urls: ProviderUrls::default(),
             default_agent_user: None,
+            process: None,
         }
     }
 }
@@ -163,8 +165,14 @@ impl std::fmt::Debug for Supervisor {
 impl Supervisor {
     /// Opens the state directory, re-adopts a voice agent that is still running (recognised by
     /// PID and start time), or starts it when it should be running, and begins supervising.
-    /// Must be called inside a tokio runtime.
+    /// Must be called inside a tokio runtime with its IO and time drivers enabled (an error
+    /// says so otherwise).
     pub async fn open(options: SupervisorOptions) -> Result<Self> {
+        entry::refuse_inside_shim()?;
+        runtime_check::check()?;
+        if let Some(spec) = &options.process {
+            spec.check()?;
+        }
         agent_user::check_default(options.default_agent_user.as_deref())?;
         let paths = Paths::new(&options.state_dir);
         paths.create()?;

@@ -181,6 +181,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
     let mut command = Command::new(&args.program);
     command
         .args(&args.args)
+        .env_remove(super::entry::SHIM_ENV)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -22,7 +22,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{ConfigDocument, VoiceAgentConfig};
+use super::spec::ProcessSpec;
+use crate::config::ConfigDocument;
 use crate::error::{Error, Result};
 use crate::host::ConfigRevision;
 
@@ -137,7 +138,8 @@ impl Paths {
                 author: String::new(),
                 message: String::new(),
             });
-        Ok(Some(Loaded { document, typed, revision }))
+        let spec = ProcessSpec::from_runtime(&typed.runtime);
+        Ok(Some(Loaded { document: Some(document), spec, revision: Some(revision) }))
     }
 
     /// Writes the document first, then its metadata: a crash in between leaves the new document
@@ -173,12 +175,20 @@ pub(super) struct Persisted {
     pub(super) restarts: u64,
 }
 
-/// The applied configuration, parsed.
+/// What the supervisor runs: the applied configuration, parsed, or a process given without a
+/// document (no document, no revision).
 #[derive(Debug)]
 pub(super) struct Loaded {
-    pub(super) document: ConfigDocument,
-    pub(super) typed: VoiceAgentConfig,
-    pub(super) revision: ConfigRevision,
+    pub(super) document: Option<ConfigDocument>,
+    pub(super) spec: ProcessSpec,
+    pub(super) revision: Option<ConfigRevision>,
+}
+
+impl Loaded {
+    /// A process supervised without a configuration document.
+    pub(super) fn process(spec: ProcessSpec) -> Self {
+        Self { document: None, spec, revision: None }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -3,6 +3,7 @@
 mod alerts;
 mod backup;
 mod console;
+mod console_open;
 mod customer;
 mod diff_and_hash;
 #[cfg(feature = "aws")]
@@ -26,6 +27,7 @@ mod schema;
 mod secrets;
 mod store;
 mod supervisor;
+mod supervisor_embed;
 mod supervisor_restarts;
 mod support;
 mod templates;

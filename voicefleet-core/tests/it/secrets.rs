@@ -34,12 +34,12 @@ fn missing_secrets_are_reported_against_the_customers_names() {
         all.iter().map(String::as_str).collect::<Vec<_>>(),
         ["deepgram_api_key", "elevenlabs_api_key", "openai_api_key", "twilio_auth_token"]
     );
-    let options = ValidateOptions { secret_names: Some(all.clone()) };
+    let options = ValidateOptions::with_secrets(all.clone());
     assert!(document.validate_with(&options).is_valid());
 
     let mut some = all.clone();
     some.remove("openai_api_key");
-    let validation = document.validate_with(&ValidateOptions { secret_names: Some(some) });
+    let validation = document.validate_with(&ValidateOptions::with_secrets(some));
     let missing: BTreeSet<&str> =
         validation.errors().filter(|i| i.code == "secret_missing").map(|i| i.path.as_str()).collect();
     assert_eq!(missing, BTreeSet::from(["agent_settings.llm.api_key", "runtime.secret_env.OPENAI_API_KEY"]));
@@ -50,7 +50,7 @@ fn references_inside_extensions_are_not_checked() {
     let mut document = template("default").unwrap();
     document.set("extensions.note", json!("secret://not_a_real_one")).unwrap();
     assert!(!document.secret_references().contains("not_a_real_one"));
-    let options = ValidateOptions { secret_names: Some(document.secret_references()) };
+    let options = ValidateOptions::with_secrets(document.secret_references());
     assert!(document.validate_with(&options).is_valid());
 }
 

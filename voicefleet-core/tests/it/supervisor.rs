@@ -128,7 +128,7 @@ async fn start_ready_crash_restart_and_stop_without_orphans() {
 
     // Stop: drains calls, then nothing of the group survives, grandchildren that ignore SIGTERM
     // included, and no zombie remains.
-    let stopped = host.stop(StopOptions { timeout: Some(Duration::from_secs(10)) }).await.unwrap();
+    let stopped = host.stop(StopOptions::with_timeout(Duration::from_secs(10))).await.unwrap();
     assert_eq!(stopped.state, "stopped");
     assert!(group_alive(new_pid).is_empty(), "group survivors: {:?}", group_alive(new_pid));
     assert!(!alive(new_pid));
@@ -181,7 +181,7 @@ async fn a_new_supervisor_adopts_the_running_agent_without_losing_lines_or_calls
         (1..=floods.len() as u64).collect::<Vec<_>>(),
         "every line written while unsupervised is there"
     );
-    host.stop(StopOptions { timeout: Some(Duration::from_millis(200)) }).await.unwrap();
+    host.stop(StopOptions::with_timeout(Duration::from_millis(200))).await.unwrap();
     assert!(!alive(pid));
 }
 
@@ -215,7 +215,7 @@ async fn stop_kills_an_agent_that_ignores_sigterm() {
     .await;
     let pid = host.status().await.unwrap().pid.unwrap();
     let started = Instant::now();
-    let status = host.stop(StopOptions { timeout: Some(Duration::from_secs(30)) }).await.unwrap();
+    let status = host.stop(StopOptions::with_timeout(Duration::from_secs(30))).await.unwrap();
     let took = started.elapsed();
     assert_eq!(status.state, "stopped");
     assert_eq!(status.last_exit.unwrap().signal, Some(9));
@@ -232,7 +232,7 @@ async fn stop_kills_an_agent_that_ignores_sigterm() {
     host.start().await.unwrap();
     wait_for(&host, "a call", Duration::from_secs(5), |s| s.calls.active_calls > 0).await;
     let started = Instant::now();
-    host.stop(StopOptions { timeout: Some(Duration::from_millis(800)) }).await.unwrap();
+    host.stop(StopOptions::with_timeout(Duration::from_millis(800))).await.unwrap();
     let took = started.elapsed();
     assert!(took >= Duration::from_millis(750) && took < Duration::from_secs(3), "{took:?}");
 }
@@ -248,7 +248,7 @@ async fn a_well_behaved_agent_finishes_its_calls_before_exiting() {
     )
     .await;
     wait_for(&host, "two calls", Duration::from_secs(5), |s| s.calls.active_calls == 2).await;
-    let status = host.drain(StopOptions { timeout: Some(Duration::from_secs(10)) }).await.unwrap();
+    let status = host.drain(StopOptions::with_timeout(Duration::from_secs(10))).await.unwrap();
     assert_eq!(status.state, "stopped");
     assert_eq!(status.last_exit.unwrap().code, Some(0), "it exited on its own");
     let logs = host

@@ -7,9 +7,8 @@ use std::time::Duration;
 
 use voicefleet_core::auth::Role;
 use voicefleet_core::console::checkpoint;
-use voicefleet_core::console::{
-    Accounts, CheckpointLog, Console, ConsoleOptions, KeySource, SecretBox, SqliteStore, StoreLocation,
-};
+use voicefleet_core::console::keyfile;
+use voicefleet_core::console::{Accounts, Console, KeySource, OpenedConsole, StoreLocation};
 use voicefleet_core::{Error, Result};
 
 use super::{ConsoleApiOptions, router};
@@ -76,26 +75,8 @@ async fn open(
     notifier: Option<Arc<dyn voicefleet_core::console::AlertNotifier>>,
     checkpoint_dir: PathBuf,
 ) -> Result<Embedded> {
-    std::fs::create_dir_all(&data_dir).map_err(|error| {
-        Error::io(format!("cannot create the data directory {}", data_dir.display()), error)
-    })?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let _ = std::fs::set_permissions(&data_dir, std::fs::Permissions::from_mode(0o700));
-    }
-    let (secrets, key_source) = SecretBox::load_or_create(&data_dir.join("master.key"))?;
-    // New audit entries are chained with the audit key (derived from the master key).
-    let store = match store {
-        Some(location) => location.open(secrets.audit_key().clone()).await?,
-        None => Arc::new(
-            SqliteStore::open(&data_dir.join("console.db"))?.with_audit_key(secrets.audit_key().clone()),
-        ),
-    };
+    keyfile::create_data_dir(&data_dir)?;
     let signer = HostTokenSigner::load_or_create(&data_dir)?;
-    let previous = checkpoint::previous_keys(&data_dir);
-    let checkpoints = Arc::new(CheckpointLog::new(&checkpoint_dir, signer.signing_key(), previous));
-    let checkpoint_file = checkpoints.path().to_path_buf();
     let host_metrics = HostRequestMetrics::default();
     let connector = Arc::new(
         AgentConnector::new(
@@ -108,19 +89,19 @@ async fn open(
         )
         .with_metrics(host_metrics.clone()),
     );
-    let options = ConsoleOptions {
-        host_timeout,
-        notifier,
-        checkpoints: Some(checkpoints),
-        ..ConsoleOptions::default()
-    };
-    // Users' TOTP secrets are sealed with the same master key as customers' secrets.
-    let console_secrets = secrets.clone();
-    let console = Console::new(store.clone(), connector, secrets, options);
-    let accounts = Accounts::new(store, console_secrets);
-    let first_admin = accounts.ensure_first_admin(admin_password).await?;
-    // Whatever was appended since the last checkpoint (another process, a crash) is vouched for now.
-    console.checkpoint_audit("open").await?;
+    // The server's console: the first admin `admin`, the master key from the environment first.
+    let mut open = Console::open_sqlite(&data_dir, connector)
+        .first_admin("admin", admin_password)
+        .master_key_from_env()
+        .checkpoint_dir(checkpoint_dir)
+        .host_timeout(host_timeout);
+    if let Some(location) = store {
+        open = open.store(location.clone());
+    }
+    if let Some(notifier) = notifier {
+        open = open.notifier(notifier);
+    }
+    let OpenedConsole { console, accounts, key_source, first_admin, checkpoint_file, .. } = open.await?;
     Ok(Embedded {
         console,
         accounts,
@@ -256,10 +237,9 @@ impl ConsoleServer {
             crate::serve::spawn_server(listener, options.tls.as_ref(), &options.exposure, app).await?;
         let refresher = embedded.console.spawn_refresher(options.refresh_interval);
         // Every host's event stream; the customer list is read again at each refresh interval.
-        let live = embedded.console.spawn_live(voicefleet_core::console::LiveOptions {
-            rescan: options.refresh_interval,
-            ..Default::default()
-        });
+        let live = embedded
+            .console
+            .spawn_live(voicefleet_core::console::LiveOptions::default().rescan(options.refresh_interval));
         let checkpointer =
             embedded.console.spawn_checkpointer(options.checkpoint_entries, options.checkpoint_every);
         tracing::info!(%address, data = %embedded.data_dir.display(), "console listening");

@@ -2,11 +2,17 @@
 //! hosts by operation and outcome, bulk runs started and finished, login failures. `/metrics`
 //! adds the fleet's figures from the last poll (customers, up, calls, turn-latency histograms).
 
+// Without the servers only HostRequestMetrics is used.
+#![cfg_attr(not(feature = "server"), allow(dead_code, unused_imports))]
+
 use std::sync::Arc;
 use std::time::Instant;
 
+#[cfg(feature = "server")]
 use axum::extract::{MatchedPath, Request, State};
+#[cfg(feature = "server")]
 use axum::middleware::Next;
+#[cfg(feature = "server")]
 use axum::response::Response;
 use futures_util::StreamExt as _;
 use prometheus_client::metrics::counter::Counter;
@@ -208,6 +214,7 @@ impl ConsoleMetrics {
     }
 }
 
+#[cfg(feature = "server")]
 /// Times every request by its route template (never the raw path: bounded label values).
 pub(crate) async fn observe(State(metrics): State<ConsoleMetrics>, request: Request, next: Next) -> Response {
     let route = request.extensions().get::<MatchedPath>().map(|path| path.as_str().to_owned());

@@ -13,6 +13,7 @@ use crate::host::{AppliedConfig, ApplyAction, ConfigRevision, HostEvent, Revisio
 use crate::lifecycle::{ConfigChange, Event, ProcessState, apply_action};
 use crate::supervisor::agent_user;
 use crate::supervisor::launch::{self, host_warnings};
+use crate::supervisor::spec::ProcessSpec;
 use crate::supervisor::state_dir::Loaded;
 
 impl Actor {
@@ -21,6 +22,12 @@ impl Actor {
         document: ConfigDocument,
         meta: RevisionMeta,
     ) -> Result<AppliedConfig> {
+        if self.options.process.is_some() {
+            return Err(Error::conflict(
+                "this supervisor runs a process given without a configuration document; it takes none",
+                Some("open it without a process spec to supervise a configuration document"),
+            ));
+        }
         let secret_names: BTreeSet<String> = self.shared.paths.read_secrets().into_keys().collect();
         let validation = document.validate_with(&ValidateOptions { secret_names: Some(secret_names) });
         let mut warnings: Vec<_> = validation.warnings().cloned().collect();
@@ -31,28 +38,35 @@ impl Actor {
         let hash = document.content_hash();
         let previous = self.config.as_ref();
         let revision = ConfigRevision {
-            revision: meta.revision.unwrap_or_else(|| previous.map(|p| p.revision.revision + 1).unwrap_or(1)),
+            revision: meta.revision.unwrap_or_else(|| {
+                previous.and_then(|p| p.revision.as_ref()).map(|r| r.revision + 1).unwrap_or(1)
+            }),
             hash: hash.clone(),
             applied_at_ms: self.options.clock.now_ms(),
             author: meta.author,
             message: meta.message,
         };
         let launched = self.shared.paths.read_launched_secrets();
-        let secrets_now = launch::secrets_fingerprint(&document, &typed, &self.shared.paths.read_secrets());
+        let spec = ProcessSpec::from_runtime(&typed.runtime);
+        let reload_by_signal = typed.runtime.reload == ReloadMode::Signal;
+        let loaded = Loaded { document: Some(document), spec, revision: Some(revision.clone()) };
+        let secrets_now = launch::secrets_fingerprint(&loaded, &self.shared.paths.read_secrets());
+        let document = loaded.document.as_ref().expect("just set");
         let action = apply_action(ConfigChange {
             // Unknown (an instance from before this digest existed): not a reason to restart.
             secrets_changed: launched.is_some_and(|launched| launched != secrets_now),
             agent_running: matches!(self.state, ProcessState::Starting | ProcessState::Running),
-            unchanged: previous.is_some_and(|p| p.revision.hash == hash),
-            reload_by_signal: typed.runtime.reload == ReloadMode::Signal,
-            runtime_changed: previous
-                .is_none_or(|p| p.document.get("runtime").ok() != document.get("runtime").ok()),
+            unchanged: previous.and_then(|p| p.revision.as_ref()).is_some_and(|r| r.hash == hash),
+            reload_by_signal,
+            runtime_changed: previous.is_none_or(|p| {
+                p.document.as_ref().and_then(|d| d.get("runtime").ok()) != document.get("runtime").ok()
+            }),
         });
         if action == ApplyAction::Restarted {
             self.check_can_control()?;
         }
-        self.shared.paths.write_config(&document, &revision)?;
-        self.config = Some(Loaded { document, typed, revision: revision.clone() });
+        self.shared.paths.write_config(document, &revision)?;
+        self.config = Some(loaded);
         let settings = restart_settings(&self.options, self.config.as_ref());
         self.restarts.set_settings(settings);
         match action {
@@ -99,7 +113,8 @@ impl Actor {
             return Err(Error::SecretNotFound { name: name.to_owned() });
         }
         if let Some(loaded) = &self.config
-            && loaded.document.secret_references().contains(name)
+            && (loaded.document.as_ref().is_some_and(|d| d.secret_references().contains(name))
+                || loaded.spec.secret_env.values().any(|secret| secret == name))
         {
             return Err(Error::conflict(
                 format!("secret `{name}` is referenced by the current configuration"),

@@ -17,10 +17,7 @@ fn refusal_error(refusal: Refusal, state: ProcessState) -> Error {
             format!("another control request is in progress (the agent is {state})"),
             Some("wait for it to finish, then try again"),
         ),
-        Refusal::NoConfiguration => Error::conflict(
-            "no configuration has been applied to this host yet",
-            Some("apply one first (PUT /v1/config, or start the host agent with --config FILE)"),
-        ),
+        Refusal::NoConfiguration => Error::NoConfiguration,
         Refusal::State(reason) => Error::conflict(reason, None),
     }
 }
@@ -82,6 +79,16 @@ impl Actor {
 
     /// Answers the callers whose wait is over.
     pub(super) fn resolve_waiters(&mut self) {
+        if let Some(message) = self.start_error.take() {
+            for waiter in std::mem::take(&mut self.waiters) {
+                match waiter {
+                    Waiter::Started(reply) => {
+                        let _ = reply.send(Err(Error::Unavailable { message: message.clone() }));
+                    }
+                    other => self.waiters.push(other),
+                }
+            }
+        }
         let state = self.state;
         let started = matches!(
             state,

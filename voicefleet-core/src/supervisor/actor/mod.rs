@@ -71,13 +71,15 @@ pub(super) struct Actor {
     last_error: Option<String>,
     config: Option<Loaded>,
     memory_reported: bool,
+    /// Why the shim could not run, for the starts waiting (answered with it, as an error).
+    start_error: Option<String>,
 }
 
 fn restart_settings(options: &SupervisorOptions, config: Option<&Loaded>) -> RestartSettings {
-    let max_backoff = config.map(|c| c.typed.runtime.restart.max_backoff_seconds).unwrap_or(60);
+    let max_backoff = config.map(|c| c.spec.max_backoff).unwrap_or(Duration::from_secs(60));
     RestartSettings {
         initial: options.backoff_initial,
-        max: Duration::from_secs(max_backoff.into()).max(options.backoff_initial),
+        max: max_backoff.max(options.backoff_initial),
         ..RestartSettings::default()
     }
 }
@@ -95,7 +97,11 @@ impl Actor {
         shared: Arc<Shared>,
         requests: mpsc::Sender<Request>,
     ) -> Result<Self> {
-        let config = shared.paths.read_config(options.clock.now_ms())?;
+        let config = match &options.process {
+            // A process given without a document: the state directory's document is not read.
+            Some(spec) => Some(Loaded::process(spec.clone())),
+            None => shared.paths.read_config(options.clock.now_ms())?,
+        };
         // An agent already running as `runtime.user` keeps its passage to its own files.
         crate::supervisor::agent_user::open_state(
             &shared.paths,
@@ -125,6 +131,7 @@ impl Actor {
             last_error: None,
             config,
             memory_reported: false,
+            start_error: None,
         })
     }
 
@@ -224,7 +231,9 @@ impl Actor {
             }
             Request::Control { request, options, reply } => self.control(request, options, reply).await,
             Request::Config(reply) => {
-                let _ = reply.send(self.config.as_ref().map(|c| (c.document.clone(), c.revision.clone())));
+                let applied =
+                    self.config.as_ref().and_then(|c| Some((c.document.clone()?, c.revision.clone()?)));
+                let _ = reply.send(applied);
             }
             Request::Apply { document, meta, reply } => {
                 let result = self.apply(document, meta).await;
@@ -243,17 +252,16 @@ impl Actor {
     }
 
     fn context(&self) -> RestartContext {
-        let policy = self.config.as_ref().map(|c| c.typed.runtime.restart.policy).unwrap_or_default();
+        let policy = self.config.as_ref().map(|c| c.spec.restart).unwrap_or_default();
         RestartContext { policy, crash_loop: self.pending_restart.is_some_and(|d| d.crash_loop) }
     }
 
     fn start_seconds(&self) -> f64 {
-        self.config.as_ref().map(|c| c.typed.runtime.start_seconds).unwrap_or(1.0)
+        self.config.as_ref().map(|c| c.spec.ready_after.as_secs_f64()).unwrap_or(1.0)
     }
 
     fn drain_timeout(&self) -> Duration {
-        let seconds = self.config.as_ref().map(|c| c.typed.runtime.drain_timeout_seconds).unwrap_or(30);
-        Duration::from_secs(seconds.into())
+        self.config.as_ref().map(|c| c.spec.stop_timeout).unwrap_or(Duration::from_secs(30))
     }
 
     fn set_desired(&mut self, running: bool) {
@@ -359,11 +367,10 @@ impl Actor {
 
     async fn spawn(&mut self) {
         let Some(loaded) = &self.config else {
-            self.spawn_failed(Error::conflict("no configuration has been applied to this host yet", None));
+            self.spawn_failed(Error::NoConfiguration);
             return;
         };
-        let secrets =
-            launch::secrets_fingerprint(&loaded.document, &loaded.typed, &self.shared.paths.read_secrets());
+        let secrets = launch::secrets_fingerprint(loaded, &self.shared.paths.read_secrets());
         match launch::launch(loaded, &self.shared.paths, &self.options).await {
             Ok(info) => {
                 // What a later deploy compares with: a rotated secret needs a new instance.
@@ -374,8 +381,17 @@ impl Actor {
                 self.last_error = None;
                 self.observer.instance_started();
             }
-            Err(error) => self.spawn_failed(error),
+            Err(launch::LaunchError::Agent(error)) => self.spawn_failed(error),
+            Err(launch::LaunchError::Shim(error)) => self.shim_failed(error),
         }
+    }
+
+    /// The shim could not run: retrying cannot help. A start waiting for this spawn gets the
+    /// error once the events are processed, and the agent is stopped (still wanted running: the next open starts it).
+    fn shim_failed(&mut self, error: Error) {
+        self.start_error = Some(error.to_string());
+        self.spawn_failed(error);
+        self.queue.push_back(Event::StopRequested);
     }
 
     fn spawn_failed(&mut self, error: Error) {
@@ -506,11 +522,8 @@ impl Actor {
     /// Over `memory_limit_mb`: report once, drain and restart once no call is active.
     fn check_memory(&mut self) {
         let Some(sample) = self.observer.latest() else { return };
-        let limit_bytes = self
-            .config
-            .as_ref()
-            .and_then(|c| c.typed.runtime.memory_limit_mb)
-            .map(|mb| u64::from(mb) * 1024 * 1024);
+        let limit_bytes =
+            self.config.as_ref().and_then(|c| c.spec.memory_limit_mb).map(|mb| u64::from(mb) * 1024 * 1024);
         let verdict = memory_verdict(MemoryFacts {
             state: self.state,
             rss_bytes: sample.rss_bytes,
@@ -550,7 +563,7 @@ impl Actor {
             retry_at: self.retry_at,
             last_exit: self.last_exit,
             last_error: self.last_error.clone(),
-            config: self.config.as_ref().map(|c| c.revision.clone()),
+            config: self.config.as_ref().and_then(|c| c.revision.clone()),
             now_ms: self.options.clock.now_ms(),
         })
     }

@@ -64,5 +64,5 @@ pub(crate) async fn validate(
 
 async fn secret_options(state: &SharedState) -> Result<ValidateOptions, ApiError> {
     let names: BTreeSet<String> = state.host.secret_names().await?.into_iter().collect();
-    Ok(ValidateOptions { secret_names: Some(names) })
+    Ok(ValidateOptions::with_secrets(names))
 }

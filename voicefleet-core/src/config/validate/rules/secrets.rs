@@ -11,15 +11,13 @@ use crate::config::validate::issue;
 /// The code of a missing secret's issue.
 const SECRET_MISSING: &str = "secret_missing";
 
-/// Rewords missing-secret issues for `customer`, whose id the validator does not know: the fix
-/// names it (`voicefleet secrets set acme-dental nope_key`), so it can be typed as shown.
+/// Rewords missing-secret issues for `customer`, whose id the validator does not know (each
+/// frontend adds how to set it: the CLI its `voicefleet secrets set CUSTOMER NAME`).
 pub(crate) fn name_customer(issues: &mut [Issue], customer: &str) {
     for issue in issues.iter_mut().filter(|issue| issue.code == SECRET_MISSING) {
         // The secret's name is the first quoted word of the message written below.
         if let Some(name) = issue.message.split('`').nth(1).map(str::to_owned) {
-            issue.message = format!(
-                "secret `{name}` is not set for {customer}; set it with `voicefleet secrets set {customer} {name}`"
-            );
+            issue.message = format!("secret `{name}` is not set for {customer}");
         }
     }
 }
@@ -41,15 +39,11 @@ pub(crate) fn missing_secrets(
                     && !names.contains(reference.name())
                 {
                     issues.push(issue(
-                            path,
-                            SECRET_MISSING,
-                            Severity::Error,
-                            format!(
-                                "secret `{}` is not set for this customer; set it with `voicefleet secrets set {}`",
-                                reference.name(),
-                                reference.name()
-                            ),
-                        ));
+                        path,
+                        SECRET_MISSING,
+                        Severity::Error,
+                        format!("secret `{}` is not set for this customer", reference.name()),
+                    ));
                 }
             }
             Value::Array(items) => {
