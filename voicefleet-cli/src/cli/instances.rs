@@ -59,3 +59,64 @@ Examples:
         confirm: Option<String>,
     },
 }
+
+/// `voicefleet customers onboard`: launch a customer's host and bring it to a running agent.
+#[derive(Debug, clap::Args)]
+#[command(after_long_help = "\
+Launches an instance tagged voicefleet:customer=ID with cloud-init user data rendered from the
+shipped template (deploy/cloud-init/host.yaml.tftpl): the host installs the voicefleet-agent
+package from --package-url, trusts this console's key, and serves with a certificate the console
+made and pins. The customer (created if new) and the launch spec are recorded at once, so a
+terminated host can be replaced from it (recovery). Then the console waits for the host agent
+to answer, deploys the latest revision (or --config as the first one) with its secrets, starts
+the agent, and finishes when it is running. Needs the admin role and a console with an instance
+provider (VOICEFLEET_EC2=1).
+
+Examples:
+  voicefleet customers onboard acme --instance-type t3.medium --image ami-0abc --subnet subnet-0abc \\
+      --security-group sg-0abc --package-url https://packages.example.com/voicefleet-agent.deb \\
+      --config acme.json
+  voicefleet customers onboard acme --launch-template lt-0abc --package-url https://…/voicefleet-agent.deb")]
+pub(crate) struct OnboardArgs {
+    /// The customer id (a new customer is created; an existing one gets its first host)
+    pub(crate) id: String,
+    /// A new customer's display name
+    #[arg(long, default_value = "")]
+    pub(crate) name: String,
+    /// A new customer's key=value tags, repeatable
+    #[arg(long = "tag")]
+    pub(crate) tags: Vec<String>,
+    /// The machine image (ami-…); needed unless --launch-template names one
+    #[arg(long, value_name = "AMI")]
+    pub(crate) image: Option<String>,
+    /// The instance type; needed unless --launch-template names one
+    #[arg(long, value_name = "TYPE")]
+    pub(crate) instance_type: Option<String>,
+    /// The subnet (subnet-…)
+    #[arg(long, value_name = "SUBNET")]
+    pub(crate) subnet: Option<String>,
+    /// A security group (sg-…), repeatable
+    #[arg(long = "security-group", value_name = "SG")]
+    pub(crate) security_groups: Vec<String>,
+    /// An instance profile's name, for the host's own credentials
+    #[arg(long, value_name = "NAME")]
+    pub(crate) instance_profile: Option<String>,
+    /// An EC2 key pair's name
+    #[arg(long, value_name = "NAME")]
+    pub(crate) key_name: Option<String>,
+    /// A launch template (lt-…), instead of or under the fields above
+    #[arg(long, value_name = "ID")]
+    pub(crate) launch_template: Option<String>,
+    /// Where the host downloads the voicefleet-agent package (https)
+    #[arg(long, env = "VOICEFLEET_AGENT_PACKAGE_URL", value_name = "URL")]
+    pub(crate) package_url: String,
+    /// The host agent's URL [default: https://ADDRESS:8000 of the instance]
+    #[arg(long, value_name = "URL")]
+    pub(crate) endpoint: Option<String>,
+    /// The first configuration (JSON file, - for standard input), for a customer without one
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<std::path::PathBuf>,
+    /// How long to wait for the host agent, then for the agent to run (at most 10m)
+    #[arg(long, default_value = "10m", value_name = "DURATION")]
+    pub(crate) timeout: String,
+}

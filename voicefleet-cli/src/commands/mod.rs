@@ -14,6 +14,7 @@ mod host_audit;
 mod instances;
 mod lines;
 mod mfa;
+mod onboard;
 mod progress;
 mod status;
 
@@ -70,7 +71,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         command => {
             let creation = match &command {
-                Command::Customers(CustomersCommand::Add { .. })
+                Command::Customers(CustomersCommand::Add { .. } | CustomersCommand::Onboard(_))
                 | Command::Users(UsersCommand::Add { .. })
                 | Command::Tokens(TokensCommand::Create { .. }) => Creation::Allowed,
                 _ => Creation::Refused,

@@ -387,4 +387,13 @@ pub trait Fleet: Send + Sync {
         id: &str,
         instance_type: &str,
     ) -> Result<crate::instances::Instance>;
+    /// Launches the customer's host and brings it to a running agent (admin): see
+    /// [`super::Onboarding`]. `progress` hears of each step as it is done (a remote console's
+    /// steps are heard once it answers).
+    async fn onboard(
+        &self,
+        actor: &Actor,
+        request: super::Onboarding,
+        progress: super::Progress<'_>,
+    ) -> Result<super::OnboardReport>;
 }

@@ -22,6 +22,7 @@ mod instances;
 mod live;
 pub mod login;
 pub mod mfa;
+mod onboard;
 mod rate;
 pub mod recover;
 mod recovery;
@@ -58,6 +59,7 @@ pub use fleet::{
 pub use instances::{InstanceControl, InstanceReport};
 pub use live::LiveOptions;
 pub use mfa::{MfaEnrollment, MfaPolicy, MfaState};
+pub use onboard::{OnboardProgress, OnboardReport, Onboarding, Progress};
 pub use rate::{Limit, RateControl};
 pub use recovery::RecoveryStep;
 pub use selector::Selector;
@@ -100,6 +102,9 @@ pub struct ConsoleOptions {
     pub instance_mapping: crate::instances::MappingOptions,
     /// How a resize waits for the cloud.
     pub resize: crate::instances::ResizeOptions,
+    /// The public key (PEM) the hosts trust for the console's tokens, written into an onboarded
+    /// host's user data; `None`: this console cannot onboard.
+    pub host_public_key_pem: Option<String>,
 }
 
 impl std::fmt::Debug for ConsoleOptions {
@@ -120,6 +125,7 @@ impl Default for ConsoleOptions {
             checkpoints: None,
             instance_mapping: crate::instances::MappingOptions::default(),
             resize: crate::instances::ResizeOptions::default(),
+            host_public_key_pem: None,
         }
     }
 }
@@ -403,5 +409,14 @@ impl Fleet for Console {
         instance_type: &str,
     ) -> Result<crate::instances::Instance> {
         instances::resize_instance(self, actor, id, instance_type).await
+    }
+
+    async fn onboard(
+        &self,
+        actor: &Actor,
+        request: Onboarding,
+        progress: Progress<'_>,
+    ) -> Result<OnboardReport> {
+        onboard::onboard(self, actor, request, progress).await
     }
 }

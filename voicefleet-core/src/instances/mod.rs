@@ -5,11 +5,12 @@
 //! `provider.rs` the [`InstanceProvider`] port; `backoff.rs` the retry waits for throttled
 //! calls; `mapping.rs` instances onto customers; `recovery.rs` the recovery policy;
 //! `resize.rs` stop → set type → start; `user_data.rs` a host's cloud-init user data from the
-//! shipped template; `ec2/` the EC2 implementation (feature `aws`).
+//! shipped template; `host_tls.rs` its bootstrap key and certificate; `ec2/` the EC2 implementation (feature `aws`).
 
 mod backoff;
 #[cfg(feature = "aws")]
 pub mod ec2;
+mod host_tls;
 mod mapping;
 mod provider;
 mod recovery;
@@ -18,6 +19,7 @@ mod types;
 mod user_data;
 
 pub use backoff::Backoff;
+pub use host_tls::{HostTls, self_signed};
 pub use mapping::{
     EndpointSource, InstanceMapping, LinkedInstance, MappedCustomer, MappingOptions, derived_endpoint,
     map_instances,

@@ -14,7 +14,7 @@ use voicefleet_core::config::Change;
 use voicefleet_core::console::{
     Actor, AlertRecord, AuditEntry, AuditQuery, AuditVerification, BulkEvent, BulkRun, BulkSpec,
     ControlAction, CustomerStatus, CustomerView, EventQuery, Fleet, FleetEvent, InstanceControl,
-    InstanceReport, MfaEnrollment, MfaPolicy, NewCustomer, RevisionInput, RevisionView, SecretInfo, Selector,
+    InstanceReport, MfaEnrollment, MfaPolicy, NewCustomer, OnboardReport, Onboarding, Progress, RevisionInput, RevisionView, SecretInfo, Selector,
     TokenView, UserView,
 };
 use voicefleet_core::host::{HostStatus, LogQuery, MetricsSample};
@@ -28,6 +28,7 @@ use super::wire::{
     MfaRequirement, NewRevision, NewToken, NewUser, OtpCode, Page, Password, Rollback, SecretValue, TagPatch,
     WhoAmI,
 };
+use super::wire_onboard::{OnboardRequest, OnboardedBody};
 use crate::host::wire::{LogLineBody, LogsResponse};
 use crate::wire::{BulkSpecBody, NewCustomerBody};
 
@@ -566,5 +567,18 @@ impl Fleet for ConsoleClient {
         let body = to_value(&InstanceResize { instance_type: instance_type.to_owned() })?;
         let path = format!("/v1/customers/{id}/instance/resize");
         Ok(self.call::<InstanceBody>(Method::POST, &path, Some(body)).await?.into())
+    }
+
+    async fn onboard(
+        &self,
+        _: &Actor,
+        request: Onboarding,
+        progress: Progress<'_>,
+    ) -> Result<OnboardReport> {
+        let body = to_value(&OnboardRequest::from_onboarding(&request))?;
+        let path = format!("/v1/customers/{}/onboard", request.customer_id);
+        let report = self.call::<OnboardedBody>(Method::POST, &path, Some(body)).await?.into_report();
+        report.steps.iter().for_each(progress);
+        Ok(report)
     }
 }

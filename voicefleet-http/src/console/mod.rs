@@ -13,6 +13,7 @@ pub(crate) mod server;
 pub(crate) mod telemetry;
 pub(crate) mod webhook;
 pub(crate) mod wire;
+pub(crate) mod wire_onboard;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,6 +35,7 @@ use self::wire::{
     LoginResponse, MetricsParams, MfaDisable, MfaRequirement, NewRevision, NewToken, NewUser, OtpCode, Page,
     PageParams, Password, Rollback, SecretValue, StatusParams, TagPatch, WhoAmI,
 };
+use self::wire_onboard::{OnboardRequest, OnboardedBody};
 use crate::error::ApiError;
 use crate::host::wire::LogsResponse;
 use crate::middleware::AddressLimiter;
@@ -200,6 +202,11 @@ route_table! { Shared;
     post "/v1/customers/{id}/instance/terminate" [Admin] => instances::terminate,
         "terminate the customer's instance (drained first); it cannot be undone",
         ok: 200 json(InstanceBody);
+    post "/v1/customers/{id}/onboard" [Admin] => instances::onboard,
+        "launch the customer's host (cloud-init user data from the shipped template, its certificate \
+         pinned), record the customer and the launch spec, wait for the host agent, deploy the latest \
+         revision with its secrets and start the agent; answers once the agent is running",
+        body: OnboardRequest, ok: 200 json(OnboardedBody);
     post "/v1/customers/{id}/instance/{instance_action}" [Operator] => instances::control,
         "start, stop (drained first) or reboot the customer's instance", ok: 200 json(InstanceBody);
     get "/v1/events/history" [Viewer] => events::history,

@@ -108,6 +108,7 @@ async fn open(
         host_timeout,
         notifier,
         checkpoints: Some(checkpoints),
+        host_public_key_pem: Some(signer.public_pem().to_owned()),
         ..ConsoleOptions::default()
     };
     // Users' TOTP secrets are sealed with the same master key as customers' secrets.

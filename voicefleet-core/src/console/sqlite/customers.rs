@@ -92,8 +92,16 @@ pub(super) fn update(tx: &Transaction<'_>, customer: &CustomerRecord) -> Result<
     let tags = serde_json::to_string(&customer.tags).map_err(json_error)?;
     let updated = tx
         .execute(
-            "UPDATE customers SET name = ?2, endpoint = ?3, tags = ?4, deployed_revision = ?5 WHERE id = ?1",
-            params![customer.id, customer.name, customer.endpoint, tags, customer.deployed_revision],
+            "UPDATE customers SET name = ?2, endpoint = ?3, tags = ?4, deployed_revision = ?5, trust = ?6
+             WHERE id = ?1",
+            params![
+                customer.id,
+                customer.name,
+                customer.endpoint,
+                tags,
+                customer.deployed_revision,
+                trust_column(&customer.trust)?
+            ],
         )
         .map_err(db_error)?;
     if updated == 0 {
