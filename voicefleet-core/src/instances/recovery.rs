@@ -55,6 +55,9 @@ pub enum RecoveryAction {
     /// Terminated or missing: launch a replacement from the launch spec and restore the
     /// customer's configuration and secrets onto it.
     Replace,
+    /// Not the policy's: once a replacement's host agent answers, the console deploys the
+    /// customer's revision with its secrets there and starts the agent (once per replacement).
+    Restore,
 }
 
 impl RecoveryAction {
@@ -63,6 +66,7 @@ impl RecoveryAction {
             RecoveryAction::Start => "start",
             RecoveryAction::Reboot => "reboot",
             RecoveryAction::Replace => "replace",
+            RecoveryAction::Restore => "restore",
         }
     }
 }
