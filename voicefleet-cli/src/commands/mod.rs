@@ -16,6 +16,7 @@ mod lines;
 mod mfa;
 mod onboard;
 mod progress;
+mod recovery;
 mod status;
 
 use std::process::ExitCode;

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use voicefleet_core::ErrorKind;
 use voicefleet_core::console::{OnboardProgress, Onboarding};
-use voicefleet_core::instances::LaunchSpec;
 
 use crate::backend::{Backend, parse_duration_seconds};
 use crate::cli::OnboardArgs;
@@ -34,16 +33,7 @@ pub(crate) async fn run(backend: &Backend, output: OutputFormat, args: OnboardAr
         customer_id: args.id,
         name: args.name,
         tags: args.tags,
-        spec: LaunchSpec {
-            image_id: args.image,
-            instance_type: args.instance_type,
-            subnet_id: args.subnet,
-            security_group_ids: args.security_groups,
-            instance_profile: args.instance_profile,
-            key_name: args.key_name,
-            launch_template_id: args.launch_template,
-            user_data: None,
-        },
+        spec: args.launch.spec(),
         package_url: args.package_url,
         endpoint: args.endpoint,
         config,

@@ -26,6 +26,8 @@ mod onboard;
 mod rate;
 pub mod recover;
 mod recovery;
+mod recovery_notice;
+mod recovery_settings;
 mod revisions;
 mod run;
 mod secrets;
@@ -62,12 +64,13 @@ pub use mfa::{MfaEnrollment, MfaPolicy, MfaState};
 pub use onboard::{OnboardProgress, OnboardReport, Onboarding, Progress};
 pub use rate::{Limit, RateControl};
 pub use recovery::RecoveryStep;
+pub use recovery_settings::RecoveryConfig;
 pub use selector::Selector;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 #[cfg(feature = "sqlite")]
 pub(crate) use sqlite::{SCHEMA_VERSION, audit_chain};
-pub use store::{AlertRecord, CustomerRecord, RevisionRecord, SecretRecord, Store};
+pub use store::{AlertRecord, CustomerRecord, RecoverySettingsLevels, RevisionRecord, SecretRecord, Store};
 
 use crate::clock::SharedClock;
 use crate::config::Change;
@@ -202,7 +205,7 @@ impl Console {
         actor: &Actor,
         policy: &crate::instances::RecoveryPolicy,
     ) -> Result<Vec<RecoveryStep>> {
-        recovery::pass(self, actor, policy).await
+        recovery::pass(self, actor, &|_| *policy).await
     }
 }
 
@@ -418,5 +421,31 @@ impl Fleet for Console {
         progress: Progress<'_>,
     ) -> Result<OnboardReport> {
         onboard::onboard(self, actor, request, progress).await
+    }
+
+    async fn recovery_settings(&self, actor: &Actor) -> Result<RecoveryConfig> {
+        recovery_settings::settings(self, actor).await
+    }
+
+    async fn set_recovery_settings(
+        &self,
+        actor: &Actor,
+        customer: Option<&str>,
+        settings: crate::instances::RecoverySettings,
+    ) -> Result<RecoveryConfig> {
+        recovery_settings::set_settings(self, actor, customer, settings).await
+    }
+
+    async fn launch_spec(&self, actor: &Actor, id: &str) -> Result<crate::instances::LaunchSpec> {
+        recovery_settings::launch_spec(self, actor, id).await
+    }
+
+    async fn set_launch_spec(
+        &self,
+        actor: &Actor,
+        id: &str,
+        spec: crate::instances::LaunchSpec,
+    ) -> Result<crate::instances::LaunchSpec> {
+        recovery_settings::set_launch_spec(self, actor, id, spec).await
     }
 }

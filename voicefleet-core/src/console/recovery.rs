@@ -44,15 +44,11 @@ pub struct RecoveryStep {
     pub error: Option<String>,
 }
 
-pub(super) async fn pass(
-    console: &Console,
-    actor: &Actor,
-    policy: &RecoveryPolicy,
-) -> Result<Vec<RecoveryStep>> {
+/// A customer's policy, by its id.
+pub(super) type PolicyFor<'a> = &'a (dyn Fn(&str) -> RecoveryPolicy + Send + Sync);
+
+pub(super) async fn pass(console: &Console, actor: &Actor, policy_for: PolicyFor<'_>) -> Result<Vec<RecoveryStep>> {
     console.require(actor, Role::Operator, "instance.recover", "").await?;
-    if !policy.enabled {
-        return Ok(Vec::new());
-    }
     let provider = console.provider()?.clone();
     let statuses = console.poll_fleet(&Selector::All).await?;
     let now = console.options.clock.now_ms();
@@ -70,6 +66,11 @@ pub(super) async fn pass(
             if result.is_ok() {
                 memory.to_restore.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
             }
+            let what = match &result {
+                Ok(revision) => format!("restored revision {revision} with its secrets on instance {instance_id}"),
+                Err(error) => format!("restoring the configuration on instance {instance_id} failed: {error}"),
+            };
+            console.recovery_step_notice(&id, &what).await?;
             steps.push(RecoveryStep {
                 customer_id: id.clone(),
                 action: RecoveryAction::Restore,
@@ -77,6 +78,11 @@ pub(super) async fn pass(
                 at_ms: now,
                 error: result.err().map(|e| e.to_string()),
             });
+        }
+        let recovered_here =
+            memory.last_recovery_ms.lock().unwrap_or_else(|p| p.into_inner()).contains_key(&id);
+        if status.reachable && status.state == "running" && recovered_here {
+            console.recovery_healthy_notice(&id).await?;
         }
         let since = {
             let mut since = memory.unreachable_since_ms.lock().unwrap_or_else(|p| p.into_inner());
@@ -87,7 +93,8 @@ pub(super) async fn pass(
                 Some(*since.entry(id.clone()).or_insert(now))
             }
         };
-        if since.is_none() {
+        let policy = policy_for(&id);
+        if since.is_none() || !policy.enabled {
             continue;
         }
         // The cloud's word now, not the last sync's.
@@ -107,7 +114,7 @@ pub(super) async fn pass(
             instance: instance.as_ref(),
             last_recovery_ms: last,
         };
-        let RecoveryDecision::Act(action) = decide(policy, &observation) else { continue };
+        let RecoveryDecision::Act(action) = decide(&policy, &observation) else { continue };
         memory.last_recovery_ms.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), now);
         let result = match (action, &instance) {
             (RecoveryAction::Start, Some(instance)) => {
@@ -125,6 +132,17 @@ pub(super) async fn pass(
         }
         let audit = format!("instance.recover.{}", action.as_str());
         console.audit_outcome(actor, &audit, &id, &result).await;
+        let old = instance.as_ref().map_or_else(
+            || "no instance".to_owned(),
+            |i| format!("instance {} ({}, checks {}/{})", i.id, i.state, i.system_status, i.instance_status),
+        );
+        let what = match (&result, action) {
+            (Ok(_), RecoveryAction::Start) => format!("started {old}"),
+            (Ok(_), RecoveryAction::Reboot) => format!("rebooted {old}"),
+            (Ok(new), _) => format!("replaced {old} with instance {new}"),
+            (Err(error), _) => format!("{} for {old} failed: {error}", action.as_str()),
+        };
+        console.recovery_step_notice(&id, &what).await?;
         if let Ok(instance_id) = &result
             && let Ok(fresh) = provider.instance(instance_id).await
         {

@@ -13,7 +13,10 @@ use super::mfa::MfaRecord;
 use crate::auth::Role;
 use crate::error::Result;
 use crate::host::MetricsSample;
-use crate::instances::{Instance, LaunchSpec};
+use crate::instances::{Instance, LaunchSpec, RecoverySettings};
+
+/// The fleet's recovery settings, and each customer's that has its own.
+pub type RecoverySettingsLevels = (Option<RecoverySettings>, BTreeMap<String, RecoverySettings>);
 
 /// A stored customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -196,4 +199,12 @@ pub trait Store: Send + Sync {
     /// How to launch the customer's host (a replacement is launched from it).
     async fn put_launch_spec(&self, customer_id: &str, spec: LaunchSpec, audit: AuditRecord) -> Result<()>;
     async fn launch_spec(&self, customer_id: &str) -> Result<Option<LaunchSpec>>;
+    /// Sets (empty: clears) a customer's recovery settings, or the fleet's for `None`.
+    async fn put_recovery_settings(
+        &self,
+        customer_id: Option<&str>,
+        settings: RecoverySettings,
+        audit: AuditRecord,
+    ) -> Result<()>;
+    async fn recovery_settings(&self) -> Result<RecoverySettingsLevels>;
 }

@@ -25,7 +25,10 @@ pub use mapping::{
     map_instances,
 };
 pub use provider::InstanceProvider;
-pub use recovery::{Hold, RecoveryAction, RecoveryDecision, RecoveryObservation, RecoveryPolicy, decide};
+pub use recovery::{
+    Hold, RecoveryAction, RecoveryDecision, RecoveryObservation, RecoveryPolicy, RecoverySettings, decide,
+    effective_policy,
+};
 pub use resize::{ResizeOptions, resize, wait_for};
 pub use types::{CUSTOMER_TAG, Instance, InstanceAction, InstanceState, LaunchSpec, StatusCheck};
 pub use user_data::{HOST_TEMPLATE, HostUserData, render_host_user_data};

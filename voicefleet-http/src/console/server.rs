@@ -145,6 +145,8 @@ pub struct ServeOptions {
     pub admin_password: Option<String>,
     /// How often hosts are polled in the background (status cache, metrics history, alerts).
     pub refresh_interval: Duration,
+    /// How often a recovery pass runs (it does nothing while recovery is off).
+    pub recovery_interval: Duration,
     pub host_timeout: Duration,
     /// Where alerts are posted (https, or http to loopback), with retries.
     pub alert_webhook: Option<String>,
@@ -167,6 +169,7 @@ impl ServeOptions {
             cors_origins: Vec::new(),
             admin_password: None,
             refresh_interval: Duration::from_secs(5),
+            recovery_interval: Duration::from_secs(15),
             host_timeout: Duration::from_secs(3),
             alert_webhook: None,
             audit_checkpoints: None,
@@ -183,6 +186,8 @@ pub struct ConsoleServer {
     handle: axum_server::Handle,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     refresher: tokio::task::JoinHandle<()>,
+    /// Automatic recovery of customer hosts (when the settings turn it on).
+    recoverer: tokio::task::JoinHandle<()>,
     live: tokio::task::JoinHandle<()>,
     checkpointer: tokio::task::JoinHandle<()>,
     embedded: Embedded,
@@ -247,6 +252,7 @@ impl ConsoleServer {
         let (handle, server) =
             crate::serve::spawn_server(listener, options.tls.as_ref(), &options.exposure, app).await?;
         let refresher = embedded.console.spawn_refresher(options.refresh_interval);
+        let recoverer = embedded.console.spawn_recoverer(options.recovery_interval);
         // Every host's event stream; the customer list is read again at each refresh interval.
         let live = embedded.console.spawn_live(voicefleet_core::console::LiveOptions {
             rescan: options.refresh_interval,
@@ -255,7 +261,7 @@ impl ConsoleServer {
         let checkpointer =
             embedded.console.spawn_checkpointer(options.checkpoint_entries, options.checkpoint_every);
         tracing::info!(%address, data = %embedded.data_dir.display(), "console listening");
-        Ok(ConsoleServer { address, handle, server, refresher, live, checkpointer, embedded })
+        Ok(ConsoleServer { address, handle, server, refresher, recoverer, live, checkpointer, embedded })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -268,6 +274,7 @@ impl ConsoleServer {
 
     pub async fn shutdown(self) {
         self.refresher.abort();
+        self.recoverer.abort();
         self.live.abort();
         self.handle.graceful_shutdown(Some(Duration::from_secs(5)));
         let _ = self.server.await;

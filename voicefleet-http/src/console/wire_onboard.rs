@@ -1,5 +1,6 @@
 //! The console API's wire types of onboarding and launch specs:
-//! `POST /v1/customers/{id}/onboard`, `GET|PUT /v1/customers/{id}/launch-spec`.
+//! `POST /v1/customers/{id}/onboard`, `GET|PUT /v1/customers/{id}/launch-spec`, and the recovery
+//! settings (`/v1/recovery`, `/v1/customers/{id}/recovery`).
 
 use std::time::Duration;
 
@@ -180,6 +181,70 @@ impl OnboardedBody {
                     at_ms: s.at_ms,
                 })
                 .collect(),
+        }
+    }
+}
+
+/// Recovery settings at one level; a field left out takes the level under it (customer →
+/// fleet → the defaults: off, 120 s, 1800 s). All left out clears the level.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "RecoverySettings")]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RecoverySettingsBody {
+    /// Whether hosts are recovered automatically (start, reboot, replace).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) enabled: Option<bool>,
+    /// How long a host must not answer before anything is done (30 to 86400).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) unreachable_after_seconds: Option<u64>,
+    /// At most one recovery per customer within this long (60 to 604800).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) window_seconds: Option<u64>,
+}
+
+impl From<RecoverySettingsBody> for voicefleet_core::instances::RecoverySettings {
+    fn from(body: RecoverySettingsBody) -> Self {
+        voicefleet_core::instances::RecoverySettings {
+            enabled: body.enabled,
+            unreachable_after_seconds: body.unreachable_after_seconds,
+            window_seconds: body.window_seconds,
+        }
+    }
+}
+
+impl From<&voicefleet_core::instances::RecoverySettings> for RecoverySettingsBody {
+    fn from(settings: &voicefleet_core::instances::RecoverySettings) -> Self {
+        RecoverySettingsBody {
+            enabled: settings.enabled,
+            unreachable_after_seconds: settings.unreachable_after_seconds,
+            window_seconds: settings.window_seconds,
+        }
+    }
+}
+
+/// `GET /v1/recovery`: the recovery settings as set.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "Recovery")]
+pub(crate) struct RecoveryBody {
+    pub(crate) fleet: RecoverySettingsBody,
+    /// Customers with settings of their own, over the fleet's.
+    pub(crate) customers: std::collections::BTreeMap<String, RecoverySettingsBody>,
+}
+
+impl From<&voicefleet_core::console::RecoveryConfig> for RecoveryBody {
+    fn from(config: &voicefleet_core::console::RecoveryConfig) -> Self {
+        RecoveryBody {
+            fleet: (&config.fleet).into(),
+            customers: config.customers.iter().map(|(id, s)| (id.clone(), s.into())).collect(),
+        }
+    }
+}
+
+impl RecoveryBody {
+    pub(crate) fn into_config(self) -> voicefleet_core::console::RecoveryConfig {
+        voicefleet_core::console::RecoveryConfig {
+            fleet: self.fleet.into(),
+            customers: self.customers.into_iter().map(|(id, s)| (id, s.into())).collect(),
         }
     }
 }

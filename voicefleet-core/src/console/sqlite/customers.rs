@@ -113,6 +113,7 @@ pub(super) fn update(tx: &Transaction<'_>, customer: &CustomerRecord) -> Result<
 pub(super) fn delete(tx: &Transaction<'_>, id: &str) -> Result<()> {
     tx.execute("DELETE FROM alerts WHERE customer_id = ?1", [id]).map_err(db_error)?;
     tx.execute("DELETE FROM samples WHERE customer_id = ?1", [id]).map_err(db_error)?;
+    tx.execute("DELETE FROM recovery_settings WHERE scope = ?1", [id]).map_err(db_error)?;
     tx.execute("DELETE FROM customers WHERE id = ?1", [id]).map_err(db_error)?;
     Ok(())
 }
