@@ -65,7 +65,7 @@ fn print_config(config: &RecoveryConfig, output: OutputFormat) -> anyhow::Result
     };
     let mut rows = vec![row("fleet", None)];
     rows.extend(config.customers.iter().map(|(id, own)| row(id, Some(own))));
-    table(&["SCOPE", "RECOVERY", "UNREACHABLE AFTER", "WINDOW"], &rows);
+    print!("{}", table(&["SCOPE", "RECOVERY", "UNREACHABLE AFTER", "WINDOW"], &rows));
     Ok(ExitCode::SUCCESS)
 }
 

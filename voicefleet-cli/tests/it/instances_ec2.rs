@@ -190,6 +190,28 @@ async fn ec2_onboarding_launches_a_host_and_brings_it_to_a_running_agent() {
     let status = cli(&["status"], "");
     assert!(status.stdout.contains("running") && status.stdout.contains(&launched[0]), "{}", status.stdout);
 
+    // The launch spec was recorded (without showing the user data), and can be changed.
+    let spec = cli(&["instances", "launch-spec", "show", "acme", "-o", "json"], "");
+    let spec: serde_json::Value = serde_json::from_str(&spec.stdout).unwrap();
+    assert_eq!((spec["image_id"].as_str(), spec["instance_type"].as_str()), (Some("ami-12c6146b"), Some("t3.medium")));
+    assert!(spec.get("user_data").is_none(), "{spec}");
+    let bad = cli(&["instances", "launch-spec", "set", "acme", "--image", "ami-2"], "");
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    let set = cli(&["instances", "launch-spec", "set", "acme", "--image", "ami-2", "--instance-type", "t3.large"], "");
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    assert!(set.stdout.contains("instance type    t3.large"), "{}", set.stdout);
+    // Recovery: off until set; the fleet's settings and a customer's own.
+    let shown = cli(&["instances", "recovery", "show"], "");
+    assert!(shown.stdout.contains("fleet  off"), "{}", shown.stdout);
+    let on = cli(&["instances", "recovery", "set", "--enabled", "true", "--window", "10m"], "");
+    assert_eq!(on.code, 0, "{}", on.stderr);
+    let acme = cli(&["instances", "recovery", "set", "--customer", "acme", "--unreachable-after", "5m", "-o", "json"], "");
+    let acme: serde_json::Value = serde_json::from_str(&acme.stdout).unwrap();
+    assert_eq!(acme["fleet"]["window_seconds"], 600, "{acme}");
+    assert_eq!(acme["customers"]["acme"]["unreachable_after_seconds"], 300, "{acme}");
+    let shown = cli(&["instances", "recovery", "show"], "");
+    assert!(shown.stdout.contains("acme   on        300s"), "{}", shown.stdout);
+
     // Once onboarded, again: refused, nothing launched.
     let again = cli(&[&onboard[..], &["--image", "ami-12c6146b", "--instance-type", "t3.medium"]].concat(), "");
     assert_eq!(again.code, 1, "{}", again.stderr);
