@@ -119,7 +119,8 @@ impl CloudInitHost {
     /// Stops the host agent (and its voice agent) now.
     pub fn stop(&mut self) {
         let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
-        let exited = crate::wait_until(Duration::from_secs(10), || matches!(self.child.try_wait(), Ok(Some(_))));
+        let exited =
+            crate::wait_until(Duration::from_secs(10), || matches!(self.child.try_wait(), Ok(Some(_))));
         if !exited {
             let _ = self.child.kill();
             let _ = self.child.wait();
@@ -138,4 +139,3 @@ impl Drop for CloudInitHost {
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("an address").port()
 }
-

@@ -132,9 +132,8 @@ impl Moto {
 
     /// The user data an instance was launched with (what cloud-init would read), decoded.
     pub fn user_data(&self, instance_id: &str) -> Option<String> {
-        let body = self.ec2(&format!(
-            "Action=DescribeInstanceAttribute&InstanceId={instance_id}&Attribute=userData"
-        ))?;
+        let body = self
+            .ec2(&format!("Action=DescribeInstanceAttribute&InstanceId={instance_id}&Attribute=userData"))?;
         let encoded = body.split_once("<userData>")?.1.split_once("<value>")?.1.split_once("</value>")?.0;
         String::from_utf8(base64_decode(encoded.trim())?).ok()
     }

@@ -162,7 +162,8 @@ async fn recovery_settings_per_customer_and_the_recovery_alert() {
     use voicefleet_core::instances::RecoverySettings;
     let dir = voicefleet_tests::scratch();
     let signer = HostTokenSigner::generate().unwrap();
-    let start = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    let start =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
     let clock = Arc::new(TestClock(AtomicU64::new(start)));
     let store = Arc::new(SqliteStore::open(&dir.path().join("console.db")).unwrap());
     let webhook = Arc::new(Webhook::default());
@@ -200,7 +201,8 @@ async fn recovery_settings_per_customer_and_the_recovery_alert() {
     assert!(cloud.asked().is_empty());
 
     // Bad input changes nothing; a viewer may read the settings, not set them.
-    let bad = RecoverySettings { enabled: Some(true), window_seconds: Some(5), ..RecoverySettings::default() };
+    let bad =
+        RecoverySettings { enabled: Some(true), window_seconds: Some(5), ..RecoverySettings::default() };
     let error = console.set_recovery_settings(&admin, None, bad).await.unwrap_err();
     assert_eq!(error.kind(), voicefleet_core::ErrorKind::InvalidInput, "{error}");
     let viewer = Actor::new("viewer", Role::Viewer);
@@ -218,12 +220,19 @@ async fn recovery_settings_per_customer_and_the_recovery_alert() {
     assert!(console.recover(&admin).await.unwrap().is_empty(), "first seen unreachable");
     clock.0.fetch_add(2 * MINUTE, Ordering::SeqCst);
     let steps = console.recover(&admin).await.unwrap();
-    assert_eq!(steps.iter().map(|s| (s.customer_id.as_str(), s.action)).collect::<Vec<_>>(), [("a", RecoveryAction::Start)]);
+    assert_eq!(
+        steps.iter().map(|s| (s.customer_id.as_str(), s.action)).collect::<Vec<_>>(),
+        [("a", RecoveryAction::Start)]
+    );
     assert_eq!(cloud.asked(), [("i-a".to_owned(), InstanceAction::Start)]);
     let alerts = console.alerts(&admin, false).await.unwrap();
     let alert = alerts.iter().find(|a| a.rule == "recovery").unwrap();
     assert!(alert.firing && alert.customer_id == "a", "{alert:?}");
-    assert!(alert.message.starts_with("automatic recovery: started instance i-a (stopped"), "{}", alert.message);
+    assert!(
+        alert.message.starts_with("automatic recovery: started instance i-a (stopped"),
+        "{}",
+        alert.message
+    );
 
     // a's host answers again and its agent runs: the alert resolves, saying when.
     let host = voicefleet_tests::hosts::TestHost::start("a", &signer).await;
@@ -242,7 +251,10 @@ async fn recovery_settings_per_customer_and_the_recovery_alert() {
     for name in ["openai_api_key", "deepgram_api_key", "elevenlabs_api_key"] {
         console.set_secret(&admin, "a", name, "sk-test").await.unwrap();
     }
-    console.create_revision(&admin, "a", RevisionInput::Full { document: document.as_value() }, "m").await.unwrap();
+    console
+        .create_revision(&admin, "a", RevisionInput::Full { document: document.as_value() }, "m")
+        .await
+        .unwrap();
     console.deploy(&admin, "a", None).await.unwrap();
     console.control(&admin, "a", ControlAction::Start, None).await.unwrap();
     let mut resolved = None;

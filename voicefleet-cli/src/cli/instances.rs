@@ -200,7 +200,9 @@ pub(crate) enum LaunchSpecCommand {
     },
     /// Change how the customer's host is launched; the user data recorded at onboarding stays
     /// (admin)
-    #[command(after_long_help = "Example:\n  voicefleet instances launch-spec set acme --image ami-0abc --instance-type t3.large")]
+    #[command(
+        after_long_help = "Example:\n  voicefleet instances launch-spec set acme --image ami-0abc --instance-type t3.large"
+    )]
     Set {
         /// The customer id
         customer: String,

@@ -32,7 +32,9 @@ pub(crate) async fn run(
             )?;
             (customer, InstanceControl::Terminate)
         }
-        InstancesCommand::Recovery { command } => return super::recovery::recovery(backend, output, command).await,
+        InstancesCommand::Recovery { command } => {
+            return super::recovery::recovery(backend, output, command).await;
+        }
         InstancesCommand::LaunchSpec { command } => {
             return super::recovery::launch_spec(backend, output, command).await;
         }

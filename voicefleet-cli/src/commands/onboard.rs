@@ -15,7 +15,11 @@ use crate::output::{OutputFormat, print_json};
 /// The longest wait a console accepts.
 const MAX_TIMEOUT_SECONDS: u64 = 600;
 
-pub(crate) async fn run(backend: &Backend, output: OutputFormat, args: OnboardArgs) -> anyhow::Result<ExitCode> {
+pub(crate) async fn run(
+    backend: &Backend,
+    output: OutputFormat,
+    args: OnboardArgs,
+) -> anyhow::Result<ExitCode> {
     let seconds = parse_duration_seconds(&args.timeout)?;
     if seconds == 0 || seconds > MAX_TIMEOUT_SECONDS {
         return Err(Refusal::new(
@@ -58,7 +62,11 @@ pub(crate) async fn run(backend: &Backend, output: OutputFormat, args: OnboardAr
     } else {
         println!(
             "{}: onboarded on instance {} ({}), revision {} running at {}",
-            report.customer_id, report.instance.id, report.instance.instance_type, report.revision, report.endpoint
+            report.customer_id,
+            report.instance.id,
+            report.instance.instance_type,
+            report.revision,
+            report.endpoint
         );
     }
     Ok(ExitCode::SUCCESS)

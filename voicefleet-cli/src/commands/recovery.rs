@@ -107,7 +107,10 @@ fn print_spec(customer: &str, spec: &LaunchSpec, output: OutputFormat) -> anyhow
     println!("image            {}", show(&spec.image_id));
     println!("instance type    {}", show(&spec.instance_type));
     println!("subnet           {}", show(&spec.subnet_id));
-    println!("security groups  {}", if spec.security_group_ids.is_empty() { "-".to_owned() } else { spec.security_group_ids.join(",") });
+    println!(
+        "security groups  {}",
+        if spec.security_group_ids.is_empty() { "-".to_owned() } else { spec.security_group_ids.join(",") }
+    );
     println!("instance profile {}", show(&spec.instance_profile));
     println!("key pair         {}", show(&spec.key_name));
     println!("launch template  {}", show(&spec.launch_template_id));

@@ -126,8 +126,17 @@ async fn ec2_onboarding_launches_a_host_and_brings_it_to_a_running_agent() {
     std::fs::write(&config, document.to_json_pretty()).unwrap();
     let package = "https://packages.example.com/voicefleet-agent_0.1.0-1_amd64.deb";
     let onboard: Vec<&str> = vec![
-        "customers", "onboard", "acme", "--package-url", package, "--endpoint", &host_url,
-        "--config", config.to_str().unwrap(), "--timeout", "60s",
+        "customers",
+        "onboard",
+        "acme",
+        "--package-url",
+        package,
+        "--endpoint",
+        &host_url,
+        "--config",
+        config.to_str().unwrap(),
+        "--timeout",
+        "60s",
     ];
 
     // Bad input: no image, or no type: refused before anything is launched.
@@ -193,11 +202,17 @@ async fn ec2_onboarding_launches_a_host_and_brings_it_to_a_running_agent() {
     // The launch spec was recorded (without showing the user data), and can be changed.
     let spec = cli(&["instances", "launch-spec", "show", "acme", "-o", "json"], "");
     let spec: serde_json::Value = serde_json::from_str(&spec.stdout).unwrap();
-    assert_eq!((spec["image_id"].as_str(), spec["instance_type"].as_str()), (Some("ami-12c6146b"), Some("t3.medium")));
+    assert_eq!(
+        (spec["image_id"].as_str(), spec["instance_type"].as_str()),
+        (Some("ami-12c6146b"), Some("t3.medium"))
+    );
     assert!(spec.get("user_data").is_none(), "{spec}");
     let bad = cli(&["instances", "launch-spec", "set", "acme", "--image", "ami-2"], "");
     assert_eq!(bad.code, 2, "{}", bad.stderr);
-    let set = cli(&["instances", "launch-spec", "set", "acme", "--image", "ami-2", "--instance-type", "t3.large"], "");
+    let set = cli(
+        &["instances", "launch-spec", "set", "acme", "--image", "ami-2", "--instance-type", "t3.large"],
+        "",
+    );
     assert_eq!(set.code, 0, "{}", set.stderr);
     assert!(set.stdout.contains("instance type    t3.large"), "{}", set.stdout);
     // Recovery: off until set; the fleet's settings and a customer's own.
@@ -205,7 +220,10 @@ async fn ec2_onboarding_launches_a_host_and_brings_it_to_a_running_agent() {
     assert!(shown.stdout.contains("fleet  off"), "{}", shown.stdout);
     let on = cli(&["instances", "recovery", "set", "--enabled", "true", "--window", "10m"], "");
     assert_eq!(on.code, 0, "{}", on.stderr);
-    let acme = cli(&["instances", "recovery", "set", "--customer", "acme", "--unreachable-after", "5m", "-o", "json"], "");
+    let acme = cli(
+        &["instances", "recovery", "set", "--customer", "acme", "--unreachable-after", "5m", "-o", "json"],
+        "",
+    );
     let acme: serde_json::Value = serde_json::from_str(&acme.stdout).unwrap();
     assert_eq!(acme["fleet"]["window_seconds"], 600, "{acme}");
     assert_eq!(acme["customers"]["acme"]["unreachable_after_seconds"], 300, "{acme}");
@@ -213,7 +231,8 @@ async fn ec2_onboarding_launches_a_host_and_brings_it_to_a_running_agent() {
     assert!(shown.stdout.contains("acme   on        300s"), "{}", shown.stdout);
 
     // Once onboarded, again: refused, nothing launched.
-    let again = cli(&[&onboard[..], &["--image", "ami-12c6146b", "--instance-type", "t3.medium"]].concat(), "");
+    let again =
+        cli(&[&onboard[..], &["--image", "ami-12c6146b", "--instance-type", "t3.medium"]].concat(), "");
     assert_eq!(again.code, 1, "{}", again.stderr);
     assert!(again.stderr.contains(&format!("already has instance {}", launched[0])), "{}", again.stderr);
     assert_eq!(moto.instances_of("acme", "running"), launched);

@@ -116,7 +116,10 @@ async fn run(
             && !linked.instance.state.is_gone()
         {
             return Err(Error::conflict(
-                format!("customer `{id}` already has instance {} ({})", linked.instance.id, linked.instance.state),
+                format!(
+                    "customer `{id}` already has instance {} ({})",
+                    linked.instance.id, linked.instance.state
+                ),
                 Some("act on it with `voicefleet instances …`, or terminate it first to onboard a new host"),
             ));
         }

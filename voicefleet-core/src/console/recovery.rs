@@ -47,7 +47,11 @@ pub struct RecoveryStep {
 /// A customer's policy, by its id.
 pub(super) type PolicyFor<'a> = &'a (dyn Fn(&str) -> RecoveryPolicy + Send + Sync);
 
-pub(super) async fn pass(console: &Console, actor: &Actor, policy_for: PolicyFor<'_>) -> Result<Vec<RecoveryStep>> {
+pub(super) async fn pass(
+    console: &Console,
+    actor: &Actor,
+    policy_for: PolicyFor<'_>,
+) -> Result<Vec<RecoveryStep>> {
     console.require(actor, Role::Operator, "instance.recover", "").await?;
     let provider = console.provider()?.clone();
     let statuses = console.poll_fleet(&Selector::All).await?;
@@ -67,8 +71,12 @@ pub(super) async fn pass(console: &Console, actor: &Actor, policy_for: PolicyFor
                 memory.to_restore.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
             }
             let what = match &result {
-                Ok(revision) => format!("restored revision {revision} with its secrets on instance {instance_id}"),
-                Err(error) => format!("restoring the configuration on instance {instance_id} failed: {error}"),
+                Ok(revision) => {
+                    format!("restored revision {revision} with its secrets on instance {instance_id}")
+                }
+                Err(error) => {
+                    format!("restoring the configuration on instance {instance_id} failed: {error}")
+                }
             };
             console.recovery_step_notice(&id, &what).await?;
             steps.push(RecoveryStep {
@@ -128,7 +136,11 @@ pub(super) async fn pass(console: &Console, actor: &Actor, policy_for: PolicyFor
         if action == RecoveryAction::Replace
             && let Ok(instance_id) = &result
         {
-            memory.to_restore.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), instance_id.clone());
+            memory
+                .to_restore
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(id.clone(), instance_id.clone());
         }
         let audit = format!("instance.recover.{}", action.as_str());
         console.audit_outcome(actor, &audit, &id, &result).await;

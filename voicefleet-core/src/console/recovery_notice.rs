@@ -9,7 +9,8 @@ use crate::error::Result;
 pub(super) const RULE: &str = "recovery";
 
 fn at(ms: u64) -> String {
-    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms)).to_string()
+    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms))
+        .to_string()
 }
 
 impl Console {
@@ -41,7 +42,8 @@ impl Console {
         let Some(open) = self.open_recovery_alert(id).await? else { return Ok(false) };
         let now = self.options.clock.now_ms();
         let after = now.saturating_sub(open.since_ms) / 1000;
-        let message = format!("{}; healthy again at {} ({after}s after recovery started)", open.message, at(now));
+        let message =
+            format!("{}; healthy again at {} ({after}s after recovery started)", open.message, at(now));
         self.publish_alert(AlertRecord { firing: false, resolved_at_ms: Some(now), message, ..open }).await?;
         Ok(true)
     }

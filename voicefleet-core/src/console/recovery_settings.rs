@@ -51,10 +51,14 @@ impl Console {
 
     /// Runs [`Console::recover`] every `interval` while the console lives (a server does), once
     /// it has an instance provider. Each step is audited under the actor `console (recovery)`.
-    pub fn spawn_recoverer(self: &std::sync::Arc<Self>, interval: std::time::Duration) -> tokio::task::JoinHandle<()> {
+    pub fn spawn_recoverer(
+        self: &std::sync::Arc<Self>,
+        interval: std::time::Duration,
+    ) -> tokio::task::JoinHandle<()> {
         let me = std::sync::Arc::downgrade(self);
         tokio::spawn(async move {
-            let actor = Actor { name: "console (recovery)".to_owned(), role: Role::Admin, request_id: String::new() };
+            let actor =
+                Actor { name: "console (recovery)".to_owned(), role: Role::Admin, request_id: String::new() };
             let mut ticker = tokio::time::interval(interval);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {

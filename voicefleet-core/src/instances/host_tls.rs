@@ -44,9 +44,15 @@ pub fn self_signed(name: &str, now_ms: u64, days: u32) -> Result<HostTls> {
     let start = (now_ms / 1000).saturating_sub(86_400);
     let end = start + 86_400 + u64::from(days) * 86_400;
     let ed25519 = tlv(0x30, &tlv(0x06, &[0x2b, 0x65, 0x70]));
-    let rdn = tlv(0x30, &tlv(0x31, &tlv(0x30, &[tlv(0x06, &[0x55, 0x04, 0x03]), tlv(0x0c, name.as_bytes())].concat())));
+    let rdn = tlv(
+        0x30,
+        &tlv(0x31, &tlv(0x30, &[tlv(0x06, &[0x55, 0x04, 0x03]), tlv(0x0c, name.as_bytes())].concat())),
+    );
     let validity = tlv(0x30, &[time(start)?, time(end)?].concat());
-    let spki = tlv(0x30, &[ed25519.clone(), tlv(0x03, &[&[0u8][..], key.verifying_key().as_bytes()].concat())].concat());
+    let spki = tlv(
+        0x30,
+        &[ed25519.clone(), tlv(0x03, &[&[0u8][..], key.verifying_key().as_bytes()].concat())].concat(),
+    );
     let san = tlv(0x30, &tlv(0x82, name.as_bytes()));
     let extension = tlv(0x30, &[tlv(0x06, &[0x55, 0x1d, 0x11]), tlv(0x04, &san)].concat());
     let tbs = tlv(
@@ -89,10 +95,12 @@ fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
 
 /// UTCTime (before 2050) or GeneralizedTime, as X.509 wants them.
 fn time(unix_seconds: u64) -> Result<Vec<u8>> {
-    let days = i64::try_from(unix_seconds / 86_400).map_err(|_| Error::Internal { message: "time".into() })?;
+    let days =
+        i64::try_from(unix_seconds / 86_400).map_err(|_| Error::Internal { message: "time".into() })?;
     let seconds = unix_seconds % 86_400;
     let (year, month, day) = civil_from_days(days);
-    let clock = format!("{month:02}{day:02}{:02}{:02}{:02}Z", seconds / 3600, seconds / 60 % 60, seconds % 60);
+    let clock =
+        format!("{month:02}{day:02}{:02}{:02}{:02}Z", seconds / 3600, seconds / 60 % 60, seconds % 60);
     Ok(if (1950..2050).contains(&year) {
         tlv(0x17, format!("{:02}{clock}", year % 100).as_bytes())
     } else {

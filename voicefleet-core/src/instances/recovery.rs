@@ -66,14 +66,19 @@ impl RecoverySettings {
     fn over(&self, under: RecoveryPolicy) -> RecoveryPolicy {
         RecoveryPolicy {
             enabled: self.enabled.unwrap_or(under.enabled),
-            unreachable_after: self.unreachable_after_seconds.map_or(under.unreachable_after, Duration::from_secs),
+            unreachable_after: self
+                .unreachable_after_seconds
+                .map_or(under.unreachable_after, Duration::from_secs),
             window: self.window_seconds.map_or(under.window, Duration::from_secs),
         }
     }
 }
 
 /// A customer's policy: the defaults (off), under the fleet's settings, under its own.
-pub fn effective_policy(fleet: Option<&RecoverySettings>, customer: Option<&RecoverySettings>) -> RecoveryPolicy {
+pub fn effective_policy(
+    fleet: Option<&RecoverySettings>,
+    customer: Option<&RecoverySettings>,
+) -> RecoveryPolicy {
     let fleet_level = fleet.map_or_else(RecoveryPolicy::default, |f| f.over(RecoveryPolicy::default()));
     customer.map_or(fleet_level, |c| c.over(fleet_level))
 }

@@ -40,9 +40,9 @@ pub fn render_host_user_data(values: &HostUserData<'_>) -> Result<String> {
         });
     }
     let indent = |text: &str| text.trim().lines().collect::<Vec<_>>().join("\n      ");
-    let (cert, tls_key) = values.tls.map_or((String::new(), String::new()), |tls| {
-        (indent(&tls.cert_pem), indent(&tls.key_pem))
-    });
+    let (cert, tls_key) = values
+        .tls
+        .map_or((String::new(), String::new()), |tls| (indent(&tls.cert_pem), indent(&tls.key_pem)));
     Ok(HOST_TEMPLATE
         .replace("${customer_id}", values.customer_id.as_str())
         .replace("${package_url}", values.package_url)

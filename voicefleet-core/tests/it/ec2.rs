@@ -215,14 +215,15 @@ async fn ec2_a_terminated_host_is_replaced_once_and_restored() {
         Actor, Console, ConsoleOptions, Fleet, NewCustomer, Onboarding, SecretBox, SqliteStore,
     };
     use voicefleet_core::instances::{RecoveryAction, RecoveryPolicy};
-    use voicefleet_tests::hosts::HostTokenSigner;
     use voicefleet_tests::cloud_init::{CloudInitHost, free_port};
+    use voicefleet_tests::hosts::HostTokenSigner;
 
     let moto = Moto::start();
     let ec2 = Arc::new(provider(&moto.endpoint(), None).await);
     let dir = voicefleet_tests::scratch();
     let signer = HostTokenSigner::generate().unwrap();
-    let start = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    let start =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
     let clock = Arc::new(TestClock(start.into()));
     let options = ConsoleOptions {
         host_timeout: Duration::from_secs(2),
@@ -279,8 +280,11 @@ async fn ec2_a_terminated_host_is_replaced_once_and_restored() {
     // The host goes away for good.
     tokio::task::block_in_place(|| host.stop());
     ec2.act(&first[0], &InstanceAction::Terminate).await.unwrap();
-    let policy =
-        RecoveryPolicy { enabled: true, unreachable_after: Duration::from_secs(120), window: Duration::from_secs(1800) };
+    let policy = RecoveryPolicy {
+        enabled: true,
+        unreachable_after: Duration::from_secs(120),
+        window: Duration::from_secs(1800),
+    };
     let minutes = |n: u64| clock.0.fetch_add(n * 60_000, Ordering::SeqCst);
     assert!(console.recover_instances(&admin, &policy).await.unwrap().is_empty(), "first seen down");
     minutes(2);
@@ -288,12 +292,12 @@ async fn ec2_a_terminated_host_is_replaced_once_and_restored() {
     assert_eq!(steps.len(), 1, "{steps:?}");
     assert_eq!((steps[0].action, steps[0].error.as_deref()), (RecoveryAction::Replace, None));
     let replacement = steps[0].instance_id.clone().unwrap();
-    assert_eq!(moto.instances_of("acme", "running"), [replacement.clone()]);
+    assert_eq!(moto.instances_of("acme", "running"), std::slice::from_ref(&replacement));
     assert_eq!(moto.instances_of("acme", "terminated"), first);
     // Within the window, still down: nothing more.
     minutes(5);
     assert!(console.recover_instances(&admin, &policy).await.unwrap().is_empty());
-    assert_eq!(moto.instances_of("acme", "running"), [replacement.clone()]);
+    assert_eq!(moto.instances_of("acme", "running"), std::slice::from_ref(&replacement));
 
     // The replacement boots (the same user data: the same, pinned certificate), with nothing on it.
     let user_data = moto.user_data(&replacement).unwrap();
@@ -320,8 +324,11 @@ async fn ec2_a_terminated_host_is_replaced_once_and_restored() {
     minutes(60);
     assert!(console.recover_instances(&admin, &policy).await.unwrap().is_empty());
     let audit = console.store().audit(0, 1000).await.unwrap();
-    let steps: Vec<_> =
-        audit.iter().filter(|e| e.action.starts_with("instance.recover.")).map(|e| e.action.as_str()).collect();
+    let steps: Vec<_> = audit
+        .iter()
+        .filter(|e| e.action.starts_with("instance.recover."))
+        .map(|e| e.action.as_str())
+        .collect();
     assert_eq!(steps, ["instance.recover.replace", "instance.recover.restore"]);
     drop(host);
 }

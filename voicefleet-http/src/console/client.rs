@@ -14,8 +14,8 @@ use voicefleet_core::config::Change;
 use voicefleet_core::console::{
     Actor, AlertRecord, AuditEntry, AuditQuery, AuditVerification, BulkEvent, BulkRun, BulkSpec,
     ControlAction, CustomerStatus, CustomerView, EventQuery, Fleet, FleetEvent, InstanceControl,
-    InstanceReport, NewCustomer, OnboardReport, Onboarding, Progress, RecoveryConfig, RevisionInput, RevisionView, SecretInfo, Selector,
-    TokenView, UserView,
+    InstanceReport, NewCustomer, OnboardReport, Onboarding, Progress, RecoveryConfig, RevisionInput,
+    RevisionView, SecretInfo, Selector, TokenView, UserView,
 };
 use voicefleet_core::host::{HostStatus, LogQuery, MetricsSample};
 use voicefleet_core::host_audit::{HostAuditPage, HostAuditVerification};
@@ -24,11 +24,12 @@ use voicefleet_core::logs::LogLine;
 use voicefleet_core::{Error, Result};
 
 use super::wire::{
-    Control, Deploy, InstanceBody, InstanceResize, InstancesBody, Login, LoginResponse,
-    NewRevision, NewToken, NewUser, Page, Password, Rollback, SecretValue, TagPatch,
-    WhoAmI,
+    Control, Deploy, InstanceBody, InstanceResize, InstancesBody, Login, LoginResponse, NewRevision,
+    NewToken, NewUser, Page, Password, Rollback, SecretValue, TagPatch, WhoAmI,
 };
-use super::wire_onboard::{LaunchSpecBody, OnboardRequest, OnboardedBody, RecoveryBody, RecoverySettingsBody};
+use super::wire_onboard::{
+    LaunchSpecBody, OnboardRequest, OnboardedBody, RecoveryBody, RecoverySettingsBody,
+};
 use crate::host::wire::{LogLineBody, LogsResponse};
 use crate::wire::{BulkSpecBody, NewCustomerBody};
 
@@ -534,12 +535,7 @@ impl Fleet for ConsoleClient {
         Ok(self.call::<InstanceBody>(Method::POST, &path, Some(body)).await?.into())
     }
 
-    async fn onboard(
-        &self,
-        _: &Actor,
-        request: Onboarding,
-        progress: Progress<'_>,
-    ) -> Result<OnboardReport> {
+    async fn onboard(&self, _: &Actor, request: Onboarding, progress: Progress<'_>) -> Result<OnboardReport> {
         let body = to_value(&OnboardRequest::from_onboarding(&request))?;
         let path = format!("/v1/customers/{}/onboard", request.customer_id);
         let report = self.call::<OnboardedBody>(Method::POST, &path, Some(body)).await?.into_report();
@@ -558,7 +554,8 @@ impl Fleet for ConsoleClient {
         settings: RecoverySettings,
     ) -> Result<RecoveryConfig> {
         let body = to_value(&RecoverySettingsBody::from(&settings))?;
-        let path = customer.map_or_else(|| "/v1/recovery".to_owned(), |id| format!("/v1/customers/{id}/recovery"));
+        let path =
+            customer.map_or_else(|| "/v1/recovery".to_owned(), |id| format!("/v1/customers/{id}/recovery"));
         Ok(self.call::<RecoveryBody>(Method::PUT, &path, Some(body)).await?.into_config())
     }
 

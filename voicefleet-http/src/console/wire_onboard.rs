@@ -156,7 +156,11 @@ impl From<&OnboardReport> for OnboardedBody {
             steps: report
                 .steps
                 .iter()
-                .map(|s| OnboardStepBody { step: s.step.to_owned(), detail: s.detail.clone(), at_ms: s.at_ms })
+                .map(|s| OnboardStepBody {
+                    step: s.step.to_owned(),
+                    detail: s.detail.clone(),
+                    at_ms: s.at_ms,
+                })
                 .collect(),
         }
     }

@@ -28,7 +28,9 @@ use serde::de::DeserializeOwned;
 use super::accounts::{TokenRecord, UserRecord};
 use super::audit::{AuditEntry, AuditKey, AuditRecord};
 use super::bulk::{BulkRun, TargetResult};
-use super::store::{AlertRecord, CustomerRecord, RecoverySettingsLevels, RevisionRecord, SecretRecord, Store};
+use super::store::{
+    AlertRecord, CustomerRecord, RecoverySettingsLevels, RevisionRecord, SecretRecord, Store,
+};
 use crate::error::{Error, Result};
 use crate::host::MetricsSample;
 use crate::instances::{Instance, LaunchSpec, RecoverySettings};

@@ -10,7 +10,10 @@ use crate::console::wire_onboard::{LaunchSpecBody, RecoveryBody, RecoverySetting
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody};
 
-pub(crate) async fn show(Caller(actor): Caller, State(state): State<Shared>) -> Result<impl IntoResponse, ApiError> {
+pub(crate) async fn show(
+    Caller(actor): Caller,
+    State(state): State<Shared>,
+) -> Result<impl IntoResponse, ApiError> {
     Ok(Json(RecoveryBody::from(&state.fleet.recovery_settings(&actor).await?)))
 }
 
