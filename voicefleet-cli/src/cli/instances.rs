@@ -83,10 +83,10 @@ the agent, and finishes when it is running. Needs the admin role and a console w
 provider (VOICEFLEET_EC2=1).
 
 Examples:
-  voicefleet customers onboard acme --instance-type t3.medium --image ami-0abc --subnet subnet-0abc \\
-      --security-group sg-0abc --package-url https://packages.example.com/voicefleet-agent.deb \\
-      --config acme.json
-  voicefleet customers onboard acme --launch-template lt-0abc --package-url https://…/voicefleet-agent.deb")]
+  voicefleet customers onboard acme --image ami-0abc --instance-type t3.medium \\
+      --subnet subnet-0abc --security-group sg-0abc --config acme.json \\
+      --package-url https://packages.example.com/voicefleet-agent.deb
+  VOICEFLEET_AGENT_PACKAGE_URL=https://… voicefleet customers onboard acme --launch-template lt-0abc")]
 pub(crate) struct OnboardArgs {
     /// The customer id (a new customer is created; an existing one gets its first host)
     pub(crate) id: String,
@@ -98,9 +98,9 @@ pub(crate) struct OnboardArgs {
     pub(crate) tags: Vec<String>,
     #[command(flatten)]
     pub(crate) launch: LaunchArgs,
-    /// Where the host downloads the voicefleet-agent package (https)
+    /// Where the host downloads the voicefleet-agent package (https); needed
     #[arg(long, env = "VOICEFLEET_AGENT_PACKAGE_URL", value_name = "URL")]
-    pub(crate) package_url: String,
+    pub(crate) package_url: Option<String>,
     /// The host agent's URL [default: https://ADDRESS:8000 of the instance]
     #[arg(long, value_name = "URL")]
     pub(crate) endpoint: Option<String>,

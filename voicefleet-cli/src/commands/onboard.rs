@@ -29,6 +29,14 @@ pub(crate) async fn run(
         )
         .into());
     }
+    let Some(package_url) = args.package_url else {
+        return Err(Refusal::new(
+            ErrorKind::InvalidInput,
+            "no package URL for the host agent",
+            "give --package-url https://…/voicefleet-agent.deb (or set VOICEFLEET_AGENT_PACKAGE_URL)",
+        )
+        .into());
+    };
     let config = match &args.config {
         Some(file) => Some(super::config::load(file)?.into_value()),
         None => None,
@@ -38,7 +46,7 @@ pub(crate) async fn run(
         name: args.name,
         tags: args.tags,
         spec: args.launch.spec(),
-        package_url: args.package_url,
+        package_url,
         endpoint: args.endpoint,
         config,
         timeout: Duration::from_secs(seconds),
