@@ -24,6 +24,11 @@ pub enum BulkAction {
         operations: Vec<PatchOperation>,
         message: String,
     },
+    /// Change each target's instance type (drain, stop, set the type, start; operator): see
+    /// `voicefleet instances resize`. Then start the agent once its host answers.
+    Resize {
+        instance_type: String,
+    },
 }
 
 impl BulkAction {
@@ -35,6 +40,7 @@ impl BulkAction {
             BulkAction::Drain => "drain",
             BulkAction::Deploy { .. } => "deploy",
             BulkAction::Patch { .. } => "patch",
+            BulkAction::Resize { .. } => "resize",
         }
     }
 

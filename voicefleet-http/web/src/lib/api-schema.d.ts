@@ -1033,6 +1033,10 @@ export interface components {
             kind: "patch";
             message: string;
             operations: components["schemas"]["PatchOperation"][];
+        } | {
+            instance_type: string;
+            /** @constant */
+            kind: "resize";
         };
         /** @description What a bulk run does to each target. */
         BulkActionInput: {
@@ -1057,6 +1061,10 @@ export interface components {
             kind: "patch";
             message: string;
             operations: components["schemas"]["Operation"][];
+        } | {
+            instance_type: string;
+            /** @constant */
+            kind: "resize";
         };
         /** @description Progress of a run, as a stream any frontend can follow. */
         BulkEvent: {
