@@ -99,7 +99,7 @@ def render(template, values):
 
 def cloud_init():
     pem = "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAexample\n-----END PUBLIC KEY-----"
-    host = render("host.yaml.tftpl", {"customer_id": "acme", "package_url": "https://packages.example.com/a.deb", "console_public_key": pem})
+    host = render("host.yaml.tftpl", {"customer_id": "acme", "package_url": "https://packages.example.com/a.deb", "console_public_key": pem, "tls_cert": "", "tls_key": ""})
     console = render("console.yaml.tftpl", {"package_url": "https://packages.example.com/c.deb", "backup_to": "s3://b/console", "keep_days": 30, "aws_region": "eu-west-1", "console_fqdn": "console.example.com"})
     for name, text, unit, settings in [("host", host, "voicefleet-agent.service", "/etc/voicefleet-agent/agent.toml"), ("console", console, "voicefleet-console.service", "/etc/voicefleet/console.env")]:
         check(text.startswith("#cloud-config\n"), f"cloud-init {name}: the first line must be #cloud-config")

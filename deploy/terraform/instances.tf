@@ -43,6 +43,8 @@ resource "aws_instance" "customer" {
     customer_id        = each.key
     package_url        = var.agent_package_url
     console_public_key = var.console_public_key_pem
+    tls_cert           = ""
+    tls_key            = ""
   })
   metadata_options {
     http_endpoint               = "enabled"

@@ -11,7 +11,8 @@ use voicefleet_core::config::{ConfigDocument, template};
 use voicefleet_core::customer::CustomerId;
 use voicefleet_core::keycheck::ProviderUrls;
 use voicefleet_core::supervisor::ShimCommand;
-use voicefleet_http::{AgentClientOptions, AgentConnector, HostTokenSigner};
+pub use voicefleet_http::HostTokenSigner;
+use voicefleet_http::{AgentClientOptions, AgentConnector};
 
 use crate::{AgentCleanup, TempDir, workspace_binary};
 

@@ -104,6 +104,7 @@ pub fn workspace_binary(name: &str) -> std::path::PathBuf {
 }
 
 pub mod cloud;
+pub mod cloud_init;
 pub mod drill;
 pub mod events;
 pub mod otp;

@@ -91,6 +91,72 @@ impl Moto {
     }
 }
 
+impl Moto {
+    /// One EC2 query-protocol call (form-encoded `params`, without Action's `Version`), as a
+    /// signed-looking but unsigned request (moto reads the service and region from the
+    /// Authorization header and checks no signature); the answer's body.
+    pub fn ec2(&self, params: &str) -> Option<String> {
+        let port = self.port;
+        let body = format!("{params}&Version=2016-11-15");
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+        stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+        write!(
+            stream,
+            "POST / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+             Authorization: AWS4-HMAC-SHA256 Credential=testing/20250101/us-east-1/ec2/aws4_request, \
+             SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .ok()?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).ok()?;
+        let (head, body) = answer.split_once("\r\n\r\n")?;
+        head.contains(" 200 ").then(|| body.to_owned())
+    }
+
+    /// The ids of the instances tagged `voicefleet:customer=customer` in `state` (`running`).
+    pub fn instances_of(&self, customer: &str, state: &str) -> Vec<String> {
+        let params = format!(
+            "Action=DescribeInstances&Filter.1.Name=tag%3Avoicefleet%3Acustomer&Filter.1.Value.1={customer}\
+             &Filter.2.Name=instance-state-name&Filter.2.Value.1={state}"
+        );
+        let body = self.ec2(&params).unwrap_or_default();
+        let mut ids: Vec<String> = body
+            .split("<instanceId>")
+            .skip(1)
+            .filter_map(|rest| rest.split_once("</instanceId>").map(|(id, _)| id.to_owned()))
+            .collect();
+        ids.dedup();
+        ids
+    }
+
+    /// The user data an instance was launched with (what cloud-init would read), decoded.
+    pub fn user_data(&self, instance_id: &str) -> Option<String> {
+        let body = self
+            .ec2(&format!("Action=DescribeInstanceAttribute&InstanceId={instance_id}&Attribute=userData"))?;
+        let encoded = body.split_once("<userData>")?.1.split_once("<value>")?.1.split_once("</value>")?.0;
+        String::from_utf8(base64_decode(encoded.trim())?).ok()
+    }
+}
+
+/// Standard base64 (with padding), or `None`.
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let (mut buffer, mut bits) = (0u32, 0);
+    for byte in text.bytes().filter(|b| !b.is_ascii_whitespace() && *b != b'=') {
+        let value = ALPHABET.iter().position(|a| *a == byte)? as u32;
+        buffer = (buffer << 6) | value;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+            buffer &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
 impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();

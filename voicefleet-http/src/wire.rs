@@ -210,6 +210,10 @@ pub(crate) enum BulkActionBody {
         operations: Vec<Operation>,
         message: String,
     },
+    /// Change each target's instance type (drain, stop, set the type, start), then start the agent.
+    Resize {
+        instance_type: String,
+    },
 }
 
 impl From<BulkActionBody> for BulkAction {
@@ -223,6 +227,7 @@ impl From<BulkActionBody> for BulkAction {
             BulkActionBody::Patch { operations, message } => {
                 BulkAction::Patch { operations: operations_in(operations), message }
             }
+            BulkActionBody::Resize { instance_type } => BulkAction::Resize { instance_type },
         }
     }
 }
@@ -238,6 +243,7 @@ impl From<BulkAction> for BulkActionBody {
             BulkAction::Patch { operations, message } => {
                 BulkActionBody::Patch { operations: operations_out(operations), message }
             }
+            BulkAction::Resize { instance_type } => BulkActionBody::Resize { instance_type },
         }
     }
 }

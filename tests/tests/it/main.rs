@@ -2,6 +2,7 @@
 
 mod audit_chain;
 mod bulk;
+mod bulk_instances;
 mod console_contract;
 mod console_http;
 mod disaster;

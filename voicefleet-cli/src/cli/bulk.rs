@@ -49,6 +49,16 @@ pub(crate) enum BulkCommand {
     Stop(BulkOptions),
     /// Drain many agents
     Drain(BulkOptions),
+    /// Change each target's instance type (drain, stop, set the type, start), then start its agent
+    #[command(
+        after_long_help = "Example:\n  voicefleet bulk resize t3.large --selector tier=prod --max-concurrency 1 --canary 1 --healthy-for 60s"
+    )]
+    Resize {
+        #[command(flatten)]
+        options: BulkOptions,
+        /// The new instance type
+        instance_type: String,
+    },
     /// Deploy each target's latest revision (or --revision N)
     #[command(
         after_long_help = "Example:\n  voicefleet bulk deploy --selector tier=prod --canary 1 --healthy-for 30 --auto-rollback"

@@ -34,6 +34,8 @@ pub(crate) enum CustomersCommand {
         #[arg(long, value_name = "SHA256")]
         pin: Option<String>,
     },
+    /// Launch a customer's host (EC2) and bring it to a running agent (admin)
+    Onboard(Box<super::instances::OnboardArgs>),
     /// Show one customer
     Show {
         /// The customer id

@@ -147,6 +147,7 @@ pub(crate) async fn run(
         BulkCommand::Stop(options) => (BulkAction::Stop, options),
         BulkCommand::Drain(options) => (BulkAction::Drain, options),
         BulkCommand::Deploy { options, revision } => (BulkAction::Deploy { revision }, options),
+        BulkCommand::Resize { options, instance_type } => (BulkAction::Resize { instance_type }, options),
         BulkCommand::Set { path, value, message, options } => {
             let operations = vec![PatchOperation::Set { path, value: parse_value_text(&value) }];
             (BulkAction::Patch { operations, message }, options)

@@ -338,7 +338,7 @@ fn report_remaining(validation: &voicefleet_core::config::Validation) {
 }
 
 /// Reads and parses a document; `-` is standard input.
-fn load(file: &Path) -> anyhow::Result<ConfigDocument> {
+pub(crate) fn load(file: &Path) -> anyhow::Result<ConfigDocument> {
     let mut text = String::new();
     if file == Path::new("-") {
         std::io::stdin().read_to_string(&mut text).context("cannot read standard input")?;

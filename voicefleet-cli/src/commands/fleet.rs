@@ -64,6 +64,7 @@ pub(crate) async fn customers(
                 eprintln!("added customer {} ({})", added.id, added.endpoint);
             }
         }
+        CustomersCommand::Onboard(args) => return super::onboard::run(backend, output, *args).await,
         CustomersCommand::Show { id } => {
             let customer = fleet.customer(&actor, &id).await?;
             if output == OutputFormat::Json {

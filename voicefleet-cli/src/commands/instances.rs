@@ -32,6 +32,12 @@ pub(crate) async fn run(
             )?;
             (customer, InstanceControl::Terminate)
         }
+        InstancesCommand::Recovery { command } => {
+            return super::recovery::recovery(backend, output, command).await;
+        }
+        InstancesCommand::LaunchSpec { command } => {
+            return super::recovery::launch_spec(backend, output, command).await;
+        }
         InstancesCommand::Start { customer } => (customer, InstanceControl::Start),
         InstancesCommand::Stop { customer } => (customer, InstanceControl::Stop),
         InstancesCommand::Reboot { customer } => (customer, InstanceControl::Reboot),

@@ -15,7 +15,9 @@ mod instances;
 mod lines;
 mod mfa;
 mod migrate;
+mod onboard;
 mod progress;
+mod recovery;
 mod status;
 
 use std::process::ExitCode;
@@ -71,7 +73,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         command => {
             let creation = match &command {
-                Command::Customers(CustomersCommand::Add { .. })
+                Command::Customers(CustomersCommand::Add { .. } | CustomersCommand::Onboard(_))
                 | Command::Users(UsersCommand::Add { .. })
                 | Command::Tokens(TokensCommand::Create { .. }) => Creation::Allowed,
                 _ => Creation::Refused,

@@ -91,3 +91,151 @@ async fn ec2_instances_through_the_cli() {
     assert_eq!(ec2.instance(&acme.id).await.unwrap().state.as_str(), "terminated");
     drop(moto);
 }
+
+/// `voicefleet customers onboard` against moto: the instance is moto's record; the host agent
+/// it would run is started on loopback by the test from the user data moto holds for it (the
+/// files cloud-init would write, rendered from the shipped template), at the endpoint given
+/// explicitly. Onboarding finishes when the agent runs there, with the revision and secrets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ec2_onboarding_launches_a_host_and_brings_it_to_a_running_agent() {
+    use voicefleet_tests::cloud_init::{CloudInitHost, free_port};
+    let moto = Moto::start();
+    let endpoint = moto.endpoint();
+    let dir = voicefleet_tests::scratch();
+    let data = dir.path().join("data");
+    let mut env = vec![
+        ("VOICEFLEET_DATA", data.to_str().unwrap()),
+        ("VOICEFLEET_EC2", "1"),
+        ("VOICEFLEET_EC2_ENDPOINT", endpoint.as_str()),
+    ];
+    env.extend(voicefleet_tests::moto::ENV);
+    let binary = Path::new(env!("CARGO_BIN_EXE_voicefleet"));
+    let cli =
+        |args: &[&str], stdin: &str| tokio::task::block_in_place(|| voicefleet(binary, args, &env, stdin));
+    let port = free_port();
+    let host_url = format!("https://127.0.0.1:{port}");
+    // The customer first, with its secrets; its first configuration comes with onboarding.
+    let added = cli(&["customers", "add", "acme", "--name", "Acme Dental", "--endpoint", &host_url], "");
+    assert_eq!(added.code, 0, "{}", added.stderr);
+    for name in ["openai_api_key", "deepgram_api_key", "elevenlabs_api_key"] {
+        let set = cli(&["secrets", "set", "acme", name], &format!("sk-{name}\n"));
+        assert_eq!(set.code, 0, "{}", set.stderr);
+    }
+    let config = dir.path().join("acme.json");
+    let document = voicefleet_tests::hosts::simulated_config(serde_json::json!({"ready_delay_ms": 20}));
+    std::fs::write(&config, document.to_json_pretty()).unwrap();
+    let package = "https://packages.example.com/voicefleet-agent_0.1.0-1_amd64.deb";
+    let onboard: Vec<&str> = vec![
+        "customers",
+        "onboard",
+        "acme",
+        "--package-url",
+        package,
+        "--endpoint",
+        &host_url,
+        "--config",
+        config.to_str().unwrap(),
+        "--timeout",
+        "60s",
+    ];
+
+    // Bad input: no image, or no type: refused before anything is launched.
+    let refused = cli(&[&onboard[..], &["--instance-type", "t3.medium"]].concat(), "");
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("--image ami-"), "{}", refused.stderr);
+    assert!(moto.instances_of("acme", "running").is_empty());
+
+    // Onboarding runs; the test plays the instance: once moto has it, its user data sets up the
+    // host agent on loopback.
+    let args: Vec<String> = [&onboard[..], &["--image", "ami-12c6146b", "--instance-type", "t3.medium"]]
+        .concat()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let env_owned: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let onboarding = std::thread::spawn(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let env: Vec<(&str, &str)> = env_owned.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        voicefleet(binary, &args, &env, "")
+    });
+    let mut launched = Vec::new();
+    assert!(
+        voicefleet_tests::wait_until(std::time::Duration::from_secs(30), || {
+            launched = moto.instances_of("acme", "running");
+            !launched.is_empty()
+        }),
+        "no instance was launched for acme"
+    );
+    let user_data = moto.user_data(&launched[0]).expect("the instance's user data");
+    assert!(user_data.starts_with("#cloud-config\n"), "{user_data}");
+    assert!(user_data.contains(package), "{user_data}");
+    let host = CloudInitHost::start(&user_data, port);
+    let done = tokio::task::block_in_place(|| onboarding.join().unwrap());
+    assert_eq!(done.code, 0, "{}\n{}", done.stdout, done.stderr);
+    for step in ["launched", "registered", "revision", "answered", "deployed", "running"] {
+        assert!(done.stderr.contains(&format!("acme: {step}")), "{step}: {}", done.stderr);
+    }
+    assert_eq!(
+        done.stdout.trim(),
+        format!("acme: onboarded on instance {} (t3.medium), revision 1 running at {host_url}/", launched[0])
+    );
+
+    // The console pinned the certificate the host serves: the one in its user data.
+    let cert = host.file("/etc/voicefleet-agent/tls/host.crt").unwrap();
+    let cert_path = dir.path().join("host.crt");
+    std::fs::write(&cert_path, cert).unwrap();
+    let fingerprint = std::process::Command::new("openssl")
+        .args(["x509", "-noout", "-fingerprint", "-sha256", "-in", cert_path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let fingerprint = String::from_utf8(fingerprint.stdout).unwrap();
+    let expected = fingerprint.trim().rsplit('=').next().unwrap().replace(':', "").to_lowercase();
+    let shown = cli(&["customers", "show", "acme", "-o", "json"], "");
+    let shown: serde_json::Value = serde_json::from_str(&shown.stdout).unwrap();
+    assert_eq!(shown["trust"]["pin_sha256"], format!("sha256:{expected}"), "{shown}");
+    // The host has the secrets and runs revision 1.
+    let secrets = std::fs::read_to_string(host.state_dir().join("secrets.json")).unwrap();
+    assert!(secrets.contains("sk-openai_api_key") && secrets.contains("elevenlabs_api_key"), "secrets");
+    let status = cli(&["status"], "");
+    assert!(status.stdout.contains("running") && status.stdout.contains(&launched[0]), "{}", status.stdout);
+
+    // The launch spec was recorded (without showing the user data), and can be changed.
+    let spec = cli(&["instances", "launch-spec", "show", "acme", "-o", "json"], "");
+    let spec: serde_json::Value = serde_json::from_str(&spec.stdout).unwrap();
+    assert_eq!(
+        (spec["image_id"].as_str(), spec["instance_type"].as_str()),
+        (Some("ami-12c6146b"), Some("t3.medium"))
+    );
+    assert!(spec.get("user_data").is_none(), "{spec}");
+    let bad = cli(&["instances", "launch-spec", "set", "acme", "--image", "ami-2"], "");
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    let set = cli(
+        &["instances", "launch-spec", "set", "acme", "--image", "ami-2", "--instance-type", "t3.large"],
+        "",
+    );
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    assert!(set.stdout.contains("instance type    t3.large"), "{}", set.stdout);
+    // Recovery: off until set; the fleet's settings and a customer's own.
+    let shown = cli(&["instances", "recovery", "show"], "");
+    assert!(shown.stdout.contains("fleet  off"), "{}", shown.stdout);
+    let on = cli(&["instances", "recovery", "set", "--enabled", "true", "--window", "10m"], "");
+    assert_eq!(on.code, 0, "{}", on.stderr);
+    let acme = cli(
+        &["instances", "recovery", "set", "--customer", "acme", "--unreachable-after", "5m", "-o", "json"],
+        "",
+    );
+    let acme: serde_json::Value = serde_json::from_str(&acme.stdout).unwrap();
+    assert_eq!(acme["fleet"]["window_seconds"], 600, "{acme}");
+    assert_eq!(acme["customers"]["acme"]["unreachable_after_seconds"], 300, "{acme}");
+    let shown = cli(&["instances", "recovery", "show"], "");
+    assert!(shown.stdout.contains("acme   on        300s"), "{}", shown.stdout);
+
+    // Once onboarded, again: refused, nothing launched.
+    let again =
+        cli(&[&onboard[..], &["--image", "ami-12c6146b", "--instance-type", "t3.medium"]].concat(), "");
+    assert_eq!(again.code, 1, "{}", again.stderr);
+    assert!(again.stderr.contains(&format!("already has instance {}", launched[0])), "{}", again.stderr);
+    assert_eq!(moto.instances_of("acme", "running"), launched);
+    drop(host);
+    drop(moto);
+}

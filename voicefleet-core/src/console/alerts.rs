@@ -264,12 +264,18 @@ impl Console {
     ) -> Result<()> {
         let now = self.options.clock.now_ms();
         for alert in transitions(customer_id, outcomes, existing, now) {
-            self.store.upsert_alert(alert.clone()).await?;
-            self.publish_fleet_event(FleetEvent::Alert { alert: alert.clone() }).await;
-            if let Some(notifier) = self.options.notifier.clone() {
-                // Off the polling path: a slow webhook must not delay the next status pass.
-                tokio::spawn(async move { notifier.notify(&alert).await });
-            }
+            self.publish_alert(alert).await?;
+        }
+        Ok(())
+    }
+
+    /// Stores an alert as it changed, publishes it and notifies it.
+    pub(super) async fn publish_alert(&self, alert: AlertRecord) -> Result<()> {
+        self.store.upsert_alert(alert.clone()).await?;
+        self.publish_fleet_event(FleetEvent::Alert { alert: alert.clone() }).await;
+        if let Some(notifier) = self.options.notifier.clone() {
+            // Off the polling path: a slow webhook must not delay the next status pass.
+            tokio::spawn(async move { notifier.notify(&alert).await });
         }
         Ok(())
     }

@@ -31,6 +31,12 @@ pub enum BulkAction {
         /// The new revisions' message.
         message: String,
     },
+    /// Change each target's instance type (drain, stop, set the type, start; operator): see
+    /// `voicefleet instances resize`. Then start the agent once its host answers.
+    Resize {
+        /// The EC2 instance type to set (`t3.large`).
+        instance_type: String,
+    },
 }
 
 impl BulkAction {
@@ -43,6 +49,7 @@ impl BulkAction {
             BulkAction::Drain => "drain",
             BulkAction::Deploy { .. } => "deploy",
             BulkAction::Patch { .. } => "patch",
+            BulkAction::Resize { .. } => "resize",
         }
     }
 

@@ -463,4 +463,33 @@ pub trait Fleet: Send + Sync {
         id: &str,
         instance_type: &str,
     ) -> Result<crate::instances::Instance>;
+    /// Launches the customer's host and brings it to a running agent (admin): see
+    /// [`super::Onboarding`]. `progress` hears of each step as it is done (a remote console's
+    /// steps are heard once it answers).
+    async fn onboard(
+        &self,
+        actor: &Actor,
+        request: super::Onboarding,
+        progress: super::Progress<'_>,
+    ) -> Result<super::OnboardReport>;
+    /// The recovery settings: the fleet's and each customer's own (viewer).
+    async fn recovery_settings(&self, actor: &Actor) -> Result<super::RecoveryConfig>;
+    /// Sets the fleet's recovery settings (`customer` `None`) or a customer's; empty settings
+    /// clear them (admin).
+    async fn set_recovery_settings(
+        &self,
+        actor: &Actor,
+        customer: Option<&str>,
+        settings: crate::instances::RecoverySettings,
+    ) -> Result<super::RecoveryConfig>;
+    /// How the customer's host is launched (viewer), without its user data (it holds the
+    /// host's TLS key).
+    async fn launch_spec(&self, actor: &Actor, id: &str) -> Result<crate::instances::LaunchSpec>;
+    /// Changes it, keeping the user data recorded at onboarding (admin).
+    async fn set_launch_spec(
+        &self,
+        actor: &Actor,
+        id: &str,
+        spec: crate::instances::LaunchSpec,
+    ) -> Result<crate::instances::LaunchSpec>;
 }

@@ -24,6 +24,7 @@ mod live;
 mod location;
 pub mod login;
 pub mod mfa;
+mod onboard;
 #[cfg(feature = "sqlite")]
 mod open;
 mod options;
@@ -32,6 +33,8 @@ mod postgres;
 mod rate;
 pub mod recover;
 mod recovery;
+mod recovery_notice;
+mod recovery_settings;
 mod revisions;
 mod run;
 mod secrets;
@@ -66,6 +69,7 @@ pub use instances::{InstanceControl, InstanceReport};
 pub use live::LiveOptions;
 pub use location::{SQLITE_FILE, StoreLocation};
 pub use mfa::{MfaEnrollment, MfaPolicy, MfaState};
+pub use onboard::{OnboardProgress, OnboardReport, Onboarding, Progress};
 #[cfg(feature = "sqlite")]
 pub use open::{OpenSqlite, OpenedConsole};
 #[cfg(all(feature = "postgres", feature = "sqlite"))]
@@ -74,6 +78,7 @@ pub use postgres::MoveReport;
 pub use postgres::PostgresStore;
 pub use rate::{Limit, RateControl};
 pub use recovery::RecoveryStep;
+pub use recovery_settings::RecoveryConfig;
 pub use selector::Selector;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
@@ -85,7 +90,7 @@ const _: () = assert!(
     postgres::MIGRATIONS.len() as u32 == SCHEMA_VERSION,
     "sqlite/migrations.rs and postgres/migrations.rs must list the same schema versions"
 );
-pub use store::{AlertRecord, CustomerRecord, RevisionRecord, SecretRecord, Store};
+pub use store::{AlertRecord, CustomerRecord, RecoverySettingsLevels, RevisionRecord, SecretRecord, Store};
 
 use crate::clock::SharedClock;
 use crate::config::Change;
@@ -127,6 +132,9 @@ pub struct ConsoleOptions {
     pub instance_mapping: crate::instances::MappingOptions,
     /// How a resize waits for the cloud.
     pub resize: crate::instances::ResizeOptions,
+    /// The public key (PEM) the hosts trust for the console's tokens, written into an onboarded
+    /// host's user data; `None`: this console cannot onboard.
+    pub host_public_key_pem: Option<String>,
 }
 
 impl std::fmt::Debug for ConsoleOptions {
@@ -147,6 +155,7 @@ impl Default for ConsoleOptions {
             checkpoints: None,
             instance_mapping: crate::instances::MappingOptions::default(),
             resize: crate::instances::ResizeOptions::default(),
+            host_public_key_pem: None,
         }
     }
 }
@@ -228,7 +237,7 @@ impl Console {
         actor: &Actor,
         policy: &crate::instances::RecoveryPolicy,
     ) -> Result<Vec<RecoveryStep>> {
-        recovery::pass(self, actor, policy).await
+        recovery::pass(self, actor, &|_| *policy).await
     }
 }
 
@@ -435,5 +444,40 @@ impl Fleet for Console {
         instance_type: &str,
     ) -> Result<crate::instances::Instance> {
         instances::resize_instance(self, actor, id, instance_type).await
+    }
+
+    async fn onboard(
+        &self,
+        actor: &Actor,
+        request: Onboarding,
+        progress: Progress<'_>,
+    ) -> Result<OnboardReport> {
+        onboard::onboard(self, actor, request, progress).await
+    }
+
+    async fn recovery_settings(&self, actor: &Actor) -> Result<RecoveryConfig> {
+        recovery_settings::settings(self, actor).await
+    }
+
+    async fn set_recovery_settings(
+        &self,
+        actor: &Actor,
+        customer: Option<&str>,
+        settings: crate::instances::RecoverySettings,
+    ) -> Result<RecoveryConfig> {
+        recovery_settings::set_settings(self, actor, customer, settings).await
+    }
+
+    async fn launch_spec(&self, actor: &Actor, id: &str) -> Result<crate::instances::LaunchSpec> {
+        recovery_settings::launch_spec(self, actor, id).await
+    }
+
+    async fn set_launch_spec(
+        &self,
+        actor: &Actor,
+        id: &str,
+        spec: crate::instances::LaunchSpec,
+    ) -> Result<crate::instances::LaunchSpec> {
+        recovery_settings::set_launch_spec(self, actor, id, spec).await
     }
 }

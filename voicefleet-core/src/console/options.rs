@@ -62,4 +62,11 @@ impl ConsoleOptions {
         self.resize = resize;
         self
     }
+
+    /// Sets the public key (PEM) hosts trust for this console's tokens; onboarding writes it into
+    /// a new host's user data (without it, this console cannot onboard).
+    pub fn host_public_key_pem(mut self, pem: impl Into<String>) -> Self {
+        self.host_public_key_pem = Some(pem.into());
+        self
+    }
 }

@@ -34,7 +34,7 @@ impl Console {
     }
 
     /// The stored revision, or [`Error::RevisionNotFound`].
-    async fn stored_revision(&self, id: &str, number: u64) -> Result<RevisionRecord> {
+    pub(super) async fn stored_revision(&self, id: &str, number: u64) -> Result<RevisionRecord> {
         self.store
             .revision(id, number)
             .await?

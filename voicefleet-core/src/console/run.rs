@@ -251,6 +251,28 @@ impl Console {
                 result.revision = Some(deployed.number);
                 Ok(())
             }
+            BulkAction::Resize { instance_type } => {
+                self.resize_instance(actor, &id, instance_type).await?;
+                self.start_when_answering(&host).await
+            }
+        }
+    }
+
+    /// Starts the agent once its host answers again (after its instance was restarted), waiting
+    /// at most the resize's own timeout.
+    async fn start_when_answering(&self, host: &std::sync::Arc<dyn crate::host::Host>) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + self.options.resize.timeout;
+        loop {
+            match host.start().await {
+                Ok(_) => return Ok(()),
+                Err(error) if error.kind() == crate::ErrorKind::Unavailable => {
+                    if tokio::time::Instant::now() >= deadline {
+                        return Err(error);
+                    }
+                    tokio::time::sleep(self.options.resize.poll_interval).await;
+                }
+                Err(error) => return Err(error),
+            }
         }
     }
 

@@ -14,7 +14,10 @@ use super::mfa::MfaRecord;
 use crate::auth::Role;
 use crate::error::Result;
 use crate::host::MetricsSample;
-use crate::instances::{Instance, LaunchSpec};
+use crate::instances::{Instance, LaunchSpec, RecoverySettings};
+
+/// The fleet's recovery settings, and each customer's that has its own.
+pub type RecoverySettingsLevels = (Option<RecoverySettings>, BTreeMap<String, RecoverySettings>);
 
 /// A stored customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -246,4 +249,13 @@ pub trait Store: Send + Sync {
     async fn put_launch_spec(&self, customer_id: &str, spec: LaunchSpec, audit: AuditRecord) -> Result<()>;
     /// The customer's launch spec; none when none was stored.
     async fn launch_spec(&self, customer_id: &str) -> Result<Option<LaunchSpec>>;
+    /// Sets (empty: clears) a customer's recovery settings, or the fleet's for `None`.
+    async fn put_recovery_settings(
+        &self,
+        customer_id: Option<&str>,
+        settings: RecoverySettings,
+        audit: AuditRecord,
+    ) -> Result<()>;
+    /// The fleet's recovery settings (none when never set) and each customer's own.
+    async fn recovery_settings(&self) -> Result<RecoverySettingsLevels>;
 }

@@ -34,6 +34,59 @@ impl Default for RecoveryPolicy {
     }
 }
 
+/// Recovery settings as set, fleet-wide or for one customer: each field given overrides the
+/// level under it (defaults ← fleet ← customer). (Serialized as the console store's record.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct RecoverySettings {
+    /// Whether recovery acts at all (off by default).
+    pub enabled: Option<bool>,
+    /// How long a host must be unreachable before its instance is looked at, in seconds.
+    pub unreachable_after_seconds: Option<u64>,
+    /// At most one recovery per instance within this many seconds.
+    pub window_seconds: Option<u64>,
+}
+
+impl RecoverySettings {
+    /// Nothing set: the level under it applies.
+    pub fn is_empty(&self) -> bool {
+        *self == RecoverySettings::default()
+    }
+
+    /// Checks the durations: `unreachable_after` 30 s to a day, the window 1 minute to a week.
+    pub fn validate(&self) -> crate::Result<()> {
+        let check = |value: Option<u64>, name: &str, min: u64, max: u64, hint: &str| match value {
+            Some(v) if !(min..=max).contains(&v) => Err(crate::Error::InvalidValue {
+                value: format!("{name} {v}s"),
+                reason: format!("give {hint}"),
+            }),
+            _ => Ok(()),
+        };
+        check(self.unreachable_after_seconds, "unreachable after", 30, 86_400, "30s to 24h")?;
+        check(self.window_seconds, "window", 60, 7 * 86_400, "1m to 7d")
+    }
+
+    /// This level over `under`.
+    fn over(&self, under: RecoveryPolicy) -> RecoveryPolicy {
+        RecoveryPolicy {
+            enabled: self.enabled.unwrap_or(under.enabled),
+            unreachable_after: self
+                .unreachable_after_seconds
+                .map_or(under.unreachable_after, Duration::from_secs),
+            window: self.window_seconds.map_or(under.window, Duration::from_secs),
+        }
+    }
+}
+
+/// A customer's policy: the defaults (off), under the fleet's settings, under its own.
+pub fn effective_policy(
+    fleet: Option<&RecoverySettings>,
+    customer: Option<&RecoverySettings>,
+) -> RecoveryPolicy {
+    let fleet_level = fleet.map_or_else(RecoveryPolicy::default, |f| f.over(RecoveryPolicy::default()));
+    customer.map_or(fleet_level, |c| c.over(fleet_level))
+}
+
 /// What the console knows of one customer at a moment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecoveryObservation<'a> {
@@ -57,6 +110,9 @@ pub enum RecoveryAction {
     /// Terminated or missing: launch a replacement from the launch spec and restore the
     /// customer's configuration and secrets onto it.
     Replace,
+    /// Not the policy's: once a replacement's host agent answers, the console deploys the
+    /// customer's revision with its secrets there and starts the agent (once per replacement).
+    Restore,
 }
 
 impl RecoveryAction {
@@ -66,6 +122,7 @@ impl RecoveryAction {
             RecoveryAction::Start => "start",
             RecoveryAction::Reboot => "reboot",
             RecoveryAction::Replace => "replace",
+            RecoveryAction::Restore => "restore",
         }
     }
 }

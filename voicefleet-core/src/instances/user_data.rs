@@ -17,6 +17,9 @@ pub struct HostUserData<'a> {
     pub package_url: &'a str,
     /// The console's public key (PEM), which the host agent trusts for the console's tokens.
     pub console_public_key_pem: &'a str,
+    /// The host's TLS key and certificate (onboarding makes them and pins the certificate);
+    /// `None` lets the host make a self-signed one, to be pinned by hand.
+    pub tls: Option<&'a super::HostTls>,
 }
 
 /// Renders [`HOST_TEMPLATE`] with `values`.
@@ -37,9 +40,14 @@ pub fn render_host_user_data(values: &HostUserData<'_>) -> Result<String> {
             reason: "give the console's public key in PEM (DATA/console.pub.pem)".to_owned(),
         });
     }
-    let indented = key.lines().collect::<Vec<_>>().join("\n      ");
+    let indent = |text: &str| text.trim().lines().collect::<Vec<_>>().join("\n      ");
+    let (cert, tls_key) = values
+        .tls
+        .map_or((String::new(), String::new()), |tls| (indent(&tls.cert_pem), indent(&tls.key_pem)));
     Ok(HOST_TEMPLATE
         .replace("${customer_id}", values.customer_id.as_str())
         .replace("${package_url}", values.package_url)
-        .replace("${indent(6, console_public_key)}", &indented))
+        .replace("${indent(6, console_public_key)}", &indent(key))
+        .replace("${indent(6, tls_cert)}", &cert)
+        .replace("${indent(6, tls_key)}", &tls_key))
 }

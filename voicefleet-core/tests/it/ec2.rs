@@ -192,3 +192,141 @@ async fn ec2_a_missing_permission_names_the_iam_action_and_is_not_retried() {
     assert!(error.hint().unwrap().starts_with("grant ec2:StopInstances"), "{:?}", error.hint());
     assert_eq!(server.received_requests().await.unwrap().len(), 1, "a refusal is not retried");
 }
+
+#[derive(Debug)]
+struct TestClock(std::sync::atomic::AtomicU64);
+
+impl voicefleet_core::clock::Clock for TestClock {
+    fn now_ms(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Onboarding through the console against moto, then a terminated host: replaced from the
+/// recorded launch spec exactly once per window, and the customer's revision and secrets
+/// restored onto the new host (on loopback, started by the test from the replacement's user
+/// data) exactly once, once it answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ec2_a_terminated_host_is_replaced_once_and_restored() {
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+    use voicefleet_core::auth::Role;
+    use voicefleet_core::console::{
+        Actor, Console, ConsoleOptions, Fleet, NewCustomer, Onboarding, SecretBox, SqliteStore,
+    };
+    use voicefleet_core::instances::{RecoveryAction, RecoveryPolicy};
+    use voicefleet_tests::cloud_init::{CloudInitHost, free_port};
+    use voicefleet_tests::hosts::HostTokenSigner;
+
+    let moto = Moto::start();
+    let ec2 = Arc::new(provider(&moto.endpoint(), None).await);
+    let dir = voicefleet_tests::scratch();
+    let signer = HostTokenSigner::generate().unwrap();
+    let start =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    let clock = Arc::new(TestClock(start.into()));
+    let options = ConsoleOptions::default()
+        .host_timeout(Duration::from_secs(2))
+        .health_poll(Duration::from_millis(100))
+        .clock(clock.clone())
+        .host_public_key_pem(signer.public_pem());
+    let store = Arc::new(SqliteStore::open(&dir.path().join("console.db")).unwrap());
+    let console =
+        Console::new(store, voicefleet_tests::hosts::connector(&signer), SecretBox::new(&[7; 32]), options);
+    assert!(console.set_instance_provider(ec2.clone()));
+    let admin = Actor::new("admin", Role::Admin);
+    let port = free_port();
+    let endpoint = format!("https://127.0.0.1:{port}");
+    let customer = NewCustomer {
+        id: "acme".to_owned(),
+        name: "Acme Dental".to_owned(),
+        endpoint: endpoint.clone(),
+        tags: vec![],
+        trust: Default::default(),
+    };
+    console.add_customer(&admin, customer).await.unwrap();
+    for name in ["openai_api_key", "deepgram_api_key", "elevenlabs_api_key"] {
+        console.set_secret(&admin, "acme", name, &format!("sk-{name}")).await.unwrap();
+    }
+    let request = Onboarding {
+        customer_id: "acme".to_owned(),
+        name: String::new(),
+        tags: vec![],
+        spec: spec(),
+        package_url: "https://packages.example.com/voicefleet-agent.deb".to_owned(),
+        endpoint: Some(endpoint.clone()),
+        config: Some(
+            voicefleet_tests::hosts::simulated_config(serde_json::json!({"ready_delay_ms": 20})).into_value(),
+        ),
+        timeout: Duration::from_secs(60),
+    };
+    let onboarding = {
+        let console = console.clone();
+        let admin = admin.clone();
+        tokio::spawn(async move { console.onboard(&admin, request, &|_| {}).await })
+    };
+    let mut first = Vec::new();
+    assert!(voicefleet_tests::wait_until(Duration::from_secs(30), || {
+        first = moto.instances_of("acme", "running");
+        !first.is_empty()
+    }));
+    let user_data = moto.user_data(&first[0]).unwrap();
+    let mut host = tokio::task::block_in_place(|| CloudInitHost::start(&user_data, port));
+    let report = onboarding.await.unwrap().unwrap();
+    assert_eq!((report.instance.id.as_str(), report.revision), (first[0].as_str(), 1));
+
+    // The host goes away for good.
+    tokio::task::block_in_place(|| host.stop());
+    ec2.act(&first[0], &InstanceAction::Terminate).await.unwrap();
+    let policy = RecoveryPolicy {
+        enabled: true,
+        unreachable_after: Duration::from_secs(120),
+        window: Duration::from_secs(1800),
+    };
+    let minutes = |n: u64| clock.0.fetch_add(n * 60_000, Ordering::SeqCst);
+    assert!(console.recover_instances(&admin, &policy).await.unwrap().is_empty(), "first seen down");
+    minutes(2);
+    let steps = console.recover_instances(&admin, &policy).await.unwrap();
+    assert_eq!(steps.len(), 1, "{steps:?}");
+    assert_eq!((steps[0].action, steps[0].error.as_deref()), (RecoveryAction::Replace, None));
+    let replacement = steps[0].instance_id.clone().unwrap();
+    assert_eq!(moto.instances_of("acme", "running"), std::slice::from_ref(&replacement));
+    assert_eq!(moto.instances_of("acme", "terminated"), first);
+    // Within the window, still down: nothing more.
+    minutes(5);
+    assert!(console.recover_instances(&admin, &policy).await.unwrap().is_empty());
+    assert_eq!(moto.instances_of("acme", "running"), std::slice::from_ref(&replacement));
+
+    // The replacement boots (the same user data: the same, pinned certificate), with nothing on it.
+    let user_data = moto.user_data(&replacement).unwrap();
+    let host = tokio::task::block_in_place(|| CloudInitHost::start(&user_data, port));
+    assert!(!host.state_dir().join("secrets.json").exists());
+    let steps = console.recover_instances(&admin, &policy).await.unwrap();
+    assert_eq!(
+        steps.iter().map(|s| (s.action, s.instance_id.as_deref(), s.error.as_deref())).collect::<Vec<_>>(),
+        [(RecoveryAction::Restore, Some(replacement.as_str()), None)]
+    );
+    let secrets = std::fs::read_to_string(host.state_dir().join("secrets.json")).unwrap();
+    assert!(secrets.contains("sk-openai_api_key") && secrets.contains("sk-elevenlabs_api_key"), "secrets");
+    let mut running = None;
+    for _ in 0..100 {
+        let status = console.status(&admin, &voicefleet_core::console::Selector::All).await.unwrap();
+        if status[0].state == "running" {
+            running = Some(status[0].running_revision);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(running, Some(Some(1)), "the agent runs revision 1 on the new host");
+    // Restored once: later passes do nothing.
+    minutes(60);
+    assert!(console.recover_instances(&admin, &policy).await.unwrap().is_empty());
+    let audit = console.store().audit(0, 1000).await.unwrap();
+    let steps: Vec<_> = audit
+        .iter()
+        .filter(|e| e.action.starts_with("instance.recover."))
+        .map(|e| e.action.as_str())
+        .collect();
+    assert_eq!(steps, ["instance.recover.replace", "instance.recover.restore"]);
+    drop(host);
+}

@@ -271,6 +271,7 @@ fn a_hosts_user_data_is_the_shipped_template_filled_in() {
         customer_id: &acme,
         package_url: "https://packages.example.com/voicefleet-agent_0.1.0-1_amd64.deb",
         console_public_key_pem: key,
+        tls: None,
     };
     let rendered = render_host_user_data(&values).unwrap();
     assert!(rendered.starts_with("#cloud-config\n"), "{rendered}");
@@ -286,7 +287,13 @@ fn a_hosts_user_data_is_the_shipped_template_filled_in() {
         ),
         "{rendered}"
     );
-    assert!(rendered.contains("\"/CN=acme\""), "{rendered}");
+    assert!(rendered.contains("-subj /CN=acme "), "{rendered}");
+    // With the console's TLS material, the host gets it instead of making its own.
+    let tls = voicefleet_core::instances::self_signed("acme", 1_764_000_000_000, 825).unwrap();
+    let with_tls = render_host_user_data(&HostUserData { tls: Some(&tls), ..values.clone() }).unwrap();
+    let cert_body = tls.cert_pem.trim().lines().collect::<Vec<_>>().join("\n      ");
+    assert!(with_tls.contains(&format!("content: |\n      {cert_body}\n")), "{with_tls}");
+    assert!(with_tls.contains("      -----BEGIN PRIVATE KEY-----\n"), "{with_tls}");
 
     for (url, pem) in [
         ("http://packages.example.com/a.deb", key),

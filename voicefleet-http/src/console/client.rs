@@ -14,30 +14,26 @@ use voicefleet_core::config::Change;
 use voicefleet_core::console::{
     Actor, AlertRecord, AuditEntry, AuditQuery, AuditVerification, BulkEvent, BulkRun, BulkSpec,
     ControlAction, CustomerStatus, CustomerView, EventQuery, Fleet, FleetEvent, InstanceControl,
-    InstanceReport, MfaEnrollment, MfaPolicy, NewCustomer, RevisionInput, RevisionView, SecretInfo, Selector,
-    TokenView, UserView,
+    InstanceReport, NewCustomer, OnboardReport, Onboarding, Progress, RecoveryConfig, RevisionInput,
+    RevisionView, SecretInfo, Selector, TokenView, UserView,
 };
 use voicefleet_core::host::{HostStatus, LogQuery, MetricsSample};
 use voicefleet_core::host_audit::{HostAuditPage, HostAuditVerification};
-use voicefleet_core::instances::Instance;
+use voicefleet_core::instances::{Instance, LaunchSpec, RecoverySettings};
 use voicefleet_core::logs::LogLine;
 use voicefleet_core::{Error, Result};
 
 use super::wire::{
-    Control, Deploy, InstanceBody, InstanceResize, InstancesBody, Login, LoginResponse, MfaDisable,
-    MfaRequirement, NewRevision, NewToken, NewUser, OtpCode, Page, Password, Rollback, SecretValue, TagPatch,
-    WhoAmI,
+    Control, Deploy, InstanceBody, InstanceResize, InstancesBody, Login, LoginResponse, NewRevision,
+    NewToken, NewUser, Page, Password, Rollback, SecretValue, TagPatch, WhoAmI,
+};
+use super::wire_onboard::{
+    LaunchSpecBody, OnboardRequest, OnboardedBody, RecoveryBody, RecoverySettingsBody,
 };
 use crate::host::wire::{LogLineBody, LogsResponse};
 use crate::wire::{BulkSpecBody, NewCustomerBody};
 
-/// Your own second factor's route (`/v1/auth/mfa`), or an admin's route to `user`'s.
-fn mfa_path(user: Option<&str>, verb: &str) -> String {
-    match user {
-        None => format!("/v1/auth/mfa{verb}"),
-        Some(name) => format!("/v1/users/{name}/mfa{verb}"),
-    }
-}
+mod mfa;
 
 /// The console API's client; implements [`Fleet`].
 #[derive(Clone)]
@@ -156,35 +152,6 @@ impl ConsoleClient {
         let body =
             Login { name: name.to_owned(), password: password.to_owned(), otp: otp.map(str::to_owned) };
         self.call(Method::POST, "/v1/auth/login", Some(to_value(&body)?)).await
-    }
-
-    /// A new (pending) second factor for `user` (yourself when `None`): its otpauth URI and
-    /// recovery codes, shown once.
-    pub async fn enable_mfa(&self, user: Option<&str>) -> Result<MfaEnrollment> {
-        self.call(Method::POST, &mfa_path(user, ""), None).await
-    }
-
-    /// Confirms the pending second factor of `user` (yourself when `None`) with a first code.
-    pub async fn confirm_mfa(&self, user: Option<&str>, otp: &str) -> Result<()> {
-        let body = OtpCode { otp: otp.to_owned() };
-        self.call_empty(Method::POST, &mfa_path(user, "/confirm"), Some(to_value(&body)?)).await
-    }
-
-    /// Removes the second factor of `user` (yourself when `None`; `otp`: a current code, which
-    /// removing your own needs).
-    pub async fn disable_mfa(&self, user: Option<&str>, otp: Option<&str>) -> Result<()> {
-        let body = MfaDisable { otp: otp.map(str::to_owned) };
-        self.call_empty(Method::POST, &mfa_path(user, "/disable"), Some(to_value(&body)?)).await
-    }
-
-    pub async fn mfa_policy(&self) -> Result<MfaPolicy> {
-        self.call(Method::GET, "/v1/mfa/policy", None).await
-    }
-
-    /// Requires (or, `required: false`, stops requiring) a second factor for `role`.
-    pub async fn set_mfa_required(&self, role: Role, required: bool) -> Result<MfaPolicy> {
-        let body = MfaRequirement { role, required };
-        self.call(Method::PUT, "/v1/mfa/policy", Some(to_value(&body)?)).await
     }
 
     /// The title of the server's OpenAPI document (`voicefleet console API`, or `voicefleet host
@@ -566,5 +533,40 @@ impl Fleet for ConsoleClient {
         let body = to_value(&InstanceResize { instance_type: instance_type.to_owned() })?;
         let path = format!("/v1/customers/{id}/instance/resize");
         Ok(self.call::<InstanceBody>(Method::POST, &path, Some(body)).await?.into())
+    }
+
+    async fn onboard(&self, _: &Actor, request: Onboarding, progress: Progress<'_>) -> Result<OnboardReport> {
+        let body = to_value(&OnboardRequest::from_onboarding(&request))?;
+        let path = format!("/v1/customers/{}/onboard", request.customer_id);
+        let report = self.call::<OnboardedBody>(Method::POST, &path, Some(body)).await?.into_report();
+        report.steps.iter().for_each(progress);
+        Ok(report)
+    }
+
+    async fn recovery_settings(&self, _: &Actor) -> Result<RecoveryConfig> {
+        Ok(self.call::<RecoveryBody>(Method::GET, "/v1/recovery", None).await?.into_config())
+    }
+
+    async fn set_recovery_settings(
+        &self,
+        _: &Actor,
+        customer: Option<&str>,
+        settings: RecoverySettings,
+    ) -> Result<RecoveryConfig> {
+        let body = to_value(&RecoverySettingsBody::from(&settings))?;
+        let path =
+            customer.map_or_else(|| "/v1/recovery".to_owned(), |id| format!("/v1/customers/{id}/recovery"));
+        Ok(self.call::<RecoveryBody>(Method::PUT, &path, Some(body)).await?.into_config())
+    }
+
+    async fn launch_spec(&self, _: &Actor, id: &str) -> Result<LaunchSpec> {
+        let path = format!("/v1/customers/{id}/launch-spec");
+        Ok(self.call::<LaunchSpecBody>(Method::GET, &path, None).await?.into_spec(None))
+    }
+
+    async fn set_launch_spec(&self, _: &Actor, id: &str, spec: LaunchSpec) -> Result<LaunchSpec> {
+        let body = to_value(&LaunchSpecBody::from(&spec))?;
+        let path = format!("/v1/customers/{id}/launch-spec");
+        Ok(self.call::<LaunchSpecBody>(Method::PUT, &path, Some(body)).await?.into_spec(None))
     }
 }

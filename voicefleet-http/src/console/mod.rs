@@ -18,6 +18,7 @@ pub(crate) mod server;
 pub(crate) mod telemetry;
 pub(crate) mod webhook;
 pub(crate) mod wire;
+pub(crate) mod wire_onboard;
 
 #[cfg(feature = "server")]
 mod server_api;

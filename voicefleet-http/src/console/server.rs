@@ -8,7 +8,7 @@ use std::time::Duration;
 use voicefleet_core::auth::Role;
 use voicefleet_core::console::checkpoint;
 use voicefleet_core::console::keyfile;
-use voicefleet_core::console::{Accounts, Console, KeySource, OpenedConsole, StoreLocation};
+use voicefleet_core::console::{Accounts, Console, ConsoleOptions, KeySource, OpenedConsole, StoreLocation};
 use voicefleet_core::{Error, Result};
 
 use super::{ConsoleApiOptions, router};
@@ -90,16 +90,19 @@ async fn open(
         .with_metrics(host_metrics.clone()),
     );
     // The server's console: the first admin `admin`, the master key from the environment first.
+    // Onboarding writes the key hosts trust for the console's tokens into a new host's user data.
+    let mut options =
+        ConsoleOptions::default().host_timeout(host_timeout).host_public_key_pem(signer.public_pem());
+    if let Some(notifier) = notifier {
+        options = options.notifier(notifier);
+    }
     let mut open = Console::open_sqlite(&data_dir, connector)
         .first_admin("admin", admin_password)
         .master_key_from_env()
         .checkpoint_dir(checkpoint_dir)
-        .host_timeout(host_timeout);
+        .options(options);
     if let Some(location) = store {
         open = open.store(location.clone());
-    }
-    if let Some(notifier) = notifier {
-        open = open.notifier(notifier);
     }
     let OpenedConsole { console, accounts, key_source, first_admin, checkpoint_file, .. } = open.await?;
     Ok(Embedded {
@@ -132,6 +135,8 @@ pub struct ServeOptions {
     pub admin_password: Option<String>,
     /// How often hosts are polled in the background (status cache, metrics history, alerts).
     pub refresh_interval: Duration,
+    /// How often a recovery pass runs (it does nothing while recovery is off).
+    pub recovery_interval: Duration,
     pub host_timeout: Duration,
     /// Where alerts are posted (https, or http to loopback), with retries.
     pub alert_webhook: Option<String>,
@@ -155,6 +160,7 @@ impl ServeOptions {
             cors_origins: Vec::new(),
             admin_password: None,
             refresh_interval: Duration::from_secs(5),
+            recovery_interval: Duration::from_secs(15),
             host_timeout: Duration::from_secs(3),
             alert_webhook: None,
             audit_checkpoints: None,
@@ -171,6 +177,8 @@ pub struct ConsoleServer {
     handle: axum_server::Handle,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     refresher: tokio::task::JoinHandle<()>,
+    /// Automatic recovery of customer hosts (when the settings turn it on).
+    recoverer: tokio::task::JoinHandle<()>,
     live: tokio::task::JoinHandle<()>,
     checkpointer: tokio::task::JoinHandle<()>,
     embedded: Embedded,
@@ -236,6 +244,7 @@ impl ConsoleServer {
         let (handle, server) =
             crate::serve::spawn_server(listener, options.tls.as_ref(), &options.exposure, app).await?;
         let refresher = embedded.console.spawn_refresher(options.refresh_interval);
+        let recoverer = embedded.console.spawn_recoverer(options.recovery_interval);
         // Every host's event stream; the customer list is read again at each refresh interval.
         let live = embedded
             .console
@@ -243,7 +252,7 @@ impl ConsoleServer {
         let checkpointer =
             embedded.console.spawn_checkpointer(options.checkpoint_entries, options.checkpoint_every);
         tracing::info!(%address, data = %embedded.data_dir.display(), "console listening");
-        Ok(ConsoleServer { address, handle, server, refresher, live, checkpointer, embedded })
+        Ok(ConsoleServer { address, handle, server, refresher, recoverer, live, checkpointer, embedded })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -256,6 +265,7 @@ impl ConsoleServer {
 
     pub async fn shutdown(self) {
         self.refresher.abort();
+        self.recoverer.abort();
         self.live.abort();
         self.handle.graceful_shutdown(Some(Duration::from_secs(5)));
         let _ = self.server.await;

@@ -13,13 +13,16 @@ use voicefleet_core::console::{Accounts, Actor, Fleet, Selector};
 use super::auth::TokenVerifier;
 use super::routes::{
     agent, alerts, audit, bulk, config_schema, customers, events, host_audit, instances, login, logs,
-    metrics, mfa, revisions, secrets, status, tokens, users,
+    metrics, mfa, recovery, revisions, secrets, status, tokens, users,
 };
 use super::wire::{
     AlertParams, AuditParams, ConfigSchema, Control, CursorParams, Deploy, DiffParams, EventHistoryParams,
     InstanceBody, InstanceResize, InstancesBody, KeyCheckParams, KeyCheckReport, LogParams, Login,
     LoginResponse, MetricsParams, MfaDisable, MfaRequirement, NewRevision, NewToken, NewUser, OtpCode, Page,
     PageParams, Password, Rollback, SecretValue, StatusParams, TagPatch, WhoAmI,
+};
+use super::wire_onboard::{
+    LaunchSpecBody, OnboardRequest, OnboardedBody, RecoveryBody, RecoverySettingsBody,
 };
 use crate::error::ApiError;
 use crate::host::wire::LogsResponse;
@@ -187,6 +190,26 @@ route_table! { Shared;
     post "/v1/customers/{id}/instance/terminate" [Admin] => instances::terminate,
         "terminate the customer's instance (drained first); it cannot be undone",
         ok: 200 json(InstanceBody);
+    post "/v1/customers/{id}/onboard" [Admin] => instances::onboard,
+        "launch the customer's host (cloud-init user data from the shipped template, its certificate \
+         pinned), record the customer and the launch spec, wait for the host agent, deploy the latest \
+         revision with its secrets and start the agent; answers once the agent is running",
+        body: OnboardRequest, ok: 200 json(OnboardedBody);
+    get "/v1/customers/{id}/launch-spec" [Viewer] => recovery::launch_spec,
+        "how the customer's host is launched (a replacement too), without its user data",
+        ok: 200 json(LaunchSpecBody);
+    put "/v1/customers/{id}/launch-spec" [Admin] => recovery::set_launch_spec,
+        "change how the customer's host is launched; the user data recorded at onboarding is kept",
+        body: LaunchSpecBody, ok: 200 json(LaunchSpecBody);
+    get "/v1/recovery" [Viewer] => recovery::show,
+        "the recovery settings: the fleet's, and each customer's own over them (off by default)",
+        ok: 200 json(RecoveryBody);
+    put "/v1/recovery" [Admin] => recovery::set_fleet,
+        "set the fleet's recovery settings (fields left out: the defaults; none: clear)",
+        body: RecoverySettingsBody, ok: 200 json(RecoveryBody);
+    put "/v1/customers/{id}/recovery" [Admin] => recovery::set_customer,
+        "set the customer's own recovery settings over the fleet's (fields left out: the fleet's; none: clear)",
+        body: RecoverySettingsBody, ok: 200 json(RecoveryBody);
     post "/v1/customers/{id}/instance/{instance_action}" [Operator] => instances::control,
         "start, stop (drained first) or reboot the customer's instance", ok: 200 json(InstanceBody);
     get "/v1/events/history" [Viewer] => events::history,

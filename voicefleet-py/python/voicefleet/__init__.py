@@ -29,6 +29,7 @@ from typing import Any, Dict, List
 from voicefleet._bulk import Bulk, BulkRun
 from voicefleet._config import ConfigDocument, Issue
 from voicefleet._console import Console
+from voicefleet._instances import Instance, InstanceReport, LinkedInstance
 from voicefleet._logs import Logs
 from voicefleet._values import (
     AgentStatus,
@@ -84,6 +85,8 @@ __all__ = [
     "Customer",
     "CustomerStatus",
     "ForbiddenError",
+    "Instance",
+    "InstanceReport",
     "InternalError",
     "InvalidInputError",
     "Issue",
@@ -93,6 +96,7 @@ __all__ = [
     "NotFoundError",
     "Revision",
     "KeyCheck",
+    "LinkedInstance",
     "Secret",
     "Table",
     "Token",

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Dict, Optional, Union, overload
 
 from voicefleet._bulk import Bulk, Selection, selector_text
+from voicefleet._instances import Instance, InstanceReport
 from voicefleet._logs import Logs
 from voicefleet._namespaces import Audit, Configs, Customers, Secrets, Tokens, Users
 from voicefleet._values import AgentStatus, Alert, CustomerStatus, MetricsSample, Table, WhoAmI
@@ -208,6 +209,53 @@ class Console:
         >>> [a.rule for a in console.alerts()]
         """
         return Table(Alert, [Alert._from_json(a) for a in json.loads(self._raw.alerts(include_resolved))])
+
+    def instances(self) -> InstanceReport:
+        """The customers' hosts (EC2 instances) as the last sync found them, mapped onto the
+        customers (``provider`` is ``None`` when the console reads no cloud).
+
+        >>> [(l.customer_id, l.instance.state) for l in console.instances().linked]
+        [('acme-dental', 'running')]
+        """
+        return InstanceReport._from_json(json.loads(self._raw.instances()))
+
+    def sync_instances(self) -> InstanceReport:
+        """Reads the cloud now (every instance tagged ``voicefleet:customer``), stores and maps it
+        (operator)."""
+        return InstanceReport._from_json(json.loads(self._raw.sync_instances()))
+
+    def start_instance(self, customer: str) -> Instance:
+        """Starts the customer's instance (operator)."""
+        return Instance._from_json(json.loads(self._raw.instance_control(customer, "start")))
+
+    def stop_instance(self, customer: str) -> Instance:
+        """Stops the customer's instance, its agent drained first (operator)."""
+        return Instance._from_json(json.loads(self._raw.instance_control(customer, "stop")))
+
+    def reboot_instance(self, customer: str) -> Instance:
+        """Reboots the customer's instance (operator)."""
+        return Instance._from_json(json.loads(self._raw.instance_control(customer, "reboot")))
+
+    def resize_instance(self, customer: str, instance_type: str) -> Instance:
+        """Changes the type of the customer's instance: drain, stop, set the type, start (operator).
+
+        >>> console.resize_instance("acme-dental", "t3.large").instance_type
+        't3.large'
+        """
+        return Instance._from_json(json.loads(self._raw.resize_instance(customer, instance_type)))
+
+    def terminate_instance(self, customer: str, confirm: str) -> Instance:
+        """Terminates the customer's instance for good, its agent drained first (admin).
+        ``confirm`` must be the customer's name, as the CLI asks for it.
+
+        >>> console.terminate_instance("acme-dental", confirm="Acme Dental")
+        """
+        name = self.customers.get(customer).name
+        if confirm != name:
+            raise InvalidInputError(
+                f"confirm={confirm!r} is not the name of customer {customer!r}: nothing changed"
+            )
+        return Instance._from_json(json.loads(self._raw.instance_control(customer, "terminate")))
 
 
 __all__ = ["Console", "credentials_path"]

@@ -4,6 +4,7 @@
 //! (`voicefleet/_console.py`) turns into value classes.
 
 mod backend;
+mod instances;
 mod requests;
 
 use std::path::PathBuf;
@@ -13,7 +14,9 @@ use std::time::Duration;
 use pyo3::prelude::*;
 use serde::Serialize;
 use serde_json::json;
-use voicefleet_core::console::{Actor, ControlAction, Fleet, NewCustomer, RevisionInput, Selector};
+use voicefleet_core::console::{
+    Actor, ControlAction, Fleet, InstanceControl, NewCustomer, RevisionInput, Selector,
+};
 use voicefleet_core::host::LogQuery;
 use voicefleet_core::logs::LogLine;
 use voicefleet_http::{ConsoleClient, open_embedded};
@@ -361,5 +364,33 @@ impl RawConsole {
     fn revoke_token(&self, py: Python<'_>, id: &str) -> PyResult<()> {
         ensure_same_process(self.pid)?;
         block_on(py, self.backend.revoke_token(id))
+    }
+
+    fn instances(&self, py: Python<'_>) -> PyResult<String> {
+        let (fleet, actor) = self.parts()?;
+        to_json(&instances::report(&block_on(py, async move { fleet.instances(&actor).await })?))
+    }
+
+    fn sync_instances(&self, py: Python<'_>) -> PyResult<String> {
+        let (fleet, actor) = self.parts()?;
+        to_json(&instances::report(&block_on(py, async move { fleet.sync_instances(&actor).await })?))
+    }
+
+    fn instance_control(&self, py: Python<'_>, id: String, action: &str) -> PyResult<String> {
+        let (fleet, actor) = self.parts()?;
+        let control = InstanceControl::parse(action).ok_or_else(|| {
+            to_py_err(voicefleet_core::Error::InvalidValue {
+                value: action.to_owned(),
+                reason: "an instance action is start, stop, reboot or terminate".to_owned(),
+            })
+        })?;
+        let instance = block_on(py, async move { fleet.instance_control(&actor, &id, control).await })?;
+        to_json(&instances::instance(&instance))
+    }
+
+    fn resize_instance(&self, py: Python<'_>, id: String, instance_type: String) -> PyResult<String> {
+        let (fleet, actor) = self.parts()?;
+        let instance = block_on(py, async move { fleet.resize_instance(&actor, &id, &instance_type).await })?;
+        to_json(&instances::instance(&instance))
     }
 }

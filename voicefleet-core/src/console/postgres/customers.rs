@@ -121,6 +121,7 @@ pub(super) async fn delete(tx: &Transaction<'_>, id: &str) -> Result<()> {
     for sql in [
         "DELETE FROM alerts WHERE customer_id = $1",
         "DELETE FROM samples WHERE customer_id = $1",
+        "DELETE FROM recovery_settings WHERE scope = $1",
         "DELETE FROM customers WHERE id = $1",
     ] {
         tx.execute(sql, &[&id]).await.map_err(db_error)?;

@@ -32,6 +32,7 @@ const TABLES: &[&str] = &[
     "mfa_required_roles",
     "instances",
     "launch_specs",
+    "recovery_settings",
 ];
 
 /// Rows per INSERT statement.

@@ -3,8 +3,9 @@
 use tokio_postgres::{GenericClient, Transaction};
 
 use super::{Client, bodies, db_error, int, json_error, prepared, uint};
+use crate::console::RecoverySettingsLevels;
 use crate::error::Result;
-use crate::instances::{Instance, LaunchSpec};
+use crate::instances::{Instance, LaunchSpec, RecoverySettings};
 
 /// Replaces every stored instance with `instances` (a sync).
 pub(super) async fn replace(tx: &Transaction<'_>, instances: &[Instance], synced_at_ms: u64) -> Result<()> {
@@ -68,4 +69,49 @@ pub(super) async fn launch_spec(c: &Client, customer_id: &str) -> Result<Option<
         .await
         .map_err(db_error)?;
     row.map(|row| serde_json::from_str(row.get::<_, &str>(0)).map_err(json_error)).transpose()
+}
+
+/// The fleet's scope in `recovery_settings` (as in SQLite).
+const FLEET: &str = "*";
+
+/// Sets (or, when empty, clears) the settings of `customer_id`, or the fleet's for `None`.
+pub(super) async fn put_recovery_settings(
+    tx: &Transaction<'_>,
+    customer_id: Option<&str>,
+    settings: &RecoverySettings,
+) -> Result<()> {
+    let scope = customer_id.unwrap_or(FLEET);
+    if settings.is_empty() {
+        tx.execute("DELETE FROM recovery_settings WHERE scope = $1", &[&scope]).await.map_err(db_error)?;
+        return Ok(());
+    }
+    let body = serde_json::to_string(settings).map_err(json_error)?;
+    tx.execute(
+        "INSERT INTO recovery_settings (scope, body) VALUES ($1, $2)
+         ON CONFLICT (scope) DO UPDATE SET body = excluded.body",
+        &[&scope, &body],
+    )
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+/// The fleet's settings and each customer's that has its own.
+pub(super) async fn recovery_settings(c: &Client) -> Result<RecoverySettingsLevels> {
+    let rows = c
+        .query(&prepared(c, "SELECT scope, body FROM recovery_settings ORDER BY scope").await?, &[])
+        .await
+        .map_err(db_error)?;
+    let mut fleet = None;
+    let mut customers = std::collections::BTreeMap::new();
+    for row in rows {
+        let (scope, body): (&str, &str) = (row.get(0), row.get(1));
+        let settings: RecoverySettings = serde_json::from_str(body).map_err(json_error)?;
+        if scope == FLEET {
+            fleet = Some(settings);
+        } else {
+            customers.insert(scope.to_owned(), settings);
+        }
+    }
+    Ok((fleet, customers))
 }

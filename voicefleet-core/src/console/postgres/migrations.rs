@@ -78,6 +78,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         id TEXT PRIMARY KEY, customer_tag TEXT, body TEXT NOT NULL, synced_at_ms BIGINT NOT NULL);
      CREATE TABLE launch_specs (
         customer_id TEXT PRIMARY KEY REFERENCES customers(id) ON DELETE CASCADE, body TEXT NOT NULL);",
+    // Recovery settings: fleet-wide (scope '*') and per customer (scope = its id).
+    "CREATE TABLE recovery_settings (scope TEXT PRIMARY KEY, body TEXT NOT NULL);",
 ];
 
 /// The lock migrations run under (in [`ADVISORY_NAMESPACE`]).

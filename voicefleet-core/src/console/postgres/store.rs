@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use super::{PostgresStore, accounts, audit, begin, bulk, customers, events, instances, mfa, samples};
 use crate::auth::Role;
+use crate::console::RecoverySettingsLevels;
 use crate::console::accounts::{TokenRecord, UserRecord};
 use crate::console::audit::{AuditEntry, AuditRecord};
 use crate::console::bulk::{BulkRun, TargetResult};
@@ -13,7 +14,7 @@ use crate::console::store::{AlertRecord, CustomerRecord, RevisionRecord, SecretR
 use crate::console::{AuditQuery, EventQuery, FleetEvent};
 use crate::error::{Error, Result};
 use crate::host::MetricsSample;
-use crate::instances::{Instance, LaunchSpec};
+use crate::instances::{Instance, LaunchSpec, RecoverySettings};
 
 #[async_trait::async_trait]
 impl Store for PostgresStore {
@@ -363,5 +364,21 @@ impl Store for PostgresStore {
 
     async fn launch_spec(&self, customer_id: &str) -> Result<Option<LaunchSpec>> {
         instances::launch_spec(&*self.client().await?, customer_id).await
+    }
+
+    async fn put_recovery_settings(
+        &self,
+        customer_id: Option<&str>,
+        settings: RecoverySettings,
+        audit: AuditRecord,
+    ) -> Result<()> {
+        let mut c = self.client().await?;
+        let tx = begin!(c);
+        instances::put_recovery_settings(&tx, customer_id, &settings).await?;
+        self.finish(tx, Some(audit)).await.map(drop)
+    }
+
+    async fn recovery_settings(&self) -> Result<RecoverySettingsLevels> {
+        instances::recovery_settings(&*self.client().await?).await
     }
 }

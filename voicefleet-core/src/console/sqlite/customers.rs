@@ -92,8 +92,16 @@ pub(super) fn update(tx: &Transaction<'_>, customer: &CustomerRecord) -> Result<
     let tags = serde_json::to_string(&customer.tags).map_err(json_error)?;
     let updated = tx
         .execute(
-            "UPDATE customers SET name = ?2, endpoint = ?3, tags = ?4, deployed_revision = ?5 WHERE id = ?1",
-            params![customer.id, customer.name, customer.endpoint, tags, customer.deployed_revision],
+            "UPDATE customers SET name = ?2, endpoint = ?3, tags = ?4, deployed_revision = ?5, trust = ?6
+             WHERE id = ?1",
+            params![
+                customer.id,
+                customer.name,
+                customer.endpoint,
+                tags,
+                customer.deployed_revision,
+                trust_column(&customer.trust)?
+            ],
         )
         .map_err(db_error)?;
     if updated == 0 {
@@ -105,6 +113,7 @@ pub(super) fn update(tx: &Transaction<'_>, customer: &CustomerRecord) -> Result<
 pub(super) fn delete(tx: &Transaction<'_>, id: &str) -> Result<()> {
     tx.execute("DELETE FROM alerts WHERE customer_id = ?1", [id]).map_err(db_error)?;
     tx.execute("DELETE FROM samples WHERE customer_id = ?1", [id]).map_err(db_error)?;
+    tx.execute("DELETE FROM recovery_settings WHERE scope = ?1", [id]).map_err(db_error)?;
     tx.execute("DELETE FROM customers WHERE id = ?1", [id]).map_err(db_error)?;
     Ok(())
 }

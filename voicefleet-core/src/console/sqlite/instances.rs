@@ -1,10 +1,11 @@
-//! Customer hosts: the instances the last sync found, and each customer's launch spec.
+//! Customer hosts: the instances the last sync found, each customer's launch spec, and the
+//! recovery settings (fleet-wide under scope `*`, else per customer).
 
 use rusqlite::{Connection, Transaction, params};
 
 use super::{db_error, json_error, query_all, query_bodies, query_one};
 use crate::error::Result;
-use crate::instances::{Instance, LaunchSpec};
+use crate::instances::{Instance, LaunchSpec, RecoverySettings};
 
 /// Replaces every stored instance with `instances` (a sync).
 pub(super) fn replace(tx: &Transaction<'_>, instances: &[Instance], synced_at_ms: u64) -> Result<()> {
@@ -53,4 +54,49 @@ pub(super) fn launch_spec(c: &Connection, customer_id: &str) -> Result<Option<La
             row.get(0)
         })?;
     body.map(|body| serde_json::from_str(&body).map_err(json_error)).transpose()
+}
+
+/// The fleet's scope in `recovery_settings`.
+const FLEET: &str = "*";
+
+/// Sets (or, when empty, clears) the settings of `customer_id`, or the fleet's for `None`.
+pub(super) fn put_recovery_settings(
+    tx: &Transaction<'_>,
+    customer_id: Option<&str>,
+    settings: &RecoverySettings,
+) -> Result<()> {
+    let scope = customer_id.unwrap_or(FLEET);
+    if settings.is_empty() {
+        tx.execute("DELETE FROM recovery_settings WHERE scope = ?1", [scope]).map_err(db_error)?;
+        return Ok(());
+    }
+    let body = serde_json::to_string(settings).map_err(json_error)?;
+    tx.execute(
+        "INSERT INTO recovery_settings (scope, body) VALUES (?1, ?2)
+         ON CONFLICT (scope) DO UPDATE SET body = excluded.body",
+        params![scope, body],
+    )
+    .map_err(db_error)?;
+    Ok(())
+}
+
+/// The fleet's settings and each customer's that has its own.
+pub(super) fn recovery_settings(
+    c: &Connection,
+) -> Result<(Option<RecoverySettings>, std::collections::BTreeMap<String, RecoverySettings>)> {
+    let rows: Vec<(String, String)> =
+        query_all(c, "SELECT scope, body FROM recovery_settings ORDER BY scope", [], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?;
+    let mut fleet = None;
+    let mut customers = std::collections::BTreeMap::new();
+    for (scope, body) in rows {
+        let settings: RecoverySettings = serde_json::from_str(&body).map_err(json_error)?;
+        if scope == FLEET {
+            fleet = Some(settings);
+        } else {
+            customers.insert(scope, settings);
+        }
+    }
+    Ok((fleet, customers))
 }

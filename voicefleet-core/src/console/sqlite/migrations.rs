@@ -67,6 +67,8 @@ const MIGRATIONS: &[&str] = &[
         id TEXT PRIMARY KEY, customer_tag TEXT, body TEXT NOT NULL, synced_at_ms INTEGER NOT NULL);
      CREATE TABLE launch_specs (
         customer_id TEXT PRIMARY KEY REFERENCES customers(id) ON DELETE CASCADE, body TEXT NOT NULL);",
+    // Recovery settings: fleet-wide (scope '*') and per customer (scope = its id).
+    "CREATE TABLE recovery_settings (scope TEXT PRIMARY KEY, body TEXT NOT NULL);",
 ];
 
 /// The schema version this voicefleet writes (`PRAGMA user_version` after every migration).

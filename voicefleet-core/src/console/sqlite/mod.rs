@@ -28,10 +28,12 @@ use serde::de::DeserializeOwned;
 use super::accounts::{TokenRecord, UserRecord};
 use super::audit::{AuditEntry, AuditKey, AuditRecord};
 use super::bulk::{BulkRun, TargetResult};
-use super::store::{AlertRecord, CustomerRecord, RevisionRecord, SecretRecord, Store};
+use super::store::{
+    AlertRecord, CustomerRecord, RecoverySettingsLevels, RevisionRecord, SecretRecord, Store,
+};
 use crate::error::{Error, Result};
 use crate::host::MetricsSample;
-use crate::instances::{Instance, LaunchSpec};
+use crate::instances::{Instance, LaunchSpec, RecoverySettings};
 
 /// The SQLite store.
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
@@ -501,5 +503,20 @@ impl Store for SqliteStore {
     async fn launch_spec(&self, customer_id: &str) -> Result<Option<LaunchSpec>> {
         let customer_id = customer_id.to_owned();
         self.with(move |c| instances::launch_spec(c, &customer_id)).await
+    }
+
+    async fn put_recovery_settings(
+        &self,
+        customer_id: Option<&str>,
+        settings: RecoverySettings,
+        audit: AuditRecord,
+    ) -> Result<()> {
+        let customer_id = customer_id.map(str::to_owned);
+        self.audited(audit, move |tx| instances::put_recovery_settings(tx, customer_id.as_deref(), &settings))
+            .await
+    }
+
+    async fn recovery_settings(&self) -> Result<RecoverySettingsLevels> {
+        self.with(|c| instances::recovery_settings(c)).await
     }
 }

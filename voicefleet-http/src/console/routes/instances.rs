@@ -1,6 +1,7 @@
 //! `GET /v1/instances`, `POST /v1/instances/sync`, and a customer's instance:
 //! `POST /v1/customers/{id}/instance/{start|stop|reboot}`, `.../terminate` (admin),
-//! `.../resize`.
+//! `.../resize`; `POST /v1/customers/{id}/onboard` (launch a host and bring it to a running
+//! agent).
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -10,6 +11,7 @@ use voicefleet_core::console::InstanceControl;
 
 use crate::console::Shared;
 use crate::console::wire::{InstanceBody, InstanceResize, InstancesBody};
+use crate::console::wire_onboard::{OnboardRequest, OnboardedBody};
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody};
 
@@ -58,4 +60,14 @@ pub(crate) async fn resize(
     JsonBody(body): JsonBody<InstanceResize>,
 ) -> Result<impl IntoResponse, ApiError> {
     Ok(Json(InstanceBody::from(&state.fleet.resize_instance(&actor, &id, &body.instance_type).await?)))
+}
+
+pub(crate) async fn onboard(
+    Caller(actor): Caller,
+    State(state): State<Shared>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<OnboardRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let report = state.fleet.onboard(&actor, body.into_onboarding(&id), &|_| {}).await?;
+    Ok(Json(OnboardedBody::from(&report)))
 }

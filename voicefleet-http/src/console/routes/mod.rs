@@ -13,6 +13,7 @@ pub(crate) mod login;
 pub(crate) mod logs;
 pub(crate) mod metrics;
 pub(crate) mod mfa;
+pub(crate) mod recovery;
 pub(crate) mod revisions;
 pub(crate) mod secrets;
 pub(crate) mod status;

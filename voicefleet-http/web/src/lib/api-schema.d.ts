@@ -399,6 +399,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/customers/{id}/launch-spec": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** how the customer's host is launched (a replacement too), without its user data */
+        get: operations["get_v1_customers__id__launch-spec"];
+        /** change how the customer's host is launched; the user data recorded at onboarding is kept */
+        put: operations["put_v1_customers__id__launch-spec"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/customers/{id}/logs": {
         parameters: {
             query?: never;
@@ -426,6 +444,40 @@ export interface paths {
         /** metrics history */
         get: operations["get_v1_customers__id__metrics"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{id}/onboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** launch the customer's host (cloud-init user data from the shipped template, its certificate pinned), record the customer and the launch spec, wait for the host agent, deploy the latest revision with its secrets and start the agent; answers once the agent is running */
+        post: operations["post_v1_customers__id__onboard"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{id}/recovery": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** set the customer's own recovery settings over the fleet's (fields left out: the fleet's; none: clear) */
+        put: operations["put_v1_customers__id__recovery"];
         post?: never;
         delete?: never;
         options?: never;
@@ -667,6 +719,24 @@ export interface paths {
         /** this document */
         get: operations["get_v1_openapi_json"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/recovery": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** the recovery settings: the fleet's, and each customer's own over them (off by default) */
+        get: operations["get_v1_recovery"];
+        /** set the fleet's recovery settings (fields left out: the defaults; none: clear) */
+        put: operations["put_v1_recovery"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1015,6 +1085,10 @@ export interface components {
             message: string;
             /** @description The edits, applied in order to each customer's latest revision. */
             operations: components["schemas"]["PatchOperation"][];
+        } | {
+            instance_type: string;
+            /** @constant */
+            kind: "resize";
         };
         /** @description What a bulk run does to each target. */
         BulkActionInput: {
@@ -1039,6 +1113,10 @@ export interface components {
             kind: "patch";
             message: string;
             operations: components["schemas"]["Operation"][];
+        } | {
+            instance_type: string;
+            /** @constant */
+            kind: "resize";
         };
         /** @description Progress of a run, as a stream any frontend can follow. */
         BulkEvent: {
@@ -1899,6 +1977,35 @@ export interface components {
             /** @description Text-to-speech's time to first byte; none when no turn in the window reported it. */
             tts_ttfb_ms?: components["schemas"]["Percentiles"] | null;
         };
+        /** @description How to launch a customer's host: an image and a type, or a launch template. */
+        LaunchSpec: {
+            /**
+             * @description The machine image (`ami-…`); needed unless the launch template names one.
+             * @default null
+             */
+            image_id?: string | null;
+            /**
+             * @description An instance profile's name, for the host's own credentials.
+             * @default null
+             */
+            instance_profile?: string | null;
+            /**
+             * @description `t3.medium`; needed unless the launch template names one.
+             * @default null
+             */
+            instance_type?: string | null;
+            /** @default null */
+            key_name?: string | null;
+            /**
+             * @description A launch template (`lt-…`) used instead of, or under, the fields above.
+             * @default null
+             */
+            launch_template_id?: string | null;
+            /** @default [] */
+            security_group_ids?: string[];
+            /** @default null */
+            subnet_id?: string | null;
+        };
         /** @description A count or a percentage of the targets. */
         Limit: {
             /** Format: uint64 */
@@ -2238,6 +2345,60 @@ export interface components {
             password: string;
             role: components["schemas"]["Role"];
         };
+        /** @description `POST /v1/customers/{id}/onboard`. */
+        OnboardRequest: {
+            /**
+             * @description The first configuration document, for a customer without a revision.
+             * @default null
+             */
+            config?: components["schemas"]["VoiceAgentConfig"] | null;
+            /**
+             * @description The host agent's URL; none: `https://ADDRESS:8000` of the instance.
+             * @default null
+             */
+            endpoint?: string | null;
+            launch: components["schemas"]["LaunchSpec"];
+            /**
+             * @description A new customer's name (default: its id).
+             * @default
+             */
+            name?: string;
+            /** @description Where the host downloads the voicefleet-agent package (https). */
+            package_url: string;
+            /**
+             * @description A new customer's `key=value` tags.
+             * @default []
+             */
+            tags?: string[];
+            /**
+             * Format: uint64
+             * @description How long to wait for the host agent, then for the agent to run (at most 600; default 600).
+             * @default null
+             */
+            timeout_seconds?: number | null;
+        };
+        /** @description One onboarding step. */
+        OnboardStep: {
+            /** Format: uint64 */
+            at_ms: number;
+            detail: string;
+            /** @description `launched`, `registered`, `revision`, `answered`, `deployed` or `running`. */
+            step: string;
+        };
+        /** @description What onboarding did. */
+        Onboarded: {
+            customer_id: string;
+            endpoint: string;
+            instance: components["schemas"]["Instance"];
+            /** @description The pin of the host's certificate (`sha256:…`), recorded with the customer. */
+            pin_sha256: string;
+            /**
+             * Format: uint64
+             * @description The revision deployed.
+             */
+            revision: number;
+            steps: components["schemas"]["OnboardStep"][];
+        };
         /** @description An OpenAPI 3.1 document (`GET /v1/openapi.json`). */
         OpenApiDocument: {
             [key: string]: unknown;
@@ -2305,6 +2466,32 @@ export interface components {
         };
         /** @description Where a supervised voice agent is in its life. */
         ProcessState: "stopped" | "starting" | "running" | "backoff" | "stopping" | "exited" | "crash_loop";
+        /** @description `GET /v1/recovery`: the recovery settings as set. */
+        Recovery: {
+            /** @description Customers with settings of their own, over the fleet's. */
+            customers: {
+                [key: string]: components["schemas"]["RecoverySettings"];
+            };
+            fleet: components["schemas"]["RecoverySettings"];
+        };
+        /**
+         * @description Recovery settings at one level; a field left out takes the level under it (customer →
+         *     fleet → the defaults: off, 120 s, 1800 s). All left out clears the level.
+         */
+        RecoverySettings: {
+            /** @description Whether hosts are recovered automatically (start, reboot, replace). */
+            enabled?: boolean | null;
+            /**
+             * Format: uint64
+             * @description How long a host must not answer before anything is done (30 to 86400).
+             */
+            unreachable_after_seconds?: number | null;
+            /**
+             * Format: uint64
+             * @description At most one recovery per customer within this long (60 to 604800).
+             */
+            window_seconds?: number | null;
+        };
         /**
          * @description How a configuration change reaches a running agent: `signal` sends it SIGHUP to re-read its
          *     configuration file (a change under `runtime` or to a secret still restarts it); `restart`
@@ -4638,6 +4825,153 @@ export interface operations {
             };
         };
     };
+    "get_v1_customers__id__launch-spec": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LaunchSpec"];
+                };
+            };
+            /** @description no valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token's role is below the route's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such customer, revision, run, user or token */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a value refused by a rule (the error lists every issue) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "put_v1_customers__id__launch-spec": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LaunchSpec"];
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LaunchSpec"];
+                };
+            };
+            /** @description a malformed body or query string */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token's role is below the route's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such customer, revision, run, user or token */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a value refused by a rule (the error lists every issue) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     get_v1_customers__id__logs: {
         parameters: {
             query?: {
@@ -4746,6 +5080,166 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MetricsSample"][];
+                };
+            };
+            /** @description a malformed body or query string */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token's role is below the route's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such customer, revision, run, user or token */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a value refused by a rule (the error lists every issue) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_v1_customers__id__onboard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OnboardRequest"];
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Onboarded"];
+                };
+            };
+            /** @description a malformed body or query string */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token's role is below the route's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such customer, revision, run, user or token */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a value refused by a rule (the error lists every issue) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    put_v1_customers__id__recovery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecoverySettings"];
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Recovery"];
                 };
             };
             /** @description a malformed body or query string */
@@ -5877,6 +6371,122 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OpenApiDocument"];
+                };
+            };
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_recovery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Recovery"];
+                };
+            };
+            /** @description no valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token's role is below the route's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    put_v1_recovery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecoverySettings"];
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Recovery"];
+                };
+            };
+            /** @description a malformed body or query string */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token's role is below the route's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a value refused by a rule (the error lists every issue) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
