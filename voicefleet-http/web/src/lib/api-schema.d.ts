@@ -1086,6 +1086,7 @@ export interface components {
             /** @description The edits, applied in order to each customer's latest revision. */
             operations: components["schemas"]["PatchOperation"][];
         } | {
+            /** @description The EC2 instance type to set (`t3.large`). */
             instance_type: string;
             /** @constant */
             kind: "resize";
