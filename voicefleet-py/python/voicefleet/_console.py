@@ -221,19 +221,35 @@ class Console:
 
     def sync_instances(self) -> InstanceReport:
         """Reads the cloud now (every instance tagged ``voicefleet:customer``), stores and maps it
-        (operator)."""
+        (operator).
+
+        >>> [i.id for i in console.sync_instances().without_customer]
+        []
+        """
         return InstanceReport._from_json(json.loads(self._raw.sync_instances()))
 
     def start_instance(self, customer: str) -> Instance:
-        """Starts the customer's instance (operator)."""
+        """Starts the customer's instance (operator).
+
+        >>> console.start_instance("acme-dental").state
+        'pending'
+        """
         return Instance._from_json(json.loads(self._raw.instance_control(customer, "start")))
 
     def stop_instance(self, customer: str) -> Instance:
-        """Stops the customer's instance, its agent drained first (operator)."""
+        """Stops the customer's instance, its agent drained first (operator).
+
+        >>> console.stop_instance("acme-dental").state
+        'stopping'
+        """
         return Instance._from_json(json.loads(self._raw.instance_control(customer, "stop")))
 
     def reboot_instance(self, customer: str) -> Instance:
-        """Reboots the customer's instance (operator)."""
+        """Reboots the customer's instance (operator).
+
+        >>> console.reboot_instance("acme-dental").id
+        'i-0abc1234'
+        """
         return Instance._from_json(json.loads(self._raw.instance_control(customer, "reboot")))
 
     def resize_instance(self, customer: str, instance_type: str) -> Instance:
