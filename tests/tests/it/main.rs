@@ -13,6 +13,7 @@ mod keycheck;
 mod launch_secrets;
 mod live;
 mod metrics;
+mod onboard_events;
 mod recovery;
 mod recovery_restart;
 mod rotation;
