@@ -152,7 +152,7 @@ async fn main() {
     );
     println!("  restore    revision and secrets deployed, agent started {}  console", ms(restore_pass));
     println!(
-        "  healthy    agent running, recovery alert resolved       {}  host (agent start), {passes} passes; the last {}",
+        "  healthy    agent running, recovery alert resolved       {}  host (agent start); passes: {passes}, the last {}",
         ms(to_healthy),
         ms(healthy_pass).trim()
     );
