@@ -14,6 +14,7 @@ use voicefleet_core::{Error, Result};
 pub struct FakeCloud {
     instances: Mutex<Vec<Instance>>,
     asked: Mutex<Vec<(String, InstanceAction)>>,
+    launched: Mutex<Vec<(String, String)>>,
 }
 
 /// A running `t3.medium` tagged for `customer` (no tag when `None`).
@@ -34,7 +35,12 @@ pub fn instance(id: &str, customer: Option<&str>) -> Instance {
 
 impl FakeCloud {
     pub fn with(instances: Vec<Instance>) -> FakeCloud {
-        FakeCloud { instances: Mutex::new(instances), asked: Mutex::default() }
+        FakeCloud { instances: Mutex::new(instances), asked: Mutex::default(), launched: Mutex::default() }
+    }
+
+    /// Each instance it launched, in order, with the user data it was launched with.
+    pub fn launched(&self) -> Vec<(String, String)> {
+        self.launched.lock().unwrap().clone()
     }
 
     /// What it was asked to do, in order.
@@ -84,12 +90,13 @@ impl InstanceProvider for FakeCloud {
         Ok(())
     }
 
-    async fn launch(&self, customer: &CustomerId, spec: &LaunchSpec, _user_data: &str) -> Result<Instance> {
+    async fn launch(&self, customer: &CustomerId, spec: &LaunchSpec, user_data: &str) -> Result<Instance> {
         spec.validate()?;
         let mut instances = self.instances.lock().unwrap();
         let mut launched = instance(&format!("i-fake{:04}", instances.len()), Some(customer.as_str()));
         launched.instance_type = spec.instance_type.clone().unwrap_or_default();
         instances.push(launched.clone());
+        self.launched.lock().unwrap().push((launched.id.clone(), user_data.to_owned()));
         Ok(launched)
     }
 }

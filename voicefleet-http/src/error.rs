@@ -244,10 +244,10 @@ impl From<Error> for ApiError {
 }
 
 #[cfg(feature = "server")]
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = self.status.unwrap_or_else(|| status_for(self.kind));
-        let body = ErrorBody {
+impl ApiError {
+    /// The body it is answered with (an event stream's `error` event carries the same).
+    pub(crate) fn into_body(self) -> ErrorBody {
+        ErrorBody {
             error: ErrorDetail {
                 kind: self.kind.as_str().to_owned(),
                 code: self.code.map(str::to_owned),
@@ -256,8 +256,15 @@ impl IntoResponse for ApiError {
                 issues: self.issues,
                 remedy: self.remedy.as_deref().map(RemedyDetail::of),
             },
-        };
-        (status, Json(body)).into_response()
+        }
+    }
+}
+
+#[cfg(feature = "server")]
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status.unwrap_or_else(|| status_for(self.kind));
+        (status, Json(self.into_body())).into_response()
     }
 }
 
@@ -268,28 +275,42 @@ pub async fn remote_error(response: reqwest::Response, server: &str) -> Error {
     let fallback = kind_for_status(status);
     let bytes = response.bytes().await.unwrap_or_default();
     match serde_json::from_slice::<ErrorBody>(&bytes) {
-        // A refused second factor comes back as itself: a client asks for a code on `otp_required`.
-        Ok(body)
-            if let Some(refusal) =
-                body.error.code.as_deref().and_then(voicefleet_core::OtpRefusal::parse) =>
-        {
-            let remedy = body.error.remedy.as_ref().and_then(RemedyDetail::remedy);
-            Error::SecondFactor { refusal, message: body.error.message, hint: body.error.hint, remedy }
-        }
-        Ok(body) => Error::Remote {
-            kind: if status == StatusCode::TOO_MANY_REQUESTS {
-                ErrorKind::Unavailable
-            } else {
-                ErrorKind::parse(&body.error.kind).unwrap_or(fallback)
-            },
-            remedy: body.error.remedy.as_ref().and_then(RemedyDetail::remedy),
-            message: body.error.message,
-            hint: body.error.hint,
-            issues: body.error.issues,
-        },
+        // Too many requests is `unavailable` (retry later), whatever kind the body names.
+        Ok(body) if status == StatusCode::TOO_MANY_REQUESTS => error_of(body, ErrorKind::Unavailable, true),
+        Ok(body) => error_of(body, fallback, false),
         Err(_) => Error::Remote {
             kind: fallback,
             message: format!("{server} answered {status} with an unreadable body"),
+            hint: None,
+            issues: Vec::new(),
+            remedy: None,
+        },
+    }
+}
+
+/// An error body read back: its kind (else `fallback`; always `fallback` when `forced`).
+fn error_of(body: ErrorBody, fallback: ErrorKind, forced: bool) -> Error {
+    // A refused second factor comes back as itself: a client asks for a code on `otp_required`.
+    let remedy = body.error.remedy.as_ref().and_then(RemedyDetail::remedy);
+    if let Some(refusal) = body.error.code.as_deref().and_then(voicefleet_core::OtpRefusal::parse) {
+        return Error::SecondFactor { refusal, message: body.error.message, hint: body.error.hint, remedy };
+    }
+    Error::Remote {
+        kind: if forced { fallback } else { ErrorKind::parse(&body.error.kind).unwrap_or(fallback) },
+        message: body.error.message,
+        hint: body.error.hint,
+        issues: body.error.issues,
+        remedy,
+    }
+}
+
+/// The `error` event of a stream (its data is an error body) read back into a core error.
+pub(crate) fn event_error(data: &str, server: &str) -> Error {
+    match serde_json::from_str::<ErrorBody>(data) {
+        Ok(body) => error_of(body, ErrorKind::Internal, false),
+        Err(_) => Error::Remote {
+            kind: ErrorKind::Unavailable,
+            message: format!("{server} sent an unreadable error event"),
             hint: None,
             issues: Vec::new(),
             remedy: None,

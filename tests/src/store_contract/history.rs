@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use voicefleet_core::console::bulk::{BulkAction, BulkRun, BulkSpec, RunOutcome, TargetResult, TargetState};
-use voicefleet_core::console::{AlertRecord, EventQuery, FleetEvent, Limit, Selector, Store};
+use voicefleet_core::console::{
+    AlertRecord, EventQuery, FleetEvent, LaunchSpecRecord, Limit, RecoveryStateRecord, Selector, Store,
+};
 use voicefleet_core::host::MetricsSample;
 use voicefleet_core::instances::LaunchSpec;
 
@@ -204,18 +206,46 @@ pub(super) async fn instances(store: Arc<dyn Store>) {
     assert_eq!(store.instances().await.unwrap(), (vec![instance("i-9", None)], Some(300)));
 
     store.insert_customer(customer("acme"), record("customer.add", "acme")).await.unwrap();
-    let spec = LaunchSpec {
-        image_id: Some("ami-1".to_owned()),
-        instance_type: Some("t3.small".to_owned()),
-        ..LaunchSpec::default()
+    let spec = LaunchSpecRecord {
+        spec: LaunchSpec {
+            image_id: Some("ami-1".to_owned()),
+            instance_type: Some("t3.small".to_owned()),
+            ..LaunchSpec::default()
+        },
+        // The sealed bytes are the console's; the store keeps them exactly.
+        sealed_user_data: Some((vec![0, 1, 0xfe, 0xff], vec![7; 300])),
     };
     store.put_launch_spec("acme", spec.clone(), record("instances.launch_spec", "acme")).await.unwrap();
     assert_eq!(store.launch_spec("acme").await.unwrap(), Some(spec));
-    let template = LaunchSpec { launch_template_id: Some("lt-1".to_owned()), ..LaunchSpec::default() };
+    let template = LaunchSpecRecord {
+        spec: LaunchSpec { launch_template_id: Some("lt-1".to_owned()), ..LaunchSpec::default() },
+        sealed_user_data: None,
+    };
     store.put_launch_spec("acme", template.clone(), record("instances.launch_spec", "acme")).await.unwrap();
     assert_eq!(store.launch_spec("acme").await.unwrap(), Some(template));
     assert_eq!(store.launch_spec("beta").await.unwrap(), None);
+
+    // What recovery remembers: set, replaced, emptied (gone), and gone with its customer.
+    assert!(store.recovery_states().await.unwrap().is_empty());
+    let state = RecoveryStateRecord {
+        last_recovery_ms: Some(1_700_000_000_000),
+        restore_instance_id: Some("i-new".to_owned()),
+        awaiting_healthy: true,
+    };
+    store.put_recovery_state("acme", state.clone()).await.unwrap();
+    assert_eq!(
+        store.recovery_states().await.unwrap().into_iter().collect::<Vec<_>>(),
+        [("acme".to_owned(), state.clone())]
+    );
+    let restored = RecoveryStateRecord { restore_instance_id: None, ..state };
+    store.put_recovery_state("acme", restored.clone()).await.unwrap();
+    assert_eq!(store.recovery_states().await.unwrap().get("acme"), Some(&restored));
+    store.put_recovery_state("acme", RecoveryStateRecord::default()).await.unwrap();
+    assert!(store.recovery_states().await.unwrap().is_empty());
+    store.put_recovery_state("acme", restored).await.unwrap();
+
     store.delete_customer("acme", record("customer.remove", "acme")).await.unwrap();
     assert_eq!(store.launch_spec("acme").await.unwrap(), None);
+    assert!(store.recovery_states().await.unwrap().is_empty());
     assert_eq!(verified_chain(&*store).await, 6);
 }

@@ -62,15 +62,7 @@ async fn each_recovery_branch_acts_once_per_window() {
         user_data: Some("#cloud-config\n".to_owned()),
         ..LaunchSpec::default()
     };
-    let audit = voicefleet_core::console::AuditRecord {
-        actor: "admin".to_owned(),
-        action: "instance.launch_spec".to_owned(),
-        target: "gone".to_owned(),
-        request_id: String::new(),
-        outcome: "ok".to_owned(),
-        at_ms: clock.now_ms(),
-    };
-    console.store().put_launch_spec("gone", spec, audit).await.unwrap();
+    console.record_launch_spec(&admin, "gone", spec).await.unwrap();
     console.sync_instances(&admin).await.unwrap();
 
     let policy = RecoveryPolicy {

@@ -139,6 +139,10 @@ pub(crate) struct ServeArgs {
     /// The backup key file [default: DATA/backup.key]
     #[arg(long, env = "VOICEFLEET_BACKUP_KEY", value_name = "FILE")]
     pub(crate) backup_key: Option<PathBuf>,
+    /// How often automatic recovery looks at the hosts that do not answer, in seconds (1 to
+    /// 3600, or 30s, 1m); it acts only where `instances recovery set` turned it on
+    #[arg(long, env = "VOICEFLEET_RECOVERY_INTERVAL", value_name = "SECONDS", default_value = "15")]
+    pub(crate) recovery_interval: String,
     /// Where signed checkpoints of the audit log's head go: a directory outside the data
     /// directory's disk, ideally [default: DATA/audit-checkpoints]
     #[arg(long, env = "VOICEFLEET_AUDIT_CHECKPOINTS", value_name = "DIR")]

@@ -74,6 +74,13 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         _ => None,
     };
+    let recovery_interval = voicefleet_core::clock::parse_duration(&args.recovery_interval)
+        .ok()
+        .filter(|every| (Duration::from_secs(1)..=Duration::from_secs(3600)).contains(every))
+        .ok_or_else(|| Error::InvalidValue {
+            value: format!("--recovery-interval {}", args.recovery_interval),
+            reason: "give 1 to 3600 seconds, for example 15 (or 15s, 1m)".to_owned(),
+        })?;
     // Refused before anything is created; allowed with --insecure-plaintext, and said each time.
     let tls = args.tls_cert.is_some() && args.tls_key.is_some();
     if let Some(warning) =
@@ -98,6 +105,7 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
     options.admin_password = args.admin_password;
     options.alert_webhook = args.alert_webhook.clone();
     options.refresh_interval = Duration::from_secs(5);
+    options.recovery_interval = recovery_interval;
     options.audit_checkpoints = args.audit_checkpoints.clone();
     let server = ConsoleServer::start(options).await?;
     let embedded = server.embedded();

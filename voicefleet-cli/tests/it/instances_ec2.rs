@@ -6,7 +6,7 @@ use std::path::Path;
 
 use voicefleet_core::customer::CustomerId;
 use voicefleet_core::instances::ec2::{Ec2Options, Ec2Provider, StaticCredentials};
-use voicefleet_core::instances::{InstanceProvider as _, LaunchSpec};
+use voicefleet_core::instances::{InstanceAction, InstanceProvider as _, LaunchSpec};
 use voicefleet_tests::drill::voicefleet;
 use voicefleet_tests::moto::Moto;
 
@@ -207,6 +207,19 @@ async fn ec2_onboarding_launches_a_host_and_brings_it_to_a_running_agent() {
         (Some("ami-12c6146b"), Some("t3.medium"))
     );
     assert!(spec.get("user_data").is_none(), "{spec}");
+    // The host's key is in the user data (moto has it), never in what the CLI shows, nor in clear
+    // in the console's database files: the store keeps the user data sealed.
+    assert!(user_data.contains("PRIVATE KEY"), "{user_data}");
+    let shown = cli(&["instances", "launch-spec", "show", "acme"], "");
+    assert!(shown.code == 0 && !shown.stdout.contains("PRIVATE KEY"), "{}", shown.stdout);
+    for file in ["console.db", "console.db-wal"] {
+        let bytes = std::fs::read(data.join(file)).unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains("PRIVATE KEY") && !text.contains("#cloud-config"),
+            "{file} holds the user data"
+        );
+    }
     let bad = cli(&["instances", "launch-spec", "set", "acme", "--image", "ami-2"], "");
     assert_eq!(bad.code, 2, "{}", bad.stderr);
     let set = cli(
@@ -237,5 +250,99 @@ async fn ec2_onboarding_launches_a_host_and_brings_it_to_a_running_agent() {
     assert!(again.stderr.contains(&format!("already has instance {}", launched[0])), "{}", again.stderr);
     assert_eq!(moto.instances_of("acme", "running"), launched);
     drop(host);
+    drop(moto);
+}
+
+/// `voicefleet console serve` runs recovery on its own: a customer whose host does not answer
+/// and whose moto instance is stopped has it started within `unreachable_after` and a few
+/// `--recovery-interval`s, once (stopped again within the window, it stays stopped), audited
+/// under the console's recovery actor.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ec2_console_serve_starts_a_stopped_instance_once() {
+    use std::time::{Duration, Instant};
+    use voicefleet_tests::drill::{ConsoleProcess, Operator, login};
+    let moto = Moto::start();
+    let endpoint = moto.endpoint();
+    let ec2 = Ec2Provider::connect(Ec2Options {
+        region: Some("us-east-1".to_owned()),
+        endpoint: Some(endpoint.parse().unwrap()),
+        credentials: Some(StaticCredentials {
+            access_key_id: "testing".to_owned(),
+            secret_access_key: "testing".to_owned(),
+        }),
+        ..Ec2Options::default()
+    })
+    .await
+    .unwrap();
+    let spec = LaunchSpec {
+        image_id: Some("ami-12c6146b".to_owned()),
+        instance_type: Some("t3.medium".to_owned()),
+        ..LaunchSpec::default()
+    };
+    let acme = ec2.launch(&CustomerId::parse("acme").unwrap(), &spec, "").await.unwrap();
+    ec2.act(&acme.id, &InstanceAction::Stop).await.unwrap();
+    let state = |ec2: &Ec2Provider| {
+        let id = acme.id.clone();
+        let ec2 = ec2.clone();
+        async move { ec2.instance(&id).await.unwrap().state.as_str().to_owned() }
+    };
+    assert_eq!(state(&ec2).await, "stopped");
+
+    let dir = voicefleet_tests::scratch();
+    let data = dir.path().join("data");
+    let mut env = vec![("VOICEFLEET_EC2", "1"), ("VOICEFLEET_EC2_ENDPOINT", endpoint.as_str())];
+    env.extend(voicefleet_tests::moto::ENV);
+    let binary = Path::new(env!("CARGO_BIN_EXE_voicefleet"));
+    // A bad interval is refused before anything is created.
+    for bad in ["0", "2h", "soon"] {
+        let data_arg = data.to_str().unwrap();
+        let args =
+            ["--data", data_arg, "console", "serve", "--listen", "127.0.0.1:0", "--recovery-interval", bad];
+        let refused = tokio::task::block_in_place(|| voicefleet(binary, &args, &env, ""));
+        assert_eq!(refused.code, 2, "{bad}: {}", refused.stderr);
+        assert!(refused.stderr.contains(&format!("--recovery-interval {bad}")), "{}", refused.stderr);
+        assert!(refused.stderr.contains("give 1 to 3600 seconds"), "{}", refused.stderr);
+        assert!(!data.exists(), "a refused start creates nothing");
+    }
+
+    let interval = Duration::from_secs(1);
+    let console = ConsoleProcess::start(binary, &data, &env, &["--recovery-interval", "1"]);
+    let token = login(&console.url).await;
+    let operator = Operator { binary, url: console.url.clone(), token, env: &env };
+    // Its host agent would be on loopback; nothing answers there.
+    operator.ok(&["customers", "add", "acme", "--endpoint", "http://127.0.0.1:9"]);
+    operator.ok(&["instances", "sync"]);
+    let turned_on = Instant::now();
+    operator.ok(&["instances", "recovery", "set", "--enabled", "true", "--unreachable-after", "30s"]);
+
+    // Unreachable for 30 s (seen by the first pass after the setting), then the next pass acts.
+    let deadline = turned_on + Duration::from_secs(30) + 10 * interval;
+    while state(&ec2).await != "running" {
+        assert!(Instant::now() < deadline, "the console did not start the instance within {deadline:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let took = turned_on.elapsed();
+    assert!(took >= Duration::from_secs(29), "acted before unreachable-after: {took:?}");
+
+    // Once per window: stopped again, it stays stopped for several more intervals.
+    ec2.act(&acme.id, &InstanceAction::Stop).await.unwrap();
+    let watched = Instant::now();
+    while watched.elapsed() < 5 * interval {
+        assert_eq!(state(&ec2).await, "stopped", "acted twice in one window");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let audit = operator.json(&["audit", "list", "--action", "instance.recover.", "--customer", "acme"]);
+    let entries: Vec<_> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (e["action"].as_str().unwrap(), e["actor"].as_str().unwrap(), e["outcome"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(entries, [("instance.recover.start", "console (recovery)", "ok")], "{audit}");
+    let alerts = operator.json(&["alerts"]);
+    assert!(alerts.to_string().contains(&format!("started instance {} (stopped", acme.id)), "{alerts}");
+    console.stop();
     drop(moto);
 }

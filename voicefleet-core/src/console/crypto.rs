@@ -111,6 +111,42 @@ impl SecretBox {
         format!("voicefleet-user-totp:{user}").into_bytes()
     }
 
+    /// The associated data of a customer's launch-spec user data (it holds the host's TLS
+    /// private key): sealed user data moved to another customer does not decrypt.
+    fn user_data_aad(customer_id: &str) -> Vec<u8> {
+        format!("voicefleet-launch-user-data:{customer_id}").into_bytes()
+    }
+
+    /// Seals the cloud-init user data a customer's host is launched with; returns (nonce,
+    /// ciphertext).
+    pub(crate) fn seal_user_data(&self, customer_id: &str, user_data: &str) -> Result<(Vec<u8>, Vec<u8>)> {
+        self.seal_bound(&Self::user_data_aad(customer_id), user_data)
+    }
+
+    /// Opens what [`SecretBox::seal_user_data`] sealed for `customer_id`.
+    pub(crate) fn open_user_data(
+        &self,
+        customer_id: &str,
+        nonce: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<String> {
+        let what = format!("the launch spec's user data of `{customer_id}`");
+        self.open_bound(&Self::user_data_aad(customer_id), nonce, ciphertext, &what)
+    }
+
+    fn open_bound(&self, aad: &[u8], nonce: &[u8], ciphertext: &[u8], what: &str) -> Result<String> {
+        if nonce.len() != 24 {
+            return Err(Error::Internal { message: format!("{what} has a bad nonce") });
+        }
+        let plain = self
+            .cipher
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad })
+            .map_err(|_| Error::Unavailable {
+                message: format!("{what} does not decrypt: wrong master key, or the data was altered"),
+            })?;
+        String::from_utf8(plain).map_err(|_| Error::Internal { message: format!("{what} is not UTF-8") })
+    }
+
     /// Returns (nonce, ciphertext).
     pub fn seal(&self, customer_id: &str, name: &str, value: &str) -> Result<(Vec<u8>, Vec<u8>)> {
         self.seal_bound(&Self::aad(customer_id, name), value)

@@ -20,6 +20,7 @@ mod fleet;
 pub mod health;
 mod instances;
 pub mod keyfile;
+mod launch_spec;
 mod live;
 mod location;
 pub mod login;
@@ -90,7 +91,10 @@ const _: () = assert!(
     postgres::MIGRATIONS.len() as u32 == SCHEMA_VERSION,
     "sqlite/migrations.rs and postgres/migrations.rs must list the same schema versions"
 );
-pub use store::{AlertRecord, CustomerRecord, RecoverySettingsLevels, RevisionRecord, SecretRecord, Store};
+pub use store::{
+    AlertRecord, CustomerRecord, LaunchSpecRecord, RecoverySettingsLevels, RecoveryStateRecord,
+    RevisionRecord, SecretRecord, Store,
+};
 
 use crate::clock::SharedClock;
 use crate::config::Change;
@@ -469,7 +473,7 @@ impl Fleet for Console {
     }
 
     async fn launch_spec(&self, actor: &Actor, id: &str) -> Result<crate::instances::LaunchSpec> {
-        recovery_settings::launch_spec(self, actor, id).await
+        launch_spec::show(self, actor, id).await
     }
 
     async fn set_launch_spec(
@@ -478,6 +482,6 @@ impl Fleet for Console {
         id: &str,
         spec: crate::instances::LaunchSpec,
     ) -> Result<crate::instances::LaunchSpec> {
-        recovery_settings::set_launch_spec(self, actor, id, spec).await
+        launch_spec::set(self, actor, id, spec).await
     }
 }

@@ -188,7 +188,7 @@ async fn run(
     }
     console.statuses.remove(&id);
     let audit = console.audit_record(actor, "instance.launch_spec", &id);
-    console.store.put_launch_spec(&id, spec, audit).await?;
+    console.store_launch_spec(&id, spec, audit).await?;
     step("registered", format!("{endpoint}, certificate pinned {}", tls.pin_sha256));
 
     if let Some(document) = request.config {

@@ -9,27 +9,26 @@
 //! agent started, once. A customer whose endpoint was derived from its old instance's address
 //! gets the new instance's; one set by hand keeps it.
 //!
-//! The console's memory of when a host stopped answering, of its last recovery and of the
-//! replacements still to restore lives in this process (a restarted console waits
-//! `unreachable_after` again before acting).
+//! What recovery must not forget is in the store ([`RecoveryStateRecord`]), so a restarted
+//! console neither acts twice in one window nor loses a restore or the "healthy again" notice:
+//! each customer's last recovery (written before the cloud is asked), the replacement still to
+//! restore, and whether it has run since. When a host stopped answering is this process's own
+//! observation: a restarted console waits `unreachable_after` again before acting.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use super::{Actor, Console, Selector};
+use super::{Actor, Console, RecoveryStateRecord, Selector};
 use crate::auth::Role;
 use crate::error::Result;
 use crate::instances::{
     Instance, InstanceAction, RecoveryAction, RecoveryDecision, RecoveryObservation, RecoveryPolicy, decide,
 };
 
-/// When each customer's host was first seen unreachable, and when its last recovery started.
+/// When this process first saw each customer's host unreachable.
 #[derive(Debug, Default)]
 pub(super) struct RecoveryMemory {
     unreachable_since_ms: Mutex<HashMap<String, u64>>,
-    last_recovery_ms: Mutex<HashMap<String, u64>>,
-    /// Replacements launched whose configuration is not restored yet: customer → instance id.
-    to_restore: Mutex<HashMap<String, String>>,
 }
 
 /// One recovery a pass started.
@@ -61,17 +60,19 @@ pub(super) async fn pass(
     let now = console.options.clock.now_ms();
     let memory = &console.recovery;
     let linked = console.report().await?.mapping.linked;
+    let mut remembered = console.store.recovery_states().await?;
     let mut steps = Vec::new();
     for status in statuses {
         let id = status.customer_id.clone();
-        let pending = memory.to_restore.lock().unwrap_or_else(|p| p.into_inner()).get(&id).cloned();
+        let mut state = remembered.remove(&id).unwrap_or_default();
         if status.reachable
-            && let Some(instance_id) = pending
+            && let Some(instance_id) = state.restore_instance_id.clone()
         {
             let result = restore(console, actor, &id).await;
             console.audit_outcome(actor, "instance.recover.restore", &id, &result).await;
             if result.is_ok() {
-                memory.to_restore.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+                state.restore_instance_id = None;
+                remember(console, &id, &state).await?;
             }
             let what = match &result {
                 Ok(revision) => {
@@ -90,10 +91,10 @@ pub(super) async fn pass(
                 error: result.err().map(|e| e.to_string()),
             });
         }
-        let recovered_here =
-            memory.last_recovery_ms.lock().unwrap_or_else(|p| p.into_inner()).contains_key(&id);
-        if status.reachable && status.state == "running" && recovered_here {
+        if status.reachable && status.state == "running" && state.awaiting_healthy {
             console.recovery_healthy_notice(&id).await?;
+            state.awaiting_healthy = false;
+            remember(console, &id, &state).await?;
         }
         let since = {
             let mut since = memory.unreachable_since_ms.lock().unwrap_or_else(|p| p.into_inner());
@@ -118,15 +119,18 @@ pub(super) async fn pass(
             },
             None => None,
         };
-        let last = memory.last_recovery_ms.lock().unwrap_or_else(|p| p.into_inner()).get(&id).copied();
         let observation = RecoveryObservation {
             now_ms: now,
             unreachable_since_ms: since,
             instance: instance.as_ref(),
-            last_recovery_ms: last,
+            last_recovery_ms: state.last_recovery_ms,
         };
         let RecoveryDecision::Act(action) = decide(&policy, &observation) else { continue };
-        memory.last_recovery_ms.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), now);
+        // Recorded before the cloud is asked: a console that dies mid-action does not act again
+        // within the window when it comes back.
+        state.last_recovery_ms = Some(now);
+        state.awaiting_healthy = true;
+        remember(console, &id, &state).await?;
         let result = match (action, &instance) {
             (RecoveryAction::Start, Some(instance)) => {
                 provider.act(&instance.id, &InstanceAction::Start).await.map(|()| instance.id.clone())
@@ -139,11 +143,8 @@ pub(super) async fn pass(
         if action == RecoveryAction::Replace
             && let Ok(instance_id) = &result
         {
-            memory
-                .to_restore
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(id.clone(), instance_id.clone());
+            state.restore_instance_id = Some(instance_id.clone());
+            remember(console, &id, &state).await?;
         }
         let audit = format!("instance.recover.{}", action.as_str());
         console.audit_outcome(actor, &audit, &id, &result).await;
@@ -174,11 +175,16 @@ pub(super) async fn pass(
     Ok(steps)
 }
 
+/// Stores what recovery remembers of customer `id`.
+async fn remember(console: &Console, id: &str, state: &RecoveryStateRecord) -> Result<()> {
+    console.store.put_recovery_state(id, state.clone()).await
+}
+
 /// Launches a replacement from the customer's launch spec, with the user data its host was
 /// launched with (so the same certificate, still pinned); the new instance's id. A customer whose
 /// endpoint was derived from the old instance's address gets the new one's.
 async fn replace(console: &Console, actor: &Actor, id: &str, old: Option<&Instance>) -> Result<String> {
-    let spec = console.store.launch_spec(id).await?.ok_or_else(|| {
+    let spec = console.provisioning_spec(id).await?.ok_or_else(|| {
         crate::Error::blocked(
             format!("customer `{id}` has no recorded launch spec to launch a replacement from"),
             crate::Remedy::OnboardCustomer { customer: id.to_owned() },

@@ -1,13 +1,12 @@
-//! Recovery settings (off by default; fleet-wide, and per customer over the fleet's), a
-//! recovery pass with them (what `voicefleet console serve` runs on a timer), and a customer's
-//! launch spec, read and changed by hand.
+//! Recovery settings (off by default; fleet-wide, and per customer over the fleet's), and a
+//! recovery pass with them (what `voicefleet console serve` runs on a timer).
 
 use std::collections::BTreeMap;
 
 use super::{Actor, Console, RecoveryStep};
 use crate::auth::Role;
-use crate::error::{Error, Result};
-use crate::instances::{LaunchSpec, RecoverySettings, effective_policy};
+use crate::error::Result;
+use crate::instances::{RecoverySettings, effective_policy};
 
 /// The recovery settings as set.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -94,37 +93,4 @@ pub(super) async fn set_settings(
     let audit = console.audit_record(actor, "recovery.settings", target);
     console.store.put_recovery_settings(customer, settings, audit).await?;
     console.recovery_config().await
-}
-
-/// The customer's launch spec without its user data (which holds the host's TLS key).
-pub(super) async fn launch_spec(console: &Console, actor: &Actor, id: &str) -> Result<LaunchSpec> {
-    console.require(actor, Role::Viewer, "instance.launch_spec.show", id).await?;
-    console.record(id).await?;
-    let spec = console.store.launch_spec(id).await?.ok_or_else(|| no_spec(id))?;
-    Ok(LaunchSpec { user_data: None, ..spec })
-}
-
-/// Changes how the customer's host is launched (a replacement uses it); the user data recorded
-/// at onboarding is kept.
-pub(super) async fn set_launch_spec(
-    console: &Console,
-    actor: &Actor,
-    id: &str,
-    spec: LaunchSpec,
-) -> Result<LaunchSpec> {
-    console.require(actor, Role::Admin, "instance.launch_spec", id).await?;
-    console.record(id).await?;
-    spec.validate()?;
-    let recorded = console.store.launch_spec(id).await?.ok_or_else(|| no_spec(id))?;
-    let spec = LaunchSpec { user_data: recorded.user_data, ..spec };
-    let audit = console.audit_record(actor, "instance.launch_spec", id);
-    console.store.put_launch_spec(id, spec.clone(), audit).await?;
-    Ok(LaunchSpec { user_data: None, ..spec })
-}
-
-fn no_spec(id: &str) -> Error {
-    Error::blocked(
-        format!("customer `{id}` has no launch spec"),
-        crate::Remedy::OnboardCustomer { customer: id.to_owned() },
-    )
 }

@@ -92,6 +92,93 @@ pub struct AlertRecord {
     pub resolved_at_ms: Option<u64>,
 }
 
+/// A customer's stored launch spec: how to launch its host, with the cloud-init user data
+/// sealed under the console's master key (the user data holds the host's TLS private key).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LaunchSpecRecord {
+    /// How to launch the host. Its `user_data` is `None` in what the console writes; a record
+    /// written before user data was sealed may still hold it in clear.
+    pub spec: LaunchSpec,
+    /// The user data sealed for this customer: (nonce, ciphertext); none when there is none.
+    pub sealed_user_data: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+/// The stored form of a [`LaunchSpecRecord`]: the spec's fields, and the sealed user data in
+/// hexadecimal (one JSON text, the same in every store).
+#[derive(Serialize, Deserialize)]
+struct LaunchSpecBody {
+    #[serde(flatten)]
+    spec: LaunchSpec,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sealed_user_data: Option<SealedBody>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SealedBody {
+    nonce: String,
+    ciphertext: String,
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn from_hex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
+}
+
+impl LaunchSpecRecord {
+    /// The JSON text a store keeps.
+    pub(crate) fn to_body(&self) -> Result<String> {
+        let body = LaunchSpecBody {
+            spec: self.spec.clone(),
+            sealed_user_data: self.sealed_user_data.as_ref().map(|(nonce, ciphertext)| SealedBody {
+                nonce: to_hex(nonce),
+                ciphertext: to_hex(ciphertext),
+            }),
+        };
+        serde_json::to_string(&body).map_err(|e| crate::Error::Internal { message: e.to_string() })
+    }
+
+    /// Reads what [`LaunchSpecRecord::to_body`] wrote (or an older record, user data in clear).
+    pub(crate) fn from_body(text: &str) -> Result<LaunchSpecRecord> {
+        let corrupt = |why: String| crate::Error::Internal { message: format!("a stored launch spec {why}") };
+        let body: LaunchSpecBody =
+            serde_json::from_str(text).map_err(|e| corrupt(format!("is not readable: {e}")))?;
+        let sealed_user_data = match body.sealed_user_data {
+            None => None,
+            Some(sealed) => Some((
+                from_hex(&sealed.nonce).ok_or_else(|| corrupt("has a bad nonce".to_owned()))?,
+                from_hex(&sealed.ciphertext).ok_or_else(|| corrupt("has bad sealed user data".to_owned()))?,
+            )),
+        };
+        Ok(LaunchSpecRecord { spec: body.spec, sealed_user_data })
+    }
+}
+
+/// What recovery remembers of a customer, kept across console restarts.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RecoveryStateRecord {
+    /// When the last recovery for the customer started (at most one per window).
+    pub last_recovery_ms: Option<u64>,
+    /// A replacement launched whose configuration is not restored yet: its instance id.
+    pub restore_instance_id: Option<String>,
+    /// A recovery was done and the customer's agent has not run since: the `recovery` alert
+    /// resolves, saying when, once it does.
+    pub awaiting_healthy: bool,
+}
+
+impl RecoveryStateRecord {
+    /// Nothing to remember (a store keeps no row for it).
+    pub fn is_empty(&self) -> bool {
+        *self == RecoveryStateRecord::default()
+    }
+}
+
 /// The console's persistence.
 #[async_trait::async_trait]
 pub trait Store: Send + Sync {
@@ -245,10 +332,16 @@ pub trait Store: Send + Sync {
     async fn put_instance(&self, instance: Instance, synced_at_ms: u64) -> Result<()>;
     /// The stored instances, and when the newest of them was read from the cloud.
     async fn instances(&self) -> Result<(Vec<Instance>, Option<u64>)>;
-    /// How to launch the customer's host (a replacement is launched from it).
-    async fn put_launch_spec(&self, customer_id: &str, spec: LaunchSpec, audit: AuditRecord) -> Result<()>;
-    /// The customer's launch spec; none when none was stored.
-    async fn launch_spec(&self, customer_id: &str) -> Result<Option<LaunchSpec>>;
+    /// How to launch the customer's host (a replacement is launched from it), its user data
+    /// sealed by the console.
+    async fn put_launch_spec(
+        &self,
+        customer_id: &str,
+        spec: LaunchSpecRecord,
+        audit: AuditRecord,
+    ) -> Result<()>;
+    /// The customer's launch spec as stored (user data sealed); none when none was stored.
+    async fn launch_spec(&self, customer_id: &str) -> Result<Option<LaunchSpecRecord>>;
     /// Sets (empty: clears) a customer's recovery settings, or the fleet's for `None`.
     async fn put_recovery_settings(
         &self,
@@ -258,4 +351,9 @@ pub trait Store: Send + Sync {
     ) -> Result<()>;
     /// The fleet's recovery settings (none when never set) and each customer's own.
     async fn recovery_settings(&self) -> Result<RecoverySettingsLevels>;
+    /// Sets what recovery remembers of a customer (an empty record removes it). Not audited:
+    /// the recoveries it records are.
+    async fn put_recovery_state(&self, customer_id: &str, state: RecoveryStateRecord) -> Result<()>;
+    /// What recovery remembers, by customer (customers with nothing to remember are absent).
+    async fn recovery_states(&self) -> Result<BTreeMap<String, RecoveryStateRecord>>;
 }

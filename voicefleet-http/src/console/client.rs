@@ -27,13 +27,12 @@ use super::wire::{
     Control, Deploy, InstanceBody, InstanceResize, InstancesBody, Login, LoginResponse, NewRevision,
     NewToken, NewUser, Page, Password, Rollback, SecretValue, TagPatch, WhoAmI,
 };
-use super::wire_onboard::{
-    LaunchSpecBody, OnboardRequest, OnboardedBody, RecoveryBody, RecoverySettingsBody,
-};
+use super::wire_onboard::{LaunchSpecBody, RecoveryBody, RecoverySettingsBody};
 use crate::host::wire::{LogLineBody, LogsResponse};
 use crate::wire::{BulkSpecBody, NewCustomerBody};
 
 mod mfa;
+mod onboard;
 
 /// The console API's client; implements [`Fleet`].
 #[derive(Clone)]
@@ -536,11 +535,7 @@ impl Fleet for ConsoleClient {
     }
 
     async fn onboard(&self, _: &Actor, request: Onboarding, progress: Progress<'_>) -> Result<OnboardReport> {
-        let body = to_value(&OnboardRequest::from_onboarding(&request))?;
-        let path = format!("/v1/customers/{}/onboard", request.customer_id);
-        let report = self.call::<OnboardedBody>(Method::POST, &path, Some(body)).await?.into_report();
-        report.steps.iter().for_each(progress);
-        Ok(report)
+        self.onboard_streamed(&request, progress).await
     }
 
     async fn recovery_settings(&self, _: &Actor) -> Result<RecoveryConfig> {

@@ -22,9 +22,9 @@ use super::wire::{
     PageParams, Password, Rollback, SecretValue, StatusParams, TagPatch, WhoAmI,
 };
 use super::wire_onboard::{
-    LaunchSpecBody, OnboardRequest, OnboardedBody, RecoveryBody, RecoverySettingsBody,
+    LaunchSpecBody, OnboardRequest, OnboardStepBody, OnboardedBody, RecoveryBody, RecoverySettingsBody,
 };
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::host::wire::LogsResponse;
 use crate::middleware::AddressLimiter;
 use crate::routes::{Authenticate, route_table};
@@ -195,6 +195,11 @@ route_table! { Shared;
          pinned), record the customer and the launch spec, wait for the host agent, deploy the latest \
          revision with its secrets and start the agent; answers once the agent is running",
         body: OnboardRequest, ok: 200 json(OnboardedBody);
+    post "/v1/customers/{id}/onboard/events" [Admin] => instances::onboard_events,
+        "the same onboarding, each step sent as it is done: `step` events, then `done` with what \
+         onboarding did, or `error` (the error body) when it failed; onboarding goes on if the \
+         client leaves",
+        body: OnboardRequest, ok: 200 events(step: OnboardStepBody, done: OnboardedBody, error: ErrorBody);
     get "/v1/customers/{id}/launch-spec" [Viewer] => recovery::launch_spec,
         "how the customer's host is launched (a replacement too), without its user data",
         ok: 200 json(LaunchSpecBody);

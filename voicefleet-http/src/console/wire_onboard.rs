@@ -148,6 +148,24 @@ pub(crate) struct OnboardedBody {
     pub(crate) steps: Vec<OnboardStepBody>,
 }
 
+impl From<&OnboardProgress> for OnboardStepBody {
+    fn from(done: &OnboardProgress) -> Self {
+        OnboardStepBody { step: done.step.to_owned(), detail: done.detail.clone(), at_ms: done.at_ms }
+    }
+}
+
+impl OnboardStepBody {
+    /// The step; a name this version does not know reads as `step`.
+    pub(crate) fn into_progress(self) -> OnboardProgress {
+        const KNOWN: [&str; 6] = ["launched", "registered", "revision", "answered", "deployed", "running"];
+        OnboardProgress {
+            step: KNOWN.into_iter().find(|k| *k == self.step).unwrap_or("step"),
+            detail: self.detail,
+            at_ms: self.at_ms,
+        }
+    }
+}
+
 impl From<&OnboardReport> for OnboardedBody {
     fn from(report: &OnboardReport) -> Self {
         OnboardedBody {
@@ -156,15 +174,7 @@ impl From<&OnboardReport> for OnboardedBody {
             endpoint: report.endpoint.clone(),
             pin_sha256: report.pin_sha256.clone(),
             revision: report.revision,
-            steps: report
-                .steps
-                .iter()
-                .map(|s| OnboardStepBody {
-                    step: s.step.to_owned(),
-                    detail: s.detail.clone(),
-                    at_ms: s.at_ms,
-                })
-                .collect(),
+            steps: report.steps.iter().map(OnboardStepBody::from).collect(),
         }
     }
 }
@@ -172,22 +182,13 @@ impl From<&OnboardReport> for OnboardedBody {
 impl OnboardedBody {
     /// The report; a step's name this version does not know reads as `step`.
     pub(crate) fn into_report(self) -> OnboardReport {
-        const KNOWN: [&str; 6] = ["launched", "registered", "revision", "answered", "deployed", "running"];
         OnboardReport {
             customer_id: self.customer_id,
             instance: self.instance.into(),
             endpoint: self.endpoint,
             pin_sha256: self.pin_sha256,
             revision: self.revision,
-            steps: self
-                .steps
-                .into_iter()
-                .map(|s| OnboardProgress {
-                    step: KNOWN.into_iter().find(|k| *k == s.step).unwrap_or("step"),
-                    detail: s.detail,
-                    at_ms: s.at_ms,
-                })
-                .collect(),
+            steps: self.steps.into_iter().map(OnboardStepBody::into_progress).collect(),
         }
     }
 }

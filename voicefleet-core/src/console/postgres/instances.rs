@@ -4,8 +4,9 @@ use tokio_postgres::{GenericClient, Transaction};
 
 use super::{Client, bodies, db_error, int, json_error, prepared, uint};
 use crate::console::RecoverySettingsLevels;
+use crate::console::store::{LaunchSpecRecord, RecoveryStateRecord};
 use crate::error::Result;
-use crate::instances::{Instance, LaunchSpec, RecoverySettings};
+use crate::instances::{Instance, RecoverySettings};
 
 /// Replaces every stored instance with `instances` (a sync).
 pub(super) async fn replace(tx: &Transaction<'_>, instances: &[Instance], synced_at_ms: u64) -> Result<()> {
@@ -47,9 +48,9 @@ pub(super) async fn all(c: &Client) -> Result<(Vec<Instance>, Option<u64>)> {
 pub(super) async fn put_launch_spec(
     tx: &Transaction<'_>,
     customer_id: &str,
-    spec: &LaunchSpec,
+    spec: &LaunchSpecRecord,
 ) -> Result<()> {
-    let body = serde_json::to_string(spec).map_err(json_error)?;
+    let body = spec.to_body()?;
     tx.execute(
         "INSERT INTO launch_specs (customer_id, body) VALUES ($1, $2)
          ON CONFLICT (customer_id) DO UPDATE SET body = excluded.body",
@@ -60,7 +61,7 @@ pub(super) async fn put_launch_spec(
     Ok(())
 }
 
-pub(super) async fn launch_spec(c: &Client, customer_id: &str) -> Result<Option<LaunchSpec>> {
+pub(super) async fn launch_spec(c: &Client, customer_id: &str) -> Result<Option<LaunchSpecRecord>> {
     let row = c
         .query_opt(
             &prepared(c, "SELECT body FROM launch_specs WHERE customer_id = $1").await?,
@@ -68,7 +69,46 @@ pub(super) async fn launch_spec(c: &Client, customer_id: &str) -> Result<Option<
         )
         .await
         .map_err(db_error)?;
-    row.map(|row| serde_json::from_str(row.get::<_, &str>(0)).map_err(json_error)).transpose()
+    row.map(|row| LaunchSpecRecord::from_body(row.get::<_, &str>(0))).transpose()
+}
+
+/// Sets (empty: removes) what recovery remembers of `customer_id`.
+pub(super) async fn put_recovery_state(
+    c: &Client,
+    customer_id: &str,
+    state: &RecoveryStateRecord,
+) -> Result<()> {
+    if state.is_empty() {
+        c.execute("DELETE FROM recovery_state WHERE customer_id = $1", &[&customer_id])
+            .await
+            .map_err(db_error)?;
+        return Ok(());
+    }
+    let body = serde_json::to_string(state).map_err(json_error)?;
+    c.execute(
+        "INSERT INTO recovery_state (customer_id, body) VALUES ($1, $2)
+         ON CONFLICT (customer_id) DO UPDATE SET body = excluded.body",
+        &[&customer_id, &body],
+    )
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+/// What recovery remembers, by customer.
+pub(super) async fn recovery_states(
+    c: &Client,
+) -> Result<std::collections::BTreeMap<String, RecoveryStateRecord>> {
+    let rows = c
+        .query(&prepared(c, "SELECT customer_id, body FROM recovery_state ORDER BY customer_id").await?, &[])
+        .await
+        .map_err(db_error)?;
+    rows.iter()
+        .map(|row| {
+            let (id, body): (&str, &str) = (row.get(0), row.get(1));
+            Ok((id.to_owned(), serde_json::from_str(body).map_err(json_error)?))
+        })
+        .collect()
 }
 
 /// The fleet's scope in `recovery_settings` (as in SQLite).

@@ -80,6 +80,9 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         customer_id TEXT PRIMARY KEY REFERENCES customers(id) ON DELETE CASCADE, body TEXT NOT NULL);",
     // Recovery settings: fleet-wide (scope '*') and per customer (scope = its id).
     "CREATE TABLE recovery_settings (scope TEXT PRIMARY KEY, body TEXT NOT NULL);",
+    // What recovery remembers of each customer across console restarts.
+    "CREATE TABLE recovery_state (
+        customer_id TEXT PRIMARY KEY REFERENCES customers(id) ON DELETE CASCADE, body TEXT NOT NULL);",
 ];
 
 /// The lock migrations run under (in [`ADVISORY_NAMESPACE`]).

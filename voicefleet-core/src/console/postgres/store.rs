@@ -10,11 +10,13 @@ use crate::console::accounts::{TokenRecord, UserRecord};
 use crate::console::audit::{AuditEntry, AuditRecord};
 use crate::console::bulk::{BulkRun, TargetResult};
 use crate::console::mfa::MfaRecord;
-use crate::console::store::{AlertRecord, CustomerRecord, RevisionRecord, SecretRecord, Store};
+use crate::console::store::{
+    AlertRecord, CustomerRecord, LaunchSpecRecord, RecoveryStateRecord, RevisionRecord, SecretRecord, Store,
+};
 use crate::console::{AuditQuery, EventQuery, FleetEvent};
 use crate::error::{Error, Result};
 use crate::host::MetricsSample;
-use crate::instances::{Instance, LaunchSpec, RecoverySettings};
+use crate::instances::{Instance, RecoverySettings};
 
 #[async_trait::async_trait]
 impl Store for PostgresStore {
@@ -355,14 +357,19 @@ impl Store for PostgresStore {
         instances::all(&*self.client().await?).await
     }
 
-    async fn put_launch_spec(&self, customer_id: &str, spec: LaunchSpec, audit: AuditRecord) -> Result<()> {
+    async fn put_launch_spec(
+        &self,
+        customer_id: &str,
+        spec: LaunchSpecRecord,
+        audit: AuditRecord,
+    ) -> Result<()> {
         let mut c = self.client().await?;
         let tx = begin!(c);
         instances::put_launch_spec(&tx, customer_id, &spec).await?;
         self.finish(tx, Some(audit)).await.map(drop)
     }
 
-    async fn launch_spec(&self, customer_id: &str) -> Result<Option<LaunchSpec>> {
+    async fn launch_spec(&self, customer_id: &str) -> Result<Option<LaunchSpecRecord>> {
         instances::launch_spec(&*self.client().await?, customer_id).await
     }
 
@@ -380,5 +387,13 @@ impl Store for PostgresStore {
 
     async fn recovery_settings(&self) -> Result<RecoverySettingsLevels> {
         instances::recovery_settings(&*self.client().await?).await
+    }
+
+    async fn put_recovery_state(&self, customer_id: &str, state: RecoveryStateRecord) -> Result<()> {
+        instances::put_recovery_state(&*self.client().await?, customer_id, &state).await
+    }
+
+    async fn recovery_states(&self) -> Result<std::collections::BTreeMap<String, RecoveryStateRecord>> {
+        instances::recovery_states(&*self.client().await?).await
     }
 }

@@ -1,11 +1,13 @@
-//! Customer hosts: the instances the last sync found, each customer's launch spec, and the
-//! recovery settings (fleet-wide under scope `*`, else per customer).
+//! Customer hosts: the instances the last sync found, each customer's launch spec (its user
+//! data sealed by the console), the recovery settings (fleet-wide under scope `*`, else per
+//! customer) and what recovery remembers of each customer.
 
 use rusqlite::{Connection, Transaction, params};
 
 use super::{db_error, json_error, query_all, query_bodies, query_one};
+use crate::console::store::{LaunchSpecRecord, RecoveryStateRecord};
 use crate::error::Result;
-use crate::instances::{Instance, LaunchSpec, RecoverySettings};
+use crate::instances::{Instance, RecoverySettings};
 
 /// Replaces every stored instance with `instances` (a sync).
 pub(super) fn replace(tx: &Transaction<'_>, instances: &[Instance], synced_at_ms: u64) -> Result<()> {
@@ -37,8 +39,12 @@ pub(super) fn all(c: &Connection) -> Result<(Vec<Instance>, Option<u64>)> {
     Ok((instances, synced.into_iter().flatten().next()))
 }
 
-pub(super) fn put_launch_spec(tx: &Transaction<'_>, customer_id: &str, spec: &LaunchSpec) -> Result<()> {
-    let body = serde_json::to_string(spec).map_err(json_error)?;
+pub(super) fn put_launch_spec(
+    tx: &Transaction<'_>,
+    customer_id: &str,
+    spec: &LaunchSpecRecord,
+) -> Result<()> {
+    let body = spec.to_body()?;
     tx.execute(
         "INSERT INTO launch_specs (customer_id, body) VALUES (?1, ?2)
          ON CONFLICT (customer_id) DO UPDATE SET body = excluded.body",
@@ -48,12 +54,43 @@ pub(super) fn put_launch_spec(tx: &Transaction<'_>, customer_id: &str, spec: &La
     Ok(())
 }
 
-pub(super) fn launch_spec(c: &Connection, customer_id: &str) -> Result<Option<LaunchSpec>> {
+pub(super) fn launch_spec(c: &Connection, customer_id: &str) -> Result<Option<LaunchSpecRecord>> {
     let body: Option<String> =
         query_one(c, "SELECT body FROM launch_specs WHERE customer_id = ?1", [customer_id], |row| {
             row.get(0)
         })?;
-    body.map(|body| serde_json::from_str(&body).map_err(json_error)).transpose()
+    body.map(|body| LaunchSpecRecord::from_body(&body)).transpose()
+}
+
+/// Sets (empty: removes) what recovery remembers of `customer_id`.
+pub(super) fn put_recovery_state(
+    c: &Connection,
+    customer_id: &str,
+    state: &RecoveryStateRecord,
+) -> Result<()> {
+    if state.is_empty() {
+        c.execute("DELETE FROM recovery_state WHERE customer_id = ?1", [customer_id]).map_err(db_error)?;
+        return Ok(());
+    }
+    let body = serde_json::to_string(state).map_err(json_error)?;
+    c.execute(
+        "INSERT INTO recovery_state (customer_id, body) VALUES (?1, ?2)
+         ON CONFLICT (customer_id) DO UPDATE SET body = excluded.body",
+        params![customer_id, body],
+    )
+    .map_err(db_error)?;
+    Ok(())
+}
+
+/// What recovery remembers, by customer.
+pub(super) fn recovery_states(
+    c: &Connection,
+) -> Result<std::collections::BTreeMap<String, RecoveryStateRecord>> {
+    let rows: Vec<(String, String)> =
+        query_all(c, "SELECT customer_id, body FROM recovery_state ORDER BY customer_id", [], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?;
+    rows.into_iter().map(|(id, body)| Ok((id, serde_json::from_str(&body).map_err(json_error)?))).collect()
 }
 
 /// The fleet's scope in `recovery_settings`.

@@ -69,6 +69,10 @@ const MIGRATIONS: &[&str] = &[
         customer_id TEXT PRIMARY KEY REFERENCES customers(id) ON DELETE CASCADE, body TEXT NOT NULL);",
     // Recovery settings: fleet-wide (scope '*') and per customer (scope = its id).
     "CREATE TABLE recovery_settings (scope TEXT PRIMARY KEY, body TEXT NOT NULL);",
+    // What recovery remembers of each customer across console restarts: its last recovery (one
+    // per window), a replacement still to restore, and whether it has been healthy since.
+    "CREATE TABLE recovery_state (
+        customer_id TEXT PRIMARY KEY REFERENCES customers(id) ON DELETE CASCADE, body TEXT NOT NULL);",
 ];
 
 /// The schema version this voicefleet writes (`PRAGMA user_version` after every migration).

@@ -29,11 +29,12 @@ use super::accounts::{TokenRecord, UserRecord};
 use super::audit::{AuditEntry, AuditKey, AuditRecord};
 use super::bulk::{BulkRun, TargetResult};
 use super::store::{
-    AlertRecord, CustomerRecord, RecoverySettingsLevels, RevisionRecord, SecretRecord, Store,
+    AlertRecord, CustomerRecord, LaunchSpecRecord, RecoverySettingsLevels, RecoveryStateRecord,
+    RevisionRecord, SecretRecord, Store,
 };
 use crate::error::{Error, Result};
 use crate::host::MetricsSample;
-use crate::instances::{Instance, LaunchSpec, RecoverySettings};
+use crate::instances::{Instance, RecoverySettings};
 
 /// The SQLite store.
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
@@ -495,12 +496,17 @@ impl Store for SqliteStore {
         self.with(|c| instances::all(c)).await
     }
 
-    async fn put_launch_spec(&self, customer_id: &str, spec: LaunchSpec, audit: AuditRecord) -> Result<()> {
+    async fn put_launch_spec(
+        &self,
+        customer_id: &str,
+        spec: LaunchSpecRecord,
+        audit: AuditRecord,
+    ) -> Result<()> {
         let customer_id = customer_id.to_owned();
         self.audited(audit, move |tx| instances::put_launch_spec(tx, &customer_id, &spec)).await
     }
 
-    async fn launch_spec(&self, customer_id: &str) -> Result<Option<LaunchSpec>> {
+    async fn launch_spec(&self, customer_id: &str) -> Result<Option<LaunchSpecRecord>> {
         let customer_id = customer_id.to_owned();
         self.with(move |c| instances::launch_spec(c, &customer_id)).await
     }
@@ -518,5 +524,14 @@ impl Store for SqliteStore {
 
     async fn recovery_settings(&self) -> Result<RecoverySettingsLevels> {
         self.with(|c| instances::recovery_settings(c)).await
+    }
+
+    async fn put_recovery_state(&self, customer_id: &str, state: RecoveryStateRecord) -> Result<()> {
+        let customer_id = customer_id.to_owned();
+        self.with(move |c| instances::put_recovery_state(c, &customer_id, &state)).await
+    }
+
+    async fn recovery_states(&self) -> Result<std::collections::BTreeMap<String, RecoveryStateRecord>> {
+        self.with(|c| instances::recovery_states(c)).await
     }
 }
