@@ -170,3 +170,50 @@ pub(super) async fn login_failures(store: Arc<dyn Store>) {
     assert_eq!(store.login_failures("bob", "10.0.0.3").await.unwrap(), None);
     assert_eq!(verified_chain(&*store).await, 14);
 }
+
+/// Login attempts per address, the limit every replica counts against.
+pub(super) async fn login_attempts(store: Arc<dyn Store>) {
+    const MINUTE_MS: u64 = 60_000;
+    let now = 1_700_000_000_000;
+    // Concurrent attempts (as from two replicas at once) are each counted once.
+    let attempts = (0..20).map(|i| {
+        let store = store.clone();
+        tokio::spawn(async move { store.count_login_attempt("10.0.0.1", now + i, MINUTE_MS).await.unwrap() })
+    });
+    let mut counts: Vec<u32> =
+        futures_util::future::join_all(attempts).await.into_iter().map(Result::unwrap).collect();
+    counts.sort();
+    assert_eq!(counts, (1..=20).collect::<Vec<u32>>());
+    // Another address has a count of its own.
+    assert_eq!(store.count_login_attempt("10.0.0.2", now + 30_000, MINUTE_MS).await.unwrap(), 1);
+    // Still the same window until a minute after its first attempt, then a new one.
+    assert_eq!(store.count_login_attempt("10.0.0.1", now + MINUTE_MS - 1, MINUTE_MS).await.unwrap(), 21);
+    assert_eq!(store.count_login_attempt("10.0.0.1", now + MINUTE_MS, MINUTE_MS).await.unwrap(), 1);
+    assert_eq!(store.count_login_attempt("10.0.0.1", now + MINUTE_MS + 5, MINUTE_MS).await.unwrap(), 2);
+    // Counting changes nothing audited.
+    assert_eq!(verified_chain(&*store).await, 0);
+}
+
+/// The key fingerprints replicas check: recorded once, swapped only from the recorded one.
+pub(super) async fn key_fingerprints(store: Arc<dyn Store>) {
+    assert!(store.key_fingerprints().await.unwrap().is_empty());
+    let recorded = |name: &str| record("console.keys", name);
+    assert!(store.record_key_fingerprint("signing", "sha256:a", None, 1, recorded("signing")).await.unwrap());
+    // A second first record (another console starting) does not replace it, nor audit anything.
+    assert!(
+        !store.record_key_fingerprint("signing", "sha256:b", None, 2, recorded("signing")).await.unwrap()
+    );
+    assert!(store.record_key_fingerprint("master", "hmac:m", None, 3, recorded("master")).await.unwrap());
+    assert_eq!(
+        store.key_fingerprints().await.unwrap(),
+        [("master".to_owned(), "hmac:m".to_owned()), ("signing".to_owned(), "sha256:a".to_owned())]
+    );
+    // A swap from a fingerprint that is not the recorded one is refused.
+    let wrong = store.record_key_fingerprint("signing", "sha256:c", Some("sha256:b"), 4, recorded("signing"));
+    assert!(!wrong.await.unwrap());
+    let rotated =
+        store.record_key_fingerprint("signing", "sha256:c", Some("sha256:a"), 5, recorded("signing"));
+    assert!(rotated.await.unwrap());
+    assert!(store.key_fingerprints().await.unwrap().contains(&("signing".to_owned(), "sha256:c".to_owned())));
+    assert_eq!(verified_chain(&*store).await, 3);
+}

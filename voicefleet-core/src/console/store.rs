@@ -193,6 +193,34 @@ pub trait Store: Send + Sync {
         audit: Option<AuditRecord>,
     ) -> Result<()>;
 
+    /// Counts one login attempt from `address` at `at_ms` (atomically, whatever other writers
+    /// do) in its current window of `window_ms` (a new window starts when the last one is over)
+    /// and returns the attempts in that window, this one included. Windows over a day old are
+    /// forgotten.
+    async fn count_login_attempt(&self, address: &str, at_ms: u64, window_ms: u64) -> Result<u32>;
+
+    /// The key fingerprints recorded by the consoles on this store (name, fingerprint), by name.
+    async fn key_fingerprints(&self) -> Result<Vec<(String, String)>>;
+    /// Records the fingerprint of the key `name`: with `replacing` `None`, only when none is
+    /// recorded yet; with `Some(old)`, only in place of `old` (compare and swap). Returns whether
+    /// it was written; the audit entry is appended only then, in the same transaction.
+    async fn record_key_fingerprint(
+        &self,
+        name: &str,
+        fingerprint: &str,
+        replacing: Option<&str>,
+        at_ms: u64,
+        audit: AuditRecord,
+    ) -> Result<bool>;
+
+    /// A channel to every console using this store, for live events ([`super::feed`]); none
+    /// when only one process uses it (SQLite).
+    async fn event_channel(&self) -> Result<Option<super::feed::EventChannel>>;
+
+    /// Writes a consistent copy of every table into a new SQLite database at `path`, at this
+    /// voicefleet's schema version (the backups' format, whichever store is backed up).
+    async fn export_sqlite(&self, path: &std::path::Path) -> Result<()>;
+
     /// Conflict when the name exists.
     async fn insert_user(&self, user: UserRecord, audit: AuditRecord) -> Result<()>;
     /// The user `name`; none when there is no such user.

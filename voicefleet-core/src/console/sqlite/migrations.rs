@@ -69,6 +69,12 @@ const MIGRATIONS: &[&str] = &[
         customer_id TEXT PRIMARY KEY REFERENCES customers(id) ON DELETE CASCADE, body TEXT NOT NULL);",
     // Recovery settings: fleet-wide (scope '*') and per customer (scope = its id).
     "CREATE TABLE recovery_settings (scope TEXT PRIMARY KEY, body TEXT NOT NULL);",
+    // What console replicas on one database share: login attempts per client address (the
+    // per-minute limit), and the fingerprints of the keys every replica must hold.
+    "CREATE TABLE login_attempts (
+        address TEXT PRIMARY KEY, window_start_ms INTEGER NOT NULL, attempts INTEGER NOT NULL);
+     CREATE TABLE key_fingerprints (
+        name TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, recorded_at_ms INTEGER NOT NULL);",
 ];
 
 /// The schema version this voicefleet writes (`PRAGMA user_version` after every migration).
