@@ -176,9 +176,9 @@ pub(super) async fn login_attempts(store: Arc<dyn Store>) {
     const MINUTE_MS: u64 = 60_000;
     let now = 1_700_000_000_000;
     // Concurrent attempts (as from two replicas at once) are each counted once.
-    let attempts = (0..20).map(|i| {
+    let attempts = (0..20).map(|_| {
         let store = store.clone();
-        tokio::spawn(async move { store.count_login_attempt("10.0.0.1", now + i, MINUTE_MS).await.unwrap() })
+        tokio::spawn(async move { store.count_login_attempt("10.0.0.1", now, MINUTE_MS).await.unwrap() })
     });
     let mut counts: Vec<u32> =
         futures_util::future::join_all(attempts).await.into_iter().map(Result::unwrap).collect();
