@@ -27,13 +27,13 @@ keys (DATA/console.key and the master key); a console given others is refused.")
 Examples:
   voicefleet console backup --to /var/backups/voicefleet
   voicefleet console backup --to s3://acme-backups/console --keep-days 30 --key /etc/voicefleet/backup.key
-  VOICEFLEET_STORE_PASSWORD=... voicefleet console backup --to /var/backups/voicefleet \
+  VOICEFLEET_STORE_PASSWORD=... voicefleet console backup --to /var/backups/voicefleet \\
       --store postgres://voicefleet@db.internal/voicefleet
 
 The backup holds a consistent snapshot of the store (SQLite's, or every table of a PostgreSQL
-store), the console's signing key pair and its audit checkpoints, compressed and encrypted under the backup key (made at --key when missing: keep a
-copy away from the backups). The master key that encrypts secrets and keys the audit chain is not
-in it: back it up separately.")]
+store), the console's signing key pair and its audit checkpoints, compressed and encrypted under
+the backup key (made at --key when missing: keep a copy away from the backups). The master key
+that encrypts secrets and keys the audit chain is not in it: back it up separately.")]
     Backup(BackupArgs),
     /// List the backups in a directory or S3 prefix
     #[command(subcommand)]
@@ -44,8 +44,9 @@ Examples:
   voicefleet console restore /var/backups/voicefleet --data /var/lib/voicefleet-new --key backup.key
   voicefleet console restore s3://acme-backups/console/voicefleet-20261126T030000000Z \\
       --data /var/lib/voicefleet-new --key backup.key --master-key master.key
-  VOICEFLEET_STORE_PASSWORD=... voicefleet console restore /var/backups/voicefleet \
-      --data /var/lib/voicefleet-new --key backup.key --store postgres://voicefleet@db.internal/restored
+  VOICEFLEET_STORE_PASSWORD=... voicefleet console restore /var/backups/voicefleet \\
+      --data /var/lib/voicefleet-new --key backup.key \\
+      --store postgres://voicefleet@db.internal/restored
 
 FROM is a target (its newest backup) or TARGET/NAME. Nothing is written until the backup's hash,
 key, schema version and audit chain are checked; --data must be absent or empty. The restore is
