@@ -19,6 +19,8 @@ use crate::error::Result;
 
 /// The channel every console listens on.
 const CHANNEL: &str = "voicefleet_events";
+/// How the listening connection names itself (`pg_stat_activity.application_name`).
+const APPLICATION_NAME: &str = "voicefleet-console-events";
 /// The wait before connecting again.
 const RETRY: Duration = Duration::from_secs(1);
 
@@ -72,11 +74,13 @@ impl PostgresStore {
     /// listens.
     async fn open_listening(&self, received: &mpsc::UnboundedSender<ChannelMessage>) -> Result<Listening> {
         let fail = |error: tokio_postgres::Error| connect::connect_error(&self.shown, &error);
-        let (client, reader) = if self.config.get_ssl_mode() == SslMode::Disable {
-            let (client, connection) = self.config.connect(tokio_postgres::NoTls).await.map_err(fail)?;
+        let mut config = (*self.config).clone();
+        config.application_name(APPLICATION_NAME);
+        let (client, reader) = if config.get_ssl_mode() == SslMode::Disable {
+            let (client, connection) = config.connect(tokio_postgres::NoTls).await.map_err(fail)?;
             (client, read(connection, received.clone()))
         } else {
-            let (client, connection) = self.config.connect(connect::tls()?).await.map_err(fail)?;
+            let (client, connection) = config.connect(connect::tls()?).await.map_err(fail)?;
             (client, read(connection, received.clone()))
         };
         client.batch_execute(&format!("LISTEN {CHANNEL}")).await.map_err(db_error)?;
