@@ -217,3 +217,43 @@ pub(super) async fn key_fingerprints(store: Arc<dyn Store>) {
     assert!(store.key_fingerprints().await.unwrap().contains(&("signing".to_owned(), "sha256:c".to_owned())));
     assert_eq!(verified_chain(&*store).await, 3);
 }
+
+/// `Idempotency-Key`s: the first claim wins, whichever console asks; a failed request frees it.
+pub(super) async fn idempotency_keys(store: Arc<dyn Store>) {
+    use voicefleet_core::console::IdempotencyClaim;
+    const DAY_MS: u64 = 86_400_000;
+    let now = 10 * DAY_MS;
+    let claims = (0..8).map(|_| {
+        let store = store.clone();
+        tokio::spawn(
+            async move { store.claim_idempotency_key("admin", "k1", "bulk restart", now, DAY_MS).await },
+        )
+    });
+    let claims: Vec<IdempotencyClaim> =
+        futures_util::future::join_all(claims).await.into_iter().map(|c| c.unwrap().unwrap()).collect();
+    assert_eq!(claims.iter().filter(|c| **c == IdempotencyClaim::First).count(), 1, "{claims:?}");
+    let pending = IdempotencyClaim::Taken { fingerprint: "bulk restart".to_owned(), result: None };
+    assert_eq!(claims.iter().filter(|c| **c == pending).count(), 7, "{claims:?}");
+    store.finish_idempotency_key("admin", "k1", Some("run-1")).await.unwrap();
+    assert_eq!(
+        store.claim_idempotency_key("admin", "k1", "other", now + 1, DAY_MS).await.unwrap(),
+        IdempotencyClaim::Taken { fingerprint: "bulk restart".to_owned(), result: Some("run-1".to_owned()) }
+    );
+    // Another caller's key of the same name is its own.
+    assert_eq!(
+        store.claim_idempotency_key("ci", "k1", "x", now, DAY_MS).await.unwrap(),
+        IdempotencyClaim::First
+    );
+    // A failed first request frees the key; a day later a key is forgotten.
+    store.finish_idempotency_key("ci", "k1", None).await.unwrap();
+    assert_eq!(
+        store.claim_idempotency_key("ci", "k1", "y", now, DAY_MS).await.unwrap(),
+        IdempotencyClaim::First
+    );
+    let later = now + DAY_MS + 1;
+    assert_eq!(
+        store.claim_idempotency_key("admin", "k1", "z", later, DAY_MS).await.unwrap(),
+        IdempotencyClaim::First
+    );
+    assert_eq!(verified_chain(&*store).await, 0);
+}

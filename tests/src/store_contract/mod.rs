@@ -43,6 +43,7 @@ pub async fn run_all(factory: &Factory) {
     case!(accounts::login_failures);
     case!(accounts::login_attempts);
     case!(accounts::key_fingerprints);
+    case!(accounts::idempotency_keys);
     case!(history::samples);
     case!(history::events);
     case!(history::alerts);

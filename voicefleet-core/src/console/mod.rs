@@ -92,7 +92,10 @@ const _: () = assert!(
     postgres::MIGRATIONS.len() as u32 == SCHEMA_VERSION,
     "sqlite/migrations.rs and postgres/migrations.rs must list the same schema versions"
 );
-pub use store::{AlertRecord, CustomerRecord, RecoverySettingsLevels, RevisionRecord, SecretRecord, Store};
+pub use store::{
+    AlertRecord, CustomerRecord, IdempotencyClaim, RecoverySettingsLevels, RevisionRecord, SecretRecord,
+    Store,
+};
 
 use crate::clock::SharedClock;
 use crate::config::Change;

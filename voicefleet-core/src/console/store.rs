@@ -19,6 +19,20 @@ use crate::instances::{Instance, LaunchSpec, RecoverySettings};
 /// The fleet's recovery settings, and each customer's that has its own.
 pub type RecoverySettingsLevels = (Option<RecoverySettings>, BTreeMap<String, RecoverySettings>);
 
+/// What a claim of an `Idempotency-Key` found ([`Store::claim_idempotency_key`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyClaim {
+    /// This claim is the first: run the request, then record its result.
+    First,
+    /// Claimed before, for the request of `fingerprint`; `result` once it finished.
+    Taken {
+        /// What the first request asked for.
+        fingerprint: String,
+        /// Its result, when it finished.
+        result: Option<String>,
+    },
+}
+
 /// A stored customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CustomerRecord {
@@ -212,6 +226,22 @@ pub trait Store: Send + Sync {
         at_ms: u64,
         audit: AuditRecord,
     ) -> Result<bool>;
+
+    /// Claims `key` of `caller` for a request that starts something (`Idempotency-Key`),
+    /// atomically whichever console asks: the first claim wins; a later one learns what the key
+    /// was claimed for and its result when there is one. Claims older than `keep_ms` are
+    /// forgotten first.
+    async fn claim_idempotency_key(
+        &self,
+        caller: &str,
+        key: &str,
+        fingerprint: &str,
+        at_ms: u64,
+        keep_ms: u64,
+    ) -> Result<IdempotencyClaim>;
+    /// Records the result of the request that claimed `key` (`None`: it failed, and the key is
+    /// free again).
+    async fn finish_idempotency_key(&self, caller: &str, key: &str, result: Option<&str>) -> Result<()>;
 
     /// A channel to every console using this store, for live events ([`super::feed`]); none
     /// when only one process uses it (SQLite).

@@ -243,6 +243,8 @@ pub fn router(
     signer: HostTokenSigner,
     options: ConsoleApiOptions,
 ) -> Result<Router> {
+    // Claimed in the store: a retry that reaches another console finds the first request's key.
+    let idempotency = idempotency::IdempotencyKeys::new(accounts.store().clone(), options.clock.clone());
     let state = Arc::new(AppState {
         fleet,
         accounts,
@@ -250,7 +252,7 @@ pub fn router(
         signer,
         status_max_age: options.status_max_age,
         clock: options.clock,
-        idempotency: idempotency::IdempotencyKeys::default(),
+        idempotency,
         metrics: telemetry::ConsoleMetrics::new(options.host_metrics),
     });
     state.metrics.follow_bulk_runs(&state.fleet);

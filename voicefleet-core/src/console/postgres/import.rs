@@ -35,6 +35,7 @@ pub(super) const TABLES: &[&str] = &[
     "recovery_settings",
     "login_attempts",
     "key_fingerprints",
+    "idempotency_keys",
 ];
 
 /// Rows per INSERT statement.

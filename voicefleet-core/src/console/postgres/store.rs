@@ -251,6 +251,28 @@ impl Store for PostgresStore {
         Ok(written)
     }
 
+    async fn claim_idempotency_key(
+        &self,
+        caller: &str,
+        key: &str,
+        fingerprint: &str,
+        at_ms: u64,
+        keep_ms: u64,
+    ) -> Result<crate::console::IdempotencyClaim> {
+        let mut c = self.client().await?;
+        let tx = begin!(c);
+        let claim = keys::claim_idempotency_key(&tx, (caller, key, fingerprint), at_ms, keep_ms).await?;
+        self.finish(tx, None).await?;
+        Ok(claim)
+    }
+
+    async fn finish_idempotency_key(&self, caller: &str, key: &str, result: Option<&str>) -> Result<()> {
+        let mut c = self.client().await?;
+        let tx = begin!(c);
+        keys::finish_idempotency_key(&tx, caller, key, result).await?;
+        self.finish(tx, None).await.map(drop)
+    }
+
     async fn event_channel(&self) -> Result<Option<crate::console::feed::EventChannel>> {
         Ok(Some(self.listen().await?))
     }

@@ -408,6 +408,26 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn claim_idempotency_key(
+        &self,
+        caller: &str,
+        key: &str,
+        fingerprint: &str,
+        at_ms: u64,
+        keep_ms: u64,
+    ) -> Result<crate::console::IdempotencyClaim> {
+        let (caller, key, fingerprint) = (caller.to_owned(), key.to_owned(), fingerprint.to_owned());
+        self.transaction(move |tx| {
+            keys::claim_idempotency_key(tx, (&caller, &key, &fingerprint), at_ms, keep_ms)
+        })
+        .await
+    }
+
+    async fn finish_idempotency_key(&self, caller: &str, key: &str, result: Option<&str>) -> Result<()> {
+        let (caller, key, result) = (caller.to_owned(), key.to_owned(), result.map(str::to_owned));
+        self.transaction(move |tx| keys::finish_idempotency_key(tx, &caller, &key, result.as_deref())).await
+    }
+
     async fn event_channel(&self) -> Result<Option<crate::console::feed::EventChannel>> {
         // One process owns the database file: its events need no channel.
         Ok(None)
