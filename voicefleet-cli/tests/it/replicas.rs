@@ -211,6 +211,22 @@ async fn two_consoles_on_one_database_share_logins_tokens_limits_and_events() {
     let rest = until_finished(&mut resumed).await;
     assert_eq!(ids(&rest), ids(&seen_b)[1..], "resumed on A after the first event seen on B");
 
+    // A retried start that reaches the other console replays the first one's run.
+    let spec = json!({"action": {"kind": "restart"}, "selector": {"kind": "tags", "tags": {"tier": "test"}},
+                      "max_concurrency": {"count": 1}, "max_errors": {"count": 1}});
+    let start_once = |base: &str| {
+        http.post(format!("{base}/v1/bulk"))
+            .bearer_auth(&token)
+            .header("idempotency-key", "retry-1")
+            .json(&spec)
+            .send()
+    };
+    let (first, retried) = (start_once(&a.base).await.unwrap(), start_once(&b.base).await.unwrap());
+    assert_eq!((first.status(), retried.status()), (StatusCode::CREATED, StatusCode::CREATED));
+    assert_eq!(retried.headers()["idempotent-replayed"], "true");
+    let (first, retried): (Value, Value) = (first.json().await.unwrap(), retried.json().await.unwrap());
+    assert_eq!(first["id"], retried["id"], "one run");
+
     // Failed logins of one user from one address slow down as one, whichever console counts
     // them: three wrong passwords through A, and B already makes the fourth wait.
     for _ in 0..3 {
