@@ -123,6 +123,7 @@ async fn main() {
     let options = BackupOptions {
         data_dir: data.clone(),
         store: store.clone(),
+        from_store: false,
         target: Arc::new(DirTarget::new(target_dir.clone())),
         key: key.clone(),
         keep_days: None,
@@ -150,6 +151,7 @@ async fn main() {
             master_key: Some(data.join("master.key")),
             checkpoints: Some(dir.path().join(format!("checkpoints-{run}"))),
             actor: "bench".into(),
+            store: None,
         };
         let started = Instant::now();
         let restored = backup::restore(&restore, &clock).await.unwrap();

@@ -42,3 +42,27 @@ pub fn sse_events(
         .eventsource()
         .filter_map(|event| std::future::ready(event.ok().map(|e| (e.event, e.id, e.data))))
 }
+
+/// A `text/event-stream` response read one event at a time.
+pub struct SseReader {
+    events: std::pin::Pin<Box<dyn futures_util::Stream<Item = (String, String, String)> + Send>>,
+}
+
+impl std::fmt::Debug for SseReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SseReader(..)")
+    }
+}
+
+impl SseReader {
+    /// Reads `response`'s events.
+    pub fn new(response: reqwest::Response) -> Self {
+        Self { events: Box::pin(sse_events(response)) }
+    }
+
+    /// The next event (name, id, data) within `within`; none when none came, or the stream ended.
+    pub async fn next_within(&mut self, within: Duration) -> Option<(String, String, String)> {
+        use futures_util::StreamExt as _;
+        tokio::time::timeout(within, self.events.next()).await.ok().flatten()
+    }
+}

@@ -90,11 +90,6 @@ impl AddressLimiter {
         Self { limiter: DefaultKeyedRateLimiter::keyed(Quota::per_second(rate).allow_burst(burst)) }
     }
 
-    pub(crate) fn per_minute(per_minute: u32) -> Self {
-        let rate = NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
-        Self { limiter: DefaultKeyedRateLimiter::keyed(Quota::per_minute(rate)) }
-    }
-
     pub(crate) fn allow(&self, address: IpAddr) -> bool {
         // Forget idle addresses now and then so a scan of many addresses cannot grow the map.
         if self.limiter.len() > 10_000 {

@@ -170,3 +170,90 @@ pub(super) async fn login_failures(store: Arc<dyn Store>) {
     assert_eq!(store.login_failures("bob", "10.0.0.3").await.unwrap(), None);
     assert_eq!(verified_chain(&*store).await, 14);
 }
+
+/// Login attempts per address, the limit every replica counts against.
+pub(super) async fn login_attempts(store: Arc<dyn Store>) {
+    const MINUTE_MS: u64 = 60_000;
+    let now = 1_700_000_000_000;
+    // Concurrent attempts (as from two replicas at once) are each counted once.
+    let attempts = (0..20).map(|_| {
+        let store = store.clone();
+        tokio::spawn(async move { store.count_login_attempt("10.0.0.1", now, MINUTE_MS).await.unwrap() })
+    });
+    let mut counts: Vec<u32> =
+        futures_util::future::join_all(attempts).await.into_iter().map(Result::unwrap).collect();
+    counts.sort();
+    assert_eq!(counts, (1..=20).collect::<Vec<u32>>());
+    // Another address has a count of its own.
+    assert_eq!(store.count_login_attempt("10.0.0.2", now + 30_000, MINUTE_MS).await.unwrap(), 1);
+    // Still the same window until a minute after its first attempt, then a new one.
+    assert_eq!(store.count_login_attempt("10.0.0.1", now + MINUTE_MS - 1, MINUTE_MS).await.unwrap(), 21);
+    assert_eq!(store.count_login_attempt("10.0.0.1", now + MINUTE_MS, MINUTE_MS).await.unwrap(), 1);
+    assert_eq!(store.count_login_attempt("10.0.0.1", now + MINUTE_MS + 5, MINUTE_MS).await.unwrap(), 2);
+    // Counting changes nothing audited.
+    assert_eq!(verified_chain(&*store).await, 0);
+}
+
+/// The key fingerprints replicas check: recorded once, swapped only from the recorded one.
+pub(super) async fn key_fingerprints(store: Arc<dyn Store>) {
+    assert!(store.key_fingerprints().await.unwrap().is_empty());
+    let recorded = |name: &str| record("console.keys", name);
+    assert!(store.record_key_fingerprint("signing", "sha256:a", None, 1, recorded("signing")).await.unwrap());
+    // A second first record (another console starting) does not replace it, nor audit anything.
+    assert!(
+        !store.record_key_fingerprint("signing", "sha256:b", None, 2, recorded("signing")).await.unwrap()
+    );
+    assert!(store.record_key_fingerprint("master", "hmac:m", None, 3, recorded("master")).await.unwrap());
+    assert_eq!(
+        store.key_fingerprints().await.unwrap(),
+        [("master".to_owned(), "hmac:m".to_owned()), ("signing".to_owned(), "sha256:a".to_owned())]
+    );
+    // A swap from a fingerprint that is not the recorded one is refused.
+    let wrong = store.record_key_fingerprint("signing", "sha256:c", Some("sha256:b"), 4, recorded("signing"));
+    assert!(!wrong.await.unwrap());
+    let rotated =
+        store.record_key_fingerprint("signing", "sha256:c", Some("sha256:a"), 5, recorded("signing"));
+    assert!(rotated.await.unwrap());
+    assert!(store.key_fingerprints().await.unwrap().contains(&("signing".to_owned(), "sha256:c".to_owned())));
+    assert_eq!(verified_chain(&*store).await, 3);
+}
+
+/// `Idempotency-Key`s: the first claim wins, whichever console asks; a failed request frees it.
+pub(super) async fn idempotency_keys(store: Arc<dyn Store>) {
+    use voicefleet_core::console::IdempotencyClaim;
+    const DAY_MS: u64 = 86_400_000;
+    let now = 10 * DAY_MS;
+    let claims = (0..8).map(|_| {
+        let store = store.clone();
+        tokio::spawn(
+            async move { store.claim_idempotency_key("admin", "k1", "bulk restart", now, DAY_MS).await },
+        )
+    });
+    let claims: Vec<IdempotencyClaim> =
+        futures_util::future::join_all(claims).await.into_iter().map(|c| c.unwrap().unwrap()).collect();
+    assert_eq!(claims.iter().filter(|c| **c == IdempotencyClaim::First).count(), 1, "{claims:?}");
+    let pending = IdempotencyClaim::Taken { fingerprint: "bulk restart".to_owned(), result: None };
+    assert_eq!(claims.iter().filter(|c| **c == pending).count(), 7, "{claims:?}");
+    store.finish_idempotency_key("admin", "k1", Some("run-1")).await.unwrap();
+    assert_eq!(
+        store.claim_idempotency_key("admin", "k1", "other", now + 1, DAY_MS).await.unwrap(),
+        IdempotencyClaim::Taken { fingerprint: "bulk restart".to_owned(), result: Some("run-1".to_owned()) }
+    );
+    // Another caller's key of the same name is its own.
+    assert_eq!(
+        store.claim_idempotency_key("ci", "k1", "x", now, DAY_MS).await.unwrap(),
+        IdempotencyClaim::First
+    );
+    // A failed first request frees the key; a day later a key is forgotten.
+    store.finish_idempotency_key("ci", "k1", None).await.unwrap();
+    assert_eq!(
+        store.claim_idempotency_key("ci", "k1", "y", now, DAY_MS).await.unwrap(),
+        IdempotencyClaim::First
+    );
+    let later = now + DAY_MS + 1;
+    assert_eq!(
+        store.claim_idempotency_key("admin", "k1", "z", later, DAY_MS).await.unwrap(),
+        IdempotencyClaim::First
+    );
+    assert_eq!(verified_chain(&*store).await, 0);
+}

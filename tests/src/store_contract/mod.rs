@@ -41,10 +41,14 @@ pub async fn run_all(factory: &Factory) {
     case!(accounts::users_and_tokens);
     case!(accounts::second_factor);
     case!(accounts::login_failures);
+    case!(accounts::login_attempts);
+    case!(accounts::key_fingerprints);
+    case!(accounts::idempotency_keys);
     case!(history::samples);
     case!(history::events);
     case!(history::alerts);
     case!(history::instances);
+    case!(history::export);
 }
 
 pub fn record(action: &str, target: &str) -> AuditRecord {

@@ -19,18 +19,21 @@ On first start the admin user is created with a generated password, shown once (
 VOICEFLEET_ADMIN_PASSWORD). Hosts must trust DATA/console.pub.pem (--console-public-key).
 Every scheduled backup is audited; a failed one raises the `backup_failed` alert.
 With --store postgres://…, the data is in PostgreSQL (its schema is made or upgraded at start);
-the keys and audit checkpoints stay in DATA, and backups are PostgreSQL's own (pg_dump, snapshots).")]
+the keys and audit checkpoints stay in DATA. Consoles on one database must be given the same
+keys (DATA/console.key and the master key); a console given others is refused.")]
     Serve(Box<ServeArgs>),
     /// Take an encrypted backup of the console's data (while it runs)
     #[command(after_long_help = "\
 Examples:
   voicefleet console backup --to /var/backups/voicefleet
   voicefleet console backup --to s3://acme-backups/console --keep-days 30 --key /etc/voicefleet/backup.key
+  VOICEFLEET_STORE_PASSWORD=... voicefleet console backup --to /var/backups/voicefleet \\
+      --store postgres://voicefleet@db.internal/voicefleet
 
-The backup holds a consistent snapshot of the store, the console's signing key pair and its audit
-checkpoints, compressed and encrypted under the backup key (made at --key when missing: keep a
-copy away from the backups). The master key that encrypts secrets and keys the audit chain is not
-in it: back it up separately.")]
+The backup holds a consistent snapshot of the store (SQLite's, or every table of a PostgreSQL
+store), the console's signing key pair and its audit checkpoints, compressed and encrypted under
+the backup key (made at --key when missing: keep a copy away from the backups). The master key
+that encrypts secrets and keys the audit chain is not in it: back it up separately.")]
     Backup(BackupArgs),
     /// List the backups in a directory or S3 prefix
     #[command(subcommand)]
@@ -41,11 +44,15 @@ Examples:
   voicefleet console restore /var/backups/voicefleet --data /var/lib/voicefleet-new --key backup.key
   voicefleet console restore s3://acme-backups/console/voicefleet-20261126T030000000Z \\
       --data /var/lib/voicefleet-new --key backup.key --master-key master.key
+  VOICEFLEET_STORE_PASSWORD=... voicefleet console restore /var/backups/voicefleet \\
+      --data /var/lib/voicefleet-new --key backup.key \\
+      --store postgres://voicefleet@db.internal/restored
 
 FROM is a target (its newest backup) or TARGET/NAME. Nothing is written until the backup's hash,
 key, schema version and audit chain are checked; --data must be absent or empty. The restore is
 recorded in the restored audit log and anchors the audit checkpoints at the restored head (give
-the console's --audit-checkpoints DIR). Then: voicefleet console serve --data NEWDIR.")]
+the console's --audit-checkpoints DIR). With --store, the data goes into that new, empty
+PostgreSQL database, its audit chain checked again there. Then: voicefleet console serve --data NEWDIR.")]
     Restore(RestoreArgs),
     /// Make a new signing key pair, have every host trust it, then sign with it
     #[command(after_long_help = "\
@@ -154,6 +161,10 @@ pub(crate) struct BackupArgs {
     /// Where: a directory or s3://bucket/prefix
     #[arg(long, value_name = "TARGET")]
     pub(crate) to: String,
+    /// The console's store when it is not DATA's SQLite database: postgres://USER@HOST:PORT/DATABASE
+    /// (the password in VOICEFLEET_STORE_PASSWORD, PGPASSWORD or the URL)
+    #[arg(long, env = "VOICEFLEET_STORE", value_name = "STORE", hide_env_values = true)]
+    pub(crate) store: Option<String>,
     /// Then remove backups there older than this many days (the newest is always kept)
     #[arg(long, value_name = "DAYS")]
     pub(crate) keep_days: Option<u32>,
@@ -195,4 +206,8 @@ pub(crate) struct RestoreArgs {
     /// [default: NEWDIR/audit-checkpoints]
     #[arg(long, env = "VOICEFLEET_AUDIT_CHECKPOINTS", value_name = "DIR")]
     pub(crate) audit_checkpoints: Option<PathBuf>,
+    /// Restore the data into this new, empty PostgreSQL database (NEWDIR gets the keys and
+    /// checkpoints): postgres://USER@HOST:PORT/DATABASE, the password in VOICEFLEET_STORE_PASSWORD
+    #[arg(long, value_name = "STORE")]
+    pub(crate) store: Option<String>,
 }

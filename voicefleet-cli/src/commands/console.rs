@@ -50,16 +50,6 @@ fn backup_key(data: &Path, path: Option<PathBuf>) -> anyhow::Result<BackupKey> {
 async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let data = global.data.clone().unwrap_or_else(default_data_dir);
     let store = args.store.as_deref().map(StoreLocation::parse).transpose()?;
-    if let (Some(StoreLocation::Postgres(_)), Some(_)) = (&store, &args.backup_to) {
-        return Err(Error::InvalidValue {
-            value: "--backup-to".to_owned(),
-            reason: "scheduled backups cover the embedded SQLite store; with a PostgreSQL store, back \
-                     up the database with its own tools (pg_dump, your provider's snapshots) and keep \
-                     DATA (keys, checkpoints) with them"
-                .to_owned(),
-        }
-        .into());
-    }
     let schedule = match (&args.backup_to, &args.backup_every) {
         (Some(to), Some(every_text)) => {
             let every = voicefleet_core::clock::parse_duration(every_text)?;
@@ -148,6 +138,7 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
                 backup: BackupOptions {
                     data_dir: data.clone(),
                     store: embedded.console.store().clone(),
+                    from_store: matches!(store, Some(StoreLocation::Postgres(_))),
                     target,
                     key,
                     keep_days: args.backup_keep_days,
@@ -201,7 +192,9 @@ fn pruned_note(pruned: &[String]) -> String {
 
 async fn backup_now(global: &Global, args: BackupArgs) -> anyhow::Result<ExitCode> {
     let data = global.data.clone().unwrap_or_else(default_data_dir);
-    if !data.join("console.db").is_file() {
+    let location = args.store.as_deref().map(StoreLocation::parse).transpose()?;
+    let from_store = matches!(location, Some(StoreLocation::Postgres(_)));
+    if !from_store && !data.join("console.db").is_file() {
         return Err(Error::InvalidValue {
             value: data.display().to_string(),
             reason: "no console data there: give the console's data directory with --data DIR (or VOICEFLEET_DATA)"
@@ -211,17 +204,36 @@ async fn backup_now(global: &Global, args: BackupArgs) -> anyhow::Result<ExitCod
     }
     let target = backup::open_target(&args.to)?;
     let key = backup_key(&data, args.key)?;
-    // The console's own store (shared with a running console through SQLite's WAL), for the
-    // audit entry, chained with the audit key of the console's master key.
-    let mut store = SqliteStore::open(&data.join("console.db"))?;
-    if let Some(secrets) = SecretBox::load_existing(&data.join("master.key"))? {
-        store = store.with_audit_key(secrets.audit_key().clone());
-    }
-    let store: Arc<dyn Store> = Arc::new(store);
+    // The console's own store (shared with a running console through SQLite's WAL, or the
+    // PostgreSQL database), for the snapshot of a PostgreSQL store and the audit entry, chained
+    // with the audit key of the console's master key.
+    let secrets = SecretBox::load_existing(&data.join("master.key"))?;
+    let store: Arc<dyn Store> = match (&location, &secrets) {
+        (Some(location @ StoreLocation::Postgres(_)), Some(secrets)) => {
+            location.open(secrets.audit_key().clone()).await?
+        }
+        (Some(StoreLocation::Postgres(_)), None) => {
+            return Err(Error::InvalidValue {
+                value: data.display().to_string(),
+                reason: "a backup of a PostgreSQL store needs the console's master key, to check and \
+                         extend its audit chain: VOICEFLEET_MASTER_KEY, or DATA/master.key"
+                    .to_owned(),
+            }
+            .into());
+        }
+        _ => {
+            let mut store = SqliteStore::open(&data.join("console.db"))?;
+            if let Some(secrets) = &secrets {
+                store = store.with_audit_key(secrets.audit_key().clone());
+            }
+            Arc::new(store)
+        }
+    };
     let checkpoints = args.audit_checkpoints.unwrap_or_else(|| checkpoint::default_dir(&data));
     let options = BackupOptions {
         data_dir: data,
         store,
+        from_store,
         target,
         key,
         keep_days: args.keep_days,
@@ -297,6 +309,7 @@ async fn restore(global: &Global, args: RestoreArgs) -> anyhow::Result<ExitCode>
         master_key: args.master_key,
         checkpoints: args.audit_checkpoints,
         actor: actor(),
+        store: args.store.as_deref().map(StoreLocation::parse).transpose()?,
     };
     let report = backup::restore(&options, &voicefleet_core::clock::system()).await?;
     if global.output == OutputFormat::Json {
@@ -326,8 +339,9 @@ async fn restore(global: &Global, args: RestoreArgs) -> anyhow::Result<ExitCode>
                 data.display()
             );
         }
+        let store = options.store.as_ref().map(|s| format!(" --store {}", s.describe())).unwrap_or_default();
         eprintln!(
-            "next: voicefleet console serve --data {} --audit-checkpoints {}",
+            "next: voicefleet console serve --data {} --audit-checkpoints {}{store}",
             data.display(),
             report.checkpoint_file.parent().unwrap_or(&data).display()
         );

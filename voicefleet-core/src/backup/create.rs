@@ -20,6 +20,9 @@ pub struct BackupOptions {
     pub data_dir: PathBuf,
     /// The console's store, where the run is audited (the same database, open in this process).
     pub store: Arc<dyn Store>,
+    /// Snapshot `store` itself (exported into the backup's SQLite format: a PostgreSQL store)
+    /// rather than `DATA/console.db`.
+    pub from_store: bool,
     /// Where the archive and its manifest are written.
     pub target: Arc<dyn BackupTarget>,
     /// The key the archive is encrypted with; a restore needs the same key.
@@ -100,6 +103,7 @@ pub async fn backup(options: &BackupOptions, clock: &SharedClock) -> Result<Back
 async fn run(options: &BackupOptions, clock: &SharedClock) -> Result<BackupReport> {
     let data_dir = options.data_dir.clone();
     let checkpoints = options.checkpoints.clone();
+    let from_store = options.from_store;
     let (snapshot, mut files) = tokio::task::spawn_blocking(move || {
         let mut files = BTreeMap::new();
         // Read before the snapshot, so every checkpoint in it is at or before the snapshot's head.
@@ -108,7 +112,7 @@ async fn run(options: &BackupOptions, clock: &SharedClock) -> Result<BackupRepor
         {
             files.insert(CHECKPOINT_FILE.to_owned(), contents);
         }
-        let snapshot = snapshot::take(&data_dir)?;
+        let snapshot = if from_store { None } else { Some(snapshot::take(&data_dir)?) };
         for name in KEY_FILES {
             let path = data_dir.join(name);
             let contents =
@@ -124,6 +128,10 @@ async fn run(options: &BackupOptions, clock: &SharedClock) -> Result<BackupRepor
     })
     .await
     .map_err(|e| Error::Internal { message: e.to_string() })??;
+    let snapshot = match snapshot {
+        Some(snapshot) => snapshot,
+        None => snapshot::export(options.store.as_ref(), &options.data_dir).await?,
+    };
     let created_at_ms = clock.now_ms();
     let mut manifest = BackupManifest {
         format: FORMAT,

@@ -19,7 +19,9 @@ use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::DecodePrivateKey as _;
 
 use crate::console::checkpoint::{self, CHECKPOINT_FILE, Checkpoint};
-use crate::console::{AuditKey, AuditRecord, SCHEMA_VERSION, SecretBox, SqliteStore, Store as _, audit};
+use crate::console::{
+    AuditKey, AuditRecord, SCHEMA_VERSION, SecretBox, SqliteStore, Store as _, StoreLocation, audit,
+};
 use crate::error::{Error, Result};
 use crate::remedy::Remedy;
 
@@ -42,6 +44,9 @@ pub struct RestoreOptions {
     pub checkpoints: Option<PathBuf>,
     /// Who is restoring, for the restored console's audit log.
     pub actor: String,
+    /// Restore the data into this store (a new, empty PostgreSQL database) instead of
+    /// `DATA/console.db`; the data directory gets the keys and checkpoints only.
+    pub store: Option<StoreLocation>,
 }
 
 /// What a restore did.
@@ -120,23 +125,27 @@ pub async fn restore(options: &RestoreOptions, clock: &SharedClock) -> Result<Re
     })
     .await
     .map_err(|e| Error::Internal { message: e.to_string() })??;
-    // Open as the console would (migrations bring an older schema up to date) and record the
-    // restore in the restored chain.
-    let mut store = SqliteStore::open(&staging.path().join(DATABASE_FILE))?;
-    if let Some(key) = audit_key {
-        store = store.with_audit_key(key);
-    }
-    let entry = store
-        .append_audit(AuditRecord {
-            actor: options.actor.clone(),
-            action: "console.restore".to_owned(),
-            target: manifest.name.clone(),
-            request_id: String::new(),
-            outcome: format!("ok: {} audit entries, head {}", manifest.audit_entries, manifest.audit_head),
-            at_ms: clock.now_ms(),
-        })
-        .await?;
-    drop(store);
+    let record = AuditRecord {
+        actor: options.actor.clone(),
+        action: "console.restore".to_owned(),
+        target: manifest.name.clone(),
+        request_id: String::new(),
+        outcome: format!("ok: {} audit entries, head {}", manifest.audit_entries, manifest.audit_head),
+        at_ms: clock.now_ms(),
+    };
+    let staged_database = staging.path().join(DATABASE_FILE);
+    let entry = match &options.store {
+        None => {
+            // Open as the console would (migrations bring an older schema up to date) and
+            // record the restore in the restored chain.
+            let mut store = SqliteStore::open(&staged_database)?;
+            if let Some(key) = audit_key {
+                store = store.with_audit_key(key);
+            }
+            store.append_audit(record).await?
+        }
+        Some(location) => into_store(location, &staged_database, audit_key, record).await?,
+    };
     let data_dir = options.data_dir.clone();
     tokio::task::spawn_blocking(move || move_into_place(staging, &data_dir))
         .await
@@ -157,6 +166,45 @@ pub async fn restore(options: &RestoreOptions, clock: &SharedClock) -> Result<Re
         audit_entries: entry.seq,
         master_key_restored,
         checkpoint_file,
+    })
+}
+
+/// Copies the checked database into `location` (a new, empty PostgreSQL database; its chain
+/// checked again there) with the restore's entry, and removes the staged file: the new data
+/// directory holds the keys and checkpoints only.
+#[cfg(feature = "postgres")]
+async fn into_store(
+    location: &StoreLocation,
+    database: &Path,
+    audit_key: Option<AuditKey>,
+    record: AuditRecord,
+) -> Result<crate::console::AuditEntry> {
+    let StoreLocation::Postgres(url) = location else {
+        return Err(Error::InvalidValue {
+            value: location.describe(),
+            reason:
+                "a restore writes a SQLite store into --data NEWDIR itself: give --store only for PostgreSQL"
+                    .to_owned(),
+        });
+    };
+    let mut store = crate::console::PostgresStore::connect(url).await?;
+    if let Some(key) = audit_key.clone() {
+        store = store.with_audit_key(key);
+    }
+    let entry = store.restore_from_sqlite(database, audit_key.as_ref(), record).await?;
+    std::fs::remove_file(database).map_err(|e| Error::io("cannot remove the staged database", e))?;
+    Ok(entry)
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn into_store(
+    _location: &StoreLocation,
+    _database: &Path,
+    _audit_key: Option<AuditKey>,
+    _record: AuditRecord,
+) -> Result<crate::console::AuditEntry> {
+    Err(Error::Unavailable {
+        message: "this voicefleet was built without PostgreSQL support (feature `postgres`)".to_owned(),
     })
 }
 

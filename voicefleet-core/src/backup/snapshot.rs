@@ -1,6 +1,7 @@
 //! A consistent snapshot of the store while the console runs: SQLite's online backup API copies
 //! the database page by page from a connection of its own (WAL: the console keeps writing), into
-//! a scratch file beside it that is read and removed.
+//! a scratch file beside it that is read and removed. Another store (PostgreSQL) exports itself
+//! into the same format.
 
 use std::path::Path;
 use std::time::Duration;
@@ -8,6 +9,7 @@ use std::time::Duration;
 use rusqlite::backup::Backup;
 use rusqlite::{Connection, OpenFlags};
 
+use crate::console::Store;
 use crate::console::audit::GENESIS;
 use crate::error::{Error, Result};
 
@@ -36,6 +38,27 @@ pub(crate) fn facts(connection: &Connection) -> Result<(u32, u64, String)> {
         )
         .map_err(db("audit head"))?;
     Ok((schema_version, entries, head.unwrap_or_else(|| GENESIS.to_owned())))
+}
+
+/// Snapshots `store` through [`Store::export_sqlite`] (a PostgreSQL store: every table, in one
+/// consistent read) into a scratch file in `scratch_dir`, read and removed.
+pub(crate) async fn export(store: &dyn Store, scratch_dir: &Path) -> Result<Snapshot> {
+    let scratch = tempfile::Builder::new()
+        .prefix(".backup-")
+        .tempdir_in(scratch_dir)
+        .map_err(|e| Error::io(format!("cannot make a scratch directory in {}", scratch_dir.display()), e))?;
+    let path = scratch.path().join(super::DATABASE_FILE);
+    store.export_sqlite(&path).await?;
+    tokio::task::spawn_blocking(move || {
+        let copy = Connection::open(&path).map_err(db("the exported store"))?;
+        let (schema_version, audit_entries, audit_head) = facts(&copy)?;
+        drop(copy);
+        let database = std::fs::read(&path).map_err(|e| Error::io("cannot read the snapshot", e))?;
+        drop(scratch);
+        Ok(Snapshot { database, schema_version, audit_entries, audit_head })
+    })
+    .await
+    .map_err(|e| Error::Internal { message: e.to_string() })?
 }
 
 /// Snapshots `data_dir/console.db` (blocking: call it off the async threads).

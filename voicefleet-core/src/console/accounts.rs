@@ -239,6 +239,11 @@ impl Accounts {
         }
     }
 
+    /// The store the accounts are kept in.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
     /// Creates `admin` when there is no user yet; returns its password when one was generated.
     pub async fn ensure_first_admin(&self, password: Option<String>) -> Result<Option<(String, String)>> {
         self.ensure_first_admin_named("admin", password).await
@@ -273,8 +278,12 @@ impl Accounts {
             locked_until_ms: None,
             tokens_after_s: 0,
         };
-        self.store.insert_user(user, self.audit("voicefleet", "user.add", name, "", "ok")).await?;
-        Ok(Some((name.to_owned(), if generated { password } else { String::new() })))
+        match self.store.insert_user(user, self.audit("voicefleet", "user.add", name, "", "ok")).await {
+            Ok(()) => Ok(Some((name.to_owned(), if generated { password } else { String::new() }))),
+            // Another console on the same store, starting at the same moment, made it first.
+            Err(Error::Conflict { .. }) => Ok(None),
+            Err(error) => Err(error),
+        }
     }
 
     /// Adds a console user (admin). Invalid input for a bad name or a password that is not 10 to

@@ -434,6 +434,12 @@ pub trait Fleet: Send + Sync {
     fn bulk_events(&self) -> tokio::sync::broadcast::Receiver<BulkEvent>;
     /// Status changes and alerts, as the console's polling notices them.
     fn fleet_events(&self) -> tokio::sync::broadcast::Receiver<FleetEvent>;
+    /// The live events with their ids, for an event stream a subscriber can resume
+    /// (`Last-Event-ID`), on any console sharing the store; none for a fleet that keeps no ids
+    /// (a remote console: follow its own stream).
+    fn live_feed(&self) -> Option<super::feed::EventFeed> {
+        None
+    }
     /// Past fleet events (state changes with their exits, alerts), oldest first; kept 7 days.
     async fn event_history(&self, actor: &Actor, query: &EventQuery) -> Result<Vec<FleetEvent>>;
 

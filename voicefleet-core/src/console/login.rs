@@ -1,5 +1,7 @@
-//! Logging in. Three rules, each against a finding:
+//! Logging in. The rules, each against a finding:
 //!
+//! - No address gets more than [`LOGINS_PER_WINDOW`] attempts a minute ([`Accounts::admit_login_attempt`],
+//!   counted in the store like the slowdown below, so replicas of the console count as one).
 //! - No lock an anonymous caller can set: failed logins slow down that user *from that address*
 //!   ([`login_wait_ms`], counted in the store so every console replica sees the same count, and
 //!   incremented atomically), so the real user from another address still gets in.
@@ -22,6 +24,11 @@ use crate::error::{Error, ErrorKind, Result};
 pub const FREE_FAILURES: u32 = 3;
 /// The longest wait between attempts of one user from one address.
 pub const MAX_WAIT_MS: u64 = 15 * 60 * 1000;
+/// Login attempts allowed from one client address per [`LOGIN_WINDOW_MS`], counted in the store
+/// so every console replica behind a load balancer counts the same attempts.
+pub const LOGINS_PER_WINDOW: u32 = 20;
+/// The window login attempts per address are counted in.
+pub const LOGIN_WINDOW_MS: u64 = 60_000;
 /// Password checks running at once (each takes a core for tens of milliseconds).
 const CONCURRENT_CHECKS: usize = 2;
 
@@ -66,6 +73,15 @@ fn refused() -> Error {
 }
 
 impl Accounts {
+    /// Counts a login attempt from `address` (an IP address) and says whether it may go on:
+    /// false past [`LOGINS_PER_WINDOW`] attempts in the current window, whichever console
+    /// replica the earlier attempts reached.
+    pub async fn admit_login_attempt(&self, address: &str) -> Result<bool> {
+        let now = self.clock.now_ms();
+        let attempts = self.store.count_login_attempt(address, now, LOGIN_WINDOW_MS).await?;
+        Ok(attempts <= LOGINS_PER_WINDOW)
+    }
+
     /// Checks a user's password, and their second factor (`otp`: a code or a recovery code)
     /// when they have one or their role requires one. `address` is the caller's (an IP address,
     /// or `local`); every outcome is audited, a wrong name or password answers the same whatever

@@ -16,6 +16,7 @@ pub mod checkpoint;
 mod control;
 mod crypto;
 mod customers;
+pub mod feed;
 mod fleet;
 pub mod health;
 mod instances;
@@ -36,6 +37,7 @@ pub mod recover;
 mod recovery;
 mod recovery_notice;
 mod recovery_settings;
+pub mod replicas;
 mod revisions;
 mod run;
 mod secrets;
@@ -92,8 +94,8 @@ const _: () = assert!(
     "sqlite/migrations.rs and postgres/migrations.rs must list the same schema versions"
 );
 pub use store::{
-    AlertRecord, CustomerRecord, LaunchSpecRecord, RecoverySettingsLevels, RecoveryStateRecord,
-    RevisionRecord, SecretRecord, Store,
+    AlertRecord, CustomerRecord, IdempotencyClaim, LaunchSpecRecord, RecoverySettingsLevels,
+    RecoveryStateRecord, RevisionRecord, SecretRecord, Store,
 };
 
 use crate::clock::SharedClock;
@@ -179,8 +181,10 @@ pub struct Console {
     /// What the console last knew of each customer's status (polls and the live path).
     statuses: status::StatusCache,
     runs: Mutex<HashMap<String, RunHandle>>,
-    bulk_events: broadcast::Sender<BulkEvent>,
-    fleet_events: broadcast::Sender<FleetEvent>,
+    /// Where bulk runs send their progress (into `feed`).
+    bulk_events: feed::BulkEvents,
+    /// Live events, with ids, shared with the other consoles on the store.
+    feed: feed::EventFeed,
     /// A refresh (poll, samples, alert rules) has run in this process: without a server's
     /// refresher (the CLI's embedded console) alerts are evaluated when asked for.
     refreshed: std::sync::atomic::AtomicBool,
@@ -210,8 +214,7 @@ impl Console {
         secrets: SecretBox,
         options: ConsoleOptions,
     ) -> Arc<Self> {
-        let (bulk_events, _) = broadcast::channel(4096);
-        let (fleet_events, _) = broadcast::channel(4096);
+        let feed = feed::EventFeed::new();
         Arc::new_cyclic(|me| Self {
             store,
             hosts,
@@ -219,8 +222,8 @@ impl Console {
             options,
             statuses: status::StatusCache::default(),
             runs: Mutex::new(HashMap::new()),
-            bulk_events,
-            fleet_events,
+            bulk_events: feed::BulkEvents::new(feed.clone()),
+            feed,
             refreshed: std::sync::atomic::AtomicBool::new(false),
             last_prune_ms: std::sync::atomic::AtomicU64::new(0),
             instance_provider: std::sync::OnceLock::new(),
@@ -401,11 +404,15 @@ impl Fleet for Console {
     }
 
     fn bulk_events(&self) -> broadcast::Receiver<BulkEvent> {
-        self.bulk_events.subscribe()
+        self.feed.bulk_events()
     }
 
     fn fleet_events(&self) -> broadcast::Receiver<FleetEvent> {
-        self.fleet_events.subscribe()
+        self.feed.fleet_events()
+    }
+
+    fn live_feed(&self) -> Option<feed::EventFeed> {
+        Some(self.feed.clone())
     }
 
     async fn event_history(&self, actor: &Actor, query: &EventQuery) -> Result<Vec<FleetEvent>> {

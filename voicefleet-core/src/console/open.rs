@@ -15,7 +15,7 @@ use super::keyfile::{create_data_dir, load_or_create_signing_key};
 use super::{
     Accounts, AlertNotifier, CheckpointLog, Console, ConsoleOptions, HostConnector, KeySource, SecretBox,
 };
-use super::{SQLITE_FILE, SqliteStore, Store, StoreLocation, checkpoint};
+use super::{SQLITE_FILE, SqliteStore, Store, StoreLocation, checkpoint, replicas};
 use crate::error::{Error, Result};
 
 /// A console opened by [`Console::open_sqlite`].
@@ -158,6 +158,19 @@ impl OpenSqlite {
             ),
         };
         let signing = load_or_create_signing_key(&dir)?;
+        if matches!(self.store, Some(StoreLocation::Postgres(_))) {
+            // Consoles sharing a database must hold the same keys: checked before anything is served.
+            let signing_source = dir.join(super::keyfile::SIGNING_KEY_FILE).display().to_string();
+            let master_source = match &key_source {
+                KeySource::Environment => "VOICEFLEET_MASTER_KEY".to_owned(),
+                KeySource::File(path) | KeySource::Generated(path) => path.display().to_string(),
+            };
+            let held = [
+                replicas::signing(&signing, &checkpoint::previous_keys(&dir), &signing_source),
+                replicas::master(secrets.audit_key(), &master_source),
+            ];
+            replicas::check(store.as_ref(), &held, self.options.clock.now_ms()).await?;
+        }
         let checkpoint_dir = self.checkpoint_dir.unwrap_or_else(|| dir.join("audit-checkpoints"));
         let checkpoints =
             Arc::new(CheckpointLog::new(&checkpoint_dir, signing, checkpoint::previous_keys(&dir)));

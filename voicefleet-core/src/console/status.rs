@@ -345,7 +345,7 @@ impl Console {
     /// cannot keep it loses it from the history only, never from the live stream).
     pub(super) async fn publish_fleet_event(&self, event: FleetEvent) {
         // Live listeners first: the history must not slow the live path.
-        let _ = self.fleet_events.send(event.clone());
+        self.feed.publish(super::feed::LiveEvent::Fleet(event.clone()));
         let (customer, at_ms) = event.customer_and_time();
         let _ = self.store.insert_event(customer, at_ms, &event).await;
     }

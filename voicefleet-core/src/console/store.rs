@@ -19,6 +19,20 @@ use crate::instances::{Instance, LaunchSpec, RecoverySettings};
 /// The fleet's recovery settings, and each customer's that has its own.
 pub type RecoverySettingsLevels = (Option<RecoverySettings>, BTreeMap<String, RecoverySettings>);
 
+/// What a claim of an `Idempotency-Key` found ([`Store::claim_idempotency_key`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyClaim {
+    /// This claim is the first: run the request, then record its result.
+    First,
+    /// Claimed before, for the request of `fingerprint`; `result` once it finished.
+    Taken {
+        /// What the first request asked for.
+        fingerprint: String,
+        /// Its result, when it finished.
+        result: Option<String>,
+    },
+}
+
 /// A stored customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CustomerRecord {
@@ -279,6 +293,50 @@ pub trait Store: Send + Sync {
         address: Option<&str>,
         audit: Option<AuditRecord>,
     ) -> Result<()>;
+
+    /// Counts one login attempt from `address` at `at_ms` (atomically, whatever other writers
+    /// do) in its current window of `window_ms` (a new window starts when the last one is over)
+    /// and returns the attempts in that window, this one included. Windows over a day old are
+    /// forgotten.
+    async fn count_login_attempt(&self, address: &str, at_ms: u64, window_ms: u64) -> Result<u32>;
+
+    /// The key fingerprints recorded by the consoles on this store (name, fingerprint), by name.
+    async fn key_fingerprints(&self) -> Result<Vec<(String, String)>>;
+    /// Records the fingerprint of the key `name`: with `replacing` `None`, only when none is
+    /// recorded yet; with `Some(old)`, only in place of `old` (compare and swap). Returns whether
+    /// it was written; the audit entry is appended only then, in the same transaction.
+    async fn record_key_fingerprint(
+        &self,
+        name: &str,
+        fingerprint: &str,
+        replacing: Option<&str>,
+        at_ms: u64,
+        audit: AuditRecord,
+    ) -> Result<bool>;
+
+    /// Claims `key` of `caller` for a request that starts something (`Idempotency-Key`),
+    /// atomically whichever console asks: the first claim wins; a later one learns what the key
+    /// was claimed for and its result when there is one. Claims older than `keep_ms` are
+    /// forgotten first.
+    async fn claim_idempotency_key(
+        &self,
+        caller: &str,
+        key: &str,
+        fingerprint: &str,
+        at_ms: u64,
+        keep_ms: u64,
+    ) -> Result<IdempotencyClaim>;
+    /// Records the result of the request that claimed `key` (`None`: it failed, and the key is
+    /// free again).
+    async fn finish_idempotency_key(&self, caller: &str, key: &str, result: Option<&str>) -> Result<()>;
+
+    /// A channel to every console using this store, for live events ([`super::feed`]); none
+    /// when only one process uses it (SQLite).
+    async fn event_channel(&self) -> Result<Option<super::feed::EventChannel>>;
+
+    /// Writes a consistent copy of every table into a new SQLite database at `path`, at this
+    /// voicefleet's schema version (the backups' format, whichever store is backed up).
+    async fn export_sqlite(&self, path: &std::path::Path) -> Result<()>;
 
     /// Conflict when the name exists.
     async fn insert_user(&self, user: UserRecord, audit: AuditRecord) -> Result<()>;

@@ -40,6 +40,7 @@ fn options(dir: &Path, store: Arc<SqliteStore>, target: &Path) -> BackupOptions 
     BackupOptions {
         data_dir: dir.to_path_buf(),
         store,
+        from_store: false,
         target: Arc::new(DirTarget::new(target.to_path_buf())),
         key: BackupKey::from_bytes([3; 32]),
         keep_days: None,
@@ -57,6 +58,7 @@ fn restore_options(target: &Path, into: &Path) -> RestoreOptions {
         master_key: None,
         checkpoints: None,
         actor: "test".into(),
+        store: None,
     }
 }
 

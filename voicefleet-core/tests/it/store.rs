@@ -54,6 +54,7 @@ mod postgres {
         store_contract::run_all(&factory).await;
 
         two_consoles_migrate_one_database_once(&server).await;
+        events_reach_every_console_and_survive_a_lost_connection(&server).await;
         bad_urls_say_what_to_do(&server).await;
         a_newer_database_is_refused(&server).await;
         an_untrusted_tls_certificate_is_refused(&server).await;
@@ -93,6 +94,46 @@ mod postgres {
         }
         assert_eq!(verified_chain(&stores[0]).await, 40);
         assert_eq!(stores[1].customers().await.unwrap().len(), 40);
+    }
+
+    /// The live event channel: what one console sends, every console receives (itself too); a
+    /// listening connection the server ends is made again, and the console is told of the gap.
+    async fn events_reach_every_console_and_survive_a_lost_connection(server: &PostgresServer) {
+        use std::time::Duration;
+        use voicefleet_core::console::feed::ChannelMessage;
+        let url = server.create_database("events");
+        let (one, two) =
+            (PostgresStore::connect(&url).await.unwrap(), PostgresStore::connect(&url).await.unwrap());
+        let mut one = one.event_channel().await.unwrap().expect("PostgreSQL has a channel");
+        let mut two = two.event_channel().await.unwrap().expect("PostgreSQL has a channel");
+        let next = async |channel: &mut voicefleet_core::console::feed::EventChannel| {
+            tokio::time::timeout(Duration::from_secs(10), channel.incoming.recv())
+                .await
+                .expect("in time")
+                .unwrap()
+        };
+        one.outgoing.send("first".to_owned()).unwrap();
+        assert_eq!(next(&mut one).await, ChannelMessage::Payload("first".to_owned()));
+        assert_eq!(next(&mut two).await, ChannelMessage::Payload("first".to_owned()));
+
+        let (client, connection) = tokio_postgres_connect(&url).await;
+        let ended: i64 = client
+            .query_one(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                 WHERE datname = 'events' AND application_name = 'voicefleet-console-events'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(ended, 2, "both listening connections ended");
+        drop(client);
+        connection.abort();
+        assert_eq!(next(&mut one).await, ChannelMessage::Reconnected);
+        assert_eq!(next(&mut two).await, ChannelMessage::Reconnected);
+        two.outgoing.send("after".to_owned()).unwrap();
+        assert_eq!(next(&mut one).await, ChannelMessage::Payload("after".to_owned()));
+        assert_eq!(next(&mut two).await, ChannelMessage::Payload("after".to_owned()));
     }
 
     async fn bad_urls_say_what_to_do(server: &PostgresServer) {

@@ -181,6 +181,8 @@ pub struct ConsoleServer {
     recoverer: tokio::task::JoinHandle<()>,
     live: tokio::task::JoinHandle<()>,
     checkpointer: tokio::task::JoinHandle<()>,
+    /// Live events to and from the other consoles on the store (PostgreSQL).
+    relay: Option<tokio::task::JoinHandle<()>>,
     embedded: Embedded,
 }
 
@@ -241,6 +243,8 @@ impl ConsoleServer {
                 run.id
             );
         }
+        // Before serving: a subscriber's first events already come from every console.
+        let relay = embedded.console.relay_events().await?;
         let (handle, server) =
             crate::serve::spawn_server(listener, options.tls.as_ref(), &options.exposure, app).await?;
         let refresher = embedded.console.spawn_refresher(options.refresh_interval);
@@ -252,7 +256,17 @@ impl ConsoleServer {
         let checkpointer =
             embedded.console.spawn_checkpointer(options.checkpoint_entries, options.checkpoint_every);
         tracing::info!(%address, data = %embedded.data_dir.display(), "console listening");
-        Ok(ConsoleServer { address, handle, server, refresher, recoverer, live, checkpointer, embedded })
+        Ok(ConsoleServer {
+            address,
+            handle,
+            server,
+            refresher,
+            recoverer,
+            live,
+            checkpointer,
+            relay,
+            embedded,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -270,6 +284,9 @@ impl ConsoleServer {
         self.handle.graceful_shutdown(Some(Duration::from_secs(5)));
         let _ = self.server.await;
         self.checkpointer.abort();
+        if let Some(relay) = self.relay {
+            relay.abort();
+        }
         // A clean shutdown vouches for the head it leaves.
         if let Err(error) = self.embedded.console.checkpoint_audit("shutdown").await {
             tracing::warn!(%error, "cannot write the audit checkpoint at shutdown");

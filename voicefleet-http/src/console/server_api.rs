@@ -26,7 +26,6 @@ use super::wire_onboard::{
 };
 use crate::error::{ApiError, ErrorBody};
 use crate::host::wire::LogsResponse;
-use crate::middleware::AddressLimiter;
 use crate::routes::{Authenticate, route_table};
 use crate::token::HostTokenSigner;
 use crate::wire::{BulkSpecBody, Health, NewCustomerBody, OpenApiDocument};
@@ -41,8 +40,6 @@ use voicefleet_core::host_audit::{HostAuditPage, HostAuditVerification};
 
 /// Largest accepted request body.
 const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
-/// Login attempts allowed per client address and minute.
-const LOGINS_PER_MINUTE: u32 = 20;
 
 /// How the console serves its API.
 #[derive(Debug, Clone)]
@@ -61,7 +58,6 @@ pub(crate) struct AppState {
     pub(crate) accounts: Accounts,
     pub(crate) verifier: TokenVerifier,
     pub(crate) signer: HostTokenSigner,
-    pub(crate) login_limiter: AddressLimiter,
     pub(crate) status_max_age: Duration,
     pub(crate) clock: SharedClock,
     pub(crate) idempotency: idempotency::IdempotencyKeys,
@@ -176,8 +172,11 @@ route_table! { Shared;
     post "/v1/tokens" [Admin] => tokens::create, "create an API token (its secret is shown once)",
         body: NewToken, ok: 201 json(TokenView);
     delete "/v1/tokens/{id}" [Admin] => tokens::revoke, "revoke an API token", ok: 204 empty;
-    get "/v1/events" [Viewer] => events::events, "live updates: bulk progress, status changes, alerts",
-        ok: 200 events(bulk: BulkEvent, fleet: FleetEvent, lagged: u64);
+    get "/v1/events" [Viewer] => events::events,
+        "live updates: bulk progress, status changes, alerts, from every console on the store; each event has \
+         an id, and Last-Event-ID resumes after it (on any of them), or answers `lagged` (0: an unknown number \
+         missed) when it is no longer kept",
+        headers: ["Last-Event-ID"], ok: 200 events(bulk: BulkEvent, fleet: FleetEvent, lagged: u64);
     get "/v1/instances" [Viewer] => instances::list,
         "the customers' hosts (cloud instances) as the last sync found them, mapped onto the customers",
         ok: 200 json(InstancesBody);
@@ -249,15 +248,16 @@ pub fn router(
     signer: HostTokenSigner,
     options: ConsoleApiOptions,
 ) -> Result<Router> {
+    // Claimed in the store: a retry that reaches another console finds the first request's key.
+    let idempotency = idempotency::IdempotencyKeys::new(accounts.store().clone(), options.clock.clone());
     let state = Arc::new(AppState {
         fleet,
         accounts,
         verifier: TokenVerifier::new(&signer)?,
         signer,
-        login_limiter: AddressLimiter::per_minute(LOGINS_PER_MINUTE),
         status_max_age: options.status_max_age,
         clock: options.clock,
-        idempotency: idempotency::IdempotencyKeys::default(),
+        idempotency,
         metrics: telemetry::ConsoleMetrics::new(options.host_metrics),
     });
     state.metrics.follow_bulk_runs(&state.fleet);

@@ -218,3 +218,34 @@ pub(super) async fn clear_login_failures(
     .map_err(db_error)?;
     Ok(())
 }
+
+/// One more login attempt from `address`, in one statement (atomic under concurrent logins on
+/// every console): a window over `window_ms` old starts again at one. Forgets windows older than
+/// a day.
+pub(super) async fn count_login_attempt(
+    tx: &Transaction<'_>,
+    address: &str,
+    at_ms: u64,
+    window_ms: u64,
+) -> Result<u32> {
+    tx.execute(
+        "DELETE FROM login_attempts WHERE window_start_ms < $1",
+        &[&int(at_ms.saturating_sub(DAY_MS))],
+    )
+    .await
+    .map_err(db_error)?;
+    let row = tx
+        .query_one(
+            "INSERT INTO login_attempts (address, window_start_ms, attempts) VALUES ($1, $2, 1)
+             ON CONFLICT (address) DO UPDATE SET
+                attempts = CASE WHEN login_attempts.window_start_ms + $3 <= excluded.window_start_ms
+                    THEN 1 ELSE login_attempts.attempts + 1 END,
+                window_start_ms = CASE WHEN login_attempts.window_start_ms + $3 <= excluded.window_start_ms
+                    THEN excluded.window_start_ms ELSE login_attempts.window_start_ms END
+             RETURNING attempts",
+            &[&address, &int(at_ms), &int(window_ms)],
+        )
+        .await
+        .map_err(db_error)?;
+    Ok(u32::try_from(row.get::<_, i64>(0)).unwrap_or(u32::MAX))
+}

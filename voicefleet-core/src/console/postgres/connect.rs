@@ -86,7 +86,7 @@ pub(super) fn pool(target: &Target) -> Result<Pool> {
 }
 
 /// rustls with the platform's certificate roots (a managed database's CA among them).
-fn tls() -> Result<tokio_postgres_rustls::MakeRustlsConnect> {
+pub(super) fn tls() -> Result<tokio_postgres_rustls::MakeRustlsConnect> {
     use rustls_platform_verifier::BuilderVerifierExt as _;
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)

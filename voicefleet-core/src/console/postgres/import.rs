@@ -14,7 +14,7 @@ use crate::console::{SQLITE_FILE, SqliteStore, Store as _};
 use crate::error::{Error, Result};
 
 /// Every table of the schema, parents before children (the order rows are copied in).
-const TABLES: &[&str] = &[
+pub(super) const TABLES: &[&str] = &[
     "customers",
     "revisions",
     "secrets",
@@ -34,6 +34,9 @@ const TABLES: &[&str] = &[
     "launch_specs",
     "recovery_settings",
     "recovery_state",
+    "login_attempts",
+    "key_fingerprints",
+    "idempotency_keys",
 ];
 
 /// Rows per INSERT statement.
@@ -215,7 +218,39 @@ impl PostgresStore {
                 ),
             });
         }
-        let source = SqliteStore::open(&path)?.audit(0, usize::MAX).await?;
+        let (tables, source) = self.import_verified(&path, key).await?;
+        let recorded = self
+            .append_audit(AuditRecord {
+                actor: actor.to_owned(),
+                action: "console.migrate".to_owned(),
+                target: self.shown.to_string(),
+                request_id: String::new(),
+                outcome: format!("ok: {source} audit entries from {}", path.display()),
+                at_ms: crate::clock::system().now_ms(),
+            })
+            .await?;
+        Ok(MoveReport { tables, audit_entries: source, recorded })
+    }
+
+    /// Copies the SQLite database at `path` into this (empty) store with [`Self::move_from_sqlite`]'s
+    /// checks of the audit chain before and after, then appends `record` (a restore's entry) to it.
+    pub async fn restore_from_sqlite(
+        &self,
+        path: &Path,
+        key: Option<&AuditKey>,
+        record: AuditRecord,
+    ) -> Result<AuditEntry> {
+        self.import_verified(path, key).await?;
+        self.append_audit(record).await
+    }
+
+    /// The copy and its checks; returns each table's row count and the audit entries copied.
+    async fn import_verified(
+        &self,
+        path: &Path,
+        key: Option<&AuditKey>,
+    ) -> Result<(Vec<(String, u64)>, u64)> {
+        let source = SqliteStore::open(path)?.audit(0, usize::MAX).await?;
         let checked = verify(&source, key);
         if !checked.ok {
             return Err(Error::Unavailable {
@@ -227,7 +262,7 @@ impl PostgresStore {
                 ),
             });
         }
-        let tables = self.import_sqlite(&path).await?;
+        let tables = self.import_sqlite(path).await?;
         let moved = self.audit(0, usize::MAX).await?;
         let verdict = verify(&moved, key);
         if moved != source || !verdict.ok {
@@ -241,16 +276,6 @@ impl PostgresStore {
                 ),
             });
         }
-        let recorded = self
-            .append_audit(AuditRecord {
-                actor: actor.to_owned(),
-                action: "console.migrate".to_owned(),
-                target: self.shown.to_string(),
-                request_id: String::new(),
-                outcome: format!("ok: {} audit entries from {}", source.len(), path.display()),
-                at_ms: crate::clock::system().now_ms(),
-            })
-            .await?;
-        Ok(MoveReport { tables, audit_entries: source.len() as u64, recorded })
+        Ok((tables, source.len() as u64))
     }
 }

@@ -83,6 +83,16 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     // What recovery remembers of each customer across console restarts.
     "CREATE TABLE recovery_state (
         customer_id TEXT PRIMARY KEY REFERENCES customers(id) ON DELETE CASCADE, body TEXT NOT NULL);",
+    // What console replicas on one database share: login attempts per client address (the
+    // per-minute limit), the fingerprints of the keys every replica must hold, and the
+    // `Idempotency-Key`s of requests that start something.
+    "CREATE TABLE login_attempts (
+        address TEXT PRIMARY KEY, window_start_ms BIGINT NOT NULL, attempts BIGINT NOT NULL);
+     CREATE TABLE key_fingerprints (
+        name TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, recorded_at_ms BIGINT NOT NULL);
+     CREATE TABLE idempotency_keys (
+        caller TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, result TEXT,
+        at_ms BIGINT NOT NULL, PRIMARY KEY (caller, key));",
 ];
 
 /// The lock migrations run under (in [`ADVISORY_NAMESPACE`]).

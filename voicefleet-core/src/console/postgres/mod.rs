@@ -6,7 +6,8 @@
 //! and its audit entry are written in one transaction ([`PostgresStore::finish`]); appends to the
 //! audit chain are serialized by a transaction-scoped advisory lock (`audit.rs`), so the chain
 //! stays linear whichever process or connection writes. Reads use statements prepared once per
-//! pooled connection (`prepared`).
+//! pooled connection (`prepared`). Live events travel between consoles with `LISTEN/NOTIFY` on a
+//! connection of their own (`notify.rs`).
 
 mod accounts;
 mod audit;
@@ -15,10 +16,14 @@ mod connect;
 mod customers;
 mod events;
 #[cfg(feature = "sqlite")]
+mod export;
+#[cfg(feature = "sqlite")]
 mod import;
 mod instances;
+mod keys;
 mod mfa;
 mod migrations;
+mod notify;
 mod samples;
 mod store;
 
@@ -47,6 +52,8 @@ pub struct PostgresStore {
     audit_key: Option<Arc<AuditKey>>,
     /// The database, without its password (for errors).
     shown: Arc<str>,
+    /// How to connect, for the connection that listens for other consoles' events.
+    config: Arc<tokio_postgres::Config>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -93,7 +100,8 @@ impl PostgresStore {
     pub async fn connect(url: &str) -> Result<Self> {
         let target = connect::target(url)?;
         let pool = connect::pool(&target)?;
-        let store = Self { pool, audit_key: None, shown: target.shown.into() };
+        let store =
+            Self { pool, audit_key: None, shown: target.shown.into(), config: Arc::new(target.config) };
         let mut client = store.client().await?;
         migrations::migrate(&mut client).await?;
         Ok(store)

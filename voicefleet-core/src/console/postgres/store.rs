@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::{PostgresStore, accounts, audit, begin, bulk, customers, events, instances, mfa, samples};
+use super::{PostgresStore, accounts, audit, begin, bulk, customers, events, instances, keys, mfa, samples};
 use crate::auth::Role;
 use crate::console::RecoverySettingsLevels;
 use crate::console::accounts::{TokenRecord, UserRecord};
@@ -224,6 +224,71 @@ impl Store for PostgresStore {
         let tx = begin!(c);
         accounts::clear_login_failures(&tx, name, address).await?;
         self.finish(tx, audit).await.map(drop)
+    }
+
+    async fn count_login_attempt(&self, address: &str, at_ms: u64, window_ms: u64) -> Result<u32> {
+        let mut c = self.client().await?;
+        let tx = begin!(c);
+        let attempts = accounts::count_login_attempt(&tx, address, at_ms, window_ms).await?;
+        self.finish(tx, None).await?;
+        Ok(attempts)
+    }
+
+    async fn key_fingerprints(&self) -> Result<Vec<(String, String)>> {
+        keys::key_fingerprints(&*self.client().await?).await
+    }
+
+    async fn record_key_fingerprint(
+        &self,
+        name: &str,
+        fingerprint: &str,
+        replacing: Option<&str>,
+        at_ms: u64,
+        audit: AuditRecord,
+    ) -> Result<bool> {
+        let mut c = self.client().await?;
+        let tx = begin!(c);
+        let written = keys::record_key_fingerprint(&tx, name, fingerprint, replacing, at_ms).await?;
+        self.finish(tx, written.then_some(audit)).await?;
+        Ok(written)
+    }
+
+    async fn claim_idempotency_key(
+        &self,
+        caller: &str,
+        key: &str,
+        fingerprint: &str,
+        at_ms: u64,
+        keep_ms: u64,
+    ) -> Result<crate::console::IdempotencyClaim> {
+        let mut c = self.client().await?;
+        let tx = begin!(c);
+        let claim = keys::claim_idempotency_key(&tx, (caller, key, fingerprint), at_ms, keep_ms).await?;
+        self.finish(tx, None).await?;
+        Ok(claim)
+    }
+
+    async fn finish_idempotency_key(&self, caller: &str, key: &str, result: Option<&str>) -> Result<()> {
+        let mut c = self.client().await?;
+        let tx = begin!(c);
+        keys::finish_idempotency_key(&tx, caller, key, result).await?;
+        self.finish(tx, None).await.map(drop)
+    }
+
+    async fn event_channel(&self) -> Result<Option<crate::console::feed::EventChannel>> {
+        Ok(Some(self.listen().await?))
+    }
+
+    #[cfg(feature = "sqlite")]
+    async fn export_sqlite(&self, path: &std::path::Path) -> Result<()> {
+        self.export_tables(path).await.map(drop)
+    }
+
+    #[cfg(not(feature = "sqlite"))]
+    async fn export_sqlite(&self, _path: &std::path::Path) -> Result<()> {
+        Err(Error::Unavailable {
+            message: "this voicefleet was built without SQLite (feature `sqlite`)".to_owned(),
+        })
     }
 
     async fn insert_user(&self, user: UserRecord, audit: AuditRecord) -> Result<()> {

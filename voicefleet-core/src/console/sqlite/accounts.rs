@@ -178,3 +178,27 @@ pub(super) fn clear_login_failures(tx: &Transaction<'_>, name: &str, address: Op
     .map_err(db_error)?;
     Ok(())
 }
+
+/// One more login attempt from `address`, in one statement (atomic under concurrent logins): a
+/// window over `window_ms` old starts again at one. Forgets windows older than a day.
+pub(super) fn count_login_attempt(
+    tx: &Transaction<'_>,
+    address: &str,
+    at_ms: u64,
+    window_ms: u64,
+) -> Result<u32> {
+    let (at_ms, window_ms) = (at_ms.min(i64::MAX as u64), window_ms.min(i64::MAX as u64));
+    tx.execute("DELETE FROM login_attempts WHERE window_start_ms < ?1", [at_ms.saturating_sub(DAY_MS)])
+        .map_err(db_error)?;
+    tx.query_row(
+        "INSERT INTO login_attempts (address, window_start_ms, attempts) VALUES (?1, ?2, 1)
+         ON CONFLICT (address) DO UPDATE SET
+            attempts = CASE WHEN window_start_ms + ?3 <= excluded.window_start_ms THEN 1 ELSE attempts + 1 END,
+            window_start_ms = CASE WHEN window_start_ms + ?3 <= excluded.window_start_ms
+                THEN excluded.window_start_ms ELSE window_start_ms END
+         RETURNING attempts",
+        params![address, at_ms, window_ms],
+        |row| row.get(0),
+    )
+    .map_err(db_error)
+}

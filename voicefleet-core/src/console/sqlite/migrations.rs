@@ -73,6 +73,16 @@ const MIGRATIONS: &[&str] = &[
     // per window), a replacement still to restore, and whether it has been healthy since.
     "CREATE TABLE recovery_state (
         customer_id TEXT PRIMARY KEY REFERENCES customers(id) ON DELETE CASCADE, body TEXT NOT NULL);",
+    // What console replicas on one database share: login attempts per client address (the
+    // per-minute limit), the fingerprints of the keys every replica must hold, and the
+    // `Idempotency-Key`s of requests that start something.
+    "CREATE TABLE login_attempts (
+        address TEXT PRIMARY KEY, window_start_ms INTEGER NOT NULL, attempts INTEGER NOT NULL);
+     CREATE TABLE key_fingerprints (
+        name TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, recorded_at_ms INTEGER NOT NULL);
+     CREATE TABLE idempotency_keys (
+        caller TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, result TEXT,
+        at_ms INTEGER NOT NULL, PRIMARY KEY (caller, key));",
 ];
 
 /// The schema version this voicefleet writes (`PRAGMA user_version` after every migration).

@@ -3,7 +3,8 @@
 //!
 //! `migrations.rs` holds the schema; one module per table group holds its SQL
 //! (`customers.rs`: customers, revisions and secrets; `bulk.rs`; `audit.rs`; `samples.rs`:
-//! samples and alerts; `accounts.rs`: users and API tokens; `mfa.rs`: users' second factor). Every change and its audit entry
+//! samples and alerts; `accounts.rs`: users, API tokens and login attempts; `mfa.rs`: users' second
+//! factor; `keys.rs`: the key fingerprints replicas share). Every change and its audit entry
 //! are written in one transaction ([`SqliteStore::audited`]).
 
 mod accounts;
@@ -12,6 +13,7 @@ mod bulk;
 mod customers;
 mod events;
 mod instances;
+mod keys;
 mod mfa;
 mod migrations;
 mod samples;
@@ -375,6 +377,73 @@ impl Store for SqliteStore {
             Some(audit) => self.audited(audit, work).await,
             None => self.transaction(work).await,
         }
+    }
+
+    async fn count_login_attempt(&self, address: &str, at_ms: u64, window_ms: u64) -> Result<u32> {
+        let address = address.to_owned();
+        self.transaction(move |tx| accounts::count_login_attempt(tx, &address, at_ms, window_ms)).await
+    }
+
+    async fn key_fingerprints(&self) -> Result<Vec<(String, String)>> {
+        self.with(|c| keys::key_fingerprints(c)).await
+    }
+
+    async fn record_key_fingerprint(
+        &self,
+        name: &str,
+        fingerprint: &str,
+        replacing: Option<&str>,
+        at_ms: u64,
+        audit: AuditRecord,
+    ) -> Result<bool> {
+        let (name, fingerprint, replacing) =
+            (name.to_owned(), fingerprint.to_owned(), replacing.map(str::to_owned));
+        let key = self.key();
+        self.transaction(move |tx| {
+            let written = keys::record_key_fingerprint(tx, &name, &fingerprint, replacing.as_deref(), at_ms)?;
+            if written {
+                audit::append(tx, &audit, key.as_deref())?;
+            }
+            Ok(written)
+        })
+        .await
+    }
+
+    async fn claim_idempotency_key(
+        &self,
+        caller: &str,
+        key: &str,
+        fingerprint: &str,
+        at_ms: u64,
+        keep_ms: u64,
+    ) -> Result<crate::console::IdempotencyClaim> {
+        let (caller, key, fingerprint) = (caller.to_owned(), key.to_owned(), fingerprint.to_owned());
+        self.transaction(move |tx| {
+            keys::claim_idempotency_key(tx, (&caller, &key, &fingerprint), at_ms, keep_ms)
+        })
+        .await
+    }
+
+    async fn finish_idempotency_key(&self, caller: &str, key: &str, result: Option<&str>) -> Result<()> {
+        let (caller, key, result) = (caller.to_owned(), key.to_owned(), result.map(str::to_owned));
+        self.transaction(move |tx| keys::finish_idempotency_key(tx, &caller, &key, result.as_deref())).await
+    }
+
+    async fn event_channel(&self) -> Result<Option<crate::console::feed::EventChannel>> {
+        // One process owns the database file: its events need no channel.
+        Ok(None)
+    }
+
+    async fn export_sqlite(&self, path: &Path) -> Result<()> {
+        let path = path.to_owned();
+        self.with(move |c| {
+            let mut copy = Connection::open(&path).map_err(db_error)?;
+            let backup = rusqlite::backup::Backup::new(c, &mut copy).map_err(db_error)?;
+            backup.run_to_completion(1024, std::time::Duration::ZERO, None).map_err(db_error)?;
+            drop(backup);
+            copy.pragma_update(None, "journal_mode", "DELETE").map_err(db_error)
+        })
+        .await
     }
 
     async fn insert_user(&self, user: UserRecord, audit: AuditRecord) -> Result<()> {

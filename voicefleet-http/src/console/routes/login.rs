@@ -16,8 +16,9 @@ pub(crate) async fn login(
     request_id: Option<axum::Extension<tower_http::request_id::RequestId>>,
     JsonBody(body): JsonBody<Login>,
 ) -> Result<Json<LoginResponse>, ApiError> {
+    // Counted in the store: every replica of the console behind a load balancer sees them all.
     if let Some(address) = address
-        && !state.login_limiter.allow(address)
+        && !state.accounts.admit_login_attempt(&address.to_string()).await?
     {
         state.metrics.login_failed("rate_limited");
         return Err(ApiError::too_many_requests());
