@@ -4,6 +4,7 @@
 
 mod accounts;
 mod history;
+mod lease;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -45,6 +46,7 @@ pub async fn run_all(factory: &Factory) {
     case!(history::events);
     case!(history::alerts);
     case!(history::instances);
+    case!(lease::leases);
 }
 
 pub fn record(action: &str, target: &str) -> AuditRecord {

@@ -20,6 +20,7 @@ mod instances_ec2;
 mod keycheck;
 mod mfa;
 mod postgres;
+mod replicas;
 mod rollout;
 mod safety;
 mod spawned;

@@ -11,6 +11,7 @@ mod ec2;
 mod hostinfo;
 mod instances;
 mod keycheck;
+mod lease;
 mod lifecycle;
 mod lifecycle_decisions;
 mod load_limits;

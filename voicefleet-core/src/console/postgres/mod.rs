@@ -17,6 +17,7 @@ mod events;
 #[cfg(feature = "sqlite")]
 mod import;
 mod instances;
+mod lease;
 mod mfa;
 mod migrations;
 mod samples;

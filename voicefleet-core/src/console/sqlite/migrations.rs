@@ -69,6 +69,10 @@ const MIGRATIONS: &[&str] = &[
         customer_id TEXT PRIMARY KEY REFERENCES customers(id) ON DELETE CASCADE, body TEXT NOT NULL);",
     // Recovery settings: fleet-wide (scope '*') and per customer (scope = its id).
     "CREATE TABLE recovery_settings (scope TEXT PRIMARY KEY, body TEXT NOT NULL);",
+    // Leases: which console replica runs the work that must happen once, until when.
+    "CREATE TABLE leases (
+        name TEXT PRIMARY KEY, holder TEXT NOT NULL, since_ms INTEGER NOT NULL,
+        expires_at_ms INTEGER NOT NULL, generation INTEGER NOT NULL);",
 ];
 
 /// The schema version this voicefleet writes (`PRAGMA user_version` after every migration).
