@@ -76,12 +76,12 @@ async fn a_repeated_operation_id_restarts_the_agent_once() {
     let body: Value = replayed.json().await.unwrap();
     assert_eq!(body["pid"].as_i64(), once.pid.map(i64::from));
     let refused = post("stop", &id).await.unwrap();
-    assert_eq!(refused.status(), 400);
+    assert_eq!(refused.status(), 422);
     let error: Value = refused.json().await.unwrap();
     let message = error.to_string();
     assert!(message.contains("agent.restart") && message.contains("new operation id"), "{message}");
     let too_long = post("restart", &"x".repeat(201)).await.unwrap();
-    assert_eq!(too_long.status(), 400);
+    assert_eq!(too_long.status(), 422);
     assert_eq!(running_pid(&*host).await, second_pid, "refusals changed nothing");
 
     // Two identical restarts at once with a new id: one restart, one answer.
