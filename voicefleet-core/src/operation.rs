@@ -5,7 +5,9 @@
 //! flight can send the same request again without restarting an agent twice.
 //!
 //! The id travels with the task that does the work ([`scoped`]); a host client reads it
-//! ([`current`]) and sends it with each control request. Requests made outside a scope carry none
+//! ([`current`]) and sends it with each control request, followed by the request's path
+//! (`run-3f9a2c1b/acme/1/agent/restart`): one step may ask several things of a host (a resize
+//! drains, then starts the agent), and each is acted on once. Requests made outside a scope carry none
 //! and are acted on every time, as before.
 
 use std::future::Future;

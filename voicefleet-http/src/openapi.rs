@@ -176,7 +176,7 @@ fn header_parameter(name: &str) -> Value {
             json!({"type": "string", "minLength": 1, "maxLength": 200}),
         ),
         "X-Voicefleet-Operation" => (
-            "the operation id of a control request (`RUN/TARGET/ATTEMPT` from a bulk run): the host acts once per id and answers a repeat within 10 minutes with the first answer (marked `X-Voicefleet-Operation-Replayed: true`); the same id for another request is refused",
+            "the operation id of a control request (`RUN/TARGET/ATTEMPT/REQUEST` from a bulk run): the host acts once per id and answers a repeat within 10 minutes with the first answer (marked `X-Voicefleet-Operation-Replayed: true`); the same id for another request is refused",
             json!({"type": "string", "minLength": 1, "maxLength": 200}),
         ),
         _ => ("", json!({"type": "string"})),

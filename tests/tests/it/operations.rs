@@ -70,6 +70,8 @@ async fn a_repeated_operation_id_restarts_the_agent_once() {
             .json(&json!({}))
             .send()
     };
+    // What the client sent: the id, then the request.
+    let id = format!("{id}/agent/restart");
     let replayed = post("restart", &id).await.unwrap();
     assert_eq!(replayed.status(), 200);
     assert_eq!(replayed.headers()["x-voicefleet-operation-replayed"], "true");
