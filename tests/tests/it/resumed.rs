@@ -173,3 +173,85 @@ async fn a_bulk_run_cut_by_a_console_kill_is_resumed_by_the_next_console() {
         host.stop().await;
     }
 }
+
+/// A run left in flight longer than the console resumes (1 h): it ends `interrupted` with each
+/// target's true state, audited, and `bulk cancel` says it already ended.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_left_too_long_ends_interrupted_and_cancel_says_so() {
+    use voicefleet_core::auth::Role;
+    use voicefleet_core::clock::Clock as _;
+    use voicefleet_core::console::{
+        Actor, AuditQuery, BulkAction, BulkRun, BulkSpec, Fleet as _, Limit, RunOutcome, Selector,
+        TargetResult, TargetState,
+    };
+    use voicefleet_tests::hosts::down_endpoint;
+    use voicefleet_tests::store_contract::{customer, record};
+
+    let dir = voicefleet_tests::scratch();
+    let signer = HostTokenSigner::generate().unwrap();
+    let console = crate::console(dir.path(), &signer, Duration::from_millis(500));
+    let store = console.store().clone();
+    for id in ["old-a", "old-b", "old-c"] {
+        let mut record_of = customer(id);
+        record_of.endpoint = down_endpoint();
+        store.insert_customer(record_of, record("customer.add", id)).await.unwrap();
+    }
+    let then = voicefleet_core::clock::SystemClock.now_ms() - 2 * 3_600_000;
+    let target = |id: &str, state: TargetState, started: Option<u64>, finished: Option<u64>| TargetResult {
+        customer_id: id.to_owned(),
+        state,
+        canary: false,
+        reason: None,
+        started_at_ms: started,
+        finished_at_ms: finished,
+        previous_revision: None,
+        revision: None,
+    };
+    let run = BulkRun {
+        id: "run-0000aaaa".to_owned(),
+        spec: BulkSpec {
+            action: BulkAction::Restart,
+            selector: Selector::All,
+            max_concurrency: Limit::parse("1").unwrap(),
+            max_errors: Limit::parse("0").unwrap(),
+            canary: 0,
+            health_gate: None,
+            auto_rollback: false,
+            dry_run: false,
+        },
+        actor: "admin".to_owned(),
+        created_at_ms: then,
+        finished_at_ms: None,
+        outcome: RunOutcome::Running,
+        max_concurrency: 1,
+        max_errors: 0,
+        targets: vec![
+            target("old-a", TargetState::Succeeded, Some(then + 1_000), Some(then + 2_000)),
+            target("old-b", TargetState::Running, Some(then + 2_000), None),
+            target("old-c", TargetState::Pending, None, None),
+        ],
+    };
+    store.save_bulk_run(&run, None).await.unwrap();
+
+    let found = console.take_over_runs().await.unwrap();
+    assert_eq!(found.len(), 1);
+    let ended = store.bulk_run(&run.id).await.unwrap().unwrap();
+    assert_eq!(ended.outcome, RunOutcome::Interrupted, "{ended:?}");
+    assert!(ended.finished_at_ms.is_some());
+    let states: Vec<TargetState> = ended.targets.iter().map(|t| t.state).collect();
+    assert_eq!(states, [TargetState::Succeeded, TargetState::Interrupted, TargetState::Skipped]);
+    let cut = ended.targets[1].reason.clone().unwrap_or_default();
+    assert!(cut.contains("in flight") && cut.contains("did not take effect"), "{cut}");
+    assert_eq!(ended.targets[2].reason.as_deref(), Some("the console stopped before this target started"));
+    let query = AuditQuery { action: Some("bulk.interrupted".to_owned()), limit: 10, ..Default::default() };
+    let audit = store.audit_newest(&query).await.unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].target, run.id);
+
+    // Nothing left to take over; a cancel says the run is over and changes nothing.
+    assert!(console.take_over_runs().await.unwrap().is_empty());
+    let refused = console.cancel_bulk(&Actor::new("ops", Role::Operator), &run.id).await.unwrap_err();
+    let text = refused.to_string();
+    assert!(text.contains("already ended") && text.contains("interrupted"), "{text}");
+    assert_eq!(store.bulk_run(&run.id).await.unwrap().unwrap(), ended);
+}

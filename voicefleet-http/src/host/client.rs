@@ -129,10 +129,11 @@ impl AgentClient {
         // may be sent again too.
         // The request goes with it: one bulk step may ask several things of a host (a resize
         // drains, then starts), each acted on once.
-        let operation_id = voicefleet_core::operation::current().filter(|_| method != Method::GET).map(|id| {
-            let request = path.trim_start_matches('/').trim_start_matches("v1/").split('?').next();
-            format!("{id}/{}", request.unwrap_or_default())
-        });
+        let operation_id =
+            voicefleet_core::operation::current().filter(|_| method != Method::GET).map(|id| {
+                let request = path.trim_start_matches('/').trim_start_matches("v1/").split('?').next();
+                format!("{id}/{}", request.unwrap_or_default())
+            });
         let idempotent =
             matches!(method, Method::GET | Method::PUT | Method::DELETE) || operation_id.is_some();
         let url = self.url(path)?;
