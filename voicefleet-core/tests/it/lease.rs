@@ -21,10 +21,12 @@ fn row(holder: &str, expires_at_ms: u64, generation: u64) -> LeaseRecord {
     }
 }
 
+/// (stored holder and expiry, asking, now, expected)
+type Case = (Option<(&'static str, u64)>, &'static str, u64, LeaseDecision);
+
 #[test]
 fn the_stored_row_and_the_clock_decide_who_may_take_or_renew() {
-    // (stored holder and expiry, asking, now, expected)
-    let cases: Vec<(Option<(&str, u64)>, &str, u64, LeaseDecision)> = vec![
+    let cases: Vec<Case> = vec![
         (None, "a", NOW, LeaseDecision::Take),
         (Some(("a", NOW + 1)), "a", NOW, LeaseDecision::Renew),
         (Some(("a", NOW + 1)), "b", NOW, LeaseDecision::Wait),

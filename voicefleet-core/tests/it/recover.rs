@@ -120,7 +120,8 @@ fn a_run_left_in_flight_is_resumed_only_while_its_last_step_is_recent() {
     const H: u64 = 3_600_000;
     let now = 10 * H;
     // (created, targets' (started, finished), expected)
-    let cases: Vec<(u64, Vec<(Option<u64>, Option<u64>)>, bool)> = vec![
+    type Steps = Vec<(Option<u64>, Option<u64>)>;
+    let cases: Vec<(u64, Steps, bool)> = vec![
         (now - 1_000, vec![(None, None)], true),
         (now - H, vec![(None, None)], true),
         (now - H - 1, vec![(None, None)], false),
