@@ -255,3 +255,98 @@ async fn a_run_left_too_long_ends_interrupted_and_cancel_says_so() {
     assert!(text.contains("already ended") && text.contains("interrupted"), "{text}");
     assert_eq!(store.bulk_run(&run.id).await.unwrap().unwrap(), ended);
 }
+
+/// Two consoles on one store, one holding the work: a run started through the other is executed
+/// by the holder, and a cancel taken by the other stops it there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_started_and_cancelled_through_a_replica_without_the_lease_runs_and_stops_on_the_holder() {
+    use voicefleet_core::auth::Role;
+    use voicefleet_core::clock::Clock as _;
+    use voicefleet_core::console::lease::{Lease, LeaseOptions, WORK_LEASE};
+    use voicefleet_core::console::{
+        Actor, BulkAction, BulkSpec, Console, ConsoleOptions, Fleet as _, HealthGate, Limit, NewCustomer,
+        RunOutcome, SecretBox, Selector, TargetState,
+    };
+    use voicefleet_tests::sim::SimFleet;
+
+    let dir = voicefleet_tests::scratch();
+    let signer = HostTokenSigner::generate().unwrap();
+    // The holder: alone on its lease (always held), running takeovers every 200 ms.
+    let holder = crate::console(dir.path(), &signer, Duration::from_secs(2));
+    let runner = holder.spawn_bulk_runner(Duration::from_millis(200));
+    // The other: same store, its lease held by someone else for an hour.
+    let store = holder.store().clone();
+    let now = voicefleet_core::clock::SystemClock.now_ms();
+    store.claim_lease(WORK_LEASE, "someone else", now, 3_600_000).await.unwrap();
+    let (lease, keeper) = Lease::spawn(
+        store.clone(),
+        voicefleet_core::clock::system(),
+        "other".to_owned(),
+        LeaseOptions::default().renew_every(Duration::from_millis(100)),
+    );
+    let other = Console::new(
+        store.clone(),
+        voicefleet_tests::hosts::connector(&signer),
+        SecretBox::new(&[9; 32]),
+        ConsoleOptions::default().host_timeout(Duration::from_secs(2)),
+    );
+    other.set_lease(lease);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!other.owns_work(), "the lease is someone else's");
+
+    let fleet = SimFleet::start(4, "rep", signer.public_pem()).await.unwrap();
+    let admin = Actor::new("ops", Role::Admin);
+    for host in &fleet.hosts {
+        let customer = NewCustomer {
+            id: host.customer_id.clone(),
+            endpoint: host.endpoint.clone(),
+            ..serde_json::from_value(serde_json::json!({"id": "x", "endpoint": "http://127.0.0.1:9"}))
+                .unwrap()
+        };
+        other.add_customer(&admin, customer).await.unwrap();
+    }
+    let spec = BulkSpec {
+        action: BulkAction::Restart,
+        selector: Selector::All,
+        max_concurrency: Limit::parse("1").unwrap(),
+        max_errors: Limit::parse("0").unwrap(),
+        canary: 0,
+        health_gate: Some(HealthGate { min_healthy_seconds: 1.0, max_error_rate: None, max_p95_ms: None }),
+        auto_rollback: false,
+        dry_run: false,
+    };
+    let run = other.start_bulk(&admin, spec).await.unwrap();
+
+    // The holder picks it up and runs it; the other runs nothing.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let seen = store.bulk_run(&run.id).await.unwrap().unwrap();
+        if seen.count(TargetState::Succeeded) >= 1 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the holder never ran it: {seen:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let audit = holder.store().audit(0, 1000).await.unwrap();
+    assert!(audit.iter().any(|e| e.action == "bulk.resumed" && e.target == run.id), "picked up, audited");
+
+    // Cancelled through the other: the holder stops it before the next target.
+    other.cancel_bulk(&admin, &run.id).await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let ended = loop {
+        let seen = store.bulk_run(&run.id).await.unwrap().unwrap();
+        if seen.outcome != RunOutcome::Running {
+            break seen;
+        }
+        assert!(std::time::Instant::now() < deadline, "the cancel never reached the holder: {seen:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(ended.outcome, RunOutcome::Cancelled, "{ended:?}");
+    assert!(ended.count(TargetState::Skipped) >= 1, "{ended:?}");
+    let restarted: u64 = fleet.hosts.iter().map(|h| h.host.restart_requests()).sum();
+    assert_eq!(restarted as usize, 4 - ended.count(TargetState::Skipped), "each target run once at most");
+
+    runner.abort();
+    keeper.abort();
+    fleet.shutdown();
+}
