@@ -33,6 +33,7 @@ const TABLES: &[&str] = &[
     "instances",
     "launch_specs",
     "recovery_settings",
+    "leases",
 ];
 
 /// Rows per INSERT statement.
