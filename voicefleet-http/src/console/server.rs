@@ -242,8 +242,6 @@ impl ConsoleServer {
                 host_metrics: embedded.host_metrics.clone(),
             },
         )?;
-        let (handle, server) =
-            crate::serve::spawn_server(listener, options.tls.as_ref(), &options.exposure, app).await?;
         // Replicas on one PostgreSQL store compete for the work; a console alone on its SQLite
         // store always has it.
         let (lease, keeper) = match &options.store {
@@ -258,7 +256,19 @@ impl ConsoleServer {
             }
             _ => (Lease::always_held(), None),
         };
+        // Before the first request: a bulk run started through a replica without the lease is
+        // left to the holder.
         embedded.console.set_lease(lease.clone());
+        let (handle, server) =
+            match crate::serve::spawn_server(listener, options.tls.as_ref(), &options.exposure, app).await {
+                Ok(serving) => serving,
+                Err(error) => {
+                    if let Some(keeper) = &keeper {
+                        keeper.abort();
+                    }
+                    return Err(error);
+                }
+            };
         let work = lease::spawn_gated(lease.clone(), work_starters(&embedded.console, options));
         let checkpointer =
             embedded.console.spawn_checkpointer(options.checkpoint_entries, options.checkpoint_every);
