@@ -86,14 +86,19 @@ async fn a_second_keeper_takes_the_work_over_once_the_first_stops() {
     let (a, a_task) = Lease::spawn(store.clone(), clock.clone(), "a".to_owned(), options.clone());
     until("a holds the lease", Duration::from_secs(5), || a.is_held()).await;
     let (b, b_task) = Lease::spawn(store.clone(), clock, "b".to_owned(), options);
-    // Work gated on b's lease: started only when b holds it.
+    // Work gated on b's lease: started only when b holds it, stopped when b loses it.
     let started = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counter = started.clone();
+    let stopped = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (counter, on_stop) = (started.clone(), stopped.clone());
     let gate = spawn_gated(
         b.clone(),
         vec![Box::new(move || {
             counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            tokio::spawn(std::future::pending())
+            let guard = Stopped(on_stop.clone());
+            tokio::spawn(async move {
+                let _guard = guard;
+                std::future::pending::<()>().await
+            })
         })],
     );
     tokio::time::sleep(Duration::from_millis(1_500)).await;
@@ -113,11 +118,25 @@ async fn a_second_keeper_takes_the_work_over_once_the_first_stops() {
         store.claim_lease("console.work", "c", voicefleet_core::clock::system().now_ms(), 900).await.unwrap();
     assert_eq!((stored.holder.as_str(), stored.generation), ("b", 2));
 
-    // b released: the lease is free at once.
+    // b's keeper stops (the process stalls, the database is gone): its work stops.
     b_task.abort();
+    until("b's work stops", Duration::from_secs(2), || {
+        stopped.load(std::sync::atomic::Ordering::SeqCst) == 1
+    })
+    .await;
     gate.abort();
+    // b released: the lease is free at once.
     store.release_lease("console.work", "b").await.unwrap();
     let free =
         store.claim_lease("console.work", "c", voicefleet_core::clock::system().now_ms(), 900).await.unwrap();
     assert_eq!((free.holder.as_str(), free.generation), ("c", 3));
+}
+
+/// Counts its drops: the work's task was stopped.
+struct Stopped(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
