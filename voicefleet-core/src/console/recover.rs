@@ -242,9 +242,9 @@ impl Console {
                     Ok(runs) => {
                         for run in runs {
                             eprintln!(
-                                "voicefleet console: bulk run {} was left in flight; taken over \
-                                 (`voicefleet bulk show {}` shows each target's state)",
-                                run.id, run.id
+                                "voicefleet console: bulk run {} was left in flight by a console \
+                                 that stopped; taken over from each target's recorded state",
+                                run.id
                             );
                         }
                     }
