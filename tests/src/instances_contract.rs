@@ -79,7 +79,7 @@ pub async fn run(fleets: RoleFleets, cloud: Arc<FakeCloud>, customers: [(String,
     // A customer without an instance: a conflict that says to sync.
     let error = fo.instance_control(&operator, &customers[1].0, InstanceControl::Start).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Conflict, "{error}");
-    assert!(error.hint().unwrap_or_default().contains("instances sync"), "{:?}", error.hint());
+    assert_eq!(error.remedy(), Some(voicefleet_core::Remedy::SyncInstances), "{error:?}");
 
     // Resize: operator; stop, set the type, start.
     assert_eq!(

@@ -74,9 +74,21 @@ fn report(error: &voicefleet_agent::Error) -> ExitCode {
         for issue in core.issues() {
             eprintln!("  {issue}");
         }
-        if let Some(hint) = core.hint() {
+        if let Some(hint) = settings_hint(core).or_else(|| core.hint()) {
             eprintln!("hint: {hint}");
         }
     }
     ExitCode::from(exit_code(error.kind()))
+}
+
+/// Core's remedy said as this daemon's settings, where core says it in library terms.
+fn settings_hint(error: &voicefleet_core::Error) -> Option<String> {
+    match error.remedy()? {
+        voicefleet_core::Remedy::ServeOverTls => Some(
+            "give --tls-cert and --tls-key (tls_cert and tls_key in agent.toml); or, when a proxy in front \
+             terminates TLS, --insecure-plaintext"
+                .to_owned(),
+        ),
+        _ => None,
+    }
 }

@@ -51,6 +51,9 @@ pub(crate) fn code_for(error: &anyhow::Error) -> ExitCode {
 
 /// The command that helps with `error`, where core's hint says it in library terms.
 fn command_hint(error: &Error) -> Option<String> {
+    if let Some(remedy) = error.remedy() {
+        return Some(crate::remedy::command(&remedy));
+    }
     Some(match error {
         Error::NotAnObject { .. } => "run `voicefleet config template` for a starting point".to_owned(),
         Error::InvalidConfig { .. } => "run `voicefleet config validate` to see every issue".to_owned(),

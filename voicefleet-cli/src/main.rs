@@ -9,6 +9,7 @@ mod confirm;
 mod exit;
 mod instance_provider;
 mod output;
+mod remedy;
 
 use std::process::ExitCode;
 

@@ -5,6 +5,7 @@
 //! trailing period; [`Error::hint`] says what to do about it.
 
 use crate::config::Issue;
+use crate::remedy::Remedy;
 
 /// What sort of failure an [`Error`] is, independent of any transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -220,6 +221,9 @@ pub enum Error {
         message: String,
         /// What to do about it, when there is something to say ([`Error::hint`]).
         hint: Option<String>,
+        /// What to do about it as data, for a frontend to say in its own terms; when set, it
+        /// is the hint.
+        remedy: Option<Remedy>,
     },
 
     /// A control request (start, restart) to a host with no configuration document applied.
@@ -265,6 +269,18 @@ pub enum Error {
         customer: String,
         /// The revision number asked for; none when any revision would do.
         number: Option<u64>,
+    },
+
+    /// No backup at `target` (or none named `name` there).
+    #[error("{}", match .name {
+        Some(name) => format!("no backup {name} at {target}"),
+        None => format!("no backup at {target}"),
+    })]
+    BackupNotFound {
+        /// Where the backups were looked for (a directory or an `s3://` prefix).
+        target: String,
+        /// The backup asked for; none when the latest would do.
+        name: Option<String>,
     },
 
     /// A bulk run the console does not know.
@@ -320,6 +336,25 @@ pub enum Error {
         message: String,
     },
 
+    /// A request that lacks an input it needs (kind invalid input); `remedy` says which.
+    #[error("{message}")]
+    Incomplete {
+        /// What is missing, and why it is needed.
+        message: String,
+        /// What to give.
+        remedy: Remedy,
+    },
+
+    /// A host or agent that did not reach the state asked for in time; `remedy` says how to
+    /// finish by hand.
+    #[error("{message}")]
+    NotReady {
+        /// What was waited for, and what was seen last.
+        message: String,
+        /// How to go on.
+        remedy: Remedy,
+    },
+
     /// A write refused because the filesystem is full (or over its quota): nothing was changed.
     #[error("cannot write {what}: the filesystem of {dir} is full")]
     StorageFull {
@@ -357,6 +392,8 @@ pub enum Error {
         message: String,
         /// What to do about it.
         hint: Option<String>,
+        /// What to do about it as data ([`Error::remedy`]).
+        remedy: Option<Remedy>,
     },
 
     /// An error reported by a remote voicefleet service (a host agent, a console), with its kind.
@@ -370,6 +407,8 @@ pub enum Error {
         hint: Option<String>,
         /// The validation issues it reported (a refused configuration), else empty.
         issues: Vec<Issue>,
+        /// The remote side's remedy, when it gave one it could say as data.
+        remedy: Option<Remedy>,
     },
 }
 
@@ -396,7 +435,25 @@ impl Error {
 
     /// A request that clashes with the current state.
     pub fn conflict(message: impl Into<String>, hint: Option<&str>) -> Self {
-        Error::Conflict { message: message.into(), hint: hint.map(str::to_owned) }
+        Error::Conflict { message: message.into(), hint: hint.map(str::to_owned), remedy: None }
+    }
+
+    /// A request that clashes with the current state, and what to do about it.
+    pub fn blocked(message: impl Into<String>, remedy: Remedy) -> Self {
+        Error::Conflict { message: message.into(), hint: None, remedy: Some(remedy) }
+    }
+
+    /// What the caller can do about it, as data: each frontend says it in its own terms
+    /// ([`Error::hint`] says it in the library's).
+    pub fn remedy(&self) -> Option<Remedy> {
+        match self {
+            Error::Conflict { remedy, .. }
+            | Error::SecondFactor { remedy, .. }
+            | Error::Remote { remedy, .. } => remedy.clone(),
+            Error::NotReady { remedy, .. } | Error::Incomplete { remedy, .. } => Some(remedy.clone()),
+            Error::BackupNotFound { target, .. } => Some(Remedy::ListBackups { target: target.clone() }),
+            _ => None,
+        }
     }
 }
 
@@ -422,13 +479,15 @@ impl Error {
             | Error::InvalidCustomerId { .. }
             | Error::InvalidTag { .. }
             | Error::InvalidEndpoint { .. }
-            | Error::InvalidSecretName { .. } => ErrorKind::InvalidInput,
+            | Error::InvalidSecretName { .. }
+            | Error::Incomplete { .. } => ErrorKind::InvalidInput,
             Error::PathNotFound { .. }
             | Error::UnknownTemplate { .. }
             | Error::SecretNotFound { .. }
             | Error::CustomerNotFound { .. }
             | Error::RevisionNotFound { .. }
             | Error::BulkRunNotFound { .. }
+            | Error::BackupNotFound { .. }
             | Error::InstanceNotFound { .. } => ErrorKind::NotFound,
             Error::Forbidden { .. } => ErrorKind::Forbidden,
             Error::SecondFactor { .. } => ErrorKind::Unauthorized,
@@ -438,6 +497,7 @@ impl Error {
             Error::Unavailable { .. }
             | Error::IncompatibleHost { .. }
             | Error::StorageFull { .. }
+            | Error::NotReady { .. }
             | Error::CloudPermission { .. } => ErrorKind::Unavailable,
             Error::Remote { kind, .. } => *kind,
         }
@@ -483,7 +543,15 @@ impl Error {
             Error::InvalidEndpoint { .. } => {
                 Some("give the host agent's base URL, for example https://10.0.1.17:8000".to_owned())
             }
-            Error::Conflict { hint, .. } => hint.clone(),
+            Error::Conflict { hint, remedy, .. }
+            | Error::Remote { hint, remedy, .. }
+            | Error::SecondFactor { hint, remedy, .. } => {
+                remedy.as_ref().map(Remedy::to_string).or_else(|| hint.clone())
+            }
+            Error::NotReady { remedy, .. } | Error::Incomplete { remedy, .. } => Some(remedy.to_string()),
+            Error::BackupNotFound { target, .. } => {
+                Some(Remedy::ListBackups { target: target.clone() }.to_string())
+            }
             Error::NoConfiguration => Some("apply a configuration document to the host first".to_owned()),
             Error::Stale { .. } => {
                 Some("read the latest revision, make your change on top of it, and try again".to_owned())
@@ -508,7 +576,6 @@ impl Error {
             Error::StorageFull { .. } => Some(STORAGE_FULL_HINT.to_owned()),
             Error::Io { source, .. } if Error::is_no_space(source) => Some(STORAGE_FULL_HINT.to_owned()),
             Error::Io { .. } | Error::Internal { .. } | Error::Unavailable { .. } => None,
-            Error::Remote { hint, .. } | Error::SecondFactor { hint, .. } => hint.clone(),
             Error::IncompatibleHost { host_api, supported, .. } => Some(if host_api > supported {
                 "upgrade the console to a release that speaks the host's API (see docs/operations.md, Upgrading)"
                     .to_owned()

@@ -105,6 +105,7 @@ pub mod operation;
 pub mod prelude;
 pub mod protocol;
 pub mod random;
+pub mod remedy;
 pub mod secret_env;
 #[cfg(all(unix, feature = "unix-supervisor"))]
 #[cfg_attr(docsrs, doc(cfg(all(unix, feature = "unix-supervisor"))))]
@@ -115,3 +116,4 @@ pub mod supervisor;
 pub mod transport;
 
 pub use error::{Error, ErrorKind, OtpRefusal, Result};
+pub use remedy::Remedy;

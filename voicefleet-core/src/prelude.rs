@@ -14,4 +14,4 @@ pub use crate::host::{Host, HostStatus, LogQuery, RevisionMeta, StopOptions};
 pub use crate::logs::{LogLine, StreamFilter};
 #[cfg(all(unix, feature = "unix-supervisor"))]
 pub use crate::supervisor::{ProcessSpec, ShimCommand, Supervisor, shim_entry_point};
-pub use crate::{Error, ErrorKind, Result};
+pub use crate::{Error, ErrorKind, Remedy, Result};

@@ -30,18 +30,16 @@ pub fn plaintext_verdict(address: SocketAddr, tls: bool, insecure_plaintext: boo
     }
     if insecure_plaintext {
         return Ok(Some(format!(
-            "serving plain HTTP on {address} (--insecure-plaintext): tokens and secrets cross the network in \
+            "serving plain HTTP on {address}, as allowed explicitly: tokens and secrets cross the network in \
              clear unless a proxy in front of this server terminates TLS"
         )));
     }
     Err(Error::Remote {
         kind: ErrorKind::InvalidInput,
         message: format!("refusing to serve plain HTTP on {address}, which is not a loopback address"),
-        hint: Some(
-            "give --tls-cert and --tls-key; or, when a proxy in front terminates TLS, --insecure-plaintext"
-                .to_owned(),
-        ),
+        hint: None,
         issues: Vec::new(),
+        remedy: Some(crate::Remedy::ServeOverTls),
     })
 }
 
@@ -92,7 +90,7 @@ impl HostTrust {
     pub fn checked(self) -> Result<HostTrust> {
         if self.ca_pem.is_some() && self.pin_sha256.is_some() {
             return Err(Error::InvalidValue {
-                value: "--ca and --pin".to_owned(),
+                value: "a CA bundle and a certificate pin".to_owned(),
                 reason: "give a CA bundle or a certificate pin, not both".to_owned(),
             });
         }

@@ -64,6 +64,33 @@ fn code_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     schemars::json_schema!({"type": "string", "enum": codes})
 }
 
+fn action_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({"type": "string", "enum": voicefleet_core::Remedy::ACTIONS})
+}
+
+/// What the client can do about an error, as data: a client names its own command or request
+/// for it (the `hint` says it in words).
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct RemedyDetail {
+    /// What to do: `login_with_otp`, `list_backups`, `sync_instances`, `onboard_customer`…
+    #[schemars(schema_with = "action_schema")]
+    pub action: String,
+    /// The user, customer or backup location it is about, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+}
+
+impl RemedyDetail {
+    #[cfg(feature = "server")]
+    fn of(remedy: &voicefleet_core::Remedy) -> Self {
+        RemedyDetail { action: remedy.action().to_owned(), subject: remedy.subject().map(str::to_owned) }
+    }
+
+    fn remedy(&self) -> Option<voicefleet_core::Remedy> {
+        voicefleet_core::Remedy::from_parts(&self.action, self.subject.as_deref())
+    }
+}
+
 /// The names of every error kind, for the OpenAPI document's error enum.
 pub fn kind_names() -> Vec<&'static str> {
     ERROR_CODES.iter().map(|(kind, _)| kind.as_str()).collect()
@@ -92,6 +119,8 @@ pub struct ErrorDetail {
     pub hint: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub issues: Vec<Issue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remedy: Option<RemedyDetail>,
 }
 
 #[cfg(feature = "server")]
@@ -103,13 +132,23 @@ pub struct ApiError {
     message: String,
     hint: Option<String>,
     issues: Vec<Issue>,
+    // Boxed: every handler returns `Result<_, ApiError>`, and most errors have no remedy.
+    remedy: Option<Box<voicefleet_core::Remedy>>,
     status: Option<StatusCode>,
 }
 
 #[cfg(feature = "server")]
 impl ApiError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, code: None, message: message.into(), hint: None, issues: Vec::new(), status: None }
+        Self {
+            kind,
+            code: None,
+            message: message.into(),
+            hint: None,
+            issues: Vec::new(),
+            remedy: None,
+            status: None,
+        }
     }
 
     /// The kind of error this answer says.
@@ -149,10 +188,29 @@ impl ApiError {
 /// What to do about `error` in this API's terms (its route), where core's library terms would
 /// leave a client guessing which request that is.
 fn route_hint(error: &Error) -> Option<String> {
-    match error {
-        Error::NoConfiguration => Some("PUT /v1/config with a full document first".to_owned()),
-        _ => None,
-    }
+    use voicefleet_core::Remedy;
+    Some(match (error, error.remedy()) {
+        (Error::NoConfiguration, _) => "PUT /v1/config with a full document first".to_owned(),
+        (_, Some(Remedy::LoginWithOtp)) => {
+            "POST /v1/auth/login again with `otp`: the code from your authenticator app, or a recovery code"
+                .to_owned()
+        }
+        (_, Some(Remedy::GiveOtp)) => {
+            "give `otp` in the body: the code your authenticator app shows now, or an unused recovery code"
+                .to_owned()
+        }
+        (_, Some(Remedy::EnableSecondFactor { user })) => format!("POST /v1/users/{user}/mfa enables one"),
+        (_, Some(Remedy::SyncInstances)) => {
+            "POST /v1/instances/sync reads the cloud; or tag the instance voicefleet:customer=ID".to_owned()
+        }
+        (_, Some(Remedy::OnboardCustomer { customer })) => {
+            format!("POST /v1/customers/{customer}/onboard launches an instance and records its launch spec")
+        }
+        (_, Some(Remedy::InspectAgent { customer })) => {
+            format!("GET /v1/customers/{customer}/logs and /v1/customers/{customer}/status say why")
+        }
+        _ => return None,
+    })
 }
 
 #[cfg(feature = "server")]
@@ -179,6 +237,7 @@ impl From<Error> for ApiError {
             message: error.to_string(),
             hint: route_hint(&error).or_else(|| error.hint()),
             issues: error.issues().to_vec(),
+            remedy: error.remedy().map(Box::new),
             status,
         }
     }
@@ -195,6 +254,7 @@ impl IntoResponse for ApiError {
                 message: self.message,
                 hint: self.hint,
                 issues: self.issues,
+                remedy: self.remedy.as_deref().map(RemedyDetail::of),
             },
         };
         (status, Json(body)).into_response()
@@ -213,7 +273,8 @@ pub async fn remote_error(response: reqwest::Response, server: &str) -> Error {
             if let Some(refusal) =
                 body.error.code.as_deref().and_then(voicefleet_core::OtpRefusal::parse) =>
         {
-            Error::SecondFactor { refusal, message: body.error.message, hint: body.error.hint }
+            let remedy = body.error.remedy.as_ref().and_then(RemedyDetail::remedy);
+            Error::SecondFactor { refusal, message: body.error.message, hint: body.error.hint, remedy }
         }
         Ok(body) => Error::Remote {
             kind: if status == StatusCode::TOO_MANY_REQUESTS {
@@ -221,6 +282,7 @@ pub async fn remote_error(response: reqwest::Response, server: &str) -> Error {
             } else {
                 ErrorKind::parse(&body.error.kind).unwrap_or(fallback)
             },
+            remedy: body.error.remedy.as_ref().and_then(RemedyDetail::remedy),
             message: body.error.message,
             hint: body.error.hint,
             issues: body.error.issues,
@@ -230,6 +292,7 @@ pub async fn remote_error(response: reqwest::Response, server: &str) -> Error {
             message: format!("{server} answered {status} with an unreadable body"),
             hint: None,
             issues: Vec::new(),
+            remedy: None,
         },
     }
 }

@@ -4,7 +4,7 @@
 //!   [`AgentClient`], the same trait over the wire; the console's [`AgentConnector`] that hands it
 //!   one client per customer, each with its own short-lived tokens.
 //! - [`console`]: the console API (`console::router` over core's `Fleet` trait), the embedded
-//!   console server ([`ConsoleServer`]) and [`ConsoleClient`], the fleet trait over the wire.
+//!   console server (`ConsoleServer`, feature `server`) and [`ConsoleClient`], the fleet trait over the wire.
 //! - Shared by both: the error table and body ([`error`]), token signing and verification
 //!   ([`HostTokenSigner`]), authentication and role checks from one route table per API,
 //!   extractors, middleware (request ids, CORS, rate limits), SSE and serving over TLS.
@@ -17,10 +17,6 @@
 //! Not here: domain rules (they live in `voicefleet-core`) and the host daemon's wiring (settings,
 //! signals, the supervisor: `voicefleet-agent`). This crate does not depend on the Unix supervisor:
 //! a user of [`ConsoleClient`] compiles none of it.
-
-// Without feature `server`, the wire types and records only the servers read stay compiled (one
-// definition for both ends) but unused.
-#![cfg_attr(not(feature = "server"), allow(dead_code, unused_imports))]
 
 pub mod console;
 pub mod error;
@@ -48,7 +44,6 @@ pub use console::server::{ConsoleServer, Embedded, ServeOptions, open_embedded, 
 pub use console::telemetry::HostRequestMetrics;
 pub use console::webhook::WebhookNotifier;
 pub use console::wire::{LoginResponse, WhoAmI};
-pub use host::audit_log::{HostAuditEntry, HostAuditVerification};
 pub use host::client::{AgentClient, AgentClientOptions, TokenSource};
 pub use host::connector::AgentConnector;
 pub use host::wire::{ConsoleKeyView, ConsoleKeys, HostAuditPage};
@@ -56,6 +51,7 @@ pub use keyprobe::HttpKeyProbe;
 #[cfg(feature = "server")]
 pub use serve::{Exposure, ServerTask, bind, spawn_server};
 pub use token::{HOST_TOKEN_SECONDS, HostTokenSigner};
+pub use voicefleet_core::host_audit::{HostAuditEntry, HostAuditVerification};
 
 /// The version of the host API this crate serves and its client speaks, answered by a host's
 /// `GET /v1/health` as `api_version`. Raised when a change breaks what an older console reads;

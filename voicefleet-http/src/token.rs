@@ -6,8 +6,11 @@ use std::path::Path;
 
 use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::{EncodePrivateKey as _, EncodePublicKey as _};
+#[cfg(feature = "server")]
 use jsonwebtoken::errors::ErrorKind as JwtErrorKind;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+#[cfg(feature = "server")]
+use jsonwebtoken::{DecodingKey, Validation};
 use voicefleet_core::auth::{Claims, ISSUER, Role, TokenKind};
 use voicefleet_core::clock::{Clock as _, SystemClock};
 use voicefleet_core::{Error, Result};
@@ -108,6 +111,7 @@ impl HostTokenSigner {
     }
 }
 
+#[cfg(feature = "server")]
 /// Why a token was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Refusal {
@@ -117,6 +121,7 @@ pub(crate) enum Refusal {
     Invalid,
 }
 
+#[cfg(feature = "server")]
 /// Checks a token's signature (with `key`, by `algorithm` only: `none` and HS algorithms are never
 /// accepted for an asymmetric key), its issuer, expiry, audience and kind (a console login token
 /// is no host token, whatever its audience).
@@ -147,6 +152,7 @@ pub(crate) fn verify(
     Ok(claims)
 }
 
+#[cfg(feature = "server")]
 /// The bearer token of an `Authorization` header, when there is a non-empty one.
 pub(crate) fn bearer(header: Option<&str>) -> Option<&str> {
     header.and_then(|value| value.strip_prefix("Bearer ")).map(str::trim).filter(|token| !token.is_empty())

@@ -6,7 +6,9 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+#[cfg(feature = "server")]
+use serde_json::Map;
+use serde_json::Value;
 use voicefleet_core::config::PatchOperation;
 use voicefleet_core::console::{
     BulkAction, BulkSpec, HealthGate, Limit, NewCustomer, RevisionInput, Selector,
@@ -319,6 +321,7 @@ impl From<BulkSpec> for BulkSpecBody {
     }
 }
 
+#[cfg(feature = "server")]
 /// `GET /v1/health` on both APIs: answers while the server runs, without a token.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct Health {
@@ -333,12 +336,14 @@ pub(crate) struct Health {
     pub(crate) api_version: u32,
 }
 
+#[cfg(feature = "server")]
 impl Health {
     pub(crate) fn now(api_version: u32) -> Health {
         Health { status: "ok".to_owned(), version: env!("CARGO_PKG_VERSION").to_owned(), api_version }
     }
 }
 
+#[cfg(feature = "server")]
 /// An OpenAPI 3.1 document (`GET /v1/openapi.json`).
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(transparent)]

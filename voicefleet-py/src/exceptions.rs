@@ -39,7 +39,19 @@ pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-/// Maps a core error to its exception, with `.kind`, `.hint` and `.issues` attributes.
+/// Core's remedy said for a Python user, where core's library terms leave out what to set.
+fn python_hint(error: &Error) -> Option<String> {
+    match error.remedy()? {
+        voicefleet_core::Remedy::ConfigureCloud => Some(
+            "set VOICEFLEET_EC2=1 (with AWS credentials and region) where the console runs, in a build with \
+             the aws feature (the packages; these bindings have none)"
+                .to_owned(),
+        ),
+        _ => None,
+    }
+}
+
+/// Maps a core error to its exception, with `.kind`, `.hint`, `.issues` and `.remedy` attributes.
 pub(crate) fn to_py_err(error: Error) -> PyErr {
     let message = error.to_string();
     let py_err = match error.kind() {
@@ -63,8 +75,16 @@ pub(crate) fn to_py_err(error: Error) -> PyErr {
             let _ = issues.append(entry);
         }
         let _ = value.setattr("kind", error.kind().as_str());
-        let _ = value.setattr("hint", error.hint());
+        let _ = value.setattr("hint", python_hint(&error).or_else(|| error.hint()));
         let _ = value.setattr("issues", issues);
+        // What to do, as data (`{"action": "sync_instances", "subject": None}`), for a script to act on.
+        let remedy = error.remedy().map(|remedy| {
+            let entry = PyDict::new(py);
+            let _ = entry.set_item("action", remedy.action());
+            let _ = entry.set_item("subject", remedy.subject());
+            entry
+        });
+        let _ = value.setattr("remedy", remedy);
     });
     py_err
 }

@@ -34,6 +34,7 @@ def test_instances_without_a_provider(fleet: Fleet) -> None:
             action()
         assert caught.value.kind == "conflict"
         assert caught.value.hint is not None and "VOICEFLEET_EC2=1" in caught.value.hint
+        assert caught.value.remedy == {"action": "configure_cloud", "subject": None}
     # Terminating asks for the customer's name, as the CLI does; a wrong one changes nothing.
     with pytest.raises(InvalidInputError, match="nothing changed"):
         console.terminate_instance("acme", confirm="not its name")

@@ -78,5 +78,7 @@ async fn instances_without_a_provider_say_how_to_get_one() {
     // Not a 503: no retry helps, the console's setup has to change.
     assert_eq!(error.kind(), voicefleet_core::ErrorKind::Conflict);
     assert!(error.to_string().contains("no instance provider"), "{error}");
-    assert!(error.hint().is_some_and(|hint| hint.contains("VOICEFLEET_EC2=1")), "{error}");
+    // Said in library terms by core; the CLI names VOICEFLEET_EC2=1 for it.
+    assert_eq!(error.remedy(), Some(voicefleet_core::Remedy::ConfigureCloud), "{error:?}");
+    assert!(error.hint().is_some_and(|hint| hint.contains("instance provider")), "{error}");
 }

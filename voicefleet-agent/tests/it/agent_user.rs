@@ -239,7 +239,7 @@ fn an_unknown_agent_user_stops_the_host_agent_at_start() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("--agent-user vf-no-such-user")
+        stderr.contains("default agent user vf-no-such-user")
             && stderr.contains("is not a user on this host")
             && stderr.contains("useradd"),
         "{stderr}"

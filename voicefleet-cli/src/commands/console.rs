@@ -79,7 +79,7 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
     if let Some(warning) =
         voicefleet_core::transport::plaintext_verdict(args.listen, tls, args.insecure_plaintext)?
     {
-        eprintln!("warning: {warning}");
+        eprintln!("warning: {warning} (--insecure-plaintext)");
     }
     let mut options = ServeOptions::new(data.clone());
     options.store = store.clone();

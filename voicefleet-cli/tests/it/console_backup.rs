@@ -57,8 +57,13 @@ fn bad_backup_and_restore_requests_are_refused_and_change_nothing() {
         "--key",
         key.to_str().unwrap(),
     ]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("no backup there"), "{}", run.stderr);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("no backup at"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("voicefleet console backups list --from {backups_arg}")),
+        "{}",
+        run.stderr
+    );
     assert!(!new.exists(), "a refused restore creates nothing");
 
     let run = voicefleet(&["console", "backups", "list", "--from", backups_arg]);

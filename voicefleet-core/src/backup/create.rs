@@ -67,7 +67,7 @@ fn master_key_note(data_dir: &std::path::Path) -> KeptOutside {
     KeptOutside {
         file: MASTER_KEY_FILE.to_owned(),
         fingerprint: from_env.or(from_file).map(|text| master_key_fingerprint(&text)),
-        note: "the master key that encrypts secrets and keys the audit chain is not in the backup: restore it from its own backup (voicefleet console restore --master-key FILE)".to_owned(),
+        note: "the master key that encrypts secrets and keys the audit chain is not in the backup: keep its own backup, and give it when restoring".to_owned(),
     }
 }
 

@@ -60,8 +60,7 @@ impl BackupKey {
             if error.kind() == std::io::ErrorKind::NotFound {
                 Error::InvalidValue {
                     value: path.display().to_string(),
-                    reason: "no backup key there: give the file the backups were made with (--key)"
-                        .to_owned(),
+                    reason: "no backup key there: give the file the backups were made with".to_owned(),
                 }
             } else {
                 Error::io(format!("cannot read the backup key {}", path.display()), error)

@@ -21,6 +21,7 @@ use ed25519_dalek::pkcs8::DecodePrivateKey as _;
 use crate::console::checkpoint::{self, CHECKPOINT_FILE, Checkpoint};
 use crate::console::{AuditKey, AuditRecord, SCHEMA_VERSION, SecretBox, SqliteStore, Store as _, audit};
 use crate::error::{Error, Result};
+use crate::remedy::Remedy;
 
 /// Which backup, from where, into where.
 #[derive(Debug, Clone)]
@@ -63,6 +64,10 @@ fn refused(message: String, hint: &str) -> Error {
     Error::conflict(message, Some(hint))
 }
 
+fn blocked(message: String, remedy: Remedy) -> Error {
+    Error::blocked(message, remedy)
+}
+
 /// Restores a backup into `options.data_dir`.
 pub async fn restore(options: &RestoreOptions, clock: &SharedClock) -> Result<RestoreReport> {
     check_new_dir(&options.data_dir)?;
@@ -71,11 +76,10 @@ pub async fn restore(options: &RestoreOptions, clock: &SharedClock) -> Result<Re
             let object = format!("{name}{}", super::manifest::MANIFEST_SUFFIX);
             BackupManifest::parse(&object, &options.target.get(&object).await?)?
         }
-        None => list(options.target.as_ref()).await?.pop().ok_or_else(|| Error::InvalidValue {
-            value: options.target.describe(),
-            reason: "no backup there: list them with `voicefleet console backups list --from TARGET`"
-                .to_owned(),
-        })?,
+        None => list(options.target.as_ref())
+            .await?
+            .pop()
+            .ok_or_else(|| Error::BackupNotFound { target: options.target.describe(), name: None })?,
     };
     if manifest.schema_version > SCHEMA_VERSION {
         return Err(refused(
@@ -87,14 +91,14 @@ pub async fn restore(options: &RestoreOptions, clock: &SharedClock) -> Result<Re
         ));
     }
     if manifest.backup_key_id != options.key.id() {
-        return Err(refused(
+        return Err(blocked(
             format!(
                 "backup {} was sealed with backup key {}, not with the given key {}",
                 manifest.name,
                 manifest.backup_key_id,
                 options.key.id()
             ),
-            "give the backup key file these backups were made with (--key)",
+            Remedy::GiveBackupKey,
         ));
     }
     let sealed = options.target.get(&manifest.archive_name()).await?;
@@ -104,7 +108,7 @@ pub async fn restore(options: &RestoreOptions, clock: &SharedClock) -> Result<Re
                 "backup {}'s archive does not match its manifest's hash: it is incomplete or altered",
                 manifest.name
             ),
-            "restore another backup (`voicefleet console backups list`)",
+            "restore another of the target's backups",
         ));
     }
     let audit_key = audit_key(options, &manifest)?;
@@ -186,9 +190,9 @@ fn audit_key(options: &RestoreOptions, manifest: &BackupManifest) -> Result<Opti
             .master_key
             .as_ref()
             .map_or("VOICEFLEET_MASTER_KEY".to_owned(), |p| p.display().to_string());
-        return Err(refused(
+        return Err(blocked(
             format!("{given} is not the master key backup {} was taken with", manifest.name),
-            "give the master key's own backup (--master-key FILE)",
+            Remedy::GiveMasterKey,
         ));
     }
     Ok(Some(AuditKey::derive(&key)))
@@ -252,7 +256,7 @@ fn check_new_dir(dir: &Path) -> Result<()> {
         Ok(mut entries) => match entries.next() {
             Some(_) => Err(refused(
                 format!("{} is not empty", dir.display()),
-                "restore into a new directory (--data NEWDIR), then point the console at it",
+                "restore into a new directory, then point the console at it",
             )),
             None => Ok(()),
         },
@@ -358,12 +362,13 @@ fn verify_database(dir: &Path, manifest: &BackupManifest, audit_key: Option<&Aud
     }
     let chain = crate::console::audit_chain(&connection)?;
     if audit_key.is_none() && chain.iter().any(|entry| audit::is_keyed(&entry.hash)) {
-        return Err(Error::InvalidValue {
-            value: "--master-key".to_owned(),
-            reason: format!(
-                "backup {}'s audit log is chained with the audit key, derived from the master key: give the master key's backup (--master-key FILE, or VOICEFLEET_MASTER_KEY) so the restore can verify it and record itself",
+        return Err(Error::Incomplete {
+            message: format!(
+                "backup {}'s audit log is chained with the audit key, derived from the master key: the restore \
+                 needs the master key (its own backup file, or VOICEFLEET_MASTER_KEY) to verify it and record itself",
                 manifest.name
             ),
+            remedy: Remedy::GiveMasterKey,
         });
     }
     let mut verification = audit::verify(&chain, audit_key);
@@ -404,9 +409,9 @@ fn restore_master_key(from: &Path, manifest: &BackupManifest, database: &Path, t
     if let Some(recorded) = recorded
         && recorded != master_key_fingerprint(&text)
     {
-        return Err(refused(
+        return Err(blocked(
             format!("{} is not the master key backup {} was taken with", from.display(), manifest.name),
-            "give the master key's own backup (--master-key FILE)",
+            Remedy::GiveMasterKey,
         ));
     }
     let connection = Connection::open(database).map_err(db_error)?;
@@ -419,10 +424,7 @@ fn restore_master_key(from: &Path, manifest: &BackupManifest, database: &Path, t
         .map_err(db_error)?;
     if let Some((customer, name, nonce, ciphertext)) = sample {
         SecretBox::new(&key).open(&customer, &name, &nonce, &ciphertext).map_err(|_| {
-            refused(
-                format!("{} does not open the backup's secrets", from.display()),
-                "give the master key's own backup (--master-key FILE)",
-            )
+            blocked(format!("{} does not open the backup's secrets", from.display()), Remedy::GiveMasterKey)
         })?;
     }
     crate::fs::write_atomic(to, format!("{}\n", text.trim()).as_bytes(), 0o600)

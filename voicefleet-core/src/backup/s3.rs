@@ -80,16 +80,15 @@ impl BackupTarget for S3Target {
 
     async fn get(&self, name: &str) -> Result<Vec<u8>> {
         let key = self.key(name);
-        let answer = self.client().await.get_object().bucket(&self.bucket).key(&key).send().await.map_err(|error| {
-            if error.as_service_error().is_some_and(|e| e.is_no_such_key()) {
-                Error::InvalidValue {
-                    value: format!("s3://{}/{key}", self.bucket),
-                    reason: "no such backup object: list the backups with `voicefleet console backups list --from s3://…`".to_owned(),
+        let answer = self.client().await.get_object().bucket(&self.bucket).key(&key).send().await.map_err(
+            |error| {
+                if error.as_service_error().is_some_and(|e| e.is_no_such_key()) {
+                    Error::BackupNotFound { target: self.describe(), name: Some(name.to_owned()) }
+                } else {
+                    self.failed("download of", &key, error)
                 }
-            } else {
-                self.failed("download of", &key, error)
-            }
-        })?;
+            },
+        )?;
         let body = answer.body.collect().await.map_err(|e| self.failed("download of", &key, e))?;
         Ok(body.into_bytes().to_vec())
     }

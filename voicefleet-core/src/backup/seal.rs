@@ -62,7 +62,7 @@ pub(crate) fn open(
         Error::conflict(
             format!("backup {name} does not open: {why}"),
             Some(
-                "check --key is the backup key these backups were made with; otherwise the backup was altered: restore another one",
+                "check that the backup key is the one these backups were made with; otherwise the backup was altered: restore another one",
             ),
         )
     };

@@ -45,7 +45,7 @@ pub(crate) fn take(data_dir: &Path) -> Result<Snapshot> {
         return Err(Error::InvalidValue {
             value: data_dir.display().to_string(),
             reason: format!(
-                "no console store ({}) there: give the console's data directory (--data)",
+                "no console store ({}) there: give the console's data directory",
                 super::DATABASE_FILE
             ),
         });

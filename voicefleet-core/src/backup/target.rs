@@ -77,13 +77,11 @@ impl BackupTarget for DirTarget {
 
     async fn get(&self, name: &str) -> Result<Vec<u8>> {
         let path = object_path(&self.dir, name)?;
+        let (target, name) = (self.describe(), name.to_owned());
         blocking(move || {
             std::fs::read(&path).map_err(|error| {
                 if error.kind() == std::io::ErrorKind::NotFound {
-                    Error::InvalidValue {
-                        value: path.display().to_string(),
-                        reason: "no such backup file: list the backups with `voicefleet console backups list --from DIR`".to_owned(),
-                    }
+                    Error::BackupNotFound { target, name: Some(name) }
                 } else {
                     Error::io(format!("cannot read {}", path.display()), error)
                 }
@@ -135,7 +133,7 @@ pub fn open_target(spec: &str) -> Result<Arc<dyn BackupTarget>> {
             let _ = rest;
             return Err(Error::InvalidValue {
                 value: spec.to_owned(),
-                reason: "this voicefleet was built without S3 support: install the voicefleet package, or build with `--features aws`".to_owned(),
+                reason: "this voicefleet was built without S3 support: use a build with the cargo feature `aws` (the released packages have it)".to_owned(),
             });
         }
     }

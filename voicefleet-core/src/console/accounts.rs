@@ -120,7 +120,13 @@ impl From<TokenRecord> for TokenView {
 }
 
 pub(super) fn remote(kind: ErrorKind, message: impl Into<String>, hint: Option<&str>) -> Error {
-    Error::Remote { kind, message: message.into(), hint: hint.map(str::to_owned), issues: Vec::new() }
+    Error::Remote {
+        kind,
+        message: message.into(),
+        hint: hint.map(str::to_owned),
+        issues: Vec::new(),
+        remedy: None,
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {

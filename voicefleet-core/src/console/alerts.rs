@@ -65,7 +65,7 @@ pub fn security_rule(failed_logins: usize, denials: usize, thresholds: &AlertThr
         total > thresholds.security_events,
         format!(
             "{failed_logins} failed logins and {denials} denied requests in 5 minutes (more than {}): \
-             see `voicefleet audit list --since 5m`",
+             see the audit log of the last 5 minutes",
             thresholds.security_events
         ),
     )

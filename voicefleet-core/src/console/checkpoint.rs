@@ -262,7 +262,7 @@ pub fn check(
             verification.ok = false;
             verification.reason.get_or_insert_with(|| {
                 format!(
-                    "the audit checkpoint file {} is missing: it was deleted, or the console is pointed at another checkpoint directory (--audit-checkpoints)",
+                    "the audit checkpoint file {} is missing: it was deleted, or the console is pointed at another audit checkpoint directory",
                     path.display()
                 )
             });

@@ -82,13 +82,8 @@ impl Console {
     pub(super) fn provider(&self) -> Result<&Arc<dyn InstanceProvider>> {
         // A console set up without a cloud: no retry will help (not `Unavailable`, a 503), the
         // console's configuration has to change.
-        self.instance_provider.get().ok_or_else(|| Error::Conflict {
-            message: "this console has no instance provider".to_owned(),
-            hint: Some(
-                "set VOICEFLEET_EC2=1 (with AWS credentials and region) where the console runs, in a build \
-                 with the aws feature (the packages)"
-                    .to_owned(),
-            ),
+        self.instance_provider.get().ok_or_else(|| {
+            Error::blocked("this console has no instance provider", crate::Remedy::ConfigureCloud)
         })
     }
 
@@ -115,12 +110,14 @@ impl Console {
     async fn customer_instance(&self, id: &str) -> Result<Instance> {
         self.record(id).await?;
         let report = self.report().await?;
-        report.mapping.linked.into_iter().find(|l| l.customer.as_str() == id).map(|l| l.instance).ok_or_else(|| {
-            Error::conflict(
-                format!("customer `{id}` has no instance the console knows of"),
-                Some("run `voicefleet instances sync` to read the cloud, or tag its instance voicefleet:customer=ID"),
-            )
-        })
+        report.mapping.linked.into_iter().find(|l| l.customer.as_str() == id).map(|l| l.instance).ok_or_else(
+            || {
+                Error::blocked(
+                    format!("customer `{id}` has no instance the console knows of"),
+                    crate::Remedy::SyncInstances,
+                )
+            },
+        )
     }
 
     /// Drains the customer's agent before its host goes down; a host that does not answer has

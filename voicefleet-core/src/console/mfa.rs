@@ -20,6 +20,7 @@ use super::fleet::Actor;
 use super::totp;
 use crate::auth::Role;
 use crate::error::{Error, ErrorKind, OtpRefusal, Result};
+use crate::remedy::Remedy;
 
 /// Where wrong codes given to remove your own second factor are counted, in the store's failed
 /// logins (by user and "address"): they slow down as failed logins do.
@@ -116,35 +117,42 @@ pub(super) enum FactorCheck {
 }
 
 fn refusal(refusal: OtpRefusal, name: &str, role: Role) -> Error {
-    let (message, hint) = match refusal {
+    let (message, hint, remedy) = match refusal {
         OtpRefusal::Required => (
             "a second factor is needed: the 6-digit code from your authenticator app, or a recovery code"
                 .to_owned(),
-            "give it as `otp` (`voicefleet login --otp CODE`; the web console asks for it)".to_owned(),
+            None,
+            Some(Remedy::LoginWithOtp),
         ),
         OtpRefusal::Invalid => (
             "the second-factor code is wrong, expired or already used".to_owned(),
-            "each code works once: wait for the next one in your authenticator app (and check the \
-             device's clock), or give a recovery code"
-                .to_owned(),
+            Some(
+                "each code works once: wait for the next one in your authenticator app (and check the \
+                 device's clock), or give a recovery code"
+                    .to_owned(),
+            ),
+            None,
         ),
         OtpRefusal::EnrollmentRequired => (
             format!("the {role} role requires a second factor and `{name}` has none"),
-            format!(
-                "ask an admin to run `voicefleet users mfa enable {name}`, add the otpauth:// URI it \
-                 prints to your authenticator app, then log in with `--otp CODE`"
-            ),
+            None,
+            Some(Remedy::EnrollSecondFactor { user: name.to_owned() }),
         ),
     };
-    Error::SecondFactor { refusal, message, hint: Some(hint) }
+    Error::SecondFactor { refusal, message, hint, remedy }
 }
 
 fn not_enrolled(name: &str) -> Error {
-    remote(
+    remedied(
         ErrorKind::NotFound,
         format!("user `{name}` has no second factor"),
-        Some(&format!("enable one with `voicefleet users mfa enable {name}`")),
+        Remedy::EnableSecondFactor { user: name.to_owned() },
     )
+}
+
+/// An error of `kind` with what to do about it as data.
+fn remedied(kind: ErrorKind, message: impl Into<String>, remedy: Remedy) -> Error {
+    Error::Remote { kind, message: message.into(), hint: None, issues: Vec::new(), remedy: Some(remedy) }
 }
 
 impl Accounts {
@@ -153,13 +161,13 @@ impl Accounts {
         if actor.name == name || actor.role.allows(Role::Admin) {
             Ok(())
         } else {
-            Err(remote(
+            Err(remedied(
                 ErrorKind::Forbidden,
                 format!(
                     "managing another user's second factor needs the admin role; {} has {}",
                     actor.name, actor.role
                 ),
-                Some("manage your own with `voicefleet users mfa enable YOUR-NAME`"),
+                Remedy::ManageOwnSecondFactor,
             ))
         }
     }
@@ -184,12 +192,9 @@ impl Accounts {
         Self::require_self_or_admin(actor, name)?;
         self.existing_user(name).await?;
         if self.store.mfa(name).await?.is_some_and(|record| record.confirmed) {
-            return Err(remote(
-                ErrorKind::Conflict,
+            return Err(Error::blocked(
                 format!("user `{name}` already has a second factor"),
-                Some(&format!(
-                    "to replace it, disable it first (`voicefleet users mfa disable {name}`), then enable again"
-                )),
+                Remedy::ReplaceSecondFactor { user: name.to_owned() },
             ));
         }
         let secret = totp::base32(&totp::new_secret()?);
@@ -262,11 +267,10 @@ impl Accounts {
         let record = self.store.mfa(name).await?.ok_or_else(|| not_enrolled(name))?;
         if actor.name == name && record.confirmed {
             let Some(otp) = otp else {
-                return Err(remote(
-                    ErrorKind::InvalidInput,
-                    "removing your own second factor needs a current code",
-                    Some("give --otp CODE (from your authenticator app, or a recovery code)"),
-                ));
+                return Err(Error::Incomplete {
+                    message: "removing your own second factor needs a current code".to_owned(),
+                    remedy: Remedy::GiveOtp,
+                });
             };
             // Wrong codes slow down like failed logins (a stolen session cannot try them all).
             let now = self.clock.now_ms();
@@ -284,10 +288,10 @@ impl Accounts {
                 let outcome = format!("failed: {reason}");
                 let audit = self.audit(&actor.name, "mfa.disable", name, &actor.request_id, &outcome);
                 self.store.record_login_failure(name, DISABLE_SLOT, now, audit).await?;
-                return Err(remote(
+                return Err(remedied(
                     ErrorKind::InvalidInput,
                     "that code is wrong, expired or already used",
-                    Some("give the code your authenticator app shows now, or an unused recovery code"),
+                    Remedy::GiveOtp,
                 ));
             }
             self.store.clear_login_failures(name, Some(DISABLE_SLOT), None).await?;
@@ -328,16 +332,12 @@ impl Accounts {
             && me.role == role
             && !self.store.mfa(&me.name).await?.is_some_and(|r| r.confirmed)
         {
-            return Err(remote(
-                ErrorKind::Conflict,
+            return Err(Error::blocked(
                 format!(
                     "you ({}) are {role} without a confirmed second factor: your next login would be refused",
                     me.name
                 ),
-                Some(&format!(
-                    "enroll first: `voicefleet users mfa enable {0}`, then `voicefleet users mfa confirm {0} --otp CODE`",
-                    me.name
-                )),
+                Remedy::ConfirmOwnSecondFactor { user: me.name.clone() },
             ));
         }
         let audit = self.audit(&actor.name, "mfa.require", role.as_str(), &actor.request_id, "ok: required");

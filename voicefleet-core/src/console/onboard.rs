@@ -112,10 +112,7 @@ async fn run(
     let tags = request.tags.iter().map(|t| parse_tag(t)).collect::<Result<BTreeMap<_, _>>>()?;
     let provider = console.provider()?.clone();
     let public_key = console.options.host_public_key_pem.clone().ok_or_else(|| {
-        Error::conflict(
-            "this console has no public key for its hosts",
-            Some("run onboarding through `voicefleet console serve` or the embedded console of a data directory"),
-        )
+        Error::blocked("this console has no public key for its hosts", crate::Remedy::GiveHostPublicKey)
     })?;
     let existing = console.store.customer(&id).await?;
     if existing.is_some() {
@@ -123,20 +120,20 @@ async fn run(
         if let Some(linked) = report.mapping.linked.iter().find(|l| l.customer == customer)
             && !linked.instance.state.is_gone()
         {
-            return Err(Error::conflict(
+            return Err(Error::blocked(
                 format!(
                     "customer `{id}` already has instance {} ({})",
                     linked.instance.id, linked.instance.state
                 ),
-                Some("act on it with `voicefleet instances …`, or terminate it first to onboard a new host"),
+                crate::Remedy::UseExistingInstance { customer: id.to_string() },
             ));
         }
     }
     let has_revision = existing.is_some() && console.latest_revision(&id).await?.is_some();
     if !has_revision && request.config.is_none() {
-        return Err(Error::conflict(
+        return Err(Error::blocked(
             format!("customer `{id}` has no configuration revision to deploy"),
-            Some("give the first configuration with --config FILE (`voicefleet config template` writes one)"),
+            crate::Remedy::GiveFirstConfig,
         ));
     }
     if let Some(document) = &request.config {
@@ -164,9 +161,9 @@ async fn run(
     let endpoint = match explicit {
         Some(endpoint) => endpoint,
         None => derived_endpoint(&instance, console.options.instance_mapping).ok_or_else(|| {
-            Error::conflict(
+            Error::blocked(
                 format!("instance {} has no address yet to reach its host agent at", instance.id),
-                Some("give the host agent's URL with --endpoint, or run `voicefleet instances sync` and set it with the customer"),
+                crate::Remedy::GiveEndpoint,
             )
         })?,
     };
@@ -240,13 +237,12 @@ impl Console {
                 Err(_) => "no answer".to_owned(),
             };
             if tokio::time::Instant::now() >= deadline {
-                return Err(Error::Unavailable {
+                return Err(Error::NotReady {
                     message: format!(
-                        "{} (last: {last_error}); the customer and its launch spec are recorded: look at the \
-                         instance's console output (cloud-init), then finish with `voicefleet config deploy {id}` \
-                         and `voicefleet start {id}` once `voicefleet status {id}` shows it answering",
+                        "{} (last: {last_error}); the customer and its launch spec are recorded",
                         waited("the host agent did not answer")
                     ),
+                    remedy: crate::Remedy::FinishOnboarding { customer: id.to_string() },
                 });
             }
             tokio::time::sleep(self.options.health_poll).await;
@@ -262,11 +258,9 @@ impl Console {
         let mut state = host.start().await?.state;
         while state != ProcessState::Running {
             if tokio::time::Instant::now() >= deadline {
-                return Err(Error::Unavailable {
-                    message: format!(
-                        "{}; see why with `voicefleet logs {id}` and `voicefleet status {id}`",
-                        waited(&format!("the agent is {state}, not running,"))
-                    ),
+                return Err(Error::NotReady {
+                    message: waited(&format!("the agent is {state}, not running,")),
+                    remedy: crate::Remedy::InspectAgent { customer: id.to_string() },
                 });
             }
             tokio::time::sleep(self.options.health_poll).await;

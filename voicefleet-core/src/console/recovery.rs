@@ -179,9 +179,9 @@ pub(super) async fn pass(
 /// endpoint was derived from the old instance's address gets the new one's.
 async fn replace(console: &Console, actor: &Actor, id: &str, old: Option<&Instance>) -> Result<String> {
     let spec = console.store.launch_spec(id).await?.ok_or_else(|| {
-        crate::Error::conflict(
+        crate::Error::blocked(
             format!("customer `{id}` has no recorded launch spec to launch a replacement from"),
-            Some("onboard the customer with `voicefleet customers onboard`, which records it"),
+            crate::Remedy::OnboardCustomer { customer: id.to_owned() },
         )
     })?;
     let customer = crate::customer::CustomerId::parse(id)?;

@@ -123,8 +123,8 @@ pub(super) async fn set_launch_spec(
 }
 
 fn no_spec(id: &str) -> Error {
-    Error::conflict(
+    Error::blocked(
         format!("customer `{id}` has no launch spec"),
-        Some("onboard it with `voicefleet customers onboard`, which records one with the host's user data"),
+        crate::Remedy::OnboardCustomer { customer: id.to_owned() },
     )
 }

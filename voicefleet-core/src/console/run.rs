@@ -44,6 +44,7 @@ impl Console {
                 message: "the selector matches no customer".to_owned(),
                 hint: Some("list customers with the same selector to check it".to_owned()),
                 issues: Vec::new(),
+                remedy: None,
             });
         }
         if let BulkAction::Patch { operations, .. } = &spec.action
@@ -54,6 +55,7 @@ impl Console {
                 message: "a patch needs at least one operation".to_owned(),
                 hint: None,
                 issues: Vec::new(),
+                remedy: None,
             });
         }
         let total = targets.len() as u64;

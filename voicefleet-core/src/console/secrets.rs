@@ -45,6 +45,7 @@ pub(super) async fn set(console: &Console, actor: &Actor, id: &str, name: &str, 
             message: "a secret value is 1 byte to 64 KiB".to_owned(),
             hint: None,
             issues: Vec::new(),
+            remedy: None,
         });
     }
     console.record(id).await?;

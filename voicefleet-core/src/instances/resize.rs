@@ -42,7 +42,7 @@ pub async fn resize(
     if before.state.is_gone() {
         return Err(Error::conflict(
             format!("instance {id} is {}: it cannot be resized", before.state),
-            Some("launch a replacement instead (`voicefleet customers onboard`)"),
+            Some("launch a replacement instead: onboard the customer onto a new instance"),
         ));
     }
     if before.instance_type == instance_type {

@@ -219,8 +219,8 @@ impl LaunchSpec {
         }
         Err(crate::Error::InvalidValue {
             value: "launch spec".to_owned(),
-            reason: "give an image and an instance type (--image ami-… --instance-type t3.medium) \
-                     or a launch template (--launch-template lt-…)"
+            reason: "give an image and an instance type (ami-… and t3.medium, for example) \
+                     or a launch template (lt-…)"
                 .to_owned(),
         })
     }

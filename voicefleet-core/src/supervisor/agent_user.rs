@@ -73,8 +73,8 @@ pub(super) fn check(user: Option<&str>) -> Result<()> {
 pub(super) fn check_default(user: Option<&str>) -> Result<()> {
     match user.and_then(problem) {
         Some(reason) => Err(Error::InvalidValue {
-            value: format!("--agent-user {}", user.unwrap_or_default()),
-            reason: reason.replace("unset runtime.user", "drop --agent-user"),
+            value: format!("default agent user {}", user.unwrap_or_default()),
+            reason: reason.replace("unset runtime.user", "run the agents as the daemon's own user"),
         }),
         None => Ok(()),
     }

@@ -12,6 +12,7 @@ mod hostinfo;
 mod instances;
 mod keycheck;
 mod lease;
+mod library_terms;
 mod lifecycle;
 mod lifecycle_decisions;
 mod load_limits;

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use voicefleet_core::auth::Role;
 use voicefleet_core::clock::Clock;
 use voicefleet_core::console::{Accounts, Actor, MfaState, SecretBox, SqliteStore, Store};
-use voicefleet_core::{ErrorKind, OtpRefusal};
+use voicefleet_core::{ErrorKind, OtpRefusal, Remedy};
 use voicefleet_tests::otp::{code_at, secret_of};
 
 #[derive(Debug)]
@@ -155,7 +155,9 @@ async fn a_role_can_require_a_second_factor() {
     let error = s.login("bob", None).await.unwrap_err();
     assert_eq!(error.code(), Some("mfa_enrollment_required"));
     assert!(error.to_string().contains("the operator role requires a second factor"), "{error}");
-    assert!(error.hint().unwrap().contains("voicefleet users mfa enable bob"), "{:?}", error.hint());
+    assert_eq!(error.remedy(), Some(Remedy::EnrollSecondFactor { user: "bob".to_owned() }));
+    let hint = error.hint().unwrap();
+    assert!(hint.contains("second factor for `bob`") && !hint.contains("voicefleet users"), "{hint}");
     // Admins are not concerned.
     s.login("root", None).await.unwrap();
 
@@ -173,7 +175,7 @@ async fn a_role_can_require_a_second_factor() {
     let root = Actor::new("root", Role::Admin);
     let error = s.accounts.require_mfa(&root, Role::Admin).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Conflict, "{error}");
-    assert!(error.hint().unwrap().contains("users mfa enable root"));
+    assert_eq!(error.remedy(), Some(Remedy::ConfirmOwnSecondFactor { user: "root".to_owned() }));
     let policy = s.accounts.unrequire_mfa(&root, Role::Operator).await.unwrap();
     assert!(policy.required_roles.is_empty());
     s.login("alice", None).await.unwrap();

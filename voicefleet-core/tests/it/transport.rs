@@ -31,9 +31,10 @@ fn plain_http_off_loopback_needs_the_operators_word() {
     let refused = plaintext_verdict(at("0.0.0.0:9000"), false, false).unwrap_err();
     assert_eq!(refused.kind(), voicefleet_core::ErrorKind::InvalidInput);
     assert!(refused.to_string().contains("refusing to serve plain HTTP on 0.0.0.0:9000"), "{refused}");
-    assert!(refused.hint().unwrap_or_default().contains("--tls-cert"), "{refused:?}");
+    assert_eq!(refused.remedy(), Some(voicefleet_core::Remedy::ServeOverTls));
+    assert!(refused.hint().unwrap_or_default().contains("TLS certificate and key"), "{refused:?}");
     let warning = plaintext_verdict(at("10.0.0.5:9000"), false, true).unwrap().expect("a warning");
-    assert!(warning.contains("--insecure-plaintext"), "{warning}");
+    assert!(warning.contains("as allowed explicitly") && warning.contains("in clear"), "{warning}");
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! The console API under `/v1` over any implementation of core's [`Fleet`](voicefleet_core::console::Fleet) trait, one file per
-//! resource under `routes/`, every route with its role in [`ROUTES`] (from which the router, the
+//! resource under `routes/`, every route with its role in `ROUTES` (feature `server`; from which the router, the
 //! OpenAPI document and the role test derive); the embedded console server and
 //! [`client::ConsoleClient`], the fleet trait over the wire.
 

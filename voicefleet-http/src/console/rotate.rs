@@ -13,7 +13,7 @@ use voicefleet_core::console::{AuditRecord, Store};
 use voicefleet_core::{Error, Result};
 
 use crate::host::client::{AgentClient, AgentClientOptions, TokenSource};
-use crate::host::keys::fingerprint;
+use crate::host::fingerprint::fingerprint;
 use crate::token::HostTokenSigner;
 
 pub use voicefleet_core::console::checkpoint::PREVIOUS_KEYS_FILE;

@@ -13,6 +13,7 @@ pub(crate) struct Page<T> {
     pub(crate) next_cursor: Option<String>,
 }
 
+#[cfg(feature = "server")]
 /// `?cursor=&limit=&selector=` of the lists.
 #[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -26,6 +27,7 @@ pub(crate) struct PageParams {
     pub(crate) selector: Option<String>,
 }
 
+#[cfg(feature = "server")]
 /// `?cursor=&limit=` of the lists without a selector.
 #[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -37,6 +39,7 @@ pub(crate) struct CursorParams {
     pub(crate) limit: Option<usize>,
 }
 
+#[cfg(feature = "server")]
 /// `GET /v1/status`.
 #[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -102,6 +105,7 @@ pub(crate) struct NewRevision {
     pub(crate) message: String,
 }
 
+#[cfg(feature = "server")]
 /// `GET /v1/customers/{id}/diff`.
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -142,6 +146,7 @@ pub(crate) struct KeyCheckReport {
     pub(crate) checks: Vec<voicefleet_core::keycheck::KeyCheck>,
 }
 
+#[cfg(feature = "server")]
 /// `POST /v1/customers/{id}/secrets/check?secret=NAME`.
 #[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -159,6 +164,7 @@ pub(crate) struct Control {
     pub(crate) drain_timeout_seconds: Option<f64>,
 }
 
+#[cfg(feature = "server")]
 /// `GET /v1/customers/{id}/logs`.
 #[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -176,6 +182,7 @@ pub(crate) struct LogParams {
     pub(crate) stream: Option<String>,
 }
 
+#[cfg(feature = "server")]
 /// `GET /v1/customers/{id}/metrics`.
 #[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -186,6 +193,7 @@ pub(crate) struct MetricsParams {
     pub(crate) until: Option<u64>,
 }
 
+#[cfg(feature = "server")]
 /// `GET /v1/events/history`.
 #[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -199,6 +207,7 @@ pub(crate) struct EventHistoryParams {
     pub(crate) limit: Option<usize>,
 }
 
+#[cfg(feature = "server")]
 /// `GET /v1/alerts`.
 #[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -212,6 +221,7 @@ pub(crate) struct AlertParams {
     pub(crate) limit: Option<usize>,
 }
 
+#[cfg(feature = "server")]
 /// `GET /v1/audit`.
 #[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -235,6 +245,7 @@ pub(crate) struct AuditParams {
     pub(crate) action: Option<String>,
 }
 
+#[cfg(feature = "server")]
 /// The order of `GET /v1/audit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -273,6 +284,7 @@ pub(crate) struct NewToken {
     pub(crate) expires_in_seconds: Option<u64>,
 }
 
+#[cfg(feature = "server")]
 /// `GET /v1/config/schema`: the configuration document's JSON Schema (draft 2020-12).
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(transparent)]

@@ -2,6 +2,7 @@
 //! `POST /v1/customers/{id}/onboard`, `GET|PUT /v1/customers/{id}/launch-spec`, and the recovery
 //! settings (`/v1/recovery`, `/v1/customers/{id}/recovery`).
 
+#[cfg(feature = "server")]
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -11,6 +12,7 @@ use voicefleet_core::instances::LaunchSpec;
 
 use super::wire::InstanceBody;
 
+#[cfg(feature = "server")]
 /// The longest onboarding waits for a host (the client's request timeout is a minute longer).
 pub(crate) const MAX_ONBOARD_SECONDS: u64 = 600;
 
@@ -94,6 +96,7 @@ pub(crate) struct OnboardRequest {
 }
 
 impl OnboardRequest {
+    #[cfg(feature = "server")]
     pub(crate) fn into_onboarding(self, customer_id: &str) -> Onboarding {
         let seconds = self.timeout_seconds.unwrap_or(MAX_ONBOARD_SECONDS).clamp(1, MAX_ONBOARD_SECONDS);
         Onboarding {

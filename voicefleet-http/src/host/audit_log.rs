@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use voicefleet_core::host_audit::verify_lines;
-pub use voicefleet_core::host_audit::{HostAuditEntry, HostAuditVerification};
+pub(crate) use voicefleet_core::host_audit::{HostAuditEntry, HostAuditVerification};
 use voicefleet_core::{Error, Result};
 
 /// Past this size the file is rotated (one older file kept).

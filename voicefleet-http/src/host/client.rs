@@ -14,13 +14,13 @@ use voicefleet_core::host::{
 use voicefleet_core::logs::LogLine;
 use voicefleet_core::{Error, ErrorKind, Result};
 
-use super::audit_log::HostAuditVerification;
 use super::version::{HealthAnswer, VersionCheck};
 use super::wire::{
     AddConsoleKey, ConfigResponse, ConsoleKeys, ControlBody, HostAuditPage, LogsResponse, PutConfig,
     PutSecret, SecretNames,
 };
 use crate::console::telemetry::HostRequestMetrics;
+use voicefleet_core::host_audit::HostAuditVerification;
 
 /// Where the bearer token for each request comes from: a fixed token, or a function that mints
 /// a short-lived one per call (the console signs one per host).

@@ -6,9 +6,9 @@
 use std::path::PathBuf;
 use std::sync::RwLock;
 
+use super::fingerprint::fingerprint;
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest as _, Sha256};
 use voicefleet_core::{Error, Result};
 
 use super::wire::ConsoleKeyView;
@@ -36,18 +36,6 @@ struct StoredKey {
     public_key: String,
     #[serde(default)]
     expires_at: Option<u64>,
-}
-
-/// The PEM's text without whitespace: two copies of one key compare equal.
-fn normalized(pem: &str) -> String {
-    pem.split_whitespace().collect()
-}
-
-/// `sha256:` and the first 16 hex digits of the key's normalized PEM.
-pub(crate) fn fingerprint(pem: &str) -> String {
-    let digest = Sha256::digest(normalized(pem).as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{}", &hex[..16])
 }
 
 fn parse(pem: &str) -> Result<(DecodingKey, Algorithm)> {

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+#[cfg(feature = "server")]
 use voicefleet_core::config::Issue;
 use voicefleet_core::host::ConfigRevision;
 use voicefleet_core::logs::{LogLine, Stream};
@@ -21,6 +22,7 @@ pub(crate) struct PutConfig {
     pub(crate) message: String,
 }
 
+#[cfg(feature = "server")]
 /// `PATCH /v1/config`.
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -41,6 +43,7 @@ pub(crate) struct ConfigResponse {
     pub(crate) revision: ConfigRevision,
 }
 
+#[cfg(feature = "server")]
 /// `POST /v1/config/validate`.
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct ValidateResponse {
@@ -66,6 +69,7 @@ pub(crate) struct KeyChecks {
     pub(crate) checks: Vec<voicefleet_core::keycheck::KeyCheck>,
 }
 
+#[cfg(feature = "server")]
 /// `POST /v1/secrets/check?secret=NAME`.
 #[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -91,6 +95,7 @@ pub(crate) enum LogStream {
     Stderr,
 }
 
+#[cfg(feature = "server")]
 /// Which lines to read: `all` (the default), `stdout` or `stderr`.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -139,6 +144,7 @@ pub(crate) struct LogsResponse {
     pub(crate) next_cursor: u64,
 }
 
+#[cfg(feature = "server")]
 /// `GET /v1/ready`: 200 when the agent is running, else 503, with this body either way.
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct Readiness {
@@ -146,6 +152,7 @@ pub(crate) struct Readiness {
     pub(crate) state: voicefleet_core::lifecycle::ProcessState,
 }
 
+#[cfg(feature = "server")]
 /// The first event of `GET /v1/events`: its id is the stream's position before any real event,
 /// to resume from with `Last-Event-ID`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]

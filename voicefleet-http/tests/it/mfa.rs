@@ -151,7 +151,11 @@ async fn a_role_that_requires_a_second_factor_refuses_users_without_one() {
 
     let (status, body) = login(&url, "vic", "vic's long password", None).await;
     assert_eq!((status, body["error"]["code"].as_str()), (401, Some("mfa_enrollment_required")), "{body}");
-    assert!(body["error"]["hint"].as_str().unwrap().contains("voicefleet users mfa enable vic"), "{body}");
+    assert_eq!(
+        body["error"]["remedy"],
+        serde_json::json!({"action": "enroll_second_factor", "subject": "vic"})
+    );
+    assert!(body["error"]["hint"].as_str().unwrap().contains("second factor for `vic`"), "{body}");
 
     // The admin enrolls vic and hands over the URI; vic's first login with a code confirms it.
     let enrollment = admin.enable_mfa(Some("vic")).await.unwrap();

@@ -6,6 +6,7 @@ __version__: str
 class VoicefleetError(Exception):
     kind: str
     hint: Optional[str]
+    remedy: Optional[dict[str, Optional[str]]]
     issues: List[dict[str, str]]
 
 class InvalidInputError(VoicefleetError): ...

@@ -2,8 +2,10 @@
 
 ``VoicefleetError`` is the root; each has ``.kind`` (``invalid_input``, ``not_found``,
 ``conflict``, ``unauthorized``, ``forbidden``, ``unavailable``, ``internal``), ``.hint`` (what to
-do, or ``None``) and ``.issues`` (a list of dicts with ``path``, ``code``, ``severity`` and
-``message``; filled for ``InvalidInputError`` on refused documents)::
+do, or ``None``), ``.remedy`` (the same as data, or ``None``: a dict with ``action``, such as
+``sync_instances`` or ``list_backups``, and ``subject``, the user, customer or backup location it is
+about) and ``.issues`` (a list of dicts with ``path``, ``code``, ``severity`` and ``message``;
+filled for ``InvalidInputError`` on refused documents)::
 
     from voicefleet.exceptions import InvalidInputError
     try:

@@ -111,11 +111,11 @@ pub(super) fn connect_error(shown: &str, error: &tokio_postgres::Error) -> Error
     });
     let hint = match code.as_deref() {
         Some("28P01") | Some("28000") => {
-            "check the user and password in --store (postgres://USER:PASSWORD@HOST:PORT/DATABASE, \
+            "check the user and password in the store URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE, \
              or the password in VOICEFLEET_STORE_PASSWORD)"
         }
         Some("3D000") => {
-            "create the database first (createdb, or CREATE DATABASE), or name another in --store"
+            "create the database first (createdb, or CREATE DATABASE), or name another in the store URL"
         }
         _ if detail.contains("certificate") => {
             "the server's TLS certificate is not trusted: add its CA to the system's certificate roots \
@@ -126,7 +126,7 @@ pub(super) fn connect_error(shown: &str, error: &tokio_postgres::Error) -> Error
             "the server asks for a password and the URL has none: set VOICEFLEET_STORE_PASSWORD \
              (or PGPASSWORD), or give postgres://USER:PASSWORD@HOST:PORT/DATABASE"
         }
-        _ => "check --store's host and port, and that the PostgreSQL server is running and reachable",
+        _ => "check the store URL's host and port, and that the PostgreSQL server is running and reachable",
     };
     Error::Unavailable { message: format!("cannot use the PostgreSQL store {shown}: {detail}; {hint}") }
 }

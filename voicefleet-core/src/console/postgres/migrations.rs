@@ -110,7 +110,7 @@ pub(super) async fn migrate(client: &mut Client) -> Result<()> {
         return Err(Error::Unavailable {
             message: format!(
                 "the PostgreSQL database is schema version {version}, newer than this voicefleet ({}): \
-                 run the newer voicefleet that wrote it, or point --store at another database",
+                 run the newer voicefleet that wrote it, or point the store URL at another database",
                 MIGRATIONS.len()
             ),
         });

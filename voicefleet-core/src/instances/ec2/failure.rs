@@ -79,12 +79,9 @@ where
                 ),
             })
         }
-        "IncorrectInstanceState" | "IncorrectState" => Failure::Fail(Error::conflict(
-            format!("EC2 {action}: {message}"),
-            Some(
-                "wait until the instance is done changing state (`voicefleet instances list`), then try again",
-            ),
-        )),
+        "IncorrectInstanceState" | "IncorrectState" => {
+            Failure::Fail(Error::blocked(format!("EC2 {action}: {message}"), crate::Remedy::WaitForInstance))
+        }
         _ if code.starts_with("Invalid") || code.starts_with("Missing") => {
             Failure::Fail(Error::InvalidValue {
                 value: action.to_owned(),

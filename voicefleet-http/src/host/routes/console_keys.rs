@@ -8,7 +8,7 @@ use voicefleet_core::ErrorKind;
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody};
 use crate::host::SharedState;
-use crate::host::keys::fingerprint;
+use crate::host::fingerprint::fingerprint;
 use crate::host::wire::{AddConsoleKey, ConsoleKeys};
 
 /// The longest grace period accepted: a year.
