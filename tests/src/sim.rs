@@ -26,6 +26,8 @@ static NEXT_PID: AtomicI32 = AtomicI32::new(10_000_000);
 #[derive(Debug)]
 struct SimState {
     status: HostStatus,
+    /// When the running instance started (its uptime counts from it), ms since the epoch.
+    instance_started_ms: u64,
     config: Option<(ConfigDocument, ConfigRevision)>,
     secrets: BTreeMap<String, String>,
 }
@@ -36,6 +38,8 @@ pub struct SimHost {
     state: Mutex<SimState>,
     events: broadcast::Sender<HostEvent>,
     clock: voicefleet_core::clock::SharedClock,
+    /// Restarts asked of this host (through its API: a replayed operation id is not one).
+    restart_requests: std::sync::atomic::AtomicU64,
 }
 
 impl SimHost {
@@ -63,10 +67,18 @@ impl SimHost {
             agent_version: None,
             logs: Default::default(),
         };
+        let clock = voicefleet_core::clock::system();
+        let instance_started_ms = clock.now_ms().saturating_sub(1_000);
         Arc::new(SimHost {
-            state: Mutex::new(SimState { status, config: None, secrets: BTreeMap::new() }),
+            state: Mutex::new(SimState {
+                status,
+                instance_started_ms,
+                config: None,
+                secrets: BTreeMap::new(),
+            }),
             events,
-            clock: voicefleet_core::clock::system(),
+            clock,
+            restart_requests: Default::default(),
         })
     }
 
@@ -90,9 +102,20 @@ impl SimHost {
         let _ = self.events.send(HostEvent::Exited { at_ms, code: None, signal: Some(9) });
         state.status.restarts += 1;
         state.status.pid = Some(NEXT_PID.fetch_add(1, Ordering::Relaxed));
+        state.instance_started_ms = at_ms;
         self.set_state(&mut state, ProcessState::Starting);
         self.set_state(&mut state, ProcessState::Running);
         state.status.pid.unwrap_or_default()
+    }
+
+    /// The agent's status as the host holds it now (its PID, its state).
+    pub fn status_now(&self) -> HostStatus {
+        self.lock().status.clone()
+    }
+
+    /// Restarts asked of this host so far.
+    pub fn restart_requests(&self) -> u64 {
+        self.restart_requests.load(Ordering::SeqCst)
     }
 
     /// Subscribers of this host's events (the host API's recorder counts as one).
@@ -111,6 +134,7 @@ impl SimHost {
             });
         }
         state.status.pid = Some(NEXT_PID.fetch_add(1, Ordering::Relaxed));
+        state.instance_started_ms = self.clock.now_ms();
         if state.status.state != ProcessState::Running {
             self.set_state(&mut state, ProcessState::Starting);
             self.set_state(&mut state, ProcessState::Running);
@@ -137,7 +161,12 @@ impl SimHost {
 #[async_trait::async_trait]
 impl Host for SimHost {
     async fn status(&self) -> Result<HostStatus> {
-        Ok(self.lock().status.clone())
+        let state = self.lock();
+        let mut status = state.status.clone();
+        // The running instance's age, as a supervisor reports it.
+        let up_ms = self.clock.now_ms().saturating_sub(state.instance_started_ms);
+        status.uptime_seconds = status.pid.map(|_| up_ms as f64 / 1000.0);
+        Ok(status)
     }
     async fn start(&self) -> Result<HostStatus> {
         Ok(self.run_again(false))
@@ -146,6 +175,7 @@ impl Host for SimHost {
         Ok(self.halt())
     }
     async fn restart(&self, _: StopOptions) -> Result<HostStatus> {
+        self.restart_requests.fetch_add(1, Ordering::SeqCst);
         Ok(self.run_again(true))
     }
     async fn drain(&self, _: StopOptions) -> Result<HostStatus> {

@@ -101,6 +101,7 @@ pub mod instances;
 pub mod keycheck;
 pub mod lifecycle;
 pub mod logs;
+pub mod operation;
 pub mod prelude;
 pub mod protocol;
 pub mod random;

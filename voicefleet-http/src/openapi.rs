@@ -175,6 +175,10 @@ fn header_parameter(name: &str) -> Value {
             "any unique string (a UUID): a repeated request with the same key from the same caller within 24 hours answers the first one's result instead of starting again",
             json!({"type": "string", "minLength": 1, "maxLength": 200}),
         ),
+        "X-Voicefleet-Operation" => (
+            "the operation id of a control request (`RUN/TARGET/ATTEMPT/REQUEST` from a bulk run): the host acts once per id and answers a repeat within 10 minutes with the first answer (marked `X-Voicefleet-Operation-Replayed: true`); the same id for another request is refused",
+            json!({"type": "string", "minLength": 1, "maxLength": 200}),
+        ),
         _ => ("", json!({"type": "string"})),
     };
     json!({"name": name, "in": "header", "required": false, "description": description, "schema": schema})

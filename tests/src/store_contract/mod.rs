@@ -4,6 +4,7 @@
 
 mod accounts;
 mod history;
+mod lease;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -49,6 +50,7 @@ pub async fn run_all(factory: &Factory) {
     case!(history::alerts);
     case!(history::instances);
     case!(history::export);
+    case!(lease::leases);
 }
 
 pub fn record(action: &str, target: &str) -> AuditRecord {

@@ -148,16 +148,22 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<ExitCode> {
                 every,
                 notifier,
             };
-            Some(backup::spawn_schedule(options, voicefleet_core::clock::system(), |result| match result {
-                Ok(report) => eprintln!(
-                    "backup {} → {} ({}){}",
-                    report.manifest.name,
-                    report.target,
-                    bytes(report.manifest.archive_bytes),
-                    pruned_note(&report.pruned)
-                ),
-                Err(error) => eprintln!("error: backup failed: {error}"),
-            }))
+            // Run by the replica that holds the lease only (always, alone on a store).
+            let start: voicefleet_core::console::lease::Starter = Box::new(move || {
+                backup::spawn_schedule(options.clone(), voicefleet_core::clock::system(), |result| {
+                    match result {
+                        Ok(report) => eprintln!(
+                            "backup {} → {} ({}){}",
+                            report.manifest.name,
+                            report.target,
+                            bytes(report.manifest.archive_bytes),
+                            pruned_note(&report.pruned)
+                        ),
+                        Err(error) => eprintln!("error: backup failed: {error}"),
+                    }
+                })
+            });
+            Some(voicefleet_core::console::lease::spawn_gated(server.lease().clone(), vec![start]))
         }
         None => None,
     };

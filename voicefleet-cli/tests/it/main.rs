@@ -10,6 +10,7 @@ mod demo;
 mod docs;
 mod environment;
 mod errors;
+mod failover;
 mod fleet;
 mod general;
 mod history;

@@ -22,6 +22,7 @@ pub mod health;
 mod instances;
 pub mod keyfile;
 mod launch_spec;
+pub mod lease;
 mod live;
 mod location;
 pub mod login;
@@ -141,6 +142,9 @@ pub struct ConsoleOptions {
     /// The public key (PEM) the hosts trust for the console's tokens, written into an onboarded
     /// host's user data; `None`: this console cannot onboard.
     pub host_public_key_pem: Option<String>,
+    /// A bulk run left in flight by a console that stopped is resumed when its last recorded
+    /// step is at most this old; an older one ends `interrupted` (the operator decides).
+    pub resume_within: Duration,
 }
 
 impl std::fmt::Debug for ConsoleOptions {
@@ -162,14 +166,16 @@ impl Default for ConsoleOptions {
             instance_mapping: crate::instances::MappingOptions::default(),
             resize: crate::instances::ResizeOptions::default(),
             host_public_key_pem: None,
+            resume_within: Duration::from_secs(3600),
         }
     }
 }
 
-/// A bulk run in progress: its cancel flag and its targets.
+/// A bulk run in progress: its cancel flag, its targets and its task (none until spawned).
 struct RunHandle {
     cancel: Arc<AtomicBool>,
     targets: BTreeSet<String>,
+    task: Option<tokio::task::AbortHandle>,
 }
 
 /// The in-process fleet service.
@@ -194,6 +200,9 @@ pub struct Console {
     instance_provider: std::sync::OnceLock<Arc<dyn crate::instances::InstanceProvider>>,
     /// When hosts stopped answering and when each was last recovered.
     recovery: recovery::RecoveryMemory,
+    /// The lease that says whether this console runs the once-only work (bulk runs included);
+    /// unset: always (a console alone on its store).
+    lease: std::sync::OnceLock<lease::Lease>,
     me: std::sync::Weak<Console>,
 }
 
@@ -228,6 +237,7 @@ impl Console {
             last_prune_ms: std::sync::atomic::AtomicU64::new(0),
             instance_provider: std::sync::OnceLock::new(),
             recovery: recovery::RecoveryMemory::default(),
+            lease: std::sync::OnceLock::new(),
             me: me.clone(),
         })
     }
@@ -235,6 +245,17 @@ impl Console {
     /// The store the console keeps its data in.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// Runs bulk runs only while `lease` is held (one of several replicas on one store); set once,
+    /// before serving. A console without one runs every run it starts.
+    pub fn set_lease(&self, lease: lease::Lease) {
+        let _ = self.lease.set(lease);
+    }
+
+    /// Whether this console runs the once-only work now (see [`lease`]).
+    pub fn owns_work(&self) -> bool {
+        self.lease.get().is_none_or(lease::Lease::is_held)
     }
 
     /// One recovery pass (operator): polls every host, and for each that has not answered for

@@ -39,6 +39,12 @@ impl ConsoleOptions {
         self
     }
 
+    /// Sets how old a bulk run left in flight may be and still be resumed.
+    pub fn resume_within(mut self, age: Duration) -> Self {
+        self.resume_within = age;
+        self
+    }
+
     /// Sets where "now" comes from.
     pub fn clock(mut self, clock: SharedClock) -> Self {
         self.clock = clock;

@@ -1,6 +1,6 @@
 //! Planning and executing bulk runs.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -17,6 +17,7 @@ use crate::auth::Role;
 use crate::error::{Error, Result};
 use crate::host::StopOptions;
 use crate::lifecycle::ProcessState;
+use crate::operation::operation_id;
 
 /// `run-` and 8 random hex digits: short enough to type (the CLI takes a unique prefix too);
 /// runs are ordered by their creation time, not by id.
@@ -88,29 +89,86 @@ impl Console {
 
     /// Starts executing a saved run in the background.
     pub fn spawn_run(self: &Arc<Self>, actor: Actor, run: BulkRun) {
-        let cancel = Arc::new(AtomicBool::new(false));
-        self.runs.lock().unwrap_or_else(|p| p.into_inner()).insert(
-            run.id.clone(),
-            RunHandle {
-                cancel: cancel.clone(),
-                targets: run.targets.iter().map(|t| t.customer_id.clone()).collect(),
-            },
-        );
-        let console = self.clone();
-        tokio::spawn(async move {
-            let id = run.id.clone();
-            console.execute(actor, run, cancel).await;
-            console.runs.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
-        });
+        if self.register_run(&run) {
+            self.spawn_registered(actor, run, HashSet::new());
+        }
     }
 
-    async fn execute(self: &Arc<Self>, actor: Actor, mut run: BulkRun, cancel: Arc<AtomicBool>) {
+    /// Records that `run` executes in this process (before it is saved, so that the takeover
+    /// loop never picks it up too); false when it already is.
+    pub(super) fn register_run(&self, run: &BulkRun) -> bool {
+        let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        if runs.contains_key(&run.id) {
+            return false;
+        }
+        let targets = run.targets.iter().map(|t| t.customer_id.clone()).collect();
+        runs.insert(
+            run.id.clone(),
+            RunHandle { cancel: Arc::new(AtomicBool::new(false)), targets, task: None },
+        );
+        true
+    }
+
+    pub(super) fn unregister_run(&self, id: &str) {
+        self.runs.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
+    }
+
+    /// Executes a registered run; the targets in `gate_only` took effect already and only wait
+    /// for the health gate (a run taken over).
+    pub(super) fn spawn_registered(self: &Arc<Self>, actor: Actor, run: BulkRun, gate_only: HashSet<String>) {
+        let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(handle) = runs.get_mut(&run.id) else { return };
+        let cancel = handle.cancel.clone();
+        let console = self.clone();
+        let task = tokio::spawn(async move {
+            let id = run.id.clone();
+            console.execute(actor, run, cancel, gate_only).await;
+            console.unregister_run(&id);
+        });
+        handle.task = Some(task.abort_handle());
+    }
+
+    /// Stops executing every run of this process, leaving each as stored (`running`, targets in
+    /// flight included) for the console that takes them over: the lease was lost.
+    pub(super) fn abandon_runs(&self) {
+        let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        for (_, handle) in runs.drain() {
+            if let Some(task) = handle.task {
+                task.abort();
+            }
+        }
+    }
+
+    async fn execute(
+        self: &Arc<Self>,
+        actor: Actor,
+        mut run: BulkRun,
+        cancel: Arc<AtomicBool>,
+        gate_only: HashSet<String>,
+    ) {
         let mut control = RateControl::new(run.max_concurrency, run.max_errors);
-        let canary_count = run.targets.iter().filter(|t| t.canary).count();
+        let mut outcome = None;
+        // Targets finished before a takeover count as they did, their errors included.
+        for target in run.targets.iter().filter(|t| finished(t.state)) {
+            if matches!(target.state, TargetState::Failed | TargetState::RolledBack) {
+                if target.canary {
+                    control.stop();
+                    outcome.get_or_insert(RunOutcome::CanaryFailed);
+                } else if control.may_start() {
+                    control.started();
+                    if control.finished(true) {
+                        outcome.get_or_insert(RunOutcome::StoppedOnErrors);
+                    }
+                }
+            }
+        }
+        // What is left to start, in the run's order (canaries first).
+        let order: Vec<usize> =
+            (0..run.targets.len()).filter(|i| run.targets[*i].state == TargetState::Pending).collect();
+        let canary_count = order.iter().filter(|i| run.targets[**i].canary).count();
         let index_of: HashMap<String, usize> =
             run.targets.iter().enumerate().map(|(index, t)| (t.customer_id.clone(), index)).collect();
         let mut next = 0;
-        let mut outcome = None;
         let mut tasks: JoinSet<TargetResult> = JoinSet::new();
         loop {
             if cancel.load(Ordering::SeqCst) && !control.is_stopped() {
@@ -118,21 +176,19 @@ impl Console {
                 outcome.get_or_insert(RunOutcome::Cancelled);
             }
             // The canary phase ends when every canary has finished.
-            let phase_end =
-                if next < canary_count || run.targets[..canary_count].iter().any(|t| !finished(t.state)) {
-                    canary_count
-                } else {
-                    run.targets.len()
-                };
+            let canaries_done = run.targets.iter().filter(|t| t.canary).all(|t| finished(t.state));
+            let phase_end = if next < canary_count || !canaries_done { canary_count } else { order.len() };
             while control.may_start() && next < phase_end {
                 control.started();
-                let target = &mut run.targets[next];
+                let target = &mut run.targets[order[next]];
                 target.state = TargetState::Running;
-                target.started_at_ms = Some(self.options.clock.now_ms());
+                // A target taken over keeps its first start: its operation is the same one.
+                target.started_at_ms.get_or_insert(self.options.clock.now_ms());
                 self.publish(&run.id, target.clone()).await;
-                let (console, actor, spec, result) =
-                    (self.clone(), actor.clone(), run.spec.clone(), target.clone());
-                tasks.spawn(async move { console.run_target(&actor, &spec, result).await });
+                let gate = gate_only.contains(&target.customer_id);
+                let (console, actor, spec, result, run_id) =
+                    (self.clone(), actor.clone(), run.spec.clone(), target.clone(), run.id.clone());
+                tasks.spawn(async move { console.run_target(&actor, &run_id, &spec, result, gate).await });
                 next += 1;
             }
             let Some(joined) = tasks.join_next().await else { break };
@@ -190,10 +246,21 @@ impl Console {
     async fn run_target(
         self: Arc<Self>,
         actor: &Actor,
+        run_id: &str,
         spec: &BulkSpec,
         mut result: TargetResult,
+        gate_only: bool,
     ) -> TargetResult {
-        let outcome = self.apply_action(actor, spec, &mut result).await;
+        // The host requests carry the target's operation id: a console that takes the run over
+        // sends the same one again, and the host does not act twice.
+        let customer = result.customer_id.clone();
+        let operation = |step: &str| operation_id(run_id, &customer, 1, step);
+        let outcome = if gate_only {
+            Ok(())
+        } else {
+            let id = operation("");
+            crate::operation::scoped(id, self.apply_action(actor, spec, &mut result)).await
+        };
         let outcome = match (outcome, spec.health_gate) {
             (Ok(()), Some(gate)) => self.health_gate(&result.customer_id, gate).await,
             (other, _) => other,
@@ -207,7 +274,9 @@ impl Console {
                     && spec.action.changes_config()
                     && let Some(previous) = result.previous_revision
                 {
-                    match self.deploy(&system(actor), &result.customer_id, Some(previous)).await {
+                    let system = system(actor);
+                    let rollback = self.deploy(&system, &result.customer_id, Some(previous));
+                    match crate::operation::scoped(operation("rollback"), rollback).await {
                         Ok(_) => {
                             result.state = TargetState::RolledBack;
                             result.reason = Some(format!("{error}; rolled back to revision {previous}"));
@@ -358,6 +427,31 @@ fn tracing_free_log(message: &str) {
 }
 
 impl Console {
+    /// Cancels the runs this process executes that were cancelled through another replica: a
+    /// cancel is recorded as its audit entry, whichever replica took it. The takeover loop calls
+    /// this at each pass.
+    pub(super) async fn forward_cancels(&self) -> Result<()> {
+        let running: Vec<(String, Arc<AtomicBool>)> = {
+            let runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+            runs.iter()
+                .filter(|(_, run)| !run.cancel.load(Ordering::SeqCst))
+                .map(|(id, run)| (id.clone(), run.cancel.clone()))
+                .collect()
+        };
+        for (id, cancel) in running {
+            let query = super::AuditQuery {
+                customer: Some(id),
+                action: Some("bulk.cancel".to_owned()),
+                limit: 1,
+                ..Default::default()
+            };
+            if !self.store.audit_newest(&query).await?.is_empty() {
+                cancel.store(true, Ordering::SeqCst);
+            }
+        }
+        Ok(())
+    }
+
     /// Every customer a run in progress targets.
     pub(super) fn targets_in_runs(&self) -> BTreeSet<String> {
         let runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
@@ -373,12 +467,23 @@ pub(super) async fn start(console: &Console, actor: &Actor, spec: BulkSpec) -> R
     if run.outcome == RunOutcome::DryRun {
         return Ok(run);
     }
-    console.store.save_bulk_run(&run, Some(console.audit_record(actor, &action, &run.id))).await?;
     let me = console
         .me
         .upgrade()
         .ok_or_else(|| Error::Unavailable { message: "the console is shutting down".to_owned() })?;
-    me.spawn_run(actor.clone(), run.clone());
+    // Run here when this console owns the work; else the replica that does picks it up.
+    let here = console.owns_work() && me.register_run(&run);
+    if let Err(error) =
+        console.store.save_bulk_run(&run, Some(console.audit_record(actor, &action, &run.id))).await
+    {
+        if here {
+            console.unregister_run(&run.id);
+        }
+        return Err(error);
+    }
+    if here {
+        me.spawn_registered(actor.clone(), run.clone(), HashSet::new());
+    }
     Ok(run)
 }
 

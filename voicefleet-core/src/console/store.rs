@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::accounts::{TokenRecord, UserRecord};
 use super::audit::{AuditEntry, AuditRecord};
 use super::bulk::{BulkRun, TargetResult};
+use super::lease::LeaseRecord;
 use super::mfa::MfaRecord;
 use crate::auth::Role;
 use crate::error::Result;
@@ -243,6 +244,15 @@ pub trait Store: Send + Sync {
     async fn bulk_runs(&self, limit: usize) -> Result<Vec<BulkRun>>;
     /// Every run whose stored outcome is still `running`, oldest first.
     async fn unfinished_bulk_runs(&self) -> Result<Vec<BulkRun>>;
+
+    /// Takes or renews the lease `name` for `holder` until `now_ms + ttl_ms` when
+    /// [`lease_decision`](super::lease::lease_decision) allows it, reading and writing in one
+    /// transaction (two replicas asking at once: one wins); returns the lease as stored after,
+    /// whoever holds it.
+    async fn claim_lease(&self, name: &str, holder: &str, now_ms: u64, ttl_ms: u64) -> Result<LeaseRecord>;
+    /// Ends `holder`'s lease `name` now (a replica that stops cleanly: the next need not wait
+    /// for the expiry); nothing when another holds it.
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<()>;
 
     /// Appends to the hash chain in one transaction; returns the stored entry.
     async fn append_audit(&self, record: AuditRecord) -> Result<AuditEntry>;

@@ -11,6 +11,7 @@ mod ec2;
 mod hostinfo;
 mod instances;
 mod keycheck;
+mod lease;
 mod library_terms;
 mod lifecycle;
 mod lifecycle_decisions;

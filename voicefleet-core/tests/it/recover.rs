@@ -80,3 +80,58 @@ fn the_hosts_status_decides_whether_an_in_flight_action_took_effect() {
         assert_eq!(done(&verdict), expected, "case {index}: {action:?} on {state}: {verdict:?}");
     }
 }
+
+#[test]
+fn a_run_left_in_flight_is_resumed_only_while_its_last_step_is_recent() {
+    use std::time::Duration;
+    use voicefleet_core::console::bulk::{BulkRun, BulkSpec, RunOutcome};
+    use voicefleet_core::console::recover::may_resume;
+    use voicefleet_core::console::{Limit, Selector};
+
+    let spec = BulkSpec {
+        action: BulkAction::Restart,
+        selector: Selector::All,
+        max_concurrency: Limit::parse("1").unwrap(),
+        max_errors: Limit::parse("0").unwrap(),
+        canary: 0,
+        health_gate: None,
+        auto_rollback: false,
+        dry_run: false,
+    };
+    let run = |created: u64, steps: Vec<(Option<u64>, Option<u64>)>| BulkRun {
+        id: "run-1".to_owned(),
+        spec: spec.clone(),
+        actor: "admin".to_owned(),
+        created_at_ms: created,
+        finished_at_ms: None,
+        outcome: RunOutcome::Running,
+        max_concurrency: 1,
+        max_errors: 0,
+        targets: steps
+            .into_iter()
+            .map(|(started, finished)| TargetResult {
+                started_at_ms: started,
+                finished_at_ms: finished,
+                ..target(0, None)
+            })
+            .collect(),
+    };
+    let hour = Duration::from_secs(3600);
+    const H: u64 = 3_600_000;
+    let now = 10 * H;
+    // (created, targets' (started, finished), expected)
+    type Steps = Vec<(Option<u64>, Option<u64>)>;
+    let cases: Vec<(u64, Steps, bool)> = vec![
+        (now - 1_000, vec![(None, None)], true),
+        (now - H, vec![(None, None)], true),
+        (now - H - 1, vec![(None, None)], false),
+        // The last step counts, whichever target took it.
+        (now - 5 * H, vec![(Some(now - 4 * H), Some(now - 4 * H)), (Some(now - 10_000), None)], true),
+        (now - 5 * H, vec![(Some(now - 4 * H), Some(now - 2 * H)), (None, None)], false),
+        (now - 5 * H, vec![(Some(now - 4 * H), Some(now - 30_000))], true),
+    ];
+    for (created, steps, expected) in cases {
+        let run = run(created, steps);
+        assert_eq!(may_resume(&run, now, hour), expected, "{:?}", run.targets);
+    }
+}

@@ -8,6 +8,7 @@ use std::time::Duration;
 use voicefleet_core::auth::Role;
 use voicefleet_core::console::checkpoint;
 use voicefleet_core::console::keyfile;
+use voicefleet_core::console::lease::{self, Lease, LeaseOptions, Starter};
 use voicefleet_core::console::{Accounts, Console, ConsoleOptions, KeySource, OpenedConsole, StoreLocation};
 use voicefleet_core::{Error, Result};
 
@@ -147,6 +148,12 @@ pub struct ServeOptions {
     pub checkpoint_entries: u64,
     /// …or this long after the last one with any new entry (and on shutdown).
     pub checkpoint_every: Duration,
+    /// How replicas on one PostgreSQL store share the once-only work (a console alone on its
+    /// SQLite store always holds it).
+    pub lease: LeaseOptions,
+    /// How often the lease holder looks for bulk runs to take over (left by a replica that
+    /// died, or started through another replica).
+    pub takeover_every: Duration,
 }
 
 impl ServeOptions {
@@ -166,6 +173,8 @@ impl ServeOptions {
             audit_checkpoints: None,
             checkpoint_entries: 100,
             checkpoint_every: Duration::from_secs(60),
+            lease: LeaseOptions::default(),
+            takeover_every: Duration::from_secs(1),
         }
     }
 }
@@ -176,10 +185,12 @@ pub struct ConsoleServer {
     address: SocketAddr,
     handle: axum_server::Handle,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
-    refresher: tokio::task::JoinHandle<()>,
-    /// Automatic recovery of customer hosts (when the settings turn it on).
-    recoverer: tokio::task::JoinHandle<()>,
-    live: tokio::task::JoinHandle<()>,
+    /// The once-only work (polling, live events, recovery, bulk runs), run while the lease is held.
+    work: tokio::task::JoinHandle<()>,
+    /// The lease and the task that keeps it (none: alone on the store, always held).
+    lease: Lease,
+    keeper: Option<tokio::task::JoinHandle<()>>,
+    lease_name: String,
     checkpointer: tokio::task::JoinHandle<()>,
     /// Live events to and from the other consoles on the store (PostgreSQL).
     relay: Option<tokio::task::JoinHandle<()>>,
@@ -233,26 +244,36 @@ impl ConsoleServer {
                 host_metrics: embedded.host_metrics.clone(),
             },
         )?;
-        // Runs a previous process left in flight end as `interrupted` before anything is served
-        // (after the router exists, so its metrics count them).
-        for run in embedded.console.recover_interrupted_runs().await? {
-            tracing::warn!(
-                run = %run.id,
-                "bulk run was in flight when the console last stopped; ended as interrupted \
-                 (`voicefleet bulk show {}` shows each target's state)",
-                run.id
-            );
-        }
         // Before serving: a subscriber's first events already come from every console.
         let relay = embedded.console.relay_events().await?;
+        // Replicas on one PostgreSQL store compete for the work; a console alone on its SQLite
+        // store always has it.
+        let (lease, keeper) = match &options.store {
+            Some(StoreLocation::Postgres(_)) => {
+                let (lease, keeper) = Lease::spawn(
+                    embedded.console.store().clone(),
+                    voicefleet_core::clock::system(),
+                    lease::replica_id(),
+                    options.lease.clone(),
+                );
+                (lease, Some(keeper))
+            }
+            _ => (Lease::always_held(), None),
+        };
+        // Before the first request: a bulk run started through a replica without the lease is
+        // left to the holder.
+        embedded.console.set_lease(lease.clone());
         let (handle, server) =
-            crate::serve::spawn_server(listener, options.tls.as_ref(), &options.exposure, app).await?;
-        let refresher = embedded.console.spawn_refresher(options.refresh_interval);
-        let recoverer = embedded.console.spawn_recoverer(options.recovery_interval);
-        // Every host's event stream; the customer list is read again at each refresh interval.
-        let live = embedded
-            .console
-            .spawn_live(voicefleet_core::console::LiveOptions::default().rescan(options.refresh_interval));
+            match crate::serve::spawn_server(listener, options.tls.as_ref(), &options.exposure, app).await {
+                Ok(serving) => serving,
+                Err(error) => {
+                    if let Some(keeper) = &keeper {
+                        keeper.abort();
+                    }
+                    return Err(error);
+                }
+            };
+        let work = lease::spawn_gated(lease.clone(), work_starters(&embedded.console, options));
         let checkpointer =
             embedded.console.spawn_checkpointer(options.checkpoint_entries, options.checkpoint_every);
         tracing::info!(%address, data = %embedded.data_dir.display(), "console listening");
@@ -260,13 +281,19 @@ impl ConsoleServer {
             address,
             handle,
             server,
-            refresher,
-            recoverer,
-            live,
+            work,
+            lease,
+            keeper,
+            lease_name: options.lease.name.clone(),
             checkpointer,
             relay,
             embedded,
         })
+    }
+
+    /// The lease this server runs the once-only work under.
+    pub fn lease(&self) -> &Lease {
+        &self.lease
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -278,9 +305,15 @@ impl ConsoleServer {
     }
 
     pub async fn shutdown(self) {
-        self.refresher.abort();
-        self.recoverer.abort();
-        self.live.abort();
+        self.work.abort();
+        if let Some(keeper) = self.keeper {
+            keeper.abort();
+            // The next replica need not wait for the expiry.
+            let store = self.embedded.console.store();
+            if let Err(error) = store.release_lease(&self.lease_name, self.lease.holder()).await {
+                tracing::warn!(%error, "cannot release the lease");
+            }
+        }
         self.handle.graceful_shutdown(Some(Duration::from_secs(5)));
         let _ = self.server.await;
         self.checkpointer.abort();
@@ -292,4 +325,22 @@ impl ConsoleServer {
             tracing::warn!(%error, "cannot write the audit checkpoint at shutdown");
         }
     }
+}
+
+/// What runs only while the lease is held: polling (status cache, samples, alerts), every host's
+/// event stream, the recovery loop and bulk runs (taken over when another replica left them).
+fn work_starters(console: &Arc<Console>, options: &ServeOptions) -> Vec<Starter> {
+    let (refresh, recovery, takeover) =
+        (options.refresh_interval, options.recovery_interval, options.takeover_every);
+    let c = console.clone();
+    let refresher: Starter = Box::new(move || c.spawn_refresher(refresh));
+    let c = console.clone();
+    let recoverer: Starter = Box::new(move || c.spawn_recoverer(recovery));
+    // Every host's event stream; the customer list is read again at each refresh interval.
+    let c = console.clone();
+    let live: Starter =
+        Box::new(move || c.spawn_live(voicefleet_core::console::LiveOptions::default().rescan(refresh)));
+    let c = console.clone();
+    let runner: Starter = Box::new(move || c.spawn_bulk_runner(takeover));
+    vec![runner, refresher, recoverer, live]
 }

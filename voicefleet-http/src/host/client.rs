@@ -125,7 +125,17 @@ impl AgentClient {
         extra_timeout: Duration,
     ) -> Result<reqwest::Response> {
         self.compatible().await?;
-        let idempotent = matches!(method, Method::GET | Method::PUT | Method::DELETE);
+        // A request with an operation id (a bulk run's) is acted on once by the host, so it
+        // may be sent again too.
+        // The request goes with it: one bulk step may ask several things of a host (a resize
+        // drains, then starts), each acted on once.
+        let operation_id =
+            voicefleet_core::operation::current().filter(|_| method != Method::GET).map(|id| {
+                let request = path.trim_start_matches('/').trim_start_matches("v1/").split('?').next();
+                format!("{id}/{}", request.unwrap_or_default())
+            });
+        let idempotent =
+            matches!(method, Method::GET | Method::PUT | Method::DELETE) || operation_id.is_some();
         let url = self.url(path)?;
         let mut attempt = 0;
         loop {
@@ -136,6 +146,9 @@ impl AgentClient {
                 .timeout(self.options.timeout + extra_timeout);
             if let Some(body) = body {
                 request = request.json(body);
+            }
+            if let Some(id) = &operation_id {
+                request = request.header(super::OPERATION_HEADER, id);
             }
             let started = std::time::Instant::now();
             let outcome = request.send().await;

@@ -17,6 +17,8 @@ pub(crate) mod fingerprint;
 #[cfg(feature = "server")]
 pub(crate) mod keys;
 #[cfg(feature = "server")]
+pub(crate) mod operations;
+#[cfg(feature = "server")]
 pub(crate) mod routes;
 mod subscription;
 mod trust;
@@ -30,3 +32,10 @@ pub use self::auth::load_or_create_admin_token;
 mod server;
 #[cfg(feature = "server")]
 pub use self::server::*;
+
+/// The request header that carries a control request's operation id (see
+/// [`voicefleet_core::operation`]): a host acts once per id and answers a repeat with the first
+/// answer.
+pub const OPERATION_HEADER: &str = "x-voicefleet-operation";
+/// The answer header that marks an answer replayed for a repeated operation id.
+pub const OPERATION_REPLAYED_HEADER: &str = "x-voicefleet-operation-replayed";

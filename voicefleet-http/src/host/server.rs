@@ -63,6 +63,8 @@ pub(crate) struct AppState {
     pub(crate) events: event_log::EventLog,
     /// The audit file, when kept.
     pub(crate) audit: Option<Arc<HostAudit>>,
+    /// Operation ids answered lately (`X-Voicefleet-Operation`).
+    pub(crate) operations: Arc<super::operations::Operations>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -89,7 +91,8 @@ route_table! { SharedState;
     get "/metrics" [Viewer] => metrics::prometheus, "Prometheus text", ok: 200 text;
     get "/v1/config" [Viewer] => config::get_config, "the applied document (secrets redacted) and its revision",
         ok: 200 json(ConfigResponse);
-    put "/v1/config" [Admin] => config::put_config, "apply a whole document", body: PutConfig, ok: 200 json(AppliedConfig);
+    put "/v1/config" [Admin] => config::put_config, "apply a whole document", body: PutConfig,
+        headers: ["X-Voicefleet-Operation"], ok: 200 json(AppliedConfig);
     patch "/v1/config" [Admin] => config::patch_config, "apply operations to the applied document",
         body: PatchConfig, ok: 200 json(AppliedConfig);
     post "/v1/config/validate" [Operator] => config::validate, "validate a document against this host's secrets, users and programs",
@@ -101,7 +104,7 @@ route_table! { SharedState;
     put "/v1/secrets/{name}" [Admin] => secrets::put_secret, "set a secret (write-only)", body: PutSecret, ok: 204 empty;
     delete "/v1/secrets/{name}" [Admin] => secrets::delete_secret, "delete a secret", ok: 204 empty;
     post "/v1/agent/{action}" [Operator] => agent::control, "start, stop, restart or drain the agent",
-        optional_body: ControlBody, ok: 200 json(HostStatus);
+        optional_body: ControlBody, headers: ["X-Voicefleet-Operation"], ok: 200 json(HostStatus);
     get "/v1/logs" [Operator] => logs::logs, "log lines (tail or cursor)", query: logs::LogsParams, ok: 200 json(LogsResponse);
     get "/v1/logs/follow" [Operator] => logs::follow, "new log lines as they come (resumable with Last-Event-ID)",
         query: logs::FollowParams, ok: 200 events(log: LogLineBody);
@@ -157,6 +160,7 @@ pub fn router(host: Arc<dyn Host>, options: HostApiOptions) -> Result<Router> {
         events: event_log::EventLog::new(options.clock.clone()),
         clock: options.clock,
         audit,
+        operations: Default::default(),
     });
     let limited = state.clone();
     let router = routes(&state)

@@ -37,6 +37,7 @@ pub(super) const TABLES: &[&str] = &[
     "login_attempts",
     "key_fingerprints",
     "idempotency_keys",
+    "leases",
 ];
 
 /// Rows per INSERT statement.

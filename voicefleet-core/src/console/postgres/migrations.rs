@@ -93,6 +93,10 @@ pub(crate) const MIGRATIONS: &[&str] = &[
      CREATE TABLE idempotency_keys (
         caller TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, result TEXT,
         at_ms BIGINT NOT NULL, PRIMARY KEY (caller, key));",
+    // Leases: which console replica runs the work that must happen once, until when.
+    "CREATE TABLE leases (
+        name TEXT PRIMARY KEY, holder TEXT NOT NULL, since_ms BIGINT NOT NULL,
+        expires_at_ms BIGINT NOT NULL, generation BIGINT NOT NULL);",
 ];
 
 /// The lock migrations run under (in [`ADVISORY_NAMESPACE`]).

@@ -21,6 +21,7 @@ mod export;
 mod import;
 mod instances;
 mod keys;
+mod lease;
 mod mfa;
 mod migrations;
 mod notify;

@@ -3,12 +3,15 @@
 
 use std::collections::HashMap;
 
-use super::{PostgresStore, accounts, audit, begin, bulk, customers, events, instances, keys, mfa, samples};
+use super::{
+    PostgresStore, accounts, audit, begin, bulk, customers, events, instances, keys, lease, mfa, samples,
+};
 use crate::auth::Role;
 use crate::console::RecoverySettingsLevels;
 use crate::console::accounts::{TokenRecord, UserRecord};
 use crate::console::audit::{AuditEntry, AuditRecord};
 use crate::console::bulk::{BulkRun, TargetResult};
+use crate::console::lease::LeaseRecord;
 use crate::console::mfa::MfaRecord;
 use crate::console::store::{
     AlertRecord, CustomerRecord, LaunchSpecRecord, RecoveryStateRecord, RevisionRecord, SecretRecord, Store,
@@ -125,6 +128,18 @@ impl Store for PostgresStore {
 
     async fn unfinished_bulk_runs(&self) -> Result<Vec<BulkRun>> {
         bulk::unfinished(&*self.client().await?).await
+    }
+
+    async fn claim_lease(&self, name: &str, holder: &str, now_ms: u64, ttl_ms: u64) -> Result<LeaseRecord> {
+        let mut c = self.client().await?;
+        let tx = begin!(c);
+        let lease = lease::claim(&tx, name, holder, now_ms, ttl_ms).await?;
+        self.finish(tx, None).await?;
+        Ok(lease)
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<()> {
+        lease::release(&**self.client().await?, name, holder).await
     }
 
     async fn append_audit(&self, record: AuditRecord) -> Result<AuditEntry> {

@@ -83,6 +83,10 @@ const MIGRATIONS: &[&str] = &[
      CREATE TABLE idempotency_keys (
         caller TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, result TEXT,
         at_ms INTEGER NOT NULL, PRIMARY KEY (caller, key));",
+    // Leases: which console replica runs the work that must happen once, until when.
+    "CREATE TABLE leases (
+        name TEXT PRIMARY KEY, holder TEXT NOT NULL, since_ms INTEGER NOT NULL,
+        expires_at_ms INTEGER NOT NULL, generation INTEGER NOT NULL);",
 ];
 
 /// The schema version this voicefleet writes (`PRAGMA user_version` after every migration).

@@ -14,6 +14,7 @@ mod customers;
 mod events;
 mod instances;
 mod keys;
+mod lease;
 mod mfa;
 mod migrations;
 mod samples;
@@ -30,6 +31,7 @@ use serde::de::DeserializeOwned;
 use super::accounts::{TokenRecord, UserRecord};
 use super::audit::{AuditEntry, AuditKey, AuditRecord};
 use super::bulk::{BulkRun, TargetResult};
+use super::lease::LeaseRecord;
 use super::store::{
     AlertRecord, CustomerRecord, LaunchSpecRecord, RecoverySettingsLevels, RecoveryStateRecord,
     RevisionRecord, SecretRecord, Store,
@@ -278,6 +280,16 @@ impl Store for SqliteStore {
 
     async fn unfinished_bulk_runs(&self) -> Result<Vec<BulkRun>> {
         self.with(|c| bulk::unfinished(c)).await
+    }
+
+    async fn claim_lease(&self, name: &str, holder: &str, now_ms: u64, ttl_ms: u64) -> Result<LeaseRecord> {
+        let (name, holder) = (name.to_owned(), holder.to_owned());
+        self.transaction(move |tx| lease::claim(tx, &name, &holder, now_ms, ttl_ms)).await
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<()> {
+        let (name, holder) = (name.to_owned(), holder.to_owned());
+        self.with(move |c| lease::release(c, &name, &holder)).await
     }
 
     async fn append_audit(&self, record: AuditRecord) -> Result<AuditEntry> {

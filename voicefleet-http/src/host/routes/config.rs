@@ -4,6 +4,8 @@ use std::collections::BTreeSet;
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse as _, Response};
 use serde_json::Value;
 use voicefleet_core::ErrorKind;
 use voicefleet_core::config::{ConfigDocument, ValidateOptions};
@@ -24,13 +26,19 @@ pub(crate) async fn get_config(State(state): State<SharedState>) -> Result<Json<
     Ok(Json(ConfigResponse { config: document.redacted(), revision }))
 }
 
+/// Applied once per operation id (`X-Voicefleet-Operation`), every time without one.
 pub(crate) async fn put_config(
     State(state): State<SharedState>,
+    headers: HeaderMap,
     JsonBody(body): JsonBody<PutConfig>,
-) -> Result<Json<AppliedConfig>, ApiError> {
-    let document = ConfigDocument::from_value(body.config)?;
-    let meta = RevisionMeta { revision: body.revision, author: body.author, message: body.message };
-    Ok(Json(state.host.apply_config(document, meta).await?))
+) -> Response {
+    let operations = state.operations.clone();
+    let apply = async move {
+        let document = ConfigDocument::from_value(body.config)?;
+        let meta = RevisionMeta { revision: body.revision, author: body.author, message: body.message };
+        Ok::<_, ApiError>(Json(state.host.apply_config(document, meta).await?))
+    };
+    operations.once(&headers, "config.apply".to_owned(), async move { apply.await.into_response() }).await
 }
 
 pub(crate) async fn patch_config(
