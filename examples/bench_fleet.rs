@@ -1,8 +1,10 @@
 //! The console past one machine: N simulated hosts (default 1,000) behind one or two real
 //! `voicefleet console serve` processes, on SQLite or on PostgreSQL.
 //!
-//! `bench_fleet [HOSTS] [--postgres] [--replicas 1|2]`. The hosts are the host-fleet simulator
-//! (`examples/host_sim.rs`, real host API, tokens and SSE) in a process of its own; every console
+//! `bench_fleet [HOSTS] [--postgres] [--replicas 1|2] [--agents]`. The hosts are the host-fleet
+//! simulator (`examples/host_sim.rs`, real host API, tokens and SSE) in a process of its own, or
+//! with `--agents` real host-agent daemons (default 100) in this process, each supervising the
+//! simulated voice agent as a child process through its shim; every console
 //! is the released CLI binary beside this one (`target/release/voicefleet`), driven over HTTP
 //! with `ConsoleClient` as any client would. `--postgres` starts a PostgreSQL server of its own
 //! in a temporary directory (Debian's binaries, run as the `postgres` user when this runs as
@@ -21,7 +23,8 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
 use voicefleet_core::console::{
-    Actor, BulkAction, BulkRun, BulkSpec, Fleet as _, Limit, NewCustomer, RevisionInput, RunOutcome, Selector,
+    Actor, BulkAction, BulkRun, BulkSpec, ControlAction, Fleet as _, Limit, NewCustomer, RevisionInput,
+    RunOutcome, Selector,
 };
 use voicefleet_http::ConsoleClient;
 
@@ -116,6 +119,86 @@ impl Simulator {
     }
 }
 
+/// Where the hosts run: the simulator, or real host agents in this process.
+enum Hosts {
+    Simulated(Simulator),
+    Real(Vec<voicefleet_tests::hosts::TestHost>),
+}
+
+impl Hosts {
+    /// Starts `count` hosts trusting the console of `data`; their (id, endpoint).
+    async fn start(
+        agents: bool,
+        count: usize,
+        data: &Path,
+    ) -> Result<(Hosts, Vec<(String, String)>), Box<dyn std::error::Error>> {
+        if agents {
+            let signer = voicefleet_http::HostTokenSigner::load_or_create(data)?;
+            let mut hosts = Vec::new();
+            for index in 0..count {
+                hosts.push(
+                    voicefleet_tests::hosts::TestHost::start(&format!("agent-{index:04}"), &signer).await,
+                );
+            }
+            let ids = hosts.iter().map(|h| (h.customer_id.clone(), h.endpoint.clone())).collect();
+            return Ok((Hosts::Real(hosts), ids));
+        }
+        let simulator = std::env::current_exe()?.with_file_name("host_sim");
+        let mut child = Command::new(&simulator)
+            .args([count.to_string(), data.join("console.pub.pem").display().to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start {} (build the examples first): {e}", simulator.display()))?;
+        let mut sim = Simulator {
+            input: child.stdin.take().ok_or("stdin")?,
+            output: BufReader::new(child.stdout.take().ok_or("stdout")?).lines(),
+            child,
+        };
+        let mut ids = Vec::new();
+        for line in sim.output.by_ref().take(count + 1) {
+            let line = line?;
+            let Some((id, endpoint)) = line.split_once(' ') else { break };
+            ids.push((id.to_owned(), endpoint.to_owned()));
+        }
+        Ok((Hosts::Simulated(sim), ids))
+    }
+
+    /// How many hosts have an event stream open; `None` when this kind cannot tell.
+    fn streamed(&mut self) -> Result<Option<usize>, Box<dyn std::error::Error>> {
+        match self {
+            Hosts::Simulated(sim) => Ok(Some(sim.ask("streamed")?.trim_start_matches("streamed ").parse()?)),
+            Hosts::Real(_) => Ok(None),
+        }
+    }
+
+    /// Kills host `index`'s voice agent with SIGKILL (real agents: its `pid`, from the console).
+    fn crash(&mut self, index: usize, pid: Option<i32>) -> Result<(), Box<dyn std::error::Error>> {
+        match self {
+            Hosts::Simulated(sim) => sim.ask(&format!("crash {index}")).map(|_| ()),
+            Hosts::Real(_) => {
+                let pid = pid.ok_or("the agent has no pid")?;
+                Command::new("kill").args(["-9", &pid.to_string()]).status()?;
+                Ok(())
+            }
+        }
+    }
+
+    async fn stop(self) {
+        match self {
+            Hosts::Simulated(mut sim) => {
+                let _ = writeln!(sim.input, "quit");
+                let _ = sim.child.wait();
+            }
+            Hosts::Real(hosts) => {
+                for mut host in hosts {
+                    host.stop().await;
+                }
+            }
+        }
+    }
+}
+
 /// Waits for a bulk run to end (at most `limit`), polling every 250 ms.
 async fn finish(
     client: &ConsoleClient,
@@ -143,7 +226,9 @@ fn succeeded(run: &BulkRun) -> usize {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let count: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(1000).clamp(1, 5000);
+    let agents = args.iter().any(|a| a == "--agents");
+    let count: usize =
+        args.iter().find_map(|a| a.parse().ok()).unwrap_or(if agents { 100 } else { 1000 }).clamp(1, 5000);
     let postgres = args.iter().any(|a| a == "--postgres");
     let replicas: usize = args
         .iter()
@@ -171,29 +256,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let admin = Actor::new("admin", voicefleet_core::auth::Role::Admin);
 
-    let simulator = here.with_file_name("host_sim");
-    let mut sim_child = Command::new(&simulator)
-        .args([count.to_string(), data[0].join("console.pub.pem").display().to_string()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start {} (build the examples first): {e}", simulator.display()))?;
-    let mut sim = Simulator {
-        input: sim_child.stdin.take().ok_or("stdin")?,
-        output: BufReader::new(sim_child.stdout.take().ok_or("stdout")?).lines(),
-        child: sim_child,
-    };
-    let mut hosts = Vec::new();
-    for line in sim.output.by_ref().take(count + 1) {
-        let line = line?;
-        let Some((id, endpoint)) = line.split_once(' ') else { break };
-        hosts.push((id.to_owned(), endpoint.to_owned()));
-    }
-    assert_eq!(hosts.len(), count, "the simulator served {} hosts", hosts.len());
+    let (mut fleet, hosts) = Hosts::start(agents, count, &data[0]).await?;
+    assert_eq!(hosts.len(), count, "{} hosts started", hosts.len());
 
     // Setup through the first console: customers, their secrets and a first revision.
     let setup = Instant::now();
-    let document = voicefleet_core::config::template("default")?.as_value();
+    // Real agents run the simulated voice agent; simulated hosts take any valid document.
+    let document = if agents {
+        voicefleet_tests::hosts::simulated_config(serde_json::json!({})).as_value()
+    } else {
+        voicefleet_core::config::template("default")?.as_value()
+    };
     let client = &consoles[0].client;
     let results: Vec<voicefleet_core::Result<()>> = futures_util::stream::iter(hosts.iter().cloned())
         .map(|(id, endpoint)| {
@@ -211,6 +284,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     client.set_secret(&admin, &id, name, "bench").await?;
                 }
                 client.create_revision(&admin, &id, RevisionInput::Full { document }, "bench").await?;
+                if agents {
+                    client.deploy(&admin, &id, None).await?;
+                    client.control(&admin, &id, ControlAction::Start, None).await?;
+                }
                 Ok(())
             }
         })
@@ -220,24 +297,32 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     results.into_iter().collect::<voicefleet_core::Result<Vec<()>>>()?;
     let setup = setup.elapsed();
 
-    // Every host's event stream open (bounded: 180 s).
+    // Every host's event stream open, or (real agents) every agent running (bounded: 180 s).
     let started = Instant::now();
     let streamed = loop {
-        let line = sim.ask("streamed")?;
-        let streamed: usize = line.trim_start_matches("streamed ").parse()?;
-        if streamed >= count || started.elapsed() > Duration::from_secs(180) {
-            break streamed;
+        let ready = match fleet.streamed()? {
+            Some(streamed) => streamed,
+            None => {
+                client.status(&admin, &Selector::All).await?.iter().filter(|s| s.state == "running").count()
+            }
+        };
+        if ready >= count || started.elapsed() > Duration::from_secs(180) {
+            break ready;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
     let opened = started.elapsed();
 
     let store_name = if postgres { "PostgreSQL" } else { "SQLite" };
-    println!(
-        "{count} simulated hosts (another process), {replicas} `voicefleet console serve` on {store_name}"
-    );
+    let kind = if agents {
+        "real host agents (this process; each agent a child)"
+    } else {
+        "simulated hosts (another process)"
+    };
+    println!("{count} {kind}, {replicas} `voicefleet console serve` on {store_name}");
     println!("  setup (customers, 3 secrets and a revision each, 32 at once): {:.1} s", setup.as_secs_f64());
-    println!("  host event streams open: {streamed} of {count} after {:.1} s", opened.as_secs_f64());
+    let what = if agents { "agents running" } else { "host event streams open" };
+    println!("  {what}: {streamed} of {count} after {:.1} s", opened.as_secs_f64());
 
     // Idle: 10 s.
     let before: Vec<(u64, f64)> = consoles.iter().map(|c| usage(c.pid())).collect();
@@ -277,9 +362,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut seen = Vec::new();
         for round in 0..10 {
             let host = (round * 97 + index * 13) % count;
-            let at = Instant::now();
-            sim.ask(&format!("crash {host}"))?;
             let id = hosts[host].0.clone();
+            let pid = if agents {
+                let ids = Selector::Ids { ids: vec![id.clone()] };
+                console.client.status(&admin, &ids).await?.first().and_then(|s| s.status.as_ref()?.pid)
+            } else {
+                None
+            };
+            let at = Instant::now();
+            fleet.crash(host, pid)?;
             let deadline = at + Duration::from_secs(10);
             loop {
                 let left = deadline.saturating_duration_since(Instant::now());
@@ -341,8 +432,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         run.outcome
     );
 
-    writeln!(sim.input, "quit")?;
-    let _ = sim.child.wait();
+    fleet.stop().await;
     for console in consoles {
         let _ = &console.url;
         console.stop();

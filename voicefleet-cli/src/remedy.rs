@@ -62,6 +62,9 @@ pub(crate) fn command(remedy: &Remedy) -> String {
         Remedy::ServeOverTls => {
             "give --tls-cert and --tls-key; or, when a proxy in front terminates TLS, --insecure-plaintext".to_owned()
         }
+        Remedy::GiveLaunchSpec => {
+            "give --image ami-… --instance-type t3.medium, or --launch-template lt-…".to_owned()
+        }
         Remedy::ConfigureCloud => "set VOICEFLEET_EC2=1 (with AWS credentials and region) where the console runs, \
              in a build with the aws feature (the packages)"
             .to_owned(),

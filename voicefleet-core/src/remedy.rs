@@ -89,11 +89,13 @@ pub enum Remedy {
     ServeOverTls,
     /// Give the console an instance provider (a cloud, with its credentials and region).
     ConfigureCloud,
+    /// Give a launch spec an image and an instance type, or a launch template.
+    GiveLaunchSpec,
 }
 
 impl Remedy {
     /// Every action name, for the HTTP API's schema.
-    pub const ACTIONS: [&'static str; 21] = [
+    pub const ACTIONS: [&'static str; 22] = [
         "login_with_otp",
         "enroll_second_factor",
         "enable_second_factor",
@@ -115,6 +117,7 @@ impl Remedy {
         "give_master_key",
         "serve_over_tls",
         "configure_cloud",
+        "give_launch_spec",
     ];
 
     /// The remedy's stable snake_case name (one of [`Remedy::ACTIONS`]).
@@ -145,6 +148,7 @@ impl Remedy {
             Remedy::GiveMasterKey => 18,
             Remedy::ServeOverTls => 19,
             Remedy::ConfigureCloud => 20,
+            Remedy::GiveLaunchSpec => 21,
         }
     }
 
@@ -171,7 +175,8 @@ impl Remedy {
             | Remedy::GiveBackupKey
             | Remedy::GiveMasterKey
             | Remedy::ServeOverTls
-            | Remedy::ConfigureCloud => None,
+            | Remedy::ConfigureCloud
+            | Remedy::GiveLaunchSpec => None,
         }
     }
 
@@ -201,6 +206,7 @@ impl Remedy {
             "give_master_key" => Remedy::GiveMasterKey,
             "serve_over_tls" => Remedy::ServeOverTls,
             "configure_cloud" => Remedy::ConfigureCloud,
+            "give_launch_spec" => Remedy::GiveLaunchSpec,
             _ => return None,
         })
     }
@@ -269,6 +275,9 @@ impl fmt::Display for Remedy {
             Remedy::ServeOverTls => f.write_str(
                 "give a TLS certificate and key; or, when a proxy in front terminates TLS, allow plain HTTP explicitly",
             ),
+            Remedy::GiveLaunchSpec => f.write_str(
+                "give an image id and an instance type (ami-… and t3.medium, for example), or a launch template id (lt-…)",
+            ),
             Remedy::ConfigureCloud => f.write_str(
                 "give the console an instance provider (EC2, with credentials and a region) where it runs",
             ),
@@ -304,6 +313,7 @@ mod tests {
             Remedy::GiveMasterKey,
             Remedy::ServeOverTls,
             Remedy::ConfigureCloud,
+            Remedy::GiveLaunchSpec,
         ]
     }
 

@@ -217,11 +217,9 @@ impl LaunchSpec {
         if has(&self.launch_template_id) || (has(&self.image_id) && has(&self.instance_type)) {
             return Ok(());
         }
-        Err(crate::Error::InvalidValue {
-            value: "launch spec".to_owned(),
-            reason: "give an image and an instance type (ami-… and t3.medium, for example) \
-                     or a launch template (lt-…)"
-                .to_owned(),
+        Err(crate::Error::Incomplete {
+            message: "a launch spec needs an image and an instance type, or a launch template".to_owned(),
+            remedy: crate::Remedy::GiveLaunchSpec,
         })
     }
 }

@@ -248,7 +248,7 @@ fn a_launch_spec_needs_an_image_and_a_type_or_a_template() {
     );
     let error =
         LaunchSpec { image_id: Some("ami-1".to_owned()), ..LaunchSpec::default() }.validate().unwrap_err();
-    assert!(error.to_string().contains("--instance-type"), "{error}");
+    assert!(error.to_string().contains("an image and an instance type"), "{error}");
 }
 
 #[test]
