@@ -468,6 +468,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/customers/{id}/onboard/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** the same onboarding, each step sent as it is done: `step` events, then `done` with what onboarding did, or `error` (the error body) when it failed; onboarding goes on if the client leaves */
+        post: operations["post_v1_customers__id__onboard_events"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/customers/{id}/recovery": {
         parameters: {
             query?: never;
@@ -613,7 +630,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** live updates: bulk progress, status changes, alerts */
+        /** live updates: bulk progress, status changes, alerts, from every console on the store; each event has an id, and Last-Event-ID resumes after it (on any of them), or answers `lagged` (0: an unknown number missed) when it is no longer kept */
         get: operations["get_v1_events"];
         put?: never;
         post?: never;
@@ -1566,6 +1583,7 @@ export interface components {
              */
             kind: "invalid_input" | "not_found" | "conflict" | "unauthorized" | "forbidden" | "unavailable" | "internal";
             message: string;
+            remedy?: components["schemas"]["RemedyDetail"] | null;
         };
         /** @description How the agent last ended. */
         ExitInfo: {
@@ -2500,6 +2518,19 @@ export interface components {
          * @enum {string}
          */
         ReloadMode: "signal" | "restart";
+        /**
+         * @description What the client can do about an error, as data: a client names its own command or request
+         *     for it (the `hint` says it in words).
+         */
+        RemedyDetail: {
+            /**
+             * @description What to do: `login_with_otp`, `list_backups`, `sync_instances`, `onboard_customer`…
+             * @enum {string}
+             */
+            action: "login_with_otp" | "enroll_second_factor" | "enable_second_factor" | "confirm_own_second_factor" | "replace_second_factor" | "manage_own_second_factor" | "list_backups" | "sync_instances" | "wait_for_instance" | "use_existing_instance" | "onboard_customer" | "give_first_config" | "give_endpoint" | "give_host_public_key" | "finish_onboarding" | "inspect_agent" | "give_otp" | "give_backup_key" | "give_master_key" | "serve_over_tls" | "configure_cloud" | "give_launch_spec";
+            /** @description The user, customer or backup location it is about, if any. */
+            subject?: string | null;
+        };
         /**
          * @description When the supervisor restarts an exited voice agent: `always` (after any exit, a clean one
          *     too), `on-failure` (after a non-zero exit, a signal or a failed start) or `never` (it stays
@@ -5219,6 +5250,86 @@ export interface operations {
             };
         };
     };
+    post_v1_customers__id__onboard_events: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OnboardRequest"];
+            };
+        };
+        responses: {
+            /** @description server-sent events; each event's `event:` names it and its `data:` is the JSON of `x-events[name]` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description a malformed body or query string */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the token's role is below the route's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such customer, revision, run, user or token */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description a value refused by a rule (the error lists every issue) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description an error: conflict (409), too many requests (429), unavailable (503), insufficient storage (507: a full disk, kind `unavailable`), internal (500) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     put_v1_customers__id__recovery: {
         parameters: {
             query?: never;
@@ -6001,7 +6112,9 @@ export interface operations {
     get_v1_events: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "Last-Event-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
