@@ -191,9 +191,11 @@ impl Hosts {
                 let _ = sim.child.wait();
             }
             Hosts::Real(hosts) => {
-                for mut host in hosts {
-                    host.stop().await;
-                }
+                // Each stop drains its agent: all at once, not one after another.
+                futures_util::future::join_all(
+                    hosts.into_iter().map(|mut host| async move { host.stop().await }),
+                )
+                .await;
             }
         }
     }
@@ -227,8 +229,14 @@ fn succeeded(run: &BulkRun) -> usize {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let agents = args.iter().any(|a| a == "--agents");
-    let count: usize =
-        args.iter().find_map(|a| a.parse().ok()).unwrap_or(if agents { 100 } else { 1000 }).clamp(1, 5000);
+    // The host count is the one number not given as `--replicas`' value.
+    let count: usize = args
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i == 0 || args[i - 1] != "--replicas")
+        .find_map(|(_, a)| a.parse().ok())
+        .unwrap_or(if agents { 100 } else { 1000 })
+        .clamp(1, 5000);
     let postgres = args.iter().any(|a| a == "--postgres");
     let replicas: usize = args
         .iter()
@@ -432,7 +440,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         run.outcome
     );
 
+    // Real agents: their process groups (shim and agent), ended after the hosts are stopped.
+    let groups: Vec<String> = if agents {
+        client
+            .status(&admin, &Selector::All)
+            .await?
+            .iter()
+            .filter_map(|s| s.status.as_ref()?.pid)
+            .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
+            .filter_map(|stat| stat.rsplit_once(')')?.1.split_whitespace().nth(2).map(str::to_owned))
+            .collect()
+    } else {
+        Vec::new()
+    };
     fleet.stop().await;
+    for group in groups {
+        let _ = Command::new("kill").args(["-9", "--", &format!("-{group}")]).stderr(Stdio::null()).status();
+    }
     for console in consoles {
         let _ = &console.url;
         console.stop();
