@@ -453,13 +453,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         Vec::new()
     };
-    fleet.stop().await;
-    for group in groups {
-        let _ = Command::new("kill").args(["-9", "--", &format!("-{group}")]).stderr(Stdio::null()).status();
-    }
+    // The consoles first: a host agent's graceful shutdown waits for the consoles' streams to it.
     for console in consoles {
         let _ = &console.url;
         console.stop();
+    }
+    fleet.stop().await;
+    for group in groups {
+        let _ = Command::new("kill").args(["-9", "--", &format!("-{group}")]).stderr(Stdio::null()).status();
     }
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
