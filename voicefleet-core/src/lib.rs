@@ -88,6 +88,7 @@ pub mod config;
 pub mod console;
 pub mod customer;
 mod error;
+mod error_kind;
 pub mod fs;
 #[cfg(all(unix, feature = "unix-supervisor"))]
 #[cfg_attr(docsrs, doc(cfg(all(unix, feature = "unix-supervisor"))))]

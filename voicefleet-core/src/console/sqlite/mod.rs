@@ -17,6 +17,7 @@ mod keys;
 mod lease;
 mod mfa;
 mod migrations;
+mod query;
 mod samples;
 
 use std::path::Path;
@@ -24,9 +25,9 @@ use std::sync::{Arc, Mutex};
 
 pub(crate) use audit::chain as audit_chain;
 pub(crate) use migrations::SCHEMA_VERSION;
+use query::{db_error, json_error, query_all, query_bodies, query_one};
 
-use rusqlite::{Connection, OptionalExtension as _, Params, Row, Transaction};
-use serde::de::DeserializeOwned;
+use rusqlite::{Connection, Transaction};
 
 use super::accounts::{TokenRecord, UserRecord};
 use super::audit::{AuditEntry, AuditKey, AuditRecord};
@@ -53,48 +54,6 @@ impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("SqliteStore")
     }
-}
-
-fn db_error(error: rusqlite::Error) -> Error {
-    Error::Internal { message: format!("database: {error}") }
-}
-
-fn json_error(error: serde_json::Error) -> Error {
-    Error::Internal { message: format!("stored data: {error}") }
-}
-
-/// The one query-and-collect: every row of `sql`, mapped.
-fn query_all<T>(
-    connection: &Connection,
-    sql: &str,
-    params: impl Params,
-    map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
-) -> Result<Vec<T>> {
-    let mut statement = connection.prepare(sql).map_err(db_error)?;
-    let rows = statement.query_map(params, map).map_err(db_error)?;
-    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_error)
-}
-
-/// The one row of `sql`, if any, mapped.
-fn query_one<T>(
-    connection: &Connection,
-    sql: &str,
-    params: impl Params,
-    map: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
-) -> Result<Option<T>> {
-    connection.query_row(sql, params, map).optional().map_err(db_error)
-}
-
-/// Every row of `sql`, whose first column is a JSON body, parsed.
-fn query_bodies<T: DeserializeOwned>(
-    connection: &Connection,
-    sql: &str,
-    params: impl Params,
-) -> Result<Vec<T>> {
-    query_all(connection, sql, params, |row| row.get::<_, String>(0))?
-        .iter()
-        .map(|body| serde_json::from_str(body).map_err(json_error))
-        .collect()
 }
 
 impl SqliteStore {
